@@ -1,0 +1,11 @@
+//! Pure types and rules of the product: identifiers, channels, stages, the ticket state
+//! machine, account settings, agent cards. Nothing here performs I/O or reads the clock;
+//! callers pass "now" in, so every rule can be unit- and property-tested.
+
+pub mod account;
+pub mod card;
+pub mod channel;
+pub mod ids;
+pub mod stage;
+pub mod ticket;
+pub mod user;
