@@ -1,1 +1,85 @@
-fn main() {}
+//! The `switchboard` command line (SPEC §5a): configuration comes from the environment.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use switchboard::config::Config;
+use switchboard::startup::{connect_pool, Application, MIGRATOR};
+use switchboard::{provision, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Realtime guest-communication desk"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the database migrations.
+    Migrate,
+    /// Migrate, then serve HTTP, WebSocket and the browser app.
+    Serve,
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account with its manager; prints `{"account_id": ..., "api_key": ...}`.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        manager_email: String,
+        #[arg(long)]
+        manager_password: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init();
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Migrate => {
+            let pool = connect_pool(&config)?;
+            MIGRATOR.run(&pool).await.context("applying migrations")?;
+            eprintln!("migrations applied");
+        }
+        Command::Serve => {
+            let app = Application::build(config.clone()).await?;
+            tracing::info!(bind = %config.bind, port = app.port(), "serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    slug,
+                    name,
+                    manager_email,
+                    manager_password,
+                },
+        } => {
+            let pool = connect_pool(&config)?;
+            MIGRATOR.run(&pool).await.context("applying migrations")?;
+            let created =
+                provision::create_account(&pool, &slug, &name, &manager_email, &manager_password)
+                    .await?;
+            println!(
+                "{}",
+                serde_json::json!({"account_id": created.account_id.to_string(), "api_key": created.api_key})
+            );
+        }
+    }
+    Ok(())
+}

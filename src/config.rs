@@ -1,0 +1,92 @@
+//! Configuration, read from the environment once at start and validated there (SPEC §5a).
+
+use secrecy::SecretString;
+use std::path::PathBuf;
+
+/// Everything the server needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// PostgreSQL connection string (`DATABASE_URL`, required).
+    pub database_url: SecretString,
+    /// Redis connection string (`REDIS_URL`); without it presence is in-process, one node.
+    pub redis_url: Option<SecretString>,
+    /// Address to listen on (`SWITCHBOARD_BIND`, default `127.0.0.1:8080`; port 0 picks one).
+    pub bind: String,
+    /// Largest accepted request body in bytes (`SWITCHBOARD_BODY_LIMIT`, default 1 MiB).
+    pub body_limit: usize,
+    /// Folder of the browser app (`SWITCHBOARD_WEB_DIR`, default the crate's `web/`).
+    pub web_dir: PathBuf,
+    /// How long a login session lasts, in hours (`SWITCHBOARD_SESSION_HOURS`, default 12).
+    pub session_hours: i64,
+    /// Largest database pool (`SWITCHBOARD_DB_POOL`, default 20).
+    pub db_pool_size: u32,
+}
+
+/// A variable that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let database_url = lookup("DATABASE_URL")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| ConfigError("DATABASE_URL is required (e.g. postgres://postgres@127.0.0.1:5432/switchboard)".into()))?;
+        let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError(format!("{name} must be a whole number, not `{v}`"))),
+            }
+        };
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            redis_url: lookup("REDIS_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map(SecretString::from),
+            bind: lookup("SWITCHBOARD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            body_limit: number("SWITCHBOARD_BODY_LIMIT", 1 << 20)? as usize,
+            web_dir: lookup("SWITCHBOARD_WEB_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))),
+            session_hours: number("SWITCHBOARD_SESSION_HOURS", 12)?.clamp(1, 24 * 90) as i64,
+            db_pool_size: number("SWITCHBOARD_DB_POOL", 20)?.clamp(2, 500) as u32,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn database_url_is_required_and_numbers_are_checked() {
+        assert!(from(&[]).is_err());
+        let c = from(&[("DATABASE_URL", "postgres://x/y")]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.body_limit, 1 << 20);
+        assert!(c.redis_url.is_none());
+        assert!(from(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SWITCHBOARD_BODY_LIMIT", "lots")
+        ])
+        .is_err());
+    }
+}

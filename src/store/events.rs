@@ -1,0 +1,41 @@
+//! The append-only event log: every state change with its time, actor and reason. The
+//! metrics are computed from it, so every write path that changes a ticket or a work state
+//! appends here in the same transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// One entry of the log.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent<'a> {
+    pub account_id: i64,
+    pub kind: &'a str,
+    pub ticket_id: Option<i64>,
+    /// The agent the event is about.
+    pub agent_id: Option<i64>,
+    /// Who caused it; `None` for the system.
+    pub actor_id: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub data: Option<serde_json::Value>,
+    /// When it happened; `None` is the transaction's `now()`.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Appends one event.
+pub async fn append(db: impl PgExecutor<'_>, e: NewEvent<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO events (account_id, kind, ticket_id, agent_id, actor_id, reason, data, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb), COALESCE($8, now()))",
+    )
+    .bind(e.account_id)
+    .bind(e.kind)
+    .bind(e.ticket_id)
+    .bind(e.agent_id)
+    .bind(e.actor_id)
+    .bind(e.reason)
+    .bind(e.data)
+    .bind(e.at)
+    .execute(db)
+    .await?;
+    Ok(())
+}

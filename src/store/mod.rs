@@ -1,0 +1,13 @@
+//! SQL, and nothing else: functions that take an executor (a pool or an open transaction), so
+//! callers compose several into one transaction. Every query is scoped by `account_id`.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod events;
+pub mod sessions;
+pub mod users;
+
+/// Whether `e` is a unique-constraint violation (SQLSTATE 23505).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}

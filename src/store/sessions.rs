@@ -1,0 +1,67 @@
+//! Login sessions, stored as token digests with an expiry.
+
+use crate::domain::user::Role;
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, Row};
+
+/// Who a valid session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub account_id: i64,
+    pub role: Role,
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    user_id: i64,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO login_sessions (account_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .fetch_one(db)
+    .await
+}
+
+/// The identity behind a token digest, if the session is live and its user active.
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<Identity>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT s.id, s.user_id, s.account_id, u.role FROM login_sessions s \
+         JOIN users u ON u.id = s.user_id AND u.account_id = s.account_id \
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        let role: String = r.try_get("role")?;
+        Ok(Identity {
+            session_id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            account_id: r.try_get("account_id")?,
+            role: Role::parse(&role).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn revoke(db: impl PgExecutor<'_>, session_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE login_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
