@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod presence;
 pub mod provision;
 pub mod security;
 pub mod startup;

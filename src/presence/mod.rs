@@ -1,0 +1,146 @@
+//! Who is connected: `online` while a WebSocket session is live and heartbeating, `away` for
+//! the account's grace period after the last session closed, `offline` after (SPEC §3).
+//!
+//! One trait, two stores: Redis (every node sees the same presence; entries expire by TTL, so
+//! a crashed node's sessions fade out on their own) and an in-process map for a single node
+//! without `REDIS_URL`. Both pass the same tests. A store never decides anything: the
+//! dispatcher reads it.
+
+mod memory;
+mod redis_store;
+
+pub use memory::MemoryPresence;
+pub use redis_store::RedisPresence;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A user's presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Away => "away",
+            Presence::Offline => "offline",
+        }
+    }
+}
+
+/// Identifies one live connection of a user (several tabs, several nodes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub connection_id: u64,
+}
+
+/// A presence store failure (Redis unreachable). Callers log it and carry on: presence is
+/// advisory, never a reason to drop a ticket.
+#[derive(Debug, thiserror::Error)]
+#[error("presence store: {0}")]
+pub struct PresenceError(pub String);
+
+type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, PresenceError>> + Send + 'a>>;
+
+/// Where presence lives.
+pub trait PresenceStore: Send + Sync {
+    /// The connection is alive; it stays online for `ttl` unless refreshed.
+    fn heartbeat(&self, key: SessionKey, ttl: Duration) -> Fut<'_, ()>;
+    /// The connection closed; if it was the user's last, they are away for `grace`.
+    fn disconnected(&self, key: SessionKey, grace: Duration) -> Fut<'_, ()>;
+    /// The presence of every listed user of the account right now.
+    fn presence_of(&self, account_id: i64, user_ids: &[i64]) -> Fut<'_, Vec<Presence>>;
+    /// `redis` or `memory`, for `/readyz` and logs.
+    fn kind(&self) -> &'static str;
+    /// Whether the store answers right now.
+    fn ping(&self) -> Fut<'_, bool>;
+}
+
+/// Seconds since the epoch, as the stores keep expiries.
+fn epoch_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every store must show, run against each store by its own tests.
+    use super::*;
+
+    fn key(user_id: i64, connection_id: u64, account_id: i64) -> SessionKey {
+        SessionKey {
+            account_id,
+            user_id,
+            connection_id,
+        }
+    }
+
+    pub async fn check(store: &dyn PresenceStore, account_id: i64) {
+        let ttl = Duration::from_secs(30);
+        let grace = Duration::from_millis(400);
+        assert_eq!(
+            store.presence_of(account_id, &[1, 2]).await.unwrap(),
+            vec![Presence::Offline; 2]
+        );
+
+        // Two tabs: closing one keeps the user online.
+        store.heartbeat(key(1, 10, account_id), ttl).await.unwrap();
+        store.heartbeat(key(1, 11, account_id), ttl).await.unwrap();
+        store
+            .disconnected(key(1, 10, account_id), grace)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.presence_of(account_id, &[1]).await.unwrap(),
+            vec![Presence::Online]
+        );
+
+        // The last tab closes: away for the grace period, then offline.
+        store
+            .disconnected(key(1, 11, account_id), grace)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.presence_of(account_id, &[1, 2]).await.unwrap(),
+            vec![Presence::Away, Presence::Offline]
+        );
+        tokio::time::sleep(grace + Duration::from_millis(300)).await;
+        assert_eq!(
+            store.presence_of(account_id, &[1]).await.unwrap(),
+            vec![Presence::Offline]
+        );
+
+        // A silent connection expires by its TTL.
+        store
+            .heartbeat(key(2, 20, account_id), Duration::from_millis(300))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.presence_of(account_id, &[2]).await.unwrap(),
+            vec![Presence::Online]
+        );
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_ne!(
+            store.presence_of(account_id, &[2]).await.unwrap(),
+            vec![Presence::Online]
+        );
+
+        // Accounts do not see each other.
+        store.heartbeat(key(3, 30, account_id), ttl).await.unwrap();
+        assert_eq!(
+            store.presence_of(account_id + 1, &[3]).await.unwrap(),
+            vec![Presence::Offline]
+        );
+        assert!(store.ping().await.unwrap());
+    }
+}
