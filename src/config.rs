@@ -10,6 +10,9 @@ pub struct Config {
     pub database_url: SecretString,
     /// Redis connection string (`REDIS_URL`); without it presence is in-process, one node.
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (`SWITCHBOARD_REDIS_PREFIX`, default `sb`), so several
+    /// deployments or test runs can share one Redis.
+    pub redis_prefix: String,
     /// Address to listen on (`SWITCHBOARD_BIND`, default `127.0.0.1:8080`; port 0 picks one).
     pub bind: String,
     /// Largest accepted request body in bytes (`SWITCHBOARD_BODY_LIMIT`, default 1 MiB).
@@ -52,6 +55,7 @@ impl Config {
             redis_url: lookup("REDIS_URL")
                 .filter(|v| !v.trim().is_empty())
                 .map(SecretString::from),
+            redis_prefix: lookup("SWITCHBOARD_REDIS_PREFIX").unwrap_or_else(|| "sb".into()),
             bind: lookup("SWITCHBOARD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             body_limit: number("SWITCHBOARD_BODY_LIMIT", 1 << 20)? as usize,
             web_dir: lookup("SWITCHBOARD_WEB_DIR")

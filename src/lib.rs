@@ -2,12 +2,17 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod ingest;
 pub mod presence;
 pub mod provision;
+pub mod realtime;
 pub mod security;
+pub mod session;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tickets;

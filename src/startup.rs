@@ -2,6 +2,8 @@
 
 use crate::config::Config;
 use crate::http;
+use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
+use crate::realtime::Realtime;
 use crate::security::rate_limit::{RateLimits, RateQuotas};
 use crate::state::AppState;
 use actix_web::dev::Server;
@@ -11,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::net::TcpListener;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
@@ -25,6 +28,22 @@ pub fn connect_pool(config: &Config) -> Result<PgPool, sqlx::Error> {
         .max_connections(config.db_pool_size)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options))
+}
+
+/// Redis presence when `REDIS_URL` is set, else in-process presence for a single node.
+fn presence_store(config: &Config) -> anyhow::Result<Arc<dyn PresenceStore>> {
+    Ok(match &config.redis_url {
+        Some(url) => Arc::new(RedisPresence::new(
+            url.expose_secret(),
+            &config.redis_prefix,
+        )?),
+        None => {
+            tracing::info!(
+                "REDIS_URL is not set: presence is in-process and the server runs as a single node"
+            );
+            Arc::new(MemoryPresence::new())
+        }
+    })
 }
 
 /// A built, bound, not yet running server.
@@ -48,10 +67,13 @@ impl Application {
         MIGRATOR.run(&pool).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
+        let presence = presence_store(&config)?;
+        let realtime = Realtime::new(pool.clone(), presence);
         let state = web::Data::new(AppState {
             pool,
             limits: RateLimits::new(quotas),
             config: config.clone(),
+            realtime,
         });
         let body_limit = config.body_limit;
         let web_dir = config.web_dir.clone();

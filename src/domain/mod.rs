@@ -5,7 +5,9 @@
 pub mod account;
 pub mod card;
 pub mod channel;
+pub mod dispatch;
 pub mod ids;
+pub mod ingest;
 pub mod stage;
 pub mod ticket;
 pub mod user;

@@ -42,6 +42,11 @@ pub async fn patch(
         account.name = name.to_string();
     }
     store::accounts::update(&state.pool, account_id, &account.name, &account.settings).await?;
+    state
+        .realtime
+        .dispatchers
+        .get(account_id)
+        .do_send(crate::dispatch::messages::SettingsChanged);
     Ok(HttpResponse::Ok().json(account))
 }
 

@@ -2,7 +2,6 @@
 
 use super::error::ApiError;
 use super::identity::{Caller, SESSION_COOKIE};
-use super::users::UserView;
 use crate::domain::user::normalize_email;
 use crate::security::{password, token::Secret};
 use crate::state::AppState;
@@ -58,9 +57,7 @@ pub async fn login(
     let secret = Secret::generate("sbs");
     let expires = chrono::Utc::now() + chrono::Duration::hours(state.config.session_hours);
     store::sessions::insert(&state.pool, account_id, user_id, &secret.digest(), expires).await?;
-    let user = store::users::get(&state.pool, account_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    let user = state.realtime.user_view(account_id, user_id).await?;
     let cookie = Cookie::build(SESSION_COOKIE, secret.reveal().to_string())
         .path("/")
         .http_only(true)
@@ -69,7 +66,7 @@ pub async fn login(
         .finish();
     Ok(HttpResponse::Ok()
         .cookie(cookie)
-        .json(json!({"token": secret.reveal(), "user": UserView::new(user, "offline")})))
+        .json(json!({"token": secret.reveal(), "user": user})))
 }
 
 /// Ends the caller's session and clears the cookie.
@@ -87,14 +84,12 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 /// The caller and their account.
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let id = caller.0;
-    let user = store::users::get(&state.pool, id.account_id, id.user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    let user = state.realtime.user_view(id.account_id, id.user_id).await?;
     let account = store::accounts::get(&state.pool, id.account_id)
         .await?
         .ok_or(ApiError::NotFound("account"))?;
     Ok(HttpResponse::Ok().json(json!({
-        "user": UserView::new(user, "offline"),
+        "user": user,
         "account": {"id": account.id.to_string(), "slug": account.slug, "name": account.name},
     })))
 }

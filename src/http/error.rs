@@ -17,6 +17,9 @@ pub enum ApiError {
     /// 403: signed in, but the role may not do this.
     #[error("this needs the manager role")]
     Forbidden,
+    /// 403: the ticket belongs to another agent.
+    #[error("this ticket is assigned to someone else")]
+    NotYours,
     /// 404: no such thing in the caller's account (another account's ids look missing too).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -34,7 +37,7 @@ pub enum ApiError {
     RateLimited,
     /// 503: a dependency (PostgreSQL) is down; the caller should retry.
     #[error("the service is temporarily unavailable, try again")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(String),
     /// 500: a bug or an unexpected failure; details only in the logs.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -54,7 +57,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::NotYours => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -70,7 +73,7 @@ impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                ApiError::Unavailable(e)
+                ApiError::Unavailable(e.to_string())
             }
             other => ApiError::Internal(Box::new(other)),
         }
@@ -88,7 +91,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::NotYours => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -7,8 +7,12 @@ pub mod account;
 pub mod auth;
 pub mod error;
 pub mod identity;
+pub mod ingest;
 pub mod ops;
+pub mod tickets;
 pub mod users;
+pub mod work;
+pub mod ws;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest};
@@ -30,6 +34,10 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 .route("/account", web::get().to(account::get))
                 .route("/account", web::patch().to(account::patch))
                 .route("/api-keys", web::post().to(account::create_api_key))
+                .configure(ingest::routes)
+                .configure(tickets::routes)
+                .configure(work::routes)
+                .configure(ws::routes)
                 .default_service(web::to(not_found)),
         );
 }

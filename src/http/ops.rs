@@ -9,11 +9,22 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: PostgreSQL answers (and Redis, once configured). 503 otherwise.
+/// `GET /readyz`: 503 unless PostgreSQL answers. Redis being down does not make the node
+/// unready (it keeps dispatching with in-process presence, SPEC §8) but is reported as
+/// `degraded`, with `redis: false`.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let postgres = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
-    let body =
-        json!({"status": if postgres { "ready" } else { "unavailable" }, "postgres": postgres});
+    let presence = &state.realtime.presence;
+    let redis = match presence.kind() {
+        "redis" => Some(presence.ping().await.unwrap_or(false)),
+        _ => None,
+    };
+    let status = match (postgres, redis) {
+        (false, _) => "unavailable",
+        (true, Some(false)) => "degraded",
+        _ => "ready",
+    };
+    let body = json!({"status": status, "postgres": postgres, "redis": redis, "presence": presence.kind()});
     if postgres {
         HttpResponse::Ok().json(body)
     } else {

@@ -3,9 +3,13 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod dispatch_state;
 pub mod events;
+pub mod ingest;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
+pub mod work;
 
 /// Whether `e` is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

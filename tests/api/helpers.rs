@@ -82,13 +82,31 @@ pub struct TestAccount {
 }
 
 pub struct TestApp {
+    /// The environment the app was configured from (to start it again).
+    pub vars: std::collections::HashMap<String, String>,
     pub address: String,
     pub port: u16,
     pub pool: PgPool,
     pub account: TestAccount,
     /// A client without a session (each login gets its own client and token).
     pub client: Client,
+    _redis_prefix: Option<RedisPrefix>,
     pub db: TestDatabase,
+}
+
+/// Builds and spawns an application; answers its port.
+async fn start(config: Config, quotas: RateQuotas) -> u16 {
+    let app = Application::build_with_quotas(config, quotas)
+        .await
+        .expect("build app");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    port
+}
+
+/// A second server started on the same database (see [`TestApp::restart`]).
+pub struct Restarted {
+    pub port: u16,
 }
 
 /// Options for [`spawn_app_with`].
@@ -96,6 +114,37 @@ pub struct TestApp {
 pub struct Options {
     pub quotas: Option<RateQuotas>,
     pub body_limit: Option<usize>,
+    /// Use Redis presence (under a key prefix of this test's own) instead of in-process.
+    pub redis: bool,
+}
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A Redis key prefix of one test, whose keys are deleted when the test ends.
+struct RedisPrefix(String);
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let pattern = format!("{}:*", self.0);
+        let _ = std::thread::spawn(move || {
+            let Ok(client) = redis::Client::open(redis_url()) else {
+                return;
+            };
+            let Ok(mut conn) = client.get_connection() else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query(&mut conn)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _ = redis::cmd("DEL").arg(keys).query::<()>(&mut conn);
+            }
+        })
+        .join();
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -113,6 +162,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     vars.insert("SWITCHBOARD_DB_POOL".to_string(), "10".to_string());
     if let Some(limit) = options.body_limit {
         vars.insert("SWITCHBOARD_BODY_LIMIT".to_string(), limit.to_string());
+    }
+    let redis_prefix = options
+        .redis
+        .then(|| RedisPrefix(format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()))));
+    if let Some(prefix) = &redis_prefix {
+        vars.insert("REDIS_URL".to_string(), redis_url());
+        vars.insert("SWITCHBOARD_REDIS_PREFIX".to_string(), prefix.0.clone());
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
     let quotas = options.quotas.unwrap_or(RateQuotas {
@@ -133,6 +189,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("account");
     TestApp {
+        vars,
+        _redis_prefix: redis_prefix,
         address: format!("http://127.0.0.1:{port}"),
         port,
         pool,
@@ -154,6 +212,14 @@ pub struct Session {
 }
 
 impl TestApp {
+    /// Starts another server on the same database and configuration, as after a restart.
+    pub async fn restart(&self) -> Restarted {
+        let config = Config::from_lookup(|k| self.vars.get(k).cloned()).expect("config");
+        Restarted {
+            port: start(config, RateQuotas::default()).await,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{}", self.address, path)
     }

@@ -2,7 +2,12 @@
 //! database, so they run in parallel and leave nothing behind.
 
 mod helpers;
+mod realtime;
+mod ws_client;
 
 mod account;
 mod auth;
+mod dispatch_balanced;
+mod dispatch_moves;
+mod dispatch_sessions;
 mod ops;

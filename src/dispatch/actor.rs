@@ -1,0 +1,328 @@
+//! The dispatcher actor of one account.
+//!
+//! Each event is turned into decisions by the pure `Board` at once (microseconds), queued in
+//! the outbox, and committed by the flush: at most one transaction is in flight per account,
+//! and everything that queued up meanwhile goes into the next one. Frames are pushed only
+//! after their transaction commits. If a guarded write finds the database changed under it
+//! (an agent opened a ticket the board was moving), the flush rolls back and the board is
+//! rebuilt from the database and settled again.
+
+use super::messages::*;
+use super::persist::{self, Flushed, Outgoing};
+use super::rebuild;
+use crate::domain::account::Settings;
+use crate::domain::dispatch::{Board, Decision};
+use crate::presence::PresenceStore;
+use crate::session::hub::Hub;
+use actix::prelude::*;
+use chrono::Utc;
+use sqlx::PgPool;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How often queued tickets, rebalancing, presence and broadcast offers are re-examined.
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// A broadcast offer nobody claims falls back to `balanced` after this long.
+pub const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The live dispatching state of one account.
+pub struct Dispatcher {
+    account_id: i64,
+    pool: PgPool,
+    hub: Arc<Hub>,
+    presence: Arc<dyn PresenceStore>,
+    board: Board,
+    settings: Settings,
+    outbox: Vec<Outgoing>,
+    waiting: Vec<oneshot::Sender<Result<(), DispatchRefusal>>>,
+    flushing: bool,
+    /// The board may differ from the database (a failed flush): rebuild on the next sweep.
+    stale: bool,
+}
+
+impl Dispatcher {
+    pub fn new(
+        account_id: i64,
+        pool: PgPool,
+        hub: Arc<Hub>,
+        presence: Arc<dyn PresenceStore>,
+    ) -> Dispatcher {
+        let settings = Settings::default();
+        Dispatcher {
+            account_id,
+            pool,
+            hub,
+            presence,
+            board: Board::new(&settings),
+            settings,
+            outbox: Vec::new(),
+            waiting: Vec::new(),
+            flushing: false,
+            stale: true,
+        }
+    }
+
+    /// Rebuilds the board from the database before any other message is handled, then
+    /// settles it (drains the queue, rebalances) and flushes what that decided.
+    fn rebuild(&mut self, ctx: &mut Context<Self>) {
+        let (pool, presence, account_id) =
+            (self.pool.clone(), self.presence.clone(), self.account_id);
+        ctx.wait(async move { rebuild::load(&pool, presence.as_ref(), account_id).await }.into_actor(self).map(
+            |loaded, act, ctx| match loaded {
+                Ok(state) => {
+                    act.settings = state.settings.clone();
+                    act.board = state.into_board();
+                    act.stale = false;
+                    act.decide(ctx, |board| board.sweep(Utc::now()));
+                }
+                Err(e) => {
+                    tracing::error!(account_id = act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
+                    act.stale = true;
+                }
+            },
+        ));
+    }
+
+    /// Runs a board step, queueing its decisions. A panic in the rules stops the actor so its
+    /// supervisor restarts it from the database.
+    fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
+        match catch_unwind(AssertUnwindSafe(|| step(&mut self.board))) {
+            Ok(decisions) => {
+                self.outbox
+                    .extend(decisions.into_iter().map(Outgoing::Decision));
+                self.flush(ctx);
+            }
+            Err(_) => {
+                tracing::error!(
+                    account_id = self.account_id,
+                    "dispatching rules panicked; restarting the dispatcher"
+                );
+                ctx.stop();
+            }
+        }
+    }
+
+    /// Commits everything queued, in one transaction, unless a commit is already in flight.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flushing || (self.outbox.is_empty() && self.waiting.is_empty()) {
+            return;
+        }
+        self.flushing = true;
+        let batch = std::mem::take(&mut self.outbox);
+        let waiting = std::mem::take(&mut self.waiting);
+        let (pool, account_id) = (self.pool.clone(), self.account_id);
+        ctx.spawn(async move { persist::commit(&pool, account_id, batch).await }.into_actor(self).map(
+            move |result, act, ctx| {
+                act.flushing = false;
+                let outcome = match result {
+                    Ok(Flushed { pushes }) => {
+                        for push in pushes {
+                            push.send(&act.hub, act.account_id);
+                        }
+                        Ok(())
+                    }
+                    Err(persist::FlushError::Conflict) => {
+                        tracing::info!(account_id = act.account_id, "the database changed under a decision; rebuilding");
+                        act.rebuild(ctx);
+                        Ok(())
+                    }
+                    Err(persist::FlushError::Database(e)) => {
+                        tracing::error!(account_id = act.account_id, error = %e, "could not commit dispatching decisions");
+                        act.stale = true;
+                        Err(DispatchRefusal::Unavailable)
+                    }
+                };
+                for w in waiting {
+                    let _ = w.send(outcome.clone());
+                }
+                act.flush(ctx);
+            },
+        ));
+    }
+
+    /// Queues a refusal-or-success answer to be given once the current outbox commits.
+    fn answer_after_commit(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> oneshot::Receiver<Result<(), DispatchRefusal>> {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.push(tx);
+        self.flush(ctx);
+        rx
+    }
+
+    /// Reloads one agent (work state, card, presence) into the board.
+    fn reload_agent(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
+        let (pool, presence, account_id) =
+            (self.pool.clone(), self.presence.clone(), self.account_id);
+        ctx.wait(
+            async move { rebuild::agent(&pool, presence.as_ref(), account_id, agent_id).await }
+                .into_actor(self)
+                .map(move |loaded, act, ctx| match loaded {
+                    Ok(Some(agent)) => {
+                        act.decide(ctx, |board| board.upsert_agent(agent, Utc::now()))
+                    }
+                    Ok(None) => act.decide(ctx, |board| board.remove_agent(agent_id, Utc::now())),
+                    Err(e) => {
+                        tracing::warn!(error = %e, agent_id, "could not reload agent");
+                        act.stale = true;
+                    }
+                }),
+        );
+    }
+}
+
+impl Actor for Dispatcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(100_000);
+        self.rebuild(ctx);
+        ctx.run_interval(SWEEP_EVERY, |act, ctx| {
+            if act.stale {
+                return act.rebuild(ctx);
+            }
+            let (presence, account_id, ids) =
+                (act.presence.clone(), act.account_id, act.board.agent_ids());
+            ctx.spawn(
+                async move {
+                    presence
+                        .presence_of(account_id, &ids)
+                        .await
+                        .map(|p| (ids, p))
+                }
+                .into_actor(act)
+                .map(|found, act, ctx| {
+                    let now = Utc::now();
+                    if let Ok((ids, presence)) = found {
+                        let present = ids
+                            .iter()
+                            .zip(presence)
+                            .map(|(id, p)| (*id, p != crate::presence::Presence::Offline));
+                        let present: Vec<(i64, bool)> = present.collect();
+                        act.decide(ctx, |board| board.set_presence(&present, now));
+                    }
+                    act.decide(ctx, |board| board.sweep(now));
+                }),
+            );
+        });
+    }
+}
+
+impl Supervised for Dispatcher {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        tracing::warn!(account_id = self.account_id, "dispatcher restarting");
+        self.outbox.clear();
+        self.flushing = false;
+        self.stale = true;
+        for w in self.waiting.drain(..) {
+            let _ = w.send(Err(DispatchRefusal::Unavailable));
+        }
+    }
+}
+
+impl Handler<TicketCreated> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: TicketCreated, ctx: &mut Self::Context) {
+        self.decide(ctx, |board| {
+            board.ticket_created(
+                msg.ticket_id,
+                msg.traits,
+                msg.created_at,
+                msg.previous_agent,
+                Utc::now(),
+            )
+        });
+    }
+}
+
+impl Handler<TicketChanged> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: TicketChanged, ctx: &mut Self::Context) {
+        self.outbox
+            .push(Outgoing::Changed(msg.ticket_id, msg.change));
+        let now = Utc::now();
+        let id = msg.ticket_id;
+        self.decide(ctx, |board| match msg.change {
+            TicketChange::MessageArrived { .. } => board.message_arrived(id, now),
+            TicketChange::Replied { .. } => board.ticket_answered(id, now),
+            TicketChange::Opened => board.ticket_opened(id, now),
+            TicketChange::Pending => board.ticket_pending(id, now),
+            TicketChange::Done => board.ticket_done(id, now),
+        });
+    }
+}
+
+impl Handler<AssignTicket> for Dispatcher {
+    type Result = ResponseFuture<Result<(), DispatchRefusal>>;
+    fn handle(&mut self, msg: AssignTicket, ctx: &mut Self::Context) -> Self::Result {
+        let now = Utc::now();
+        let decided = catch_unwind(AssertUnwindSafe(|| {
+            self.board
+                .assign_by_manager(msg.ticket_id, msg.agent_id, now)
+        }));
+        match decided {
+            Ok(Ok(decisions)) => {
+                self.outbox.extend(
+                    decisions
+                        .into_iter()
+                        .map(|d| Outgoing::ByManager(d, msg.manager_id)),
+                );
+                let rx = self.answer_after_commit(ctx);
+                Box::pin(async move { rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)) })
+            }
+            Ok(Err(refusal)) => Box::pin(async move { Err(refusal.into()) }),
+            Err(_) => {
+                ctx.stop();
+                Box::pin(async { Err(DispatchRefusal::Unavailable) })
+            }
+        }
+    }
+}
+
+impl Handler<ClaimTicket> for Dispatcher {
+    type Result = ResponseFuture<Result<(), DispatchRefusal>>;
+    fn handle(&mut self, msg: ClaimTicket, ctx: &mut Self::Context) -> Self::Result {
+        match self.board.claim(msg.ticket_id, msg.agent_id, Utc::now()) {
+            Ok(decisions) => {
+                self.outbox
+                    .extend(decisions.into_iter().map(Outgoing::Decision));
+                let rx = self.answer_after_commit(ctx);
+                Box::pin(async move { rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)) })
+            }
+            Err(refusal) => Box::pin(async move { Err(refusal.into()) }),
+        }
+    }
+}
+
+impl Handler<AgentChanged> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
+        self.reload_agent(ctx, msg.agent_id);
+    }
+}
+
+impl Handler<RecheckAgentAfter> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, msg: RecheckAgentAfter, ctx: &mut Self::Context) {
+        ctx.run_later(msg.after + Duration::from_millis(100), move |act, ctx| {
+            act.reload_agent(ctx, msg.agent_id)
+        });
+    }
+}
+
+impl Handler<SettingsChanged> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, _: SettingsChanged, ctx: &mut Self::Context) {
+        self.rebuild(ctx);
+    }
+}
+
+impl Handler<OffersFor> for Dispatcher {
+    type Result = Vec<i64>;
+    fn handle(&mut self, msg: OffersFor, _: &mut Self::Context) -> Vec<i64> {
+        self.board.offers_for(msg.agent_id)
+    }
+}

@@ -1,0 +1,95 @@
+//! What the rest of the server tells a dispatcher, and asks of it. Facts in the past tense
+//! (`TicketCreated`), commands in the imperative (`AssignTicket`).
+
+use crate::domain::card::TicketTraits;
+use crate::domain::dispatch::Refusal;
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// A new ticket was committed (queued) by ingest; the dispatcher decides who gets it.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct TicketCreated {
+    pub ticket_id: i64,
+    pub traits: TicketTraits,
+    pub created_at: DateTime<Utc>,
+    /// The agent who closed the thread's previous ticket (SPEC §2 rule 2).
+    pub previous_agent: Option<i64>,
+}
+
+/// Something committed about an existing ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketChange {
+    /// A guest message arrived (the ticket is unanswered again).
+    MessageArrived { message_id: i64 },
+    /// The assignee looked at it.
+    Opened,
+    /// An agent or manager replied (it is answered).
+    Replied { message_id: i64 },
+    /// Flagged for a manager.
+    Pending,
+    /// Finished; it leaves the board.
+    Done,
+}
+
+/// A ticket changed in the database; the dispatcher updates loads and tells the sockets.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct TicketChanged {
+    pub ticket_id: i64,
+    pub change: TicketChange,
+}
+
+/// Why a request to the dispatcher was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchRefusal {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("the dispatcher is unavailable, try again")]
+    Unavailable,
+}
+
+/// A manager moves a ticket (any state but done) to an agent (SPEC §2 rule 5).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), DispatchRefusal>")]
+pub struct AssignTicket {
+    pub ticket_id: i64,
+    pub agent_id: i64,
+    pub manager_id: i64,
+}
+
+/// An agent claims a ticket offered to them (broadcast strategy).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), DispatchRefusal>")]
+pub struct ClaimTicket {
+    pub ticket_id: i64,
+    pub agent_id: i64,
+}
+
+/// An agent's work state, card, role, activity or presence may have changed: reload them.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct AgentChanged {
+    pub agent_id: i64,
+}
+
+/// Check the agent's presence again once `after` has passed (the grace period).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct RecheckAgentAfter {
+    pub agent_id: i64,
+    pub after: Duration,
+}
+
+/// The account's settings changed: reload them.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct SettingsChanged;
+
+/// The tickets currently offered to an agent (broadcast strategy).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Vec<i64>")]
+pub struct OffersFor {
+    pub agent_id: i64,
+}

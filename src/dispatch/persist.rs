@@ -1,0 +1,309 @@
+//! Committing a batch of dispatching decisions, then turning them into frames.
+//!
+//! Every write is guarded by the state the board believed the ticket was in, so a decision
+//! can never overwrite a concurrent change (an agent opening the ticket being moved): a guard
+//! that matches no row rolls the whole batch back and the dispatcher rebuilds.
+
+use super::messages::TicketChange;
+use crate::domain::dispatch::{Decision, Reason};
+use crate::session::frames::ServerEvent;
+use crate::session::hub::Hub;
+use crate::store::{self, events::NewEvent};
+use chrono::Utc;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+
+/// One thing the dispatcher has to commit or announce, in order.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// An automatic decision.
+    Decision(Decision),
+    /// A manager's decision, by that manager.
+    ByManager(Decision, i64),
+    /// A change already committed elsewhere that the assignee must hear about.
+    Changed(i64, TicketChange),
+}
+
+/// Why a batch did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    /// A guarded write found the ticket changed: rebuild from the database.
+    #[error("a ticket changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A frame for one user, or for the account's managers.
+pub struct Push {
+    to: Option<i64>,
+    event: ServerEvent,
+}
+
+impl Push {
+    pub fn send(self, hub: &Hub, account_id: i64) {
+        match self.to {
+            Some(user_id) => hub.push(user_id, &self.event),
+            None => hub.push_to_managers(account_id, &self.event),
+        }
+    }
+}
+
+/// What a committed batch has to tell the sockets.
+pub struct Flushed {
+    pub pushes: Vec<Push>,
+}
+
+/// Commits `batch` in one transaction and prepares its frames.
+pub async fn commit(
+    pool: &PgPool,
+    account_id: i64,
+    batch: Vec<Outgoing>,
+) -> Result<Flushed, FlushError> {
+    let mut tx = pool.begin().await?;
+    let mut previous_assignee = HashMap::new();
+    for item in &batch {
+        match item {
+            Outgoing::Decision(d) => {
+                write(&mut tx, account_id, d, None, &mut previous_assignee).await?
+            }
+            Outgoing::ByManager(d, manager) => {
+                write(
+                    &mut tx,
+                    account_id,
+                    d,
+                    Some(*manager),
+                    &mut previous_assignee,
+                )
+                .await?
+            }
+            Outgoing::Changed(..) => {}
+        }
+    }
+    tx.commit().await?;
+    Ok(Flushed {
+        pushes: frames(pool, account_id, batch, previous_assignee).await?,
+    })
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    account_id: i64,
+    decision: &Decision,
+    manager: Option<i64>,
+    previous_assignee: &mut HashMap<i64, i64>,
+) -> Result<(), FlushError> {
+    let event = |kind, ticket_id, agent_id, reason: Option<Reason>| NewEvent {
+        account_id,
+        kind,
+        ticket_id: Some(ticket_id),
+        agent_id,
+        actor_id: manager,
+        reason: reason.map(Reason::as_str),
+        ..Default::default()
+    };
+    match decision {
+        Decision::Assign {
+            ticket,
+            agent,
+            reason,
+        } => {
+            let old = match manager {
+                Some(_) => {
+                    store::dispatch_state::assign_any(&mut *conn, account_id, *ticket, *agent)
+                        .await?
+                }
+                None => {
+                    store::dispatch_state::assign_queued(&mut *conn, account_id, *ticket, *agent)
+                        .await?
+                        .map(|()| None)
+                }
+            };
+            let Some(old) = old else {
+                return Err(FlushError::Conflict);
+            };
+            if let Some(old) = old.filter(|old| old != agent) {
+                previous_assignee.insert(*ticket, old);
+                store::events::append(
+                    &mut *conn,
+                    event("ticket.unassigned", *ticket, Some(old), Some(*reason)),
+                )
+                .await?;
+            }
+            store::events::append(
+                &mut *conn,
+                event("ticket.assigned", *ticket, Some(*agent), Some(*reason)),
+            )
+            .await?;
+        }
+        Decision::Unassign {
+            ticket,
+            agent,
+            reason,
+        } => {
+            if !store::dispatch_state::release_unopened(&mut *conn, account_id, *ticket, *agent)
+                .await?
+            {
+                return Err(FlushError::Conflict);
+            }
+            store::events::append(
+                &mut *conn,
+                event("ticket.unassigned", *ticket, Some(*agent), Some(*reason)),
+            )
+            .await?;
+        }
+        Decision::Queue { ticket } => {
+            store::events::append(&mut *conn, event("ticket.queued", *ticket, None, None)).await?;
+        }
+        Decision::Offer { ticket, agents } => {
+            let mut e = event("ticket.offered", *ticket, None, None);
+            e.data = Some(json!({ "agents": agents }));
+            store::events::append(&mut *conn, e).await?;
+        }
+        Decision::WithdrawOffer { ticket, agents } => {
+            let mut e = event("ticket.offer_withdrawn", *ticket, None, None);
+            e.data = Some(json!({ "agents": agents }));
+            store::events::append(&mut *conn, e).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The frames of a committed batch, with ticket and message payloads read after the commit.
+async fn frames(
+    pool: &PgPool,
+    account_id: i64,
+    batch: Vec<Outgoing>,
+    previous_assignee: HashMap<i64, i64>,
+) -> Result<Vec<Push>, sqlx::Error> {
+    let mut ticket_ids: Vec<i64> = batch
+        .iter()
+        .filter_map(|item| match item {
+            Outgoing::Decision(
+                Decision::Assign { ticket, .. } | Decision::Offer { ticket, .. },
+            )
+            | Outgoing::ByManager(Decision::Assign { ticket, .. }, _)
+            | Outgoing::Changed(ticket, _) => Some(*ticket),
+            _ => None,
+        })
+        .collect();
+    ticket_ids.sort_unstable();
+    ticket_ids.dedup();
+    let views: HashMap<i64, (Option<i64>, Value)> =
+        store::tickets::views(pool, account_id, &ticket_ids)
+            .await?
+            .into_iter()
+            .map(|v| {
+                (
+                    v.id,
+                    (v.assignee_id, serde_json::to_value(&v).unwrap_or_default()),
+                )
+            })
+            .collect();
+    let ticket = |id: &i64| {
+        views
+            .get(id)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| json!({ "id": id.to_string() }))
+    };
+    let assignee = |id: &i64| views.get(id).and_then(|(a, _)| *a);
+
+    let mut pushes = Vec::new();
+    for item in batch {
+        let decision = match item {
+            Outgoing::Decision(d) | Outgoing::ByManager(d, _) => d,
+            Outgoing::Changed(id, change) => {
+                let Some(to) = assignee(&id) else { continue };
+                if let TicketChange::MessageArrived { message_id }
+                | TicketChange::Replied { message_id } = change
+                {
+                    if let Some(message) =
+                        store::tickets::message_view(pool, account_id, message_id).await?
+                    {
+                        let message = serde_json::to_value(message).unwrap_or_default();
+                        pushes.push(Push {
+                            to: Some(to),
+                            event: ServerEvent::MessageCreated {
+                                ticket_id: id.to_string(),
+                                message,
+                            },
+                        });
+                    }
+                }
+                pushes.push(Push {
+                    to: Some(to),
+                    event: ServerEvent::TicketUpdated {
+                        ticket: ticket(&id),
+                    },
+                });
+                continue;
+            }
+        };
+        match decision {
+            Decision::Assign {
+                ticket: id,
+                agent,
+                reason,
+            } => {
+                if let Some(old) = previous_assignee.get(&id) {
+                    let event = ServerEvent::TicketUnassigned {
+                        reason,
+                        ticket_id: id.to_string(),
+                    };
+                    pushes.push(Push {
+                        to: Some(*old),
+                        event,
+                    });
+                }
+                pushes.push(Push {
+                    to: Some(agent),
+                    event: ServerEvent::TicketAssigned {
+                        reason,
+                        ticket: ticket(&id),
+                    },
+                });
+            }
+            Decision::Unassign {
+                ticket: id,
+                agent,
+                reason,
+            } => {
+                pushes.push(Push {
+                    to: Some(agent),
+                    event: ServerEvent::TicketUnassigned {
+                        reason,
+                        ticket_id: id.to_string(),
+                    },
+                });
+            }
+            Decision::Queue { .. } => {}
+            Decision::Offer { ticket: id, agents } => {
+                let expires_at = (Utc::now()
+                    + chrono::Duration::from_std(super::actor::OFFER_TIMEOUT).unwrap_or_default())
+                .to_rfc3339();
+                for agent in agents {
+                    let event = ServerEvent::Offer {
+                        ticket: ticket(&id),
+                        expires_at: expires_at.clone(),
+                    };
+                    pushes.push(Push {
+                        to: Some(agent),
+                        event,
+                    });
+                }
+            }
+            Decision::WithdrawOffer { ticket: id, agents } => {
+                for agent in agents {
+                    pushes.push(Push {
+                        to: Some(agent),
+                        event: ServerEvent::OfferWithdrawn {
+                            ticket_id: id.to_string(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    Ok(pushes)
+}

@@ -1,0 +1,97 @@
+//! Loading a dispatcher's state from the database: the account's settings, its users with
+//! their work state and presence, and every ticket that is not done.
+
+use crate::domain::account::Settings;
+use crate::domain::dispatch::{AgentEntry, Board, TicketEntry};
+use crate::presence::{Presence, PresenceStore};
+use crate::store::{self, dispatch_state::OpenTicket, users::UserRecord};
+use sqlx::PgPool;
+
+/// Everything a board is rebuilt from.
+pub struct Loaded {
+    pub settings: Settings,
+    agents: Vec<AgentEntry>,
+    tickets: Vec<OpenTicket>,
+}
+
+impl Loaded {
+    /// A board holding exactly what the database says.
+    pub fn into_board(self) -> Board {
+        let mut board = Board::new(&self.settings);
+        for agent in self.agents {
+            board.load_agent(agent);
+        }
+        for t in self.tickets {
+            board.load_ticket(TicketEntry {
+                id: t.id,
+                traits: t.traits,
+                state: t.state,
+                assignee: t.assignee_id,
+                unanswered: t.unanswered,
+                created_at: t.created_at,
+                previous_agent: t.previous_agent,
+            });
+        }
+        board
+    }
+}
+
+fn entry(user: UserRecord, presence: Presence) -> AgentEntry {
+    AgentEntry {
+        id: user.id,
+        card: user.card,
+        active: user.active,
+        working: user.working,
+        intake_paused: user.intake_paused,
+        present: presence != Presence::Offline,
+    }
+}
+
+async fn presence_of(presence: &dyn PresenceStore, account_id: i64, ids: &[i64]) -> Vec<Presence> {
+    presence.presence_of(account_id, ids).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "presence unavailable while loading; treating agents as offline");
+        vec![Presence::Offline; ids.len()]
+    })
+}
+
+/// Loads the whole state of an account.
+pub async fn load(
+    pool: &PgPool,
+    presence: &dyn PresenceStore,
+    account_id: i64,
+) -> Result<Loaded, sqlx::Error> {
+    let account = store::accounts::get(pool, account_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let users = store::users::list(pool, account_id).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let found = presence_of(presence, account_id, &ids).await;
+    let agents = users
+        .into_iter()
+        .zip(found)
+        .map(|(u, p)| entry(u, p))
+        .collect();
+    let tickets = store::dispatch_state::open_tickets(pool, account_id).await?;
+    Ok(Loaded {
+        settings: account.settings,
+        agents,
+        tickets,
+    })
+}
+
+/// Loads one user as an agent entry (`None` if they no longer exist in the account).
+pub async fn agent(
+    pool: &PgPool,
+    presence: &dyn PresenceStore,
+    account_id: i64,
+    agent_id: i64,
+) -> Result<Option<AgentEntry>, sqlx::Error> {
+    let Some(user) = store::users::get(pool, account_id, agent_id).await? else {
+        return Ok(None);
+    };
+    let found = presence_of(presence, account_id, &[agent_id]).await;
+    Ok(Some(entry(
+        user,
+        found.first().copied().unwrap_or(Presence::Offline),
+    )))
+}

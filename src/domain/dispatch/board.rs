@@ -1,0 +1,863 @@
+//! The board: one account's agents, open tickets and queue, and every rule of SPEC §2.
+//!
+//! Each public event method applies the event, decides, applies its own decisions, and
+//! returns them in the order they must be committed and pushed.
+
+use super::ranking::{Rank, Ranking};
+use super::{AgentEntry, Decision, Reason, Refusal, TicketEntry};
+use crate::domain::account::{AssignmentStrategy, Settings};
+use crate::domain::card::TicketTraits;
+use crate::domain::ticket::TicketState;
+use chrono::{DateTime, Duration, Utc};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+/// How long a broadcast offer waits for a claim before falling back to `balanced`.
+pub const OFFER_SECONDS: i64 = 30;
+/// A bound on rebalancing moves per event, so one event can never stall the dispatcher.
+const MAX_MOVES_PER_EVENT: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Agent {
+    entry: AgentEntry,
+    unanswered: u32,
+    active: u32,
+    last_assigned: u64,
+    /// This agent's `assigned` (unopened) tickets, oldest first: the only ones that move.
+    unopened: BTreeSet<(DateTime<Utc>, i64)>,
+}
+
+impl Agent {
+    fn new(entry: AgentEntry) -> Agent {
+        Agent {
+            entry,
+            unanswered: 0,
+            active: 0,
+            last_assigned: 0,
+            unopened: BTreeSet::new(),
+        }
+    }
+
+    fn rank(&self) -> Rank {
+        Rank {
+            unanswered: self.unanswered,
+            active: self.active,
+            last_assigned: self.last_assigned,
+            agent: self.entry.id,
+        }
+    }
+
+    fn under_cap(&self) -> bool {
+        self.entry
+            .card
+            .max_active
+            .is_none_or(|cap| i64::from(self.active) < i64::from(cap))
+    }
+
+    /// Whether this agent may be given a ticket with these traits right now.
+    fn eligible_for(&self, traits: &TicketTraits) -> bool {
+        self.entry.available() && self.under_cap() && self.entry.card.matches(traits)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Offer {
+    agents: Vec<i64>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct Ticket {
+    entry: TicketEntry,
+    offer: Option<Offer>,
+}
+
+impl Ticket {
+    fn queue_key(&self) -> (DateTime<Utc>, i64) {
+        (self.entry.created_at, self.entry.id)
+    }
+}
+
+/// The live dispatching state of one account.
+#[derive(Debug, Clone)]
+pub struct Board {
+    strategy: AssignmentStrategy,
+    threshold: u32,
+    agents: HashMap<i64, Agent>,
+    tickets: HashMap<i64, Ticket>,
+    /// Queued tickets, oldest first.
+    queue: BTreeSet<(DateTime<Utc>, i64)>,
+    /// Available agents in the order they get work.
+    ranking: Ranking,
+    /// Available agents by id, for round robin.
+    available: BTreeSet<i64>,
+    /// Available agents holding unopened tickets, most unanswered first: who gives in a rebalance.
+    donors: BTreeSet<(Reverse<u32>, i64)>,
+    assignments: u64,
+    round_robin_last: i64,
+}
+
+impl Board {
+    pub fn new(settings: &Settings) -> Board {
+        let mut board = Board {
+            strategy: AssignmentStrategy::Balanced,
+            threshold: 2,
+            agents: HashMap::new(),
+            tickets: HashMap::new(),
+            queue: BTreeSet::new(),
+            ranking: Ranking::default(),
+            available: BTreeSet::new(),
+            donors: BTreeSet::new(),
+            assignments: 0,
+            round_robin_last: i64::MIN,
+        };
+        board.update_settings(settings);
+        board
+    }
+
+    /// Takes the account's strategy and rebalance threshold.
+    pub fn update_settings(&mut self, settings: &Settings) {
+        self.strategy = settings.assignment_strategy;
+        self.threshold = u32::try_from(settings.rebalance_threshold.max(1)).unwrap_or(2);
+    }
+
+    // ----- indexes -------------------------------------------------------------------
+
+    /// Takes an agent out of the indexes before its loads or state change.
+    fn unindex(&mut self, id: i64) {
+        if let Some(a) = self.agents.get(&id) {
+            self.ranking.remove(&a.rank());
+            self.available.remove(&id);
+            self.donors.remove(&(Reverse(a.unanswered), id));
+        }
+    }
+
+    /// Puts an agent back into the indexes that fit its current loads and state.
+    fn index(&mut self, id: i64) {
+        if let Some(a) = self.agents.get(&id) {
+            if a.entry.available() {
+                self.ranking.insert(a.rank());
+                self.available.insert(id);
+                if !a.unopened.is_empty() {
+                    self.donors.insert((Reverse(a.unanswered), id));
+                }
+            }
+        }
+    }
+
+    fn with_agent(&mut self, id: i64, change: impl FnOnce(&mut Agent)) {
+        self.unindex(id);
+        if let Some(a) = self.agents.get_mut(&id) {
+            change(a);
+        }
+        self.index(id);
+    }
+
+    /// Adds the ticket's weight to its assignee's loads.
+    fn attach(&mut self, ticket_id: i64, agent_id: i64) {
+        let Some(t) = self.tickets.get(&ticket_id) else {
+            return;
+        };
+        let (unanswered, unopened, key) = (
+            t.entry.unanswered,
+            t.entry.state == TicketState::Assigned,
+            t.queue_key(),
+        );
+        self.with_agent(agent_id, |a| {
+            a.active += 1;
+            a.unanswered += u32::from(unanswered);
+            if unopened {
+                a.unopened.insert(key);
+            }
+        });
+    }
+
+    /// Removes the ticket's weight from its assignee's loads.
+    fn detach(&mut self, ticket_id: i64) {
+        let Some(t) = self.tickets.get(&ticket_id) else {
+            return;
+        };
+        let Some(agent_id) = t.entry.assignee else {
+            return;
+        };
+        let (unanswered, key) = (t.entry.unanswered, t.queue_key());
+        self.with_agent(agent_id, |a| {
+            a.active = a.active.saturating_sub(1);
+            a.unanswered = a.unanswered.saturating_sub(u32::from(unanswered));
+            a.unopened.remove(&key);
+        });
+    }
+
+    // ----- loading -------------------------------------------------------------------
+
+    /// Adds or replaces an agent without deciding anything (rebuilding from the database).
+    pub fn load_agent(&mut self, entry: AgentEntry) {
+        let id = entry.id;
+        self.unindex(id);
+        match self.agents.get_mut(&id) {
+            Some(a) => a.entry = entry,
+            None => {
+                self.agents.insert(id, Agent::new(entry));
+            }
+        }
+        self.index(id);
+    }
+
+    /// Adds an open ticket without deciding anything (rebuilding from the database).
+    /// Tickets whose assignee is unknown to the board are loaded as theirs anyway: the
+    /// database is the truth, and an unknown assignee simply takes no part in choices.
+    pub fn load_ticket(&mut self, entry: TicketEntry) {
+        if entry.state == TicketState::Done || self.tickets.contains_key(&entry.id) {
+            return;
+        }
+        let (id, assignee) = (entry.id, entry.assignee);
+        let ticket = Ticket { entry, offer: None };
+        let key = ticket.queue_key();
+        self.tickets.insert(id, ticket);
+        match assignee {
+            Some(agent) if self.agents.contains_key(&agent) => self.attach(id, agent),
+            Some(_) => {}
+            None => {
+                self.queue.insert(key);
+            }
+        }
+    }
+
+    /// Every agent the board knows.
+    pub fn agent_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.agents.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The tickets currently offered to `agent`.
+    pub fn offers_for(&self, agent: i64) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .tickets
+            .values()
+            .filter(|t| t.offer.as_ref().is_some_and(|o| o.agents.contains(&agent)))
+            .map(|t| t.entry.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Who holds the ticket, if anyone.
+    pub fn holder(&self, ticket: i64) -> Option<i64> {
+        self.tickets.get(&ticket).and_then(|t| t.entry.assignee)
+    }
+
+    /// The agent's (unanswered, active) loads.
+    pub fn loads(&self, agent: i64) -> Option<(u32, u32)> {
+        self.agents.get(&agent).map(|a| (a.unanswered, a.active))
+    }
+
+    // ----- choosing ------------------------------------------------------------------
+
+    /// The first available agent in ranking order who may take these traits.
+    fn least_loaded_eligible(&self, traits: &TicketTraits) -> Option<i64> {
+        self.ranking
+            .iter()
+            .map(|r| r.agent)
+            .find(|id| self.agents[id].eligible_for(traits))
+    }
+
+    fn next_in_turn(&self, traits: &TicketTraits) -> Option<i64> {
+        let after = self
+            .available
+            .range(self.round_robin_last.saturating_add(1)..);
+        let before = self.available.range(..=self.round_robin_last);
+        after
+            .chain(before)
+            .copied()
+            .find(|id| self.agents[id].eligible_for(traits))
+    }
+
+    fn all_eligible(&self, traits: &TicketTraits) -> Vec<i64> {
+        self.available
+            .iter()
+            .copied()
+            .filter(|id| self.agents[id].eligible_for(traits))
+            .collect()
+    }
+
+    /// Rule 2: the previous agent, if eligible and not more than the threshold above the
+    /// least-loaded eligible agent.
+    fn follow_up_agent(&self, ticket: &Ticket) -> Option<i64> {
+        let prev = ticket.entry.previous_agent?;
+        let agent = self.agents.get(&prev)?;
+        if !agent.eligible_for(&ticket.entry.traits) {
+            return None;
+        }
+        let least = self.least_loaded_eligible(&ticket.entry.traits)?;
+        (agent.unanswered <= self.agents[&least].unanswered + self.threshold).then_some(prev)
+    }
+
+    /// Gives a queued ticket to `agent`.
+    fn assign(&mut self, ticket_id: i64, agent_id: i64, reason: Reason, out: &mut Vec<Decision>) {
+        let Some(t) = self.tickets.get_mut(&ticket_id) else {
+            return;
+        };
+        let key = t.queue_key();
+        t.entry.state = TicketState::Assigned;
+        t.entry.assignee = Some(agent_id);
+        self.queue.remove(&key);
+        self.assignments += 1;
+        let stamp = self.assignments;
+        self.attach(ticket_id, agent_id);
+        self.with_agent(agent_id, |a| a.last_assigned = stamp);
+        if self.strategy == AssignmentStrategy::RoundRobin {
+            self.round_robin_last = agent_id;
+        }
+        out.push(Decision::Assign {
+            ticket: ticket_id,
+            agent: agent_id,
+            reason,
+        });
+    }
+
+    /// Takes an unopened ticket back into the queue.
+    fn unassign(&mut self, ticket_id: i64, reason: Reason, out: &mut Vec<Decision>) {
+        let Some(agent) = self.holder(ticket_id) else {
+            return;
+        };
+        self.detach(ticket_id);
+        if let Some(t) = self.tickets.get_mut(&ticket_id) {
+            t.entry.state = TicketState::Queued;
+            t.entry.assignee = None;
+            let key = t.queue_key();
+            self.queue.insert(key);
+        }
+        out.push(Decision::Unassign {
+            ticket: ticket_id,
+            agent,
+            reason,
+        });
+    }
+
+    /// Places a queued ticket by the rules; answers whether it found someone (or offered it).
+    fn place(&mut self, ticket_id: i64, reason: Reason, out: &mut Vec<Decision>) -> bool {
+        let Some(ticket) = self.tickets.get(&ticket_id) else {
+            return false;
+        };
+        if ticket.entry.state != TicketState::Queued || ticket.offer.is_some() {
+            return false;
+        }
+        if let Some(prev) = self.follow_up_agent(ticket) {
+            self.assign(ticket_id, prev, Reason::FollowUp, out);
+            return true;
+        }
+        let traits = ticket.entry.traits.clone();
+        let chosen = match self.strategy {
+            AssignmentStrategy::RoundRobin => self.next_in_turn(&traits),
+            AssignmentStrategy::Balanced | AssignmentStrategy::Broadcast => {
+                self.least_loaded_eligible(&traits)
+            }
+        };
+        match chosen {
+            Some(agent) => {
+                self.assign(ticket_id, agent, reason, out);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Offers a new ticket to every eligible agent (broadcast); false when nobody is eligible.
+    fn offer(&mut self, ticket_id: i64, now: DateTime<Utc>, out: &mut Vec<Decision>) -> bool {
+        let Some(ticket) = self.tickets.get(&ticket_id) else {
+            return false;
+        };
+        let agents = self.all_eligible(&ticket.entry.traits);
+        if agents.is_empty() {
+            return false;
+        }
+        if let Some(t) = self.tickets.get_mut(&ticket_id) {
+            t.offer = Some(Offer {
+                agents: agents.clone(),
+                expires_at: now + Duration::seconds(OFFER_SECONDS),
+            });
+        }
+        out.push(Decision::Offer {
+            ticket: ticket_id,
+            agents,
+        });
+        true
+    }
+
+    // ----- rules that run after events -----------------------------------------------
+
+    /// Rule 3: queued tickets that `agent` may take, oldest first, while they are eligible.
+    fn drain_for(&mut self, agent: i64, out: &mut Vec<Decision>) {
+        let candidates: Vec<i64> = self.queue.iter().map(|(_, id)| *id).collect();
+        for ticket_id in candidates {
+            let Some(a) = self.agents.get(&agent) else {
+                return;
+            };
+            if !a.entry.available() || !a.under_cap() {
+                return;
+            }
+            let fits = self
+                .tickets
+                .get(&ticket_id)
+                .is_some_and(|t| t.offer.is_none() && a.entry.card.matches(&t.entry.traits));
+            if fits {
+                self.place(ticket_id, Reason::New, out);
+            }
+        }
+    }
+
+    /// Rule 3 for everyone: every queued ticket someone may take, oldest first.
+    fn drain_all(&mut self, out: &mut Vec<Decision>) {
+        if self.available.is_empty() {
+            return;
+        }
+        let candidates: Vec<i64> = self.queue.iter().map(|(_, id)| *id).collect();
+        for ticket_id in candidates {
+            self.place(ticket_id, Reason::New, out);
+        }
+    }
+
+    /// Rule 4: while an available agent is at least the threshold below another's unanswered
+    /// count, the other's oldest unopened ticket the first may take moves to them. A threshold
+    /// of 1 acts as 2: moving a ticket between loads one apart would only swap them.
+    fn rebalance(&mut self, out: &mut Vec<Decision>) {
+        let need = self.threshold.max(2);
+        for _ in 0..MAX_MOVES_PER_EVENT {
+            let Some(lightest) = self.ranking.iter().next().map(|r| r.unanswered) else {
+                return;
+            };
+            let Some(&(Reverse(heaviest), _)) = self.donors.iter().next() else {
+                return;
+            };
+            if heaviest < lightest + need {
+                return;
+            }
+            match self.find_move(need) {
+                Some((ticket, to)) => {
+                    self.unassign(ticket, Reason::Rebalanced, out);
+                    self.assign(ticket, to, Reason::Rebalanced, out);
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// The heaviest donor's oldest unopened, unanswered ticket that the lightest possible
+    /// receiver may take, with that receiver.
+    fn find_move(&self, need: u32) -> Option<(i64, i64)> {
+        for &(Reverse(donor_load), donor) in &self.donors {
+            let lightest = self.ranking.iter().next()?.unanswered;
+            if donor_load < lightest + need {
+                return None;
+            }
+            let held = &self.agents[&donor].unopened;
+            for rank in self.ranking.iter() {
+                if donor_load < rank.unanswered + need {
+                    break;
+                }
+                let receiver = &self.agents[&rank.agent];
+                if rank.agent == donor || !receiver.under_cap() {
+                    continue;
+                }
+                let movable = held
+                    .iter()
+                    .map(|(_, id)| &self.tickets[id])
+                    .find(|t| t.entry.unanswered && receiver.entry.card.matches(&t.entry.traits));
+                if let Some(t) = movable {
+                    return Some((t.entry.id, rank.agent));
+                }
+            }
+        }
+        None
+    }
+
+    /// Rule 6: an agent who left hands back their unopened tickets, which are dispatched again.
+    fn release_unopened(&mut self, agent: i64, out: &mut Vec<Decision>) {
+        let Some(a) = self.agents.get(&agent) else {
+            return;
+        };
+        let held: Vec<i64> = a.unopened.iter().map(|(_, id)| *id).collect();
+        for ticket in held {
+            self.unassign(ticket, Reason::AgentLeft, out);
+            if !self.place(ticket, Reason::AgentLeft, out) {
+                out.push(Decision::Queue { ticket });
+            }
+        }
+    }
+
+    // ----- events --------------------------------------------------------------------
+
+    /// A new ticket (queued in the database): follow-up, strategy, or queue.
+    pub fn ticket_created(
+        &mut self,
+        id: i64,
+        traits: TicketTraits,
+        created_at: DateTime<Utc>,
+        previous_agent: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Vec<Decision> {
+        let mut out = Vec::new();
+        if !self.tickets.contains_key(&id) {
+            let entry = TicketEntry {
+                id,
+                traits,
+                state: TicketState::Queued,
+                assignee: None,
+                unanswered: true,
+                created_at,
+                previous_agent,
+            };
+            self.load_ticket(entry);
+        }
+        let Some(ticket) = self.tickets.get(&id) else {
+            return out;
+        };
+        if ticket.entry.state != TicketState::Queued || ticket.offer.is_some() {
+            return out;
+        }
+        let placed = match self.strategy {
+            AssignmentStrategy::Broadcast => match self.follow_up_agent(ticket) {
+                Some(prev) => {
+                    self.assign(id, prev, Reason::FollowUp, &mut out);
+                    true
+                }
+                None => self.offer(id, now, &mut out),
+            },
+            _ => self.place(id, Reason::New, &mut out),
+        };
+        if !placed {
+            out.push(Decision::Queue { ticket: id });
+        }
+        out
+    }
+
+    /// A guest wrote again on an open ticket: it is unanswered again.
+    pub fn message_arrived(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+        self.set_unanswered(id, true);
+        Vec::new()
+    }
+
+    /// Someone replied: the ticket is answered, its agent's load drops.
+    pub fn ticket_answered(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+        let mut out = Vec::new();
+        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
+            self.set_state(id, TicketState::Opened);
+        }
+        self.set_unanswered(id, false);
+        self.rebalance(&mut out);
+        out
+    }
+
+    /// The assignee looked at it: it will never move automatically again.
+    pub fn ticket_opened(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
+            self.set_state(id, TicketState::Opened);
+        }
+        Vec::new()
+    }
+
+    /// Flagged for a manager.
+    pub fn ticket_pending(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+        if self
+            .tickets
+            .get(&id)
+            .is_some_and(|t| t.entry.assignee.is_some())
+        {
+            self.set_state(id, TicketState::Pending);
+        }
+        Vec::new()
+    }
+
+    /// Finished: it leaves the board, and its agent may take more.
+    pub fn ticket_done(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let Some(t) = self.tickets.get(&id) else {
+            return out;
+        };
+        let (assignee, key, offer) = (t.entry.assignee, t.queue_key(), t.offer.clone());
+        self.detach(id);
+        self.queue.remove(&key);
+        self.tickets.remove(&id);
+        if let Some(o) = offer {
+            out.push(Decision::WithdrawOffer {
+                ticket: id,
+                agents: o.agents,
+            });
+        }
+        if let Some(agent) = assignee {
+            self.drain_for(agent, &mut out);
+        }
+        self.rebalance(&mut out);
+        out
+    }
+
+    /// A manager gives a ticket to an agent, whatever its state (rule 5: only managers move
+    /// opened tickets).
+    pub fn assign_by_manager(
+        &mut self,
+        ticket: i64,
+        agent: i64,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, Refusal> {
+        let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
+        if !self.agents.get(&agent).is_some_and(|a| a.entry.active) {
+            return Err(Refusal::UnknownAgent);
+        }
+        let mut out = Vec::new();
+        if t.entry.assignee == Some(agent) {
+            return Ok(out);
+        }
+        let (previous, offer) = (t.entry.assignee, t.offer.clone());
+        if let Some(o) = offer {
+            out.push(Decision::WithdrawOffer {
+                ticket,
+                agents: o.agents,
+            });
+        }
+        self.detach(ticket);
+        if let Some(t) = self.tickets.get_mut(&ticket) {
+            t.offer = None;
+            if t.entry.state == TicketState::Queued {
+                t.entry.state = TicketState::Assigned;
+            }
+            t.entry.assignee = Some(agent);
+            let key = t.queue_key();
+            self.queue.remove(&key);
+        }
+        self.assignments += 1;
+        let stamp = self.assignments;
+        self.attach(ticket, agent);
+        self.with_agent(agent, |a| a.last_assigned = stamp);
+        out.push(Decision::Assign {
+            ticket,
+            agent,
+            reason: Reason::Manager,
+        });
+        if let Some(previous) = previous {
+            self.drain_for(previous, &mut out);
+        }
+        self.rebalance(&mut out);
+        Ok(out)
+    }
+
+    /// Broadcast: the first eligible agent to claim an offered ticket gets it.
+    pub fn claim(
+        &mut self,
+        ticket: i64,
+        agent: i64,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, Refusal> {
+        let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
+        let offered = t.offer.as_ref().is_some_and(|o| o.agents.contains(&agent));
+        if !offered || t.entry.state != TicketState::Queued {
+            return Err(Refusal::NotPossible("this ticket is no longer on offer"));
+        }
+        if !self
+            .agents
+            .get(&agent)
+            .is_some_and(|a| a.eligible_for(&t.entry.traits))
+        {
+            return Err(Refusal::NotPossible(
+                "you cannot take this ticket now (timer, pause or cap)",
+            ));
+        }
+        let mut out = Vec::new();
+        let others: Vec<i64> = t
+            .offer
+            .iter()
+            .flat_map(|o| o.agents.iter().copied())
+            .filter(|a| *a != agent)
+            .collect();
+        if let Some(t) = self.tickets.get_mut(&ticket) {
+            t.offer = None;
+        }
+        self.assign(ticket, agent, Reason::New, &mut out);
+        if !others.is_empty() {
+            out.push(Decision::WithdrawOffer {
+                ticket,
+                agents: others,
+            });
+        }
+        Ok(out)
+    }
+
+    /// An agent's work state, card, activity or presence changed.
+    pub fn upsert_agent(&mut self, entry: AgentEntry, _now: DateTime<Utc>) -> Vec<Decision> {
+        let id = entry.id;
+        let was_on_duty = self.agents.get(&id).is_some_and(|a| a.entry.on_duty());
+        self.load_agent(entry);
+        let mut out = Vec::new();
+        let Some(agent) = self.agents.get(&id) else {
+            return out;
+        };
+        let (on_duty, available) = (agent.entry.on_duty(), agent.entry.available());
+        if was_on_duty && !on_duty {
+            self.release_unopened(id, &mut out);
+        }
+        if available {
+            self.drain_for(id, &mut out);
+            self.rebalance(&mut out);
+        }
+        out
+    }
+
+    /// A user no longer exists in the account: like leaving, then forgotten.
+    pub fn remove_agent(&mut self, id: i64, now: DateTime<Utc>) -> Vec<Decision> {
+        let Some(agent) = self.agents.get(&id) else {
+            return Vec::new();
+        };
+        let mut gone = agent.entry.clone();
+        gone.active = false;
+        let out = self.upsert_agent(gone, now);
+        if self.agents.get(&id).is_some_and(|a| a.active == 0) {
+            self.unindex(id);
+            self.agents.remove(&id);
+        }
+        out
+    }
+
+    /// Presence as the store sees it now, for every listed agent.
+    pub fn set_presence(&mut self, present: &[(i64, bool)], now: DateTime<Utc>) -> Vec<Decision> {
+        let mut out = Vec::new();
+        for &(id, is_present) in present {
+            let Some(agent) = self.agents.get(&id) else {
+                continue;
+            };
+            if agent.entry.present != is_present {
+                let mut entry = agent.entry.clone();
+                entry.present = is_present;
+                out.extend(self.upsert_agent(entry, now));
+            }
+        }
+        out
+    }
+
+    /// The periodic pass: expired offers fall back to `balanced`, the queue drains, loads
+    /// even out.
+    pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let expired: Vec<i64> = self
+            .tickets
+            .values()
+            .filter(|t| t.offer.as_ref().is_some_and(|o| o.expires_at <= now))
+            .map(|t| t.entry.id)
+            .collect();
+        for ticket in expired {
+            if let Some(offer) = self.tickets.get_mut(&ticket).and_then(|t| t.offer.take()) {
+                out.push(Decision::WithdrawOffer {
+                    ticket,
+                    agents: offer.agents,
+                });
+            }
+            if let Some(agent) = self
+                .tickets
+                .get(&ticket)
+                .and_then(|t| self.least_loaded_eligible(&t.entry.traits))
+            {
+                self.assign(ticket, agent, Reason::New, &mut out);
+            }
+        }
+        self.drain_all(&mut out);
+        self.rebalance(&mut out);
+        out
+    }
+
+    // ----- small state changes -------------------------------------------------------
+
+    fn set_unanswered(&mut self, id: i64, unanswered: bool) {
+        let Some(t) = self.tickets.get(&id) else {
+            return;
+        };
+        if t.entry.unanswered == unanswered {
+            return;
+        }
+        let assignee = t.entry.assignee;
+        self.detach(id);
+        if let Some(t) = self.tickets.get_mut(&id) {
+            t.entry.unanswered = unanswered;
+        }
+        if let Some(agent) = assignee {
+            self.attach(id, agent);
+        }
+    }
+
+    fn set_state(&mut self, id: i64, state: TicketState) {
+        let Some(t) = self.tickets.get(&id) else {
+            return;
+        };
+        let assignee = t.entry.assignee;
+        self.detach(id);
+        if let Some(t) = self.tickets.get_mut(&id) {
+            t.entry.state = state;
+        }
+        if let Some(agent) = assignee {
+            self.attach(id, agent);
+        }
+    }
+
+    /// A ticket's traits (tests only).
+    #[cfg(test)]
+    pub(crate) fn traits_of(&self, ticket: i64) -> Option<TicketTraits> {
+        self.tickets.get(&ticket).map(|t| t.entry.traits.clone())
+    }
+
+    /// An agent's unopened, unanswered tickets (tests only).
+    #[cfg(test)]
+    pub(crate) fn unopened_of(&self, agent: i64) -> Vec<i64> {
+        self.agents.get(&agent).map_or_else(Vec::new, |a| {
+            a.unopened
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| self.tickets[id].entry.unanswered)
+                .collect()
+        })
+    }
+
+    /// Checks every index against the tickets (tests only).
+    #[cfg(test)]
+    pub(crate) fn assert_consistent(&self) {
+        let mut expected: HashMap<i64, (u32, u32, usize)> = HashMap::new();
+        for t in self.tickets.values() {
+            match t.entry.assignee {
+                Some(agent) if self.agents.contains_key(&agent) => {
+                    let e = expected.entry(agent).or_default();
+                    e.0 += u32::from(t.entry.unanswered);
+                    e.1 += 1;
+                    e.2 += usize::from(t.entry.state == TicketState::Assigned);
+                    assert!(
+                        !self.queue.contains(&t.queue_key()),
+                        "assigned ticket {} is queued",
+                        t.entry.id
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    assert_eq!(t.entry.state, TicketState::Queued);
+                    assert!(
+                        self.queue.contains(&t.queue_key()),
+                        "queued ticket {} missing from the queue",
+                        t.entry.id
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            self.queue.len(),
+            self.tickets
+                .values()
+                .filter(|t| t.entry.assignee.is_none())
+                .count()
+        );
+        for (id, a) in &self.agents {
+            let (unanswered, active, unopened) = expected.get(id).copied().unwrap_or_default();
+            assert_eq!(
+                (a.unanswered, a.active, a.unopened.len()),
+                (unanswered, active, unopened),
+                "loads of agent {id}"
+            );
+            assert_eq!(self.available.contains(id), a.entry.available());
+        }
+        assert_eq!(self.ranking.len(), self.available.len());
+    }
+}

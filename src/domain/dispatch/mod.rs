@@ -1,0 +1,115 @@
+//! The dispatching rules of SPEC §2 as a pure state machine: the [`Board`] holds one
+//! account's agents and open tickets, takes events, and answers the [`Decision`]s they lead
+//! to, already applied to itself. No I/O and no clock: the caller passes `now` and persists
+//! each decision before telling anyone.
+
+mod board;
+mod ranking;
+#[cfg(test)]
+mod tests;
+
+pub use board::Board;
+
+use super::card::{AgentCard, TicketTraits};
+use super::ticket::TicketState;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a ticket reached or left an agent; every push says it (SPEC §2 rule 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    New,
+    Rebalanced,
+    AgentLeft,
+    Manager,
+    FollowUp,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::New => "new",
+            Reason::Rebalanced => "rebalanced",
+            Reason::AgentLeft => "agent_left",
+            Reason::Manager => "manager",
+            Reason::FollowUp => "follow_up",
+        }
+    }
+}
+
+/// What the board decided. A move is an `Unassign` followed by an `Assign` of the same ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Give the ticket to the agent (from the queue; or from anyone, when by a manager).
+    Assign {
+        ticket: i64,
+        agent: i64,
+        reason: Reason,
+    },
+    /// Take an unopened ticket back from the agent into the queue.
+    Unassign {
+        ticket: i64,
+        agent: i64,
+        reason: Reason,
+    },
+    /// Nobody is eligible: the ticket waits in the queue.
+    Queue { ticket: i64 },
+    /// Broadcast: offer the ticket to these agents; the first to claim it gets it.
+    Offer { ticket: i64, agents: Vec<i64> },
+    /// Broadcast: the offer to these agents is over.
+    WithdrawOffer { ticket: i64, agents: Vec<i64> },
+}
+
+/// Why the board refused a manager's assignment or an agent's claim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("ticket not found")]
+    UnknownTicket,
+    #[error("agent not found or not active")]
+    UnknownAgent,
+    #[error("{0}")]
+    NotPossible(&'static str),
+}
+
+/// An agent as the board needs to know them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentEntry {
+    pub id: i64,
+    pub card: AgentCard,
+    /// The user is active (not deactivated by a manager).
+    pub active: bool,
+    /// The work timer runs.
+    pub working: bool,
+    pub intake_paused: bool,
+    /// A live session, or disconnected for less than the grace period.
+    pub present: bool,
+}
+
+impl AgentEntry {
+    /// Eligible for some ticket, before the card and the cap are checked.
+    pub fn available(&self) -> bool {
+        self.active && self.working && !self.intake_paused && self.present
+    }
+
+    /// On duty: the agent keeps their unopened tickets. Stopping the timer, going away past
+    /// the grace period or being deactivated is leaving (SPEC §2 rule 6); pausing is not.
+    pub fn on_duty(&self) -> bool {
+        self.active && self.working && self.present
+    }
+}
+
+/// An open ticket as the board needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEntry {
+    pub id: i64,
+    pub traits: TicketTraits,
+    /// Not `done`: done tickets leave the board.
+    pub state: TicketState,
+    pub assignee: Option<i64>,
+    /// Its latest message is inbound.
+    pub unanswered: bool,
+    pub created_at: DateTime<Utc>,
+    /// Who closed the thread's previous ticket.
+    pub previous_agent: Option<i64>,
+}

@@ -1,0 +1,502 @@
+//! Unit tests for each rule of SPEC §2, and properties over random event sequences.
+
+use super::*;
+use crate::domain::account::{AssignmentStrategy, Settings};
+use crate::domain::channel::Channel;
+use crate::domain::stage::Stage;
+use chrono::TimeZone;
+use proptest::prelude::*;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(seconds)
+}
+
+fn traits(stage: Stage, channel: &str, language: Option<&str>) -> TicketTraits {
+    TicketTraits {
+        stage,
+        channel: Channel::parse(channel).unwrap(),
+        language: language.map(str::to_string),
+        listing_group: None,
+    }
+}
+
+fn any_ticket() -> TicketTraits {
+    traits(Stage::PreBooking, "airbnb", Some("en"))
+}
+
+fn agent(id: i64) -> AgentEntry {
+    AgentEntry {
+        id,
+        card: AgentCard::default(),
+        active: true,
+        working: true,
+        intake_paused: false,
+        present: true,
+    }
+}
+
+fn board_with(strategy: AssignmentStrategy, threshold: i32, agents: &[AgentEntry]) -> Board {
+    let settings = Settings {
+        assignment_strategy: strategy,
+        rebalance_threshold: threshold,
+        ..Settings::default()
+    };
+    let mut board = Board::new(&settings);
+    for a in agents {
+        board.load_agent(a.clone());
+    }
+    board
+}
+
+fn assigned_to(decisions: &[Decision]) -> Vec<(i64, i64, Reason)> {
+    decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Assign {
+                ticket,
+                agent,
+                reason,
+            } => Some((*ticket, *agent, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn balanced_spreads_by_unanswered_then_active_then_recency_then_id() {
+    let mut b = board_with(
+        AssignmentStrategy::Balanced,
+        2,
+        &[agent(1), agent(2), agent(3)],
+    );
+    let mut holders = Vec::new();
+    for id in 10..16 {
+        let d = b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        holders.push(assigned_to(&d)[0].1);
+    }
+    assert_eq!(
+        holders,
+        vec![1, 2, 3, 1, 2, 3],
+        "lowest id first, then least recently assigned"
+    );
+    // Agent 2 answers one ticket: they now have the fewest unanswered.
+    b.ticket_answered(11, at(20));
+    let d = b.ticket_created(20, any_ticket(), at(21), None, at(21));
+    assert_eq!(assigned_to(&d), vec![(20, 2, Reason::New)]);
+    b.assert_consistent();
+}
+
+#[test]
+fn cards_and_caps_filter_who_is_eligible() {
+    let mut pre = agent(1);
+    pre.card.stages = [Stage::PreBooking].into();
+    let mut vrbo_de = agent(2);
+    vrbo_de.card.channels = [Channel::parse("vrbo").unwrap()].into();
+    vrbo_de.card.languages = ["de".to_string()].into();
+    vrbo_de.card.max_active = Some(1);
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[pre, vrbo_de]);
+    let d = b.ticket_created(
+        1,
+        traits(Stage::Booked, "vrbo", Some("de")),
+        at(0),
+        None,
+        at(0),
+    );
+    assert_eq!(assigned_to(&d), vec![(1, 2, Reason::New)]);
+    // Agent 2 is at their cap; agent 1 takes no booked tickets: queued.
+    let d = b.ticket_created(
+        2,
+        traits(Stage::Booked, "vrbo", Some("de")),
+        at(1),
+        None,
+        at(1),
+    );
+    assert_eq!(d, vec![Decision::Queue { ticket: 2 }]);
+    // Done drops agent 2 below the cap: the queued ticket follows at once.
+    let d = b.ticket_done(1, at(2));
+    assert_eq!(assigned_to(&d), vec![(2, 2, Reason::New)]);
+    b.assert_consistent();
+}
+
+#[test]
+fn paused_or_absent_agents_get_nothing_and_the_queue_drains_oldest_first() {
+    let mut paused = agent(1);
+    paused.intake_paused = true;
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[paused.clone()]);
+    for id in [5, 6] {
+        assert_eq!(
+            b.ticket_created(id, any_ticket(), at(id), None, at(id)),
+            vec![Decision::Queue { ticket: id }]
+        );
+    }
+    paused.intake_paused = false;
+    let d = b.upsert_agent(paused, at(10));
+    assert_eq!(
+        assigned_to(&d),
+        vec![(5, 1, Reason::New), (6, 1, Reason::New)]
+    );
+    b.assert_consistent();
+}
+
+#[test]
+fn round_robin_takes_turns() {
+    let mut b = board_with(
+        AssignmentStrategy::RoundRobin,
+        2,
+        &[agent(1), agent(2), agent(3)],
+    );
+    b.ticket_created(1, any_ticket(), at(0), None, at(0));
+    b.ticket_answered(1, at(1));
+    let mut order = Vec::new();
+    for id in 2..8 {
+        order.push(assigned_to(&b.ticket_created(id, any_ticket(), at(id), None, at(id)))[0].1);
+    }
+    assert_eq!(order, vec![2, 3, 1, 2, 3, 1]);
+}
+
+#[test]
+fn broadcast_offers_then_the_first_claim_wins_and_unclaimed_offers_fall_back() {
+    let mut b = board_with(AssignmentStrategy::Broadcast, 2, &[agent(1), agent(2)]);
+    let d = b.ticket_created(1, any_ticket(), at(0), None, at(0));
+    assert_eq!(
+        d,
+        vec![Decision::Offer {
+            ticket: 1,
+            agents: vec![1, 2]
+        }]
+    );
+    assert_eq!(b.offers_for(2), vec![1]);
+    let d = b.claim(1, 2, at(3)).unwrap();
+    assert_eq!(
+        d,
+        vec![
+            Decision::Assign {
+                ticket: 1,
+                agent: 2,
+                reason: Reason::New
+            },
+            Decision::WithdrawOffer {
+                ticket: 1,
+                agents: vec![1]
+            }
+        ]
+    );
+    assert_eq!(
+        b.claim(1, 1, at(4)),
+        Err(Refusal::NotPossible("this ticket is no longer on offer"))
+    );
+
+    b.ticket_created(2, any_ticket(), at(5), None, at(5));
+    assert!(b.sweep(at(20)).is_empty(), "not expired yet");
+    let d = b.sweep(at(5 + board::OFFER_SECONDS));
+    assert_eq!(
+        d[0],
+        Decision::WithdrawOffer {
+            ticket: 2,
+            agents: vec![1, 2]
+        }
+    );
+    assert_eq!(
+        assigned_to(&d),
+        vec![(2, 1, Reason::New)],
+        "balanced fallback: agent 1 has less"
+    );
+    b.assert_consistent();
+}
+
+#[test]
+fn a_follow_up_goes_to_the_previous_agent_unless_they_are_too_far_above_the_least_loaded() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    for id in 1..=2 {
+        b.ticket_created(id, any_ticket(), at(id), None, at(id));
+    }
+    // Agent 1 holds ticket 1, agent 2 ticket 2; loads 1 and 1.
+    let d = b.ticket_created(3, any_ticket(), at(3), Some(2), at(3));
+    assert_eq!(assigned_to(&d), vec![(3, 2, Reason::FollowUp)]);
+    // Agent 2 now has 2 unanswered; agent 1 has 1: still within the threshold.
+    let d = b.ticket_created(4, any_ticket(), at(4), Some(2), at(4));
+    assert_eq!(assigned_to(&d), vec![(4, 2, Reason::FollowUp)]);
+    // Agent 2 has 3, agent 1 has 1: exactly the threshold above, still allowed.
+    let d = b.ticket_created(5, any_ticket(), at(5), Some(2), at(5));
+    assert_eq!(assigned_to(&d), vec![(5, 2, Reason::FollowUp)]);
+    // Agent 2 has 4, agent 1 has 1: 4 > 1 + 2, so balanced wins.
+    let d = b.ticket_created(6, any_ticket(), at(6), Some(2), at(6));
+    assert_eq!(assigned_to(&d), vec![(6, 1, Reason::New)]);
+}
+
+#[test]
+fn rebalancing_moves_only_unopened_tickets_oldest_first() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1)]);
+    for id in 1..=4 {
+        b.ticket_created(id, any_ticket(), at(id), None, at(id));
+    }
+    b.ticket_opened(1, at(5));
+    let d = b.upsert_agent(agent(2), at(6));
+    assert_eq!(
+        d,
+        vec![
+            Decision::Unassign {
+                ticket: 2,
+                agent: 1,
+                reason: Reason::Rebalanced
+            },
+            Decision::Assign {
+                ticket: 2,
+                agent: 2,
+                reason: Reason::Rebalanced
+            },
+            Decision::Unassign {
+                ticket: 3,
+                agent: 1,
+                reason: Reason::Rebalanced
+            },
+            Decision::Assign {
+                ticket: 3,
+                agent: 2,
+                reason: Reason::Rebalanced
+            },
+        ]
+    );
+    assert_eq!(b.holder(1), Some(1), "the opened ticket stays");
+    b.assert_consistent();
+}
+
+#[test]
+fn leaving_hands_back_unopened_tickets_and_keeps_opened_ones() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 10, &[agent(1), agent(2)]);
+    for id in 1..=3 {
+        let d = b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        assert!(!d.is_empty());
+    }
+    // Agent 1 holds tickets 1 and 3; agent 2 holds 2.
+    b.ticket_opened(1, at(4));
+    let mut gone = agent(1);
+    gone.working = false;
+    let d = b.upsert_agent(gone, at(5));
+    assert_eq!(
+        d,
+        vec![
+            Decision::Unassign {
+                ticket: 3,
+                agent: 1,
+                reason: Reason::AgentLeft
+            },
+            Decision::Assign {
+                ticket: 3,
+                agent: 2,
+                reason: Reason::AgentLeft
+            },
+        ]
+    );
+    assert_eq!(b.holder(1), Some(1));
+    // Nobody left at all: the ticket is queued.
+    let mut also_gone = agent(2);
+    also_gone.present = false;
+    let d = b.upsert_agent(also_gone, at(6));
+    assert!(d.contains(&Decision::Queue { ticket: 3 }), "{d:?}");
+    b.assert_consistent();
+}
+
+#[test]
+fn pausing_is_not_leaving() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 10, &[agent(1), agent(2)]);
+    b.ticket_created(1, any_ticket(), at(1), None, at(1));
+    let mut paused = agent(1);
+    paused.intake_paused = true;
+    assert!(b.upsert_agent(paused, at(2)).is_empty());
+    assert_eq!(b.holder(1), Some(1));
+}
+
+#[test]
+fn a_manager_moves_even_an_opened_ticket() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    b.ticket_created(1, any_ticket(), at(1), None, at(1));
+    b.ticket_opened(1, at(2));
+    let d = b.assign_by_manager(1, 2, at(3)).unwrap();
+    assert_eq!(
+        d,
+        vec![Decision::Assign {
+            ticket: 1,
+            agent: 2,
+            reason: Reason::Manager
+        }]
+    );
+    assert_eq!(b.loads(1), Some((0, 0)));
+    assert_eq!(b.loads(2), Some((1, 1)));
+    assert_eq!(
+        b.assign_by_manager(9, 2, at(4)),
+        Err(Refusal::UnknownTicket)
+    );
+    assert_eq!(b.assign_by_manager(1, 9, at(4)), Err(Refusal::UnknownAgent));
+    b.assert_consistent();
+}
+
+// ----- properties ----------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Event {
+    Create {
+        stage: usize,
+        channel: usize,
+        previous: Option<usize>,
+    },
+    Open(usize),
+    Answer(usize),
+    Message(usize),
+    Pending(usize),
+    Done(usize),
+    Timer(usize, bool),
+    Pause(usize, bool),
+    Presence(usize, bool),
+    Manager(usize, usize),
+    Sweep,
+}
+
+const AGENTS: i64 = 5;
+const CHANNELS: [&str; 2] = ["airbnb", "vrbo"];
+
+fn event() -> impl Strategy<Value = Event> {
+    let a = 0..AGENTS as usize;
+    prop_oneof![
+        4 => (0..4usize, 0..2usize, proptest::option::of(0..AGENTS as usize)).prop_map(|(stage, channel, previous)| Event::Create { stage, channel, previous }),
+        2 => (0..64usize).prop_map(Event::Open),
+        2 => (0..64usize).prop_map(Event::Answer),
+        1 => (0..64usize).prop_map(Event::Message),
+        1 => (0..64usize).prop_map(Event::Pending),
+        2 => (0..64usize).prop_map(Event::Done),
+        1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Timer(a, on)),
+        1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Pause(a, on)),
+        1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Presence(a, on)),
+        1 => (0..64usize, a).prop_map(|(t, a)| Event::Manager(t, a)),
+        1 => Just(Event::Sweep),
+    ]
+}
+
+/// A reference model of who holds what, updated only from the board's decisions.
+#[derive(Default)]
+struct Model {
+    holder: HashMap<i64, i64>,
+    opened: HashSet<i64>,
+}
+
+use std::collections::{HashMap, HashSet};
+
+fn cards() -> Vec<AgentEntry> {
+    (1..=AGENTS)
+        .map(|id| {
+            let mut a = agent(id);
+            if id == 2 {
+                a.card.stages = [Stage::PreBooking, Stage::Booked].into();
+            }
+            if id == 3 {
+                a.card.channels = [Channel::parse("vrbo").unwrap()].into();
+                a.card.max_active = Some(3);
+            }
+            a
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_rules_hold_over_any_sequence_of_events(
+        strategy in prop_oneof![Just(AssignmentStrategy::Balanced), Just(AssignmentStrategy::RoundRobin)],
+        threshold in 1i32..4,
+        events in proptest::collection::vec(event(), 1..80),
+    ) {
+        let mut entries = cards();
+        let mut b = board_with(strategy, threshold, &entries);
+        let mut model = Model::default();
+        let mut next_ticket = 1i64;
+        let mut live: Vec<i64> = Vec::new();
+        for (step, e) in events.into_iter().enumerate() {
+            let now = at(step as i64);
+            let pick = |i: usize| live.get(i % live.len().max(1)).copied();
+            let decisions = match e {
+                Event::Create { stage, channel, previous } => {
+                    let id = next_ticket;
+                    next_ticket += 1;
+                    live.push(id);
+                    let t = traits(Stage::ALL[stage], CHANNELS[channel], Some("en"));
+                    b.ticket_created(id, t, now, previous.map(|p| p as i64 + 1), now)
+                }
+                Event::Open(i) => match pick(i) {
+                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_opened(t, now) }
+                    _ => vec![],
+                },
+                Event::Answer(i) => match pick(i) {
+                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_answered(t, now) }
+                    _ => vec![],
+                },
+                Event::Message(i) => pick(i).map(|t| b.message_arrived(t, now)).unwrap_or_default(),
+                Event::Pending(i) => match pick(i) {
+                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_pending(t, now) }
+                    _ => vec![],
+                },
+                Event::Done(i) => match pick(i) {
+                    Some(t) => { live.retain(|x| *x != t); model.holder.remove(&t); b.ticket_done(t, now) }
+                    None => vec![],
+                },
+                Event::Timer(a, on) => { entries[a].working = on; b.upsert_agent(entries[a].clone(), now) }
+                Event::Pause(a, on) => { entries[a].intake_paused = on; b.upsert_agent(entries[a].clone(), now) }
+                Event::Presence(a, on) => { entries[a].present = on; b.upsert_agent(entries[a].clone(), now) }
+                Event::Manager(i, a) => match pick(i) {
+                    Some(t) => b.assign_by_manager(t, a as i64 + 1, now).unwrap_or_default(),
+                    None => vec![],
+                },
+                Event::Sweep => b.sweep(now),
+            };
+            for d in &decisions {
+                match d {
+                    Decision::Assign { ticket, agent, reason } => {
+                        let previous = model.holder.get(ticket).copied();
+                        if *reason != Reason::Manager {
+                            prop_assert!(previous.is_none(), "ticket {} given to {} while {:?} holds it", ticket, agent, previous);
+                            let entry = &entries[(*agent - 1) as usize];
+                            prop_assert!(entry.available(), "assigned to unavailable agent {}", agent);
+                        }
+                        model.holder.insert(*ticket, *agent);
+                    }
+                    Decision::Unassign { ticket, agent, .. } => {
+                        prop_assert_eq!(model.holder.remove(ticket), Some(*agent));
+                        prop_assert!(!model.opened.contains(ticket), "opened ticket {} moved automatically", ticket);
+                    }
+                    _ => {}
+                }
+            }
+            b.assert_consistent();
+            for t in &live {
+                prop_assert_eq!(b.holder(*t), model.holder.get(t).copied());
+            }
+            // No available agent idles while a queued ticket they may take waits.
+            for t in live.iter().filter(|t| b.holder(**t).is_none()) {
+                for e in entries.iter().filter(|e| e.available()) {
+                    let (_, active) = b.loads(e.id).unwrap();
+                    let under_cap = e.card.max_active.is_none_or(|c| i64::from(active) < i64::from(c));
+                    let fits = b.traits_of(*t).is_some_and(|tr| e.card.matches(&tr));
+                    prop_assert!(!(under_cap && fits), "agent {} idles while ticket {} is queued", e.id, t);
+                }
+            }
+        }
+        // After a sweep, no available agent is the threshold below a holder of a ticket they may take.
+        b.sweep(at(10_000));
+        let need = threshold.max(2) as u32;
+        for receiver in entries.iter().filter(|e| e.available()) {
+            let (r_load, r_active) = b.loads(receiver.id).unwrap();
+            if receiver.card.max_active.is_some_and(|c| i64::from(r_active) >= i64::from(c)) { continue; }
+            for donor in entries.iter().filter(|e| e.available() && e.id != receiver.id) {
+                let (d_load, _) = b.loads(donor.id).unwrap();
+                if d_load >= r_load + need {
+                    let movable = b.unopened_of(donor.id).into_iter().any(|t| b.traits_of(t).is_some_and(|tr| receiver.card.matches(&tr)));
+                    prop_assert!(!movable, "agent {} ({}) could take from {} ({})", receiver.id, r_load, donor.id, d_load);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! The per-node registry of live sessions. It numbers each user's events (`seq`), keeps a
+//! short bounded history for `resume`, and fans every frame out to all of the user's tabs.
+//!
+//! Sending never waits: each session has a bounded outbound queue, and a session whose queue
+//! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
+
+use super::frames::{Numbered, ServerEvent};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, Notify};
+
+/// How many frames, and how many bytes of frames, each user's history keeps for `resume`.
+const HISTORY_FRAMES: usize = 128;
+const HISTORY_BYTES: usize = 64 * 1024;
+
+/// What a session's writer task receives.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A serialized JSON frame.
+    Frame(Arc<str>),
+    /// A protocol-level ping.
+    Ping,
+}
+
+/// The hub's handle on one live connection.
+#[derive(Clone)]
+pub struct SessionLink {
+    pub connection_id: u64,
+    pub outbound: mpsc::Sender<Outbound>,
+    /// Signalled when the hub gives up on a session that cannot keep up.
+    pub cut_off: Arc<Notify>,
+}
+
+struct Feed {
+    account_id: i64,
+    is_manager: bool,
+    seq: u64,
+    history: VecDeque<(u64, Arc<str>)>,
+    history_bytes: usize,
+    sessions: Vec<SessionLink>,
+}
+
+impl Feed {
+    fn remember(&mut self, seq: u64, frame: Arc<str>) {
+        self.history_bytes += frame.len();
+        self.history.push_back((seq, frame));
+        while self.history.len() > HISTORY_FRAMES || self.history_bytes > HISTORY_BYTES {
+            match self.history.pop_front() {
+                Some((_, old)) => self.history_bytes -= old.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// Hands `frame` to every session; a session with a full queue is cut off.
+    fn fan_out(&mut self, frame: &Arc<str>) {
+        self.sessions.retain(
+            |s| match s.outbound.try_send(Outbound::Frame(frame.clone())) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(
+                        connection = s.connection_id,
+                        "session too slow to read; disconnecting it"
+                    );
+                    s.cut_off.notify_one();
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            },
+        );
+    }
+}
+
+/// What `resume` can offer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Every frame after the client's `last_seq`, in order, with its `seq` (possibly none).
+    Frames(Vec<(u64, Arc<str>)>),
+    /// The history no longer reaches back that far (or the seq is from another server life).
+    TooOld,
+}
+
+/// Live sessions of this node, by user.
+#[derive(Default)]
+pub struct Hub {
+    feeds: Mutex<HashMap<i64, Feed>>,
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<i64, Feed>) -> T) -> T {
+        f(&mut self.feeds.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Registers a session and returns the user's current `seq`: every event after it will
+    /// reach the session.
+    pub fn attach(
+        &self,
+        account_id: i64,
+        user_id: i64,
+        is_manager: bool,
+        link: SessionLink,
+    ) -> u64 {
+        self.with(|feeds| {
+            let feed = feeds.entry(user_id).or_insert_with(|| Feed {
+                account_id,
+                is_manager,
+                seq: 0,
+                history: VecDeque::new(),
+                history_bytes: 0,
+                sessions: Vec::new(),
+            });
+            feed.is_manager = is_manager;
+            feed.sessions.push(link);
+            feed.seq
+        })
+    }
+
+    /// Unregisters a session; answers whether the user has no other session on this node.
+    pub fn detach(&self, user_id: i64, connection_id: u64) -> bool {
+        self.with(|feeds| match feeds.get_mut(&user_id) {
+            Some(feed) => {
+                feed.sessions.retain(|s| s.connection_id != connection_id);
+                feed.sessions.is_empty()
+            }
+            None => true,
+        })
+    }
+
+    /// Numbers `event` for the user, remembers it, and sends it to each of their sessions.
+    /// A user who never connected to this node has no feed: they get a snapshot on connect.
+    pub fn push(&self, user_id: i64, event: &ServerEvent) {
+        self.with(|feeds| {
+            if let Some(feed) = feeds.get_mut(&user_id) {
+                Self::push_to(feed, event);
+            }
+        });
+    }
+
+    /// Sends `event` to every manager of the account with a feed on this node.
+    pub fn push_to_managers(&self, account_id: i64, event: &ServerEvent) {
+        self.with(|feeds| {
+            for feed in feeds
+                .values_mut()
+                .filter(|f| f.account_id == account_id && f.is_manager)
+            {
+                Self::push_to(feed, event);
+            }
+        });
+    }
+
+    fn push_to(feed: &mut Feed, event: &ServerEvent) {
+        feed.seq += 1;
+        let seq = feed.seq;
+        let frame: Arc<str> = match serde_json::to_string(&Numbered { seq, event }) {
+            Ok(text) => text.into(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not serialize a frame");
+                return;
+            }
+        };
+        feed.remember(seq, frame.clone());
+        feed.fan_out(&frame);
+    }
+
+    /// The frames after `last_seq`, if the history still has all of them.
+    pub fn replay(&self, user_id: i64, last_seq: u64) -> Replay {
+        self.with(|feeds| {
+            let Some(feed) = feeds.get(&user_id) else {
+                return Replay::TooOld;
+            };
+            if last_seq > feed.seq {
+                return Replay::TooOld;
+            }
+            if last_seq == feed.seq {
+                return Replay::Frames(Vec::new());
+            }
+            match feed.history.front() {
+                Some((oldest, _)) if *oldest <= last_seq + 1 => Replay::Frames(
+                    feed.history
+                        .iter()
+                        .filter(|(seq, _)| *seq > last_seq)
+                        .cloned()
+                        .collect(),
+                ),
+                _ => Replay::TooOld,
+            }
+        })
+    }
+
+    /// The user's current `seq`.
+    pub fn seq(&self, user_id: i64) -> u64 {
+        self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.seq))
+    }
+
+    /// Whether the user has a live session on this node.
+    pub fn is_connected(&self, user_id: i64) -> bool {
+        self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dispatch::Reason;
+
+    fn link(id: u64, capacity: usize) -> (SessionLink, mpsc::Receiver<Outbound>, Arc<Notify>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let cut_off = Arc::new(Notify::new());
+        (
+            SessionLink {
+                connection_id: id,
+                outbound: tx,
+                cut_off: cut_off.clone(),
+            },
+            rx,
+            cut_off,
+        )
+    }
+
+    fn event(n: i64) -> ServerEvent {
+        ServerEvent::TicketUnassigned {
+            reason: Reason::Rebalanced,
+            ticket_id: n.to_string(),
+        }
+    }
+
+    fn text(o: Outbound) -> String {
+        match o {
+            Outbound::Frame(f) => f.to_string(),
+            Outbound::Ping => "ping".into(),
+        }
+    }
+
+    #[test]
+    fn every_tab_gets_every_event_numbered_once() {
+        let hub = Hub::new();
+        let (a, mut rx_a, _) = link(1, 8);
+        let (b, mut rx_b, _) = link(2, 8);
+        assert_eq!(hub.attach(9, 100, false, a), 0);
+        assert_eq!(hub.attach(9, 100, false, b), 0);
+        hub.push(100, &event(1));
+        hub.push(100, &event(2));
+        for rx in [&mut rx_a, &mut rx_b] {
+            assert!(text(rx.try_recv().unwrap()).contains(r#""seq":1"#));
+            assert!(text(rx.try_recv().unwrap()).contains(r#""seq":2"#));
+        }
+        assert!(!hub.detach(100, 1));
+        assert!(hub.detach(100, 2));
+        hub.push(100, &event(3));
+        assert_eq!(
+            hub.seq(100),
+            3,
+            "events while disconnected are numbered and kept for resume"
+        );
+    }
+
+    #[test]
+    fn replay_serves_the_gap_or_says_it_is_too_old() {
+        let hub = Hub::new();
+        let (a, _rx, _) = link(1, 1024);
+        hub.attach(9, 100, false, a);
+        for n in 1..=5 {
+            hub.push(100, &event(n));
+        }
+        match hub.replay(100, 3) {
+            Replay::Frames(frames) => {
+                assert_eq!(frames.len(), 2);
+                assert_eq!(frames[0].0, 4);
+                assert!(frames[0].1.contains(r#""seq":4"#));
+            }
+            Replay::TooOld => panic!("history should reach seq 4"),
+        }
+        assert_eq!(hub.replay(100, 5), Replay::Frames(vec![]));
+        assert_eq!(
+            hub.replay(100, 6),
+            Replay::TooOld,
+            "a seq from another server life"
+        );
+        for n in 6..=(HISTORY_FRAMES as i64 + 10) {
+            hub.push(100, &event(n));
+        }
+        assert_eq!(hub.replay(100, 1), Replay::TooOld);
+        assert_eq!(hub.replay(404, 0), Replay::TooOld);
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_keep_up_is_cut_off() {
+        let hub = Hub::new();
+        let (slow, _rx, cut_off) = link(1, 2);
+        let (fast, mut rx_fast, _) = link(2, 64);
+        hub.attach(9, 100, false, slow);
+        hub.attach(9, 100, false, fast);
+        for n in 0..5 {
+            hub.push(100, &event(n));
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(1), cut_off.notified())
+            .await
+            .expect("cut off");
+        let mut got = 0;
+        while rx_fast.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 5, "the other tab is unaffected");
+        assert!(hub.is_connected(100));
+    }
+
+    #[test]
+    fn managers_get_account_wide_frames_and_nobody_else_does() {
+        let hub = Hub::new();
+        let (m, mut rx_m, _) = link(1, 8);
+        let (a, mut rx_a, _) = link(2, 8);
+        let (other, mut rx_other, _) = link(3, 8);
+        hub.attach(9, 1, true, m);
+        hub.attach(9, 2, false, a);
+        hub.attach(10, 3, true, other);
+        hub.push_to_managers(9, &event(1));
+        assert!(rx_m.try_recv().is_ok());
+        assert!(rx_a.try_recv().is_err());
+        assert!(rx_other.try_recv().is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! What a dispatcher loads when it (re)starts: every ticket of the account that is not done,
+//! with what dispatching needs to know of it.
+
+use crate::domain::card::TicketTraits;
+use crate::domain::channel::Channel;
+use crate::domain::stage::Stage;
+use crate::domain::ticket::TicketState;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, Row};
+
+/// An open ticket as the dispatcher sees it.
+#[derive(Debug, Clone)]
+pub struct OpenTicket {
+    pub id: i64,
+    pub state: TicketState,
+    pub assignee_id: Option<i64>,
+    pub unanswered: bool,
+    pub traits: TicketTraits,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// Who closed the thread's previous ticket.
+    pub previous_agent: Option<i64>,
+}
+
+/// Every queued, assigned, opened or pending ticket of the account, oldest first.
+pub async fn open_tickets(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> Result<Vec<OpenTicket>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
+                t.language, t.listing_group, t.created_at, t.assigned_at, prev.assignee_id AS previous_agent \
+         FROM tickets t \
+         LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = 'done' \
+                            ORDER BY p.closed_at DESC NULLS LAST, p.id DESC LIMIT 1) prev ON true \
+         WHERE t.account_id = $1 AND t.state <> 'done' ORDER BY t.created_at, t.id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(open_ticket).collect()
+}
+
+/// One ticket of the account as the dispatcher sees it, whatever its state.
+pub async fn ticket(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    ticket_id: i64,
+) -> Result<Option<OpenTicket>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
+                t.language, t.listing_group, t.created_at, t.assigned_at, NULL::bigint AS previous_agent \
+         FROM tickets t WHERE t.account_id = $1 AND t.id = $2",
+    )
+    .bind(account_id)
+    .bind(ticket_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(open_ticket).transpose()
+}
+
+fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    let state: String = r.try_get("state")?;
+    let stage: String = r.try_get("stage")?;
+    let channel: String = r.try_get("channel")?;
+    Ok(OpenTicket {
+        id: r.try_get("id")?,
+        state: TicketState::parse(&state).map_err(decode)?,
+        assignee_id: r.try_get("assignee_id")?,
+        unanswered: r.try_get("unanswered")?,
+        traits: TicketTraits {
+            stage: Stage::parse(&stage).map_err(decode)?,
+            channel: Channel::parse(&channel).map_err(decode)?,
+            language: r.try_get("language")?,
+            listing_group: r.try_get("listing_group")?,
+        },
+        created_at: r.try_get("created_at")?,
+        assigned_at: r.try_get("assigned_at")?,
+        previous_agent: r.try_get("previous_agent")?,
+    })
+}
+
+/// Gives a queued ticket to `agent`. `None` when the ticket is no longer queued.
+pub async fn assign_queued(
+    conn: &mut PgConnection,
+    account_id: i64,
+    ticket_id: i64,
+    agent: i64,
+) -> Result<Option<()>, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE tickets SET state = 'assigned', assignee_id = $3, assigned_at = now() \
+         WHERE account_id = $1 AND id = $2 AND state = 'queued'",
+    )
+    .bind(account_id)
+    .bind(ticket_id)
+    .bind(agent)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(()))
+}
+
+/// A manager gives a ticket that is not done to `agent`, whatever its state: a queued ticket
+/// becomes assigned, an opened or pending one keeps its state. Answers the previous assignee,
+/// or `None` when the ticket is done or missing.
+pub async fn assign_any(
+    conn: &mut PgConnection,
+    account_id: i64,
+    ticket_id: i64,
+    agent: i64,
+) -> Result<Option<Option<i64>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), \
+                state = CASE WHEN t.state = 'queued' THEN 'assigned' ELSE t.state END \
+         FROM (SELECT id, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 AND state <> 'done' FOR UPDATE) old \
+         WHERE t.id = old.id RETURNING old.assignee_id",
+    )
+    .bind(account_id)
+    .bind(ticket_id)
+    .bind(agent)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Takes an unopened ticket back from `agent` into the queue. False when it is no longer
+/// `agent`'s or has been opened meanwhile (an opened ticket is never moved automatically).
+pub async fn release_unopened(
+    conn: &mut PgConnection,
+    account_id: i64,
+    ticket_id: i64,
+    agent: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE tickets SET state = 'queued', assignee_id = NULL, assigned_at = NULL \
+         WHERE account_id = $1 AND id = $2 AND assignee_id = $3 AND state = 'assigned'",
+    )
+    .bind(account_id)
+    .bind(ticket_id)
+    .bind(agent)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,393 @@
+//! Tickets as clients see them (SPEC §5 "ticket"), and the ticket rows' state changes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::{PgExecutor, Row};
+
+/// The wire shape of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub id: i64,
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub thread_id: i64,
+    pub state: String,
+    pub stage: String,
+    pub channel: String,
+    #[serde(with = "crate::domain::ids::as_opt_string")]
+    pub assignee_id: Option<i64>,
+    pub unanswered: bool,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub guest: GuestView,
+    pub reservation: Option<ReservationView>,
+}
+
+/// The guest of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestView {
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub id: i64,
+    pub name: String,
+    pub language: Option<String>,
+}
+
+/// The reservation of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReservationView {
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub id: i64,
+    pub external_id: String,
+    pub status: String,
+    pub listing: Option<String>,
+    pub check_in: Option<NaiveDate>,
+    pub check_out: Option<NaiveDate>,
+    /// In currency units (stored in cents).
+    pub total_price: Option<f64>,
+    pub currency: Option<String>,
+    pub payment_status: Option<String>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub id: i64,
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub ticket_id: i64,
+    pub direction: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::ids::as_opt_string")]
+    pub author_id: Option<i64>,
+}
+
+/// The SELECT behind every ticket view; callers add WHERE/ORDER/LIMIT.
+pub const VIEW_SELECT: &str = "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
+    t.awaiting_reply_since IS NOT NULL AS unanswered, t.created_at, t.assigned_at, t.opened_at, t.first_response_at, \
+    t.awaiting_reply_since, t.closed_at, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
+    r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
+    r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
+    r.payment_status AS r_payment_status \
+    FROM tickets t JOIN guests g ON g.id = t.guest_id \
+    LEFT JOIN reservations r ON r.id = t.reservation_id \
+    LEFT JOIN listings l ON l.id = r.listing_id";
+
+/// Decodes a row of [`VIEW_SELECT`].
+pub fn view_from_row(r: &PgRow) -> Result<TicketView, sqlx::Error> {
+    let reservation = match r.try_get::<Option<i64>, _>("r_id")? {
+        Some(id) => Some(ReservationView {
+            id,
+            external_id: r.try_get("r_external_id")?,
+            status: r.try_get("r_status")?,
+            listing: r.try_get("r_listing")?,
+            check_in: r.try_get("r_check_in")?,
+            check_out: r.try_get("r_check_out")?,
+            total_price: r
+                .try_get::<Option<i64>, _>("r_total_price_cents")?
+                .map(|c| c as f64 / 100.0),
+            currency: r.try_get("r_currency")?,
+            payment_status: r.try_get("r_payment_status")?,
+        }),
+        None => None,
+    };
+    Ok(TicketView {
+        id: r.try_get("id")?,
+        thread_id: r.try_get("thread_id")?,
+        state: r.try_get("state")?,
+        stage: r.try_get("stage")?,
+        channel: r.try_get("channel")?,
+        assignee_id: r.try_get("assignee_id")?,
+        unanswered: r.try_get("unanswered")?,
+        created_at: r.try_get("created_at")?,
+        assigned_at: r.try_get("assigned_at")?,
+        opened_at: r.try_get("opened_at")?,
+        first_response_at: r.try_get("first_response_at")?,
+        awaiting_reply_since: r.try_get("awaiting_reply_since")?,
+        closed_at: r.try_get("closed_at")?,
+        guest: GuestView {
+            id: r.try_get("guest_id")?,
+            name: r.try_get("guest_name")?,
+            language: r.try_get("guest_language")?,
+        },
+        reservation,
+    })
+}
+
+/// The tickets of the account with these ids (missing ids are skipped), by id.
+pub async fn views(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    ids: &[i64],
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "{VIEW_SELECT} WHERE t.account_id = $1 AND t.id = ANY($2) ORDER BY t.id"
+    ))
+    .bind(account_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(view_from_row).collect()
+}
+
+/// One ticket of the account.
+pub async fn view(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<TicketView>, sqlx::Error> {
+    Ok(views(db, account_id, &[id]).await?.pop())
+}
+
+/// The agent's inbox: their assigned, opened and pending tickets, oldest first.
+pub async fn active_for_agent(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    agent_id: i64,
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{VIEW_SELECT} WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.state IN ('assigned', 'opened', 'pending') \
+         ORDER BY t.created_at, t.id"
+    ))
+    .bind(account_id)
+    .bind(agent_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(view_from_row).collect()
+}
+
+fn message_from_row(r: &PgRow) -> Result<MessageView, sqlx::Error> {
+    Ok(MessageView {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        direction: r.try_get("direction")?,
+        body: r.try_get("body")?,
+        sent_at: r.try_get("sent_at")?,
+        author_id: r.try_get("author_id")?,
+    })
+}
+
+/// One message of the account.
+pub async fn message_view(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    message_id: i64,
+) -> Result<Option<MessageView>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(message_id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+/// The whole conversation of a ticket's thread, oldest first.
+pub async fn thread_messages(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    thread_id: i64,
+) -> Result<Vec<MessageView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages \
+         WHERE account_id = $1 AND thread_id = $2 ORDER BY sent_at, id",
+    )
+    .bind(account_id)
+    .bind(thread_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(message_from_row).collect()
+}
+
+/// The parts of a ticket row that decide whether an action is allowed.
+#[derive(Debug, Clone)]
+pub struct TicketRow {
+    pub id: i64,
+    pub thread_id: i64,
+    pub channel: String,
+    pub state: crate::domain::ticket::TicketState,
+    pub assignee_id: Option<i64>,
+}
+
+/// Locks one ticket of the account for the rest of the transaction.
+pub async fn lock(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<TicketRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, thread_id, channel, state, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 FOR UPDATE")
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        let state: String = r.try_get("state")?;
+        Ok(TicketRow {
+            id: r.try_get("id")?,
+            thread_id: r.try_get("thread_id")?,
+            channel: r.try_get("channel")?,
+            state: crate::domain::ticket::TicketState::parse(&state)
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            assignee_id: r.try_get("assignee_id")?,
+        })
+    })
+    .transpose()
+}
+
+/// Writes a ticket's new state, stamping `opened_at`, `closed_at` and the pending note as the
+/// state calls for. A done ticket keeps its assignee (the agent who handled it), or takes the
+/// closer when it had none.
+pub async fn set_state(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+    state: crate::domain::ticket::TicketState,
+    closer: i64,
+    pending_note: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tickets SET state = $2, \
+           opened_at = CASE WHEN $2 IN ('opened', 'pending', 'done') THEN COALESCE(opened_at, now()) ELSE opened_at END, \
+           closed_at = CASE WHEN $2 = 'done' THEN now() ELSE closed_at END, \
+           assignee_id = CASE WHEN $2 = 'done' THEN COALESCE(assignee_id, $3) ELSE assignee_id END, \
+           pending_note = COALESCE($4, pending_note) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(closer)
+    .bind(pending_note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores an outbound reply and marks the ticket answered; answers the message id.
+pub async fn insert_reply(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    t: &TicketRow,
+    author_id: i64,
+    body: &str,
+) -> Result<i64, sqlx::Error> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at) \
+         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, now()) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(t.thread_id)
+    .bind(t.id)
+    .bind(&t.channel)
+    .bind(author_id)
+    .bind(body)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE tickets SET awaiting_reply_since = NULL, first_response_at = COALESCE(first_response_at, now()) WHERE id = $1")
+        .bind(t.id)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// The pending note of a ticket.
+pub async fn pending_note(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT pending_note FROM tickets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Which tickets a list shows (SPEC §5 `GET /tickets`), already validated.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Restrict to this assignee (an agent's own views).
+    pub assignee: Option<i64>,
+    /// Restrict to these states.
+    pub states: Vec<&'static str>,
+    pub only_unanswered: bool,
+    /// Guest name (substring, any case) or exact reservation id.
+    pub q: Option<String>,
+    pub channel: Option<String>,
+    pub stage: Option<String>,
+    /// Listing: our id, its external id or its name.
+    pub listing: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Keyset position: tickets strictly older than (created_at, id).
+    pub before: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// A page of tickets, newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    f: &ListFilter,
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    let mut q = sqlx::QueryBuilder::new(VIEW_SELECT);
+    q.push(" WHERE t.account_id = ").push_bind(account_id);
+    if let Some(a) = f.assignee {
+        q.push(" AND t.assignee_id = ").push_bind(a);
+    }
+    if !f.states.is_empty() {
+        q.push(" AND t.state = ANY(")
+            .push_bind(f.states.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .push(")");
+    }
+    if f.only_unanswered {
+        q.push(" AND t.awaiting_reply_since IS NOT NULL");
+    }
+    if let Some(text) = &f.q {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q.push(" AND (g.name ILIKE ")
+            .push_bind(pattern)
+            .push(" OR r.external_id = ")
+            .push_bind(text.clone())
+            .push(")");
+    }
+    if let Some(c) = &f.channel {
+        q.push(" AND t.channel = ").push_bind(c.clone());
+    }
+    if let Some(s) = &f.stage {
+        q.push(" AND t.stage = ").push_bind(s.clone());
+    }
+    if let Some(l) = &f.listing {
+        q.push(" AND (l.external_id = ")
+            .push_bind(l.clone())
+            .push(" OR l.name = ")
+            .push_bind(l.clone());
+        q.push(" OR t.listing_id::text = ")
+            .push_bind(l.clone())
+            .push(")");
+    }
+    if let Some(from) = f.created_from {
+        q.push(" AND t.created_at >= ").push_bind(from);
+    }
+    if let Some(to) = f.created_to {
+        q.push(" AND t.created_at < ").push_bind(to);
+    }
+    if let Some((at, id)) = f.before {
+        q.push(" AND (t.created_at, t.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+        .push_bind(f.limit);
+    let rows = q.build().fetch_all(db).await?;
+    rows.iter().map(view_from_row).collect()
+}

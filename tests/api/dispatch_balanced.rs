@@ -1,0 +1,131 @@
+//! SPEC §2 rules 1 and 3 end to end: balanced assignment, card filters, pause, queue drain.
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::realtime::{inquiry, Agent};
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::Duration;
+
+async fn working_agents(app: &TestApp, n: usize) -> Vec<Agent> {
+    let mut agents = Vec::new();
+    for i in 0..n {
+        agents.push(Agent::working(app, &format!("agent{i}"), json!({})).await);
+    }
+    agents
+}
+
+#[actix_web::test]
+async fn new_tickets_are_spread_evenly_and_pushed_at_once() {
+    let app = spawn_app().await;
+    let mut agents = working_agents(&app, 3).await;
+    for n in 0..6 {
+        app.ingest(&inquiry(&format!("guest-{n}"), &format!("m-{n}")))
+            .await;
+    }
+    let mut counts = HashMap::new();
+    for agent in agents.iter_mut() {
+        for _ in 0..2 {
+            let frame = agent.ws.expect("ticket.assigned").await;
+            assert_eq!(frame["reason"], "new");
+            assert_eq!(
+                frame["ticket"]["assignee_id"],
+                agent.session.user_id.as_str()
+            );
+            assert_eq!(frame["ticket"]["state"], "assigned");
+            *counts.entry(agent.session.user_id.clone()).or_insert(0) += 1;
+        }
+        agent
+            .ws
+            .expect_none("ticket.assigned", Duration::from_millis(300))
+            .await;
+    }
+    assert_eq!(counts.values().copied().collect::<Vec<_>>(), vec![2, 2, 2]);
+}
+
+#[actix_web::test]
+async fn cards_filter_by_stage_channel_and_language() {
+    let app = spawn_app().await;
+    let mut pre = Agent::working(
+        &app,
+        "pre",
+        json!({"stages": ["pre_booking"], "languages": ["en"]}),
+    )
+    .await;
+    let mut booked = Agent::working(
+        &app,
+        "booked",
+        json!({"stages": ["booked", "staying", "post_stay"], "channels": ["vrbo"]}),
+    )
+    .await;
+
+    app.ingest(&inquiry("anna", "m1")).await;
+    assert_eq!(
+        pre.ws.expect("ticket.assigned").await["ticket"]["stage"],
+        "pre_booking"
+    );
+
+    let mut confirmed = inquiry("bob", "m2");
+    confirmed["channel"] = json!("vrbo");
+    confirmed["reservation"]["status"] = json!("confirmed");
+    confirmed["reservation"]["check_in"] = json!("2099-01-10");
+    confirmed["reservation"]["check_out"] = json!("2099-01-12");
+    app.ingest(&confirmed).await;
+    assert_eq!(
+        booked.ws.expect("ticket.assigned").await["ticket"]["stage"],
+        "booked"
+    );
+
+    // A German pre-booking guest matches nobody: queued.
+    let mut german = inquiry("carl", "m3");
+    german["guest"]["language"] = json!("de");
+    let created = app.ingest(&german).await;
+    pre.ws
+        .expect_none("ticket.assigned", Duration::from_millis(400))
+        .await;
+    booked
+        .ws
+        .expect_none("ticket.assigned", Duration::from_millis(100))
+        .await;
+    let ticket = app
+        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
+        .await;
+    assert_eq!(ticket["state"], "queued");
+}
+
+#[actix_web::test]
+async fn a_paused_agent_gets_nothing_and_the_queue_drains_on_resume() {
+    let app = spawn_app().await;
+    let mut agent = Agent::working(&app, "solo", json!({})).await;
+    agent.post("/me/intake/pause").await;
+    let first = app.ingest(&inquiry("g1", "m1")).await;
+    let second = app.ingest(&inquiry("g2", "m2")).await;
+    agent
+        .ws
+        .expect_none("ticket.assigned", Duration::from_millis(400))
+        .await;
+    assert_eq!(
+        app.ticket_as_manager(first["ticket_id"].as_str().unwrap())
+            .await["state"],
+        "queued"
+    );
+
+    agent.post("/me/intake/resume").await;
+    let a = agent.ws.expect("ticket.assigned").await;
+    let b = agent.ws.expect("ticket.assigned").await;
+    assert_eq!(a["ticket"]["id"], first["ticket_id"], "oldest first");
+    assert_eq!(b["ticket"]["id"], second["ticket_id"]);
+}
+
+#[actix_web::test]
+async fn nobody_working_means_queued_until_someone_starts_the_timer() {
+    let app = spawn_app().await;
+    let mut agent = Agent::connected(&app, "late", json!({})).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await;
+    agent
+        .ws
+        .expect_none("ticket.assigned", Duration::from_millis(400))
+        .await;
+    agent.post("/me/timer/start").await;
+    let frame = agent.ws.expect("ticket.assigned").await;
+    assert_eq!(frame["ticket"]["id"], created["ticket_id"]);
+}

@@ -1,0 +1,96 @@
+//! A WebSocket client for tests: connects as a signed-in user and waits for frames by type.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One live connection.
+pub struct WsClient {
+    stream: Stream,
+    /// The highest `seq` seen.
+    pub last_seq: u64,
+    /// Every frame received, in order.
+    pub seen: Vec<Value>,
+}
+
+impl WsClient {
+    pub async fn connect(port: u16, token: &str, last_seq: Option<u64>) -> WsClient {
+        let mut url = format!("ws://127.0.0.1:{port}/api/v1/ws?token={token}");
+        if let Some(seq) = last_seq {
+            url.push_str(&format!("&last_seq={seq}"));
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket connect");
+        WsClient {
+            stream,
+            last_seq: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next text frame, or `None` after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .ok()??
+                .ok()?;
+            if let Message::Text(text) = msg {
+                let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+                if let Some(seq) = frame["seq"].as_u64() {
+                    self.last_seq = self.last_seq.max(seq);
+                }
+                self.seen.push(frame.clone());
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Waits (up to five seconds) for the next frame of type `kind`, skipping others.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(frame) if frame["type"] == kind => return frame,
+                Some(_) => continue,
+                None => panic!("no `{kind}` frame within 5 s; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Asserts no frame of type `kind` arrives within `wait`.
+    pub async fn expect_none(&mut self, kind: &str, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            if let Some(frame) = self.next(left).await {
+                assert_ne!(frame["type"], kind, "unexpected frame {frame}");
+            }
+        }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.stream
+            .send(Message::Text(frame.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn resume(&mut self, last_seq: u64) {
+        self.send(json!({"type": "resume", "last_seq": last_seq}))
+            .await;
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
