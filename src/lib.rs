@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
@@ -11,6 +12,7 @@ pub mod provision;
 pub mod realtime;
 pub mod security;
 pub mod session;
+pub mod simulate;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use switchboard::config::Config;
 use switchboard::startup::{connect_pool, Application, MIGRATOR};
-use switchboard::{provision, telemetry};
+use switchboard::{demo, provision, simulate, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +23,25 @@ enum Command {
     Migrate,
     /// Migrate, then serve HTTP, WebSocket and the browser app.
     Serve,
+    /// Seed the demo account (idempotent) and print its logins and an ingest key.
+    Demo {
+        /// How many demo agents.
+        #[arg(long, default_value_t = 6)]
+        agents: usize,
+    },
+    /// Post realistic guest traffic to a running server.
+    Simulate {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        api_key: String,
+        /// Requests per second.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Stop after this many seconds (default: run until stopped).
+        #[arg(long)]
+        duration: Option<u64>,
+    },
     /// Manage accounts.
     Account {
         #[command(subcommand)]
@@ -49,8 +68,31 @@ enum AccountCommand {
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let cli = Cli::parse();
+    if let Command::Simulate {
+        url,
+        api_key,
+        rate,
+        duration,
+    } = &cli.command
+    {
+        let url = url.trim_end_matches('/');
+        return simulate::run(
+            url,
+            api_key,
+            *rate,
+            duration.map(std::time::Duration::from_secs),
+        )
+        .await;
+    }
     let config = Config::from_env()?;
     match cli.command {
+        Command::Simulate { .. } => {}
+        Command::Demo { agents } => {
+            let pool = connect_pool(&config)?;
+            MIGRATOR.run(&pool).await.context("applying migrations")?;
+            let logins = demo::seed(&pool, agents.clamp(1, 500)).await?;
+            print!("{}", demo::describe(&logins));
+        }
         Command::Migrate => {
             let pool = connect_pool(&config)?;
             MIGRATOR.run(&pool).await.context("applying migrations")?;

@@ -8,7 +8,7 @@
 //! would only confuse). Assignments go through the dispatcher, which owns them.
 
 use crate::dispatch::messages::{
-    AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
+    AgentChanged, AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
 };
 use crate::domain::dispatch::Refusal;
 use crate::domain::ticket::{TicketAction, TicketState};
@@ -186,8 +186,10 @@ pub async fn assign(
         agent_id,
         manager_id: manager.user_id,
     };
-    rt.dispatchers
-        .get(manager.account_id)
+    let dispatcher = rt.dispatchers.get(manager.account_id);
+    // Refresh the agent first (same mailbox, so it is handled before the assignment).
+    dispatcher.do_send(AgentChanged { agent_id });
+    dispatcher
         .send(message)
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?

@@ -9,5 +9,6 @@ pub mod dispatch;
 pub mod ids;
 pub mod ingest;
 pub mod stage;
+pub mod template;
 pub mod ticket;
 pub mod user;

@@ -1,5 +1,6 @@
 //! The account's settings and its ingest API keys (managers only).
 
+use super::body::Body;
 use super::error::ApiError;
 use super::identity::ManagerCaller;
 use crate::domain::account::SettingsPatch;
@@ -25,8 +26,9 @@ pub async fn get(
 pub async fn patch(
     state: web::Data<AppState>,
     caller: ManagerCaller,
-    body: web::Json<SettingsPatch>,
+    body: Body<SettingsPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     let account_id = caller.0.account_id;
     let mut account = store::accounts::get(&state.pool, account_id)
         .await?

@@ -2,6 +2,7 @@
 //! answered 202 only after it is committed; the same delivery again answers 200 with the
 //! same ids and changes nothing, so channels can retry freely.
 
+use super::body::Body;
 use super::error::ApiError;
 use super::identity::IngestCaller;
 use crate::domain::ingest::{InboundMessage, MessageBody, ReservationBody, Stay};
@@ -18,8 +19,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn messages(
     state: web::Data<AppState>,
     caller: IngestCaller,
-    body: web::Json<MessageBody>,
+    body: Body<MessageBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     let message = InboundMessage::parse(&body, chrono::Utc::now()).map_err(ApiError::invalid)?;
     Ok(
         match ingest::receive_message(&state.realtime, caller.account_id, &message).await? {
@@ -32,8 +34,9 @@ async fn messages(
 async fn reservations(
     state: web::Data<AppState>,
     caller: IngestCaller,
-    body: web::Json<ReservationBody>,
+    body: Body<ReservationBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     let stay = Stay::parse(&body).map_err(ApiError::invalid)?;
     let (id, changed) =
         ingest::receive_reservation(&state.realtime, caller.account_id, &stay).await?;

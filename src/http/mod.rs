@@ -4,17 +4,20 @@
 //! `routes` function so capabilities stay apart.
 
 pub mod account;
+pub mod agents;
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod ops;
+pub mod templates;
 pub mod tickets;
 pub mod users;
 pub mod work;
 pub mod ws;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest};
 use error::ApiError;
 
@@ -34,7 +37,9 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 .route("/account", web::get().to(account::get))
                 .route("/account", web::patch().to(account::patch))
                 .route("/api-keys", web::post().to(account::create_api_key))
+                .configure(agents::routes)
                 .configure(ingest::routes)
+                .configure(templates::routes)
                 .configure(tickets::routes)
                 .configure(work::routes)
                 .configure(ws::routes)
@@ -46,25 +51,7 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(move |err, _req| {
-            match err {
-                JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge(limit),
-                JsonPayloadError::ContentType => ApiError::BadRequest {
-                    code: "unsupported_content_type",
-                    message: "send the body as JSON with `Content-Type: application/json`".into(),
-                },
-                JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
-                    code: "invalid_json",
-                    message: e.to_string(),
-                },
-                other => ApiError::BadRequest {
-                    code: "invalid_json",
-                    message: other.to_string(),
-                },
-            }
-            .into()
-        })
+        .error_handler(move |err, _req| body::json_error(err, limit).into())
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

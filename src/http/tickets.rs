@@ -6,6 +6,7 @@
 //! everyone (agents read them to see the load, they cannot act on others' tickets).
 //! `from`/`to` bound the ticket's creation time (RFC 3339 or a date, `to` exclusive).
 
+use super::body::Body;
 use super::error::ApiError;
 use super::identity::{Caller, ManagerCaller};
 use crate::domain::channel::Channel;
@@ -240,8 +241,9 @@ async fn reply(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<i64>,
-    body: web::Json<ReplyBody>,
+    body: Body<ReplyBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     Ok(HttpResponse::Ok()
         .json(tickets::reply(&state.realtime, &caller.0, *path, &body.body).await?))
 }
@@ -256,8 +258,9 @@ async fn pending(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<i64>,
-    body: web::Json<PendingBody>,
+    body: Body<PendingBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     Ok(HttpResponse::Ok()
         .json(tickets::mark_pending(&state.realtime, &caller.0, *path, &body.note).await?))
 }
@@ -289,8 +292,9 @@ async fn assign(
     state: web::Data<AppState>,
     caller: ManagerCaller,
     path: web::Path<i64>,
-    body: web::Json<AssignBody>,
+    body: Body<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parsed()?;
     Ok(HttpResponse::Ok()
         .json(tickets::assign(&state.realtime, &caller.0, *path, body.agent_id).await?))
 }

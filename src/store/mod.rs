@@ -7,6 +7,7 @@ pub mod dispatch_state;
 pub mod events;
 pub mod ingest;
 pub mod sessions;
+pub mod templates;
 pub mod tickets;
 pub mod users;
 pub mod work;

@@ -6,8 +6,13 @@ mod realtime;
 mod ws_client;
 
 mod account;
+mod agents;
 mod auth;
+mod demo;
 mod dispatch_balanced;
 mod dispatch_moves;
 mod dispatch_sessions;
+mod ingest;
 mod ops;
+mod templates;
+mod tickets;

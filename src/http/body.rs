@@ -1,0 +1,55 @@
+//! `Body<T>`: a JSON request body whose parse error is reported only after the caller's
+//! identity and role were checked, so an anonymous or unauthorised client learns nothing
+//! about validation (401/403 come before 400/413). Handlers call [`Body::parsed`].
+
+use super::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::{JsonBody, Payload};
+use actix_web::error::JsonPayloadError;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+/// A JSON body, parsed (or refused) at most `body_limit` bytes.
+pub struct Body<T>(Result<T, ApiError>);
+
+impl<T> Body<T> {
+    /// The parsed body, or the 400/413 that explains why it could not be parsed.
+    pub fn parsed(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+/// Maps a body that could not be read or parsed to the error the client sees.
+pub fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge(limit)
+        }
+        JsonPayloadError::ContentType => ApiError::BadRequest {
+            code: "unsupported_content_type",
+            message: "send the body as JSON with `Content-Type: application/json`".into(),
+        },
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
+            code: "invalid_json",
+            message: e.to_string(),
+        },
+        other => ApiError::BadRequest {
+            code: "invalid_json",
+            message: other.to_string(),
+        },
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1 << 20, |s| s.config.body_limit);
+        let body = JsonBody::<T>::new(req, payload, None, false).limit(limit);
+        Box::pin(async move { Ok(Body(body.await.map_err(|e| json_error(e, limit)))) })
+    }
+}

@@ -1,0 +1,248 @@
+//! `POST /ingest/messages` and `/ingest/reservations`: idempotency, validation, isolation.
+
+use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::realtime::inquiry;
+use serde_json::{json, Value};
+
+async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+#[actix_web::test]
+async fn the_same_message_twice_is_stored_once_with_the_same_ids() {
+    let app = spawn_app().await;
+    let body = inquiry("ana", "m-1");
+    let first = post(&app, "/ingest/messages", &app.account.api_key, &body).await;
+    assert_eq!(first.status(), 202);
+    let first: Value = first.json().await.unwrap();
+    let again = post(&app, "/ingest/messages", &app.account.api_key, &body).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM tickets").await, 1);
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_duplicates_store_one_message() {
+    let app = spawn_app().await;
+    let body = inquiry("rush", "m-dup");
+    let sends = (0..20).map(|_| post(&app, "/ingest/messages", &app.account.api_key, &body));
+    let answers = futures_util::future::join_all(sends).await;
+    let mut accepted = 0;
+    let mut ids = Vec::new();
+    for res in answers {
+        match res.status().as_u16() {
+            202 => accepted += 1,
+            200 => {}
+            other => panic!("unexpected status {other}"),
+        }
+        ids.push(res.json::<Value>().await.unwrap());
+    }
+    assert_eq!(accepted, 1, "exactly one delivery is new");
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "every answer names the same ids"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 1);
+}
+
+#[actix_web::test]
+async fn concurrent_messages_on_a_new_thread_open_one_ticket() {
+    let app = spawn_app().await;
+    let app = &app;
+    let sends = (0..10).map(|n| async move {
+        let body = inquiry("crowd", &format!("m-{n}"));
+        post(app, "/ingest/messages", &app.account.api_key, &body)
+            .await
+            .status()
+            .as_u16()
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 10);
+    assert_eq!(count(app, "SELECT count(*) FROM tickets").await, 1);
+}
+
+#[actix_web::test]
+async fn stages_come_from_the_reservation() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let created = app.ingest(&inquiry("shopper", "m1")).await;
+    let t = app
+        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
+        .await;
+    assert_eq!(t["stage"], "pre_booking");
+    assert_eq!(t["reservation"]["status"], "inquiry");
+    let mut booked = inquiry("booker", "m2");
+    booked["reservation"]["status"] = json!("confirmed");
+    booked["reservation"]["check_in"] = json!("2099-03-01");
+    booked["reservation"]["check_out"] = json!("2099-03-04");
+    booked["reservation"]["total_price"] = json!(420.5);
+    let created = app.ingest(&booked).await;
+    let t = app
+        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
+        .await;
+    assert_eq!(t["stage"], "booked");
+    assert_eq!(t["reservation"]["total_price"], 420.5);
+    assert_eq!(t["messages"].as_array().unwrap().len(), 1);
+    let _ = manager;
+}
+
+#[actix_web::test]
+async fn a_message_after_done_starts_a_new_ticket() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let first = app.ingest(&inquiry("again", "m1")).await;
+    let id = first["ticket_id"].as_str().unwrap();
+    let agent = crate::realtime::create_agent(&app, "closer", json!({})).await;
+    assert_eq!(
+        app.post(
+            &format!("/tickets/{id}/assign"),
+            &manager,
+            &json!({"agent_id": agent.user_id})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.post(&format!("/tickets/{id}/done"), &agent, &json!({}))
+            .await
+            .status(),
+        200
+    );
+    let second = app.ingest(&inquiry("again", "m2")).await;
+    assert_ne!(second["ticket_id"], first["ticket_id"]);
+    assert_eq!(second["thread_id"], first["thread_id"]);
+}
+
+#[actix_web::test]
+async fn bad_deliveries_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let key = app.account.api_key.clone();
+    let mut missing = inquiry("x", "m1");
+    missing.as_object_mut().unwrap().remove("guest");
+    let mut wrong_type = inquiry("x", "m2");
+    wrong_type["body"] = json!(42);
+    let mut bad_channel = inquiry("x", "m3");
+    bad_channel["channel"] = json!("carrier pigeon");
+    let mut bad_time = inquiry("x", "m4");
+    bad_time["sent_at"] = json!("yesterday");
+    let mut future = inquiry("x", "m5");
+    future["sent_at"] = json!("2999-01-01T00:00:00Z");
+    for body in [missing, wrong_type, bad_time] {
+        assert_eq!(
+            assert_error(post(&app, "/ingest/messages", &key, &body).await, 400).await,
+            "invalid_json"
+        );
+    }
+    for body in [bad_channel, future] {
+        assert_eq!(
+            assert_error(post(&app, "/ingest/messages", &key, &body).await, 400).await,
+            "invalid_input"
+        );
+    }
+    let mut huge = inquiry("x", "m6");
+    huge["body"] = json!("x".repeat(1_100_000));
+    assert_eq!(
+        assert_error(post(&app, "/ingest/messages", &key, &huge).await, 413).await,
+        "payload_too_large"
+    );
+    assert_eq!(
+        assert_error(
+            post(&app, "/ingest/messages", "sbk_wrong", &inquiry("x", "m7")).await,
+            401
+        )
+        .await,
+        "unauthorized"
+    );
+    let no_key = app
+        .client
+        .post(app.url("/ingest/messages"))
+        .json(&inquiry("x", "m8"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assert_error(no_key, 401).await, "unauthorized");
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM guests").await, 0);
+}
+
+#[actix_web::test]
+async fn each_key_writes_only_into_its_own_account() {
+    let app = spawn_app().await;
+    let other = app.create_account("other").await;
+    post(
+        &app,
+        "/ingest/messages",
+        &other.api_key,
+        &inquiry("theirs", "m1"),
+    )
+    .await;
+    let manager = app.manager().await;
+    let ours: Value = app
+        .get("/tickets?view=all", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ours["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn reservation_status_changes_are_recorded_with_their_time() {
+    let app = spawn_app().await;
+    let key = app.account.api_key.clone();
+    let body = json!({"channel": "airbnb", "external_id": "r-9", "status": "inquiry", "listing_external_id": "l-1", "total_price": 300});
+    assert_eq!(
+        post(&app, "/ingest/reservations", &key, &body)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        post(&app, "/ingest/reservations", &key, &body)
+            .await
+            .status(),
+        200,
+        "nothing changed"
+    );
+    let mut confirmed = body.clone();
+    confirmed["status"] = json!("confirmed");
+    assert_eq!(
+        post(&app, "/ingest/reservations", &key, &confirmed)
+            .await
+            .status(),
+        202
+    );
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM reservation_status_changes ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(statuses, vec!["inquiry", "confirmed"]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM reservations WHERE confirmed_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    let mut bad = body.clone();
+    bad["status"] = json!("maybe");
+    assert_eq!(
+        assert_error(post(&app, "/ingest/reservations", &key, &bad).await, 400).await,
+        "invalid_input"
+    );
+}
