@@ -129,3 +129,70 @@ async fn nobody_working_means_queued_until_someone_starts_the_timer() {
     let frame = agent.ws.expect("ticket.assigned").await;
     assert_eq!(frame["ticket"]["id"], created["ticket_id"]);
 }
+
+#[actix_web::test]
+async fn broadcast_offers_to_everyone_and_the_first_claim_wins() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    assert_eq!(
+        app.patch(
+            "/account",
+            &manager,
+            &json!({"assignment_strategy": "broadcast"})
+        )
+        .await
+        .status(),
+        200
+    );
+    let mut fast = Agent::working(&app, "fast", json!({})).await;
+    let mut slow = Agent::working(&app, "slow", json!({})).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let id = created.as_str().unwrap().to_string();
+    assert_eq!(fast.ws.expect("offer").await["ticket"]["id"], created);
+    assert_eq!(slow.ws.expect("offer").await["ticket"]["id"], created);
+
+    let claimed = fast.post(&format!("/tickets/{id}/claim")).await;
+    assert_eq!(claimed["assignee_id"], fast.id());
+    assert_eq!(
+        fast.ws.expect("ticket.assigned").await["ticket"]["id"],
+        created
+    );
+    assert_eq!(
+        slow.ws.expect("offer.withdrawn").await["ticket_id"],
+        created
+    );
+    let late = app
+        .post(&format!("/tickets/{id}/claim"), &slow.session, &json!({}))
+        .await;
+    assert_eq!(
+        crate::helpers::assert_error(late, 422).await,
+        "invalid_state"
+    );
+}
+
+#[actix_web::test]
+async fn round_robin_takes_turns_whatever_the_load() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let body = json!({"assignment_strategy": "round_robin", "rebalance_threshold": 100});
+    assert_eq!(app.patch("/account", &manager, &body).await.status(), 200);
+    let mut agents = working_agents(&app, 2).await;
+    let mut order = Vec::new();
+    for n in 0..4 {
+        app.ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
+            .await;
+        let mut got = Vec::new();
+        for agent in agents.iter_mut() {
+            while let Some(frame) = agent.ws.next(Duration::from_millis(400)).await {
+                if frame["type"] == "ticket.assigned" {
+                    got.push(agent.id().to_string());
+                }
+            }
+        }
+        assert_eq!(got.len(), 1, "exactly one agent got ticket {n}");
+        order.push(got.remove(0));
+    }
+    assert_ne!(order[0], order[1]);
+    assert_eq!(order[0], order[2]);
+    assert_eq!(order[1], order[3]);
+}
