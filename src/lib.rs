@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod presence;
 pub mod provision;
 pub mod realtime;
+pub mod reports;
 pub mod security;
 pub mod session;
 pub mod simulate;

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod dispatch;
 pub mod ids;
 pub mod ingest;
+pub mod metrics;
 pub mod stage;
 pub mod template;
 pub mod ticket;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod ops;
+pub mod reports;
 pub mod templates;
 pub mod tickets;
 pub mod users;
@@ -39,6 +40,7 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 .route("/api-keys", web::post().to(account::create_api_key))
                 .configure(agents::routes)
                 .configure(ingest::routes)
+                .configure(reports::routes)
                 .configure(templates::routes)
                 .configure(tickets::routes)
                 .configure(work::routes)

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod dispatch_state;
 pub mod events;
 pub mod ingest;
+pub mod reports;
 pub mod sessions;
 pub mod templates;
 pub mod tickets;

@@ -267,7 +267,10 @@ pub async fn set_state(
     Ok(())
 }
 
-/// Stores an outbound reply and marks the ticket answered; answers the message id.
+/// Stores an outbound reply and marks the ticket answered; answers the message id. The reply
+/// records how long the guest had waited (SPEC §4 response time: from the oldest inbound
+/// message not yet answered, so a second reply with nothing new to answer is not timed) and,
+/// for the ticket's first reply, the time since the ticket was created.
 pub async fn insert_reply(
     conn: &mut sqlx::PgConnection,
     account_id: i64,
@@ -276,13 +279,15 @@ pub async fn insert_reply(
     body: &str,
 ) -> Result<i64, sqlx::Error> {
     let id = sqlx::query_scalar(
-        "INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at) \
-         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, now()) RETURNING id",
+        "INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at, \
+           response_seconds, first_response_seconds, stage) \
+         SELECT $1, t.thread_id, t.id, t.channel, 'outbound', $3, $4, now(), \
+           CASE WHEN t.awaiting_reply_since IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - t.awaiting_reply_since)) END, \
+           CASE WHEN t.first_response_at IS NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - t.created_at)) END, t.stage \
+         FROM tickets t WHERE t.id = $2 RETURNING id",
     )
     .bind(account_id)
-    .bind(t.thread_id)
     .bind(t.id)
-    .bind(&t.channel)
     .bind(author_id)
     .bind(body)
     .fetch_one(&mut *conn)

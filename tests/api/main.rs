@@ -3,6 +3,7 @@
 
 mod helpers;
 mod realtime;
+mod reports;
 mod ws_client;
 
 mod account;

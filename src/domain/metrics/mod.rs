@@ -1,0 +1,6 @@
+//! The arithmetic of SPEC §4, defined once and used by reports, the wallboard and CSV alike:
+//! periods in the account's timezone, time inside intervals, and the report row.
+
+pub mod intervals;
+pub mod period;
+pub mod row;

@@ -1,0 +1,183 @@
+//! The report row of SPEC §5, built from raw figures by one definition of every derived
+//! metric (shares, rates, rounding), for agents and the team alike, as JSON and as CSV.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Raw figures of one agent (or the whole team) over a period, as counted from the database.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub incoming: i64,
+    pub reassigned_away: BTreeMap<String, i64>,
+    pub pending: i64,
+    pub closed: i64,
+    pub replies: i64,
+    /// Replies that answered something (the timed ones) and, of those, within the SLA.
+    pub timed_replies: i64,
+    pub within_sla: i64,
+    pub avg_response: Option<f64>,
+    pub median_response: Option<f64>,
+    pub p90_response: Option<f64>,
+    pub avg_response_pre_booking: Option<f64>,
+    pub avg_response_post_booking: Option<f64>,
+    pub first_response_avg: Option<f64>,
+    pub work_seconds: f64,
+    pub invisible_seconds: f64,
+    /// Pre-booking tickets replied to, and of those converted within 30 days.
+    pub replied_pre_booking: i64,
+    pub converted: i64,
+    pub sales_cents: i64,
+}
+
+/// One line of a report. Field order is the CSV column order.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReportRow {
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub incoming: i64,
+    pub reassigned_away: i64,
+    pub pending: i64,
+    pub closed: i64,
+    pub replies: i64,
+    pub avg_response_seconds: Option<f64>,
+    pub median_response_seconds: Option<f64>,
+    pub p90_response_seconds: Option<f64>,
+    pub avg_response_seconds_pre_booking: Option<f64>,
+    pub avg_response_seconds_post_booking: Option<f64>,
+    pub first_response_seconds_avg: Option<f64>,
+    pub sla_percent: Option<f64>,
+    pub work_seconds: f64,
+    pub invisible_seconds: f64,
+    pub conversion_percent: Option<f64>,
+    pub sales: f64,
+    pub tickets_per_work_hour: Option<f64>,
+    /// `reassigned_away` split by reason (JSON only).
+    pub reassigned_away_by_reason: BTreeMap<String, i64>,
+}
+
+/// The CSV columns, in SPEC §5 order.
+pub const CSV_HEADER: [&str; 19] = [
+    "agent_id",
+    "agent_name",
+    "incoming",
+    "reassigned_away",
+    "pending",
+    "closed",
+    "replies",
+    "avg_response_seconds",
+    "median_response_seconds",
+    "p90_response_seconds",
+    "avg_response_seconds_pre_booking",
+    "avg_response_seconds_post_booking",
+    "first_response_seconds_avg",
+    "sla_percent",
+    "work_seconds",
+    "invisible_seconds",
+    "conversion_percent",
+    "sales",
+    "tickets_per_work_hour",
+];
+
+fn round(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
+
+fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| round(part as f64 * 100.0 / whole as f64, 1))
+}
+
+impl ReportRow {
+    /// The row of `figures`; `agent` is (id, name), or `None` for the team.
+    pub fn new(agent: Option<(i64, String)>, f: &Figures) -> ReportRow {
+        let secs = |v: Option<f64>| v.map(|s| round(s, 1));
+        ReportRow {
+            agent_id: agent.as_ref().map(|(id, _)| id.to_string()),
+            agent_name: agent.map(|(_, name)| name),
+            incoming: f.incoming,
+            reassigned_away: f.reassigned_away.values().sum(),
+            pending: f.pending,
+            closed: f.closed,
+            replies: f.replies,
+            avg_response_seconds: secs(f.avg_response),
+            median_response_seconds: secs(f.median_response),
+            p90_response_seconds: secs(f.p90_response),
+            avg_response_seconds_pre_booking: secs(f.avg_response_pre_booking),
+            avg_response_seconds_post_booking: secs(f.avg_response_post_booking),
+            first_response_seconds_avg: secs(f.first_response_avg),
+            sla_percent: share(f.within_sla, f.timed_replies),
+            work_seconds: round(f.work_seconds, 0),
+            invisible_seconds: round(f.invisible_seconds, 0),
+            conversion_percent: share(f.converted, f.replied_pre_booking),
+            sales: f.sales_cents as f64 / 100.0,
+            tickets_per_work_hour: (f.work_seconds > 0.0)
+                .then(|| round(f.closed as f64 / (f.work_seconds / 3600.0), 2)),
+            reassigned_away_by_reason: f.reassigned_away.clone(),
+        }
+    }
+
+    /// The CSV record, in [`CSV_HEADER`] order; no value is an empty field.
+    pub fn csv_record(&self) -> Vec<String> {
+        let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        vec![
+            self.agent_id.clone().unwrap_or_default(),
+            self.agent_name.clone().unwrap_or_else(|| "Team".into()),
+            self.incoming.to_string(),
+            self.reassigned_away.to_string(),
+            self.pending.to_string(),
+            self.closed.to_string(),
+            self.replies.to_string(),
+            opt(self.avg_response_seconds),
+            opt(self.median_response_seconds),
+            opt(self.p90_response_seconds),
+            opt(self.avg_response_seconds_pre_booking),
+            opt(self.avg_response_seconds_post_booking),
+            opt(self.first_response_seconds_avg),
+            opt(self.sla_percent),
+            self.work_seconds.to_string(),
+            self.invisible_seconds.to_string(),
+            opt(self.conversion_percent),
+            self.sales.to_string(),
+            opt(self.tickets_per_work_hour),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_metrics_follow_one_definition() {
+        let f = Figures {
+            closed: 6,
+            timed_replies: 8,
+            within_sla: 6,
+            work_seconds: 7200.0,
+            replied_pre_booking: 4,
+            converted: 1,
+            sales_cents: 45050,
+            avg_response: Some(123.456),
+            reassigned_away: [("rebalanced".to_string(), 2), ("manager".to_string(), 1)].into(),
+            ..Default::default()
+        };
+        let row = ReportRow::new(Some((7, "Ana".into())), &f);
+        assert_eq!(row.sla_percent, Some(75.0));
+        assert_eq!(row.conversion_percent, Some(25.0));
+        assert_eq!(row.tickets_per_work_hour, Some(3.0));
+        assert_eq!(row.sales, 450.5);
+        assert_eq!(row.avg_response_seconds, Some(123.5));
+        assert_eq!(row.reassigned_away, 3);
+        let empty = ReportRow::new(None, &Figures::default());
+        assert_eq!(
+            (
+                empty.sla_percent,
+                empty.conversion_percent,
+                empty.tickets_per_work_hour
+            ),
+            (None, None, None)
+        );
+        assert_eq!(row.csv_record().len(), CSV_HEADER.len());
+        assert_eq!(empty.csv_record()[1], "Team");
+    }
+}

@@ -1,0 +1,218 @@
+//! The report queries (SPEC §4): raw figures per agent over [from, to), each from one indexed
+//! pass (events by kind and time, replies by time). Derived metrics are computed in
+//! `domain::metrics::row`, never here.
+
+use crate::domain::metrics::intervals::Interval;
+use crate::domain::metrics::row::Figures;
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Row};
+use std::collections::HashMap;
+
+/// Figures per agent id, and the distributions over all replies for the team.
+pub struct RawFigures {
+    pub by_agent: HashMap<i64, Figures>,
+    pub team_replies: Figures,
+    pub work: HashMap<i64, Vec<Interval>>,
+    pub paused: HashMap<i64, Vec<Interval>>,
+}
+
+/// Loads every raw figure of the account for [from, to).
+pub async fn load(
+    pool: &PgPool,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    sla_seconds: i32,
+) -> Result<RawFigures, sqlx::Error> {
+    let (events, replies, pending, conversion, work, paused) = tokio::try_join!(
+        events(pool, account_id, from, to),
+        replies(pool, account_id, from, to, sla_seconds),
+        pending(pool, account_id, to),
+        conversion(pool, account_id, from, to),
+        intervals(pool, "work_intervals", account_id, from, to),
+        intervals(pool, "intake_pauses", account_id, from, to),
+    )?;
+    let mut by_agent: HashMap<i64, Figures> = HashMap::new();
+    for (agent, kind, reason, n) in events {
+        let f = by_agent.entry(agent).or_default();
+        match kind.as_str() {
+            "ticket.assigned" => f.incoming += n,
+            "ticket.unassigned" => {
+                *f.reassigned_away
+                    .entry(reason.unwrap_or_else(|| "other".into()))
+                    .or_default() += n
+            }
+            "ticket.done" => f.closed += n,
+            _ => {}
+        }
+    }
+    let (team_replies, per_agent) = replies;
+    for (agent, r) in per_agent {
+        let f = by_agent.entry(agent).or_default();
+        merge_replies(f, &r);
+    }
+    for (agent, n) in pending {
+        by_agent.entry(agent).or_default().pending = n;
+    }
+    for (agent, replied, converted, sales) in conversion {
+        let f = by_agent.entry(agent).or_default();
+        f.replied_pre_booking = replied;
+        f.converted = converted;
+        f.sales_cents = sales;
+    }
+    Ok(RawFigures {
+        by_agent,
+        team_replies,
+        work,
+        paused,
+    })
+}
+
+fn merge_replies(f: &mut Figures, r: &Figures) {
+    f.replies = r.replies;
+    f.timed_replies = r.timed_replies;
+    f.within_sla = r.within_sla;
+    f.avg_response = r.avg_response;
+    f.median_response = r.median_response;
+    f.p90_response = r.p90_response;
+    f.avg_response_pre_booking = r.avg_response_pre_booking;
+    f.avg_response_post_booking = r.avg_response_post_booking;
+    f.first_response_avg = r.first_response_avg;
+}
+
+type EventCount = (i64, String, Option<String>, i64);
+
+async fn events(
+    pool: &PgPool,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<EventCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT agent_id, kind, reason, count(*) FROM events \
+         WHERE account_id = $1 AND kind IN ('ticket.assigned', 'ticket.unassigned', 'ticket.done') AND at >= $2 AND at < $3 \
+           AND agent_id IS NOT NULL GROUP BY agent_id, kind, reason",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Reply figures per author, and over all replies (median and p90 are nearest-rank:
+/// `percentile_disc`).
+async fn replies(
+    pool: &PgPool,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    sla: i32,
+) -> Result<(Figures, Vec<(i64, Figures)>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT GROUPING(author_id) = 1 AS team, author_id, count(*) AS replies, count(response_seconds) AS timed, \
+           count(*) FILTER (WHERE response_seconds <= $4) AS within_sla, avg(response_seconds) AS avg, \
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY response_seconds) AS median, \
+           percentile_disc(0.9) WITHIN GROUP (ORDER BY response_seconds) AS p90, \
+           avg(response_seconds) FILTER (WHERE stage = 'pre_booking') AS avg_pre, \
+           avg(response_seconds) FILTER (WHERE stage <> 'pre_booking') AS avg_post, \
+           avg(first_response_seconds) AS first_avg \
+         FROM messages WHERE account_id = $1 AND direction = 'outbound' AND sent_at >= $2 AND sent_at < $3 \
+         GROUP BY GROUPING SETS ((author_id), ())",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .bind(f64::from(sla))
+    .fetch_all(pool)
+    .await?;
+    let mut team = Figures::default();
+    let mut per_agent = Vec::new();
+    for r in rows {
+        let f = Figures {
+            replies: r.try_get("replies")?,
+            timed_replies: r.try_get("timed")?,
+            within_sla: r.try_get("within_sla")?,
+            avg_response: r.try_get("avg")?,
+            median_response: r.try_get("median")?,
+            p90_response: r.try_get("p90")?,
+            avg_response_pre_booking: r.try_get("avg_pre")?,
+            avg_response_post_booking: r.try_get("avg_post")?,
+            first_response_avg: r.try_get("first_avg")?,
+            ..Default::default()
+        };
+        if r.try_get::<bool, _>("team")? {
+            team = f;
+        } else if let Some(author) = r.try_get::<Option<i64>, _>("author_id")? {
+            per_agent.push((author, f));
+        }
+    }
+    Ok((team, per_agent))
+}
+
+/// Tickets each agent flagged pending and that were still pending at `to` (neither done nor
+/// moved to someone else since).
+async fn pending(
+    pool: &PgPool,
+    account_id: i64,
+    to: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.agent_id, count(DISTINCT e.ticket_id) FROM events e \
+         WHERE e.account_id = $1 AND e.kind = 'ticket.pending' AND e.at < $2 AND e.agent_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM events d WHERE d.ticket_id = e.ticket_id \
+                           AND d.kind IN ('ticket.done', 'ticket.assigned', 'ticket.opened', 'ticket.replied') AND d.at > e.at AND d.at < $2) \
+         GROUP BY e.agent_id",
+    )
+    .bind(account_id)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Per agent: pre-booking tickets replied to in the period, those whose reservation was
+/// confirmed within 30 days of the ticket, and the total price of those reservations.
+async fn conversion(
+    pool: &PgPool,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH replied AS (SELECT DISTINCT author_id, ticket_id FROM messages \
+                          WHERE account_id = $1 AND direction = 'outbound' AND stage = 'pre_booking' AND sent_at >= $2 AND sent_at < $3), \
+              judged AS (SELECT r.author_id, r.ticket_id, res.id AS reservation_id, COALESCE(res.total_price_cents, 0) AS cents, \
+                           COALESCE(res.confirmed_at >= t.created_at AND res.confirmed_at < t.created_at + interval '30 days', false) AS converted \
+                         FROM replied r JOIN tickets t ON t.id = r.ticket_id LEFT JOIN reservations res ON res.id = t.reservation_id), \
+              sales AS (SELECT author_id, sum(cents)::bigint AS cents FROM (SELECT DISTINCT author_id, reservation_id, cents FROM judged WHERE converted) s GROUP BY author_id) \
+         SELECT j.author_id, count(*) AS replied, count(*) FILTER (WHERE j.converted) AS converted, COALESCE(max(s.cents), 0)::bigint AS sales \
+         FROM judged j LEFT JOIN sales s ON s.author_id = j.author_id GROUP BY j.author_id",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+async fn intervals(
+    pool: &PgPool,
+    table: &str,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, Vec<Interval>>, sqlx::Error> {
+    let rows: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
+        "SELECT user_id, started_at, ended_at FROM {table} WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)"
+    ))
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut out: HashMap<i64, Vec<Interval>> = HashMap::new();
+    for (user, start, end) in rows {
+        out.entry(user).or_default().push(Interval { start, end });
+    }
+    Ok(out)
+}
