@@ -13,6 +13,7 @@ use super::rebuild;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{Board, Decision};
 use crate::presence::PresenceStore;
+use crate::session::frames::ServerEvent;
 use crate::session::hub::Hub;
 use actix::prelude::*;
 use chrono::Utc;
@@ -24,6 +25,8 @@ use tokio::sync::oneshot;
 
 /// How often queued tickets, rebalancing, presence and broadcast offers are re-examined.
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// The wallboard is pushed at most this often, and only when something changed.
+const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
 /// A broadcast offer nobody claims falls back to `balanced` after this long.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -40,6 +43,9 @@ pub struct Dispatcher {
     flushing: bool,
     /// The board may differ from the database (a failed flush): rebuild on the next sweep.
     stale: bool,
+    /// Something changed since the last wallboard frame.
+    wallboard_dirty: bool,
+    wallboard_in_flight: bool,
 }
 
 impl Dispatcher {
@@ -61,6 +67,8 @@ impl Dispatcher {
             waiting: Vec::new(),
             flushing: false,
             stale: true,
+            wallboard_dirty: true,
+            wallboard_in_flight: false,
         }
     }
 
@@ -88,6 +96,7 @@ impl Dispatcher {
     /// Runs a board step, queueing its decisions. A panic in the rules stops the actor so its
     /// supervisor restarts it from the database.
     fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
+        self.wallboard_dirty = true;
         match catch_unwind(AssertUnwindSafe(|| step(&mut self.board))) {
             Ok(decisions) => {
                 self.outbox
@@ -153,6 +162,39 @@ impl Dispatcher {
         rx
     }
 
+    /// Computes the wallboard and pushes it to the account's managers, when one is connected
+    /// and something changed since the last frame (so at most twice a second).
+    fn push_wallboard(&mut self, ctx: &mut Context<Self>) {
+        if !self.wallboard_dirty
+            || self.wallboard_in_flight
+            || !self.hub.has_managers(self.account_id)
+        {
+            return;
+        }
+        self.wallboard_dirty = false;
+        self.wallboard_in_flight = true;
+        let (pool, presence, account_id) =
+            (self.pool.clone(), self.presence.clone(), self.account_id);
+        ctx.spawn(
+            async move { crate::wallboard::compute(&pool, presence.as_ref(), account_id).await }
+                .into_actor(self)
+                .map(|computed, act, _| {
+                    act.wallboard_in_flight = false;
+                    match computed.map(serde_json::to_value) {
+                        Ok(Ok(wallboard)) => act.hub.push_to_managers(
+                            act.account_id,
+                            &ServerEvent::Wallboard { wallboard },
+                        ),
+                        Ok(Err(e)) => tracing::error!(error = %e, "wallboard did not serialize"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "wallboard could not be computed");
+                            act.wallboard_dirty = true;
+                        }
+                    }
+                }),
+        );
+    }
+
     /// Reloads one agent (work state, card, presence) into the board.
     fn reload_agent(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
         let (pool, presence, account_id) =
@@ -180,6 +222,7 @@ impl Actor for Dispatcher {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(100_000);
         self.rebuild(ctx);
+        ctx.run_interval(WALLBOARD_EVERY, |act, ctx| act.push_wallboard(ctx));
         ctx.run_interval(SWEEP_EVERY, |act, ctx| {
             if act.stale {
                 return act.rebuild(ctx);

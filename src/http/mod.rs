@@ -15,6 +15,7 @@ pub mod reports;
 pub mod templates;
 pub mod tickets;
 pub mod users;
+pub mod wallboard;
 pub mod work;
 pub mod ws;
 
@@ -43,6 +44,7 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 .configure(reports::routes)
                 .configure(templates::routes)
                 .configure(tickets::routes)
+                .configure(wallboard::routes)
                 .configure(work::routes)
                 .configure(ws::routes)
                 .default_service(web::to(not_found)),

@@ -196,6 +196,15 @@ impl Hub {
         self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.seq))
     }
 
+    /// Whether any manager of the account has a live session on this node.
+    pub fn has_managers(&self, account_id: i64) -> bool {
+        self.with(|feeds| {
+            feeds
+                .values()
+                .any(|f| f.account_id == account_id && f.is_manager && !f.sessions.is_empty())
+        })
+    }
+
     /// Whether the user has a live session on this node.
     pub fn is_connected(&self, user_id: i64) -> bool {
         self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))

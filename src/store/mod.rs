@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod templates;
 pub mod tickets;
 pub mod users;
+pub mod wallboard;
 pub mod work;
 
 /// Whether `e` is a unique-constraint violation (SQLSTATE 23505).

@@ -102,7 +102,7 @@ async fn events(
 
 /// Reply figures per author, and over all replies (median and p90 are nearest-rank:
 /// `percentile_disc`).
-async fn replies(
+pub async fn replies(
     pool: &PgPool,
     account_id: i64,
     from: DateTime<Utc>,

@@ -17,3 +17,4 @@ mod ingest;
 mod ops;
 mod templates;
 mod tickets;
+mod wallboard;

@@ -1,0 +1,131 @@
+//! The live queries of the wallboard: only open tickets, open intervals and today's replies,
+//! each through an index, never the history.
+
+use super::tickets::{view_from_row, TicketView, VIEW_SELECT};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// Counts and ages of the open tickets.
+#[derive(Debug, Default)]
+pub struct Queue {
+    pub queued: i64,
+    pub oldest_queued: Option<DateTime<Utc>>,
+    pub unanswered: i64,
+    pub oldest_unanswered: Option<DateTime<Utc>>,
+}
+
+pub async fn queue(pool: &PgPool, account_id: i64) -> Result<Queue, sqlx::Error> {
+    let (queued, oldest_queued): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT count(*), min(created_at) FROM tickets WHERE account_id = $1 AND state = 'queued'",
+    )
+    .bind(account_id)
+    .fetch_one(pool)
+    .await?;
+    let (unanswered, oldest_unanswered): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT count(*), min(awaiting_reply_since) FROM tickets WHERE account_id = $1 AND awaiting_reply_since IS NOT NULL AND state <> 'done'",
+    )
+    .bind(account_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Queue {
+        queued,
+        oldest_queued,
+        unanswered,
+        oldest_unanswered,
+    })
+}
+
+/// Per agent: (agent, unanswered, active) over their assigned, opened and pending tickets.
+pub async fn loads(pool: &PgPool, account_id: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT assignee_id, count(*) FILTER (WHERE awaiting_reply_since IS NOT NULL), count(*) FROM tickets \
+         WHERE account_id = $1 AND state IN ('assigned', 'opened', 'pending') GROUP BY assignee_id",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// When each working agent's timer started.
+pub async fn working_since(
+    pool: &PgPool,
+    account_id: i64,
+) -> Result<Vec<(i64, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT user_id, started_at FROM work_intervals WHERE account_id = $1 AND ended_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Open tickets matching `condition` (a fixed SQL fragment), oldest first, at most 50.
+async fn tickets_where(
+    pool: &PgPool,
+    account_id: i64,
+    condition: &str,
+    bind: Option<DateTime<Utc>>,
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    let sql = format!("{VIEW_SELECT} WHERE t.account_id = $1 AND {condition} ORDER BY t.created_at, t.id LIMIT 50");
+    let mut q = sqlx::query(&sql).bind(account_id);
+    if let Some(b) = bind {
+        q = q.bind(b);
+    }
+    q.fetch_all(pool).await?.iter().map(view_from_row).collect()
+}
+
+/// Unanswered tickets whose guest has waited longer than the SLA.
+pub async fn breaching(
+    pool: &PgPool,
+    account_id: i64,
+    waiting_since_before: DateTime<Utc>,
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    tickets_where(
+        pool,
+        account_id,
+        "t.state <> 'done' AND t.awaiting_reply_since < $2",
+        Some(waiting_since_before),
+    )
+    .await
+}
+
+/// Tickets waiting for a manager.
+pub async fn pending(pool: &PgPool, account_id: i64) -> Result<Vec<TicketView>, sqlx::Error> {
+    tickets_where(pool, account_id, "t.state = 'pending'", None).await
+}
+
+/// Opened or pending tickets of these agents (the ones who left).
+pub async fn held_by(
+    pool: &PgPool,
+    account_id: i64,
+    agents: &[i64],
+) -> Result<Vec<TicketView>, sqlx::Error> {
+    if agents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{VIEW_SELECT} WHERE t.account_id = $1 AND t.state IN ('opened', 'pending') AND t.assignee_id = ANY($2) ORDER BY t.created_at LIMIT 50");
+    sqlx::query(&sql)
+        .bind(account_id)
+        .bind(agents)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(view_from_row)
+        .collect()
+}
+
+/// Tickets closed and assigned today.
+pub async fn today_counts(
+    pool: &PgPool,
+    account_id: i64,
+    since: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE kind = 'ticket.done'), count(*) FILTER (WHERE kind = 'ticket.assigned') FROM events \
+         WHERE account_id = $1 AND kind IN ('ticket.done', 'ticket.assigned') AND at >= $2",
+    )
+    .bind(account_id)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}

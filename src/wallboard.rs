@@ -1,0 +1,185 @@
+//! The live wallboard (SPEC §4): queue and unanswered counts with their ages, agents by state
+//! with their loads, today's SLA and response times (the same definitions as the reports), and
+//! the tickets at risk. Computed from open tickets and today's index ranges only, and pushed to
+//! managers' sockets at most twice a second when something changed.
+
+use crate::domain::metrics::period::Period;
+use crate::domain::metrics::row::{Figures, ReportRow};
+use crate::presence::{Presence, PresenceStore};
+use crate::store::{self, tickets::TicketView};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use std::collections::HashMap;
+
+/// One agent on the wallboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentTile {
+    #[serde(with = "crate::domain::ids::as_string")]
+    pub id: i64,
+    pub name: String,
+    /// `working`, `paused`, `away` or `offline`.
+    pub state: &'static str,
+    pub presence: &'static str,
+    pub working_since: Option<DateTime<Utc>>,
+    pub unanswered: i64,
+    pub active: i64,
+}
+
+/// Today's figures, by the report definitions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Today {
+    pub replies: i64,
+    pub sla_percent: Option<f64>,
+    pub avg_response_seconds: Option<f64>,
+    pub median_response_seconds: Option<f64>,
+    pub closed: i64,
+    pub incoming: i64,
+}
+
+/// The whole wallboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct Wallboard {
+    pub generated_at: DateTime<Utc>,
+    pub queued: i64,
+    pub oldest_queued_seconds: Option<i64>,
+    pub unanswered: i64,
+    pub longest_unanswered_seconds: Option<i64>,
+    pub agents_by_state: HashMap<&'static str, usize>,
+    pub agents: Vec<AgentTile>,
+    pub today: Today,
+    pub sla_seconds: i32,
+    pub breaching_sla: Vec<TicketView>,
+    pub pending: Vec<TicketView>,
+    /// Opened or pending tickets of agents who stopped or went away.
+    pub at_risk: Vec<TicketView>,
+}
+
+/// An agent's wallboard state from their timer, intake and presence.
+pub fn agent_state(working: bool, paused: bool, presence: Presence) -> &'static str {
+    match (working, presence) {
+        (false, _) | (_, Presence::Offline) => "offline",
+        (true, Presence::Away) => "away",
+        (true, Presence::Online) if paused => "paused",
+        (true, Presence::Online) => "working",
+    }
+}
+
+/// Computes the wallboard of an account now.
+pub async fn compute(
+    pool: &PgPool,
+    presence: &dyn PresenceStore,
+    account_id: i64,
+) -> Result<Wallboard, sqlx::Error> {
+    let account = store::accounts::get(pool, account_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let now = Utc::now();
+    let sla = account.settings.response_sla_seconds;
+    let today = Period::today(account.settings.timezone, now);
+    let users = store::users::list(pool, account_id).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let presences = presence
+        .presence_of(account_id, &ids)
+        .await
+        .unwrap_or_else(|_| vec![Presence::Offline; ids.len()]);
+    let (queue, loads, since, (replies, _), (closed, incoming)) = tokio::try_join!(
+        store::wallboard::queue(pool, account_id),
+        store::wallboard::loads(pool, account_id),
+        store::wallboard::working_since(pool, account_id),
+        store::reports::replies(
+            pool,
+            account_id,
+            today.from,
+            now + chrono::Duration::seconds(1),
+            sla
+        ),
+        store::wallboard::today_counts(pool, account_id, today.from),
+    )?;
+    let loads: HashMap<i64, (i64, i64)> = loads.into_iter().map(|(a, u, t)| (a, (u, t))).collect();
+    let since: HashMap<i64, DateTime<Utc>> = since.into_iter().collect();
+    let mut agents = Vec::new();
+    let mut left = Vec::new();
+    for (user, p) in users.into_iter().zip(presences) {
+        let (unanswered, active) = loads.get(&user.id).copied().unwrap_or_default();
+        let state = agent_state(user.working, user.intake_paused, p);
+        if matches!(state, "offline" | "away") && active > 0 {
+            left.push(user.id);
+        }
+        if !user.active
+            || (user.role == crate::domain::user::Role::Manager && !user.working && active == 0)
+        {
+            continue;
+        }
+        agents.push(AgentTile {
+            id: user.id,
+            name: user.name,
+            state,
+            presence: p.as_str(),
+            working_since: since.get(&user.id).copied(),
+            unanswered,
+            active,
+        });
+    }
+    let mut agents_by_state: HashMap<&'static str, usize> =
+        ["working", "paused", "away", "offline"]
+            .into_iter()
+            .map(|s| (s, 0))
+            .collect();
+    for a in &agents {
+        *agents_by_state.entry(a.state).or_default() += 1;
+    }
+    let row = ReportRow::new(
+        None,
+        &Figures {
+            closed,
+            incoming,
+            ..replies.clone()
+        },
+    );
+    let (breaching_sla, pending, at_risk) = tokio::try_join!(
+        store::wallboard::breaching(
+            pool,
+            account_id,
+            now - chrono::Duration::seconds(i64::from(sla))
+        ),
+        store::wallboard::pending(pool, account_id),
+        store::wallboard::held_by(pool, account_id, &left),
+    )?;
+    let age = |t: Option<DateTime<Utc>>| t.map(|t| (now - t).num_seconds().max(0));
+    Ok(Wallboard {
+        generated_at: now,
+        queued: queue.queued,
+        oldest_queued_seconds: age(queue.oldest_queued),
+        unanswered: queue.unanswered,
+        longest_unanswered_seconds: age(queue.oldest_unanswered),
+        agents_by_state,
+        agents,
+        today: Today {
+            replies: replies.replies,
+            sla_percent: row.sla_percent,
+            avg_response_seconds: row.avg_response_seconds,
+            median_response_seconds: row.median_response_seconds,
+            closed,
+            incoming,
+        },
+        sla_seconds: sla,
+        breaching_sla,
+        pending,
+        at_risk,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_states() {
+        assert_eq!(agent_state(true, false, Presence::Online), "working");
+        assert_eq!(agent_state(true, true, Presence::Online), "paused");
+        assert_eq!(agent_state(true, true, Presence::Away), "away");
+        assert_eq!(agent_state(true, false, Presence::Offline), "offline");
+        assert_eq!(agent_state(false, false, Presence::Online), "offline");
+    }
+}

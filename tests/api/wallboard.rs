@@ -1,0 +1,91 @@
+//! The live wallboard: `GET /wallboard` and coalesced `wallboard` frames on managers' sockets.
+
+use crate::helpers::{assert_error, spawn_app};
+use crate::realtime::{create_agent, inquiry, Agent};
+use crate::ws_client::WsClient;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Waits up to `within` for a wallboard frame satisfying `check`.
+async fn frame_where(ws: &mut WsClient, within: Duration, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match ws.next(left).await {
+            Some(f) if f["type"] == "wallboard" && check(&f["wallboard"]) => {
+                return f["wallboard"].clone()
+            }
+            Some(_) => continue,
+            None => panic!(
+                "no matching wallboard frame within {within:?}; saw {:#?}",
+                ws.seen
+                    .iter()
+                    .filter(|f| f["type"] == "wallboard")
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn frames_reflect_a_queued_ticket_and_a_pausing_agent_within_a_second() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut wall = WsClient::connect(app.port, &manager.token, None).await;
+    wall.expect("snapshot").await;
+    let mut agent = Agent::working(&app, "Pia", json!({"stages": ["booked"]})).await;
+    let agent_id = agent.id().to_string();
+    frame_where(&mut wall, Duration::from_secs(2), |w| {
+        w["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == agent_id.as_str() && a["state"] == "working")
+    })
+    .await;
+
+    app.ingest(&inquiry("waiting", "m1")).await;
+    let board = frame_where(&mut wall, Duration::from_secs(1), |w| w["queued"] == 1).await;
+    assert_eq!(board["unanswered"], 1);
+    assert!(board["oldest_queued_seconds"].as_i64().unwrap() >= 0);
+
+    agent.post("/me/intake/pause").await;
+    let board = frame_where(&mut wall, Duration::from_secs(1), |w| {
+        w["agents_by_state"]["paused"] == 1
+    })
+    .await;
+    let tile = board["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == agent_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(tile["state"], "paused");
+    assert!(tile["working_since"].is_string());
+}
+
+#[actix_web::test]
+async fn get_wallboard_has_the_live_figures_and_is_for_managers() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    assert_eq!(
+        app.patch("/account", &manager, &json!({"response_sla_seconds": 60}))
+            .await
+            .status(),
+        200
+    );
+    let mut old = inquiry("slow", "m1");
+    old["sent_at"] = json!((chrono::Utc::now() - chrono::Duration::seconds(300)).to_rfc3339());
+    app.ingest(&old).await;
+    let board: Value = app.get("/wallboard", &manager).await.json().await.unwrap();
+    assert_eq!(board["queued"], 1);
+    assert!(board["longest_unanswered_seconds"].as_i64().unwrap() >= 299);
+    assert_eq!(board["breaching_sla"].as_array().unwrap().len(), 1);
+    assert_eq!(board["today"]["replies"], 0);
+    let agent = create_agent(&app, "Peek", json!({})).await;
+    assert_eq!(
+        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        "forbidden"
+    );
+}
