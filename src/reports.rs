@@ -63,3 +63,69 @@ fn add_sums(team: &mut Figures, f: &Figures) {
     team.converted += f.converted;
     team.sales_cents += f.sales_cents;
 }
+
+/// Sales as support-team leads know them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SalesKpis {
+    /// Reservations confirmed today that started as inquiries (or requests).
+    pub today_sales: f64,
+    /// Total price of inquiries and requests still open (created in the last 30 days).
+    pub potential_sales: f64,
+    pub open_inquiries: i64,
+    /// The team's conversion (SPEC §4) over the report period.
+    pub conversion_percent: Option<f64>,
+    /// The agent with the most converted sales today, if anyone sold.
+    pub top_seller_today: Option<AgentSales>,
+    /// Converted sales this month, per agent, best first.
+    pub sales_this_month_by_agent: Vec<AgentSales>,
+}
+
+/// One agent's sales.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AgentSales {
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub sales: f64,
+}
+
+fn by_sales(report: &Report) -> Vec<AgentSales> {
+    let mut out: Vec<AgentSales> = report
+        .agents
+        .iter()
+        .filter(|r| r.sales > 0.0)
+        .map(|r| AgentSales {
+            agent_id: r.agent_id.clone(),
+            agent_name: r.agent_name.clone(),
+            sales: r.sales,
+        })
+        .collect();
+    out.sort_by(|a, b| b.sales.total_cmp(&a.sales));
+    out
+}
+
+/// The sales KPIs of an account, with the team conversion of `current`.
+pub async fn sales_kpis(
+    pool: &PgPool,
+    account: &store::accounts::Account,
+    current: &Report,
+    now: DateTime<Utc>,
+) -> Result<SalesKpis, sqlx::Error> {
+    let tz = account.settings.timezone;
+    let sla = account.settings.response_sla_seconds;
+    let today = Period::today(tz, now);
+    let month = Period::parse(None, None, tz, now).unwrap_or(today);
+    let (today_report, month_report) = tokio::try_join!(
+        build(pool, account.id, sla, today, now),
+        build(pool, account.id, sla, month, now)
+    )?;
+    let (today_cents, potential_cents, open_inquiries) =
+        store::reports::sales_kpis(pool, account.id, today.from).await?;
+    Ok(SalesKpis {
+        today_sales: today_cents as f64 / 100.0,
+        potential_sales: potential_cents as f64 / 100.0,
+        open_inquiries,
+        conversion_percent: current.team.conversion_percent,
+        top_seller_today: by_sales(&today_report).into_iter().next(),
+        sales_this_month_by_agent: by_sales(&month_report),
+    })
+}

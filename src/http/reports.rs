@@ -157,7 +157,12 @@ async fn team(
         }
         return Ok(csv_response(to_csv(&rows)?, "team-report"));
     }
-    let mut body = json!({"from": period.from, "to": period.to, "current": current.team});
+    let account = store::accounts::get(&state.pool, caller.0.account_id)
+        .await?
+        .ok_or(ApiError::NotFound("account"))?;
+    let sales = reports::sales_kpis(&state.pool, &account, &current, chrono::Utc::now()).await?;
+    let mut body =
+        json!({"from": period.from, "to": period.to, "current": current.team, "sales": sales});
     if let Some(p) = previous {
         body["previous"] = json!(p.team);
         body["previous_from"] = json!(p.period.from);

@@ -120,6 +120,16 @@ async fn every_metric_of_a_scripted_day() {
     assert_eq!(team["current"]["replies"], 3);
     assert_eq!(team["current"]["sales"], 450.5);
     assert_eq!(team["previous"]["replies"], 0);
+    assert_eq!(
+        team["sales"]["today_sales"], 450.5,
+        "confirmed today, started as an inquiry"
+    );
+    assert_eq!(team["sales"]["top_seller_today"]["agent_name"], "Ana");
+    assert_eq!(
+        team["sales"]["sales_this_month_by_agent"][0]["sales"],
+        450.5
+    );
+    assert_eq!(team["sales"]["conversion_percent"], 100.0);
 
     // A period that ended before any of this shows zeros.
     let past: Value = app
