@@ -1,1 +1,299 @@
-fn main() {}
+//! `loadtest`: simulates thousands of agents and guests against a Switchboard deployment,
+//! through its public API only (SPEC §7), and checks at the end that every ticket reached
+//! exactly one agent.
+
+mod agent;
+mod stats;
+
+use agent::AgentSetup;
+use anyhow::{bail, Context};
+use clap::Parser;
+use futures_util::{stream, StreamExt};
+use serde_json::{json, Value};
+use stats::Stats;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "Simulates agents and guests against a Switchboard server")]
+struct Args {
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    manager_email: String,
+    #[arg(long)]
+    manager_password: String,
+    #[arg(long, default_value_t = 50)]
+    agents: usize,
+    /// Guest messages per second.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Seconds of guest traffic.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    #[arg(long, default_value = "loadtest.json")]
+    out: String,
+    /// Share of agents (0–1) that drop their connection and resume during the run.
+    #[arg(long, default_value_t = 0.1)]
+    reconnect_share: f64,
+    /// Think time range in milliseconds before an agent opens a ticket.
+    #[arg(long, default_value_t = 200)]
+    think_min_ms: u64,
+    #[arg(long, default_value_t = 1500)]
+    think_max_ms: u64,
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> anyhow::Result<(u16, Value)> {
+    let mut req = client.post(url).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let text = res.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let base = args.url.trim_end_matches('/').to_string();
+    let api = format!("{base}/api/v1");
+    let ws = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let run = format!("lt{}", chrono::Utc::now().timestamp_millis());
+
+    // Set-up through the public API.
+    let login = |email: String, password: String| {
+        let (client, api, account) = (client.clone(), api.clone(), args.account.clone());
+        async move {
+            let (status, body) = post_json(
+                &client,
+                &format!("{api}/auth/login"),
+                None,
+                &json!({"account": account, "email": email, "password": password}),
+            )
+            .await?;
+            if status != 200 {
+                bail!("login of {email}: {status} {body}");
+            }
+            Ok::<_, anyhow::Error>((
+                body["token"].as_str().unwrap_or_default().to_string(),
+                body["user"]["id"].as_str().unwrap_or_default().to_string(),
+            ))
+        }
+    };
+    let (manager, _) = login(args.manager_email.clone(), args.manager_password.clone())
+        .await
+        .context("manager login")?;
+    let (status, key) = post_json(
+        &client,
+        &format!("{api}/api-keys"),
+        Some(&manager),
+        &json!({"label": run}),
+    )
+    .await?;
+    if status != 201 {
+        bail!("creating an ingest key: {status} {key}");
+    }
+    let api_key = key["key"].as_str().unwrap_or_default().to_string();
+    eprintln!("creating and signing in {} agents…", args.agents);
+    let password = "loadtest-password";
+    let created: Vec<anyhow::Result<(String, String)>> = stream::iter(0..args.agents)
+        .map(|k| {
+            let (client, api, manager, run) = (client.clone(), api.clone(), manager.clone(), run.clone());
+            let login = &login;
+            async move {
+                let email = format!("{run}-{k}@loadtest.test");
+                let body = json!({"email": email, "name": format!("Load agent {k}"), "password": password});
+                let (status, agent) = post_json(&client, &format!("{api}/agents"), Some(&manager), &body).await?;
+                if status != 201 {
+                    bail!("creating agent {k}: {status} {agent}");
+                }
+                login(email, password.to_string()).await
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let agents: Vec<(String, String)> = created.into_iter().collect::<anyhow::Result<_>>()?;
+
+    let stats = Arc::new(Stats::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let flaky_count = (args.agents as f64 * args.reconnect_share.clamp(0.0, 1.0)).round() as usize;
+    let mut tasks = Vec::new();
+    for (i, (token, id)) in agents.iter().enumerate() {
+        let setup = AgentSetup {
+            id: id.clone(),
+            token: token.clone(),
+            api: api.clone(),
+            ws: ws.clone(),
+            client: client.clone(),
+            stats: stats.clone(),
+            flaky: i < flaky_count,
+            think: (args.think_min_ms, args.think_max_ms),
+        };
+        tasks.push(tokio::spawn(agent::run(setup, stop_rx.clone())));
+    }
+    // Everyone connected, then everyone starts the timer.
+    let connect_deadline = Instant::now() + Duration::from_secs(60);
+    while (stats.agents_connected.load(Relaxed) as usize) < agents.len()
+        && Instant::now() < connect_deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stream::iter(agents.iter())
+        .for_each_concurrent(32, |(token, _)| {
+            let (client, api) = (client.clone(), api.clone());
+            async move {
+                let _ = post_json(
+                    &client,
+                    &format!("{api}/me/timer/start"),
+                    Some(token),
+                    &json!({}),
+                )
+                .await;
+            }
+        })
+        .await;
+    eprintln!(
+        "{} agents connected and working; sending {} messages/s for {} s",
+        stats.agents_connected.load(Relaxed),
+        args.rate,
+        args.duration
+    );
+
+    // Guest traffic at a steady rate: mostly new conversations, some follow-ups.
+    let started = Instant::now();
+    let period = Duration::from_secs_f64(1.0 / args.rate.max(0.1));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let total = (args.rate * args.duration as f64).round() as u64;
+    let mut last_progress = Instant::now();
+    let mut senders = tokio::task::JoinSet::new();
+    for n in 0..total {
+        ticker.tick().await;
+        let thread = if n % 5 == 4 && n > 10 { n - 7 } else { n };
+        let channel = ["airbnb", "booking", "vrbo", "direct"][(thread % 4) as usize];
+        let body = json!({
+            "channel": channel,
+            "thread_external_id": format!("{run}-t{thread}"),
+            "message_external_id": format!("{run}-m{n}"),
+            "body": "Hello! Is the apartment available next weekend?",
+            "sent_at": chrono::Utc::now().to_rfc3339(),
+            "guest": {"external_id": format!("{run}-g{thread}"), "name": format!("Guest {thread}"), "language": "en"},
+            "reservation": {"external_id": format!("{run}-r{thread}"), "status": if thread % 3 == 0 { "confirmed" } else { "inquiry" },
+                            "listing_external_id": format!("listing-{}", thread % 20)}
+        });
+        let (client, api, key, shared) =
+            (client.clone(), api.clone(), api_key.clone(), stats.clone());
+        senders.spawn(async move {
+            let stats = shared;
+            let sent = Instant::now();
+            match post_json(
+                &client,
+                &format!("{api}/ingest/messages"),
+                Some(&key),
+                &body,
+            )
+            .await
+            {
+                Ok((202, ids)) | Ok((200, ids)) => {
+                    stats.messages_sent.fetch_add(1, Relaxed);
+                    if let Some(ticket) = ids["ticket_id"].as_str() {
+                        stats.created(ticket, sent);
+                    }
+                }
+                _ => {
+                    stats.errors.fetch_add(1, Relaxed);
+                }
+            }
+        });
+        if last_progress.elapsed() >= Duration::from_secs(1) {
+            let s = stats.summary(started.elapsed().as_secs_f64(), 0, 0);
+            eprintln!(
+                "[{:>4.0}s] sent {} tickets {} delivered {} p99 {:.1} ms errors {} reconnects {}",
+                started.elapsed().as_secs_f64(),
+                s.messages_sent,
+                s.tickets_created,
+                s.tickets_delivered,
+                s.latency_ms.p99,
+                s.errors,
+                s.reconnects
+            );
+            last_progress = Instant::now();
+        }
+    }
+    while senders.join_next().await.is_some() {}
+    let duration = started.elapsed().as_secs_f64();
+    // Let pushes and the simulated agents' work settle, then stop.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+
+    // Reconcile with the API: every created ticket exists, and whoever the database says has
+    // it is the agent the run last saw receive it.
+    let mut db: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{api}/tickets?view=all&limit=200");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = client
+            .get(&url)
+            .bearer_auth(&manager)
+            .send()
+            .await?
+            .json()
+            .await?;
+        for t in page["items"].as_array().into_iter().flatten() {
+            let id = t["id"].as_str().unwrap_or_default().to_string();
+            db.insert(
+                id,
+                (
+                    t["state"].as_str().unwrap_or_default().to_string(),
+                    t["assignee_id"].as_str().map(str::to_string),
+                ),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let (mut lost, mut mismatches) = (0u64, 0u64);
+    for (ticket, last_holder, delivered) in stats.created_tickets() {
+        match db.get(&ticket) {
+            None => lost += 1,
+            Some((state, _)) if state == "queued" => {}
+            Some((_, assignee)) if !delivered || assignee.is_none() => lost += 1,
+            Some((_, assignee)) if *assignee != last_holder => mismatches += 1,
+            Some(_) => {}
+        }
+    }
+    let summary = stats.summary(duration, lost, mismatches);
+    let json = serde_json::to_string_pretty(&summary)?;
+    std::fs::write(&args.out, &json).with_context(|| format!("writing {}", args.out))?;
+    println!("{json}");
+    eprintln!(
+        "{} agents, {} messages in {:.1} s ({:.1}/s): {} tickets, {} delivered, {} lost, {} duplicated; latency p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms; {} errors",
+        summary.agents_connected, summary.messages_sent, summary.duration_s, summary.throughput_per_s, summary.tickets_created,
+        summary.tickets_delivered, summary.lost, summary.duplicated, summary.latency_ms.p50, summary.latency_ms.p95, summary.latency_ms.p99,
+        summary.latency_ms.max, summary.errors
+    );
+    Ok(())
+}

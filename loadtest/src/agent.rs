@@ -1,0 +1,197 @@
+//! One simulated agent: a WebSocket session that records every push, opens and answers its
+//! tickets after a think time, sometimes flags one pending or pauses intake, and (for a share
+//! of agents) drops the connection and comes back with `?last_seq=` to resume.
+
+use crate::stats::Stats;
+use futures_util::StreamExt;
+use rand::Rng;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What an agent needs to work.
+#[derive(Clone)]
+pub struct AgentSetup {
+    pub id: String,
+    pub token: String,
+    pub api: String,
+    pub ws: String,
+    pub client: reqwest::Client,
+    pub stats: Arc<Stats>,
+    /// Drops and resumes its connection now and then.
+    pub flaky: bool,
+    pub think: (u64, u64),
+}
+
+impl AgentSetup {
+    async fn post(&self, path: &str, body: Value) -> Option<reqwest::StatusCode> {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.api))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        Some(res.status())
+    }
+
+    /// Opens, answers and closes (or flags) a ticket, like a person would.
+    async fn work(self, ticket: String) {
+        let (lo, hi) = self.think;
+        let think = rand::thread_rng().gen_range(lo..=hi.max(lo));
+        tokio::time::sleep(Duration::from_millis(think)).await;
+        let steps: [(&str, Value); 2] = [
+            ("open", json!({})),
+            (
+                "reply",
+                json!({"body": "Thanks for your message! Let me check that for you."}),
+            ),
+        ];
+        for (action, body) in steps {
+            match self
+                .post(&format!("/tickets/{ticket}/{action}"), body)
+                .await
+            {
+                Some(s) if s.is_success() => {}
+                // Moved to someone else meanwhile (rebalanced, agent_left): not an error.
+                Some(s) if s.as_u16() == 403 || s.as_u16() == 422 => return,
+                _ => {
+                    self.stats
+                        .errors
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        let roll: f64 = rand::thread_rng().gen();
+        let last = if roll < 0.1 {
+            ("pending", json!({"note": "Guest asks for a refund"}))
+        } else {
+            ("done", json!({}))
+        };
+        if !matches!(self.post(&format!("/tickets/{ticket}/{}", last.0), last.1).await, Some(s) if s.is_success() || s.as_u16() == 403 || s.as_u16() == 422)
+        {
+            self.stats
+                .errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if roll > 0.98 {
+            self.post("/me/intake/pause", json!({})).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            self.post("/me/intake/resume", json!({})).await;
+        }
+    }
+}
+
+/// Connects, works until `stop`, reconnecting with `last_seq` when the connection drops.
+pub async fn run(setup: AgentSetup, mut stop: watch::Receiver<bool>) {
+    let mut last_seq: Option<u64> = None;
+    let mut first = true;
+    while !*stop.borrow() {
+        let mut url = format!("{}?token={}", setup.ws, setup.token);
+        if let Some(seq) = last_seq {
+            url.push_str(&format!("&last_seq={seq}"));
+        }
+        let Ok((mut stream, _)) = tokio_tungstenite::connect_async(url).await else {
+            setup
+                .stats
+                .errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        };
+        if first {
+            setup
+                .stats
+                .agents_connected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            first = false;
+        } else {
+            setup
+                .stats
+                .reconnects
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let drop_after = setup
+            .flaky
+            .then(|| Duration::from_millis(rand::thread_rng().gen_range(2_000..6_000)));
+        let connected = Instant::now();
+        loop {
+            let wait = drop_after.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_sub(connected.elapsed())
+            });
+            tokio::select! {
+                _ = stop.changed() => {
+                    let _ = stream.close(None).await;
+                    return;
+                }
+                _ = tokio::time::sleep(wait) => {
+                    // A network flap: drop and come back.
+                    let _ = stream.close(None).await;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    break;
+                }
+                msg = stream.next() => {
+                    let Some(Ok(msg)) = msg else { break };
+                    let Message::Text(text) = msg else { continue };
+                    let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                    handle(&setup, &frame, &mut last_seq);
+                }
+            }
+        }
+    }
+}
+
+fn handle(setup: &AgentSetup, frame: &Value, last_seq: &mut Option<u64>) {
+    let now = Instant::now();
+    match frame["type"].as_str() {
+        Some("hello") => {}
+        Some("snapshot") => {
+            let ids: Vec<String> = frame["tickets"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|t| t["id"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            setup.stats.snapshot(&setup.id, &ids);
+            *last_seq = frame["seq"].as_u64();
+            for (ticket, state) in frame["tickets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| {
+                    Some((
+                        t["id"].as_str()?.to_string(),
+                        t["state"].as_str()?.to_string(),
+                    ))
+                })
+            {
+                if state == "assigned" {
+                    tokio::spawn(setup.clone().work(ticket));
+                }
+            }
+        }
+        Some("ticket.assigned") => {
+            if let Some(ticket) = frame["ticket"]["id"].as_str() {
+                setup.stats.assigned(ticket, &setup.id, now);
+                tokio::spawn(setup.clone().work(ticket.to_string()));
+            }
+        }
+        Some("ticket.unassigned") => {
+            if let Some(ticket) = frame["ticket_id"].as_str() {
+                setup.stats.unassigned(ticket, &setup.id);
+            }
+        }
+        _ => {}
+    }
+    if let Some(seq) = frame["seq"].as_u64() {
+        if frame["type"] != "hello" {
+            *last_seq = Some(last_seq.map_or(seq, |s| s.max(seq)));
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! What the run observed: every ticket's send time, its deliveries, who holds it now, and the
+//! latency histogram. Shared by all simulated agents behind one mutex (contention is tiny
+//! next to network I/O).
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Default)]
+struct Ticket {
+    sent_at: Option<Instant>,
+    first_push: Option<Instant>,
+    holders: HashSet<String>,
+    last_holder: Option<String>,
+    deliveries: u64,
+}
+
+/// Counters of one run.
+pub struct Stats {
+    tickets: Mutex<HashMap<String, Ticket>>,
+    latency: Mutex<Histogram<u64>>,
+    duplicated: Mutex<HashSet<String>>,
+    pub messages_sent: std::sync::atomic::AtomicU64,
+    pub errors: std::sync::atomic::AtomicU64,
+    pub agents_connected: std::sync::atomic::AtomicU64,
+    pub reconnects: std::sync::atomic::AtomicU64,
+}
+
+/// The run's summary (SPEC §7 FILE.json).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub agents_connected: u64,
+    pub messages_sent: u64,
+    pub tickets_created: u64,
+    pub tickets_delivered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub latency_ms: Latency,
+    pub throughput_per_s: f64,
+    pub errors: u64,
+    pub reconnects: u64,
+    pub assignee_mismatches: u64,
+    pub duration_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn new() -> Stats {
+        Stats {
+            tickets: Mutex::new(HashMap::new()),
+            latency: Mutex::new(
+                Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
+            ),
+            duplicated: Mutex::new(HashSet::new()),
+            messages_sent: Default::default(),
+            errors: Default::default(),
+            agents_connected: Default::default(),
+            reconnects: Default::default(),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Ticket>) -> T) -> T {
+        f(&mut self.tickets.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Ingest answered 202 for a new ticket; `sent` is when the request left.
+    pub fn created(&self, ticket: &str, sent: Instant) {
+        let first_push = self.with(|t| {
+            let entry = t.entry(ticket.to_string()).or_default();
+            entry.sent_at.get_or_insert(sent);
+            entry.first_push
+        });
+        if let Some(pushed) = first_push {
+            self.record_latency(sent, pushed);
+        }
+    }
+
+    fn record_latency(&self, sent: Instant, pushed: Instant) {
+        let micros = pushed.saturating_duration_since(sent).as_micros().max(1) as u64;
+        let _ = self
+            .latency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(micros);
+    }
+
+    /// A `ticket.assigned` frame reached `agent`.
+    pub fn assigned(&self, ticket: &str, agent: &str, at: Instant) {
+        let (sent, first, duplicate) = self.with(|t| {
+            let entry = t.entry(ticket.to_string()).or_default();
+            entry.deliveries += 1;
+            let first = entry.first_push.is_none();
+            if first {
+                entry.first_push = Some(at);
+            }
+            let duplicate = !entry.holders.is_empty() && !entry.holders.contains(agent);
+            entry.holders.insert(agent.to_string());
+            entry.last_holder = Some(agent.to_string());
+            (entry.sent_at, first, duplicate)
+        });
+        if duplicate {
+            self.duplicated
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(ticket.to_string());
+        }
+        if let (Some(sent), true) = (sent, first) {
+            self.record_latency(sent, at);
+        }
+    }
+
+    /// A `ticket.unassigned` frame reached `agent`.
+    pub fn unassigned(&self, ticket: &str, agent: &str) {
+        self.with(|t| {
+            if let Some(entry) = t.get_mut(ticket) {
+                entry.holders.remove(agent);
+            }
+        });
+    }
+
+    /// A snapshot replaced what `agent` holds: these are its tickets now.
+    pub fn snapshot(&self, agent: &str, tickets: &[String]) {
+        self.with(|t| {
+            for entry in t.values_mut() {
+                entry.holders.remove(agent);
+            }
+            for id in tickets {
+                let entry = t.entry(id.clone()).or_default();
+                entry.holders.insert(agent.to_string());
+                entry.last_holder = Some(agent.to_string());
+                entry.first_push.get_or_insert_with(Instant::now);
+            }
+        });
+    }
+
+    /// Tickets created in this run, with the agent the run last saw holding each.
+    pub fn created_tickets(&self) -> Vec<(String, Option<String>, bool)> {
+        self.with(|t| {
+            t.iter()
+                .filter(|(_, e)| e.sent_at.is_some())
+                .map(|(id, e)| (id.clone(), e.last_holder.clone(), e.first_push.is_some()))
+                .collect()
+        })
+    }
+
+    /// The summary; `lost` and mismatches come from the reconciliation with the API.
+    pub fn summary(&self, duration_s: f64, lost: u64, assignee_mismatches: u64) -> Summary {
+        use std::sync::atomic::Ordering::Relaxed;
+        let created = self.created_tickets();
+        let delivered = created.iter().filter(|(_, _, d)| *d).count() as u64;
+        let h = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        let ms = |q: f64| {
+            if h.is_empty() {
+                0.0
+            } else {
+                h.value_at_quantile(q) as f64 / 1000.0
+            }
+        };
+        Summary {
+            agents_connected: self.agents_connected.load(Relaxed),
+            messages_sent: self.messages_sent.load(Relaxed),
+            tickets_created: created.len() as u64,
+            tickets_delivered: delivered,
+            lost,
+            duplicated: self
+                .duplicated
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len() as u64,
+            latency_ms: Latency {
+                p50: ms(0.5),
+                p95: ms(0.95),
+                p99: ms(0.99),
+                max: if h.is_empty() {
+                    0.0
+                } else {
+                    h.max() as f64 / 1000.0
+                },
+            },
+            throughput_per_s: if duration_s > 0.0 {
+                self.messages_sent.load(Relaxed) as f64 / duration_s
+            } else {
+                0.0
+            },
+            errors: self.errors.load(Relaxed),
+            reconnects: self.reconnects.load(Relaxed),
+            assignee_mismatches,
+            duration_s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_held_by_two_agents_at_once_counts_as_duplicated_and_a_move_does_not() {
+        let s = Stats::new();
+        let now = Instant::now();
+        s.created("1", now);
+        s.assigned("1", "a", now);
+        s.unassigned("1", "a");
+        s.assigned("1", "b", now);
+        s.created("2", now);
+        s.assigned("2", "a", now);
+        s.assigned("2", "b", now);
+        let summary = s.summary(1.0, 0, 0);
+        assert_eq!(summary.duplicated, 1);
+        assert_eq!(summary.tickets_created, 2);
+        assert_eq!(summary.tickets_delivered, 2);
+    }
+}
