@@ -4,6 +4,9 @@
 import { get, post } from '../api.js';
 import { h, notice, when } from '../dom.js';
 
+// Unsent replies by ticket, so a live re-render never loses what the agent was typing.
+const drafts = new Map();
+
 export async function ticketPane(pane, id, session, changed) {
   const me = session.me.user;
   let t;
@@ -30,7 +33,8 @@ export async function ticketPane(pane, id, session, changed) {
     : h('p', { class: 'muted' }, 'No reservation yet.');
   const conversation = h('div', { class: 'conversation', 'aria-label': 'Conversation', 'aria-live': 'polite' },
     ...t.messages.map((m) => h('div', { class: `message ${m.direction}` }, m.body, h('div', { class: 'muted' }, when(m.sent_at)))));
-  const text = h('textarea', { id: 'reply-body', 'aria-label': 'Reply' });
+  const text = h('textarea', { id: 'reply-body', 'aria-label': 'Reply', oninput: () => drafts.set(id, text.value) });
+  text.value = drafts.get(id) || '';
   const templates = h('select', { id: 'template', 'aria-label': 'Template' }, h('option', { value: '' }, 'Insert a template…'));
   get('/templates').then((list) => templates.append(...list.items.map((tpl) => h('option', { value: tpl.id }, tpl.name)))).catch(() => {});
   templates.addEventListener('change', async () => {
@@ -41,6 +45,7 @@ export async function ticketPane(pane, id, session, changed) {
     };
     const filled = await post(`/templates/${templates.value}/preview`, { language: t.guest.language, values });
     text.value = filled.body;
+    drafts.set(id, filled.body);
     text.focus();
   });
   const act = async (path, body) => {
@@ -53,13 +58,19 @@ export async function ticketPane(pane, id, session, changed) {
     }
   };
   const note = h('input', { id: 'pending-note', placeholder: 'Why does a manager need to look?', 'aria-label': 'Note for the manager' });
-  pane.replaceChildren(
+  pane.replaceChildren(...[
     h('h2', {}, t.guest.name, ' ', h('span', { class: 'muted' }, `· ${t.state} · ${t.stage.replace('_', ' ')}`)),
     reservation,
     t.pending_note ? h('p', {}, h('strong', {}, 'Pending note: '), t.pending_note) : null,
     conversation,
     mine && t.state !== 'done'
-      ? h('form', { class: 'reply', onsubmit: (e) => { e.preventDefault(); if (text.value.trim()) act('reply', { body: text.value }); } },
+      ? h('form', { class: 'reply', onsubmit: (e) => {
+          e.preventDefault();
+          if (!text.value.trim()) return;
+          const body = text.value;
+          drafts.delete(id);
+          act('reply', { body });
+        } },
           templates, text,
           h('div', { class: 'actions' },
             h('button', { class: 'primary', type: 'submit', id: 'send' }, 'Send reply'),
@@ -67,6 +78,6 @@ export async function ticketPane(pane, id, session, changed) {
             h('button', { type: 'button', id: 'pending', onclick: () => (note.value.trim() ? act('pending', { note: note.value }) : note.focus()) }, 'Pending'),
             h('button', { type: 'button', id: 'done', onclick: () => act('done', {}) }, 'Done')))
       : null,
-  );
+  ].filter(Boolean));
   conversation.scrollTop = conversation.scrollHeight;
 }
