@@ -73,11 +73,17 @@ async fn seed(pool: &PgPool) -> anyhow::Result<i64> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let name = format!("sb_bench_reports_{}", std::process::id());
+    // BENCH_DB=<name> reuses a database a previous run kept (BENCH_KEEP=1), skipping the seed.
+    let reuse = std::env::var("BENCH_DB").ok();
+    let name = reuse
+        .clone()
+        .unwrap_or_else(|| format!("sb_bench_reports_{}", std::process::id()));
     let mut admin = PgConnection::connect(&admin_url()).await?;
-    admin
-        .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-        .await?;
+    if reuse.is_none() {
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await?;
+    }
     let url = format!(
         "{}/{name}",
         admin_url()
@@ -110,8 +116,12 @@ async fn main() -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    admin
-        .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-        .await?;
+    if std::env::var("BENCH_KEEP").is_ok() {
+        eprintln!("kept database {name} (BENCH_DB={name} reuses it)");
+    } else {
+        admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await?;
+    }
     result
 }

@@ -8,7 +8,7 @@ use crate::domain::metrics::period::Period;
 use crate::domain::metrics::row::{ReportRow, CSV_HEADER};
 use crate::reports;
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, accounts::Account};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -71,11 +71,12 @@ fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
+/// The report of the caller's account for the query's period, with the account.
 async fn build(
     state: &AppState,
     caller: &ManagerCaller,
     q: &ReportQuery,
-) -> Result<(reports::Report, Period), ApiError> {
+) -> Result<(reports::Report, Account), ApiError> {
     let account = store::accounts::get(&state.pool, caller.0.account_id)
         .await?
         .ok_or(ApiError::NotFound("account"))?;
@@ -95,7 +96,7 @@ async fn build(
         now,
     )
     .await?;
-    Ok((report, period))
+    Ok((report, account))
 }
 
 async fn agents(
@@ -105,7 +106,7 @@ async fn agents(
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req, &q)?;
-    let (report, period) = build(&state, &caller, &q).await?;
+    let (report, _) = build(&state, &caller, &q).await?;
     if csv {
         return Ok(csv_response(
             to_csv(&report.agents.iter().collect::<Vec<_>>())?,
@@ -113,7 +114,7 @@ async fn agents(
         ));
     }
     Ok(HttpResponse::Ok()
-        .json(json!({"from": period.from, "to": period.to, "items": report.agents})))
+        .json(json!({"from": report.period.from, "to": report.period.to, "items": report.agents})))
 }
 
 async fn team(
@@ -132,21 +133,10 @@ async fn team(
             )))
         }
     };
-    let (current, period) = build(&state, &caller, &q).await?;
+    let (current, account) = build(&state, &caller, &q).await?;
+    let (now, sla) = (chrono::Utc::now(), account.settings.response_sla_seconds);
     let previous = if compare {
-        let account = store::accounts::get(&state.pool, caller.0.account_id)
-            .await?
-            .ok_or(ApiError::NotFound("account"))?;
-        Some(
-            reports::build(
-                &state.pool,
-                account.id,
-                account.settings.response_sla_seconds,
-                period.previous(),
-                chrono::Utc::now(),
-            )
-            .await?,
-        )
+        Some(reports::build(&state.pool, account.id, sla, current.period.previous(), now).await?)
     } else {
         None
     };
@@ -157,12 +147,8 @@ async fn team(
         }
         return Ok(csv_response(to_csv(&rows)?, "team-report"));
     }
-    let account = store::accounts::get(&state.pool, caller.0.account_id)
-        .await?
-        .ok_or(ApiError::NotFound("account"))?;
-    let sales = reports::sales_kpis(&state.pool, &account, &current, chrono::Utc::now()).await?;
-    let mut body =
-        json!({"from": period.from, "to": period.to, "current": current.team, "sales": sales});
+    let sales = reports::sales_kpis(&state.pool, &account, &current, now).await?;
+    let mut body = json!({"from": current.period.from, "to": current.period.to, "current": current.team, "sales": sales});
     if let Some(p) = previous {
         body["previous"] = json!(p.team);
         body["previous_from"] = json!(p.period.from);

@@ -765,35 +765,27 @@ impl Board {
 
     // ----- small state changes -------------------------------------------------------
 
-    fn set_unanswered(&mut self, id: i64, unanswered: bool) {
-        let Some(t) = self.tickets.get(&id) else {
+    /// Changes a ticket, keeping its assignee's loads right: its weight comes off before the
+    /// change and goes back on after.
+    fn update_ticket(&mut self, id: i64, change: impl FnOnce(&mut TicketEntry)) {
+        let Some(assignee) = self.tickets.get(&id).map(|t| t.entry.assignee) else {
             return;
         };
-        if t.entry.unanswered == unanswered {
-            return;
-        }
-        let assignee = t.entry.assignee;
         self.detach(id);
         if let Some(t) = self.tickets.get_mut(&id) {
-            t.entry.unanswered = unanswered;
+            change(&mut t.entry);
         }
         if let Some(agent) = assignee {
             self.attach(id, agent);
         }
     }
 
+    fn set_unanswered(&mut self, id: i64, unanswered: bool) {
+        self.update_ticket(id, |t| t.unanswered = unanswered);
+    }
+
     fn set_state(&mut self, id: i64, state: TicketState) {
-        let Some(t) = self.tickets.get(&id) else {
-            return;
-        };
-        let assignee = t.entry.assignee;
-        self.detach(id);
-        if let Some(t) = self.tickets.get_mut(&id) {
-            t.entry.state = state;
-        }
-        if let Some(agent) = assignee {
-            self.attach(id, agent);
-        }
+        self.update_ticket(id, |t| t.state = state);
     }
 
     /// A ticket's traits (tests only).
