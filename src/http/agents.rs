@@ -201,6 +201,12 @@ async fn update(
         }
     }
     store::users::update(&mut tx, &user).await?;
+    // A deactivated user is signed out for good (reactivation does not revive old tokens);
+    // a new password ends the user's other sessions.
+    if !user.active || password_hash.is_some() {
+        let keep = (user.id == caller.0.user_id).then_some(caller.0.session_id);
+        store::sessions::revoke_all_of_user(&mut *tx, account_id, user.id, keep).await?;
+    }
     if let Some(hash) = password_hash {
         store::users::set_password(&mut *tx, account_id, user.id, &hash).await?;
     }

@@ -65,3 +65,22 @@ pub async fn revoke(db: impl PgExecutor<'_>, session_id: i64) -> Result<(), sqlx
     .await?;
     Ok(())
 }
+
+/// Ends every session of a user except `keep` (deactivation, a new password).
+pub async fn revoke_all_of_user(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE login_sessions SET revoked_at = now() WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+         AND ($3::bigint IS NULL OR id <> $3)",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(keep)
+    .execute(db)
+    .await?;
+    Ok(())
+}
