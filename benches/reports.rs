@@ -47,7 +47,7 @@ async fn seed(pool: &PgPool) -> anyhow::Result<i64> {
         "INSERT INTO work_intervals (account_id, user_id, started_at, ended_at) \
          SELECT $1, u.id, d + interval '9 hours', d + interval '17 hours' FROM users u \
          CROSS JOIN generate_series(timestamptz '2026-05-01', timestamptz '2026-05-31', interval '1 day') d WHERE u.account_id = $1",
-        "ANALYZE",
+        "VACUUM ANALYZE",
     ];
     for sql in statements {
         let started = Instant::now();

@@ -28,7 +28,11 @@ pub async fn build(
     let users = store::users::list(pool, account_id).await?;
     let mut raw =
         store::reports::load(pool, account_id, period.from, period.to, sla_seconds).await?;
-    let mut team = raw.team_replies.clone();
+    // Distributions come from all replies at once; counts are sums over the agents.
+    let mut team = Figures {
+        replied_pre_booking: 0,
+        ..raw.team_replies.clone()
+    };
     let mut agents = Vec::new();
     for user in users {
         let mut f = raw.by_agent.remove(&user.id).unwrap_or_default();

@@ -1,32 +1,134 @@
-// The one place that talks HTTP to /api/v1. Errors come back as thrown ApiError with the
-// server's code and message.
+// The one place the browser talks HTTP to the server: every call goes through `request`,
+// which sends the session cookie, speaks JSON, and turns the server's error shape
+// `{"error": {"code", "message"}}` into a thrown `ApiError` whose message is fit to show.
+
+export const API_BASE = '/api/v1';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
+    this.name = 'ApiError';
     this.status = status;
     this.code = code;
   }
 }
 
-export async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
+/** Builds `path?query` from an object, leaving out empty values. */
+export function withQuery(path, params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+/** Absolute URL of an API path (for links such as CSV downloads). */
+export function apiUrl(path, params) {
+  return API_BASE + withQuery(path, params);
+}
+
+let onUnauthorized = null;
+/** Called with the error whenever the server says the session is gone (401). */
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+export async function request(method, path, body, { query, signal } = {}) {
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+    signal,
+  };
   if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
+    init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(`/api/v1${path}`, init);
-  if (res.status === 204) return null;
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let res;
+  try {
+    res = await fetch(API_BASE + withQuery(path, query), init);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const type = res.headers.get('Content-Type') || '';
+  let data = null;
+  if (res.status !== 204) {
+    if (type.includes('application/json')) {
+      data = await res.json().catch(() => null);
+    } else {
+      data = await res.text().catch(() => '');
+    }
+  }
   if (!res.ok) {
-    const err = data && data.error ? data.error : { code: 'http_error', message: res.statusText };
-    throw new ApiError(res.status, err.code, err.message);
+    const err = data && typeof data === 'object' && data.error;
+    const error = new ApiError(
+      res.status,
+      (err && err.code) || `http_${res.status}`,
+      (err && err.message) || defaultMessage(res.status),
+    );
+    if (res.status === 401 && onUnauthorized && !path.startsWith('/auth/login')) onUnauthorized(error);
+    throw error;
   }
   return data;
 }
 
-export const get = (path) => api('GET', path);
-export const post = (path, body = {}) => api('POST', path, body);
-export const patch = (path, body) => api('PATCH', path, body);
-export const del = (path) => api('DELETE', path);
+function defaultMessage(status) {
+  if (status === 404) return 'Not found.';
+  if (status === 403) return 'You are not allowed to do that.';
+  if (status === 429) return 'Too many requests; wait a moment and try again.';
+  if (status >= 500) return 'The server had a problem; try again in a moment.';
+  return `The request failed (HTTP ${status}).`;
+}
+
+const get = (path, query, opts) => request('GET', path, undefined, { ...opts, query });
+const post = (path, body) => request('POST', path, body ?? {});
+const patch = (path, body) => request('PATCH', path, body);
+const del = (path) => request('DELETE', path);
+const id = (v) => encodeURIComponent(v);
+
+export const api = {
+  // Session
+  login: (account, email, password) => post('/auth/login', { account, email, password }),
+  logout: () => post('/auth/logout'),
+  me: () => get('/me'),
+
+  // Work state
+  startTimer: () => post('/me/timer/start'),
+  stopTimer: () => post('/me/timer/stop'),
+  pauseIntake: () => post('/me/intake/pause'),
+  resumeIntake: () => post('/me/intake/resume'),
+
+  // Tickets
+  tickets: (params, opts) => get('/tickets', params, opts),
+  ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
+  openTicket: (ticketId) => post(`/tickets/${id(ticketId)}/open`),
+  reply: (ticketId, body) => post(`/tickets/${id(ticketId)}/reply`, { body }),
+  pending: (ticketId, note) => post(`/tickets/${id(ticketId)}/pending`, { note }),
+  done: (ticketId) => post(`/tickets/${id(ticketId)}/done`),
+  claim: (ticketId) => post(`/tickets/${id(ticketId)}/claim`),
+  assign: (ticketId, agentId) => post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId) }),
+
+  // Agents (managers)
+  agents: () => get('/agents'),
+  createAgent: (agent) => post('/agents', agent),
+  updateAgent: (agentId, changes) => patch(`/agents/${id(agentId)}`, changes),
+
+  // Templates
+  templates: () => get('/templates'),
+  createTemplate: (t) => post('/templates', t),
+  updateTemplate: (templateId, t) => patch(`/templates/${id(templateId)}`, t),
+  deleteTemplate: (templateId) => del(`/templates/${id(templateId)}`),
+  previewTemplate: (templateId, language, values) =>
+    post(`/templates/${id(templateId)}/preview`, { language, values }),
+
+  // Account (managers)
+  account: () => get('/account'),
+  updateAccount: (changes) => patch('/account', changes),
+
+  // Reports and wallboard (managers)
+  agentReport: (from, to) => get('/reports/agents', { from, to }),
+  teamReport: (from, to) => get('/reports/team', { from, to, compare: 'previous' }),
+  wallboard: () => get('/wallboard'),
+};

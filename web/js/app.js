@@ -1,98 +1,226 @@
-// The app shell: who is signed in, the navigation, the work-state controls, and routing by
-// hash (#/inbox, #/wallboard, #/agents, #/settings, #/templates, #/reports).
+// The app shell: finds out who is signed in, starts the live connection, draws the header
+// and routes `#/...` to one view module at a time. Views export `render(ctx)` and may return
+// a cleanup function that runs when the route changes.
 
-import { get, post, ApiError } from './api.js';
-import { h } from './dom.js';
+import { api, setUnauthorizedHandler } from './api.js';
 import { Live } from './socket.js';
-import { loginView } from './views/login.js';
-import { inboxView } from './views/inbox.js';
-import { wallboardView } from './views/wallboard.js';
-import { agentsView } from './views/agents.js';
-import { settingsView } from './views/settings.js';
-import { templatesView } from './views/templates.js';
-import { reportsView } from './views/reports.js';
+import { h, replace, beep, prefs } from './ui.js';
 
-const routes = {
-  inbox: { title: 'Inbox', view: inboxView },
-  wallboard: { title: 'Wallboard', view: wallboardView, manager: true },
-  agents: { title: 'Agents', view: agentsView, manager: true },
-  settings: { title: 'Settings', view: settingsView, manager: true },
-  templates: { title: 'Templates', view: templatesView, manager: true },
-  reports: { title: 'Reports', view: reportsView, manager: true },
+const main = document.getElementById('main');
+const header = document.getElementById('app-header');
+const navLinks = document.getElementById('nav-links');
+const notices = document.getElementById('notices');
+
+const ROUTES = {
+  login: () => import('./views/login.js'),
+  inbox: () => import('./views/inbox.js'),
+  tickets: () => import('./views/ticket.js'),
+  wallboard: () => import('./views/wallboard.js'),
+  agents: () => import('./views/agents.js'),
+  templates: () => import('./views/templates.js'),
+  reports: () => import('./views/reports.js'),
+  settings: () => import('./views/settings.js'),
+};
+const MANAGER_ONLY = new Set(['wallboard', 'agents', 'reports', 'settings']);
+
+const NAV = [
+  { route: 'inbox', label: 'Inbox', roles: ['agent', 'manager'] },
+  { route: 'wallboard', label: 'Wallboard', roles: ['manager'] },
+  { route: 'agents', label: 'Agents', roles: ['manager'] },
+  { route: 'templates', label: 'Templates', roles: ['agent', 'manager'] },
+  { route: 'reports', label: 'Reports', roles: ['manager'] },
+  { route: 'settings', label: 'Settings', roles: ['manager'] },
+];
+
+const app = {
+  session: null, // {user, account}
+  live: new Live({
+    checkSession: async () => {
+      try {
+        await api.me();
+        return true;
+      } catch (e) {
+        return e.status !== 401;
+      }
+    },
+  }),
+  cleanup: null,
+  renderId: 0,
 };
 
-export const session = { me: null, live: null, state: null };
+// ---- notices -------------------------------------------------------------------------------
 
-function renderWork() {
-  const box = document.getElementById('work');
-  const s = session.state;
-  box.replaceChildren(
-    h('span', { class: `dot ${s.presence}`, title: `Presence: ${s.presence}` }),
-    h('span', { class: 'muted', id: 'presence' }, s.presence),
-    h('button', { class: s.working ? '' : 'primary', id: 'timer', onclick: () => setWork(s.working ? '/me/timer/stop' : '/me/timer/start') },
-      s.working ? 'Stop timer' : 'Start timer'),
-    h('button', { id: 'intake', disabled: !s.working, onclick: () => setWork(s.intake_paused ? '/me/intake/resume' : '/me/intake/pause') },
-      s.intake_paused ? 'Resume intake' : 'Pause intake'),
-    h('button', { onclick: logout }, 'Sign out'),
+/** Shows a short message in the polite live region; it fades after a few seconds. */
+export function notify(text, kind = 'info') {
+  const item = h('p', { class: `toast toast-${kind}` }, text);
+  notices.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
+}
+
+app.live.addEventListener('notice', (e) => notify(e.detail.text));
+app.live.addEventListener('server-error', (e) => notify(e.detail.message || 'The server refused a request.', 'error'));
+
+// ---- header: connection, unread badge in the title, sound on new work ------------------------
+
+const connection = document.getElementById('connection');
+app.live.addEventListener('status', (e) => {
+  const { status, delayMs } = e.detail;
+  connection.dataset.status = status;
+  const label = connection.querySelector('.connection-label');
+  label.textContent =
+    status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : delayMs ? `Reconnecting in ${Math.ceil(delayMs / 1000)} s` : 'Offline';
+});
+
+function updateTitle() {
+  const n = app.session ? app.live.unansweredCount() : 0;
+  document.title = n > 0 ? `(${n}) Switchboard` : 'Switchboard';
+}
+for (const ev of ['snapshot', 'ticket', 'removed', 'message']) app.live.addEventListener(ev, updateTitle);
+
+app.live.addEventListener('ticket', (e) => {
+  const { kind, isNew, ticket } = e.detail;
+  const me = app.session && String(app.session.user.id);
+  if (kind === 'assigned' && isNew && String(ticket.assignee_id) === me && prefs.get('sound', false)) beep();
+});
+
+function drawHeader() {
+  const user = app.session && app.session.user;
+  header.hidden = !user;
+  if (!user) return;
+  document.getElementById('who').textContent = `${user.name} · ${app.session.account.name}`;
+  const current = routeOf(location.hash).name;
+  replace(
+    navLinks,
+    NAV.filter((n) => n.roles.includes(user.role)).map((n) =>
+      h('li', {}, h('a', { href: `#/${n.route}`, 'aria-current': n.route === current ? 'page' : null }, n.label)),
+    ),
   );
 }
 
-async function setWork(path) {
-  const user = await post(path);
-  session.state = user.state;
-  renderWork();
+document.getElementById('logout').addEventListener('click', async () => {
+  try {
+    await api.logout();
+  } catch {
+    /* the session may be gone already */
+  }
+  signedOut();
+});
+
+// ---- session -------------------------------------------------------------------------------
+
+function signedIn(session) {
+  app.session = session;
+  app.live.user = session.user;
+  app.live.start();
+  drawHeader();
 }
 
-async function logout() {
-  await post('/auth/logout');
-  session.live?.close();
-  location.hash = '';
-  location.reload();
+function signedOut() {
+  app.session = null;
+  app.live.stop();
+  updateTitle();
+  drawHeader();
+  navigate('#/login');
 }
 
-function renderNav(current) {
-  const manager = session.me.user.role === 'manager';
-  const links = Object.entries(routes)
-    .filter(([, r]) => manager || !r.manager)
-    .map(([name, r]) => h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : null }, r.title));
-  document.getElementById('nav').replaceChildren(...links);
+setUnauthorizedHandler(() => {
+  if (app.session) {
+    notify('Your session ended; please log in again.', 'error');
+    signedOut();
+  }
+});
+
+// ---- routing -------------------------------------------------------------------------------
+
+function routeOf(hash) {
+  const parts = (hash || '').replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return { name: parts[0] || '', params: parts.slice(1) };
 }
 
-let cleanup = null;
+export function navigate(hash, { replace: replaceHistory = false } = {}) {
+  if (location.hash === hash) return route();
+  if (replaceHistory) {
+    history.replaceState(null, '', hash);
+    route();
+  } else {
+    location.hash = hash;
+  }
+}
+
+function homeFor(user) {
+  return user.role === 'manager' ? '#/wallboard' : '#/inbox';
+}
 
 async function route() {
-  const main = document.getElementById('app');
-  const manager = session.me.user.role === 'manager';
-  let name = location.hash.replace(/^#\//, '') || (manager ? 'wallboard' : 'inbox');
-  if (!routes[name] || (routes[name].manager && !manager)) name = 'inbox';
-  renderNav(name);
-  document.title = `${routes[name].title} · Switchboard`;
-  if (cleanup) cleanup();
-  main.replaceChildren();
-  cleanup = await routes[name].view(main, session);
-  main.focus();
-}
+  const id = ++app.renderId;
+  let { name, params } = routeOf(location.hash);
+  const user = app.session && app.session.user;
+  if (!user && name !== 'login') return navigate('#/login', { replace: true });
+  if (user && (name === '' || name === 'login')) return navigate(homeFor(user), { replace: true });
+  if (user && MANAGER_ONLY.has(name) && user.role !== 'manager') return navigate('#/inbox', { replace: true });
+  if (!ROUTES[name]) name = 'notfound';
 
-async function start() {
-  try {
-    session.me = await get('/me');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      document.getElementById('topbar').hidden = true;
-      return loginView(document.getElementById('app'), start);
+  if (app.cleanup) {
+    try {
+      app.cleanup();
+    } catch {
+      /* a view that failed to clean up must not block the next one */
     }
-    throw e;
+    app.cleanup = null;
   }
-  session.state = session.me.user.state;
-  document.getElementById('topbar').hidden = false;
-  session.live = new Live();
-  session.live.addEventListener('snapshot', (e) => { session.state = e.detail.state; renderWork(); });
-  session.live.addEventListener('agent.state', (e) => {
-    if (e.detail.agent_id === session.me.user.id) { session.state = e.detail.state; renderWork(); }
-  });
-  renderWork();
-  window.addEventListener('hashchange', route);
-  await route();
+  drawHeader();
+  main.dataset.route = name;
+  if (name === 'notfound') {
+    replace(main, h('section', { class: 'panel' }, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: homeFor(user) }, 'Go to the start page'))));
+    return;
+  }
+  let mod;
+  try {
+    mod = await ROUTES[name]();
+  } catch (e) {
+    replace(main, h('p', { class: 'panel error' }, `This page could not be loaded: ${e.message}`));
+    return;
+  }
+  if (id !== app.renderId) return; // the user moved on meanwhile
+  main.replaceChildren();
+  const ctx = {
+    root: main,
+    api,
+    live: app.live,
+    session: app.session,
+    params,
+    notify,
+    navigate,
+    onSignedIn: (session) => {
+      signedIn(session);
+      navigate(homeFor(session.user), { replace: true });
+    },
+  };
+  const cleanup = await mod.render(ctx);
+  if (id !== app.renderId) {
+    if (typeof cleanup === 'function') cleanup();
+    return;
+  }
+  app.cleanup = typeof cleanup === 'function' ? cleanup : null;
+  // A new page moves focus to its heading (screen readers announce it), unless the view
+  // already put focus somewhere useful.
+  const heading = main.querySelector('h1');
+  if (heading && (document.activeElement === document.body || !document.activeElement)) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+  }
 }
 
-start();
+window.addEventListener('hashchange', route);
+
+async function boot() {
+  try {
+    const session = await api.me();
+    signedIn(session);
+  } catch {
+    app.session = null;
+  }
+  route();
+}
+
+boot();

@@ -1,56 +1,343 @@
-// The live connection: connects, remembers the last `seq`, reconnects with jittered backoff
-// and resumes (or takes a fresh snapshot). Reconnect and resume live here and nowhere else.
-// Listeners get each frame as a DOM event named after its type ('ticket.assigned', ...).
+// The live connection (SPEC §6) and the live state it feeds. This is the only module that
+// opens the WebSocket, reconnects, resumes, and applies server events; views read the state
+// here and listen for its events, they never touch the socket themselves.
+//
+// State: `tickets` (id → ticket, the caller's inbox as the server last described it),
+// `offers` (broadcast offers), `work` (own timer/intake/presence), `wallboard` (managers).
+// Every event is applied idempotently by ticket id, so a replayed or repeated frame is harmless.
+//
+// Events (all `CustomEvent`s on the `Live` instance):
+//   status      {status: 'connecting'|'live'|'offline', attempt, delayMs}
+//   hello       {user}
+//   snapshot    {}                         state was replaced wholesale
+//   ticket      {ticket, reason, kind}     kind: 'assigned' | 'updated'
+//   removed     {ticket_id, reason, ticket}
+//   message     {ticket_id, message}
+//   work        {state}                    own work state changed
+//   agent       {agent_id, state}          any agent's state (managers see others)
+//   offers      {}
+//   wallboard   {wallboard}
+//   notice      {text}                     a short message for the aria-live region
+//   server-error {code, message}
+
+const MIN_DELAY_MS = 500;
+const MAX_DELAY_MS = 10_000;
+const MOVED_AWAY = new Set(['rebalanced', 'agent_left', 'manager']);
+const ACTIVE_STATES = new Set(['assigned', 'opened', 'pending']);
+
+/** Backoff for reconnect attempt `n` (0-based): 0.5 s doubling to 10 s, ±25 % jitter, never past 10 s. */
+export function backoffDelay(attempt, random = Math.random) {
+  const base = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** Math.min(attempt, 10));
+  return Math.min(MAX_DELAY_MS, Math.round(base * (0.75 + random() * 0.5)));
+}
 
 export class Live extends EventTarget {
-  constructor() {
+  /**
+   * @param {object} opts
+   * @param {string} [opts.path] WebSocket path on this origin.
+   * @param {() => Promise<boolean>} [opts.checkSession] asked after repeated failures; false
+   *   means the session is gone and reconnecting stops.
+   */
+  constructor({ path = '/api/v1/ws', checkSession = null } = {}) {
     super();
+    this.path = path;
+    this.checkSession = checkSession;
+    this.user = null;
+    this.tickets = new Map();
+    this.offers = new Map();
+    this.work = { working: false, intake_paused: false, presence: 'offline' };
+    this.wallboard = null;
+    this.status = 'offline';
     this.lastSeq = null;
-    this.delay = 500;
-    this.closed = false;
+    this.ws = null;
+    this.attempt = 0;
+    this.stopped = true;
+    this.heartbeatSeconds = 15;
+    this.resumingSince = 0;
+    this.lastHeard = 0;
+    this.timers = { reconnect: 0, ping: 0 };
+    this.onOnline = () => {
+      if (!this.stopped && this.status !== 'live') this.reconnectNow();
+    };
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    window.addEventListener('online', this.onOnline);
+    this.connect();
+  }
+
+  /** Closes for good (logout); the state is cleared. */
+  stop() {
+    this.stopped = true;
+    window.removeEventListener('online', this.onOnline);
+    clearTimeout(this.timers.reconnect);
+    clearInterval(this.timers.ping);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close(1000, 'bye');
+      this.ws = null;
+    }
+    this.tickets.clear();
+    this.offers.clear();
+    this.wallboard = null;
+    this.lastSeq = null;
+    this.setStatus('offline');
+  }
+
+  reconnectNow() {
+    clearTimeout(this.timers.reconnect);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close(4000, 'reconnect');
+      this.ws = null;
+    }
     this.connect();
   }
 
   connect() {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const resume = this.lastSeq === null ? '' : `?last_seq=${this.lastSeq}`;
-    this.ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws${resume}`);
-    this.ws.onopen = () => { this.delay = 500; this.emit('open', {}); };
-    this.ws.onmessage = (e) => this.receive(JSON.parse(e.data));
-    this.ws.onclose = () => {
-      this.emit('down', {});
-      if (this.closed) return;
-      const wait = this.delay * (0.5 + Math.random());
-      this.delay = Math.min(this.delay * 2, 10000);
-      setTimeout(() => this.connect(), wait);
-    };
+    if (this.stopped) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const query = this.lastSeq !== null ? `?last_seq=${this.lastSeq}` : '';
+    const ws = new WebSocket(`${proto}//${location.host}${this.path}${query}`);
+    this.ws = ws;
+    this.setStatus('connecting');
+    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onclose = () => this.onClose(ws);
+    ws.onerror = () => {}; // onclose follows and handles it
   }
 
-  receive(frame) {
-    if (frame.type === 'snapshot') {
-      this.lastSeq = frame.seq;
-    } else if (typeof frame.seq === 'number' && frame.type !== 'hello') {
-      if (this.lastSeq !== null && frame.seq <= this.lastSeq) return; // already applied
-      if (this.lastSeq !== null && frame.seq > this.lastSeq + 1) {
-        // A gap: ask for what was missed; frames after it arrive again in order.
-        this.send({ type: 'resume', last_seq: this.lastSeq });
-        return;
+  onClose(ws) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    clearInterval(this.timers.ping);
+    if (this.stopped) return;
+    const delayMs = backoffDelay(this.attempt);
+    this.attempt += 1;
+    this.setStatus('offline', { attempt: this.attempt, delayMs });
+    this.timers.reconnect = setTimeout(async () => {
+      if (this.attempt >= 3 && this.attempt % 3 === 0 && this.checkSession) {
+        const ok = await this.checkSession().catch(() => true);
+        if (!ok) return this.stop();
       }
-      this.lastSeq = frame.seq;
-    }
-    this.emit(frame.type, frame);
+      this.connect();
+    }, delayMs);
   }
 
-  emit(type, detail) {
+  setStatus(status, extra = {}) {
+    this.status = status;
+    this.emit('status', { status, ...extra });
+  }
+
+  emit(type, detail = {}) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   send(frame) {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
   }
 
-  close() {
-    this.closed = true;
-    this.ws.close();
+  /** Tells the server the agent looked at a ticket (same as `POST /tickets/{id}/open`). */
+  openTicket(ticketId) {
+    return this.send({ type: 'open', ticket_id: String(ticketId) });
+  }
+
+  startHeartbeat() {
+    clearInterval(this.timers.ping);
+    const every = Math.max(5, this.heartbeatSeconds) * 1000;
+    this.timers.ping = setInterval(() => {
+      if (Date.now() - this.lastHeard > every * 3) {
+        // Nothing heard for three heartbeats: the connection is dead even if not closed.
+        const ws = this.ws;
+        if (ws) {
+          ws.onclose = null;
+          ws.close(4000, 'timeout');
+          this.onClose(ws);
+        }
+        return;
+      }
+      this.send({ type: 'ping' });
+      if (this.resumingSince && Date.now() - this.resumingSince > 5000) {
+        // A resume that did not close the gap: start over with a snapshot.
+        this.resumingSince = 0;
+        this.lastSeq = null;
+        this.reconnectNow();
+      }
+    }, every);
+  }
+
+  // ---- frames ----------------------------------------------------------------------------
+
+  onFrame(raw) {
+    this.lastHeard = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame.type !== 'string') return;
+    switch (frame.type) {
+      case 'hello':
+        return this.onHello(frame);
+      case 'snapshot':
+        return this.onSnapshot(frame);
+      case 'pong':
+        return;
+      case 'error':
+        return this.emit('server-error', { code: frame.code, message: frame.message });
+      default:
+        if (typeof frame.seq === 'number') return this.onNumbered(frame);
+        return this.applyEvent(frame);
+    }
+  }
+
+  onHello(frame) {
+    this.attempt = 0;
+    this.user = frame.user || this.user;
+    this.heartbeatSeconds = frame.heartbeat_seconds || 15;
+    // A server that restarted numbers from scratch; what we hold can't be resumed and a
+    // snapshot follows.
+    if (this.lastSeq !== null && typeof frame.seq === 'number' && frame.seq < this.lastSeq) {
+      this.lastSeq = null;
+    }
+    if (this.user && this.user.state) this.setWork(this.user.state);
+    this.setStatus('live');
+    this.startHeartbeat();
+    this.emit('hello', { user: this.user });
+  }
+
+  onSnapshot(frame) {
+    this.resumingSince = 0;
+    this.lastSeq = typeof frame.seq === 'number' ? frame.seq : this.lastSeq;
+    this.tickets.clear();
+    for (const t of frame.tickets || []) if (t && t.id != null) this.tickets.set(String(t.id), t);
+    this.offers.clear();
+    for (const o of frame.offers || []) {
+      const ticket = o && o.ticket ? o.ticket : o;
+      if (ticket && ticket.id != null) {
+        this.offers.set(String(ticket.id), { ticket, expires_at: (o && o.expires_at) || null });
+      }
+    }
+    if (frame.state) this.setWork(frame.state, false);
+    this.emit('snapshot');
+    this.emit('offers');
+    this.emit('work', { state: this.work });
+  }
+
+  onNumbered(frame) {
+    const seq = frame.seq;
+    if (this.lastSeq !== null) {
+      if (seq <= this.lastSeq) return; // already applied (replay overlap)
+      if (seq > this.lastSeq + 1) {
+        // A gap: ask for what we missed; frames after the gap come again in the replay.
+        if (!this.resumingSince) {
+          this.resumingSince = Date.now();
+          this.send({ type: 'resume', last_seq: this.lastSeq });
+        }
+        return;
+      }
+    }
+    this.lastSeq = seq;
+    this.resumingSince = 0;
+    this.applyEvent(frame);
+  }
+
+  applyEvent(frame) {
+    switch (frame.type) {
+      case 'ticket.assigned':
+        return this.upsert(frame.ticket, frame.reason || null, 'assigned');
+      case 'ticket.updated':
+        return this.upsert(frame.ticket, null, 'updated');
+      case 'ticket.unassigned':
+        return this.remove(frame.ticket_id, frame.reason || null);
+      case 'message.created':
+        return this.onMessage(frame);
+      case 'agent.state':
+        if (this.user && String(frame.agent_id) === String(this.user.id)) this.setWork(frame.state);
+        return this.emit('agent', { agent_id: String(frame.agent_id), state: frame.state });
+      case 'offer':
+        if (frame.ticket && frame.ticket.id != null) {
+          this.offers.set(String(frame.ticket.id), { ticket: frame.ticket, expires_at: frame.expires_at || null });
+          this.emit('offers');
+        }
+        return;
+      case 'offer.withdrawn':
+        if (this.offers.delete(String(frame.ticket_id))) this.emit('offers');
+        return;
+      case 'wallboard':
+        this.wallboard = frame.wallboard;
+        return this.emit('wallboard', { wallboard: frame.wallboard });
+      default:
+        return; // an event this client does not know yet
+    }
+  }
+
+  /** Inserts or replaces a ticket (also used by views after an HTTP action answers one). */
+  upsert(ticket, reason = null, kind = 'updated') {
+    if (!ticket || ticket.id == null) return;
+    const id = String(ticket.id);
+    const previous = this.tickets.get(id);
+    this.tickets.set(id, previous ? { ...previous, ...ticket } : ticket);
+    if (this.offers.delete(id)) this.emit('offers');
+    this.emit('ticket', { ticket: this.tickets.get(id), reason, kind, isNew: !previous });
+  }
+
+  remove(ticketId, reason) {
+    const id = String(ticketId);
+    const ticket = this.tickets.get(id) || null;
+    this.tickets.delete(id);
+    if (ticket && MOVED_AWAY.has(reason)) {
+      const who = ticket.guest && ticket.guest.name ? ` (${ticket.guest.name})` : '';
+      this.emit('notice', { text: `Ticket moved to another agent${who}.` });
+    }
+    this.emit('removed', { ticket_id: id, reason, ticket });
+  }
+
+  onMessage(frame) {
+    const id = String(frame.ticket_id);
+    const t = this.tickets.get(id);
+    const m = frame.message || {};
+    if (t) {
+      // An inbound message means the ticket awaits a reply; an outbound one answers it.
+      const unanswered = m.direction === 'inbound' ? true : m.direction === 'outbound' ? false : t.unanswered;
+      this.tickets.set(id, {
+        ...t,
+        unanswered,
+        awaiting_reply_since:
+          m.direction === 'inbound' ? t.awaiting_reply_since || m.sent_at || null
+          : m.direction === 'outbound' ? null : t.awaiting_reply_since,
+      });
+    }
+    this.emit('message', { ticket_id: id, message: m });
+    if (t) this.emit('ticket', { ticket: this.tickets.get(id), reason: null, kind: 'updated', isNew: false });
+  }
+
+  setWork(state, notify = true) {
+    if (!state) return;
+    this.work = { ...this.work, ...state };
+    if (notify) this.emit('work', { state: this.work });
+  }
+
+  // ---- derived ---------------------------------------------------------------------------
+
+  /** The caller's own active tickets (assigned, opened, pending). */
+  myActiveTickets() {
+    const me = this.user ? String(this.user.id) : null;
+    return [...this.tickets.values()].filter(
+      (t) => ACTIVE_STATES.has(t.state) && (me === null || String(t.assignee_id) === me),
+    );
+  }
+
+  /** How many of the caller's tickets wait for a reply (the unread badge). */
+  unansweredCount() {
+    return this.myActiveTickets().filter((t) => t.unanswered).length;
   }
 }

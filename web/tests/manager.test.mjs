@@ -1,63 +1,102 @@
-// A manager's day: the wallboard changes live, a ticket at risk is reassigned, the CSV
-// report downloads.
-import { test } from 'node:test';
+// The manager's live view: wallboard tiles follow the queue as guests write and agents start
+// work, a pending ticket shows as at risk and the manager reassigns it from the wallboard;
+// the reports page downloads the agents' CSV with the SPEC header.
+
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { startServer, call, login, guestMessage, browser, signIn, MANAGER, ARTIFACTS } from './server.mjs';
+import { startServer, guestMessage } from './server.mjs';
+import { launchBrowser, screenshot, loginThroughForm } from './browser.mjs';
 
-test('the wallboard is live and a manager reassigns a ticket at risk', async () => {
-  const server = await startServer();
-  const chrome = await browser();
-  try {
-    const lead = await login(server.base, MANAGER.email, MANAGER.password);
-    await call(server.base, 'PATCH', '/account', lead, { response_sla_seconds: 60 });
-    const agent = await call(server.base, 'POST', '/agents', lead, { email: 'cy@web.test', name: 'Cy', password: 'cy-password' });
+const CSV_HEADER =
+  'agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour';
 
-    const page = await chrome.newPage({ viewport: { width: 1280, height: 900 } });
-    await signIn(page, server.base, MANAGER.email, MANAGER.password);
-    await page.getByRole('heading', { name: 'Wallboard' }).waitFor();
-    await page.locator('#tile-queued .value', { hasText: '0' }).waitFor();
+let server;
+let browser;
 
-    // Nobody is working: the guest waits in the queue, and has waited past the SLA.
-    const old = new Date(Date.now() - 10 * 60 * 1000).toISOString();
-    const ids = await call(server.base, 'POST', '/ingest/messages', server.apiKey, guestMessage('Late Guest', 'm-1', { sent_at: old }));
-    await page.locator('#tile-queued .value', { hasText: '1' }).waitFor({ timeout: 3000 });
-    const row = page.locator(`tr[data-ticket="${ids.ticket_id}"]`);
-    await row.waitFor({ timeout: 3000 });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'wallboard.png') });
-
-    await row.getByRole('combobox').selectOption({ label: 'Cy (offline)' });
-    await row.getByRole('button', { name: 'Reassign' }).click();
-    await page.locator('#tile-queued .value', { hasText: '0' }).waitFor({ timeout: 3000 });
-    const ticket = await call(server.base, 'GET', `/tickets/${ids.ticket_id}`, lead);
-    assert.equal(ticket.assignee_id, agent.id);
-  } finally {
-    await chrome.close();
-    await server.stop();
-  }
+before(async () => {
+  server = await startServer('manager');
+  browser = await launchBrowser();
 });
 
-test('the reports page downloads the CSV', async () => {
-  const server = await startServer();
-  const chrome = await browser();
-  try {
-    const lead = await login(server.base, MANAGER.email, MANAGER.password);
-    await call(server.base, 'POST', '/agents', lead, { email: 'di@web.test', name: 'Di, "the closer"', password: 'di-password' });
-    const context = await chrome.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await signIn(page, server.base, MANAGER.email, MANAGER.password);
-    await page.getByRole('link', { name: 'Reports' }).click();
-    await page.locator('#agents-report').waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'reports.png') });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
-    const file = path.join(ARTIFACTS, 'agents-report.csv');
-    await download.saveAs(file);
-    const csv = await readFile(file, 'utf8');
-    assert.ok(csv.startsWith('agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,'), csv);
-    assert.ok(csv.includes('"Di, ""the closer"""'), csv);
-  } finally {
-    await chrome.close();
-    await server.stop();
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function managerPage(viewport = { width: 1920, height: 1080 }) {
+  const page = await browser.newPage({ viewport });
+  await loginThroughForm(page, server, server.manager.email, server.manager.password);
+  await page.waitForURL(/#\/wallboard$/, { timeout: 5000 });
+  return page;
+}
+
+async function agentAtWork(name) {
+  const creds = await server.createAgent(name);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await loginThroughForm(page, server, creds.email, creds.password);
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+  await page.locator('#connection[data-status="live"]').waitFor({ timeout: 5000 });
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+  return { page, ...creds };
+}
+
+const tile = (page, name, value) => page.locator(`[data-tile="${name}"]`, { hasText: new RegExp(`^${value}$`) });
+
+test('wallboard tiles change live; the manager reassigns an at-risk ticket', async () => {
+  const wb = await managerPage();
+  await tile(wb, 'queued', '0').waitFor({ timeout: 5000 });
+
+  // Nobody works yet: the guest waits in the queue.
+  const delivered = await server.ingest(guestMessage({ name: 'Queue Quinn', body: 'Anyone there?' }));
+  await tile(wb, 'queued', '1').waitFor({ timeout: 3000 });
+  await screenshot(wb, 'wallboard-queued');
+
+  // An agent starts work: the queue drains to them, the tiles follow.
+  const ana = await agentAtWork('Ana Early');
+  await ana.page.locator('.ticket-row', { hasText: 'Queue Quinn' }).waitFor({ timeout: 3000 });
+  await tile(wb, 'queued', '0').waitFor({ timeout: 3000 });
+  await tile(wb, 'unanswered', '1').waitFor({ timeout: 3000 });
+  await wb.locator('.wb-agents tr', { hasText: 'Ana Early' }).getByText('Working').waitFor({ timeout: 3000 });
+
+  // Ana flags it for the manager: it is at risk on the wallboard.
+  const anaToken = await server.login(ana.email, ana.password);
+  await server.api('POST', `/tickets/${delivered.ticket_id}/open`, {}, { token: anaToken });
+  await server.api('POST', `/tickets/${delivered.ticket_id}/pending`, { note: 'Guest asks for a refund' }, { token: anaToken });
+  const risk = wb.locator('.risk', { hasText: 'Queue Quinn' });
+  await risk.locator('.pill', { hasText: 'Pending' }).waitFor({ timeout: 3000 });
+
+  // Another agent comes in; the manager hands the ticket over from the wallboard.
+  const ben = await agentAtWork('Ben Later');
+  await risk.getByRole('combobox').selectOption(String(ben.agent.id));
+  await risk.getByRole('button', { name: 'Reassign' }).click();
+  await wb.locator('#notices', { hasText: 'Reassigned to Ben Later' }).waitFor({ timeout: 3000 });
+  const ticket = await server.api('GET', `/tickets/${delivered.ticket_id}`, undefined, { token: await server.managerToken() });
+  assert.equal(String(ticket.assignee_id), String(ben.agent.id));
+  await ana.page.locator('#notices', { hasText: 'Ticket moved to another agent' }).waitFor({ timeout: 3000 });
+  await screenshot(wb, 'wallboard-tv');
+
+  for (const p of [ana.page, ben.page]) {
+    await p.evaluate(() => fetch('/api/v1/me/timer/stop', { method: 'POST', credentials: 'same-origin' }));
+    await p.close();
   }
+  await wb.close();
+});
+
+test('the reports page shows the period and downloads the CSV', async () => {
+  const page = await managerPage({ width: 1280, height: 900 });
+  await page.goto(`${server.url}/#/reports`);
+  await page.getByRole('heading', { name: 'Team' }).waitFor({ timeout: 5000 });
+  await page.locator('.chart-figure').first().waitFor();
+  await screenshot(page, 'reports');
+
+  const link = page.getByRole('link', { name: 'Download CSV' });
+  const href = await link.getAttribute('href');
+  assert.match(href, /^\/api\/v1\/reports\/agents\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}&format=csv$/);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), link.click()]);
+  const path = await download.path();
+  const csv = await readFile(path, 'utf8');
+  assert.equal(csv.split(/\r?\n/)[0], CSV_HEADER);
+  await page.close();
 });

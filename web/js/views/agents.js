@@ -1,70 +1,166 @@
-// Managers: the agents and their cards (stages, channels, languages, listing groups, cap),
-// role and activity.
+// Managers: the team. List agents with their live state, create one, and edit an agent's
+// card (stages, channels, languages, listing groups, cap), role and whether they are active.
 
-import { get, post, patch } from '../api.js';
-import { h, field, notice } from '../dom.js';
+import { h, replace, field, checkboxGroup, formMessage, busy, STAGES, CHANNELS, stageLabel, channelLabel } from '../ui.js';
 
-const STAGES = ['pre_booking', 'booked', 'staying', 'post_stay'];
-const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const anyOr = (values, label) => (values && values.length ? values.map(label).join(', ') : 'Any');
 
-function cardForm(agent, onSave) {
-  const c = agent?.card || { stages: [], channels: [], languages: [], listing_groups: [], max_active: null };
-  const stages = STAGES.map((s) => h('label', {}, h('input', { type: 'checkbox', value: s, checked: c.stages.includes(s) }), s.replace('_', ' ')));
-  const channels = h('input', { value: c.channels.join(', '), placeholder: 'any' });
-  const languages = h('input', { value: c.languages.join(', '), placeholder: 'any' });
-  const groups = h('input', { value: c.listing_groups.join(', '), placeholder: 'any' });
-  const cap = h('input', { type: 'number', min: 1, value: c.max_active ?? '', placeholder: 'no cap' });
-  const read = () => ({
-    stages: stages.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
-    channels: list(channels.value), languages: list(languages.value), listing_groups: list(groups.value),
-    max_active: cap.value ? Number(cap.value) : null,
-  });
-  return { el: h('fieldset', {}, h('legend', {}, 'Card (empty means any)'), h('div', { class: 'actions' }, ...stages),
-    field('Channels (comma separated)', channels), field('Languages', languages), field('Listing groups', groups), field('Max active tickets', cap)), read, onSave };
+function presenceText(a) {
+  const s = a.state || {};
+  if (!a.active) return 'Deactivated';
+  if (!s.working) return `Not working · ${s.presence || 'offline'}`;
+  return `${s.intake_paused ? 'Paused' : 'Working'} · ${s.presence || 'offline'}`;
 }
 
-export async function agentsView(main) {
-  const table = h('tbody');
-  const editor = h('section', { class: 'card', 'aria-label': 'Edit agent' });
+export function render({ root, api, live, notify }) {
+  let agents = [];
+  const tbody = h('tbody');
+  const status = h('p', { role: 'status', class: 'list-status' }, 'Loading agents…');
 
   async function load() {
-    const { items } = await get('/agents');
-    table.replaceChildren(...items.map((a) => h('tr', {},
-      h('td', {}, a.name), h('td', {}, a.email), h('td', {}, a.role), h('td', {}, a.active ? 'active' : 'deactivated'),
-      h('td', {}, a.state.working ? (a.state.intake_paused ? 'paused' : 'working') : 'off', ' · ', a.state.presence),
-      h('td', {}, [a.card.stages.join('/') || 'any stage', a.card.channels.join('/') || 'any channel', a.card.languages.join('/') || 'any language'].join(' · ')),
-      h('td', {}, h('button', { onclick: () => edit(a) }, 'Edit')))));
+    try {
+      const page = await api.agents();
+      agents = (page && page.items) || [];
+      draw();
+    } catch (e) {
+      status.textContent = e.message;
+    }
   }
 
-  function edit(agent) {
-    const name = h('input', { value: agent?.name || '', required: true });
-    const email = h('input', { type: 'email', value: agent?.email || '', required: true, disabled: !!agent });
-    const password = h('input', { type: 'password', placeholder: agent ? 'unchanged' : '', autocomplete: 'new-password' });
-    const role = h('select', {}, ...['agent', 'manager'].map((r) => h('option', { value: r, selected: agent?.role === r }, r)));
-    const active = h('input', { type: 'checkbox', checked: agent ? agent.active : true });
-    const card = cardForm(agent);
-    const error = h('p', { class: 'error', role: 'alert' });
-    editor.replaceChildren(h('form', { class: 'form', onsubmit: async (e) => {
-      e.preventDefault();
+  function draw() {
+    status.textContent = `${agents.length} ${agents.length === 1 ? 'person' : 'people'}`;
+    replace(
+      tbody,
+      agents.map((a) => {
+        const c = a.card || {};
+        return h(
+          'tr',
+          { dataset: { agentId: String(a.id) }, class: a.active ? '' : 'inactive' },
+          h('th', { scope: 'row' }, a.name, h('br'), h('small', { class: 'muted' }, a.email)),
+          h('td', {}, a.role === 'manager' ? 'Manager' : 'Agent'),
+          h('td', {}, h('span', { class: `state-dot state-${a.state && a.state.working ? (a.state.intake_paused ? 'paused' : a.state.presence === 'online' ? 'working' : 'away') : 'offline'}`, 'aria-hidden': 'true' }), ' ', presenceText(a)),
+          h('td', { class: 'card-summary' }, `Stages: ${anyOr(c.stages, stageLabel)}`, h('br'), `Channels: ${anyOr(c.channels, channelLabel)}`, h('br'), `Languages: ${anyOr(c.languages, (l) => l.toUpperCase())}`, h('br'), `Groups: ${anyOr(c.listing_groups, String)}`),
+          h('td', { class: 'num' }, c.max_active ? String(c.max_active) : 'No cap'),
+          h('td', {}, h('button', { type: 'button', class: 'btn', onclick: () => edit(a) }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${a.name}`))),
+        );
+      }),
+    );
+  }
+
+  // ---- create ----------------------------------------------------------------------------
+  const cName = h('input', { name: 'name', required: true, autocomplete: 'off' });
+  const cEmail = h('input', { name: 'email', type: 'email', required: true, autocomplete: 'off' });
+  const cPassword = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: '8' });
+  const cRole = h('select', { name: 'role' }, h('option', { value: 'agent' }, 'Agent'), h('option', { value: 'manager' }, 'Manager'));
+  const cMsg = formMessage();
+  const cBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add agent');
+  const createForm = h(
+    'form',
+    { class: 'card-form', 'aria-labelledby': 'new-agent-title' },
+    h('h2', { id: 'new-agent-title' }, 'Add an agent'),
+    h('div', { class: 'form-grid' }, field('Name', cName), field('E-mail', cEmail), field('Password', cPassword, 'At least 8 characters; the agent can use it to log in.'), field('Role', cRole)),
+    cMsg.el,
+    cBtn,
+  );
+  createForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    cMsg.clear();
+    busy(cBtn, async () => {
       try {
-        if (agent) {
-          const body = { name: name.value, role: role.value, active: active.checked, card: card.read() };
-          if (password.value) body.password = password.value;
-          await patch(`/agents/${agent.id}`, body);
-        } else {
-          await post('/agents', { name: name.value, email: email.value, password: password.value, role: role.value, card: card.read() });
+        const a = await api.createAgent({ name: cName.value.trim(), email: cEmail.value.trim(), password: cPassword.value, role: cRole.value });
+        createForm.reset();
+        cMsg.ok(`${a.name} was added. Edit the card to choose what they take.`);
+        await load();
+      } catch (e) {
+        cMsg.error(e.message);
+      }
+    });
+  });
+
+  // ---- edit (dialog) ---------------------------------------------------------------------
+  const dialog = h('dialog', { class: 'dialog dialog-wide', 'aria-labelledby': 'edit-agent-title' });
+  function edit(a) {
+    const c = a.card || {};
+    const name = h('input', { name: 'name', required: true, value: a.name });
+    const role = h('select', { name: 'role' }, h('option', { value: 'agent', selected: a.role === 'agent' }, 'Agent'), h('option', { value: 'manager', selected: a.role === 'manager' }, 'Manager'));
+    const active = h('input', { type: 'checkbox', name: 'active', id: 'edit-active', checked: a.active });
+    const stages = checkboxGroup('Stages (none ticked = any)', STAGES, c.stages || []);
+    const knownChannels = CHANNELS.concat((c.channels || []).filter((v) => !CHANNELS.some((x) => x.value === v)).map((v) => ({ value: v, label: v })));
+    const channels = checkboxGroup('Channels (none ticked = any)', knownChannels, c.channels || []);
+    const languages = h('input', { name: 'languages', value: (c.languages || []).join(', '), placeholder: 'en, de, fr' });
+    const groups = h('input', { name: 'listing_groups', value: (c.listing_groups || []).join(', '), placeholder: 'Lisbon, Porto' });
+    const cap = h('input', { name: 'max_active', type: 'number', min: '1', max: '10000', inputmode: 'numeric', value: c.max_active || '' });
+    const msg = formMessage();
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save');
+    const form = h(
+      'form',
+      { class: 'stack' },
+      h('h2', { id: 'edit-agent-title' }, `Edit ${a.name}`),
+      h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), h('div', { class: 'field' }, h('label', { class: 'check', for: 'edit-active' }, active, ' Active (can log in and take tickets)'))),
+      h('div', { class: 'form-grid' }, stages.el, channels.el),
+      h('div', { class: 'form-grid' }, field('Languages', languages, 'Comma-separated codes; empty = any language.'), field('Listing groups', groups, 'Comma-separated; empty = any listing.'), field('Most active tickets', cap, 'Empty = no cap.')),
+      msg.el,
+      h('div', { class: 'button-row' }, save, h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => dialog.close() }, 'Cancel')),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      msg.clear();
+      const changes = {
+        name: name.value.trim(),
+        role: role.value,
+        active: active.checked,
+        card: {
+          stages: stages.values(),
+          channels: channels.values(),
+          languages: list(languages.value).map((l) => l.toLowerCase()),
+          listing_groups: list(groups.value),
+          max_active: cap.value ? Number(cap.value) : null,
+        },
+      };
+      busy(save, async () => {
+        try {
+          await api.updateAgent(a.id, changes);
+          dialog.close();
+          notify(`${changes.name} was saved.`);
+          await load();
+        } catch (e) {
+          msg.error(e.message);
         }
-        notice('Saved');
-        editor.replaceChildren();
-        load();
-      } catch (err) { error.textContent = err.message; }
-    } }, h('h2', {}, agent ? `Edit ${agent.name}` : 'New agent'),
-      field('Name', name), field('E-mail', email), field('Password', password), field('Role', role),
-      h('label', {}, h('input', { type: 'hidden' }), h('span', {}, active, ' Active')), card.el, error,
-      h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: () => editor.replaceChildren() }, 'Cancel'))));
+      });
+    });
+    replace(dialog, form);
+    dialog.showModal();
+    name.focus();
   }
 
-  main.append(h('h1', {}, 'Agents'), h('button', { class: 'primary', onclick: () => edit(null) }, 'New agent'), editor,
-    h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'E-mail', 'Role', 'Status', 'Now', 'Card', ''].map((c) => h('th', { scope: 'col' }, c)))), table));
-  await load();
+  const onAgent = (e) => {
+    const a = agents.find((x) => String(x.id) === e.detail.agent_id);
+    if (a) {
+      a.state = { ...(a.state || {}), ...e.detail.state };
+      draw();
+    }
+  };
+  live.addEventListener('agent', onAgent);
+
+  root.append(
+    h(
+      'section',
+      { class: 'page', 'aria-labelledby': 'agents-title' },
+      h('h1', { id: 'agents-title' }, 'Agents'),
+      status,
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h('table', { class: 'data-table' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Now', 'Card', 'Cap', ''].map((t) => h('th', { scope: 'col' }, t)))), tbody),
+      ),
+      createForm,
+      dialog,
+    ),
+  );
+  load();
+  return () => {
+    live.removeEventListener('agent', onAgent);
+    if (dialog.open) dialog.close();
+  };
 }

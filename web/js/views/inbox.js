@@ -1,109 +1,416 @@
-// The agent inbox: tabs, search and filters, the ticket list, and the open ticket. New
-// tickets, reassignments and messages arrive live; a ticket taken away shows a short notice.
+// The agent inbox: work controls (timer, intake, presence, unread count, sound), broadcast
+// offers, the view tabs with search and filters, and the ticket list, kept live from the
+// socket's events without reloading.
 
-import { get } from '../api.js';
-import { h, notice, when } from '../dom.js';
-import { ticketPane } from './ticket.js';
+import { h, replace, field, STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, fmtAgo, fmtDate, secondsSince, fmtDuration, prefs, busy } from '../ui.js';
 
-const TABS = [['unanswered', 'Unanswered'], ['mine', 'My tickets'], ['pending', 'Pending'], ['done', 'Done'], ['all', 'All']];
-const REASONS = { rebalanced: 'moved to a less busy colleague', agent_left: 'handed back', manager: 'reassigned by a manager' };
+const TABS = [
+  { view: 'unanswered', label: 'Unanswered' },
+  { view: 'mine', label: 'My tickets' },
+  { view: 'pending', label: 'Pending' },
+  { view: 'done', label: 'Done' },
+  { view: 'all', label: 'All' },
+];
+const ACTIVE = new Set(['assigned', 'opened', 'pending']);
+const EMPTY = {
+  unanswered: 'Nothing waits for a reply. New guest messages appear here as they arrive.',
+  mine: 'You have no open tickets.',
+  pending: 'No tickets are pending.',
+  done: 'No closed tickets match.',
+  all: 'No tickets match.',
+};
 
-function beep() {
-  const ctx = new AudioContext();
-  const osc = ctx.createOscillator();
-  osc.frequency.value = 880;
-  osc.connect(ctx.destination);
-  osc.start();
-  osc.stop(ctx.currentTime + 0.15);
+/** Whether a ticket belongs in `view` with `filters` for this user (mirrors the server's lists). */
+export function matches(t, view, filters, me, isManager) {
+  const mineOrAny = isManager || String(t.assignee_id) === me;
+  let ok;
+  switch (view) {
+    case 'unanswered': ok = t.unanswered && ACTIVE.has(t.state) && mineOrAny; break;
+    case 'mine': ok = ACTIVE.has(t.state) && String(t.assignee_id) === me; break;
+    case 'pending': ok = t.state === 'pending' && mineOrAny; break;
+    case 'done': ok = t.state === 'done' && mineOrAny; break;
+    default: ok = true;
+  }
+  if (!ok) return false;
+  const f = filters;
+  if (f.channel && t.channel !== f.channel) return false;
+  if (f.stage && t.stage !== f.stage) return false;
+  if (f.status && t.state !== f.status) return false;
+  const r = t.reservation || {};
+  if (f.listing && !String(r.listing || '').toLowerCase().includes(f.listing.toLowerCase())) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    const name = String((t.guest && t.guest.name) || '').toLowerCase();
+    const rid = String(r.external_id || '').toLowerCase();
+    if (!name.includes(q) && !rid.includes(q)) return false;
+  }
+  if (f.from && t.created_at < f.from) return false;
+  if (f.to && t.created_at >= f.to) return false;
+  return true;
 }
 
-export async function inboxView(main, session) {
-  const me = session.me.user;
-  const state = { tab: 'unanswered', selected: null, mine: new Map(), sound: false };
-  const badge = h('span', { class: 'badge', id: 'unanswered-badge' }, '0');
-  const list = h('ul', { class: 'tickets', id: 'ticket-list', 'aria-label': 'Tickets' });
-  const pane = h('section', { class: 'card', id: 'ticket-pane', 'aria-label': 'Ticket' }, h('p', { class: 'muted' }, 'Pick a ticket.'));
-  const q = h('input', { type: 'search', name: 'q', placeholder: 'Guest name or reservation id', 'aria-label': 'Search' });
-  const select = (name, label, options) => h('label', {}, label, h('select', { name }, h('option', { value: '' }, 'Any'), ...options.map((o) => h('option', { value: o }, o))));
-  const filters = h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); load(); } },
-    q,
-    select('channel', 'Channel', ['airbnb', 'booking', 'vrbo', 'direct', 'email', 'sms']),
-    select('stage', 'Stage', ['pre_booking', 'booked', 'staying', 'post_stay']),
-    select('status', 'Status', ['queued', 'assigned', 'opened', 'pending', 'done']),
-    h('label', {}, 'Listing', h('input', { name: 'listing', size: 10 })),
-    h('label', {}, 'From', h('input', { name: 'from', type: 'date' })),
-    h('label', {}, 'To', h('input', { name: 'to', type: 'date' })),
-    h('button', { type: 'submit' }, 'Filter'));
-  const tabs = h('div', { role: 'tablist', 'aria-label': 'Views' }, ...TABS.map(([id, label]) =>
-    h('button', { role: 'tab', id: `tab-${id}`, 'aria-selected': String(id === state.tab), 'aria-controls': 'ticket-list',
-      onclick: () => { state.tab = id; tabs.querySelectorAll('[role=tab]').forEach((t) => t.setAttribute('aria-selected', String(t.id === `tab-${id}`))); load(); } }, label)));
-  const sound = h('label', {}, h('input', { type: 'checkbox', onchange: (e) => { state.sound = e.target.checked; } }), 'Sound on new tickets');
+// Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
+let refocusTab = false;
 
-  function updateBadge() {
-    const n = [...state.mine.values()].filter((t) => t.unanswered).length;
-    badge.textContent = String(n);
-    document.title = `${n ? `(${n}) ` : ''}Inbox · Switchboard`;
-  }
+const byNewest = (a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : Number(b.id) - Number(a.id));
 
-  async function load() {
-    const params = new URLSearchParams({ view: state.tab });
-    for (const [k, v] of new FormData(filters)) if (v) params.set(k, v);
-    if (q.value) params.set('q', q.value);
-    try {
-      const page = await get(`/tickets?${params}`);
-      list.replaceChildren(...page.items.map((t) => h('li', {},
-        h('button', { class: t.unanswered ? 'unanswered' : '', 'data-ticket': t.id, 'aria-current': String(t.id === state.selected),
-          onclick: () => select_(t.id) },
-          h('strong', {}, t.guest.name),
-          h('span', { class: 'muted' }, `${t.channel} · ${t.stage.replace('_', ' ')} · ${t.state}`),
-          h('span', { class: 'muted' }, when(t.created_at))))));
-      if (!page.items.length) list.replaceChildren(h('li', { class: 'muted' }, 'Nothing here.'));
-    } catch (e) {
-      list.replaceChildren(h('li', { class: 'error' }, e.message));
-    }
-  }
-
-  async function select_(id) {
-    state.selected = id;
-    list.querySelectorAll('[data-ticket]').forEach((b) => b.setAttribute('aria-current', String(b.dataset.ticket === id)));
-    await ticketPane(pane, id, session, () => load());
-  }
-
-  let pending = null;
-  const refresh = () => { clearTimeout(pending); pending = setTimeout(load, 150); };
-  const on = {
-    snapshot: (f) => { state.mine = new Map(f.tickets.map((t) => [t.id, t])); updateBadge(); refresh(); },
-    'ticket.assigned': (f) => {
-      state.mine.set(f.ticket.id, f.ticket);
-      updateBadge();
-      notice(`New ticket from ${f.ticket.guest.name}`);
-      if (state.sound) beep();
-      refresh();
-    },
-    'ticket.updated': (f) => {
-      if (f.ticket.assignee_id === me.id && f.ticket.state !== 'done') state.mine.set(f.ticket.id, f.ticket);
-      else state.mine.delete(f.ticket.id);
-      updateBadge();
-      refresh();
-      if (f.ticket.id === state.selected) ticketPane(pane, f.ticket.id, session, () => load());
-    },
-    'ticket.unassigned': (f) => {
-      state.mine.delete(f.ticket_id);
-      updateBadge();
-      notice(`A ticket was ${REASONS[f.reason] || 'moved'}.`);
-      if (f.ticket_id === state.selected) pane.replaceChildren(h('p', { class: 'muted' }, 'This ticket was moved to someone else.'));
-      refresh();
-    },
-    'message.created': (f) => { if (f.ticket_id === state.selected) ticketPane(pane, f.ticket_id, session, () => load()); },
+export function render(ctx) {
+  const { root, api, live, session, params, notify, navigate } = ctx;
+  const me = String(session.user.id);
+  const isManager = session.user.role === 'manager';
+  const view = TABS.some((t) => t.view === params[0]) ? params[0] : 'unanswered';
+  const filters = prefs.get('inbox.filters', {});
+  let items = [];
+  let nextCursor = null;
+  let loading = false;
+  let fetchSeq = 0;
+  const disposers = [];
+  const on = (target, type, fn) => {
+    target.addEventListener(type, fn);
+    disposers.push(() => target.removeEventListener(type, fn));
   };
-  for (const [type, fn] of Object.entries(on)) session.live.addEventListener(type, on[type] = (e) => fn(e.detail));
 
-  main.append(h('div', { class: 'inbox' },
-    h('section', { 'aria-label': 'Ticket list' }, h('h1', {}, 'Inbox ', badge), tabs, filters, sound, list),
-    pane));
-  const snapshot = await get('/tickets?view=mine&limit=200');
-  state.mine = new Map(snapshot.items.map((t) => [t.id, t]));
-  updateBadge();
-  await load();
-  return () => { for (const [type, fn] of Object.entries(on)) session.live.removeEventListener(type, fn); };
+  // ---- work bar --------------------------------------------------------------------------
+  const presence = h('span', { class: 'presence', role: 'status' });
+  const timerBtn = h('button', { type: 'button', class: 'btn', id: 'timer-toggle' });
+  const intakeBtn = h('button', { type: 'button', class: 'btn', id: 'intake-toggle' });
+  const badge = h('span', { class: 'badge', id: 'unread-badge' });
+  const soundId = 'sound-toggle';
+  const sound = h('input', { type: 'checkbox', id: soundId, checked: prefs.get('sound', false) });
+  sound.addEventListener('change', () => prefs.set('sound', sound.checked));
+
+  function drawWork() {
+    const w = live.work;
+    timerBtn.textContent = w.working ? 'Stop timer' : 'Start timer';
+    timerBtn.setAttribute('aria-pressed', String(!!w.working));
+    timerBtn.classList.toggle('btn-primary', !w.working);
+    intakeBtn.textContent = w.intake_paused ? 'Resume intake' : 'Pause intake';
+    intakeBtn.setAttribute('aria-pressed', String(!!w.intake_paused));
+    intakeBtn.disabled = !w.working && !w.intake_paused;
+    const p = live.status === 'live' ? w.presence || 'online' : live.status === 'connecting' ? 'away' : 'offline';
+    const label = !w.working ? 'Not working' : w.intake_paused ? 'Intake paused' : p === 'online' ? 'Receiving tickets' : p === 'away' ? 'Away' : 'Offline';
+    presence.dataset.presence = !w.working ? 'offline' : w.intake_paused ? 'paused' : p;
+    replace(presence, h('span', { class: 'dot', 'aria-hidden': 'true' }), ' ', label);
+  }
+
+  function drawBadge() {
+    const n = live.unansweredCount();
+    badge.textContent = String(n);
+    badge.setAttribute('aria-label', `${n} unanswered`);
+    badge.hidden = false;
+    badge.classList.toggle('badge-zero', n === 0);
+    const tabCount = root.querySelector('[data-view="unanswered"] .tab-count');
+    if (tabCount) tabCount.textContent = n ? String(n) : '';
+  }
+
+  timerBtn.addEventListener('click', () =>
+    busy(timerBtn, async () => {
+      try {
+        const user = live.work.working ? await api.stopTimer() : await api.startTimer();
+        live.setWork(user.state || { working: !live.work.working });
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    }).then(drawWork),
+  );
+  intakeBtn.addEventListener('click', () =>
+    busy(intakeBtn, async () => {
+      try {
+        const user = live.work.intake_paused ? await api.resumeIntake() : await api.pauseIntake();
+        live.setWork(user.state || { intake_paused: !live.work.intake_paused });
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    }).then(drawWork),
+  );
+
+  const workbar = h(
+    'section',
+    { class: 'workbar', 'aria-label': 'Your work state' },
+    presence,
+    h('div', { class: 'workbar-buttons' }, timerBtn, intakeBtn),
+    h('span', { class: 'unread' }, 'Unanswered ', badge),
+    h('label', { class: 'check', for: soundId }, sound, ' Sound on new ticket'),
+  );
+
+  // ---- offers (broadcast strategy) -------------------------------------------------------
+  const offersEl = h('section', { class: 'offers', 'aria-label': 'Tickets offered to you', hidden: true });
+  function drawOffers() {
+    const offers = [...live.offers.values()];
+    offersEl.hidden = offers.length === 0;
+    replace(
+      offersEl,
+      h('h2', {}, 'Offered to you'),
+      h(
+        'ul',
+        { class: 'offer-list' },
+        offers.map(({ ticket, expires_at }) => {
+          const claim = h('button', { type: 'button', class: 'btn btn-primary' }, 'Claim');
+          claim.addEventListener('click', () =>
+            busy(claim, async () => {
+              try {
+                const t = await api.claim(ticket.id);
+                if (t && t.id) live.upsert(t, 'new', 'assigned');
+                notify(`You claimed ${ticket.guest ? ticket.guest.name : 'the ticket'}.`);
+                navigate(`#/tickets/${ticket.id}`);
+              } catch (e) {
+                notify(e.message, 'error');
+                live.offers.delete(String(ticket.id));
+                drawOffers();
+              }
+            }),
+          );
+          const left = expires_at ? Math.max(0, Math.round((Date.parse(expires_at) - Date.now()) / 1000)) : null;
+          return h(
+            'li',
+            { class: 'offer' },
+            h('span', {}, h('strong', {}, ticket.guest ? ticket.guest.name : 'Guest'), ` · ${channelLabel(ticket.channel)} · ${stageLabel(ticket.stage)}`),
+            left !== null ? h('span', { class: 'muted' }, ` ${left} s left`) : null,
+            claim,
+          );
+        }),
+      ),
+    );
+  }
+
+  // ---- tabs ------------------------------------------------------------------------------
+  const tablist = h(
+    'div',
+    { role: 'tablist', 'aria-label': 'Inbox views', class: 'tabs' },
+    TABS.map((t) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${t.view}`,
+          'aria-selected': String(t.view === view),
+          'aria-controls': 'inbox-panel',
+          tabindex: t.view === view ? '0' : '-1',
+          dataset: { view: t.view },
+          onclick: () => {
+            refocusTab = true;
+            navigate(`#/inbox/${t.view}`);
+          },
+        },
+        t.label,
+        t.view === 'unanswered' ? h('span', { class: 'tab-count', 'aria-hidden': 'true' }) : null,
+      ),
+    ),
+  );
+  tablist.addEventListener('keydown', (ev) => {
+    const tabs = [...tablist.querySelectorAll('[role="tab"]')];
+    const i = tabs.indexOf(document.activeElement);
+    if (i < 0) return;
+    let next = null;
+    if (ev.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
+    else if (ev.key === 'ArrowLeft') next = tabs[(i - 1 + tabs.length) % tabs.length];
+    else if (ev.key === 'Home') next = tabs[0];
+    else if (ev.key === 'End') next = tabs[tabs.length - 1];
+    if (next) {
+      ev.preventDefault();
+      next.focus();
+      refocusTab = true;
+      navigate(`#/inbox/${next.dataset.view}`);
+    }
+  });
+
+  // ---- search and filters ----------------------------------------------------------------
+  const opt = (list, selected, any) => [h('option', { value: '' }, any), ...list.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label))];
+  const q = h('input', { type: 'search', name: 'q', value: filters.q || '', placeholder: 'Guest name or reservation id' });
+  const channel = h('select', { name: 'channel' }, opt(CHANNELS, filters.channel, 'Any channel'));
+  const stage = h('select', { name: 'stage' }, opt(STAGES, filters.stage, 'Any stage'));
+  const status = h('select', { name: 'status' }, opt(STATES, filters.status, 'Any status'));
+  const listing = h('input', { type: 'text', name: 'listing', value: filters.listing || '', placeholder: 'Listing' });
+  const from = h('input', { type: 'date', name: 'from', value: filters.from || '' });
+  const to = h('input', { type: 'date', name: 'to', value: filters.to || '' });
+  const clearBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Clear filters');
+  const filterForm = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Search and filter tickets' },
+    h('div', { class: 'search-row' }, field('Search', q), h('button', { type: 'submit', class: 'btn' }, 'Search')),
+    h(
+      'details',
+      { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to) },
+      h('summary', {}, 'Filters'),
+      h('div', { class: 'filter-grid' }, field('Channel', channel), field('Stage', stage), field('Status', status), field('Listing', listing), field('From', from, 'Conversation started on or after'), field('To', to, 'and before'), clearBtn),
+    ),
+  );
+  const readFilters = () => ({
+    q: q.value.trim(),
+    channel: channel.value,
+    stage: stage.value,
+    status: status.value,
+    listing: listing.value.trim(),
+    from: from.value,
+    to: to.value,
+  });
+  const applyFilters = () => {
+    Object.assign(filters, readFilters());
+    prefs.set('inbox.filters', filters);
+    load();
+  };
+  filterForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    applyFilters();
+  });
+  for (const el of [channel, stage, status, from, to]) el.addEventListener('change', applyFilters);
+  let typing = 0;
+  for (const el of [q, listing]) {
+    el.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(applyFilters, 300);
+    });
+  }
+  clearBtn.addEventListener('click', () => {
+    for (const el of [q, channel, stage, status, listing, from, to]) el.value = '';
+    applyFilters();
+  });
+
+  // ---- list ------------------------------------------------------------------------------
+  const list = h('ul', { class: 'ticket-list', 'aria-label': 'Tickets' });
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
+  const listStatus = h('p', { class: 'list-status', role: 'status' });
+  const panel = h('div', { role: 'tabpanel', id: 'inbox-panel', 'aria-labelledby': `tab-${view}`, tabindex: '0', class: 'inbox-panel' }, listStatus, list, more);
+
+  function row(t) {
+    const r = t.reservation;
+    const waiting = t.unanswered && t.awaiting_reply_since ? secondsSince(t.awaiting_reply_since) : null;
+    const mineTag = isManager && t.assignee_id && String(t.assignee_id) !== me ? ' · another agent' : '';
+    return h(
+      'li',
+      { class: `ticket-row${t.unanswered ? ' is-unanswered' : ''}`, dataset: { ticketId: String(t.id), state: t.state } },
+      h(
+        'a',
+        { href: `#/tickets/${t.id}`, class: 'ticket-link' },
+        h(
+          'span',
+          { class: 'ticket-main' },
+          h('strong', { class: 'guest-name' }, (t.guest && t.guest.name) || 'Guest'),
+          t.unanswered ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
+          h('span', { class: `pill pill-state state-${t.state}` }, stateLabel(t.state)),
+        ),
+        h(
+          'span',
+          { class: 'ticket-meta' },
+          `${channelLabel(t.channel)} · ${stageLabel(t.stage)}`,
+          r && r.listing ? ` · ${r.listing}` : '',
+          r && r.check_in ? ` · ${fmtDate(r.check_in)} – ${fmtDate(r.check_out)}` : '',
+          r && r.external_id ? ` · #${r.external_id}` : '',
+          mineTag,
+        ),
+        h(
+          'span',
+          { class: 'ticket-age', dataset: { since: t.awaiting_reply_since || t.created_at, waiting: waiting !== null ? '1' : '' } },
+          waiting !== null ? `Waiting ${fmtDuration(waiting)}` : `Started ${fmtAgo(t.created_at)}`,
+        ),
+      ),
+    );
+  }
+
+  function drawList() {
+    replace(list, items.map(row));
+    more.hidden = !nextCursor;
+    if (loading && items.length === 0) listStatus.textContent = 'Loading tickets…';
+    else if (items.length === 0) listStatus.textContent = EMPTY[view];
+    else listStatus.textContent = `${items.length}${nextCursor ? '+' : ''} ticket${items.length === 1 ? '' : 's'}`;
+  }
+
+  function queryParams(cursor) {
+    const f = readFilters();
+    return {
+      view,
+      q: f.q,
+      channel: f.channel,
+      stage: f.stage,
+      status: f.status,
+      listing: f.listing,
+      from: f.from,
+      to: f.to,
+      cursor,
+    };
+  }
+
+  async function load(cursor = null) {
+    const mySeq = ++fetchSeq;
+    loading = true;
+    if (!cursor) drawList();
+    try {
+      const page = await api.tickets(queryParams(cursor));
+      if (mySeq !== fetchSeq) return;
+      const fetched = (page && page.items) || [];
+      if (cursor) {
+        const seen = new Set(items.map((t) => String(t.id)));
+        items = items.concat(fetched.filter((t) => !seen.has(String(t.id))));
+      } else {
+        items = fetched;
+      }
+      nextCursor = (page && page.next_cursor) || null;
+    } catch (e) {
+      if (mySeq !== fetchSeq) return;
+      listStatus.textContent = e.message;
+      loading = false;
+      return;
+    }
+    loading = false;
+    drawList();
+  }
+  more.addEventListener('click', () => busy(more, () => load(nextCursor)));
+
+  // ---- live updates ----------------------------------------------------------------------
+  const currentFilters = () => {
+    const f = readFilters();
+    return { ...f, from: f.from ? `${f.from}T00:00:00Z` : '', to: f.to ? `${f.to}T00:00:00Z` : '' };
+  };
+  on(live, 'ticket', (e) => {
+    const t = e.detail.ticket;
+    const id = String(t.id);
+    const i = items.findIndex((x) => String(x.id) === id);
+    const fits = matches(t, view, currentFilters(), me, isManager);
+    if (fits && i >= 0) items[i] = { ...items[i], ...t };
+    else if (fits) items = [...items, t].sort(byNewest);
+    else if (i >= 0) items.splice(i, 1);
+    else return drawBadge();
+    drawList();
+    drawBadge();
+  });
+  on(live, 'removed', (e) => {
+    if (view !== 'all') {
+      const before = items.length;
+      items = items.filter((x) => String(x.id) !== e.detail.ticket_id);
+      if (items.length !== before) drawList();
+    }
+    drawBadge();
+  });
+  on(live, 'snapshot', () => {
+    load();
+    drawBadge();
+  });
+  on(live, 'work', drawWork);
+  on(live, 'status', drawWork);
+  on(live, 'offers', drawOffers);
+
+  // Waiting times tick on screen.
+  const tick = setInterval(() => {
+    for (const el of list.querySelectorAll('.ticket-age')) {
+      const since = el.dataset.since;
+      el.textContent = el.dataset.waiting ? `Waiting ${fmtDuration(secondsSince(since))}` : `Started ${fmtAgo(since)}`;
+    }
+    if (live.offers.size) drawOffers();
+  }, 15_000);
+  disposers.push(() => clearInterval(tick));
+
+  root.append(
+    h('section', { class: 'inbox', 'aria-labelledby': 'inbox-title' }, h('h1', { id: 'inbox-title', class: 'visually-hidden' }, 'Inbox'), workbar, offersEl, tablist, filterForm, panel),
+  );
+  drawWork();
+  drawBadge();
+  drawOffers();
+  load();
+  if (refocusTab) {
+    refocusTab = false;
+    tablist.querySelector('[aria-selected="true"]').focus();
+  }
+
+  return () => disposers.forEach((d) => d());
 }

@@ -1,67 +1,270 @@
-// Managers: productivity reports for a period, month over month, a chart of response times
-// and sales per agent, and CSV downloads.
+// Managers: productivity reports for a period (SPEC §4): the team against the previous period
+// of equal length, a bar chart of response times and sales per agent, the per-agent table,
+// and CSV downloads straight from the API.
 
-import { get } from '../api.js';
-import { h, field, duration } from '../dom.js';
+import { apiUrl } from '../api.js';
+import { h, replace, field, fmtDuration, fmtNumber, fmtPercent, ymd } from '../ui.js';
 
-function bars(rows, key, label, format) {
-  const max = Math.max(1, ...rows.map((r) => r[key] || 0));
-  const height = 24;
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 600 ${rows.length * height + 10}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', label);
-  rows.forEach((r, i) => {
-    const w = ((r[key] || 0) / max) * 380;
-    svg.insertAdjacentHTML('beforeend',
-      `<text x="0" y="${i * height + 16}" font-size="13"></text><rect x="160" y="${i * height + 4}" width="${w}" height="16" fill="#1f6feb"></rect><text x="${170 + w}" y="${i * height + 16}" font-size="13"></text>`);
-    const texts = svg.querySelectorAll('text');
-    texts[texts.length - 2].textContent = r.agent_name;
-    texts[texts.length - 1].textContent = format(r[key]);
-  });
-  return h('figure', { class: 'chart card' }, h('figcaption', {}, label), svg);
+const dur = (v) => fmtDuration(v);
+const hours = (v) => (v === null || v === undefined ? '—' : Number(v) < 3600 ? fmtDuration(v) : `${fmtNumber(Number(v) / 3600, 1)} h`);
+const money = (v) => (v === null || v === undefined ? '—' : fmtNumber(v, 2));
+const num = (v) => fmtNumber(v);
+
+// [key, label, format, better: 'up' | 'down' | null]
+const TEAM_METRICS = [
+  ['incoming', 'Incoming tickets', num, null],
+  ['closed', 'Closed', num, 'up'],
+  ['replies', 'Replies', num, 'up'],
+  ['avg_response_seconds', 'Average response', dur, 'down'],
+  ['median_response_seconds', 'Median response', dur, 'down'],
+  ['p90_response_seconds', '90th percentile response', dur, 'down'],
+  ['avg_response_seconds_pre_booking', 'Average response, pre-booking', dur, 'down'],
+  ['avg_response_seconds_post_booking', 'Average response, post-booking', dur, 'down'],
+  ['first_response_seconds_avg', 'First response', dur, 'down'],
+  ['sla_percent', 'Within SLA', fmtPercent, 'up'],
+  ['work_seconds', 'Work time', hours, null],
+  ['invisible_seconds', 'Invisible time', hours, 'down'],
+  ['conversion_percent', 'Conversion', fmtPercent, 'up'],
+  ['sales', 'Sales', money, 'up'],
+  ['tickets_per_work_hour', 'Tickets per work hour', (v) => fmtNumber(v, 1), 'up'],
+  ['reassigned_away', 'Reassigned away', num, null],
+  ['pending', 'Pending at end', num, 'down'],
+];
+
+const AGENT_COLUMNS = [
+  ['incoming', 'Incoming', num],
+  ['reassigned_away', 'Moved away', num],
+  ['pending', 'Pending', num],
+  ['closed', 'Closed', num],
+  ['replies', 'Replies', num],
+  ['avg_response_seconds', 'Avg response', dur],
+  ['median_response_seconds', 'Median', dur],
+  ['p90_response_seconds', 'P90', dur],
+  ['avg_response_seconds_pre_booking', 'Avg pre-booking', dur],
+  ['avg_response_seconds_post_booking', 'Avg post-booking', dur],
+  ['first_response_seconds_avg', 'First response', dur],
+  ['sla_percent', 'SLA', fmtPercent],
+  ['work_seconds', 'Work', hours],
+  ['invisible_seconds', 'Invisible', hours],
+  ['conversion_percent', 'Conversion', fmtPercent],
+  ['sales', 'Sales', money],
+  ['tickets_per_work_hour', 'Tickets / h', (v) => fmtNumber(v, 1)],
+];
+
+/** A period bound (RFC 3339) as a local date; an exclusive end shows the day before. */
+function fmtDay(iso, exclusiveEnd = false) {
+  const d = new Date(Date.parse(iso) - (exclusiveEnd ? 1 : 0));
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
 }
 
-export async function reportsView(main) {
-  const today = new Date();
-  const first = new Date(today.getFullYear(), today.getMonth(), 1);
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  const from = h('input', { type: 'date', name: 'from', value: iso(first) });
-  const to = h('input', { type: 'date', name: 'to', value: iso(new Date(today.getTime() + 86400000)) });
-  const out = h('section', { 'aria-live': 'polite' });
-  const csv = h('a', { class: 'button', id: 'download-csv', download: 'agents-report.csv' }, 'Download CSV');
+function addDays(date, n) {
+  const d = new Date(date);
+  d.setDate(d.getDate() + n);
+  return d;
+}
 
+/** Presets as [from, through] local dates (inclusive). */
+function preset(name) {
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  const first = new Date(today.getFullYear(), today.getMonth(), 1);
+  switch (name) {
+    case 'today':
+      return [today, today];
+    case 'last7':
+      return [addDays(today, -6), today];
+    case 'last_month':
+      return [new Date(today.getFullYear(), today.getMonth() - 1, 1), addDays(first, -1)];
+    case 'last30':
+      return [addDays(today, -29), today];
+    default:
+      return [first, today];
+  }
+}
+
+/** A horizontal bar chart as inline SVG; `rows` are [{label, value, text}]. */
+export function barChart(title, rows, colorVar) {
+  const barH = 26;
+  const gap = 8;
+  const labelW = 150;
+  const width = 640;
+  const valueW = 110;
+  const max = Math.max(0, ...rows.map((r) => r.value || 0));
+  if (!rows.length) return h('figure', { class: 'chart-figure' }, h('figcaption', {}, title), h('p', { class: 'muted' }, 'No data for this period.'));
+  const height = rows.length * (barH + gap) + 8;
+  const svg = h('svg:svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': `${title}: ${rows.map((r) => `${r.label} ${r.text}`).join(', ') || 'no data'}`, preserveAspectRatio: 'xMinYMin meet' });
+  rows.forEach((r, i) => {
+    const y = 4 + i * (barH + gap);
+    const w = max > 0 && r.value ? Math.max(2, ((width - labelW - valueW) * r.value) / max) : 0;
+    svg.append(
+      h('svg:text', { x: labelW - 8, y: y + barH * 0.68, 'text-anchor': 'end', class: 'chart-label' }, r.label.length > 20 ? `${r.label.slice(0, 19)}…` : r.label),
+      h('svg:rect', { x: labelW, y, width: w, height: barH, rx: 3, style: `fill: var(${colorVar})` }, h('svg:title', {}, `${r.label}: ${r.text}`)),
+      h('svg:text', { x: labelW + w + 6, y: y + barH * 0.68, class: 'chart-value' }, r.text),
+    );
+  });
+  return h('figure', { class: 'chart-figure' }, h('figcaption', {}, title), svg);
+}
+
+function delta(cur, prev, better) {
+  if (cur === null || cur === undefined || prev === null || prev === undefined || Number(prev) === 0) return h('td', { class: 'num muted' }, '—');
+  const change = ((Number(cur) - Number(prev)) / Math.abs(Number(prev))) * 100;
+  const good = better === 'up' ? change > 0 : better === 'down' ? change < 0 : null;
+  const cls = Math.abs(change) < 0.5 || good === null ? 'muted' : good ? 'good' : 'bad';
+  const arrow = change > 0 ? '▲' : change < 0 ? '▼' : '';
+  return h('td', { class: `num delta ${cls}` }, `${arrow} ${fmtNumber(Math.abs(change), 1)} %`);
+}
+
+export function render({ root, api }) {
+  const [f0, t0] = preset('this_month');
+  const presetSel = h(
+    'select',
+    { name: 'preset' },
+    h('option', { value: 'this_month' }, 'This month'),
+    h('option', { value: 'last_month' }, 'Last month'),
+    h('option', { value: 'last7' }, 'Last 7 days'),
+    h('option', { value: 'last30' }, 'Last 30 days'),
+    h('option', { value: 'today' }, 'Today'),
+    h('option', { value: 'custom' }, 'Custom'),
+  );
+  const fromIn = h('input', { type: 'date', name: 'from', value: ymd(f0), required: true });
+  const throughIn = h('input', { type: 'date', name: 'through', value: ymd(t0), required: true });
+  const showBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Show');
+  const csvAgents = h('a', { class: 'btn', download: 'agents-report.csv' }, 'Download CSV');
+  const csvTeam = h('a', { class: 'btn btn-quiet', download: 'team-report.csv' }, 'Team CSV');
+  const form = h('form', { class: 'period-form', 'aria-label': 'Report period' }, field('Period', presetSel), field('From', fromIn), field('Through (inclusive)', throughIn), showBtn, h('span', { class: 'downloads' }, csvAgents, csvTeam));
+  const status = h('p', { role: 'status', class: 'list-status' });
+  const teamEl = h('section', { class: 'report-team', 'aria-labelledby': 'team-title' });
+  const salesEl = h('section', { class: 'report-sales', 'aria-labelledby': 'sales-title' });
+  const chartsEl = h('section', { class: 'report-charts', 'aria-label': 'Charts' });
+  const agentsEl = h('section', { class: 'report-agents', 'aria-labelledby': 'agents-report-title' });
+
+  presetSel.addEventListener('change', () => {
+    if (presetSel.value === 'custom') return fromIn.focus();
+    const [f, t] = preset(presetSel.value);
+    fromIn.value = ymd(f);
+    throughIn.value = ymd(t);
+    load();
+  });
+  for (const el of [fromIn, throughIn]) el.addEventListener('change', () => (presetSel.value = 'custom'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    load();
+  });
+
+  function period() {
+    const from = fromIn.value;
+    const to = throughIn.value ? ymd(addDays(new Date(`${throughIn.value}T00:00:00`), 1)) : '';
+    return { from, to };
+  }
+
+  let loadSeq = 0;
   async function load() {
-    const q = `from=${from.value}&to=${to.value}`;
-    csv.href = `/api/v1/reports/agents?${q}&format=csv`;
+    const { from, to } = period();
+    if (!from || !to || from >= to) {
+      status.textContent = 'Choose a start date on or before the end date.';
+      return;
+    }
+    csvAgents.href = apiUrl('/reports/agents', { from, to, format: 'csv' });
+    csvTeam.href = apiUrl('/reports/team', { from, to, compare: 'previous', format: 'csv' });
+    const mine = ++loadSeq;
+    status.textContent = 'Loading the report…';
     try {
-      const [agents, team] = await Promise.all([get(`/reports/agents?${q}`), get(`/reports/team?${q}&compare=previous`)]);
-      const cols = [['Agent', (r) => r.agent_name], ['Incoming', (r) => r.incoming], ['Closed', (r) => r.closed], ['Replies', (r) => r.replies],
-        ['Avg response', (r) => duration(r.avg_response_seconds)], ['Median', (r) => duration(r.median_response_seconds)], ['p90', (r) => duration(r.p90_response_seconds)],
-        ['SLA', (r) => (r.sla_percent === null ? '—' : `${r.sla_percent}%`)], ['Work', (r) => duration(r.work_seconds)], ['Invisible', (r) => duration(r.invisible_seconds)],
-        ['Conversion', (r) => (r.conversion_percent === null ? '—' : `${r.conversion_percent}%`)], ['Sales', (r) => r.sales], ['Tickets/h', (r) => r.tickets_per_work_hour ?? '—']];
-      const compare = (label, now, before, fmt = (x) => x ?? '—') => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, fmt(now)), h('td', {}, fmt(before)));
-      const c = team.current;
-      const p = team.previous || {};
-      out.replaceChildren(
-        h('h2', {}, 'Team, compared with the previous period'),
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'This period'), h('th', { scope: 'col' }, 'Previous'))),
-          h('tbody', {}, compare('Incoming', c.incoming, p.incoming), compare('Closed', c.closed, p.closed), compare('Replies', c.replies, p.replies),
-            compare('Avg response', c.avg_response_seconds, p.avg_response_seconds, duration), compare('SLA %', c.sla_percent, p.sla_percent),
-            compare('Conversion %', c.conversion_percent, p.conversion_percent), compare('Sales', c.sales, p.sales))),
-        h('p', {}, `Today's sales: ${team.sales.today_sales} · potential: ${team.sales.potential_sales} · top seller today: ${team.sales.top_seller_today?.agent_name || '—'}`),
-        h('h2', {}, 'Agents'),
-        h('table', { id: 'agents-report' }, h('thead', {}, h('tr', {}, ...cols.map(([c]) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, ...agents.items.map((r) => h('tr', {}, ...cols.map(([, f]) => h('td', {}, f(r))))))),
-        h('div', { class: 'grid2' },
-          bars(agents.items, 'avg_response_seconds', 'Average response time per agent', duration),
-          bars(agents.items, 'sales', 'Sales per agent', (x) => x ?? 0)));
+      const [agents, team] = await Promise.all([api.agentReport(from, to), api.teamReport(from, to)]);
+      if (mine !== loadSeq) return;
+      status.textContent = '';
+      drawTeam(team);
+      drawSales(team && team.sales);
+      drawCharts((agents && agents.items) || []);
+      drawAgents((agents && agents.items) || []);
     } catch (e) {
-      out.replaceChildren(h('p', { class: 'error' }, e.message));
+      if (mine !== loadSeq) return;
+      status.textContent = e.status === 404 ? 'Reports are not available on this server yet.' : e.message;
+      teamEl.replaceChildren();
+      salesEl.replaceChildren();
+      chartsEl.replaceChildren();
+      agentsEl.replaceChildren();
     }
   }
 
-  main.append(h('h1', {}, 'Reports'), h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); load(); } },
-    field('From', from), field('To', to), h('button', { class: 'primary', type: 'submit' }, 'Show'), csv), out);
-  await load();
+  function drawTeam(team) {
+    const cur = (team && team.current) || {};
+    const prev = (team && team.previous) || null;
+    replace(
+      teamEl,
+      h('h2', { id: 'team-title' }, 'Team'),
+      prev && team.previous_from
+        ? h('p', { class: 'muted' }, `Compared with the previous period of equal length: ${fmtDay(team.previous_from)} – ${fmtDay(team.previous_to, true)}.`)
+        : null,
+      h(
+        'div',
+        { class: 'table-wrap compare-wrap' },
+        h(
+          'table',
+          { class: 'data-table compare' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col', class: 'num' }, 'This period'), prev ? [h('th', { scope: 'col', class: 'num' }, 'Previous period'), h('th', { scope: 'col', class: 'num' }, 'Change')] : null)),
+          h(
+            'tbody',
+            {},
+            TEAM_METRICS.map(([key, label, fmt, better]) =>
+              h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, fmt(cur[key])), prev ? [h('td', { class: 'num' }, fmt(prev[key])), delta(cur[key], prev[key], better)] : null),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // Sales KPIs the server adds to the team report (today, pipeline, top seller, month by agent).
+  function drawSales(sales) {
+    if (!sales) return salesEl.replaceChildren();
+    const kpi = (label, value, sub) => h('div', { class: 'kpi' }, h('span', { class: 'kpi-label' }, label), h('span', { class: 'kpi-value' }, value), sub ? h('span', { class: 'kpi-sub' }, sub) : null);
+    const top = sales.top_seller_today;
+    const month = sales.sales_this_month_by_agent || [];
+    replace(
+      salesEl,
+      h('h2', { id: 'sales-title' }, 'Sales'),
+      h(
+        'div',
+        { class: 'kpis' },
+        kpi('Sold today', money(sales.today_sales), 'inquiries confirmed today'),
+        kpi('Potential', money(sales.potential_sales), `${fmtNumber(sales.open_inquiries || 0)} open inquiries`),
+        kpi('Conversion', fmtPercent(sales.conversion_percent), 'this period'),
+        kpi('Top seller today', top ? top.agent_name || '—' : '—', top ? money(top.sales) : 'no sales yet'),
+      ),
+      month.length
+        ? h('ol', { class: 'sales-month', 'aria-label': 'Sales this month by agent' }, month.map((a) => h('li', {}, h('span', {}, a.agent_name || `Agent ${a.agent_id}`), ' ', h('strong', {}, money(a.sales)))))
+        : null,
+    );
+  }
+
+  function drawCharts(rows) {
+    const named = rows.map((r) => ({ ...r, label: r.agent_name || `Agent ${r.agent_id}` }));
+    replace(
+      chartsEl,
+      barChart('Average response time per agent', named.filter((r) => r.avg_response_seconds != null).map((r) => ({ label: r.label, value: r.avg_response_seconds, text: dur(r.avg_response_seconds) })), '--chart-a'),
+      barChart('Sales per agent', named.map((r) => ({ label: r.label, value: Number(r.sales) || 0, text: money(r.sales) })), '--chart-b'),
+    );
+  }
+
+  function drawAgents(rows) {
+    replace(
+      agentsEl,
+      h('h2', { id: 'agents-report-title' }, 'Agents'),
+      rows.length
+        ? h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'data-table report-table' },
+              h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), AGENT_COLUMNS.map(([, label]) => h('th', { scope: 'col', class: 'num' }, label)))),
+              h('tbody', {}, rows.map((r) => h('tr', { dataset: { agentId: String(r.agent_id) } }, h('th', { scope: 'row' }, r.agent_name || r.agent_id), AGENT_COLUMNS.map(([key, , fmt]) => h('td', { class: 'num' }, fmt(r[key])))))),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No agent activity in this period.'),
+    );
+  }
+
+  root.append(h('section', { class: 'page', 'aria-labelledby': 'reports-title' }, h('h1', { id: 'reports-title' }, 'Reports'), form, status, teamEl, salesEl, chartsEl, agentsEl));
+  load();
 }

@@ -1,26 +1,78 @@
-// Managers: the account settings of SPEC §1.
+// Managers: the account's dispatching settings (SPEC §1): response SLA, assignment strategy,
+// rebalance threshold, offline grace and timezone.
 
-import { get, patch } from '../api.js';
-import { h, field, notice } from '../dom.js';
+import { h, field, formMessage, busy } from '../ui.js';
 
-export async function settingsView(main) {
-  const a = await get('/account');
-  const name = h('input', { value: a.name });
-  const sla = h('input', { type: 'number', min: 1, value: a.response_sla_seconds });
-  const strategy = h('select', {}, ...['balanced', 'round_robin', 'broadcast'].map((s) => h('option', { value: s, selected: a.assignment_strategy === s }, s.replace('_', ' '))));
-  const threshold = h('input', { type: 'number', min: 1, value: a.rebalance_threshold });
-  const grace = h('input', { type: 'number', min: 0, value: a.offline_grace_seconds });
-  const tz = h('input', { value: a.timezone });
-  const error = h('p', { class: 'error', role: 'alert' });
-  main.append(h('h1', {}, 'Settings'), h('form', { class: 'form card', onsubmit: async (e) => {
-    e.preventDefault();
-    error.textContent = '';
-    try {
-      await patch('/account', { name: name.value, response_sla_seconds: Number(sla.value), assignment_strategy: strategy.value,
-        rebalance_threshold: Number(threshold.value), offline_grace_seconds: Number(grace.value), timezone: tz.value });
-      notice('Settings saved');
-    } catch (err) { error.textContent = err.message; }
-  } }, field('Account name', name), field('Response SLA (seconds)', sla), field('Assignment strategy', strategy),
-    field('Rebalance threshold (unanswered tickets)', threshold), field('Offline grace (seconds)', grace), field('Timezone (IANA)', tz),
-    error, h('button', { class: 'primary', type: 'submit' }, 'Save')));
+const STRATEGIES = [
+  { value: 'balanced', label: 'Balanced — fewest unanswered first' },
+  { value: 'round_robin', label: 'Round robin — agents take turns' },
+  { value: 'broadcast', label: 'Broadcast — offer to everyone, first to claim' },
+];
+
+function timezones(current) {
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf('timeZone');
+  } catch {
+    zones = ['UTC', 'Europe/Lisbon', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo'];
+  }
+  if (!zones.includes('UTC')) zones = ['UTC', ...zones];
+  if (current && !zones.includes(current)) zones = [current, ...zones];
+  return zones;
+}
+
+export async function render({ root, api, notify }) {
+  const section = h('section', { class: 'page narrow', 'aria-labelledby': 'settings-title' }, h('h1', { id: 'settings-title' }, 'Settings'), h('p', { class: 'loading' }, 'Loading…'));
+  root.append(section);
+  let account;
+  try {
+    account = await api.account();
+  } catch (e) {
+    section.lastChild.textContent = e.message;
+    return;
+  }
+  section.lastChild.remove();
+
+  const name = h('input', { name: 'name', required: true, value: account.name });
+  const slaMin = h('input', { name: 'response_sla_minutes', type: 'number', min: '0.1', step: 'any', required: true, value: String(Math.round((account.response_sla_seconds / 60) * 100) / 100) });
+  const strategy = h('select', { name: 'assignment_strategy' }, STRATEGIES.map((s) => h('option', { value: s.value, selected: s.value === account.assignment_strategy }, s.label)));
+  const threshold = h('input', { name: 'rebalance_threshold', type: 'number', min: '1', step: '1', required: true, value: String(account.rebalance_threshold) });
+  const grace = h('input', { name: 'offline_grace_seconds', type: 'number', min: '0', step: '1', required: true, value: String(account.offline_grace_seconds) });
+  const tz = h('select', { name: 'timezone' }, timezones(account.timezone).map((z) => h('option', { value: z, selected: z === account.timezone }, z)));
+  const msg = formMessage();
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
+  const form = h(
+    'form',
+    { class: 'card-form stack' },
+    field('Account name', name),
+    field('Response SLA (minutes)', slaMin, 'A reply within this time counts as meeting the SLA.'),
+    field('Assignment strategy', strategy),
+    field('Rebalance threshold', threshold, 'Move unopened tickets when one agent has this many more unanswered than another.'),
+    field('Offline grace (seconds)', grace, 'How long a disconnected agent keeps their unopened tickets.'),
+    field('Timezone', tz, 'Days and months in reports and the wallboard follow this timezone.'),
+    msg.el,
+    save,
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    const changes = {
+      name: name.value.trim(),
+      response_sla_seconds: Math.round(Number(slaMin.value) * 60),
+      assignment_strategy: strategy.value,
+      rebalance_threshold: Number(threshold.value),
+      offline_grace_seconds: Number(grace.value),
+      timezone: tz.value,
+    };
+    busy(save, async () => {
+      try {
+        account = await api.updateAccount(changes);
+        msg.ok('Saved.');
+        notify('Settings saved.');
+      } catch (e) {
+        msg.error(e.message);
+      }
+    });
+  });
+  section.append(form);
 }

@@ -1,83 +1,400 @@
-// One ticket: the conversation, the reservation panel, the reply box with templates in the
-// guest's language (placeholders filled), and the Pending and Done buttons.
+// One ticket: the conversation, the reservation panel, and the reply box with templates in
+// the guest's language, plus Pending (with a note for the manager) and Done. Managers also
+// get Reassign. New messages and state changes arrive live.
 
-import { get, post } from '../api.js';
-import { h, notice, when } from '../dom.js';
+import { h, replace, field, busy, formMessage, stageLabel, stateLabel, channelLabel, fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../ui.js';
 
-// Unsent replies by ticket, so a live re-render never loses what the agent was typing.
-const drafts = new Map();
+const PAYMENT = { paid: 'Paid', partially_paid: 'Partially paid', unpaid: 'Unpaid', refunded: 'Refunded', pending: 'Payment pending' };
+const RES_STATUS = { inquiry: 'Inquiry', request: 'Request', confirmed: 'Confirmed', cancelled: 'Cancelled' };
 
-export async function ticketPane(pane, id, session, changed) {
-  const me = session.me.user;
-  let t;
+/** Client-side rendering of a template body, used when the preview endpoint is unavailable. */
+export function fillTemplate(body, values) {
+  return String(body).replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, name) => {
+    const v = values[name];
+    if (v) return v;
+    return name === 'guest_name' ? 'there' : '';
+  });
+}
+
+/** The variant for `language` (or its base language), else English, else the first. */
+export function pickVariant(template, language) {
+  const variants = template.variants || [];
+  const lang = (language || '').toLowerCase();
+  return (
+    variants.find((v) => v.language === lang) ||
+    variants.find((v) => lang && v.language === lang.split('-')[0]) ||
+    variants.find((v) => v.language === 'en') ||
+    variants[0] ||
+    null
+  );
+}
+
+function nights(r) {
+  if (!r || !r.check_in || !r.check_out) return null;
+  const n = Math.round((Date.parse(r.check_out) - Date.parse(r.check_in)) / 86_400_000);
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+export async function render(ctx) {
+  const { root, api, live, session, params, notify, navigate } = ctx;
+  const ticketId = String(params[0] || '');
+  const me = String(session.user.id);
+  const isManager = session.user.role === 'manager';
+  const disposers = [];
+  const on = (target, type, fn) => {
+    target.addEventListener(type, fn);
+    disposers.push(() => target.removeEventListener(type, fn));
+  };
+
+  const section = h('section', { class: 'ticket-view', 'aria-labelledby': 'ticket-title' });
+  root.append(section);
+  replace(section, h('p', { class: 'loading' }, 'Loading the conversation…'));
+
+  let ticket;
   try {
-    t = await get(`/tickets/${id}`);
+    ticket = await api.ticket(ticketId);
   } catch (e) {
-    pane.replaceChildren(h('p', { class: 'error' }, e.message));
+    replace(section, h('h1', { id: 'ticket-title' }, 'Ticket not available'), h('p', { class: 'error' }, e.message), h('p', {}, h('a', { href: '#/inbox' }, 'Back to the inbox')));
     return;
   }
-  const mine = t.assignee_id === me.id || me.role === 'manager';
-  if (t.state === 'assigned' && t.assignee_id === me.id) {
-    session.live.send({ type: 'open', ticket_id: t.id });
+  let messages = ticket.messages || [];
+  let templates = [];
+  let agents = [];
+
+  // Looking at an assigned ticket opens it (the dispatcher will no longer move it).
+  if (ticket.state === 'assigned' && String(ticket.assignee_id) === me) {
+    api
+      .openTicket(ticketId)
+      .then((t) => {
+        if (t && t.id) {
+          live.upsert(t);
+          Object.assign(ticket, t);
+          drawHeader();
+          drawReservation();
+        }
+      })
+      .catch((e) => notify(e.message, 'error'));
   }
-  const r = t.reservation;
-  const reservation = r
-    ? h('dl', { class: 'reservation', 'aria-label': 'Reservation' },
-        h('dt', {}, 'Listing'), h('dd', {}, r.listing || '—'),
-        h('dt', {}, 'Channel'), h('dd', {}, t.channel),
-        h('dt', {}, 'Dates'), h('dd', {}, `${r.check_in || '?'} → ${r.check_out || '?'}`),
-        h('dt', {}, 'Status'), h('dd', {}, r.status),
-        h('dt', {}, 'Price'), h('dd', {}, r.total_price === null ? '—' : `${r.total_price} ${r.currency || ''}`),
-        h('dt', {}, 'Payment'), h('dd', {}, r.payment_status || '—'),
-        h('dt', {}, 'Reservation'), h('dd', {}, r.external_id))
-    : h('p', { class: 'muted' }, 'No reservation yet.');
-  const conversation = h('div', { class: 'conversation', 'aria-label': 'Conversation', 'aria-live': 'polite' },
-    ...t.messages.map((m) => h('div', { class: `message ${m.direction}` }, m.body, h('div', { class: 'muted' }, when(m.sent_at)))));
-  const text = h('textarea', { id: 'reply-body', 'aria-label': 'Reply', oninput: () => drafts.set(id, text.value) });
-  text.value = drafts.get(id) || '';
-  const templates = h('select', { id: 'template', 'aria-label': 'Template' }, h('option', { value: '' }, 'Insert a template…'));
-  get('/templates').then((list) => templates.append(...list.items.map((tpl) => h('option', { value: tpl.id }, tpl.name)))).catch(() => {});
-  templates.addEventListener('change', async () => {
-    if (!templates.value) return;
-    const values = {
-      guest_name: t.guest.name, listing: r?.listing || '', check_in: r?.check_in || '', check_out: r?.check_out || '',
-      reservation_id: r?.external_id || '', agent_name: me.name,
-    };
-    const filled = await post(`/templates/${templates.value}/preview`, { language: t.guest.language, values });
-    text.value = filled.body;
-    drafts.set(id, filled.body);
-    text.focus();
-  });
-  const act = async (path, body) => {
+
+  // ---- header ----------------------------------------------------------------------------
+  const headerEl = h('header', { class: 'ticket-header' });
+  const movedBanner = h('p', { class: 'banner', role: 'status', hidden: true });
+  function drawHeader() {
+    const g = ticket.guest || {};
+    replace(
+      headerEl,
+      h('p', { class: 'back' }, h('a', { href: '#/inbox' }, '← Inbox')),
+      h('h1', { id: 'ticket-title' }, g.name || 'Guest'),
+      h(
+        'p',
+        { class: 'ticket-pills' },
+        h('span', { class: `pill pill-state state-${ticket.state}`, id: 'ticket-state' }, stateLabel(ticket.state)),
+        ticket.unanswered ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : h('span', { class: 'pill' }, 'Answered'),
+        h('span', { class: 'pill' }, channelLabel(ticket.channel)),
+        h('span', { class: 'pill' }, stageLabel(ticket.stage)),
+        g.language ? h('span', { class: 'pill', title: 'Guest language' }, g.language.toUpperCase()) : null,
+      ),
+    );
+    const closed = ticket.state === 'done';
+    replyBtn.disabled = closed;
+    doneBtn.disabled = closed;
+    pendingBtn.disabled = closed || ticket.state === 'pending';
+    drawNote();
+  }
+
+  // ---- conversation ----------------------------------------------------------------------
+  const list = h('ol', { class: 'messages', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  function messageEl(m) {
+    const outbound = m.direction === 'outbound';
+    const author = outbound ? (m.author_id && String(m.author_id) === me ? 'You' : 'Agent') : (ticket.guest && ticket.guest.name) || 'Guest';
+    return h(
+      'li',
+      { class: `message ${outbound ? 'outbound' : 'inbound'}`, dataset: { messageId: String(m.id) } },
+      h('p', { class: 'message-meta' }, h('span', { class: 'author' }, author), ' · ', h('time', { datetime: m.sent_at, title: fmtDateTime(m.sent_at) }, fmtDateTime(m.sent_at))),
+      h('p', { class: 'message-body' }, m.body),
+    );
+  }
+  function drawMessages() {
+    const sorted = [...messages].sort((a, b) => (a.sent_at < b.sent_at ? -1 : a.sent_at > b.sent_at ? 1 : Number(a.id) - Number(b.id)));
+    replace(list, sorted.length ? sorted.map(messageEl) : h('li', { class: 'muted' }, 'No messages yet.'));
+    list.lastElementChild && list.lastElementChild.scrollIntoView({ block: 'nearest' });
+  }
+  function addMessage(m) {
+    if (!m || m.id == null || messages.some((x) => String(x.id) === String(m.id))) return;
+    messages = [...messages, m];
+    drawMessages();
+  }
+  async function refreshMessages() {
     try {
-      await post(`/tickets/${t.id}/${path}`, body);
-      changed();
-      await ticketPane(pane, id, session, changed);
-    } catch (e) {
-      notice(e.message);
+      const fresh = await api.ticket(ticketId);
+      messages = fresh.messages || messages;
+      Object.assign(ticket, fresh);
+      drawMessages();
+      drawHeader();
+      drawReservation();
+    } catch {
+      /* the live events will catch up */
     }
+  }
+
+  // ---- reply box -------------------------------------------------------------------------
+  const replyText = h('textarea', { name: 'body', rows: '5', required: true, placeholder: 'Write your reply…' });
+  const templateSelect = h('select', { name: 'template', id: 'template-picker' }, h('option', { value: '' }, 'Loading templates…'));
+  const replyBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send reply');
+  const pendingBtn = h('button', { type: 'button', class: 'btn' }, 'Pending…');
+  const doneBtn = h('button', { type: 'button', class: 'btn btn-success' }, 'Done');
+  const replyMsg = formMessage();
+  const replyForm = h(
+    'form',
+    { class: 'reply-form', 'aria-label': 'Reply to the guest' },
+    field('Insert a template', templateSelect, 'Templates in the guest’s language, with their details filled in.'),
+    field('Reply', replyText),
+    replyMsg.el,
+    h('div', { class: 'button-row' }, replyBtn, pendingBtn, doneBtn),
+  );
+
+  function templateValues() {
+    const r = ticket.reservation || {};
+    return {
+      guest_name: (ticket.guest && ticket.guest.name) || '',
+      check_in: r.check_in ? fmtDate(r.check_in) : '',
+      check_out: r.check_out ? fmtDate(r.check_out) : '',
+      listing: r.listing || '',
+      agent_name: session.user.name || '',
+      reservation_id: r.external_id || '',
+    };
+  }
+
+  function drawTemplates() {
+    const lang = ((ticket.guest && ticket.guest.language) || '').toLowerCase();
+    const inLang = templates.filter((t) => (t.variants || []).some((v) => v.language === lang));
+    const others = templates.filter((t) => !inLang.includes(t));
+    const option = (t) => h('option', { value: String(t.id) }, t.name);
+    replace(
+      templateSelect,
+      h('option', { value: '' }, templates.length ? 'Choose a template…' : 'No templates yet'),
+      inLang.length ? h('optgroup', { label: `In ${lang.toUpperCase()}` }, inLang.map(option)) : null,
+      others.length ? h('optgroup', { label: lang ? 'Other languages' : 'Templates' }, others.map(option)) : null,
+    );
+  }
+
+  templateSelect.addEventListener('change', async () => {
+    const t = templates.find((x) => String(x.id) === templateSelect.value);
+    if (!t) return;
+    const language = (ticket.guest && ticket.guest.language) || (pickVariant(t, '') || {}).language || 'en';
+    const values = templateValues();
+    let text;
+    try {
+      const preview = await api.previewTemplate(t.id, language, values);
+      text = preview.body;
+    } catch {
+      const v = pickVariant(t, language);
+      text = v ? fillTemplate(v.body, values) : '';
+    }
+    replyText.value = replyText.value.trim() ? `${replyText.value.trimEnd()}\n\n${text}` : text;
+    templateSelect.value = '';
+    replyText.focus();
+  });
+
+  replyForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = replyText.value.trim();
+    if (!body) {
+      replyMsg.error('Write a reply first.');
+      replyText.focus();
+      return;
+    }
+    replyMsg.clear();
+    busy(replyBtn, async () => {
+      try {
+        const t = await api.reply(ticketId, body);
+        replyText.value = '';
+        if (t && t.id) {
+          Object.assign(ticket, t);
+          live.upsert(t);
+        }
+        replyMsg.ok('Reply sent.');
+        await refreshMessages();
+      } catch (e) {
+        replyMsg.error(e.message);
+      }
+    });
+  });
+
+  doneBtn.addEventListener('click', () =>
+    busy(doneBtn, async () => {
+      try {
+        const t = await api.done(ticketId);
+        if (t && t.id) live.upsert(t);
+        notify(`Ticket with ${(ticket.guest && ticket.guest.name) || 'the guest'} is done.`);
+        navigate('#/inbox');
+      } catch (e) {
+        replyMsg.error(e.message);
+      }
+    }),
+  );
+
+  // Pending asks for a note for the manager, in a modal dialog.
+  const noteText = h('textarea', { name: 'note', rows: '4', required: true });
+  const noteMsg = formMessage();
+  const dialog = h(
+    'dialog',
+    { class: 'dialog', 'aria-labelledby': 'pending-title' },
+    h(
+      'form',
+      { method: 'dialog', class: 'stack' },
+      h('h2', { id: 'pending-title' }, 'Mark as pending'),
+      h('p', {}, 'Tell the manager what this ticket needs.'),
+      field('Note for the manager', noteText),
+      noteMsg.el,
+      h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary', value: 'save' }, 'Mark pending'), h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => dialog.close() }, 'Cancel')),
+    ),
+  );
+  dialog.querySelector('form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const note = noteText.value.trim();
+    if (!note) {
+      noteMsg.error('A note is required.');
+      noteText.focus();
+      return;
+    }
+    try {
+      const t = await api.pending(ticketId, note);
+      if (t && t.id) {
+        Object.assign(ticket, t);
+        live.upsert(t);
+      }
+      ticket.pending_note = note;
+      dialog.close();
+      drawHeader();
+      notify('Ticket marked pending.');
+    } catch (e) {
+      noteMsg.error(e.message);
+    }
+  });
+  pendingBtn.addEventListener('click', () => {
+    noteMsg.clear();
+    noteText.value = '';
+    dialog.showModal();
+    noteText.focus();
+  });
+
+  const noteEl = h('p', { class: 'pending-note', hidden: true });
+  function drawNote() {
+    const note = ticket.pending_note && (ticket.pending_note.note || ticket.pending_note.body || ticket.pending_note);
+    noteEl.hidden = !(ticket.state === 'pending' && note);
+    replace(noteEl, h('strong', {}, 'Pending note: '), typeof note === 'string' ? note : '');
+  }
+
+  // ---- reservation panel -----------------------------------------------------------------
+  const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
+  function drawReservation() {
+    const r = ticket.reservation;
+    const row = (k, v) => [h('dt', {}, k), h('dd', {}, v ?? '—')];
+    const n = nights(r);
+    replace(
+      aside,
+      h('h2', { id: 'reservation-title' }, 'Reservation'),
+      r
+        ? h(
+            'dl',
+            { class: 'facts' },
+            row('Listing', r.listing || '—'),
+            row('Channel', channelLabel(ticket.channel)),
+            row('Reservation', r.external_id ? `#${r.external_id}` : '—'),
+            row('Status', RES_STATUS[r.status] || r.status),
+            row('Check-in', fmtDate(r.check_in)),
+            row('Check-out', fmtDate(r.check_out)),
+            n ? row('Nights', String(n)) : null,
+            row('Total', fmtMoney(r.total_price, r.currency)),
+            row('Payment', r.payment_status ? PAYMENT[r.payment_status] || r.payment_status : '—'),
+          )
+        : h('p', { class: 'muted' }, `No reservation yet (${channelLabel(ticket.channel)} inquiry).`),
+      h('h2', {}, 'Ticket'),
+      h(
+        'dl',
+        { class: 'facts' },
+        row('Created', fmtDateTime(ticket.created_at)),
+        row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
+        row('Waiting since', ticket.unanswered && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
+      ),
+      isManager ? reassignForm : null,
+    );
+  }
+
+  // Managers: reassign to another agent.
+  const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
+  const reassignBtn = h('button', { type: 'submit', class: 'btn' }, 'Reassign');
+  const reassignMsg = formMessage();
+  const reassignForm = h('form', { class: 'reassign-form', 'aria-label': 'Reassign the ticket' }, field('Reassign to', agentSelect), reassignBtn, reassignMsg.el);
+  reassignForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!agentSelect.value) return reassignMsg.error('Choose an agent.');
+    busy(reassignBtn, async () => {
+      try {
+        const t = await api.assign(ticketId, agentSelect.value);
+        Object.assign(ticket, t || {});
+        const a = agents.find((x) => String(x.id) === agentSelect.value);
+        reassignMsg.ok(`Assigned to ${a ? a.name : 'the agent'}.`);
+        drawHeader();
+      } catch (e) {
+        reassignMsg.error(e.message);
+      }
+    });
+  });
+
+  // ---- live ------------------------------------------------------------------------------
+  on(live, 'message', (e) => {
+    if (e.detail.ticket_id === ticketId) addMessage(e.detail.message);
+  });
+  on(live, 'ticket', (e) => {
+    if (String(e.detail.ticket.id) !== ticketId) return;
+    Object.assign(ticket, e.detail.ticket);
+    movedBanner.hidden = true;
+    drawHeader();
+    drawReservation();
+  });
+  on(live, 'removed', (e) => {
+    if (e.detail.ticket_id !== ticketId || isManager) return;
+    movedBanner.hidden = false;
+    movedBanner.textContent = 'This ticket was moved to another agent.';
+    replyBtn.disabled = doneBtn.disabled = pendingBtn.disabled = true;
+  });
+  on(live, 'snapshot', refreshMessages);
+
+  replace(
+    section,
+    headerEl,
+    movedBanner,
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, noteEl, replyForm), aside),
+    dialog,
+  );
+  drawHeader();
+  drawMessages();
+  drawReservation();
+
+  api
+    .templates()
+    .then((page) => {
+      templates = (page && page.items) || [];
+      drawTemplates();
+    })
+    .catch(() => {
+      templates = [];
+      drawTemplates();
+    });
+  if (isManager) {
+    api
+      .agents()
+      .then((page) => {
+        agents = ((page && page.items) || []).filter((a) => a.active);
+        replace(agentSelect, h('option', { value: '' }, 'Choose an agent…'), agents.map((a) => h('option', { value: String(a.id), selected: String(a.id) === String(ticket.assignee_id) }, `${a.name}${a.state && a.state.working ? '' : ' (not working)'}`)));
+      })
+      .catch(() => {});
+  }
+
+  return () => {
+    disposers.forEach((d) => d());
+    if (dialog.open) dialog.close();
   };
-  const note = h('input', { id: 'pending-note', placeholder: 'Why does a manager need to look?', 'aria-label': 'Note for the manager' });
-  pane.replaceChildren(...[
-    h('h2', {}, t.guest.name, ' ', h('span', { class: 'muted' }, `· ${t.state} · ${t.stage.replace('_', ' ')}`)),
-    reservation,
-    t.pending_note ? h('p', {}, h('strong', {}, 'Pending note: '), t.pending_note) : null,
-    conversation,
-    mine && t.state !== 'done'
-      ? h('form', { class: 'reply', onsubmit: (e) => {
-          e.preventDefault();
-          if (!text.value.trim()) return;
-          const body = text.value;
-          drafts.delete(id);
-          act('reply', { body });
-        } },
-          templates, text,
-          h('div', { class: 'actions' },
-            h('button', { class: 'primary', type: 'submit', id: 'send' }, 'Send reply'),
-            note,
-            h('button', { type: 'button', id: 'pending', onclick: () => (note.value.trim() ? act('pending', { note: note.value }) : note.focus()) }, 'Pending'),
-            h('button', { type: 'button', id: 'done', onclick: () => act('done', {}) }, 'Done')))
-      : null,
-  ].filter(Boolean));
-  conversation.scrollTop = conversation.scrollHeight;
 }

@@ -1,71 +1,227 @@
-// The manager wallboard: big live tiles, agents by state with their loads and a "working
-// since" clock, and the tickets at risk with Reassign and Open. Readable across the room.
+// The manager's wallboard, made to be read on a TV across the room: big tiles (queue, oldest
+// waiting, unanswered, SLA and response time today), agents by state with their loads and a
+// "working since" clock, and the tickets at risk with Reassign and Open. It loads
+// `GET /wallboard` and then follows the socket's `wallboard` events (polling as a fallback).
 
-import { get, post } from '../api.js';
-import { h, duration, notice } from '../dom.js';
+import { h, replace, busy, fmtDuration, fmtShort, fmtPercent, fmtTime, fmtNumber, secondsSince, channelLabel, stageLabel, stateLabel } from '../ui.js';
 
-function tile(id, label, value, bad) {
-  return h('div', { class: `tile${bad ? ' bad' : ''}`, id }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
-}
+const POLL_MS = 15_000;
+const STATE_LABEL = { working: 'Working', paused: 'Paused', away: 'Away', offline: 'Offline' };
+const STATE_ORDER = { working: 0, paused: 1, away: 2, offline: 3 };
 
-export async function wallboardView(main, session) {
-  let agents = [];
-  const tiles = h('section', { class: 'tiles', 'aria-label': 'Live figures', 'aria-live': 'polite' });
-  const people = h('section', { 'aria-label': 'Agents' });
-  const risk = h('section', { 'aria-label': 'Tickets at risk' });
-  const pane = h('section', { class: 'card', id: 'wall-ticket', hidden: true });
+export function render(ctx) {
+  const { root, api, live, notify } = ctx;
+  let board = live.wallboard;
+  let receivedAt = Date.now();
+  let unavailable = false;
+  let lastLive = 0;
+  const disposers = [];
 
-  function render(w) {
-    agents = w.agents;
-    tiles.replaceChildren(
-      tile('tile-queued', 'Queued', w.queued, w.queued > 0),
-      tile('tile-oldest', 'Oldest waiting', duration(w.oldest_queued_seconds), w.oldest_queued_seconds > w.sla_seconds),
-      tile('tile-unanswered', 'Unanswered', w.unanswered, false),
-      tile('tile-sla', 'SLA today', w.today.sla_percent === null ? '—' : `${w.today.sla_percent}%`, w.today.sla_percent !== null && w.today.sla_percent < 90),
-      tile('tile-avg', 'Avg response today', duration(w.today.avg_response_seconds), false),
-      tile('tile-working', 'Working / paused / away', `${w.agents_by_state.working} / ${w.agents_by_state.paused} / ${w.agents_by_state.away}`, false),
-    );
-    const now = Date.now();
-    people.replaceChildren(h('h2', {}, 'Agents'), h('table', {},
-      h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Working since', 'Unanswered', 'Active'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, ...w.agents.map((a) => h('tr', { 'data-agent': a.id },
-        h('td', {}, a.name), h('td', {}, h('span', { class: `dot ${a.presence}` }), ' ', a.state),
-        h('td', {}, a.working_since ? duration((now - Date.parse(a.working_since)) / 1000) : '—'),
-        h('td', {}, a.unanswered), h('td', {}, a.active))))));
-    const rows = [
-      ...w.breaching_sla.map((t) => [t, 'SLA breached']),
-      ...w.at_risk.map((t) => [t, 'Agent left']),
-      ...w.pending.map((t) => [t, 'Pending']),
-    ];
-    risk.replaceChildren(h('h2', {}, 'At risk'), rows.length ? h('table', {},
-      h('thead', {}, h('tr', {}, ...['Guest', 'Why', 'State', 'Reassign', ''].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, ...rows.map(([t, why]) => {
-        const pick = h('select', { 'aria-label': `Reassign ${t.guest.name}` }, h('option', { value: '' }, 'Choose an agent…'),
-          ...agents.map((a) => h('option', { value: a.id }, `${a.name} (${a.state})`)));
-        return h('tr', { 'data-ticket': t.id },
-          h('td', {}, t.guest.name), h('td', {}, why), h('td', {}, t.state),
-          h('td', {}, pick, h('button', { onclick: async () => {
-            if (!pick.value) return pick.focus();
-            try { await post(`/tickets/${t.id}/assign`, { agent_id: pick.value }); notice('Ticket reassigned'); refresh(); } catch (e) { notice(e.message); }
-          } }, 'Reassign')),
-          h('td', {}, h('button', { onclick: () => open(t.id) }, 'Open')));
-      }))) : h('p', { class: 'muted' }, 'Nothing at risk.'));
+  const tiles = h('section', { class: 'tiles', 'aria-label': 'Live figures' });
+  const agentsSection = h('section', { class: 'wb-agents', 'aria-labelledby': 'wb-agents-title' });
+  const riskSection = h('section', { class: 'wb-risk', 'aria-labelledby': 'wb-risk-title' });
+  const status = h('p', { class: 'wb-status', role: 'status' });
+  const fullBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Full screen');
+  fullBtn.addEventListener('click', () => {
+    const el = root.querySelector('.wallboard');
+    if (document.fullscreenElement) document.exitFullscreen();
+    else if (el && el.requestFullscreen) el.requestFullscreen().catch(() => {});
+  });
+
+  /** Seconds of an age figure, advanced by the time since the board was computed. */
+  const aged = (s) => (s === null || s === undefined ? null : Number(s) + (Date.now() - receivedAt) / 1000);
+
+  function tile(id, label, value, sub, tone = '') {
+    return h('div', { class: `tile ${tone}`, id: `tile-${id}` }, h('span', { class: 'tile-label' }, label), h('span', { class: 'tile-value', dataset: { tile: id } }, value), sub ? h('span', { class: 'tile-sub' }, sub) : null);
   }
 
-  async function open(id) {
-    const { ticketPane } = await import('./ticket.js');
-    pane.hidden = false;
-    await ticketPane(pane, id, session, refresh);
+  function drawTiles() {
+    if (!board) return;
+    const today = board.today || {};
+    const sla = board.sla_seconds;
+    const oldest = aged(board.oldest_queued_seconds);
+    const longest = aged(board.longest_unanswered_seconds);
+    const slaPct = today.sla_percent;
+    const byState = board.agents_by_state || {};
+    replace(
+      tiles,
+      tile('queued', 'Queued', fmtNumber(board.queued), board.queued ? 'waiting for an agent' : 'nobody waiting', board.queued ? 'tone-warn' : 'tone-ok'),
+      tile('oldest', 'Oldest waiting', oldest === null ? '—' : fmtShort(oldest), 'in the queue', oldest !== null && sla && oldest > sla ? 'tone-bad' : ''),
+      tile('unanswered', 'Unanswered', fmtNumber(board.unanswered), longest === null ? 'all answered' : `longest ${fmtShort(longest)}`, longest !== null && sla && longest > sla ? 'tone-bad' : ''),
+      tile('sla', 'SLA today', slaPct === null || slaPct === undefined ? '—' : `${Math.round(slaPct)}%`, sla ? `replies within ${fmtDuration(sla)}` : '', slaPct === null || slaPct === undefined ? '' : slaPct >= 90 ? 'tone-ok' : slaPct >= 75 ? 'tone-warn' : 'tone-bad'),
+      tile('response', 'Average response', fmtShort(today.avg_response_seconds), today.median_response_seconds != null ? `median ${fmtShort(today.median_response_seconds)}` : `${fmtNumber(today.replies || 0)} replies today`),
+      tile('agents', 'Agents working', fmtNumber(byState.working || 0), `${byState.paused || 0} paused · ${byState.away || 0} away`),
+    );
+  }
+
+  function workingSince(a) {
+    if (!a.working_since) return '—';
+    return [h('span', { class: 'since-clock' }, fmtTime(a.working_since)), ' ', h('span', { class: 'since-for' }, fmtShort(secondsSince(a.working_since)))];
+  }
+
+  function drawAgents() {
+    if (!board) return;
+    const agents = [...(board.agents || [])].sort((x, y) => (STATE_ORDER[x.state] ?? 9) - (STATE_ORDER[y.state] ?? 9) || y.unanswered - x.unanswered || String(x.name).localeCompare(y.name));
+    replace(
+      agentsSection,
+      h('h2', { id: 'wb-agents-title' }, 'Agents'),
+      agents.length
+        ? h(
+            'div',
+            { class: 'table-scroll' },
+            h(
+            'table',
+            { class: 'wb-table' },
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col', class: 'num' }, 'Unanswered'), h('th', { scope: 'col', class: 'num' }, 'Active'), h('th', { scope: 'col' }, 'Working since'))),
+            h(
+              'tbody',
+              {},
+              agents.map((a) =>
+                h(
+                  'tr',
+                  { dataset: { agentId: String(a.id) } },
+                  h('th', { scope: 'row' }, a.name),
+                  h('td', {}, h('span', { class: `state-dot state-${a.state}`, 'aria-hidden': 'true' }), ' ', STATE_LABEL[a.state] || a.state),
+                  h('td', { class: 'num' }, fmtNumber(a.unanswered)),
+                  h('td', { class: 'num' }, fmtNumber(a.active)),
+                  h('td', { class: 'working-since', dataset: { since: a.working_since || '' } }, workingSince(a)),
+                ),
+              ),
+            ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No agents yet.'),
+    );
+  }
+
+  function riskRows() {
+    const rows = new Map();
+    const add = (list, reason) => {
+      for (const t of list || []) {
+        const id = String(t.id);
+        if (!rows.has(id)) rows.set(id, { ticket: t, reasons: [] });
+        rows.get(id).reasons.push(reason);
+      }
+    };
+    add(board.breaching_sla, 'SLA breached');
+    add(board.at_risk, 'Agent left');
+    add(board.pending, 'Pending');
+    return [...rows.values()];
+  }
+
+  function drawRisk() {
+    if (!board) return;
+    const names = new Map((board.agents || []).map((a) => [String(a.id), a.name]));
+    const choices = (board.agents || []).filter((a) => a.state === 'working' || a.state === 'paused');
+    const rows = riskRows();
+    replace(
+      riskSection,
+      h('h2', { id: 'wb-risk-title' }, 'At risk ', h('span', { class: 'count' }, `(${rows.length})`)),
+      rows.length
+        ? h(
+            'ul',
+            { class: 'risk-list' },
+            rows.map(({ ticket: t, reasons }) => {
+              const select = h('select', { 'aria-label': `Reassign ${t.guest ? t.guest.name : 'ticket'} to`, name: 'agent' }, h('option', { value: '' }, 'Pick an agent…'), (choices.length ? choices : board.agents || []).filter((a) => String(a.id) !== String(t.assignee_id)).map((a) => h('option', { value: String(a.id) }, `${a.name} (${a.unanswered})`)));
+              const btn = h('button', { type: 'submit', class: 'btn' }, 'Reassign');
+              const form = h('form', { class: 'inline-form' }, select, btn);
+              form.addEventListener('submit', (ev) => {
+                ev.preventDefault();
+                if (!select.value) return select.focus();
+                busy(btn, async () => {
+                  try {
+                    await api.assign(t.id, select.value);
+                    notify(`Reassigned to ${names.get(select.value) || 'the agent'}.`);
+                    refresh();
+                  } catch (e) {
+                    notify(e.message, 'error');
+                  }
+                });
+              });
+              const waiting = t.awaiting_reply_since ? `waiting ${fmtShort(secondsSince(t.awaiting_reply_since))}` : null;
+              return h(
+                'li',
+                { class: 'risk', dataset: { ticketId: String(t.id) } },
+                h(
+                  'div',
+                  { class: 'risk-what' },
+                  h('strong', {}, (t.guest && t.guest.name) || 'Guest'),
+                  ' ',
+                  reasons.map((r) => h('span', { class: `pill ${r === 'Pending' ? 'pill-warn' : 'pill-alert'}` }, r)),
+                  h('span', { class: 'risk-meta' }, [channelLabel(t.channel), stageLabel(t.stage), stateLabel(t.state), t.assignee_id ? names.get(String(t.assignee_id)) || 'another agent' : 'nobody', waiting].filter(Boolean).join(' · ')),
+                ),
+                h('div', { class: 'risk-actions' }, form, h('a', { class: 'btn btn-quiet', href: `#/tickets/${t.id}` }, 'Open')),
+              );
+            }),
+          )
+        : h('p', { class: 'muted big-ok' }, 'Nothing at risk.'),
+    );
+  }
+
+  function draw() {
+    if (unavailable && !board) {
+      replace(tiles, h('p', { class: 'panel' }, 'Wallboard data not available yet.'));
+      agentsSection.replaceChildren();
+      riskSection.replaceChildren();
+      return;
+    }
+    if (!board) {
+      replace(tiles, h('p', { class: 'loading' }, 'Loading the wallboard…'));
+      return;
+    }
+    drawTiles();
+    drawAgents();
+    drawRisk();
+    status.textContent = `Updated ${fmtTime(board.generated_at || new Date(receivedAt).toISOString())}${live.status === 'live' ? ' · live' : ''}`;
   }
 
   async function refresh() {
-    try { render(await get('/wallboard')); } catch (e) { tiles.replaceChildren(h('p', { class: 'error' }, e.message)); }
+    try {
+      const data = await api.wallboard();
+      board = data;
+      receivedAt = Date.now();
+      unavailable = false;
+    } catch (e) {
+      if (e.status === 404) unavailable = true;
+      else status.textContent = e.message;
+    }
+    draw();
   }
 
-  const onFrame = (e) => render(e.detail.wallboard);
-  session.live.addEventListener('wallboard', onFrame);
-  const clock = setInterval(() => agents.length && refresh(), 30000);
-  main.append(h('div', { class: 'wallboard' }, h('h1', {}, 'Wallboard'), tiles, h('div', { class: 'grid2' }, people, risk), pane));
-  await refresh();
-  return () => { session.live.removeEventListener('wallboard', onFrame); clearInterval(clock); };
+  const onBoard = (e) => {
+    board = e.detail.wallboard;
+    receivedAt = Date.now();
+    lastLive = Date.now();
+    unavailable = false;
+    draw();
+  };
+  live.addEventListener('wallboard', onBoard);
+  disposers.push(() => live.removeEventListener('wallboard', onBoard));
+
+  // Poll only while the socket brings nothing (or the endpoint is missing).
+  const poll = setInterval(() => {
+    if (Date.now() - lastLive > POLL_MS) refresh();
+  }, POLL_MS);
+  // Clocks tick every few seconds between updates.
+  const clock = setInterval(() => {
+    if (!board) return;
+    drawTiles();
+    for (const el of agentsSection.querySelectorAll('.working-since')) {
+      if (el.dataset.since) replace(el, workingSince({ working_since: el.dataset.since }));
+    }
+  }, 5000);
+  disposers.push(() => clearInterval(poll), () => clearInterval(clock));
+
+  root.append(
+    h(
+      'section',
+      { class: 'wallboard', 'aria-labelledby': 'wb-title' },
+      h('div', { class: 'wb-head' }, h('h1', { id: 'wb-title' }, 'Wallboard'), status, fullBtn),
+      tiles,
+      h('div', { class: 'wb-columns' }, agentsSection, riskSection),
+    ),
+  );
+  draw();
+  refresh();
+  return () => disposers.forEach((d) => d());
 }

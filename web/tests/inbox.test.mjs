@@ -1,0 +1,155 @@
+// The agent's day: log in, start the timer, a guest message ingested through the API shows up
+// in the inbox live, the agent opens it, replies with a template in the guest's language and
+// marks it done. A ticket the manager moves away disappears with a notice.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, guestMessage } from './server.mjs';
+import { launchBrowser, screenshot, loginThroughForm } from './browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer('inbox');
+  browser = await launchBrowser();
+  await server.api(
+    'POST',
+    '/templates',
+    {
+      name: 'Welcome',
+      variants: [
+        { language: 'en', body: 'Hi {{guest_name}}, thanks for your message about {{listing}}. Best, {{agent_name}}' },
+        { language: 'pt', body: 'Olá {{guest_name}}, obrigado pela mensagem sobre {{listing}}. {{agent_name}}' },
+      ],
+    },
+    { token: await server.managerToken() },
+  );
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Logs an agent in through the form, starts the timer, and waits until the socket is live. */
+async function agentAtWork(name, viewport = { width: 1280, height: 860 }) {
+  const creds = await server.createAgent(name);
+  const page = await browser.newPage({ viewport });
+  await loginThroughForm(page, server, creds.email, creds.password);
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+  await page.locator('#connection[data-status="live"]').waitFor({ timeout: 5000 });
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+  return { page, ...creds };
+}
+
+/** Stops the agent's timer (so later tests' tickets go elsewhere) and closes the page. */
+async function leave(page) {
+  await page.evaluate(() => fetch('/api/v1/me/timer/stop', { method: 'POST', credentials: 'same-origin' }));
+  await page.close();
+}
+
+test('a new guest message appears live; the agent opens it, replies with a template and marks it done', async () => {
+  const { page } = await agentAtWork('Olivia Agent');
+
+  const started = Date.now();
+  const delivered = await server.ingest(
+    guestMessage({
+      name: 'Maria Gomez',
+      language: 'en',
+      body: 'Hi! Can we check in early on Friday?',
+      reservation: {
+        external_id: 'HMX42',
+        status: 'confirmed',
+        listing_external_id: 'lst-1',
+        listing_name: 'Sea View Loft',
+        check_in: '2030-06-12',
+        check_out: '2030-06-15',
+        total_price: 480.5,
+        currency: 'EUR',
+      },
+    }),
+  );
+  const row = page.locator('.ticket-row', { hasText: 'Maria Gomez' });
+  await row.waitFor({ timeout: 3000 });
+  const seenAfter = Date.now() - started;
+  assert.ok(seenAfter < 3000, `the ticket appeared after ${seenAfter} ms`);
+  await page.locator('#unread-badge', { hasText: '1' }).waitFor({ timeout: 2000 });
+  assert.equal(await page.title(), '(1) Switchboard');
+  await screenshot(page, 'inbox-new-ticket');
+
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: 'Maria Gomez' }).waitFor({ timeout: 5000 });
+  await page.getByText('Can we check in early on Friday?').waitFor();
+  const panel = page.locator('.reservation-panel');
+  await panel.getByText('Sea View Loft').waitFor();
+  await panel.getByText('#HMX42').waitFor();
+  // Looking at it opens it.
+  await page.locator('#ticket-state', { hasText: 'Opened' }).waitFor({ timeout: 5000 });
+
+  await page.getByLabel('Insert a template').selectOption({ label: 'Welcome' });
+  const reply = page.getByLabel('Reply', { exact: true });
+  await page.waitForFunction(() => document.querySelector('textarea[name="body"]').value.includes('Maria Gomez'), null, { timeout: 5000 });
+  const text = await reply.inputValue();
+  assert.match(text, /^Hi Maria Gomez, thanks for your message about Sea View Loft\. Best, Olivia Agent/);
+  await page.getByRole('button', { name: 'Send reply' }).click();
+  await page.locator('.message.outbound', { hasText: 'Hi Maria Gomez' }).waitFor({ timeout: 5000 });
+  assert.equal(await page.title(), 'Switchboard', 'nothing left unanswered after the reply');
+  await screenshot(page, 'ticket-replied');
+
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+  const ticket = await server.api('GET', `/tickets/${delivered.ticket_id}`, undefined, { token: await server.managerToken() });
+  assert.equal(ticket.state, 'done');
+  assert.equal(ticket.messages.filter((m) => m.direction === 'outbound').length, 1);
+  await page.getByRole('tab', { name: /Done/ }).click();
+  await page.locator('.ticket-row', { hasText: 'Maria Gomez' }).waitFor({ timeout: 5000 });
+  await leave(page);
+});
+
+test('a follow-up message shows in the open conversation without reload', async () => {
+  const { page } = await agentAtWork('Paulo Agent');
+  const first = guestMessage({ name: 'João Silva', language: 'pt', body: 'Olá, a casa tem estacionamento?' });
+  await server.ingest(first);
+  const row = page.locator('.ticket-row', { hasText: 'João Silva' });
+  await row.waitFor({ timeout: 3000 });
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: 'João Silva' }).waitFor({ timeout: 5000 });
+  await server.ingest(guestMessage({ name: 'João Silva', language: 'pt', thread: first.thread_external_id, body: 'E aceitam animais?' }));
+  await page.locator('.message.inbound', { hasText: 'E aceitam animais?' }).waitFor({ timeout: 3000 });
+  // The template picker offers the guest's language first.
+  const group = await page.locator('#template-picker optgroup').first().getAttribute('label');
+  assert.equal(group, 'In PT');
+  await leave(page);
+});
+
+test('a ticket the manager moves to someone else disappears with a notice', async () => {
+  const { page } = await agentAtWork('Rita Agent');
+  const delivered = await server.ingest(guestMessage({ name: 'Karl Berg', language: 'de', body: 'Wo finde ich den Schlüssel?' }));
+  await page.locator('.ticket-row', { hasText: 'Karl Berg' }).waitFor({ timeout: 3000 });
+  const other = await server.createAgent('Sam Other');
+  await server.api('POST', `/tickets/${delivered.ticket_id}/assign`, { agent_id: String(other.agent.id) }, { token: await server.managerToken() });
+  await page.locator('#notices', { hasText: 'Ticket moved to another agent' }).waitFor({ timeout: 3000 });
+  await page.locator('.ticket-row', { hasText: 'Karl Berg' }).waitFor({ state: 'detached', timeout: 3000 });
+  assert.equal(await page.locator('#notices').getAttribute('aria-live'), 'polite');
+  await screenshot(page, 'inbox-moved-away');
+  await leave(page);
+});
+
+test('the inbox tabs work with the keyboard', async () => {
+  const { page } = await agentAtWork('Kim Keys');
+  await page.getByRole('tab', { name: /Unanswered/ }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.waitForURL(/#\/inbox\/mine$/, { timeout: 3000 });
+  await page.getByRole('tab', { name: 'My tickets', selected: true }).waitFor({ timeout: 3000 });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('role') === 'tab' && document.activeElement.getAttribute('aria-selected') === 'true');
+  await page.keyboard.press('End');
+  await page.waitForURL(/#\/inbox\/all$/, { timeout: 3000 });
+  await page.getByRole('tab', { name: 'All', selected: true }).waitFor({ timeout: 3000 });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('aria-selected') === 'true');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement.closest('[role="tabpanel"], form') !== null);
+  assert.ok(focused, 'Tab moves on from the tab list into the page');
+  await leave(page);
+});
