@@ -1,5 +1,6 @@
 //! Configuration, read from the environment once at start and validated there (SPEC §5a).
 
+use crate::security::rate_limit::RateQuotas;
 use secrecy::SecretString;
 use std::path::PathBuf;
 
@@ -23,6 +24,9 @@ pub struct Config {
     pub session_hours: i64,
     /// Largest database pool (`SWITCHBOARD_DB_POOL`, default 20).
     pub db_pool_size: u32,
+    /// Rate limits: `SWITCHBOARD_LOGIN_PER_USER_PER_MINUTE` (10),
+    /// `SWITCHBOARD_LOGIN_PER_IP_PER_MINUTE` (120), `SWITCHBOARD_INGEST_PER_KEY_PER_SECOND` (2000).
+    pub quotas: RateQuotas,
 }
 
 /// A variable that is missing or malformed.
@@ -63,6 +67,14 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))),
             session_hours: number("SWITCHBOARD_SESSION_HOURS", 12)?.clamp(1, 24 * 90) as i64,
             db_pool_size: number("SWITCHBOARD_DB_POOL", 20)?.clamp(2, 500) as u32,
+            quotas: RateQuotas {
+                login_per_user_per_minute: number("SWITCHBOARD_LOGIN_PER_USER_PER_MINUTE", 10)?
+                    .clamp(1, 1_000_000) as u32,
+                login_per_ip_per_minute: number("SWITCHBOARD_LOGIN_PER_IP_PER_MINUTE", 120)?
+                    .clamp(1, 1_000_000) as u32,
+                ingest_per_key_per_second: number("SWITCHBOARD_INGEST_PER_KEY_PER_SECOND", 2_000)?
+                    .clamp(1, 1_000_000) as u32,
+            },
         })
     }
 }

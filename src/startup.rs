@@ -55,7 +55,8 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, binds the listener (port 0 picks a free one) and prepares the server.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        Self::build_with_quotas(config, RateQuotas::default()).await
+        let quotas = config.quotas;
+        Self::build_with_quotas(config, quotas).await
     }
 
     /// [`Application::build`] with explicit rate limits (tests tighten them).
