@@ -39,13 +39,11 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
     })
 }
 
-/// Hashes a password off the async executor.
+/// Hashes a password off the async executor (bounded, see `security::password`).
 pub async fn hash_password(plain: &str) -> Result<String, ProvisionError> {
-    let plain = plain.to_string();
-    tokio::task::spawn_blocking(move || password::hash_password(&plain))
+    password::hash_in_background(plain.to_string())
         .await
-        .map_err(|e| ProvisionError::Hashing(e.to_string()))?
-        .map_err(|e| ProvisionError::Hashing(e.to_string()))
+        .map_err(ProvisionError::Hashing)
 }
 
 /// Creates an account, its manager and one ingest key, in one transaction.

@@ -61,6 +61,13 @@ pub async fn commit(
     account_id: i64,
     batch: Vec<Outgoing>,
 ) -> Result<Flushed, FlushError> {
+    let writes = batch
+        .iter()
+        .any(|item| !matches!(item, Outgoing::Changed(..)));
+    if !writes {
+        let pushes = frames(pool, account_id, batch, HashMap::new()).await?;
+        return Ok(Flushed { pushes });
+    }
     let mut tx = pool.begin().await?;
     let mut previous_assignee = HashMap::new();
     for item in &batch {
@@ -201,6 +208,22 @@ async fn frames(
                 )
             })
             .collect();
+    let message_ids: Vec<i64> = batch
+        .iter()
+        .filter_map(|item| match item {
+            Outgoing::Changed(
+                _,
+                TicketChange::MessageArrived { message_id } | TicketChange::Replied { message_id },
+            ) => Some(*message_id),
+            _ => None,
+        })
+        .collect();
+    let messages: HashMap<i64, Value> =
+        store::tickets::message_views(pool, account_id, &message_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, serde_json::to_value(&m).unwrap_or_default()))
+            .collect();
     let ticket = |id: &i64| {
         views
             .get(id)
@@ -218,10 +241,7 @@ async fn frames(
                 if let TicketChange::MessageArrived { message_id }
                 | TicketChange::Replied { message_id } = change
                 {
-                    if let Some(message) =
-                        store::tickets::message_view(pool, account_id, message_id).await?
-                    {
-                        let message = serde_json::to_value(message).unwrap_or_default();
+                    if let Some(message) = messages.get(&message_id).cloned() {
                         pushes.push(Push {
                             to: Some(to),
                             event: ServerEvent::MessageCreated {

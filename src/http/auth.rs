@@ -47,9 +47,9 @@ pub async fn login(
         .as_ref()
         .map(|f| f.3.clone())
         .unwrap_or_else(|| password::decoy_hash().to_string());
-    let matches = web::block(move || password::verify_password(&presented, &stored_hash))
+    let matches = password::verify_in_background(presented, stored_hash)
         .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let (user_id, account_id) = match found {
         Some((user_id, account_id, true, _)) if matches => (user_id, account_id),
         _ => return Err(ApiError::Unauthorized(BAD_LOGIN)),

@@ -1,5 +1,7 @@
-//! Argon2id password hashing. Hashing is deliberately slow, so callers run it on a blocking
-//! thread (`actix_web::web::block`), never on the async executor.
+//! Argon2id password hashing. Hashing is deliberately slow and takes 19 MiB, so it runs on a
+//! blocking thread, never on the async executor, and at most one hash per core at a time
+//! ([`hash_in_background`], [`verify_in_background`]): a burst of logins then queues instead of
+//! multiplying memory.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -32,6 +34,36 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| {
         hash_password(super::token::Secret::generate("decoy").reveal()).unwrap_or_default()
     })
+}
+
+/// At most this many hashes run at once (one per core).
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// Runs `work` on a blocking thread once a hashing permit is free.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let _permit = permits().acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// [`hash_password`] off the executor, bounded to one hash per core.
+pub async fn hash_in_background(password: String) -> Result<String, String> {
+    bounded(move || hash_password(&password))
+        .await?
+        .map_err(|e| e.to_string())
+}
+
+/// [`verify_password`] off the executor, bounded to one hash per core.
+pub async fn verify_in_background(password: String, phc: String) -> Result<bool, String> {
+    bounded(move || verify_password(&password, &phc)).await
 }
 
 #[cfg(test)]

@@ -175,18 +175,21 @@ fn message_from_row(r: &PgRow) -> Result<MessageView, sqlx::Error> {
     })
 }
 
-/// One message of the account.
-pub async fn message_view(
+/// Messages of the account with these ids.
+pub async fn message_views(
     db: impl PgExecutor<'_>,
     account_id: i64,
-    message_id: i64,
-) -> Result<Option<MessageView>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages WHERE account_id = $1 AND id = $2")
+    ids: &[i64],
+) -> Result<Vec<MessageView>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query("SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages WHERE account_id = $1 AND id = ANY($2)")
         .bind(account_id)
-        .bind(message_id)
-        .fetch_optional(db)
+        .bind(ids)
+        .fetch_all(db)
         .await?;
-    row.as_ref().map(message_from_row).transpose()
+    rows.iter().map(message_from_row).collect()
 }
 
 /// The whole conversation of a ticket's thread, oldest first.
