@@ -8,7 +8,7 @@
 //! would only confuse). Assignments go through the dispatcher, which owns them.
 
 use crate::dispatch::messages::{
-    AgentChanged, AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
+    AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
 };
 use crate::domain::dispatch::Refusal;
 use crate::domain::ticket::{TicketAction, TicketState};
@@ -186,10 +186,8 @@ pub async fn assign(
         agent_id,
         manager_id: manager.user_id,
     };
-    let dispatcher = rt.dispatchers.get(manager.account_id);
-    // Refresh the agent first (same mailbox, so it is handled before the assignment).
-    dispatcher.do_send(AgentChanged { agent_id });
-    dispatcher
+    rt.dispatchers
+        .get(manager.account_id)
         .send(message)
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?

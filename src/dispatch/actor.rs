@@ -11,13 +11,14 @@ use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
 use super::rebuild;
 use crate::domain::account::Settings;
-use crate::domain::dispatch::{Board, Decision};
+use crate::domain::dispatch::{AgentEntry, Board, Decision};
 use crate::presence::PresenceStore;
 use crate::session::frames::ServerEvent;
 use crate::session::hub::Hub;
 use actix::prelude::*;
 use chrono::Utc;
 use sqlx::PgPool;
+use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,10 @@ pub struct Dispatcher {
     flushing: bool,
     /// The board may differ from the database (a failed flush): rebuild on the next sweep.
     stale: bool,
+    /// Agents to reload (work state, card, presence), and whether a reload is in flight:
+    /// reloads are batched and never block the mailbox.
+    reloads_wanted: BTreeSet<i64>,
+    reloading: bool,
     /// Something changed since the last wallboard frame.
     wallboard_dirty: bool,
     wallboard_in_flight: bool,
@@ -67,6 +72,8 @@ impl Dispatcher {
             waiting: Vec::new(),
             flushing: false,
             stale: true,
+            reloads_wanted: BTreeSet::new(),
+            reloading: false,
             wallboard_dirty: true,
             wallboard_in_flight: false,
         }
@@ -195,24 +202,48 @@ impl Dispatcher {
         );
     }
 
-    /// Reloads one agent (work state, card, presence) into the board.
-    fn reload_agent(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
+    /// Applies freshly loaded agents to the board.
+    fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(i64, Option<AgentEntry>)>) {
+        for (id, entry) in loaded {
+            match entry {
+                Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
+                None => self.decide(ctx, |board| board.remove_agent(id, Utc::now())),
+            }
+        }
+    }
+
+    /// Reloads every agent asked for since the last reload, in one batch, without blocking
+    /// the mailbox; asks made meanwhile go into the next batch.
+    fn reload_agents(&mut self, ctx: &mut Context<Self>) {
+        if self.reloading || self.reloads_wanted.is_empty() {
+            return;
+        }
+        self.reloading = true;
+        let ids: Vec<i64> = std::mem::take(&mut self.reloads_wanted)
+            .into_iter()
+            .collect();
         let (pool, presence, account_id) =
             (self.pool.clone(), self.presence.clone(), self.account_id);
-        ctx.wait(
-            async move { rebuild::agent(&pool, presence.as_ref(), account_id, agent_id).await }
+        ctx.spawn(
+            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &ids).await }
                 .into_actor(self)
-                .map(move |loaded, act, ctx| match loaded {
-                    Ok(Some(agent)) => {
-                        act.decide(ctx, |board| board.upsert_agent(agent, Utc::now()))
+                .map(|loaded, act, ctx| {
+                    act.reloading = false;
+                    match loaded {
+                        Ok(loaded) => act.apply_agents(ctx, loaded),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not reload agents");
+                            act.stale = true;
+                        }
                     }
-                    Ok(None) => act.decide(ctx, |board| board.remove_agent(agent_id, Utc::now())),
-                    Err(e) => {
-                        tracing::warn!(error = %e, agent_id, "could not reload agent");
-                        act.stale = true;
-                    }
+                    act.reload_agents(ctx);
                 }),
         );
+    }
+
+    fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
+        self.reloads_wanted.insert(agent_id);
+        self.reload_agents(ctx);
     }
 }
 
@@ -298,13 +329,16 @@ impl Handler<TicketChanged> for Dispatcher {
     }
 }
 
-impl Handler<AssignTicket> for Dispatcher {
-    type Result = ResponseFuture<Result<(), DispatchRefusal>>;
-    fn handle(&mut self, msg: AssignTicket, ctx: &mut Self::Context) -> Self::Result {
-        let now = Utc::now();
+impl Dispatcher {
+    /// Applies a manager's assignment to the board and queues it for commit.
+    fn assign_now(
+        &mut self,
+        msg: &AssignTicket,
+        ctx: &mut Context<Self>,
+    ) -> Result<oneshot::Receiver<Result<(), DispatchRefusal>>, DispatchRefusal> {
         let decided = catch_unwind(AssertUnwindSafe(|| {
             self.board
-                .assign_by_manager(msg.ticket_id, msg.agent_id, now)
+                .assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
         }));
         match decided {
             Ok(Ok(decisions)) => {
@@ -313,15 +347,43 @@ impl Handler<AssignTicket> for Dispatcher {
                         .into_iter()
                         .map(|d| Outgoing::ByManager(d, msg.manager_id)),
                 );
-                let rx = self.answer_after_commit(ctx);
-                Box::pin(async move { rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)) })
+                Ok(self.answer_after_commit(ctx))
             }
-            Ok(Err(refusal)) => Box::pin(async move { Err(refusal.into()) }),
+            Ok(Err(refusal)) => Err(refusal.into()),
             Err(_) => {
                 ctx.stop();
-                Box::pin(async { Err(DispatchRefusal::Unavailable) })
+                Err(DispatchRefusal::Unavailable)
             }
         }
+    }
+}
+
+impl Handler<AssignTicket> for Dispatcher {
+    type Result = ResponseActFuture<Self, Result<(), DispatchRefusal>>;
+
+    /// Reloads the agent first (their card or activity may have just changed), then assigns.
+    fn handle(&mut self, msg: AssignTicket, _: &mut Self::Context) -> Self::Result {
+        let (pool, presence, account_id, agent) = (
+            self.pool.clone(),
+            self.presence.clone(),
+            self.account_id,
+            msg.agent_id,
+        );
+        let load =
+            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &[agent]).await };
+        Box::pin(load.into_actor(self).then(move |loaded, act, ctx| {
+            if let Ok(loaded) = loaded {
+                act.apply_agents(ctx, loaded);
+            }
+            let answer = act.assign_now(&msg, ctx);
+            async move {
+                match answer {
+                    Ok(rx) => rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)),
+                    Err(refusal) => Err(refusal),
+                }
+            }
+            .into_actor(act)
+        }))
     }
 }
 
@@ -343,7 +405,7 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
-        self.reload_agent(ctx, msg.agent_id);
+        self.want_reload(ctx, msg.agent_id);
     }
 }
 
@@ -351,7 +413,7 @@ impl Handler<RecheckAgentAfter> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: RecheckAgentAfter, ctx: &mut Self::Context) {
         ctx.run_later(msg.after + Duration::from_millis(100), move |act, ctx| {
-            act.reload_agent(ctx, msg.agent_id)
+            act.want_reload(ctx, msg.agent_id)
         });
     }
 }

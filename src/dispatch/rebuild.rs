@@ -79,19 +79,21 @@ pub async fn load(
     })
 }
 
-/// Loads one user as an agent entry (`None` if they no longer exist in the account).
-pub async fn agent(
+/// Loads these users as agent entries, in one query and one presence lookup; an id that is
+/// no longer a user of the account comes back with `None`.
+pub async fn agents(
     pool: &PgPool,
     presence: &dyn PresenceStore,
     account_id: i64,
-    agent_id: i64,
-) -> Result<Option<AgentEntry>, sqlx::Error> {
-    let Some(user) = store::users::get(pool, account_id, agent_id).await? else {
-        return Ok(None);
-    };
-    let found = presence_of(presence, account_id, &[agent_id]).await;
-    Ok(Some(entry(
-        user,
-        found.first().copied().unwrap_or(Presence::Offline),
-    )))
+    ids: &[i64],
+) -> Result<Vec<(i64, Option<AgentEntry>)>, sqlx::Error> {
+    let users = store::users::get_many(pool, account_id, ids).await?;
+    let found_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let found = presence_of(presence, account_id, &found_ids).await;
+    let mut entries: std::collections::HashMap<i64, AgentEntry> = users
+        .into_iter()
+        .zip(found)
+        .map(|(u, p)| (u.id, entry(u, p)))
+        .collect();
+    Ok(ids.iter().map(|id| (*id, entries.remove(id))).collect())
 }

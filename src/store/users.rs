@@ -108,6 +108,22 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The users of the account with these ids (missing ids are skipped).
+pub async fn get_many(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    ids: &[i64],
+) -> Result<Vec<UserRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{SELECT} WHERE u.account_id = $1 AND u.id = ANY($2)"
+    ))
+    .bind(account_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Every user of the account, by name.
 pub async fn list(
     db: impl PgExecutor<'_>,
