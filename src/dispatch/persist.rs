@@ -70,6 +70,19 @@ pub async fn commit(
     }
     let mut tx = pool.begin().await?;
     let mut previous_assignee = HashMap::new();
+    if let Some(new_assignments) = only_new_assignments(&batch) {
+        // The common case under load: tickets leaving the queue. Two statements for the batch.
+        let applied =
+            store::dispatch_state::assign_queued_many(&mut tx, account_id, &new_assignments)
+                .await?;
+        if applied != new_assignments.len() {
+            return Err(FlushError::Conflict);
+        }
+        tx.commit().await?;
+        return Ok(Flushed {
+            pushes: frames(pool, account_id, batch, previous_assignee).await?,
+        });
+    }
     for item in &batch {
         match item {
             Outgoing::Decision(d) => {
@@ -92,6 +105,27 @@ pub async fn commit(
     Ok(Flushed {
         pushes: frames(pool, account_id, batch, previous_assignee).await?,
     })
+}
+
+/// When a batch holds nothing but automatic assignments from the queue (and changes to
+/// announce), those assignments as (ticket, agent, reason).
+fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
+    let mut out = Vec::new();
+    for item in batch {
+        match item {
+            Outgoing::Decision(Decision::Assign {
+                ticket,
+                agent,
+                reason,
+            }) => out.push((*ticket, *agent, *reason)),
+            Outgoing::Changed(..) => {}
+            _ => return None,
+        }
+    }
+    let mut tickets: Vec<i64> = out.iter().map(|(t, _, _)| *t).collect();
+    tickets.sort_unstable();
+    tickets.dedup();
+    (!out.is_empty() && tickets.len() == out.len()).then_some(out)
 }
 
 async fn write(

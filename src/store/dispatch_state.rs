@@ -141,3 +141,37 @@ pub async fn release_unopened(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Gives queued tickets to agents in two statements, logging a `ticket.assigned` event for
+/// each; answers how many were still queued (the caller rolls back unless that is all).
+pub async fn assign_queued_many(
+    conn: &mut PgConnection,
+    account_id: i64,
+    assignments: &[(i64, i64, crate::domain::dispatch::Reason)],
+) -> Result<usize, sqlx::Error> {
+    let tickets: Vec<i64> = assignments.iter().map(|a| a.0).collect();
+    let agents: Vec<i64> = assignments.iter().map(|a| a.1).collect();
+    let reasons: Vec<&str> = assignments.iter().map(|a| a.2.as_str()).collect();
+    let updated = sqlx::query(
+        "UPDATE tickets t SET state = 'assigned', assignee_id = v.agent, assigned_at = now() \
+         FROM unnest($2::bigint[], $3::bigint[]) AS v(id, agent) \
+         WHERE t.account_id = $1 AND t.id = v.id AND t.state = 'queued'",
+    )
+    .bind(account_id)
+    .bind(&tickets)
+    .bind(&agents)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
+         SELECT $1, 'ticket.assigned', v.id, v.agent, v.reason FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)",
+    )
+    .bind(account_id)
+    .bind(&tickets)
+    .bind(&agents)
+    .bind(&reasons)
+    .execute(conn)
+    .await?;
+    Ok(updated as usize)
+}
