@@ -211,6 +211,14 @@ async fn write(
     Ok(())
 }
 
+/// The batch is committed, so its frames must go out even when their payloads cannot be
+/// read: they then carry only ids, and clients fetch the ticket (or get it in the next
+/// snapshot).
+fn payloads_unavailable<T>(e: sqlx::Error) -> Vec<T> {
+    tracing::warn!(error = %e, "could not load frame payloads after commit; pushing ids only");
+    Vec::new()
+}
+
 /// The frames of a committed batch, with ticket and message payloads read after the commit.
 async fn frames(
     pool: &PgPool,
@@ -233,7 +241,8 @@ async fn frames(
     ticket_ids.dedup();
     let views: HashMap<i64, (Option<i64>, Value)> =
         store::tickets::views(pool, account_id, &ticket_ids)
-            .await?
+            .await
+            .unwrap_or_else(|e| payloads_unavailable(e))
             .into_iter()
             .map(|v| {
                 (
@@ -254,7 +263,8 @@ async fn frames(
         .collect();
     let messages: HashMap<i64, Value> =
         store::tickets::message_views(pool, account_id, &message_ids)
-            .await?
+            .await
+            .unwrap_or_else(|e| payloads_unavailable(e))
             .into_iter()
             .map(|m| (m.id, serde_json::to_value(&m).unwrap_or_default()))
             .collect();

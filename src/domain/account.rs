@@ -38,7 +38,7 @@ impl AssignmentStrategy {
     }
 }
 
-/// An account's settings, always within their valid ranges once constructed by [`Settings::validate`].
+/// An account's settings, always within their valid ranges (changes go through [`Settings::patched`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
     pub response_sla_seconds: i32,
