@@ -242,7 +242,7 @@ async fn frames(
     let views: HashMap<i64, (Option<i64>, Value)> =
         store::tickets::views(pool, account_id, &ticket_ids)
             .await
-            .unwrap_or_else(|e| payloads_unavailable(e))
+            .unwrap_or_else(payloads_unavailable)
             .into_iter()
             .map(|v| {
                 (
@@ -264,7 +264,7 @@ async fn frames(
     let messages: HashMap<i64, Value> =
         store::tickets::message_views(pool, account_id, &message_ids)
             .await
-            .unwrap_or_else(|e| payloads_unavailable(e))
+            .unwrap_or_else(payloads_unavailable)
             .into_iter()
             .map(|m| (m.id, serde_json::to_value(&m).unwrap_or_default()))
             .collect();
