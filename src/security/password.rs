@@ -1,7 +1,6 @@
 //! Argon2id password hashing. Hashing is deliberately slow and takes 19 MiB, so it runs on a
-//! blocking thread, never on the async executor, and at most one hash per core at a time
-//! ([`hash_in_background`], [`verify_in_background`]): a burst of logins then queues instead of
-//! multiplying memory.
+//! few dedicated threads (one per core), never on the async executor ([`hash_in_background`],
+//! [`verify_in_background`]): a burst of logins then queues instead of multiplying memory.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -36,32 +35,64 @@ pub fn decoy_hash() -> &'static str {
     })
 }
 
-/// At most this many hashes run at once (one per core).
-fn permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few dedicated threads (one per core) that do all the hashing. Dedicated rather than the
+/// runtime's blocking pool: each thread's allocator keeps the 19 MiB it last used, so the
+/// memory stays bounded by the number of these threads instead of growing with every
+/// blocking thread a login burst happens to touch.
+fn hashers() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static HASHERS: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    HASHERS.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-hashing thread");
+            }
+        }
+        std::sync::Mutex::new(tx)
     })
 }
 
-/// Runs `work` on a blocking thread once a hashing permit is free.
+/// Runs `work` on a hashing thread and waits for it without blocking the executor.
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, String> {
-    let _permit = permits().acquire().await.map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| e.to_string())
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(work());
+    });
+    hashers()
+        .lock()
+        .map_err(|e| e.to_string())?
+        .send(job)
+        .map_err(|e| e.to_string())?;
+    rx.await.map_err(|e| e.to_string())
 }
 
-/// [`hash_password`] off the executor, bounded to one hash per core.
+/// [`hash_password`] on a hashing thread.
 pub async fn hash_in_background(password: String) -> Result<String, String> {
     bounded(move || hash_password(&password))
         .await?
         .map_err(|e| e.to_string())
 }
 
-/// [`verify_password`] off the executor, bounded to one hash per core.
+/// [`verify_password`] on a hashing thread.
 pub async fn verify_in_background(password: String, phc: String) -> Result<bool, String> {
     bounded(move || verify_password(&password, &phc)).await
 }
