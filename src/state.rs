@@ -12,4 +12,6 @@ pub struct AppState {
     pub config: Config,
     pub limits: RateLimits,
     pub realtime: Arc<Realtime>,
+    /// Sessions recently found valid on this node.
+    pub sessions: crate::security::session_cache::SessionCache,
 }

@@ -85,15 +85,17 @@ async fn act(
         };
         store::events::append(&mut *tx, event).await?;
     }
+    // Read on the transaction's connection: what was just written, without a second checkout.
+    let view = store::tickets::view(&mut *tx, who.account_id, ticket_id)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
     tx.commit().await?;
     if action != TicketAction::Open || first_open {
         rt.dispatchers
             .get(who.account_id)
             .do_send(TicketChanged { ticket_id, change });
     }
-    store::tickets::view(&rt.pool, who.account_id, ticket_id)
-        .await?
-        .ok_or(ApiError::NotFound("ticket"))
+    Ok(view)
 }
 
 /// The assignee looks at the ticket; from now on only a manager can move it.

@@ -86,8 +86,13 @@ impl AgentSetup {
     }
 }
 
-/// Connects, works until `stop`, reconnecting with `last_seq` when the connection drops.
-pub async fn run(setup: AgentSetup, mut stop: watch::Receiver<bool>) {
+/// Connects, works until `stop`, reconnecting with `last_seq` when the connection drops or
+/// `storm` fires.
+pub async fn run(
+    setup: AgentSetup,
+    mut stop: watch::Receiver<bool>,
+    mut storm: watch::Receiver<()>,
+) {
     let mut last_seq: Option<u64> = None;
     let mut first = true;
     while !*stop.borrow() {
@@ -127,6 +132,11 @@ pub async fn run(setup: AgentSetup, mut stop: watch::Receiver<bool>) {
                 _ = stop.changed() => {
                     let _ = stream.close(None).await;
                     return;
+                }
+                Ok(()) = storm.changed() => {
+                    // Everyone drops at once and comes straight back.
+                    let _ = stream.close(None).await;
+                    break;
                 }
                 _ = tokio::time::sleep(wait) => {
                     // A network flap: drop and come back.

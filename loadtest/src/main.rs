@@ -17,7 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
-#[command(about = "Simulates agents and guests against a Switchboard server")]
+#[command(
+    about = "Simulates agents and guests against a Switchboard server",
+    args_override_self = true
+)]
 struct Args {
     #[arg(long)]
     url: String,
@@ -45,6 +48,14 @@ struct Args {
     think_min_ms: u64,
     #[arg(long, default_value_t = 1500)]
     think_max_ms: u64,
+    /// Seconds into the guest traffic at which every agent drops its connection at once and
+    /// resumes (a reconnect storm, as after a load balancer restart).
+    #[arg(long)]
+    storm_at: Option<f64>,
+    /// After the traffic, wait up to this many seconds for every ticket to reach an agent
+    /// (a server behind on its work catches up) before stopping the agents and reconciling.
+    #[arg(long, default_value_t = 120)]
+    drain_timeout: u64,
 }
 
 async fn post_json(
@@ -61,6 +72,50 @@ async fn post_json(
     let status = res.status().as_u16();
     let text = res.text().await?;
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// Waits until every created ticket reached an agent (at least a few seconds, so the agents'
+/// last actions settle), or until nothing was delivered for 15 s, or `limit` passed.
+async fn drain(stats: &Stats, limit: Duration) {
+    let began = Instant::now();
+    let (mut last, mut last_change) = (u64::MAX, Instant::now());
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let s = stats.summary(0.0, 0, 0);
+        let waiting = s.tickets_created - s.tickets_delivered;
+        if waiting != last {
+            (last, last_change) = (waiting, Instant::now());
+        }
+        let settled = waiting == 0 && began.elapsed() >= Duration::from_secs(3);
+        if settled || last_change.elapsed() >= Duration::from_secs(15) || began.elapsed() >= limit {
+            eprintln!(
+                "drained in {:.0} s: {waiting} tickets not delivered",
+                began.elapsed().as_secs_f64()
+            );
+            return;
+        }
+        eprintln!("draining: {waiting} tickets not delivered yet");
+    }
+}
+
+/// After `after`, drops every agent's connection at once and records how long until all of
+/// them are back (each resumes with its last sequence number).
+async fn storm(trigger: tokio::sync::watch::Sender<()>, stats: Arc<Stats>, after: Duration) {
+    tokio::time::sleep(after).await;
+    let agents = stats.agents_connected.load(Relaxed);
+    let before = stats.reconnects.load(Relaxed);
+    let fired = Instant::now();
+    eprintln!("storm: dropping all {agents} connections at once");
+    trigger.send_replace(());
+    while stats.reconnects.load(Relaxed) - before < agents
+        && fired.elapsed() < Duration::from_secs(120)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let back = stats.reconnects.load(Relaxed) - before;
+    let ms = fired.elapsed().as_secs_f64() * 1000.0;
+    eprintln!("storm: {back} of {agents} agents back in {ms:.0} ms");
+    stats.storm_recovered(back, ms);
 }
 
 #[tokio::main]
@@ -131,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
 
     let stats = Arc::new(Stats::new());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (storm_tx, storm_rx) = tokio::sync::watch::channel(());
     let flaky_count = (args.agents as f64 * args.reconnect_share.clamp(0.0, 1.0)).round() as usize;
     let mut tasks = Vec::new();
     for (i, (token, id)) in agents.iter().enumerate() {
@@ -144,7 +200,11 @@ async fn main() -> anyhow::Result<()> {
             flaky: i < flaky_count,
             think: (args.think_min_ms, args.think_max_ms),
         };
-        tasks.push(tokio::spawn(agent::run(setup, stop_rx.clone())));
+        tasks.push(tokio::spawn(agent::run(
+            setup,
+            stop_rx.clone(),
+            storm_rx.clone(),
+        )));
     }
     // Everyone connected, then everyone starts the timer.
     let connect_deadline = Instant::now() + Duration::from_secs(60);
@@ -174,8 +234,13 @@ async fn main() -> anyhow::Result<()> {
         args.duration
     );
 
+    eprintln!("phase: connected");
     // Guest traffic at a steady rate: mostly new conversations, some follow-ups.
     let started = Instant::now();
+    if let Some(at) = args.storm_at {
+        tokio::spawn(storm(storm_tx, stats.clone(), Duration::from_secs_f64(at)));
+    }
+    eprintln!("phase: traffic");
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.1));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -237,9 +302,9 @@ async fn main() -> anyhow::Result<()> {
     }
     while senders.join_next().await.is_some() {}
     let duration = started.elapsed().as_secs_f64();
-    // Let pushes and the simulated agents' work settle, then stop.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    drain(&stats, Duration::from_secs(args.drain_timeout)).await;
     let _ = stop_tx.send(true);
+    eprintln!("phase: done");
     for t in tasks {
         let _ = t.await;
     }
@@ -290,9 +355,9 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&args.out, &json).with_context(|| format!("writing {}", args.out))?;
     println!("{json}");
     eprintln!(
-        "{} agents, {} messages in {:.1} s ({:.1}/s): {} tickets, {} delivered, {} lost, {} duplicated; latency p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms; {} errors",
+        "{} agents, {} messages in {:.1} s ({:.1}/s): {} tickets, {} delivered, {} lost, {} duplicated ({} overlaps in flight); latency p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms; {} errors",
         summary.agents_connected, summary.messages_sent, summary.duration_s, summary.throughput_per_s, summary.tickets_created,
-        summary.tickets_delivered, summary.lost, summary.duplicated, summary.latency_ms.p50, summary.latency_ms.p95, summary.latency_ms.p99,
+        summary.tickets_delivered, summary.lost, summary.duplicated, summary.overlaps, summary.latency_ms.p50, summary.latency_ms.p95, summary.latency_ms.p99,
         summary.latency_ms.max, summary.errors
     );
     Ok(())

@@ -21,7 +21,10 @@ struct Ticket {
 pub struct Stats {
     tickets: Mutex<HashMap<String, Ticket>>,
     latency: Mutex<Histogram<u64>>,
-    duplicated: Mutex<HashSet<String>>,
+    /// Tickets pushed to a second agent before the first agent's `ticket.unassigned` arrived
+    /// (two sockets race; the server already refuses the first agent's actions).
+    overlapped: Mutex<HashSet<String>>,
+    storm: Mutex<Option<Storm>>,
     pub messages_sent: std::sync::atomic::AtomicU64,
     pub errors: std::sync::atomic::AtomicU64,
     pub agents_connected: std::sync::atomic::AtomicU64,
@@ -36,13 +39,26 @@ pub struct Summary {
     pub tickets_created: u64,
     pub tickets_delivered: u64,
     pub lost: u64,
+    /// Tickets that, once the run settled, more than one agent held.
     pub duplicated: u64,
+    /// Tickets that reached a second agent before the first heard it was moved (in flight
+    /// on two sockets at once; not duplicates: only the new holder may act).
+    pub overlaps: u64,
     pub latency_ms: Latency,
     pub throughput_per_s: f64,
     pub errors: u64,
     pub reconnects: u64,
     pub assignee_mismatches: u64,
     pub duration_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storm: Option<Storm>,
+}
+
+/// How a reconnect storm went: how many agents came back, and how long until the last did.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Storm {
+    pub agents_back: u64,
+    pub all_back_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,7 +76,8 @@ impl Stats {
             latency: Mutex::new(
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
             ),
-            duplicated: Mutex::new(HashSet::new()),
+            overlapped: Mutex::new(HashSet::new()),
+            storm: Mutex::new(None),
             messages_sent: Default::default(),
             errors: Default::default(),
             agents_connected: Default::default(),
@@ -108,7 +125,7 @@ impl Stats {
             (entry.sent_at, first, duplicate)
         });
         if duplicate {
-            self.duplicated
+            self.overlapped
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(ticket.to_string());
@@ -152,6 +169,14 @@ impl Stats {
         })
     }
 
+    /// A reconnect storm ended: `agents_back` resumed within `all_back_ms`.
+    pub fn storm_recovered(&self, agents_back: u64, all_back_ms: f64) {
+        *self.storm.lock().unwrap_or_else(|p| p.into_inner()) = Some(Storm {
+            agents_back,
+            all_back_ms,
+        });
+    }
+
     /// The summary; `lost` and mismatches come from the reconciliation with the API.
     pub fn summary(&self, duration_s: f64, lost: u64, assignee_mismatches: u64) -> Summary {
         use std::sync::atomic::Ordering::Relaxed;
@@ -171,8 +196,9 @@ impl Stats {
             tickets_created: created.len() as u64,
             tickets_delivered: delivered,
             lost,
-            duplicated: self
-                .duplicated
+            duplicated: self.with(|t| t.values().filter(|e| e.holders.len() > 1).count() as u64),
+            overlaps: self
+                .overlapped
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .len() as u64,
@@ -195,6 +221,7 @@ impl Stats {
             reconnects: self.reconnects.load(Relaxed),
             assignee_mismatches,
             duration_s,
+            storm: *self.storm.lock().unwrap_or_else(|p| p.into_inner()),
         }
     }
 }
@@ -204,7 +231,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_ticket_held_by_two_agents_at_once_counts_as_duplicated_and_a_move_does_not() {
+    fn a_ticket_still_held_by_two_agents_counts_as_duplicated_and_a_move_does_not() {
         let s = Stats::new();
         let now = Instant::now();
         s.created("1", now);
@@ -214,9 +241,14 @@ mod tests {
         s.created("2", now);
         s.assigned("2", "a", now);
         s.assigned("2", "b", now);
+        s.created("3", now);
+        s.assigned("3", "a", now);
+        s.assigned("3", "b", now);
+        s.unassigned("3", "a");
         let summary = s.summary(1.0, 0, 0);
         assert_eq!(summary.duplicated, 1);
-        assert_eq!(summary.tickets_created, 2);
-        assert_eq!(summary.tickets_delivered, 2);
+        assert_eq!(summary.overlaps, 2);
+        assert_eq!(summary.tickets_created, 3);
+        assert_eq!(summary.tickets_delivered, 3);
     }
 }

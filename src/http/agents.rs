@@ -211,6 +211,7 @@ async fn update(
         store::users::set_password(&mut *tx, account_id, user.id, &hash).await?;
     }
     tx.commit().await?;
+    state.sessions.forget_user(user.id);
     state.realtime.agent_changed(account_id, user.id).await;
     Ok(HttpResponse::Ok().json(state.realtime.user_view(account_id, user.id).await?))
 }

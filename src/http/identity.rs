@@ -61,11 +61,18 @@ pub async fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("AppState missing".into()))?;
     let token = presented_token(req).ok_or(ApiError::Unauthorized("sign in first"))?;
-    store::sessions::find(&state.pool, &token::digest(&token))
-        .await?
-        .ok_or(ApiError::Unauthorized(
-            "the session is invalid or has expired; sign in again",
-        ))
+    let digest = token::digest(&token);
+    if let Some(known) = state.sessions.get(&digest) {
+        return Ok(known);
+    }
+    let found =
+        store::sessions::find(&state.pool, &digest)
+            .await?
+            .ok_or(ApiError::Unauthorized(
+                "the session is invalid or has expired; sign in again",
+            ))?;
+    state.sessions.put(digest, found.clone());
+    Ok(found)
 }
 
 type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;

@@ -8,12 +8,35 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 /// Inserts or refreshes a guest; answers its id.
+///
+/// A guest already stored as given is only read: an upsert would lock its row until the
+/// transaction ends, making every message of the same guest wait for the one before.
 pub async fn upsert_guest(
     conn: &mut PgConnection,
     account_id: i64,
     channel: &str,
     g: &Guest,
 ) -> Result<i64, sqlx::Error> {
+    type Stored = (i64, String, Option<String>, Option<String>, Option<String>);
+    let stored: Option<Stored> = sqlx::query_as(
+        "SELECT id, name, language, email, phone FROM guests \
+         WHERE account_id = $1 AND channel = $2 AND external_id = $3",
+    )
+    .bind(account_id)
+    .bind(channel)
+    .bind(&g.external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+    if let Some((id, name, language, email, phone)) = stored {
+        if name == g.name
+            && kept(&g.language, &language)
+            && kept(&g.email, &email)
+            && kept(&g.phone, &phone)
+        {
+            return Ok(id);
+        }
+    }
     sqlx::query_scalar(
         "INSERT INTO guests (account_id, channel, external_id, name, language, email, phone) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (account_id, channel, external_id) DO UPDATE SET name = EXCLUDED.name, \
@@ -31,13 +54,26 @@ pub async fn upsert_guest(
     .await
 }
 
-/// Inserts a listing or renames it; answers (id, listing group).
+/// Inserts a listing or renames it; answers (id, listing group). A listing already stored
+/// under that name is only read (see [`upsert_guest`]): a few listings get most messages.
 pub async fn upsert_listing(
     conn: &mut PgConnection,
     account_id: i64,
     external_id: &str,
     name: Option<&str>,
 ) -> Result<(i64, Option<String>), sqlx::Error> {
+    let stored: Option<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, listing_group, name FROM listings WHERE account_id = $1 AND external_id = $2",
+    )
+    .bind(account_id)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((id, group, stored_name)) = stored {
+        if name.is_none_or(|n| n == stored_name) {
+            return Ok((id, group));
+        }
+    }
     sqlx::query_as(
         "INSERT INTO listings (account_id, external_id, name) VALUES ($1, $2, COALESCE($3, $2)) \
          ON CONFLICT (account_id, external_id) DO UPDATE SET name = COALESCE($3, listings.name) \

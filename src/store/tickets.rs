@@ -67,16 +67,45 @@ pub struct MessageView {
     pub author_id: Option<i64>,
 }
 
-/// The SELECT behind every ticket view; callers add WHERE/ORDER/LIMIT.
-pub const VIEW_SELECT: &str = "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
+/// The columns of a ticket view (see [`view_from_row`]); `t` is the ticket row.
+macro_rules! view_columns {
+    () => {
+        "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
     t.awaiting_reply_since IS NOT NULL AS unanswered, t.created_at, t.assigned_at, t.opened_at, t.first_response_at, \
     t.awaiting_reply_since, t.closed_at, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
-    r.payment_status AS r_payment_status \
-    FROM tickets t JOIN guests g ON g.id = t.guest_id \
-    LEFT JOIN reservations r ON r.id = t.reservation_id \
-    LEFT JOIN listings l ON l.id = r.listing_id";
+    r.payment_status AS r_payment_status"
+    };
+}
+
+/// Guest, reservation and listing of the ticket `t`, looked up by primary key.
+///
+/// They are joined as `LATERAL (… LIMIT 1)` lookups: the `LIMIT` keeps PostgreSQL from
+/// flattening them into plain joins, which a generic plan for a handful of tickets turned into
+/// hash joins over whole guest and reservation tables on every push.
+macro_rules! view_joins {
+    () => {
+        "CROSS JOIN LATERAL (SELECT id, name, language FROM guests WHERE id = t.guest_id LIMIT 1) g \
+    LEFT JOIN LATERAL (SELECT id, external_id, status, listing_id, check_in, check_out, total_price_cents, \
+      currency, payment_status FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
+    LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true"
+    };
+}
+
+/// The SELECT behind every ticket view; callers add WHERE/ORDER/LIMIT.
+pub const VIEW_SELECT: &str = concat!(view_columns!(), " FROM tickets t ", view_joins!());
+
+/// Ticket views by id. Each id is looked up through the primary key (a lateral `LIMIT 1`),
+/// whatever the statistics were when the connection cached its plan: a plan cached while the
+/// table was small otherwise scanned all of the account's tickets for each push.
+const VIEWS_BY_ID: &str = concat!(
+    view_columns!(),
+    " FROM unnest($2::bigint[]) AS wanted(id) \
+     CROSS JOIN LATERAL (SELECT * FROM tickets WHERE id = wanted.id LIMIT 1) t ",
+    view_joins!(),
+    " WHERE t.account_id = $1 ORDER BY t.id"
+);
 
 /// Decodes a row of [`VIEW_SELECT`].
 pub fn view_from_row(r: &PgRow) -> Result<TicketView, sqlx::Error> {
@@ -128,13 +157,11 @@ pub async fn views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(&format!(
-        "{VIEW_SELECT} WHERE t.account_id = $1 AND t.id = ANY($2) ORDER BY t.id"
-    ))
-    .bind(account_id)
-    .bind(ids)
-    .fetch_all(db)
-    .await?;
+    let rows = sqlx::query(VIEWS_BY_ID)
+        .bind(account_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
     rows.iter().map(view_from_row).collect()
 }
 
@@ -184,11 +211,17 @@ pub async fn message_views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query("SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages WHERE account_id = $1 AND id = ANY($2)")
-        .bind(account_id)
-        .bind(ids)
-        .fetch_all(db)
-        .await?;
+    // Looked up one by one through the primary key, as in `VIEWS_BY_ID`.
+    let rows = sqlx::query(
+        "SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id \
+         FROM unnest($2::bigint[]) AS wanted(id) \
+         CROSS JOIN LATERAL (SELECT * FROM messages WHERE id = wanted.id LIMIT 1) m \
+         WHERE m.account_id = $1",
+    )
+    .bind(account_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
     rows.iter().map(message_from_row).collect()
 }
 

@@ -30,13 +30,38 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-const SELECT: &str = "SELECT u.id, u.account_id, u.email, u.name, u.role, u.active, \
+/// The columns of a user record (see `from_row`); `u` is the user row. The open intervals are
+/// looked up per user by key (`LIMIT 1` subqueries), never hashed over whole tables: the
+/// dispatcher reloads a few agents at a time, thousands of times a minute.
+macro_rules! user_columns {
+    () => {
+        "SELECT u.id, u.account_id, u.email, u.name, u.role, u.active, \
     COALESCE(c.stages, '{}') AS stages, COALESCE(c.channels, '{}') AS channels, \
     COALESCE(c.languages, '{}') AS languages, COALESCE(c.listing_groups, '{}') AS listing_groups, \
     c.max_active, \
-    EXISTS (SELECT 1 FROM work_intervals w WHERE w.user_id = u.id AND w.ended_at IS NULL) AS working, \
-    EXISTS (SELECT 1 FROM intake_pauses p WHERE p.user_id = u.id AND p.ended_at IS NULL) AS intake_paused \
-    FROM users u LEFT JOIN agent_cards c ON c.user_id = u.id";
+    (SELECT true FROM work_intervals w WHERE w.user_id = u.id AND w.ended_at IS NULL LIMIT 1) IS NOT NULL AS working, \
+    (SELECT true FROM intake_pauses p WHERE p.user_id = u.id AND p.ended_at IS NULL LIMIT 1) IS NOT NULL AS intake_paused"
+    };
+}
+
+/// The card of the user `u`, by key.
+macro_rules! user_card {
+    () => {
+        "LEFT JOIN LATERAL (SELECT stages, channels, languages, listing_groups, max_active \
+      FROM agent_cards WHERE user_id = u.id LIMIT 1) c ON true"
+    };
+}
+
+const SELECT: &str = concat!(user_columns!(), " FROM users u ", user_card!());
+
+/// Users by id, each looked up through the primary key whatever plan the connection cached.
+const BY_IDS: &str = concat!(
+    user_columns!(),
+    " FROM unnest($2::bigint[]) AS wanted(id) \
+     CROSS JOIN LATERAL (SELECT * FROM users WHERE id = wanted.id LIMIT 1) u ",
+    user_card!(),
+    " WHERE u.account_id = $1"
+);
 
 fn decode(e: String) -> sqlx::Error {
     sqlx::Error::Decode(e.into())
@@ -114,13 +139,11 @@ pub async fn get_many(
     account_id: i64,
     ids: &[i64],
 ) -> Result<Vec<UserRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "{SELECT} WHERE u.account_id = $1 AND u.id = ANY($2)"
-    ))
-    .bind(account_id)
-    .bind(ids)
-    .fetch_all(db)
-    .await?;
+    let rows = sqlx::query(BY_IDS)
+        .bind(account_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
