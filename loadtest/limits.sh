@@ -26,7 +26,7 @@ DATABASE_URL="$url" target/release/switchboard account create --slug limits --na
   --manager-email lead@limits.test --manager-password limits-password >/dev/null
 psql "$url" -qc "INSERT INTO users (account_id, email, name, role, password_hash)
   SELECT 1, 'agent' || g || '@limits.test', 'Agent ' || g, 'agent', 'x' FROM generate_series(1, 50) g" >/dev/null
-pgbench -n -c 8 -j 2 -T 20 -f loadtest/limits/ingest.sql "$url" | tee "$out/pgbench.txt"
+pgbench -n -M prepared -c 8 -j 2 -T 20 -f loadtest/limits/ingest.sql "$url" | tee "$out/pgbench.txt"
 
 python3 - "$out" "$(dirname "$out")/target/result.json" <<'PY'
 import json, os, re, sys

@@ -1,6 +1,27 @@
 //! SQL, and nothing else: functions that take an executor (a pool or an open transaction), so
 //! callers compose several into one transaction. Every query is scoped by `account_id`.
 
+/// The SQL text that selects `columns` (with `joins`) for the rows of `table`, aliased `alias`,
+/// whose ids are in the array `$2` and whose account is `$1`. Each id is looked up through the
+/// primary key (`unnest` + `LATERAL … LIMIT 1`) whatever plan the connection cached: a generic
+/// plan cached while the tables were small otherwise scanned an account's rows for each lookup.
+macro_rules! select_by_ids {
+    ($columns:expr, $table:literal, $alias:literal, $joins:expr) => {
+        concat!(
+            $columns,
+            " FROM unnest($2::bigint[]) AS wanted(id) CROSS JOIN LATERAL (SELECT * FROM ",
+            $table,
+            " WHERE id = wanted.id LIMIT 1) ",
+            $alias,
+            " ",
+            $joins,
+            " WHERE ",
+            $alias,
+            ".account_id = $1"
+        )
+    };
+}
+
 pub mod accounts;
 pub mod api_keys;
 pub mod dispatch_state;

@@ -96,15 +96,10 @@ macro_rules! view_joins {
 /// The SELECT behind every ticket view; callers add WHERE/ORDER/LIMIT.
 pub const VIEW_SELECT: &str = concat!(view_columns!(), " FROM tickets t ", view_joins!());
 
-/// Ticket views by id. Each id is looked up through the primary key (a lateral `LIMIT 1`),
-/// whatever the statistics were when the connection cached its plan: a plan cached while the
-/// table was small otherwise scanned all of the account's tickets for each push.
+/// Ticket views by id.
 const VIEWS_BY_ID: &str = concat!(
-    view_columns!(),
-    " FROM unnest($2::bigint[]) AS wanted(id) \
-     CROSS JOIN LATERAL (SELECT * FROM tickets WHERE id = wanted.id LIMIT 1) t ",
-    view_joins!(),
-    " WHERE t.account_id = $1 ORDER BY t.id"
+    select_by_ids!(view_columns!(), "tickets", "t", view_joins!()),
+    " ORDER BY t.id"
 );
 
 /// Decodes a row of [`VIEW_SELECT`].
@@ -211,13 +206,12 @@ pub async fn message_views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // Looked up one by one through the primary key, as in `VIEWS_BY_ID`.
-    let rows = sqlx::query(
-        "SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id \
-         FROM unnest($2::bigint[]) AS wanted(id) \
-         CROSS JOIN LATERAL (SELECT * FROM messages WHERE id = wanted.id LIMIT 1) m \
-         WHERE m.account_id = $1",
-    )
+    let rows = sqlx::query(select_by_ids!(
+        "SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id",
+        "messages",
+        "m",
+        ""
+    ))
     .bind(account_id)
     .bind(ids)
     .fetch_all(db)

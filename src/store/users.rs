@@ -54,14 +54,8 @@ macro_rules! user_card {
 
 const SELECT: &str = concat!(user_columns!(), " FROM users u ", user_card!());
 
-/// Users by id, each looked up through the primary key whatever plan the connection cached.
-const BY_IDS: &str = concat!(
-    user_columns!(),
-    " FROM unnest($2::bigint[]) AS wanted(id) \
-     CROSS JOIN LATERAL (SELECT * FROM users WHERE id = wanted.id LIMIT 1) u ",
-    user_card!(),
-    " WHERE u.account_id = $1"
-);
+/// Users by id.
+const BY_IDS: &str = select_by_ids!(user_columns!(), "users", "u", user_card!());
 
 fn decode(e: String) -> sqlx::Error {
     sqlx::Error::Decode(e.into())
