@@ -183,3 +183,27 @@ async fn the_last_manager_cannot_step_down_and_deactivated_agents_are_signed_out
         "unauthorized"
     );
 }
+
+#[actix_web::test]
+async fn a_new_role_takes_effect_on_the_next_request() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let agent = create_agent(&app, "riser", json!({})).await;
+    // Signed-in sessions are remembered for a few seconds; a role change must not wait for that.
+    assert_eq!(
+        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        "forbidden"
+    );
+    let path = format!("/agents/{}", agent.user_id);
+    let promoted = app
+        .patch(&path, &manager, &json!({"role": "manager"}))
+        .await;
+    assert_eq!(promoted.status(), 200);
+    assert_eq!(app.get("/wallboard", &agent).await.status(), 200);
+    let demoted = app.patch(&path, &manager, &json!({"role": "agent"})).await;
+    assert_eq!(demoted.status(), 200);
+    assert_eq!(
+        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        "forbidden"
+    );
+}

@@ -246,3 +246,36 @@ async fn reservation_status_changes_are_recorded_with_their_time() {
         "invalid_input"
     );
 }
+
+#[actix_web::test]
+async fn a_later_message_refreshes_the_guest_and_the_listing_and_keeps_what_it_omits() {
+    let app = spawn_app().await;
+    let created = app.ingest(&inquiry("ana", "m1")).await;
+    let mut later = inquiry("ana", "m2");
+    later["guest"]["name"] = json!("Ana Silva");
+    later["guest"]["email"] = json!("ana@example.test");
+    later["reservation"]["listing_name"] = json!("Alfama Loft (renovated)");
+    app.ingest(&later).await;
+    let id = created["ticket_id"].as_str().unwrap();
+    let t = app.ticket_as_manager(id).await;
+    assert_eq!(t["guest"]["name"], "Ana Silva");
+    assert_eq!(t["guest"]["language"], "en");
+    assert_eq!(t["reservation"]["listing"], "Alfama Loft (renovated)");
+    // Sent again as stored, and without the optional fields: nothing changes.
+    let mut same = later.clone();
+    same["message_external_id"] = json!("m3");
+    same["guest"].as_object_mut().unwrap().remove("language");
+    same["reservation"]
+        .as_object_mut()
+        .unwrap()
+        .remove("listing_name");
+    app.ingest(&same).await;
+    let t = app.ticket_as_manager(id).await;
+    assert_eq!(t["guest"]["language"], "en");
+    assert_eq!(t["reservation"]["listing"], "Alfama Loft (renovated)");
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM guests")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(email.as_deref(), Some("ana@example.test"));
+}
