@@ -4,29 +4,16 @@
 # ticket was lost or delivered twice (never on latency: machines here are shared and noisy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-db="sb_loadtest_smoke_$$"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source loadtest/lib.sh
 out=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$out"
-}
-trap cleanup EXIT
+trap 'stop_fresh_database; rm -rf "$out"' EXIT
 
 cargo build --quiet --bin switchboard && cargo build --quiet -p loadtest
-psql "$admin" -qc "CREATE DATABASE \"$db\"" >/dev/null
-export DATABASE_URL="${admin%/*}/$db"
-export SWITCHBOARD_BIND="127.0.0.1:$port"
 unset REDIS_URL
-target/debug/switchboard account create --slug smoke --name Smoke --manager-email lead@smoke.test --manager-password smoke-password >/dev/null
-RUST_LOG=warn target/debug/switchboard serve >"$out/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/v1/healthz" >/dev/null && break; sleep 0.1; done
+serve_fresh_database target/debug/switchboard sb_loadtest_smoke smoke lead@smoke.test smoke-password \
+  "$out/server.log"
 
-target/debug/loadtest --url "http://127.0.0.1:$port" --account smoke --manager-email lead@smoke.test \
+target/debug/loadtest --url "$base_url" --account smoke --manager-email lead@smoke.test \
   --manager-password smoke-password --agents 50 --rate 20 --duration 5 --reconnect-share 0.2 \
   --think-min-ms 100 --think-max-ms 600 --out "$out/result.json" >/dev/null
 

@@ -18,7 +18,6 @@ thread_local! {
 /// Runs Argon2 on this thread's reused memory; answers the `len`-byte output.
 fn compute(
     argon2: &Argon2<'_>,
-    params: &Params,
     password: &[u8],
     salt: Salt<'_>,
     len: usize,
@@ -26,7 +25,7 @@ fn compute(
     let mut salt_bytes = [0u8; 64];
     let salt = salt.decode_b64(&mut salt_bytes)?;
     BLOCKS.with_borrow_mut(|blocks| {
-        blocks.resize(params.block_count(), Block::default());
+        blocks.resize(argon2.params().block_count(), Block::default());
         Output::init_with(len, |out| {
             Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..])?)
         })
@@ -36,11 +35,9 @@ fn compute(
 /// Hashes a password into a PHC string (algorithm, parameters and salt included).
 pub fn hash_password(password: &str) -> Result<String, password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    let params = Params::default();
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
     let output = compute(
         &argon2,
-        &params,
         password.as_bytes(),
         salt.as_salt(),
         Params::DEFAULT_OUTPUT_LEN,
@@ -48,7 +45,7 @@ pub fn hash_password(password: &str) -> Result<String, password_hash::Error> {
     Ok(PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params)?,
+        params: ParamsString::try_from(argon2.params())?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
     }
@@ -69,9 +66,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
             .map(Version::try_from)
             .transpose()?
             .unwrap_or_default();
-        let params = Params::try_from(&parsed)?;
-        let argon2 = Argon2::new(algorithm, version, params.clone());
-        let computed = compute(&argon2, &params, password.as_bytes(), salt, expected.len())?;
+        let argon2 = Argon2::new(algorithm, version, Params::try_from(&parsed)?);
+        let computed = compute(&argon2, password.as_bytes(), salt, expected.len())?;
         Ok(computed == expected)
     };
     check().unwrap_or(false)

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Parser, Debug)]
@@ -36,6 +36,8 @@ struct Args {
 struct Observed {
     latency: Mutex<Histogram<u64>>,
     delivered: AtomicU64,
+    /// Frames the sender may still have in flight (the flat-out phase's window).
+    window: Semaphore,
     epoch: Instant,
 }
 
@@ -107,6 +109,7 @@ async fn client(url: String, seen: Arc<Observed>) {
                 .unwrap_or_else(|p| p.into_inner())
                 .record(took);
             seen.delivered.fetch_add(1, Relaxed);
+            seen.window.add_permits(1);
         }
     }
 }
@@ -126,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
     let seen = Arc::new(Observed {
         latency: Mutex::new(Histogram::new_with_bounds(1, 3_600_000_000, 3)?),
         delivered: AtomicU64::new(0),
+        window: Semaphore::new(0),
         epoch: Instant::now(),
     });
     let mut queues = Vec::with_capacity(args.clients);
@@ -151,19 +155,20 @@ async fn main() -> anyhow::Result<()> {
     let at_rate = quantiles(&seen.latency.lock().unwrap_or_else(|p| p.into_inner()));
     eprintln!("at {}/s: latency {at_rate}", args.rate);
 
-    // Flat out: keep at most one frame per client in flight, for `duration` seconds.
+    // Flat out: keep at most one frame per client in flight, for `duration` seconds. (Every
+    // paced frame was delivered above, so the window starts empty.)
+    seen.window.forget_permits(usize::MAX);
+    seen.window.add_permits(queues.len());
     let start = Instant::now();
     let base = seen.delivered.load(Relaxed);
-    let window = queues.len() as u64;
-    let mut sent = 0u64;
+    let mut n = paced;
     while start.elapsed() < Duration::from_secs(args.duration) {
-        if sent - (seen.delivered.load(Relaxed) - base) >= window {
-            tokio::task::yield_now().await;
-            continue;
-        }
-        let n = paced + sent;
+        let Ok(permit) = seen.window.acquire().await else {
+            break;
+        };
+        permit.forget();
         let _ = queues[n as usize % queues.len()].send(frame(n, seen.micros_now()));
-        sent += 1;
+        n += 1;
     }
     let max_per_s = (seen.delivered.load(Relaxed) - base) as f64 / start.elapsed().as_secs_f64();
     let result = json!({

@@ -1,0 +1,35 @@
+# Shared by loadtest/scenario and loadtest/tests/smoke.sh (sourced, not executed): a server of
+# ours on a database of its own, dropped again on exit.
+
+# serve_fresh_database BIN NAME SLUG EMAIL PASSWORD LOG
+# Creates the database NAME_<pid> (the admin URL is $TEST_DATABASE_URL, else the local
+# postgres), creates account SLUG with that manager, starts `BIN serve` on a free port with its
+# output in LOG, and waits until it answers. Sets `server_pid` and `base_url`; exports
+# DATABASE_URL and SWITCHBOARD_BIND. Call `stop_fresh_database` on exit.
+serve_fresh_database() {
+  local bin="$1" name="$2" slug="$3" email="$4" password="$5" log="$6" port
+  fresh_admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  fresh_db="${name}_$$"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  psql "$fresh_admin" -qc "CREATE DATABASE \"$fresh_db\"" >/dev/null
+  export DATABASE_URL="${fresh_admin%/*}/$fresh_db"
+  export SWITCHBOARD_BIND="127.0.0.1:$port"
+  "$bin" account create --slug "$slug" --name "$slug" --manager-email "$email" \
+    --manager-password "$password" >/dev/null
+  RUST_LOG=warn "$bin" serve >"$log" 2>&1 &
+  server_pid=$!
+  base_url="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do curl -sf "$base_url/api/v1/healthz" >/dev/null && return 0; sleep 0.1; done
+  echo "the server did not answer on $base_url; see $log" >&2
+  return 1
+}
+
+# Stops the server and drops its database (safe to call when nothing was started).
+stop_fresh_database() {
+  if [ -n "${server_pid:-}" ]; then
+    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -n "${fresh_db:-}" ]; then
+    psql "$fresh_admin" -qc "DROP DATABASE IF EXISTS \"$fresh_db\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
