@@ -95,6 +95,7 @@ pub async fn run(
 ) {
     let mut last_seq: Option<u64> = None;
     let mut first = true;
+    let mut stormed = false;
     while !*stop.borrow() {
         let mut url = format!("{}?token={}", setup.ws, setup.token);
         if let Some(seq) = last_seq {
@@ -120,6 +121,12 @@ pub async fn run(
                 .reconnects
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        if std::mem::take(&mut stormed) {
+            setup
+                .stats
+                .back_after_storm
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let drop_after = setup
             .flaky
             .then(|| Duration::from_millis(rand::thread_rng().gen_range(2_000..6_000)));
@@ -136,6 +143,7 @@ pub async fn run(
                 Ok(()) = storm.changed() => {
                     // Everyone drops at once and comes straight back.
                     let _ = stream.close(None).await;
+                    stormed = true;
                     break;
                 }
                 _ = tokio::time::sleep(wait) => {

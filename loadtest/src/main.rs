@@ -81,8 +81,7 @@ async fn drain(stats: &Stats, limit: Duration) {
     let (mut last, mut last_change) = (u64::MAX, Instant::now());
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let s = stats.summary(0.0, 0, 0);
-        let waiting = s.tickets_created - s.tickets_delivered;
+        let waiting = stats.undelivered();
         if waiting != last {
             (last, last_change) = (waiting, Instant::now());
         }
@@ -103,16 +102,15 @@ async fn drain(stats: &Stats, limit: Duration) {
 async fn storm(trigger: tokio::sync::watch::Sender<()>, stats: Arc<Stats>, after: Duration) {
     tokio::time::sleep(after).await;
     let agents = stats.agents_connected.load(Relaxed);
-    let before = stats.reconnects.load(Relaxed);
     let fired = Instant::now();
     eprintln!("storm: dropping all {agents} connections at once");
     trigger.send_replace(());
-    while stats.reconnects.load(Relaxed) - before < agents
+    while stats.back_after_storm.load(Relaxed) < agents
         && fired.elapsed() < Duration::from_secs(120)
     {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let back = stats.reconnects.load(Relaxed) - before;
+    let back = stats.back_after_storm.load(Relaxed);
     let ms = fired.elapsed().as_secs_f64() * 1000.0;
     eprintln!("storm: {back} of {agents} agents back in {ms:.0} ms");
     stats.storm_recovered(back, ms);
@@ -234,7 +232,6 @@ async fn main() -> anyhow::Result<()> {
         args.duration
     );
 
-    eprintln!("phase: connected");
     // Guest traffic at a steady rate: mostly new conversations, some follow-ups.
     let started = Instant::now();
     if let Some(at) = args.storm_at {

@@ -29,6 +29,8 @@ pub struct Stats {
     pub errors: std::sync::atomic::AtomicU64,
     pub agents_connected: std::sync::atomic::AtomicU64,
     pub reconnects: std::sync::atomic::AtomicU64,
+    /// Agents connected again after the reconnect storm dropped them.
+    pub back_after_storm: std::sync::atomic::AtomicU64,
 }
 
 /// The run's summary (SPEC §7 FILE.json).
@@ -82,6 +84,7 @@ impl Stats {
             errors: Default::default(),
             agents_connected: Default::default(),
             reconnects: Default::default(),
+            back_after_storm: Default::default(),
         }
     }
 
@@ -112,19 +115,19 @@ impl Stats {
 
     /// A `ticket.assigned` frame reached `agent`.
     pub fn assigned(&self, ticket: &str, agent: &str, at: Instant) {
-        let (sent, first, duplicate) = self.with(|t| {
+        let (sent, first, overlap) = self.with(|t| {
             let entry = t.entry(ticket.to_string()).or_default();
             entry.deliveries += 1;
             let first = entry.first_push.is_none();
             if first {
                 entry.first_push = Some(at);
             }
-            let duplicate = !entry.holders.is_empty() && !entry.holders.contains(agent);
+            let overlap = !entry.holders.is_empty() && !entry.holders.contains(agent);
             entry.holders.insert(agent.to_string());
             entry.last_holder = Some(agent.to_string());
-            (entry.sent_at, first, duplicate)
+            (entry.sent_at, first, overlap)
         });
-        if duplicate {
+        if overlap {
             self.overlapped
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -166,6 +169,15 @@ impl Stats {
                 .filter(|(_, e)| e.sent_at.is_some())
                 .map(|(id, e)| (id.clone(), e.last_holder.clone(), e.first_push.is_some()))
                 .collect()
+        })
+    }
+
+    /// Tickets created in this run that no agent has received yet.
+    pub fn undelivered(&self) -> u64 {
+        self.with(|t| {
+            t.values()
+                .filter(|e| e.sent_at.is_some() && e.first_push.is_none())
+                .count() as u64
         })
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A small load-test scenario for scripts/test: a real server on a fresh database, 50 agents,
-# 20 guest messages per second for 5 seconds, some agents dropping and resuming. Fails if any
-# ticket was lost or delivered twice (never on latency: machines here are shared and noisy).
+# 20 guest messages per second for 5 seconds, some agents dropping and resuming, and all of them
+# at once 2 s in. Fails if any ticket was lost or delivered twice, or an agent did not come back
+# (never on latency: machines here are shared and noisy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source loadtest/lib.sh
@@ -15,13 +16,14 @@ serve_fresh_database target/debug/switchboard sb_loadtest_smoke smoke lead@smoke
 
 target/debug/loadtest --url "$base_url" --account smoke --manager-email lead@smoke.test \
   --manager-password smoke-password --agents 50 --rate 20 --duration 5 --reconnect-share 0.2 \
-  --think-min-ms 100 --think-max-ms 600 --out "$out/result.json" >/dev/null
+  --storm-at 2 --think-min-ms 100 --think-max-ms 600 --out "$out/result.json" >/dev/null
 
 python3 - "$out/result.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 print("loadtest smoke:", json.dumps(r))
 problems = []
+if r.get("storm", {}).get("agents_back") != 50: problems.append(f"after the storm at 2 s: {r.get('storm')}")
 if r["agents_connected"] != 50: problems.append(f"{r['agents_connected']} of 50 agents connected")
 if r["tickets_created"] == 0: problems.append("no tickets were created")
 if r["lost"] != 0: problems.append(f"{r['lost']} tickets lost")
