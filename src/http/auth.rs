@@ -72,7 +72,7 @@ pub async fn login(
 /// Ends the caller's session and clears the cookie.
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     store::sessions::revoke(&state.pool, caller.0.session_id).await?;
-    state.sessions.forget_session(caller.0.session_id);
+    state.sessions.forget_session(&caller.0);
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .http_only(true)

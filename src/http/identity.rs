@@ -65,13 +65,14 @@ pub async fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
     if let Some(known) = state.sessions.get(&digest) {
         return Ok(known);
     }
+    let asked_at = std::time::Instant::now();
     let found =
         store::sessions::find(&state.pool, &digest)
             .await?
             .ok_or(ApiError::Unauthorized(
                 "the session is invalid or has expired; sign in again",
             ))?;
-    state.sessions.put(digest, found.clone());
+    state.sessions.put(digest, found.clone(), asked_at);
     Ok(found)
 }
 

@@ -11,8 +11,16 @@ use std::time::{Duration, Instant};
 
 /// Sessions recently found valid, by token digest.
 pub struct SessionCache {
-    entries: Mutex<HashMap<Vec<u8>, (Identity, Instant)>>,
+    inner: Mutex<Entries>,
     ttl: Duration,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_digest: HashMap<Vec<u8>, (Identity, Instant)>,
+    /// When each user's sessions were last forgotten: a lookup that began before that may have
+    /// read a session that is revoked now, so its answer is not remembered.
+    forgotten: HashMap<i64, Instant>,
 }
 
 impl SessionCache {
@@ -23,44 +31,63 @@ impl SessionCache {
 
     pub fn new(ttl: Duration) -> SessionCache {
         SessionCache {
-            entries: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Entries::default()),
             ttl,
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<Vec<u8>, (Identity, Instant)>) -> T) -> T {
-        f(&mut self.entries.lock().unwrap_or_else(|p| p.into_inner()))
+    fn with<T>(&self, f: impl FnOnce(&mut Entries) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The identity of a token digest found valid less than the TTL ago.
     pub fn get(&self, digest: &[u8]) -> Option<Identity> {
-        self.with(|entries| match entries.get(digest) {
+        self.with(|entries| match entries.by_digest.get(digest) {
             Some((identity, at)) if at.elapsed() < self.ttl => Some(identity.clone()),
             _ => None,
         })
     }
 
-    /// Remembers that `digest` belongs to a valid session of `identity`, as of now.
-    pub fn put(&self, digest: Vec<u8>, identity: Identity) {
+    /// Remembers that `digest` belongs to a valid session of `identity`, as the database said
+    /// in a lookup begun at `asked_at` (unless the user's sessions were forgotten since).
+    pub fn put(&self, digest: Vec<u8>, identity: Identity, asked_at: Instant) {
         self.with(|entries| {
-            if entries.len() >= Self::CAPACITY {
-                entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
-                if entries.len() >= Self::CAPACITY {
-                    entries.clear();
+            if entries
+                .forgotten
+                .get(&identity.user_id)
+                .is_some_and(|at| *at >= asked_at)
+            {
+                return;
+            }
+            if entries.by_digest.len() >= Self::CAPACITY {
+                entries
+                    .by_digest
+                    .retain(|_, (_, at)| at.elapsed() < self.ttl);
+                if entries.by_digest.len() >= Self::CAPACITY {
+                    entries.by_digest.clear();
                 }
             }
-            entries.insert(digest, (identity, Instant::now()));
+            entries.by_digest.insert(digest, (identity, Instant::now()));
         })
     }
 
     /// Forgets one session (signed out).
-    pub fn forget_session(&self, session_id: i64) {
-        self.with(|entries| entries.retain(|_, (i, _)| i.session_id != session_id))
+    pub fn forget_session(&self, identity: &Identity) {
+        self.forget(identity.user_id, |i| i.session_id == identity.session_id)
     }
 
     /// Forgets every session of a user (deactivated, new password, new role).
     pub fn forget_user(&self, user_id: i64) {
-        self.with(|entries| entries.retain(|_, (i, _)| i.user_id != user_id))
+        self.forget(user_id, |i| i.user_id == user_id)
+    }
+
+    fn forget(&self, user_id: i64, gone: impl Fn(&Identity) -> bool) {
+        self.with(|entries| {
+            entries.by_digest.retain(|_, (i, _)| !gone(i));
+            // Older marks can no longer matter: a lookup lasting a TTL would be stale anyway.
+            entries.forgotten.retain(|_, at| at.elapsed() < self.ttl);
+            entries.forgotten.insert(user_id, Instant::now());
+        })
     }
 }
 
@@ -81,7 +108,7 @@ mod tests {
     #[test]
     fn an_entry_is_trusted_until_its_ttl_passes() {
         let cache = SessionCache::new(Duration::from_millis(50));
-        cache.put(b"a".to_vec(), identity(1, 10));
+        cache.put(b"a".to_vec(), identity(1, 10), Instant::now());
         assert_eq!(cache.get(b"a"), Some(identity(1, 10)));
         assert_eq!(cache.get(b"b"), None);
         std::thread::sleep(Duration::from_millis(60));
@@ -91,14 +118,26 @@ mod tests {
     #[test]
     fn forgetting_a_session_or_a_user_drops_exactly_their_entries() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.put(b"a".to_vec(), identity(1, 10));
-        cache.put(b"b".to_vec(), identity(2, 10));
-        cache.put(b"c".to_vec(), identity(3, 11));
-        cache.forget_session(1);
+        let now = Instant::now();
+        cache.put(b"a".to_vec(), identity(1, 10), now);
+        cache.put(b"b".to_vec(), identity(2, 10), now);
+        cache.put(b"c".to_vec(), identity(3, 11), now);
+        cache.forget_session(&identity(1, 10));
         assert_eq!(cache.get(b"a"), None);
         assert_eq!(cache.get(b"b"), Some(identity(2, 10)));
         cache.forget_user(10);
         assert_eq!(cache.get(b"b"), None);
         assert_eq!(cache.get(b"c"), Some(identity(3, 11)));
+    }
+
+    #[test]
+    fn a_lookup_begun_before_a_revocation_is_not_remembered() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let asked = Instant::now();
+        cache.forget_user(10);
+        cache.put(b"a".to_vec(), identity(1, 10), asked);
+        assert_eq!(cache.get(b"a"), None, "read before the revocation");
+        cache.put(b"a".to_vec(), identity(1, 10), Instant::now());
+        assert_eq!(cache.get(b"a"), Some(identity(1, 10)), "read after it");
     }
 }
