@@ -435,8 +435,14 @@ impl Board {
             }
             match self.find_move(need) {
                 Some((ticket, to)) => {
+                    let from = self.tickets[&ticket].entry.assignee;
                     self.unassign(ticket, Reason::Rebalanced, out);
                     self.assign(ticket, to, Reason::Rebalanced, out);
+                    // The donor may have been at its cap: a queued ticket only it may take
+                    // can come to it now.
+                    if let Some(from) = from {
+                        self.drain_for(from, out);
+                    }
                 }
                 None => return,
             }

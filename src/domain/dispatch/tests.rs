@@ -302,6 +302,49 @@ fn leaving_hands_back_unopened_tickets_and_keeps_opened_ones() {
 }
 
 #[test]
+fn a_rebalance_that_frees_a_capped_agent_hands_it_the_queued_ticket_only_it_may_take() {
+    let mut capped = agent(1);
+    capped.card.channels = [Channel::parse("vrbo").unwrap()].into();
+    capped.card.max_active = Some(2);
+    let mut newcomer = agent(2);
+    newcomer.card.stages = [Stage::PreBooking].into();
+    newcomer.working = false;
+    let mut b = board_with(
+        AssignmentStrategy::Balanced,
+        2,
+        &[capped.clone(), newcomer.clone()],
+    );
+    b.ticket_created(
+        1,
+        traits(Stage::PreBooking, "vrbo", None),
+        at(1),
+        None,
+        at(1),
+    );
+    b.ticket_created(
+        2,
+        traits(Stage::PreBooking, "vrbo", None),
+        at(2),
+        None,
+        at(2),
+    );
+    let staying = traits(Stage::Staying, "vrbo", None);
+    assert_eq!(
+        b.ticket_created(3, staying, at(3), None, at(3)),
+        vec![Decision::Queue { ticket: 3 }]
+    );
+    newcomer.working = true;
+    let d = b.upsert_agent(newcomer, at(4));
+    assert_eq!(b.holder(1), Some(2), "{d:?}");
+    assert_eq!(
+        b.holder(3),
+        Some(1),
+        "the freed slot takes the queued ticket: {d:?}"
+    );
+    b.assert_consistent();
+}
+
+#[test]
 fn pausing_is_not_leaving() {
     let mut b = board_with(AssignmentStrategy::Balanced, 10, &[agent(1), agent(2)]);
     b.ticket_created(1, any_ticket(), at(1), None, at(1));
