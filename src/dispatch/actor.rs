@@ -10,17 +10,15 @@
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
 use super::rebuild;
+use super::Shared;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
-use crate::presence::PresenceStore;
-use crate::session::frames::ServerEvent;
-use crate::session::hub::Hub;
+use crate::domain::ids::{AccountId, TicketId};
+use crate::session::frames::{EventFrame, ServerEvent};
 use actix::prelude::*;
 use chrono::Utc;
-use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -33,10 +31,8 @@ pub const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The live dispatching state of one account.
 pub struct Dispatcher {
-    account_id: i64,
-    pool: PgPool,
-    hub: Arc<Hub>,
-    presence: Arc<dyn PresenceStore>,
+    account_id: AccountId,
+    shared: Shared,
     board: Board,
     settings: Settings,
     outbox: Vec<Outgoing>,
@@ -54,18 +50,11 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(
-        account_id: i64,
-        pool: PgPool,
-        hub: Arc<Hub>,
-        presence: Arc<dyn PresenceStore>,
-    ) -> Dispatcher {
+    pub(crate) fn new(account_id: AccountId, shared: Shared) -> Dispatcher {
         let settings = Settings::default();
         Dispatcher {
             account_id,
-            pool,
-            hub,
-            presence,
+            shared,
             board: Board::new(&settings),
             settings,
             outbox: Vec::new(),
@@ -82,9 +71,8 @@ impl Dispatcher {
     /// Rebuilds the board from the database before any other message is handled, then
     /// settles it (drains the queue, rebalances) and flushes what that decided.
     fn rebuild(&mut self, ctx: &mut Context<Self>) {
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
-        ctx.wait(async move { rebuild::load(&pool, presence.as_ref(), account_id).await }.into_actor(self).map(
+        let (shared, account_id) = (self.shared.clone(), self.account_id);
+        ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.into_actor(self).map(
             |loaded, act, ctx| match loaded {
                 Ok(state) => {
                     act.settings = state.settings.clone();
@@ -93,30 +81,40 @@ impl Dispatcher {
                     act.decide(ctx, |board| board.sweep(Utc::now()));
                 }
                 Err(e) => {
-                    tracing::error!(account_id = act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
+                    tracing::error!(account_id = %act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
                     act.stale = true;
                 }
             },
         ));
     }
 
-    /// Runs a board step, queueing its decisions. A panic in the rules stops the actor so its
-    /// supervisor restarts it from the database.
-    fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
-        self.wallboard_dirty = true;
+    /// Runs `step` on the board. Every board call goes through here: a panic in the rules
+    /// stops the actor so its supervisor restarts it from the database, and `None` is answered.
+    fn guarded<T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        step: impl FnOnce(&mut Board) -> T,
+    ) -> Option<T> {
         match catch_unwind(AssertUnwindSafe(|| step(&mut self.board))) {
-            Ok(decisions) => {
-                self.outbox
-                    .extend(decisions.into_iter().map(Outgoing::Decision));
-                self.flush(ctx);
-            }
+            Ok(answer) => Some(answer),
             Err(_) => {
                 tracing::error!(
-                    account_id = self.account_id,
+                    account_id = %self.account_id,
                     "dispatching rules panicked; restarting the dispatcher"
                 );
                 ctx.stop();
+                None
             }
+        }
+    }
+
+    /// Runs a board step and queues its decisions for commit.
+    fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
+        self.wallboard_dirty = true;
+        if let Some(decisions) = self.guarded(ctx, step) {
+            self.outbox
+                .extend(decisions.into_iter().map(Outgoing::Decision));
+            self.flush(ctx);
         }
     }
 
@@ -128,24 +126,24 @@ impl Dispatcher {
         self.flushing = true;
         let batch = std::mem::take(&mut self.outbox);
         let waiting = std::mem::take(&mut self.waiting);
-        let (pool, account_id) = (self.pool.clone(), self.account_id);
+        let (pool, account_id) = (self.shared.pool.clone(), self.account_id);
         ctx.spawn(async move { persist::commit(&pool, account_id, batch).await }.into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {
                     Ok(Flushed { pushes }) => {
                         for push in pushes {
-                            push.send(&act.hub, act.account_id);
+                            push.send(&act.shared.hub, act.account_id);
                         }
                         Ok(())
                     }
                     Err(persist::FlushError::Conflict) => {
-                        tracing::info!(account_id = act.account_id, "the database changed under a decision; rebuilding");
+                        tracing::info!(account_id = %act.account_id, "the database changed under a decision; rebuilding");
                         act.rebuild(ctx);
                         Ok(())
                     }
                     Err(persist::FlushError::Database(e)) => {
-                        tracing::error!(account_id = act.account_id, error = %e, "could not commit dispatching decisions");
+                        tracing::error!(account_id = %act.account_id, error = %e, "could not commit dispatching decisions");
                         act.stale = true;
                         Err(DispatchRefusal::Unavailable)
                     }
@@ -174,32 +172,26 @@ impl Dispatcher {
     fn push_wallboard(&mut self, ctx: &mut Context<Self>) {
         if !self.wallboard_dirty
             || self.wallboard_in_flight
-            || !self.hub.has_managers(self.account_id)
+            || !self.shared.hub.has_managers(self.account_id)
         {
             return;
         }
         self.wallboard_dirty = false;
         self.wallboard_in_flight = true;
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
-        ctx.spawn(
-            async move { crate::wallboard::compute(&pool, presence.as_ref(), account_id).await }
-                .into_actor(self)
-                .map(|computed, act, _| {
-                    act.wallboard_in_flight = false;
-                    match computed.map(serde_json::to_value) {
-                        Ok(Ok(wallboard)) => act.hub.push_to_managers(
-                            act.account_id,
-                            &ServerEvent::Wallboard { wallboard },
-                        ),
-                        Ok(Err(e)) => tracing::error!(error = %e, "wallboard did not serialize"),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "wallboard could not be computed");
-                            act.wallboard_dirty = true;
-                        }
-                    }
-                }),
-        );
+        let computing = self.shared.wallboards.serialised(self.account_id);
+        ctx.spawn(computing.into_actor(self).map(|computed, act, _| {
+            act.wallboard_in_flight = false;
+            let frame = computed.and_then(|wallboard| {
+                EventFrame::new(&ServerEvent::Wallboard { wallboard }).map_err(|e| e.to_string())
+            });
+            match frame {
+                Ok(frame) => act.shared.hub.push_to_managers(act.account_id, &frame),
+                Err(e) => {
+                    tracing::warn!(error = %e, "wallboard could not be computed");
+                    act.wallboard_dirty = true;
+                }
+            }
+        }));
     }
 
     /// Applies freshly loaded agents to the board.
@@ -222,22 +214,23 @@ impl Dispatcher {
         let ids: Vec<i64> = std::mem::take(&mut self.reloads_wanted)
             .into_iter()
             .collect();
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
+        let (shared, account_id) = (self.shared.clone(), self.account_id);
         ctx.spawn(
-            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &ids).await }
-                .into_actor(self)
-                .map(|loaded, act, ctx| {
-                    act.reloading = false;
-                    match loaded {
-                        Ok(loaded) => act.apply_agents(ctx, loaded),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not reload agents");
-                            act.stale = true;
-                        }
+            async move {
+                rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &ids).await
+            }
+            .into_actor(self)
+            .map(|loaded, act, ctx| {
+                act.reloading = false;
+                match loaded {
+                    Ok(loaded) => act.apply_agents(ctx, loaded),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not reload agents");
+                        act.stale = true;
                     }
-                    act.reload_agents(ctx);
-                }),
+                }
+                act.reload_agents(ctx);
+            }),
         );
     }
 
@@ -258,12 +251,20 @@ impl Actor for Dispatcher {
             if act.stale {
                 return act.rebuild(ctx);
             }
-            let (presence, account_id, ids) =
-                (act.presence.clone(), act.account_id, act.board.agent_ids());
+            let (presence, account_id, ids) = (
+                act.shared.presence.clone(),
+                act.account_id,
+                act.board.agent_ids(),
+            );
             ctx.spawn(
                 async move {
+                    let users: Vec<crate::domain::ids::UserId> = ids
+                        .iter()
+                        .copied()
+                        .map(crate::domain::ids::UserId)
+                        .collect();
                     presence
-                        .presence_of(account_id, &ids)
+                        .presence_of(account_id, &users)
                         .await
                         .map(|p| (ids, p))
                 }
@@ -287,7 +288,7 @@ impl Actor for Dispatcher {
 
 impl Supervised for Dispatcher {
     fn restarting(&mut self, _: &mut Self::Context) {
-        tracing::warn!(account_id = self.account_id, "dispatcher restarting");
+        tracing::warn!(account_id = %self.account_id, "dispatcher restarting");
         self.outbox.clear();
         self.flushing = false;
         self.stale = true;
@@ -299,13 +300,14 @@ impl Supervised for Dispatcher {
 
 impl Handler<TicketCreated> for Dispatcher {
     type Result = ();
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketCreated, ctx: &mut Self::Context) {
         self.decide(ctx, |board| {
             board.ticket_created(
-                msg.ticket_id,
+                msg.ticket_id.0,
                 msg.traits,
                 msg.created_at,
-                msg.previous_agent,
+                msg.previous_agent.map(|a| a.0),
                 Utc::now(),
             )
         });
@@ -314,11 +316,12 @@ impl Handler<TicketCreated> for Dispatcher {
 
 impl Handler<TicketChanged> for Dispatcher {
     type Result = ();
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketChanged, ctx: &mut Self::Context) {
         self.outbox
             .push(Outgoing::Changed(msg.ticket_id, msg.change));
         let now = Utc::now();
-        let id = msg.ticket_id;
+        let id = msg.ticket_id.0;
         self.decide(ctx, |board| match msg.change {
             TicketChange::MessageArrived { .. } => board.message_arrived(id, now),
             TicketChange::Replied { .. } => board.ticket_answered(id, now),
@@ -336,12 +339,11 @@ impl Dispatcher {
         msg: &AssignTicket,
         ctx: &mut Context<Self>,
     ) -> Result<oneshot::Receiver<Result<(), DispatchRefusal>>, DispatchRefusal> {
-        let decided = catch_unwind(AssertUnwindSafe(|| {
-            self.board
-                .assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
-        }));
+        let decided = self.guarded(ctx, |board| {
+            board.assign_by_manager(msg.ticket_id.0, msg.agent_id.0, Utc::now())
+        });
         match decided {
-            Ok(Ok(decisions)) => {
+            Some(Ok(decisions)) => {
                 self.outbox.extend(
                     decisions
                         .into_iter()
@@ -349,11 +351,8 @@ impl Dispatcher {
                 );
                 Ok(self.answer_after_commit(ctx))
             }
-            Ok(Err(refusal)) => Err(refusal.into()),
-            Err(_) => {
-                ctx.stop();
-                Err(DispatchRefusal::Unavailable)
-            }
+            Some(Err(refusal)) => Err(refusal.into()),
+            None => Err(DispatchRefusal::Unavailable),
         }
     }
 }
@@ -362,15 +361,12 @@ impl Handler<AssignTicket> for Dispatcher {
     type Result = ResponseActFuture<Self, Result<(), DispatchRefusal>>;
 
     /// Reloads the agent first (their card or activity may have just changed), then assigns.
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: AssignTicket, _: &mut Self::Context) -> Self::Result {
-        let (pool, presence, account_id, agent) = (
-            self.pool.clone(),
-            self.presence.clone(),
-            self.account_id,
-            msg.agent_id,
-        );
-        let load =
-            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &[agent]).await };
+        let (shared, account_id, agent) = (self.shared.clone(), self.account_id, msg.agent_id.0);
+        let load = async move {
+            rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &[agent]).await
+        };
         Box::pin(load.into_actor(self).then(move |loaded, act, ctx| {
             if let Ok(loaded) = loaded {
                 act.apply_agents(ctx, loaded);
@@ -389,15 +385,20 @@ impl Handler<AssignTicket> for Dispatcher {
 
 impl Handler<ClaimTicket> for Dispatcher {
     type Result = ResponseFuture<Result<(), DispatchRefusal>>;
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: ClaimTicket, ctx: &mut Self::Context) -> Self::Result {
-        match self.board.claim(msg.ticket_id, msg.agent_id, Utc::now()) {
-            Ok(decisions) => {
+        let claimed = self.guarded(ctx, |board| {
+            board.claim(msg.ticket_id.0, msg.agent_id.0, Utc::now())
+        });
+        match claimed {
+            Some(Ok(decisions)) => {
                 self.outbox
                     .extend(decisions.into_iter().map(Outgoing::Decision));
                 let rx = self.answer_after_commit(ctx);
                 Box::pin(async move { rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)) })
             }
-            Err(refusal) => Box::pin(async move { Err(refusal.into()) }),
+            Some(Err(refusal)) => Box::pin(async move { Err(refusal.into()) }),
+            None => Box::pin(async move { Err(DispatchRefusal::Unavailable) }),
         }
     }
 }
@@ -405,7 +406,7 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
-        self.want_reload(ctx, msg.agent_id);
+        self.want_reload(ctx, msg.agent_id.0);
     }
 }
 
@@ -413,7 +414,7 @@ impl Handler<RecheckAgentAfter> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: RecheckAgentAfter, ctx: &mut Self::Context) {
         ctx.run_later(msg.after + Duration::from_millis(100), move |act, ctx| {
-            act.want_reload(ctx, msg.agent_id)
+            act.want_reload(ctx, msg.agent_id.0)
         });
     }
 }
@@ -426,8 +427,25 @@ impl Handler<SettingsChanged> for Dispatcher {
 }
 
 impl Handler<OffersFor> for Dispatcher {
-    type Result = Vec<i64>;
-    fn handle(&mut self, msg: OffersFor, _: &mut Self::Context) -> Vec<i64> {
-        self.board.offers_for(msg.agent_id)
+    type Result = Vec<TicketId>;
+    fn handle(&mut self, msg: OffersFor, ctx: &mut Self::Context) -> Vec<TicketId> {
+        let offered = self.guarded(ctx, |board| board.offers_for(msg.agent_id.0));
+        offered
+            .unwrap_or_default()
+            .into_iter()
+            .map(TicketId)
+            .collect()
+    }
+}
+
+impl Handler<Drain> for Dispatcher {
+    type Result = ResponseFuture<()>;
+
+    /// Answers once everything decided so far is committed (or could not be).
+    fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
+        let committed = self.answer_after_commit(ctx);
+        Box::pin(async move {
+            let _ = committed.await;
+        })
     }
 }

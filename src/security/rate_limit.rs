@@ -4,6 +4,7 @@
 //! IP (slows spraying across users); ingest per API key. Limits are per node: behind a load
 //! balancer each node enforces its own share, which is acceptable for abuse protection.
 
+use crate::domain::ids::ApiKeyId;
 use governor::{clock::DefaultClock, state::keyed::DefaultKeyedStateStore, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -14,7 +15,7 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 pub struct RateLimits {
     login_per_user: Keyed<(String, String)>,
     login_per_ip: Keyed<IpAddr>,
-    ingest_per_key: Keyed<i64>,
+    ingest_per_key: Keyed<ApiKeyId>,
 }
 
 /// How many requests each limit lets through.
@@ -66,7 +67,7 @@ impl RateLimits {
     }
 
     /// Whether one more ingest request with this API key is allowed now.
-    pub fn allow_ingest(&self, api_key_id: i64) -> bool {
+    pub fn allow_ingest(&self, api_key_id: ApiKeyId) -> bool {
         self.ingest_per_key.check_key(&api_key_id).is_ok()
     }
 }
