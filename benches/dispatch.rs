@@ -1,6 +1,8 @@
 //! One dispatching decision (a new ticket under the balanced strategy) among 1,000 and 10,000
 //! available agents, every one of whom could take it (SPEC §7: under 10 µs).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use std::hint::black_box;

@@ -5,6 +5,8 @@
 //! plus daily work intervals — then times `reports::build` for that month and drops the
 //! database. Run with `cargo bench --bench reports`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
 use chrono::{TimeZone, Utc};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;

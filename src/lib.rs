@@ -2,7 +2,6 @@
 //!
 //! Dependencies point inward: `domain` ← `store` ← `wire` ← `dispatch` / `session` ← `app`
 //! ← `http`; `startup` builds the whole and `main` runs it.
-#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod config;

@@ -26,8 +26,6 @@ use tokio::sync::oneshot;
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// The wallboard is pushed at most this often, and only when something changed.
 const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
-/// A broadcast offer nobody claims falls back to `balanced` after this long.
-pub const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The live dispatching state of one account.
 pub struct Dispatcher {

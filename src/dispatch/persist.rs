@@ -5,7 +5,7 @@
 //! that matches no row rolls the whole batch back and the dispatcher rebuilds.
 
 use super::messages::TicketChange;
-use crate::domain::dispatch::{Decision, Reason};
+use crate::domain::dispatch::{Decision, Reason, OFFER_SECONDS};
 use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
 use crate::domain::inbox::Viewer;
 use crate::session::frames::{EventFrame, ServerEvent, TicketPayload};
@@ -349,8 +349,7 @@ async fn frames(
             }
             Decision::Queue { .. } => {}
             Decision::Offer { ticket: id, agents } => {
-                let expires_at = Utc::now()
-                    + chrono::Duration::from_std(super::actor::OFFER_TIMEOUT).unwrap_or_default();
+                let expires_at = Utc::now() + chrono::Duration::seconds(OFFER_SECONDS);
                 for agent in agents.into_iter().map(UserId) {
                     pushes.push(Push {
                         to: agent,

@@ -7,7 +7,7 @@ use super::ranking::{Rank, Ranking};
 use super::{AgentEntry, Decision, Reason, Refusal, TicketEntry};
 use crate::domain::account::{AssignmentStrategy, Settings};
 use crate::domain::card::TicketTraits;
-use crate::domain::ticket::TicketState;
+use crate::domain::ticket::{TicketAction, TicketState};
 use chrono::{DateTime, Duration, Utc};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
@@ -57,6 +57,15 @@ impl Agent {
     /// Whether this agent may be given a ticket with these traits right now.
     fn eligible_for(&self, traits: &TicketTraits) -> bool {
         self.entry.available() && self.under_cap() && self.entry.card.matches(traits)
+    }
+}
+
+/// The one way the board changes a ticket's state: through the state machine. An action the
+/// machine refuses in the ticket's state leaves it as it is (the board hears of every change
+/// after it was committed, so a refusal here only means there is nothing to do).
+fn advance(ticket: &mut TicketEntry, action: TicketAction) {
+    if let Ok(next) = ticket.state.apply(action) {
+        ticket.state = next;
     }
 }
 
@@ -299,7 +308,7 @@ impl Board {
             return;
         };
         let key = t.queue_key();
-        t.entry.state = TicketState::Assigned;
+        advance(&mut t.entry, TicketAction::Assign);
         t.entry.assignee = Some(agent_id);
         self.queue.remove(&key);
         self.assignments += 1;
@@ -323,7 +332,7 @@ impl Board {
         };
         self.detach(ticket_id);
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
-            t.entry.state = TicketState::Queued;
+            advance(&mut t.entry, TicketAction::Release);
             t.entry.assignee = None;
             let key = t.queue_key();
             self.queue.insert(key);
@@ -547,9 +556,7 @@ impl Board {
     /// Someone replied: the ticket is answered, its agent's load drops.
     pub fn ticket_answered(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
         let mut out = Vec::new();
-        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
-            self.set_state(id, TicketState::Opened);
-        }
+        self.set_state(id, TicketAction::Reply);
         self.set_unanswered(id, false);
         self.rebalance(&mut out);
         out
@@ -557,9 +564,7 @@ impl Board {
 
     /// The assignee looked at it: it will never move automatically again.
     pub fn ticket_opened(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
-        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
-            self.set_state(id, TicketState::Opened);
-        }
+        self.set_state(id, TicketAction::Open);
         Vec::new()
     }
 
@@ -570,7 +575,7 @@ impl Board {
             .get(&id)
             .is_some_and(|t| t.entry.assignee.is_some())
         {
-            self.set_state(id, TicketState::Pending);
+            self.set_state(id, TicketAction::MarkPending);
         }
         Vec::new()
     }
@@ -624,9 +629,7 @@ impl Board {
         self.detach(ticket);
         if let Some(t) = self.tickets.get_mut(&ticket) {
             t.offer = None;
-            if t.entry.state == TicketState::Queued {
-                t.entry.state = TicketState::Assigned;
-            }
+            advance(&mut t.entry, TicketAction::Assign);
             t.entry.assignee = Some(agent);
             let key = t.queue_key();
             self.queue.remove(&key);
@@ -790,8 +793,9 @@ impl Board {
         self.update_ticket(id, |t| t.unanswered = unanswered);
     }
 
-    fn set_state(&mut self, id: i64, state: TicketState) {
-        self.update_ticket(id, |t| t.state = state);
+    /// Moves a ticket through the state machine (`TicketState::apply`), keeping loads right.
+    fn set_state(&mut self, id: i64, action: TicketAction) {
+        self.update_ticket(id, |t| advance(t, action));
     }
 
     /// A ticket's traits (tests only).

@@ -8,7 +8,7 @@ mod ranking;
 #[cfg(test)]
 mod tests;
 
-pub use board::Board;
+pub use board::{Board, OFFER_SECONDS};
 
 use super::card::{AgentCard, TicketTraits};
 use super::ticket::TicketState;
