@@ -13,7 +13,7 @@ use super::rebuild;
 use super::Shared;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
-use crate::domain::ids::{AccountId, TicketId};
+use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::session::frames::{EventFrame, ServerEvent};
 use actix::prelude::*;
 use chrono::Utc;
@@ -40,7 +40,7 @@ pub struct Dispatcher {
     stale: bool,
     /// Agents to reload (work state, card, presence), and whether a reload is in flight:
     /// reloads are batched and never block the mailbox.
-    reloads_wanted: BTreeSet<i64>,
+    reloads_wanted: BTreeSet<UserId>,
     reloading: bool,
     /// Something changed since the last wallboard frame.
     wallboard_dirty: bool,
@@ -193,7 +193,7 @@ impl Dispatcher {
     }
 
     /// Applies freshly loaded agents to the board.
-    fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(i64, Option<AgentEntry>)>) {
+    fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
             match entry {
                 Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
@@ -209,7 +209,7 @@ impl Dispatcher {
             return;
         }
         self.reloading = true;
-        let ids: Vec<i64> = std::mem::take(&mut self.reloads_wanted)
+        let ids: Vec<UserId> = std::mem::take(&mut self.reloads_wanted)
             .into_iter()
             .collect();
         let (shared, account_id) = (self.shared.clone(), self.account_id);
@@ -232,7 +232,7 @@ impl Dispatcher {
         );
     }
 
-    fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
+    fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: UserId) {
         self.reloads_wanted.insert(agent_id);
         self.reload_agents(ctx);
     }
@@ -256,13 +256,8 @@ impl Actor for Dispatcher {
             );
             ctx.spawn(
                 async move {
-                    let users: Vec<crate::domain::ids::UserId> = ids
-                        .iter()
-                        .copied()
-                        .map(crate::domain::ids::UserId)
-                        .collect();
                     presence
-                        .presence_of(account_id, &users)
+                        .presence_of(account_id, &ids)
                         .await
                         .map(|p| (ids, p))
                 }
@@ -274,7 +269,7 @@ impl Actor for Dispatcher {
                             .iter()
                             .zip(presence)
                             .map(|(id, p)| (*id, p != crate::presence::Presence::Offline));
-                        let present: Vec<(i64, bool)> = present.collect();
+                        let present: Vec<(UserId, bool)> = present.collect();
                         act.decide(ctx, |board| board.set_presence(&present, now));
                     }
                     act.decide(ctx, |board| board.sweep(now));
@@ -302,10 +297,10 @@ impl Handler<TicketCreated> for Dispatcher {
     fn handle(&mut self, msg: TicketCreated, ctx: &mut Self::Context) {
         self.decide(ctx, |board| {
             board.ticket_created(
-                msg.ticket_id.0,
+                msg.ticket_id,
                 msg.traits,
                 msg.created_at,
-                msg.previous_agent.map(|a| a.0),
+                msg.previous_agent,
                 Utc::now(),
             )
         });
@@ -319,7 +314,7 @@ impl Handler<TicketChanged> for Dispatcher {
         self.outbox
             .push(Outgoing::Changed(msg.ticket_id, msg.change));
         let now = Utc::now();
-        let id = msg.ticket_id.0;
+        let id = msg.ticket_id;
         self.decide(ctx, |board| match msg.change {
             TicketChange::MessageArrived { .. } => board.message_arrived(id, now),
             TicketChange::Replied { .. } => board.ticket_answered(id, now),
@@ -338,7 +333,7 @@ impl Dispatcher {
         ctx: &mut Context<Self>,
     ) -> Result<oneshot::Receiver<Result<(), DispatchRefusal>>, DispatchRefusal> {
         let decided = self.guarded(ctx, |board| {
-            board.assign_by_manager(msg.ticket_id.0, msg.agent_id.0, Utc::now())
+            board.assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
         });
         match decided {
             Some(Ok(decisions)) => {
@@ -361,7 +356,7 @@ impl Handler<AssignTicket> for Dispatcher {
     /// Reloads the agent first (their card or activity may have just changed), then assigns.
     #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: AssignTicket, _: &mut Self::Context) -> Self::Result {
-        let (shared, account_id, agent) = (self.shared.clone(), self.account_id, msg.agent_id.0);
+        let (shared, account_id, agent) = (self.shared.clone(), self.account_id, msg.agent_id);
         let load = async move {
             rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &[agent]).await
         };
@@ -386,7 +381,7 @@ impl Handler<ClaimTicket> for Dispatcher {
     #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: ClaimTicket, ctx: &mut Self::Context) -> Self::Result {
         let claimed = self.guarded(ctx, |board| {
-            board.claim(msg.ticket_id.0, msg.agent_id.0, Utc::now())
+            board.claim(msg.ticket_id, msg.agent_id, Utc::now())
         });
         match claimed {
             Some(Ok(decisions)) => {
@@ -404,7 +399,7 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
-        self.want_reload(ctx, msg.agent_id.0);
+        self.want_reload(ctx, msg.agent_id);
     }
 }
 
@@ -412,7 +407,7 @@ impl Handler<RecheckAgentAfter> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: RecheckAgentAfter, ctx: &mut Self::Context) {
         ctx.run_later(msg.after + Duration::from_millis(100), move |act, ctx| {
-            act.want_reload(ctx, msg.agent_id.0)
+            act.want_reload(ctx, msg.agent_id)
         });
     }
 }
@@ -427,12 +422,8 @@ impl Handler<SettingsChanged> for Dispatcher {
 impl Handler<OffersFor> for Dispatcher {
     type Result = Vec<TicketId>;
     fn handle(&mut self, msg: OffersFor, ctx: &mut Self::Context) -> Vec<TicketId> {
-        let offered = self.guarded(ctx, |board| board.offers_for(msg.agent_id.0));
-        offered
+        self.guarded(ctx, |board| board.offers_for(msg.agent_id))
             .unwrap_or_default()
-            .into_iter()
-            .map(TicketId)
-            .collect()
     }
 }
 

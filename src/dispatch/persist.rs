@@ -112,7 +112,7 @@ pub async fn commit(
 
 /// When a batch holds nothing but automatic assignments from the queue (and changes to
 /// announce), those assignments as (ticket, agent, reason).
-fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
+fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(TicketId, UserId, Reason)>> {
     let mut out = Vec::new();
     for item in batch {
         match item {
@@ -125,7 +125,7 @@ fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
             _ => return None,
         }
     }
-    let mut tickets: Vec<i64> = out.iter().map(|(t, _, _)| *t).collect();
+    let mut tickets: Vec<TicketId> = out.iter().map(|(t, _, _)| *t).collect();
     tickets.sort_unstable();
     tickets.dedup();
     (!out.is_empty() && tickets.len() == out.len()).then_some(out)
@@ -136,17 +136,18 @@ async fn write(
     account_id: AccountId,
     decision: &Decision,
     manager: Option<UserId>,
-    previous_assignee: &mut HashMap<i64, i64>,
+    previous_assignee: &mut HashMap<TicketId, UserId>,
 ) -> Result<(), FlushError> {
-    let event = |kind, ticket_id: i64, agent_id: Option<i64>, reason: Option<Reason>| NewEvent {
-        account_id,
-        kind,
-        ticket_id: Some(TicketId(ticket_id)),
-        agent_id: agent_id.map(UserId),
-        actor_id: manager,
-        reason: reason.map(Reason::as_str),
-        ..Default::default()
-    };
+    let event =
+        |kind, ticket_id: TicketId, agent_id: Option<UserId>, reason: Option<Reason>| NewEvent {
+            account_id,
+            kind,
+            ticket_id: Some(ticket_id),
+            agent_id,
+            actor_id: manager,
+            reason: reason.map(Reason::as_str),
+            ..Default::default()
+        };
     match decision {
         Decision::Assign {
             ticket,
@@ -229,7 +230,7 @@ async fn frames(
     pool: &PgPool,
     account_id: AccountId,
     batch: Vec<Outgoing>,
-    previous_assignee: HashMap<i64, i64>,
+    previous_assignee: HashMap<TicketId, UserId>,
 ) -> Result<Vec<Push>, sqlx::Error> {
     let mut ticket_ids: Vec<TicketId> = batch
         .iter()
@@ -237,8 +238,8 @@ async fn frames(
             Outgoing::Decision(
                 Decision::Assign { ticket, .. } | Decision::Offer { ticket, .. },
             )
-            | Outgoing::ByManager(Decision::Assign { ticket, .. }, _) => Some(TicketId(*ticket)),
-            Outgoing::Changed(ticket, _) => Some(*ticket),
+            | Outgoing::ByManager(Decision::Assign { ticket, .. }, _)
+            | Outgoing::Changed(ticket, _) => Some(*ticket),
             _ => None,
         })
         .collect();
@@ -316,10 +317,9 @@ async fn frames(
                 agent,
                 reason,
             } => {
-                let (id, agent) = (TicketId(id), UserId(agent));
-                if let Some(old) = previous_assignee.get(&id.0) {
+                if let Some(old) = previous_assignee.get(&id) {
                     pushes.push(Push {
-                        to: UserId(*old),
+                        to: *old,
                         event: ServerEvent::TicketUnassigned {
                             reason,
                             ticket_id: id,
@@ -340,21 +340,21 @@ async fn frames(
                 reason,
             } => {
                 pushes.push(Push {
-                    to: UserId(agent),
+                    to: agent,
                     event: ServerEvent::TicketUnassigned {
                         reason,
-                        ticket_id: TicketId(id),
+                        ticket_id: id,
                     },
                 });
             }
             Decision::Queue { .. } => {}
             Decision::Offer { ticket: id, agents } => {
                 let expires_at = Utc::now() + chrono::Duration::seconds(OFFER_SECONDS);
-                for agent in agents.into_iter().map(UserId) {
+                for agent in agents {
                     pushes.push(Push {
                         to: agent,
                         event: ServerEvent::Offer {
-                            ticket: ticket_for(TicketId(id), agent),
+                            ticket: ticket_for(id, agent),
                             expires_at,
                         },
                     });
@@ -363,10 +363,8 @@ async fn frames(
             Decision::WithdrawOffer { ticket: id, agents } => {
                 for agent in agents {
                     pushes.push(Push {
-                        to: UserId(agent),
-                        event: ServerEvent::OfferWithdrawn {
-                            ticket_id: TicketId(id),
-                        },
+                        to: agent,
+                        event: ServerEvent::OfferWithdrawn { ticket_id: id },
                     });
                 }
             }

@@ -39,7 +39,7 @@ impl Loaded {
 
 fn entry(user: UserRecord, presence: Presence) -> AgentEntry {
     AgentEntry {
-        id: user.id.0,
+        id: user.id,
         card: user.card,
         active: user.active,
         working: user.working,
@@ -90,16 +90,15 @@ pub async fn agents(
     pool: &PgPool,
     presence: &dyn PresenceStore,
     account_id: AccountId,
-    ids: &[i64],
-) -> Result<Vec<(i64, Option<AgentEntry>)>, sqlx::Error> {
-    let wanted: Vec<UserId> = ids.iter().copied().map(UserId).collect();
-    let users = store::users::get_many(pool, account_id, &wanted).await?;
+    ids: &[UserId],
+) -> Result<Vec<(UserId, Option<AgentEntry>)>, sqlx::Error> {
+    let users = store::users::get_many(pool, account_id, ids).await?;
     let found_ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let found = presence_of(presence, account_id, &found_ids).await;
-    let mut entries: std::collections::HashMap<i64, AgentEntry> = users
+    let mut entries: std::collections::HashMap<UserId, AgentEntry> = users
         .into_iter()
         .zip(found)
-        .map(|(u, p)| (u.id.0, entry(u, p)))
+        .map(|(u, p)| (u.id, entry(u, p)))
         .collect();
     Ok(ids.iter().map(|id| (*id, entries.remove(id))).collect())
 }

@@ -3,7 +3,7 @@
 
 use crate::domain::card::TicketTraits;
 use crate::domain::channel::Channel;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
 use chrono::{DateTime, Utc};
@@ -12,15 +12,15 @@ use sqlx::{PgConnection, PgExecutor, Row};
 /// An open ticket as the dispatcher sees it.
 #[derive(Debug, Clone)]
 pub struct OpenTicket {
-    pub id: i64,
+    pub id: TicketId,
     pub state: TicketState,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub unanswered: bool,
     pub traits: TicketTraits,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
     /// Who closed the thread's previous ticket.
-    pub previous_agent: Option<i64>,
+    pub previous_agent: Option<UserId>,
 }
 
 /// Every queued, assigned, opened or pending ticket of the account, oldest first.
@@ -49,7 +49,7 @@ pub async fn open_tickets(
 pub async fn ticket(
     db: impl PgExecutor<'_>,
     account_id: AccountId,
-    ticket_id: i64,
+    ticket_id: TicketId,
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
@@ -89,8 +89,8 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
 pub async fn assign_queued(
     conn: &mut PgConnection,
     account_id: AccountId,
-    ticket_id: i64,
-    agent: i64,
+    ticket_id: TicketId,
+    agent: UserId,
 ) -> Result<Option<()>, sqlx::Error> {
     let done = sqlx::query(concat!(
         "UPDATE tickets SET state = ",
@@ -112,9 +112,9 @@ pub async fn assign_queued(
 pub async fn assign_any(
     conn: &mut PgConnection,
     account_id: AccountId,
-    ticket_id: i64,
-    agent: i64,
-) -> Result<Option<Option<i64>>, sqlx::Error> {
+    ticket_id: TicketId,
+    agent: UserId,
+) -> Result<Option<Option<UserId>>, sqlx::Error> {
     sqlx::query_scalar(
         concat!(
             "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), state = CASE WHEN t.state = ",
@@ -139,8 +139,8 @@ pub async fn assign_any(
 pub async fn release_unopened(
     conn: &mut PgConnection,
     account_id: AccountId,
-    ticket_id: i64,
-    agent: i64,
+    ticket_id: TicketId,
+    agent: UserId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(concat!(
         "UPDATE tickets SET state = ",
@@ -162,10 +162,10 @@ pub async fn release_unopened(
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     account_id: AccountId,
-    assignments: &[(i64, i64, crate::domain::dispatch::Reason)],
+    assignments: &[(TicketId, UserId, crate::domain::dispatch::Reason)],
 ) -> Result<usize, sqlx::Error> {
-    let tickets: Vec<i64> = assignments.iter().map(|a| a.0).collect();
-    let agents: Vec<i64> = assignments.iter().map(|a| a.1).collect();
+    let tickets: Vec<TicketId> = assignments.iter().map(|a| a.0).collect();
+    let agents: Vec<UserId> = assignments.iter().map(|a| a.1).collect();
     let reasons: Vec<&str> = assignments.iter().map(|a| a.2.as_str()).collect();
     let updated = sqlx::query(concat!(
         "UPDATE tickets t SET state = ",
