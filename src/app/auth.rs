@@ -4,7 +4,7 @@
 use super::failure::{failure_from, Failure};
 use super::users::{UserError, Users};
 use crate::domain::ids::{AccountId, ApiKeyId};
-use crate::domain::user::normalize_email;
+use crate::domain::user::{LoginName, MAX_PASSWORD_BYTES};
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::security::{password, token, token::Secret};
@@ -18,6 +18,8 @@ use std::sync::Arc;
 /// Why a caller is not let in.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    #[error("{0}")]
+    Invalid(String),
     #[error("the account, e-mail or password is wrong")]
     BadLogin,
     #[error("sign in first")]
@@ -40,6 +42,7 @@ failure_from!(AuthError);
 impl ErrorCode for AuthError {
     fn code(&self) -> Code {
         match self {
+            AuthError::Invalid(_) => Code::InvalidInput,
             AuthError::BadLogin
             | AuthError::NoSession
             | AuthError::SessionExpired
@@ -100,9 +103,6 @@ pub struct Auth {
     session_hours: i64,
 }
 
-/// The longest password considered at all (longer ones are refused without hashing).
-const MAX_PASSWORD_BYTES: usize = 1024;
-
 impl Auth {
     pub fn new(
         pool: PgPool,
@@ -134,14 +134,17 @@ impl Auth {
         presented: String,
         ip: Option<IpAddr>,
     ) -> Result<SignedIn, AuthError> {
-        if !self.limits.allow_login(account, email, ip) {
+        let name = LoginName::parse(account, email).map_err(AuthError::Invalid)?;
+        if presented.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::Invalid(format!(
+                "the password must have at most {MAX_PASSWORD_BYTES} bytes"
+            )));
+        }
+        let guard = self.limits.logins();
+        if !guard.allows(&name.account, &name.email, ip) {
             return Err(AuthError::RateLimited);
         }
-        if presented.len() > MAX_PASSWORD_BYTES {
-            return Err(AuthError::BadLogin);
-        }
-        let email = normalize_email(email).map_err(|_| AuthError::BadLogin)?;
-        let found = store::users::find_credentials(&self.pool, account.trim(), &email).await?;
+        let found = store::users::find_credentials(&self.pool, &name.account, &name.email).await?;
         let stored_hash = found
             .as_ref()
             .map(|f| f.password_hash.clone())
@@ -151,7 +154,10 @@ impl Auth {
             .map_err(|e| Failure::Internal(e.into()))?;
         let user = match found {
             Some(user) if user.active && matches => user,
-            _ => return Err(AuthError::BadLogin),
+            _ => {
+                guard.failed(&name.account, &name.email, ip);
+                return Err(AuthError::BadLogin);
+            }
         };
         let secret = Secret::generate("sbs");
         let expires = chrono::Utc::now() + chrono::Duration::hours(self.session_hours);
