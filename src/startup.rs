@@ -81,13 +81,16 @@ impl Application {
             session_hours: config.session_hours,
         }));
         let body_limit = config.body_limit;
+        let origins = http::origin::OriginPolicy {
+            allowed: config.allowed_origins.clone(),
+        };
         let web_dir = config.web_dir.clone();
         let data = services.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
-                .configure(|cfg| http::api(cfg, body_limit))
+                .configure(|cfg| http::api(cfg, body_limit, origins.clone()))
                 .service(actix_files::Files::new("/", &web_dir).index_file("index.html"))
         })
         .disable_signals()

@@ -22,11 +22,14 @@ struct LoginBody {
     password: String,
 }
 
-fn session_cookie(value: String) -> actix_web::cookie::CookieBuilder<'static> {
+/// The session cookie: never readable by scripts, not sent on cross-site subrequests, and
+/// only over TLS when the server is reached over HTTPS.
+fn session_cookie(req: &HttpRequest, value: String) -> actix_web::cookie::CookieBuilder<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(req.connection_info().scheme() == "https")
 }
 
 /// Checks the credentials and opens a session: a cookie for browsers, a token for API clients.
@@ -43,16 +46,20 @@ async fn login(
     let ip = req.peer_addr().map(|a| a.ip());
     let signed_in = services.auth.login(&account, &email, password, ip).await?;
     let hours = services.auth.session_hours();
-    let cookie = session_cookie(signed_in.token.clone())
+    let cookie = session_cookie(&req, signed_in.token.clone())
         .max_age(CookieDuration::hours(hours))
         .finish();
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
 
 /// Ends the caller's session and clears the cookie.
-async fn logout(services: web::Data<Services>, caller: Caller) -> Result<HttpResponse, ApiError> {
+async fn logout(
+    services: web::Data<Services>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     services.auth.logout(&caller.0).await?;
-    let mut gone = session_cookie(String::new()).finish();
+    let mut gone = session_cookie(&req, String::new()).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }

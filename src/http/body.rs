@@ -50,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let limit = req
             .app_data::<web::Data<BodyLimit>>()
             .map_or(1 << 20, |l| l.0);
-        let body = JsonBody::<T>::new(req, payload, None, false).limit(limit);
+        let body = JsonBody::<T>::new(req, payload, None, true).limit(limit);
         Box::pin(async move { Ok(Body(body.await.map_err(|e| json_error(e, limit)))) })
     }
 }

@@ -3,6 +3,7 @@
 //! endpoint cannot forget its check.
 
 use super::error::ApiError;
+use super::origin::{needs_same_origin, OriginPolicy};
 use crate::app::auth::KeyHolder;
 use crate::app::Services;
 use crate::domain::user::Role;
@@ -41,16 +42,22 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// The session token from the bearer header, the cookie, or (for WebSocket upgrades, which
-/// browsers cannot give headers) the `token` query parameter.
-fn presented_token(req: &HttpRequest) -> Option<String> {
+/// browsers cannot give headers) the `token` query parameter; and whether it was the cookie,
+/// which a browser sends whichever site made the request.
+fn presented_token(req: &HttpRequest) -> Option<(String, bool)> {
+    let query = || {
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("token").cloned())
+    };
     bearer(req)
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .map(|t| (t, false))
         .or_else(|| {
-            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-                .ok()
-                .and_then(|q| q.get("token").cloned())
+            req.cookie(SESSION_COOKIE)
+                .map(|c| (c.value().to_string(), true))
         })
-        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .or_else(|| query().map(|t| (t, false)))
+        .filter(|(t, _)| !t.is_empty() && t.len() <= 256)
 }
 
 fn services(req: &HttpRequest) -> Result<web::Data<Services>, ApiError> {
@@ -59,9 +66,16 @@ fn services(req: &HttpRequest) -> Result<web::Data<Services>, ApiError> {
         .ok_or_else(|| ApiError::new(Code::Internal, "internal error"))
 }
 
-/// Resolves the caller's identity from the request, or 401.
+/// Resolves the caller's identity from the request, or 401; a cookie-authenticated change
+/// from another site is 403.
 pub async fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
-    let token = presented_token(req);
+    let presented = presented_token(req);
+    if presented.as_ref().is_some_and(|(_, cookie)| *cookie) && needs_same_origin(req) {
+        req.app_data::<web::Data<OriginPolicy>>()
+            .map(|p| p.check(req))
+            .unwrap_or_else(|| OriginPolicy::default().check(req))?;
+    }
+    let token = presented.map(|(t, _)| t);
     Ok(services(req)?.auth.identify(token.as_deref()).await?)
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod ops;
+pub mod origin;
 pub mod reports;
 pub mod templates;
 pub mod tickets;
@@ -27,8 +28,9 @@ use body::BodyLimit;
 use error::ApiError;
 
 /// Registers the whole `/api/v1` surface.
-pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize) {
+pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize, origins: origin::OriginPolicy) {
     cfg.app_data(json_config(body_limit))
+        .app_data(web::Data::new(origins))
         .app_data(web::Data::new(BodyLimit(body_limit)))
         .app_data(web::PayloadConfig::new(body_limit))
         .app_data(web::QueryConfig::default().error_handler(query_error))
