@@ -11,6 +11,7 @@ use crate::domain::card::AgentCard;
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::user::{check_password, normalize_email, Role};
 use crate::security::session_cache::SessionCache;
+use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, users::NewUser};
 use crate::wire::{Code, ErrorCode, UserView};
 use serde::Deserialize;
@@ -101,15 +102,23 @@ async fn hashed(password: &str) -> Result<String, AgentError> {
 #[derive(Clone)]
 pub struct Agents {
     pool: PgPool,
+    hub: Arc<Hub>,
     users: Users,
     work: WorkState,
     sessions: Arc<SessionCache>,
 }
 
 impl Agents {
-    pub fn new(pool: PgPool, users: Users, work: WorkState, sessions: Arc<SessionCache>) -> Agents {
+    pub fn new(
+        pool: PgPool,
+        hub: Arc<Hub>,
+        users: Users,
+        work: WorkState,
+        sessions: Arc<SessionCache>,
+    ) -> Agents {
         Agents {
             pool,
+            hub,
             users,
             work,
             sessions,
@@ -216,8 +225,9 @@ impl Agents {
         store::users::update(&mut tx, &user).await?;
         // A deactivated user is signed out for good (reactivation does not revive old tokens);
         // a new password ends the user's other sessions.
-        if !user.active || password_hash.is_some() {
-            let keep = (user.id == manager.user_id).then_some(manager.session_id);
+        let revoke = !user.active || password_hash.is_some();
+        let keep = (user.id == manager.user_id).then_some(manager.session_id);
+        if revoke {
             store::sessions::revoke_all_of_user(&mut *tx, account_id, user.id, keep).await?;
         }
         if let Some(hash) = password_hash {
@@ -225,6 +235,9 @@ impl Agents {
         }
         tx.commit().await?;
         self.sessions.forget_user(user.id);
+        if revoke {
+            self.hub.close_revoked(user.id, None, keep);
+        }
         self.work.agent_changed(account_id, user.id).await;
         Ok(self.users.view(account_id, user.id).await?)
     }

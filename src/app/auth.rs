@@ -3,11 +3,14 @@
 
 use super::failure::{failure_from, Failure};
 use super::users::{UserError, Users};
+use super::work::{WorkError, WorkState};
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::domain::user::{LoginName, MAX_PASSWORD_BYTES};
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::security::{password, token, token::Secret};
+use crate::session::hub::Hub;
+use crate::store::work::WorkChange;
 use crate::store::{self, sessions::Identity};
 use crate::wire::{Code, ErrorCode, UserView};
 use serde::Serialize;
@@ -98,6 +101,8 @@ pub struct AccountSummary {
 pub struct Auth {
     pool: PgPool,
     users: Users,
+    work: WorkState,
+    hub: Arc<Hub>,
     limits: Arc<RateLimits>,
     sessions: Arc<SessionCache>,
     session_hours: i64,
@@ -107,6 +112,8 @@ impl Auth {
     pub fn new(
         pool: PgPool,
         users: Users,
+        work: WorkState,
+        hub: Arc<Hub>,
         limits: Arc<RateLimits>,
         sessions: Arc<SessionCache>,
         session_hours: i64,
@@ -114,6 +121,8 @@ impl Auth {
         Auth {
             pool,
             users,
+            work,
+            hub,
             limits,
             sessions,
             session_hours,
@@ -175,10 +184,23 @@ impl Auth {
         })
     }
 
-    /// Ends the caller's session.
+    /// Ends the caller's session: its sockets are closed at once, and when it was the user's
+    /// last session their work timer stops (an agent who signed out is not working).
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn logout(&self, who: &Identity) -> Result<(), AuthError> {
         store::sessions::revoke(&self.pool, who.session_id).await?;
         self.sessions.forget_session(who);
+        self.hub
+            .close_revoked(who.user_id, Some(who.session_id), None);
+        if !store::sessions::has_other_live(&self.pool, who.user_id, who.session_id).await? {
+            self.work
+                .change(who, WorkChange::StopTimer)
+                .await
+                .map_err(|e| match e {
+                    WorkError::UserNotFound => AuthError::UserNotFound,
+                    WorkError::Failure(f) => AuthError::Failure(f),
+                })?;
+        }
         Ok(())
     }
 

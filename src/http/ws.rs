@@ -39,6 +39,7 @@ async fn connect(
             user_id: who.user_id,
             connection_id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
         },
+        session_id: who.session_id,
         is_manager: who.role == Role::Manager,
         resume_from: query.last_seq,
     };

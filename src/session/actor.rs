@@ -9,6 +9,7 @@
 use super::desk::Desk;
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Replay, SessionLink};
+use crate::domain::ids::SessionId;
 use crate::presence::SessionKey;
 use crate::wire::Code;
 use actix::prelude::*;
@@ -30,6 +31,8 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub key: SessionKey,
+    /// The login session the connection was opened with (closed when it is revoked).
+    pub session_id: SessionId,
     pub is_manager: bool,
     /// The `last_seq` the client gave when reconnecting, if any.
     pub resume_from: Option<u64>,
@@ -65,6 +68,7 @@ impl WsSession {
         let closer = Arc::new(Closer::default());
         let link = SessionLink {
             connection_id: peer.key.connection_id,
+            session_id: peer.session_id,
             outbound: tx.clone(),
             closer: closer.clone(),
         };
@@ -279,11 +283,13 @@ async fn write_loop(
 }
 
 /// The close frame for `why`: 1008 for a client too slow to read, 1012 ("service restart")
-/// when the server shuts down, which the browser app takes as "reconnect now".
+/// when the server shuts down, which the browser app takes as "reconnect now", and 4001 when
+/// the login session ended (sign-out, deactivation, a new password): back to the login page.
 fn close_reason(why: Closing) -> CloseReason {
     let (code, description) = match why {
         Closing::TooSlow => (CloseCode::Policy, "too slow to read; reconnect and resume"),
         Closing::ShuttingDown => (CloseCode::Restart, "server restarting; reconnect now"),
+        Closing::Revoked => (CloseCode::Other(4001), "signed out; sign in again"),
     };
     CloseReason {
         code,

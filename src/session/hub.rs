@@ -5,7 +5,7 @@
 //! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
 
 use super::frames::EventFrame;
-use crate::domain::ids::{AccountId, UserId};
+use crate::domain::ids::{AccountId, SessionId, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
@@ -30,6 +30,8 @@ pub enum Closing {
     TooSlow,
     /// This server is shutting down; another one (or this one, restarted) takes over.
     ShuttingDown,
+    /// The login session behind the connection ended.
+    Revoked,
 }
 
 /// Tells a session's writer to close the connection, and why.
@@ -63,6 +65,7 @@ impl Closer {
 #[derive(Clone)]
 pub struct SessionLink {
     pub connection_id: u64,
+    pub session_id: SessionId,
     pub outbound: mpsc::Sender<Outbound>,
     pub closer: Arc<Closer>,
 }
@@ -235,6 +238,23 @@ impl Hub {
         })
     }
 
+    /// Closes the user's connections opened with a revoked login session: `only` that one,
+    /// or every one but `keep`.
+    pub fn close_revoked(&self, user_id: UserId, only: Option<SessionId>, keep: Option<SessionId>) {
+        self.with(|feeds| {
+            let Some(feed) = feeds.get_mut(&user_id) else {
+                return;
+            };
+            feed.sessions.retain(|s| {
+                let revoked = only.is_none_or(|o| o == s.session_id) && keep != Some(s.session_id);
+                if revoked {
+                    s.closer.close(Closing::Revoked);
+                }
+                !revoked
+            });
+        });
+    }
+
     /// Closes every session of this node (shutdown), each with a close frame saying why.
     pub fn close_all(&self, why: Closing) {
         self.with(|feeds| {
@@ -268,6 +288,7 @@ mod tests {
         (
             SessionLink {
                 connection_id: id,
+                session_id: SessionId(id as i64),
                 outbound: tx,
                 closer: closer.clone(),
             },
@@ -379,6 +400,26 @@ mod tests {
                 .expect("closed");
             assert_eq!(why, Closing::ShuttingDown);
         }
+        assert!(!hub.is_connected(U));
+    }
+
+    #[tokio::test]
+    async fn a_revoked_login_closes_its_connections_and_no_others() {
+        let hub = Hub::new();
+        let (a, _rx_a, closer_a) = link(1, 8);
+        let (b, mut rx_b, _closer_b) = link(2, 8);
+        hub.attach(A, U, false, a);
+        hub.attach(A, U, false, b);
+        hub.close_revoked(U, Some(SessionId(1)), None);
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer_a.closed())
+            .await
+            .expect("closed");
+        assert_eq!(why, Closing::Revoked);
+        hub.push(U, &event(1));
+        assert!(rx_b.try_recv().is_ok(), "the other login keeps its socket");
+        hub.close_revoked(U, None, Some(SessionId(2)));
+        assert!(hub.is_connected(U), "kept");
+        hub.close_revoked(U, None, None);
         assert!(!hub.is_connected(U));
     }
 

@@ -96,3 +96,19 @@ pub async fn revoke_all_of_user(
     .await?;
     Ok(())
 }
+
+/// Whether the user has a live login session besides `except`.
+pub async fn has_other_live(
+    db: impl PgExecutor<'_>,
+    user_id: UserId,
+    except: SessionId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM login_sessions WHERE user_id = $1 AND id <> $2 \
+         AND revoked_at IS NULL AND expires_at > now())",
+    )
+    .bind(user_id)
+    .bind(except)
+    .fetch_one(db)
+    .await
+}
