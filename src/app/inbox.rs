@@ -120,13 +120,38 @@ pub fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, TicketId), InboxError>
     Ok((at, id.parse().map_err(|_| InboxError::InvalidCursor)?))
 }
 
+/// A parameter that was given and is not blank (U+0000, which no column can hold, is refused).
 fn non_empty(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn refuse_nul(query: &ListQuery) -> Result<(), InboxError> {
+    let fields = [
+        &query.view,
+        &query.q,
+        &query.channel,
+        &query.stage,
+        &query.listing,
+        &query.status,
+        &query.from,
+        &query.to,
+        &query.cursor,
+    ];
+    match fields
+        .iter()
+        .any(|f| f.as_deref().is_some_and(|v| v.contains('\0')))
+    {
+        true => Err(bad(
+            "query parameters must not contain the character U+0000",
+        )),
+        false => Ok(()),
+    }
 }
 
 /// Turns the query into a filter for this viewer, or `None` when it can match nothing (a
 /// status outside the view's states).
 pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter>, InboxError> {
+    refuse_nul(query)?;
     let view = query
         .view
         .as_deref()
@@ -313,6 +338,18 @@ mod tests {
             ..Default::default()
         };
         assert!(filter_for(AGENT, &bad_limit).is_err());
+    }
+
+    #[test]
+    fn a_nul_in_any_parameter_is_refused() {
+        let nul = ListQuery {
+            q: Some("zo\u{0}e".into()),
+            ..query("all")
+        };
+        assert!(matches!(
+            filter_for(AGENT, &nul),
+            Err(InboxError::InvalidQuery(_))
+        ));
     }
 
     #[test]

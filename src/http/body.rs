@@ -9,6 +9,7 @@ use actix_web::error::JsonPayloadError;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// The largest body accepted, in bytes (set once in `http::api`).
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +43,27 @@ pub fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
     }
 }
 
+/// Whether any string in `v` (keys included) holds U+0000, which no text column can store.
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// The body as `T`, refusing U+0000 anywhere in it.
+fn typed<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    if has_nul(&v) {
+        return Err(ApiError::new(
+            Code::InvalidInput,
+            "text must not contain the character U+0000",
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -50,7 +72,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let limit = req
             .app_data::<web::Data<BodyLimit>>()
             .map_or(1 << 20, |l| l.0);
-        let body = JsonBody::<T>::new(req, payload, None, true).limit(limit);
-        Box::pin(async move { Ok(Body(body.await.map_err(|e| json_error(e, limit)))) })
+        let body = JsonBody::<Value>::new(req, payload, None, true).limit(limit);
+        Box::pin(async move {
+            let parsed = body.await.map_err(|e| json_error(e, limit)).and_then(typed);
+            Ok(Body(parsed))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Reply {
+        #[allow(dead_code)]
+        body: String,
+    }
+
+    #[test]
+    fn a_nul_anywhere_is_refused_before_the_type_is_read() {
+        assert!(typed::<Reply>(json!({"body": "hi"})).is_ok());
+        let nul = typed::<Reply>(json!({"body": "h\u{0}i"})).unwrap_err();
+        assert_eq!(nul.code(), Code::InvalidInput);
+        assert!(has_nul(&json!({"a": [{"b": "\u{0}"}]})));
+        assert!(has_nul(&json!({"\u{0}": 1})));
+        let wrong = typed::<Reply>(json!({"text": "hi"})).unwrap_err();
+        assert_eq!(wrong.code(), Code::InvalidJson);
     }
 }

@@ -218,7 +218,13 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
         self.last_heard = Instant::now();
         match msg {
             Ok(AggregatedMessage::Text(text)) => self.handle_client_frame(&text, ctx),
-            Ok(AggregatedMessage::Ping(_)) | Ok(AggregatedMessage::Pong(_)) => {}
+            // RFC 6455 §5.5.2: a ping is answered with a pong carrying the same data.
+            Ok(AggregatedMessage::Ping(data)) => {
+                if self.outbound.try_send(Outbound::Pong(data)).is_err() {
+                    ctx.stop();
+                }
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Binary(_)) => {
                 let error = ControlFrame::error(FrameError {
                     code: Code::InvalidFrame,
@@ -264,6 +270,7 @@ async fn write_loop(
                         let sent = match next {
                             Some(Outbound::Frame(f)) => socket.text(f.to_string()).await,
                             Some(Outbound::Ping) => socket.ping(b"").await,
+                            Some(Outbound::Pong(data)) => socket.pong(&data).await,
                             None => break,
                         };
                         if sent.is_err() {

@@ -21,6 +21,8 @@ pub enum Outbound {
     Frame(Arc<str>),
     /// A protocol-level ping.
     Ping,
+    /// The answer to a client's protocol-level ping.
+    Pong(actix_web::web::Bytes),
 }
 
 /// Why the server ends a connection.
@@ -309,6 +311,7 @@ mod tests {
         match o {
             Outbound::Frame(f) => f.to_string(),
             Outbound::Ping => "ping".into(),
+            Outbound::Pong(_) => "pong".into(),
         }
     }
 
