@@ -1,7 +1,11 @@
-//! The demo seed is idempotent and leaves working logins.
+//! The demo seed (`switchboard demo`) is idempotent and leaves working logins.
 
-use crate::helpers::spawn_app;
-use switchboard::demo;
+use crate::helpers::{inquiry, spawn_app};
+
+/// The logins SPEC §5a promises for the demo account.
+const DEMO_ACCOUNT: &str = "demo";
+const DEMO_MANAGER: (&str, &str) = ("manager@demo.test", "demo-manager");
+const DEMO_AGENT_1: (&str, &str) = ("agent1@demo.test", "demo-agent");
 
 #[actix_web::test]
 async fn seeding_twice_creates_nothing_new_and_the_logins_work() {
@@ -24,23 +28,18 @@ async fn seeding_twice_creates_nothing_new_and_the_logins_work() {
         }
         out
     };
-    let first = demo::seed(&app.pool, 4).await.unwrap();
+    let first = app.seed_demo(4).await;
     let after_first = counts(app.pool.clone()).await;
-    let second = demo::seed(&app.pool, 4).await.unwrap();
+    let second = app.seed_demo(4).await;
     assert_eq!(counts(app.pool.clone()).await, after_first);
     assert_ne!(first.api_key, second.api_key, "a fresh key each run");
-    assert!(demo::describe(&second).contains("ingest api key: sbk_"));
-    app.login_as(demo::SLUG, demo::MANAGER_EMAIL, demo::MANAGER_PASSWORD)
+    assert!(second.printed.contains("ingest api key: sbk_"));
+    app.login_as(DEMO_ACCOUNT, DEMO_MANAGER.0, DEMO_MANAGER.1)
         .await;
-    app.login_as(demo::SLUG, "agent1@demo.test", demo::AGENT_PASSWORD)
+    app.login_as(DEMO_ACCOUNT, DEMO_AGENT_1.0, DEMO_AGENT_1.1)
         .await;
     let res = app
-        .client
-        .post(app.url("/ingest/messages"))
-        .bearer_auth(&second.api_key)
-        .json(&crate::realtime::inquiry("demo", "m1"))
-        .send()
-        .await
-        .unwrap();
+        .ingest_message(&second.api_key, &inquiry("demo", "m1"))
+        .await;
     assert_eq!(res.status(), 202);
 }

@@ -1,10 +1,8 @@
 //! End-to-end tests: each spawns the real application against its own fresh PostgreSQL
-//! database, so they run in parallel and leave nothing behind.
+//! database, so they run in parallel and leave nothing behind. `helpers` starts the app and
+//! has one method per endpoint; every other module is one capability.
 
 mod helpers;
-mod realtime;
-mod reports;
-mod ws_client;
 
 mod account;
 mod agents;
@@ -15,6 +13,7 @@ mod dispatch_moves;
 mod dispatch_sessions;
 mod ingest;
 mod ops;
+mod reports;
 mod templates;
 mod tickets;
 mod wallboard;
