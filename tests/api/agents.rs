@@ -113,6 +113,8 @@ async fn refusals() {
         .update_agent(&their_manager, &agent.user_id, &json!({"name": "hijack"}))
         .await;
     assert_eq!(assert_error(res, 404).await, "not_found");
+    let unchanged = app.agent_by_id(&manager, &agent.user_id).ok().await;
+    assert_eq!(unchanged["name"], "plain", "another account cannot rename");
 }
 
 #[actix_web::test]

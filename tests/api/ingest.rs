@@ -146,8 +146,10 @@ async fn bad_deliveries_are_refused_and_change_nothing() {
 async fn each_key_writes_only_into_its_own_account() {
     let app = spawn_app().await;
     let other = app.create_account("other").await;
-    app.ingest_message(&other.api_key, &inquiry("theirs", "m1"))
+    let theirs = app
+        .ingest_message(&other.api_key, &inquiry("theirs", "m1"))
         .await;
+    assert_eq!(theirs.status(), 202, "the other account's key works");
     let manager = app.manager().await;
     let ours = app.tickets(&manager, &[("view", "all")]).ok().await;
     assert!(ours["items"].as_array().unwrap().is_empty());
