@@ -1,11 +1,13 @@
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options};
-use serde_json::{json, Value};
+//! `/account` settings and `/api-keys` (managers only).
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options, Session};
+use serde_json::json;
 
 #[actix_web::test]
 async fn a_manager_reads_and_patches_settings() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let account: Value = app.get("/account", &manager).await.json().await.unwrap();
+    let account = app.account(&manager).ok().await;
     assert_eq!(account["response_sla_seconds"], 360);
     assert_eq!(account["assignment_strategy"], "balanced");
     assert_eq!(account["rebalance_threshold"], 2);
@@ -13,10 +15,10 @@ async fn a_manager_reads_and_patches_settings() {
     assert_eq!(account["timezone"], "UTC");
 
     let res = app
-        .patch("/account", &manager, &json!({"response_sla_seconds": 120, "timezone": "Europe/Lisbon", "assignment_strategy": "round_robin"}))
+        .patch_account(&manager, &json!({"response_sla_seconds": 120, "timezone": "Europe/Lisbon", "assignment_strategy": "round_robin"}))
         .await;
     assert_eq!(res.status(), 200);
-    let account: Value = app.get("/account", &manager).await.json().await.unwrap();
+    let account = app.account(&manager).ok().await;
     assert_eq!(account["response_sla_seconds"], 120);
     assert_eq!(account["timezone"], "Europe/Lisbon");
     assert_eq!(account["assignment_strategy"], "round_robin");
@@ -36,12 +38,12 @@ async fn a_bad_patch_changes_nothing() {
         (json!({"colour": "blue"}), "invalid_json"),
     ] {
         assert_eq!(
-            assert_error(app.patch("/account", &manager, &body).await, 400).await,
+            assert_error(app.patch_account(&manager, &body).await, 400).await,
             code,
             "{body}"
         );
     }
-    let account: Value = app.get("/account", &manager).await.json().await.unwrap();
+    let account = app.account(&manager).ok().await;
     assert_eq!(account["response_sla_seconds"], 360);
     assert_eq!(account["timezone"], "UTC");
 }
@@ -50,11 +52,9 @@ async fn a_bad_patch_changes_nothing() {
 async fn api_keys_are_shown_once_and_work_for_ingest_only() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let res = app
-        .post("/api-keys", &manager, &json!({"label": "airbnb bridge"}))
-        .await;
+    let res = app.create_api_key(&manager, "airbnb bridge").await;
     assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
     let key = body["key"].as_str().unwrap();
     assert!(key.starts_with("sbk_"));
     let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = $1")
@@ -64,13 +64,7 @@ async fn api_keys_are_shown_once_and_work_for_ingest_only() {
         .unwrap();
     assert_ne!(stored, key.as_bytes(), "only the digest is stored");
     // An API key is not a login session.
-    let res = app
-        .client
-        .get(app.url("/me"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
+    let res = app.me(&Session::bearer(key)).await;
     assert_eq!(res.status(), 401);
 }
 
@@ -83,7 +77,7 @@ async fn oversize_bodies_are_refused_with_413() {
     .await;
     let manager = app.manager().await;
     let res = app
-        .patch("/account", &manager, &json!({"name": "x".repeat(4096)}))
+        .patch_account(&manager, &json!({"name": "x".repeat(4096)}))
         .await;
     assert_eq!(assert_error(res, 413).await, "payload_too_large");
 }

@@ -1,28 +1,19 @@
 //! `/agents` (managers only): create, list, read, update, with their refusals.
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
-use crate::realtime::create_agent;
+use crate::helpers::{assert_error, spawn_app, Session};
 use serde_json::{json, Value};
-
-async fn create(
-    app: &TestApp,
-    manager: &crate::helpers::Session,
-    body: Value,
-) -> reqwest::Response {
-    app.post("/agents", manager, &body).await
-}
 
 #[actix_web::test]
 async fn a_manager_creates_lists_and_edits_agents() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let card = json!({"stages": ["pre_booking"], "channels": ["airbnb"], "languages": ["en", "pt"], "listing_groups": ["Lisbon"], "max_active": 5});
-    let res = create(
-        &app,
-        &manager,
-        json!({"email": "Ana@Test.Test", "name": "Ana", "password": "long enough", "card": card}),
-    )
-    .await;
+    let res = app
+        .create_agent(
+            &manager,
+            &json!({"email": "Ana@Test.Test", "name": "Ana", "password": "long enough", "card": card}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let ana: Value = res.json().await.unwrap();
     assert_eq!(ana["email"], "ana@test.test");
@@ -30,28 +21,21 @@ async fn a_manager_creates_lists_and_edits_agents() {
     assert_eq!(ana["card"], card, "the card round-trips exactly");
     assert_eq!(ana["state"]["presence"], "offline");
 
-    let list: Value = app.get("/agents", &manager).await.json().await.unwrap();
+    let list = app.agents(&manager).ok().await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     let id = ana["id"].as_str().unwrap();
-    let patched: Value = app
-        .patch(
-            &format!("/agents/{id}"),
+    let patched = app
+        .update_agent(
             &manager,
+            id,
             &json!({"name": "Ana S.", "card": {"max_active": null}}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .ok()
+        .await;
     assert_eq!(patched["name"], "Ana S.");
     assert_eq!(patched["card"]["max_active"], Value::Null);
     assert_eq!(patched["card"]["stages"], json!([]));
-    let fetched: Value = app
-        .get(&format!("/agents/{id}"), &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fetched = app.agent_by_id(&manager, id).ok().await;
     assert_eq!(fetched["name"], "Ana S.");
     // The new agent can sign in.
     app.login_as(&app.account.slug, "ana@test.test", "long enough")
@@ -63,9 +47,9 @@ async fn refusals() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let ok = json!({"email": "b@test.test", "name": "B", "password": "long enough"});
-    assert_eq!(create(&app, &manager, ok.clone()).await.status(), 201);
+    assert_eq!(app.create_agent(&manager, &ok).await.status(), 201);
     assert_eq!(
-        assert_error(create(&app, &manager, ok).await, 409).await,
+        assert_error(app.create_agent(&manager, &ok).await, 409).await,
         "conflict"
     );
     for (body, code) in [
@@ -99,51 +83,38 @@ async fn refusals() {
         ),
     ] {
         assert_eq!(
-            assert_error(create(&app, &manager, body.clone()).await, 400).await,
+            assert_error(app.create_agent(&manager, &body).await, 400).await,
             code,
             "{body}"
         );
     }
-    let agent = create_agent(&app, "plain", json!({})).await;
+    let agent = app.agent("plain", json!({})).await;
     assert_eq!(
-        assert_error(app.get("/agents", &agent).await, 403).await,
+        assert_error(app.agents(&agent).await, 403).await,
         "forbidden"
     );
     assert_eq!(
-        assert_error(app.post("/agents", &agent, &json!({})).await, 403).await,
+        assert_error(app.create_agent(&agent, &json!({})).await, 403).await,
         "forbidden"
     );
-    let anonymous = app.client.get(app.url("/agents")).send().await.unwrap();
+    let anonymous = app.agents(&Session::anonymous()).await;
     assert_eq!(assert_error(anonymous, 401).await, "unauthorized");
     assert_eq!(
-        assert_error(app.get("/agents/999999", &manager).await, 404).await,
+        assert_error(app.agent_by_id(&manager, "999999").await, 404).await,
         "not_found"
     );
     let other = app.create_account("other").await;
-    let their_manager = app
-        .login_as(
-            &other.slug,
-            crate::helpers::MANAGER_EMAIL,
-            crate::helpers::PASSWORD,
-        )
-        .await;
+    let their_manager = app.manager_of(&other).await;
     assert_eq!(
-        assert_error(
-            app.get(&format!("/agents/{}", agent.user_id), &their_manager)
-                .await,
-            404
-        )
-        .await,
+        assert_error(app.agent_by_id(&their_manager, &agent.user_id).await, 404).await,
         "not_found"
     );
     let res = app
-        .patch(
-            &format!("/agents/{}", agent.user_id),
-            &their_manager,
-            &json!({"name": "hijack"}),
-        )
+        .update_agent(&their_manager, &agent.user_id, &json!({"name": "hijack"}))
         .await;
     assert_eq!(assert_error(res, 404).await, "not_found");
+    let unchanged = app.agent_by_id(&manager, &agent.user_id).ok().await;
+    assert_eq!(unchanged["name"], "plain", "another account cannot rename");
 }
 
 #[actix_web::test]
@@ -151,35 +122,23 @@ async fn the_last_manager_cannot_step_down_and_deactivated_agents_are_signed_out
     let app = spawn_app().await;
     let manager = app.manager().await;
     let res = app
-        .patch(
-            &format!("/agents/{}", manager.user_id),
-            &manager,
-            &json!({"role": "agent"}),
-        )
+        .update_agent(&manager, &manager.user_id, &json!({"role": "agent"}))
         .await;
     assert_eq!(assert_error(res, 422).await, "invalid_state");
     let res = app
-        .patch(
-            &format!("/agents/{}", manager.user_id),
-            &manager,
-            &json!({"active": false}),
-        )
+        .update_agent(&manager, &manager.user_id, &json!({"active": false}))
         .await;
     assert_eq!(assert_error(res, 422).await, "invalid_state");
-    let agent = create_agent(&app, "leaver", json!({})).await;
-    assert_eq!(app.get("/me", &agent).await.status(), 200);
+    let agent = app.agent("leaver", json!({})).await;
+    assert_eq!(app.me(&agent).await.status(), 200);
     assert_eq!(
-        app.patch(
-            &format!("/agents/{}", agent.user_id),
-            &manager,
-            &json!({"active": false})
-        )
-        .await
-        .status(),
+        app.update_agent(&manager, &agent.user_id, &json!({"active": false}))
+            .await
+            .status(),
         200
     );
     assert_eq!(
-        assert_error(app.get("/me", &agent).await, 401).await,
+        assert_error(app.me(&agent).await, 401).await,
         "unauthorized"
     );
 }
@@ -188,22 +147,23 @@ async fn the_last_manager_cannot_step_down_and_deactivated_agents_are_signed_out
 async fn a_new_role_takes_effect_on_the_next_request() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let agent = create_agent(&app, "riser", json!({})).await;
+    let agent = app.agent("riser", json!({})).await;
     // Signed-in sessions are remembered for a few seconds; a role change must not wait for that.
     assert_eq!(
-        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        assert_error(app.wallboard(&agent).await, 403).await,
         "forbidden"
     );
-    let path = format!("/agents/{}", agent.user_id);
     let promoted = app
-        .patch(&path, &manager, &json!({"role": "manager"}))
+        .update_agent(&manager, &agent.user_id, &json!({"role": "manager"}))
         .await;
     assert_eq!(promoted.status(), 200);
-    assert_eq!(app.get("/wallboard", &agent).await.status(), 200);
-    let demoted = app.patch(&path, &manager, &json!({"role": "agent"})).await;
+    assert_eq!(app.wallboard(&agent).await.status(), 200);
+    let demoted = app
+        .update_agent(&manager, &agent.user_id, &json!({"role": "agent"}))
+        .await;
     assert_eq!(demoted.status(), 200);
     assert_eq!(
-        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        assert_error(app.wallboard(&agent).await, 403).await,
         "forbidden"
     );
 }

@@ -1,12 +1,15 @@
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, Options, MANAGER_EMAIL, PASSWORD};
+//! Signing in and out: sessions by token or cookie, refusals, and the login rate limit.
+
+use crate::helpers::{
+    assert_error, spawn_app, spawn_app_with, Options, Session, MANAGER_EMAIL, PASSWORD,
+};
 use serde_json::{json, Value};
-use switchboard::security::rate_limit::RateQuotas;
 
 #[actix_web::test]
 async fn login_gives_a_token_and_an_httponly_cookie() {
     let app = spawn_app().await;
     let res = app
-        .post_login(&json!({"account": app.account.slug, "email": "Manager@Test.Test", "password": PASSWORD}))
+        .login(&json!({"account": app.account.slug, "email": "Manager@Test.Test", "password": PASSWORD}))
         .await;
     assert_eq!(res.status(), 200);
     let cookie = res
@@ -27,14 +30,8 @@ async fn login_gives_a_token_and_an_httponly_cookie() {
     assert!(body["user"]["id"].is_string());
 
     // The cookie alone is enough.
-    let session_cookie = cookie.split(';').next().unwrap().to_string();
-    let me = app
-        .client
-        .get(app.url("/me"))
-        .header("cookie", session_cookie)
-        .send()
-        .await
-        .unwrap();
+    let session_cookie = cookie.split(';').next().unwrap();
+    let me = app.me(&Session::cookie(session_cookie)).await;
     assert_eq!(me.status(), 200);
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["account"]["slug"], app.account.slug);
@@ -49,35 +46,22 @@ async fn wrong_credentials_and_missing_sessions_are_refused() {
         json!({"account": app.account.slug, "email": "nobody@test.test", "password": PASSWORD}),
     ] {
         assert_eq!(
-            assert_error(app.post_login(&body).await, 401).await,
+            assert_error(app.login(&body).await, 401).await,
             "unauthorized"
         );
     }
     let res = app
-        .post_login(&json!({"account": app.account.slug, "email": MANAGER_EMAIL}))
+        .login(&json!({"account": app.account.slug, "email": MANAGER_EMAIL}))
         .await;
     assert_eq!(assert_error(res, 400).await, "invalid_json");
-    let res = app
-        .client
-        .post(app.url("/auth/login"))
-        .body("{not json")
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let res = app.login_raw("{not json").await;
     assert_eq!(assert_error(res, 400).await, "invalid_json");
 
     assert_eq!(
-        assert_error(app.client.get(app.url("/me")).send().await.unwrap(), 401).await,
+        assert_error(app.me(&Session::anonymous()).await, 401).await,
         "unauthorized"
     );
-    let bogus = app
-        .client
-        .get(app.url("/me"))
-        .bearer_auth("sbs_bogus")
-        .send()
-        .await
-        .unwrap();
+    let bogus = app.me(&Session::bearer("sbs_bogus")).await;
     assert_eq!(assert_error(bogus, 401).await, "unauthorized");
 }
 
@@ -85,15 +69,10 @@ async fn wrong_credentials_and_missing_sessions_are_refused() {
 async fn logout_ends_the_session() {
     let app = spawn_app().await;
     let session = app.manager().await;
-    assert_eq!(app.get("/me", &session).await.status(), 200);
+    assert_eq!(app.me(&session).await.status(), 200);
+    assert_eq!(app.logout(&session).await.status(), 204);
     assert_eq!(
-        app.post("/auth/logout", &session, &json!({}))
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        assert_error(app.get("/me", &session).await, 401).await,
+        assert_error(app.me(&session).await, 401).await,
         "unauthorized"
     );
 }
@@ -101,23 +80,19 @@ async fn logout_ends_the_session() {
 #[actix_web::test]
 async fn login_is_rate_limited_per_user() {
     let app = spawn_app_with(Options {
-        quotas: Some(RateQuotas {
-            login_per_user_per_minute: 3,
-            login_per_ip_per_minute: 100,
-            ingest_per_key_per_second: 100,
-        }),
+        logins_per_user_per_minute: Some(3),
         ..Default::default()
     })
     .await;
     let wrong =
         json!({"account": app.account.slug, "email": MANAGER_EMAIL, "password": "wrong password"});
     for _ in 0..3 {
-        assert_eq!(app.post_login(&wrong).await.status(), 401);
+        assert_eq!(app.login(&wrong).await.status(), 401);
     }
     // Even the right password is refused now: the user has used up their failures.
     let right = json!({"account": app.account.slug, "email": MANAGER_EMAIL, "password": PASSWORD});
     assert_eq!(
-        assert_error(app.post_login(&right).await, 429).await,
+        assert_error(app.login(&right).await, 429).await,
         "rate_limited"
     );
 }

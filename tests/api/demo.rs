@@ -1,33 +1,11 @@
-//! The demo seed is idempotent and leaves working logins.
+//! The demo seed (`switchboard demo`) is idempotent and leaves working logins.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{inquiry, spawn_app};
 
-/// Runs `switchboard demo --agents 4` against the app's database; answers the ingest key it
-/// printed (and checks it printed the logins).
-async fn seed(app: &crate::helpers::TestApp) -> String {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["demo", "--agents", "4"])
-        .env("DATABASE_URL", &app.db.url)
-        .env_remove("REDIS_URL")
-        .output()
-        .await
-        .expect("run switchboard demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        printed.contains("manager: manager@demo.test / demo-manager"),
-        "{printed}"
-    );
-    printed
-        .lines()
-        .find_map(|l| l.strip_prefix("ingest api key: "))
-        .expect("an ingest key line")
-        .to_string()
-}
+/// The logins SPEC §5a promises for the demo account.
+const DEMO_ACCOUNT: &str = "demo";
+const DEMO_MANAGER: (&str, &str) = ("manager@demo.test", "demo-manager");
+const DEMO_AGENT_1: (&str, &str) = ("agent1@demo.test", "demo-agent");
 
 #[actix_web::test]
 async fn seeding_twice_creates_nothing_new_and_the_logins_work() {
@@ -50,22 +28,18 @@ async fn seeding_twice_creates_nothing_new_and_the_logins_work() {
         }
         out
     };
-    let first = seed(&app).await;
+    let first = app.seed_demo(4).await;
     let after_first = counts(app.pool.clone()).await;
-    let second = seed(&app).await;
+    let second = app.seed_demo(4).await;
     assert_eq!(counts(app.pool.clone()).await, after_first);
-    assert_ne!(first, second, "a fresh key each run");
-    assert!(second.starts_with("sbk_"));
-    app.login_as("demo", "manager@demo.test", "demo-manager")
+    assert_ne!(first.api_key, second.api_key, "a fresh key each run");
+    assert!(second.printed.contains("ingest api key: sbk_"));
+    app.login_as(DEMO_ACCOUNT, DEMO_MANAGER.0, DEMO_MANAGER.1)
         .await;
-    app.login_as("demo", "agent1@demo.test", "demo-agent").await;
+    app.login_as(DEMO_ACCOUNT, DEMO_AGENT_1.0, DEMO_AGENT_1.1)
+        .await;
     let res = app
-        .client
-        .post(app.url("/ingest/messages"))
-        .bearer_auth(&second)
-        .json(&crate::realtime::inquiry("demo", "m1"))
-        .send()
-        .await
-        .unwrap();
+        .ingest_message(&second.api_key, &inquiry("demo", "m1"))
+        .await;
     assert_eq!(res.status(), 202);
 }

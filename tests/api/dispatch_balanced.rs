@@ -1,15 +1,14 @@
 //! SPEC §2 rules 1 and 3 end to end: balanced assignment, card filters, pause, queue drain.
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::realtime::{inquiry, Agent};
+use crate::helpers::{assert_error, inquiry, spawn_app, LiveAgent, TestApp};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
 
-async fn working_agents(app: &TestApp, n: usize) -> Vec<Agent> {
+async fn working_agents(app: &TestApp, n: usize) -> Vec<LiveAgent> {
     let mut agents = Vec::new();
     for i in 0..n {
-        agents.push(Agent::working(app, &format!("agent{i}"), json!({})).await);
+        agents.push(app.working_agent(&format!("agent{i}"), json!({})).await);
     }
     agents
 }
@@ -45,18 +44,18 @@ async fn new_tickets_are_spread_evenly_and_pushed_at_once() {
 #[actix_web::test]
 async fn cards_filter_by_stage_channel_and_language() {
     let app = spawn_app().await;
-    let mut pre = Agent::working(
-        &app,
-        "pre",
-        json!({"stages": ["pre_booking"], "languages": ["en"]}),
-    )
-    .await;
-    let mut booked = Agent::working(
-        &app,
-        "booked",
-        json!({"stages": ["booked", "staying", "post_stay"], "channels": ["vrbo"]}),
-    )
-    .await;
+    let mut pre = app
+        .working_agent(
+            "pre",
+            json!({"stages": ["pre_booking"], "languages": ["en"]}),
+        )
+        .await;
+    let mut booked = app
+        .working_agent(
+            "booked",
+            json!({"stages": ["booked", "staying", "post_stay"], "channels": ["vrbo"]}),
+        )
+        .await;
 
     app.ingest(&inquiry("anna", "m1")).await;
     assert_eq!(
@@ -86,48 +85,42 @@ async fn cards_filter_by_stage_channel_and_language() {
         .ws
         .expect_none("ticket.assigned", Duration::from_millis(100))
         .await;
-    let ticket = app
-        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
-        .await;
+    let ticket = app.ticket_as_manager(&created.ticket_id).await;
     assert_eq!(ticket["state"], "queued");
 }
 
 #[actix_web::test]
 async fn a_paused_agent_gets_nothing_and_the_queue_drains_on_resume() {
     let app = spawn_app().await;
-    let mut agent = Agent::working(&app, "solo", json!({})).await;
-    agent.post("/me/intake/pause").await;
-    let first = app.ingest(&inquiry("g1", "m1")).await;
-    let second = app.ingest(&inquiry("g2", "m2")).await;
+    let mut agent = app.working_agent("solo", json!({})).await;
+    app.pause_intake(&agent).ok().await;
+    let first = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let second = app.ingest(&inquiry("g2", "m2")).await.ticket_id;
     agent
         .ws
         .expect_none("ticket.assigned", Duration::from_millis(400))
         .await;
-    assert_eq!(
-        app.ticket_as_manager(first["ticket_id"].as_str().unwrap())
-            .await["state"],
-        "queued"
-    );
+    assert_eq!(app.ticket_as_manager(&first).await["state"], "queued");
 
-    agent.post("/me/intake/resume").await;
+    app.resume_intake(&agent).ok().await;
     let a = agent.ws.expect("ticket.assigned").await;
     let b = agent.ws.expect("ticket.assigned").await;
-    assert_eq!(a["ticket"]["id"], first["ticket_id"], "oldest first");
-    assert_eq!(b["ticket"]["id"], second["ticket_id"]);
+    assert_eq!(a["ticket"]["id"], first, "oldest first");
+    assert_eq!(b["ticket"]["id"], second);
 }
 
 #[actix_web::test]
 async fn nobody_working_means_queued_until_someone_starts_the_timer() {
     let app = spawn_app().await;
-    let mut agent = Agent::connected(&app, "late", json!({})).await;
-    let created = app.ingest(&inquiry("g1", "m1")).await;
+    let mut agent = app.connected_agent("late", json!({})).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     agent
         .ws
         .expect_none("ticket.assigned", Duration::from_millis(400))
         .await;
-    agent.post("/me/timer/start").await;
+    app.start_timer(&agent).ok().await;
     let frame = agent.ws.expect("ticket.assigned").await;
-    assert_eq!(frame["ticket"]["id"], created["ticket_id"]);
+    assert_eq!(frame["ticket"]["id"], created);
 }
 
 #[actix_web::test]
@@ -135,39 +128,23 @@ async fn broadcast_offers_to_everyone_and_the_first_claim_wins() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     assert_eq!(
-        app.patch(
-            "/account",
-            &manager,
-            &json!({"assignment_strategy": "broadcast"})
-        )
-        .await
-        .status(),
+        app.patch_account(&manager, &json!({"assignment_strategy": "broadcast"}))
+            .await
+            .status(),
         200
     );
-    let mut fast = Agent::working(&app, "fast", json!({})).await;
-    let mut slow = Agent::working(&app, "slow", json!({})).await;
-    let created = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
-    let id = created.as_str().unwrap().to_string();
-    assert_eq!(fast.ws.expect("offer").await["ticket"]["id"], created);
-    assert_eq!(slow.ws.expect("offer").await["ticket"]["id"], created);
+    let mut fast = app.working_agent("fast", json!({})).await;
+    let mut slow = app.working_agent("slow", json!({})).await;
+    let id = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    assert_eq!(fast.ws.expect("offer").await["ticket"]["id"], id);
+    assert_eq!(slow.ws.expect("offer").await["ticket"]["id"], id);
 
-    let claimed = fast.post(&format!("/tickets/{id}/claim")).await;
-    assert_eq!(claimed["assignee_id"], fast.id());
-    assert_eq!(
-        fast.ws.expect("ticket.assigned").await["ticket"]["id"],
-        created
-    );
-    assert_eq!(
-        slow.ws.expect("offer.withdrawn").await["ticket_id"],
-        created
-    );
-    let late = app
-        .post(&format!("/tickets/{id}/claim"), &slow.session, &json!({}))
-        .await;
-    assert_eq!(
-        crate::helpers::assert_error(late, 422).await,
-        "invalid_state"
-    );
+    let claimed = app.claim(&fast, &id).ok().await;
+    assert_eq!(claimed["assignee_id"], fast.user_id);
+    assert_eq!(fast.ws.expect("ticket.assigned").await["ticket"]["id"], id);
+    assert_eq!(slow.ws.expect("offer.withdrawn").await["ticket_id"], id);
+    let late = app.claim(&slow, &id).await;
+    assert_eq!(assert_error(late, 422).await, "invalid_state");
 }
 
 #[actix_web::test]
@@ -175,7 +152,7 @@ async fn round_robin_takes_turns_whatever_the_load() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let body = json!({"assignment_strategy": "round_robin", "rebalance_threshold": 100});
-    assert_eq!(app.patch("/account", &manager, &body).await.status(), 200);
+    assert_eq!(app.patch_account(&manager, &body).await.status(), 200);
     let mut agents = working_agents(&app, 2).await;
     let mut order = Vec::new();
     for n in 0..4 {
@@ -185,7 +162,7 @@ async fn round_robin_takes_turns_whatever_the_load() {
         for agent in agents.iter_mut() {
             while let Some(frame) = agent.ws.next(Duration::from_millis(400)).await {
                 if frame["type"] == "ticket.assigned" {
-                    got.push(agent.id().to_string());
+                    got.push(agent.session.user_id.clone());
                 }
             }
         }

@@ -1,29 +1,27 @@
 //! SPEC §2 rules 2, 4, 5 and 6 end to end: following the previous agent, rebalancing only
 //! unopened tickets, never moving opened ones, and agents leaving.
 
-use crate::helpers::spawn_app;
-use crate::realtime::{inquiry, Agent};
+use crate::helpers::{inquiry, spawn_app, LiveAgent};
 use serde_json::json;
 use std::time::Duration;
 
 #[actix_web::test]
 async fn a_newcomer_takes_unopened_tickets_until_loads_are_within_the_threshold() {
     let app = spawn_app().await;
-    let mut busy = Agent::working(&app, "busy", json!({})).await;
+    let mut busy = app.working_agent("busy", json!({})).await;
     let mut ids = Vec::new();
     for n in 0..4 {
         ids.push(
             app.ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
-                .await["ticket_id"]
-                .clone(),
+                .await
+                .ticket_id,
         );
         busy.ws.expect("ticket.assigned").await;
     }
     // The oldest ticket is opened: it must never move.
-    busy.post(&format!("/tickets/{}/open", ids[0].as_str().unwrap()))
-        .await;
+    app.open(&busy, &ids[0]).ok().await;
 
-    let mut fresh = Agent::working(&app, "fresh", json!({})).await;
+    let mut fresh = app.working_agent("fresh", json!({})).await;
     let first = fresh.ws.expect("ticket.assigned").await;
     let second = fresh.ws.expect("ticket.assigned").await;
     for frame in [&first, &second] {
@@ -52,35 +50,32 @@ async fn an_agent_who_stops_the_timer_keeps_opened_tickets_and_hands_back_the_re
     let manager = app.manager().await;
     // A high threshold keeps rebalancing out of the way.
     assert_eq!(
-        app.patch("/account", &manager, &json!({"rebalance_threshold": 10}))
+        app.patch_account(&manager, &json!({"rebalance_threshold": 10}))
             .await
             .status(),
         200
     );
-    let mut leaving = Agent::working(&app, "leaving", json!({})).await;
-    let opened = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let mut leaving = app.working_agent("leaving", json!({})).await;
+    let opened = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     leaving.ws.expect("ticket.assigned").await;
-    let unopened = app.ingest(&inquiry("g2", "m2")).await["ticket_id"].clone();
+    let unopened = app.ingest(&inquiry("g2", "m2")).await.ticket_id;
     leaving.ws.expect("ticket.assigned").await;
-    leaving
-        .post(&format!("/tickets/{}/open", opened.as_str().unwrap()))
-        .await;
-    let mut staying = Agent::working(&app, "staying", json!({})).await;
+    app.open(&leaving, &opened).ok().await;
+    let mut staying = app.working_agent("staying", json!({})).await;
     staying
         .ws
         .expect_none("ticket.assigned", Duration::from_millis(300))
         .await;
 
-    leaving.post("/me/timer/stop").await;
+    app.stop_timer(&leaving).ok().await;
     let moved = staying.ws.expect("ticket.assigned").await;
     assert_eq!(moved["ticket"]["id"], unopened);
     assert_eq!(moved["reason"], "agent_left");
     let gone = leaving.ws.expect("ticket.unassigned").await;
     assert_eq!(gone["ticket_id"], unopened);
-    let ticket = app.ticket_as_manager(opened.as_str().unwrap()).await;
+    let ticket = app.ticket_as_manager(&opened).await;
     assert_eq!(
-        ticket["assignee_id"],
-        leaving.id(),
+        ticket["assignee_id"], leaving.user_id,
         "opened tickets stay with the agent who left"
     );
     assert_eq!(ticket["state"], "opened");
@@ -91,17 +86,17 @@ async fn unopened_tickets_of_an_agent_gone_past_the_grace_period_are_redispatche
     let app = spawn_app().await;
     let manager = app.manager().await;
     assert_eq!(
-        app.patch("/account", &manager, &json!({"offline_grace_seconds": 1}))
+        app.patch_account(&manager, &json!({"offline_grace_seconds": 1}))
             .await
             .status(),
         200
     );
-    let mut flaky = Agent::working(&app, "flaky", json!({})).await;
-    let created = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let mut flaky = app.working_agent("flaky", json!({})).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     flaky.ws.expect("ticket.assigned").await;
-    let mut steady = Agent::working(&app, "steady", json!({"max_active": 5})).await;
+    let mut steady = app.working_agent("steady", json!({"max_active": 5})).await;
 
-    let Agent { ws, .. } = flaky;
+    let LiveAgent { ws, .. } = flaky;
     ws.close().await;
     let frame = steady.ws.expect("ticket.assigned").await;
     assert_eq!(frame["ticket"]["id"], created);
@@ -111,23 +106,17 @@ async fn unopened_tickets_of_an_agent_gone_past_the_grace_period_are_redispatche
 #[actix_web::test]
 async fn a_follow_up_goes_back_to_the_agent_who_closed_the_thread() {
     let app = spawn_app().await;
-    let mut first = Agent::working(&app, "first", json!({})).await;
-    let created = app.ingest(&inquiry("repeat", "m1")).await["ticket_id"].clone();
+    let mut first = app.working_agent("first", json!({})).await;
+    let created = app.ingest(&inquiry("repeat", "m1")).await.ticket_id;
     first.ws.expect("ticket.assigned").await;
-    let id = created.as_str().unwrap().to_string();
-    first.post(&format!("/tickets/{id}/open")).await;
-    first
-        .post_json(
-            &format!("/tickets/{id}/reply"),
-            json!({"body": "Yes, it is free."}),
-        )
-        .await;
-    first.post(&format!("/tickets/{id}/done")).await;
+    app.open(&first, &created).ok().await;
+    app.reply(&first, &created, "Yes, it is free.").ok().await;
+    app.mark_done(&first, &created).ok().await;
 
-    let mut second = Agent::working(&app, "second", json!({})).await;
+    let mut second = app.working_agent("second", json!({})).await;
     let mut again = inquiry("repeat", "m2");
     again["body"] = json!("Great, can I book?");
-    let next = app.ingest(&again).await["ticket_id"].clone();
+    let next = app.ingest(&again).await.ticket_id;
     assert_ne!(next, created, "a new ticket after done");
     let frame = first.ws.expect("ticket.assigned").await;
     assert_eq!(frame["reason"], "follow_up");

@@ -1,17 +1,15 @@
 //! SPEC §6 end to end: snapshot, resume, several tabs, restart recovery, presence with and
 //! without Redis.
 
-use crate::helpers::{spawn_app, spawn_app_with, Options};
-use crate::realtime::{inquiry, Agent};
-use crate::ws_client::WsClient;
+use crate::helpers::{inquiry, spawn_app, spawn_app_with, LiveAgent, Options};
 use serde_json::json;
 
 #[actix_web::test]
 async fn every_tab_gets_every_event() {
     let app = spawn_app().await;
-    let mut agent = Agent::working(&app, "tabs", json!({})).await;
-    let mut other_tab = agent.second_tab().await;
-    let created = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let mut agent = app.working_agent("tabs", json!({})).await;
+    let mut other_tab = app.open_tab(&agent).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     assert_eq!(
         agent.ws.expect("ticket.assigned").await["ticket"]["id"],
         created
@@ -25,17 +23,17 @@ async fn every_tab_gets_every_event() {
 #[actix_web::test]
 async fn a_reconnecting_client_gets_what_it_missed_or_a_snapshot() {
     let app = spawn_app().await;
-    let mut agent = Agent::working(&app, "flap", json!({})).await;
-    let first = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let mut agent = app.working_agent("flap", json!({})).await;
+    let first = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     agent.ws.expect("ticket.assigned").await;
     let last_seq = agent.ws.last_seq;
     // Keep the agent present through a second tab while the first one drops.
-    let _keep = agent.second_tab().await;
-    let Agent { ws, session, .. } = agent;
+    let _keep = app.open_tab(&agent).await;
+    let LiveAgent { ws, session } = agent;
     ws.close().await;
 
-    let second = app.ingest(&inquiry("g2", "m2")).await["ticket_id"].clone();
-    let mut back = WsClient::connect(app.port, &session.token, Some(last_seq)).await;
+    let second = app.ingest(&inquiry("g2", "m2")).await.ticket_id;
+    let mut back = app.ws_resuming(&session, last_seq).await;
     back.expect("hello").await;
     let missed = back.expect("ticket.assigned").await;
     assert_eq!(missed["ticket"]["id"], second);
@@ -57,23 +55,26 @@ async fn a_reconnecting_client_gets_what_it_missed_or_a_snapshot() {
     assert_eq!(again["ticket"]["id"], second);
 
     // A seq the server never issued gets a full snapshot from the database.
-    let mut fresh = WsClient::connect(app.port, &session.token, Some(last_seq + 1000)).await;
+    let mut fresh = app.ws_resuming(&session, last_seq + 1000).await;
     fresh.expect("hello").await;
     let snapshot = fresh.expect("snapshot").await;
-    let ids: Vec<_> = snapshot["tickets"]
+    let ids: Vec<&str> = snapshot["tickets"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t["id"].clone())
+        .filter_map(|t| t["id"].as_str())
         .collect();
-    assert!(ids.contains(&first) && ids.contains(&second), "{snapshot}");
+    assert!(
+        ids.contains(&first.as_str()) && ids.contains(&second.as_str()),
+        "{snapshot}"
+    );
     assert_eq!(snapshot["state"]["working"], true);
 }
 
 #[actix_web::test]
 async fn ping_gets_pong_and_junk_gets_an_error_frame() {
     let app = spawn_app().await;
-    let mut agent = Agent::connected(&app, "pinger", json!({})).await;
+    let mut agent = app.connected_agent("pinger", json!({})).await;
     agent.ws.send(json!({"type": "ping"})).await;
     agent.ws.expect("pong").await;
     agent.ws.send(json!({"type": "dance"})).await;
@@ -84,13 +85,13 @@ async fn ping_gets_pong_and_junk_gets_an_error_frame() {
 async fn managers_see_agent_state_changes() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let mut wall = WsClient::connect(app.port, &manager.token, None).await;
+    let mut wall = app.ws(&manager).await;
     wall.expect("snapshot").await;
-    let mut agent = Agent::connected(&app, "watched", json!({})).await;
-    agent.post("/me/timer/start").await;
+    let agent = app.connected_agent("watched", json!({})).await;
+    app.start_timer(&agent).ok().await;
     loop {
         let frame = wall.expect("agent.state").await;
-        if frame["agent_id"] == agent.id() && frame["state"]["working"] == true {
+        if frame["agent_id"] == agent.user_id.as_str() && frame["state"]["working"] == true {
             break;
         }
     }
@@ -105,7 +106,7 @@ async fn the_same_rules_hold_with_redis_presence() {
     .await;
     let mut agents = Vec::new();
     for name in ["r1", "r2"] {
-        agents.push(Agent::working(&app, name, json!({})).await);
+        agents.push(app.working_agent(name, json!({})).await);
     }
     for n in 0..4 {
         app.ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
@@ -115,15 +116,7 @@ async fn the_same_rules_hold_with_redis_presence() {
         agent.ws.expect("ticket.assigned").await;
         agent.ws.expect("ticket.assigned").await;
     }
-    let ready: serde_json::Value = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = app.readyz().ok().await;
     assert_eq!(ready["presence"], "redis");
     assert_eq!(ready["redis"], true);
 }
@@ -131,28 +124,19 @@ async fn the_same_rules_hold_with_redis_presence() {
 #[actix_web::test]
 async fn a_restarted_server_continues_where_the_database_says() {
     let app = spawn_app().await;
-    let mut agent = Agent::working(&app, "survivor", json!({})).await;
-    let assigned = app.ingest(&inquiry("g1", "m1")).await["ticket_id"].clone();
+    let mut agent = app.working_agent("survivor", json!({})).await;
+    let assigned = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
     agent.ws.expect("ticket.assigned").await;
-    agent.post("/me/intake/pause").await;
-    let queued = app.ingest(&inquiry("g2", "m2")).await["ticket_id"].clone();
+    app.pause_intake(&agent).ok().await;
+    let queued = app.ingest(&inquiry("g2", "m2")).await.ticket_id;
 
     // A second server on the same database, as after a crash and restart.
     let restarted = app.restart().await;
-    let mut again = WsClient::connect(restarted.port, &agent.session.token, None).await;
+    let mut again = restarted.ws(&agent).await;
     let snapshot = again.expect("snapshot").await;
     assert_eq!(snapshot["tickets"][0]["id"], assigned);
     assert_eq!(snapshot["state"]["intake_paused"], true);
-    let client = reqwest::Client::new();
-    let res = client
-        .post(format!(
-            "http://127.0.0.1:{}/api/v1/me/intake/resume",
-            restarted.port
-        ))
-        .bearer_auth(&agent.session.token)
-        .send()
-        .await
-        .unwrap();
+    let res = restarted.resume_intake(&agent).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         again.expect("ticket.assigned").await["ticket"]["id"],

@@ -1,18 +1,7 @@
 //! `POST /ingest/messages` and `/ingest/reservations`: idempotency, validation, isolation.
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
-use crate::realtime::inquiry;
+use crate::helpers::{assert_error, inquiry, spawn_app, TestApp};
 use serde_json::{json, Value};
-
-async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
@@ -21,11 +10,12 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 #[actix_web::test]
 async fn the_same_message_twice_is_stored_once_with_the_same_ids() {
     let app = spawn_app().await;
+    let key = &app.account.api_key;
     let body = inquiry("ana", "m-1");
-    let first = post(&app, "/ingest/messages", &app.account.api_key, &body).await;
+    let first = app.ingest_message(key, &body).await;
     assert_eq!(first.status(), 202);
     let first: Value = first.json().await.unwrap();
-    let again = post(&app, "/ingest/messages", &app.account.api_key, &body).await;
+    let again = app.ingest_message(key, &body).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<Value>().await.unwrap(), first);
     assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 1);
@@ -36,7 +26,7 @@ async fn the_same_message_twice_is_stored_once_with_the_same_ids() {
 async fn twenty_concurrent_duplicates_store_one_message() {
     let app = spawn_app().await;
     let body = inquiry("rush", "m-dup");
-    let sends = (0..20).map(|_| post(&app, "/ingest/messages", &app.account.api_key, &body));
+    let sends = (0..20).map(|_| async { app.ingest_message(&app.account.api_key, &body).await });
     let answers = futures_util::future::join_all(sends).await;
     let mut accepted = 0;
     let mut ids = Vec::new();
@@ -62,7 +52,7 @@ async fn concurrent_messages_on_a_new_thread_open_one_ticket() {
     let app = &app;
     let sends = (0..10).map(|n| async move {
         let body = inquiry("crowd", &format!("m-{n}"));
-        post(app, "/ingest/messages", &app.account.api_key, &body)
+        app.ingest_message(&app.account.api_key, &body)
             .await
             .status()
             .as_u16()
@@ -76,11 +66,8 @@ async fn concurrent_messages_on_a_new_thread_open_one_ticket() {
 #[actix_web::test]
 async fn stages_come_from_the_reservation() {
     let app = spawn_app().await;
-    let manager = app.manager().await;
     let created = app.ingest(&inquiry("shopper", "m1")).await;
-    let t = app
-        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
-        .await;
+    let t = app.ticket_as_manager(&created.ticket_id).await;
     assert_eq!(t["stage"], "pre_booking");
     assert_eq!(t["reservation"]["status"], "inquiry");
     let mut booked = inquiry("booker", "m2");
@@ -89,13 +76,10 @@ async fn stages_come_from_the_reservation() {
     booked["reservation"]["check_out"] = json!("2099-03-04");
     booked["reservation"]["total_price"] = json!(420.5);
     let created = app.ingest(&booked).await;
-    let t = app
-        .ticket_as_manager(created["ticket_id"].as_str().unwrap())
-        .await;
+    let t = app.ticket_as_manager(&created.ticket_id).await;
     assert_eq!(t["stage"], "booked");
     assert_eq!(t["reservation"]["total_price"], 420.5);
     assert_eq!(t["messages"].as_array().unwrap().len(), 1);
-    let _ = manager;
 }
 
 #[actix_web::test]
@@ -103,27 +87,13 @@ async fn a_message_after_done_starts_a_new_ticket() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let first = app.ingest(&inquiry("again", "m1")).await;
-    let id = first["ticket_id"].as_str().unwrap();
-    let agent = crate::realtime::create_agent(&app, "closer", json!({})).await;
-    assert_eq!(
-        app.post(
-            &format!("/tickets/{id}/assign"),
-            &manager,
-            &json!({"agent_id": agent.user_id})
-        )
-        .await
-        .status(),
-        200
-    );
-    assert_eq!(
-        app.post(&format!("/tickets/{id}/done"), &agent, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    let id = &first.ticket_id;
+    let agent = app.agent("closer", json!({})).await;
+    assert_eq!(app.assign(&manager, id, &agent.user_id).await.status(), 200);
+    assert_eq!(app.mark_done(&agent, id).await.status(), 200);
     let second = app.ingest(&inquiry("again", "m2")).await;
-    assert_ne!(second["ticket_id"], first["ticket_id"]);
-    assert_eq!(second["thread_id"], first["thread_id"]);
+    assert_ne!(second.ticket_id, first.ticket_id);
+    assert_eq!(second.thread_id, first.thread_id);
 }
 
 #[actix_web::test]
@@ -142,37 +112,31 @@ async fn bad_deliveries_are_refused_and_change_nothing() {
     future["sent_at"] = json!("2999-01-01T00:00:00Z");
     for body in [missing, wrong_type, bad_time] {
         assert_eq!(
-            assert_error(post(&app, "/ingest/messages", &key, &body).await, 400).await,
+            assert_error(app.ingest_message(&key, &body).await, 400).await,
             "invalid_json"
         );
     }
     for body in [bad_channel, future] {
         assert_eq!(
-            assert_error(post(&app, "/ingest/messages", &key, &body).await, 400).await,
+            assert_error(app.ingest_message(&key, &body).await, 400).await,
             "invalid_input"
         );
     }
     let mut huge = inquiry("x", "m6");
     huge["body"] = json!("x".repeat(1_100_000));
     assert_eq!(
-        assert_error(post(&app, "/ingest/messages", &key, &huge).await, 413).await,
+        assert_error(app.ingest_message(&key, &huge).await, 413).await,
         "payload_too_large"
     );
     assert_eq!(
         assert_error(
-            post(&app, "/ingest/messages", "sbk_wrong", &inquiry("x", "m7")).await,
+            app.ingest_message("sbk_wrong", &inquiry("x", "m7")).await,
             401
         )
         .await,
         "unauthorized"
     );
-    let no_key = app
-        .client
-        .post(app.url("/ingest/messages"))
-        .json(&inquiry("x", "m8"))
-        .send()
-        .await
-        .unwrap();
+    let no_key = app.ingest_message_without_key(&inquiry("x", "m8")).await;
     assert_eq!(assert_error(no_key, 401).await, "unauthorized");
     assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM guests").await, 0);
@@ -182,20 +146,12 @@ async fn bad_deliveries_are_refused_and_change_nothing() {
 async fn each_key_writes_only_into_its_own_account() {
     let app = spawn_app().await;
     let other = app.create_account("other").await;
-    post(
-        &app,
-        "/ingest/messages",
-        &other.api_key,
-        &inquiry("theirs", "m1"),
-    )
-    .await;
+    let theirs = app
+        .ingest_message(&other.api_key, &inquiry("theirs", "m1"))
+        .await;
+    assert_eq!(theirs.status(), 202, "the other account's key works");
     let manager = app.manager().await;
-    let ours: Value = app
-        .get("/tickets?view=all", &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ours = app.tickets(&manager, &[("view", "all")]).ok().await;
     assert!(ours["items"].as_array().unwrap().is_empty());
 }
 
@@ -204,27 +160,15 @@ async fn reservation_status_changes_are_recorded_with_their_time() {
     let app = spawn_app().await;
     let key = app.account.api_key.clone();
     let body = json!({"channel": "airbnb", "external_id": "r-9", "status": "inquiry", "listing_external_id": "l-1", "total_price": 300});
+    assert_eq!(app.ingest_reservation(&key, &body).await.status(), 202);
     assert_eq!(
-        post(&app, "/ingest/reservations", &key, &body)
-            .await
-            .status(),
-        202
-    );
-    assert_eq!(
-        post(&app, "/ingest/reservations", &key, &body)
-            .await
-            .status(),
+        app.ingest_reservation(&key, &body).await.status(),
         200,
         "nothing changed"
     );
     let mut confirmed = body.clone();
     confirmed["status"] = json!("confirmed");
-    assert_eq!(
-        post(&app, "/ingest/reservations", &key, &confirmed)
-            .await
-            .status(),
-        202
-    );
+    assert_eq!(app.ingest_reservation(&key, &confirmed).await.status(), 202);
     let statuses: Vec<String> =
         sqlx::query_scalar("SELECT status FROM reservation_status_changes ORDER BY id")
             .fetch_all(&app.pool)
@@ -242,7 +186,7 @@ async fn reservation_status_changes_are_recorded_with_their_time() {
     let mut bad = body.clone();
     bad["status"] = json!("maybe");
     assert_eq!(
-        assert_error(post(&app, "/ingest/reservations", &key, &bad).await, 400).await,
+        assert_error(app.ingest_reservation(&key, &bad).await, 400).await,
         "invalid_input"
     );
 }
@@ -256,7 +200,7 @@ async fn a_later_message_refreshes_the_guest_and_the_listing_and_keeps_what_it_o
     later["guest"]["email"] = json!("ana@example.test");
     later["reservation"]["listing_name"] = json!("Alfama Loft (renovated)");
     app.ingest(&later).await;
-    let id = created["ticket_id"].as_str().unwrap();
+    let id = &created.ticket_id;
     let t = app.ticket_as_manager(id).await;
     assert_eq!(t["guest"]["name"], "Ana Silva");
     assert_eq!(t["guest"]["language"], "en");

@@ -1,11 +1,9 @@
 //! End-to-end tests: each spawns the real application against its own fresh PostgreSQL
-//! database, so they run in parallel and leave nothing behind.
+//! database, so they run in parallel and leave nothing behind. `helpers` starts the app and
+//! has one method per endpoint; every other module is one capability.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod helpers;
-mod realtime;
-mod reports;
-mod ws_client;
 
 mod account;
 mod agents;
@@ -16,6 +14,7 @@ mod dispatch_moves;
 mod dispatch_sessions;
 mod ingest;
 mod ops;
+mod reports;
 mod shutdown;
 mod templates;
 mod tickets;

@@ -1,7 +1,6 @@
 //! Reports with known times: each metric of SPEC §4 checked against a scripted day.
 
-use crate::helpers::{assert_error, spawn_app};
-use crate::realtime::{create_agent, inquiry, Agent};
+use crate::helpers::{assert_error, inquiry, spawn_app};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
@@ -19,61 +18,39 @@ fn close(actual: &Value, expected: f64, tolerance: f64) {
 async fn every_metric_of_a_scripted_day() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let mut ana = Agent::working(&app, "Ana", json!({})).await;
-    let idle = create_agent(&app, "Idle", json!({})).await;
+    let mut ana = app.working_agent("Ana", json!({})).await;
+    let idle = app.agent("Idle", json!({})).await;
 
     // A guest wrote ten minutes ago (the channel's sent_at), with an inquiry worth 450.50.
     let mut first = inquiry("guest", "m1");
     first["sent_at"] = json!((Utc::now() - Duration::seconds(600)).to_rfc3339());
     first["reservation"]["total_price"] = json!(450.5);
-    let id = app.ingest(&first).await["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.ingest(&first).await.ticket_id;
     ana.ws.expect("ticket.assigned").await;
-    ana.post(&format!("/tickets/{id}/open")).await;
-    ana.post_json(&format!("/tickets/{id}/reply"), json!({"body": "Yes!"}))
-        .await;
+    app.open(&ana, &id).ok().await;
+    app.reply(&ana, &id, "Yes!").ok().await;
     // A second reply with no guest message between is not timed.
-    ana.post_json(
-        &format!("/tickets/{id}/reply"),
-        json!({"body": "Anything else?"}),
-    )
-    .await;
+    app.reply(&ana, &id, "Anything else?").ok().await;
     // The guest answers now; Ana replies at once (within the 360 s SLA).
     let mut again = inquiry("guest", "m2");
     again["sent_at"] = json!(Utc::now().to_rfc3339());
     app.ingest(&again).await;
-    ana.post_json(
-        &format!("/tickets/{id}/reply"),
-        json!({"body": "Booked for you."}),
-    )
-    .await;
-    ana.post(&format!("/tickets/{id}/done")).await;
+    app.reply(&ana, &id, "Booked for you.").ok().await;
+    app.mark_done(&ana, &id).ok().await;
     // The inquiry converts.
     let confirmation = json!({"channel": "airbnb", "external_id": "r-guest", "status": "confirmed", "listing_external_id": "l-1", "total_price": 450.5});
     let res = app
-        .client
-        .post(app.url("/ingest/reservations"))
-        .bearer_auth(&app.account.api_key)
-        .json(&confirmation)
-        .send()
-        .await
-        .unwrap();
+        .ingest_reservation(&app.account.api_key, &confirmation)
+        .await;
     assert_eq!(res.status(), 202);
-    ana.post("/me/intake/pause").await;
+    app.pause_intake(&ana).ok().await;
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    ana.post("/me/intake/resume").await;
+    app.resume_intake(&ana).ok().await;
 
     let from = (Utc::now() - Duration::hours(1)).to_rfc3339();
     let to = (Utc::now() + Duration::seconds(1)).to_rfc3339();
-    let q = format!("from={}&to={}", urlencode(&from), urlencode(&to));
-    let report: Value = app
-        .get(&format!("/reports/agents?{q}"), &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let period = [("from", from.as_str()), ("to", to.as_str())];
+    let report = app.agents_report(&manager, &period).ok().await;
     let rows = report["items"].as_array().unwrap();
     let row = rows.iter().find(|r| r["agent_name"] == "Ana").unwrap();
     assert_eq!(row["incoming"], 1);
@@ -111,12 +88,10 @@ async fn every_metric_of_a_scripted_day() {
     );
 
     // The team row, and the previous period (nothing happened then).
-    let team: Value = app
-        .get(&format!("/reports/team?{q}&compare=previous"), &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let team = app
+        .team_report(&manager, &[period[0], period[1], ("compare", "previous")])
+        .ok()
+        .await;
     assert_eq!(team["current"]["replies"], 3);
     assert_eq!(team["current"]["sales"], 450.5);
     assert_eq!(team["previous"]["replies"], 0);
@@ -132,12 +107,10 @@ async fn every_metric_of_a_scripted_day() {
     assert_eq!(team["sales"]["conversion_percent"], 100.0);
 
     // A period that ended before any of this shows zeros.
-    let past: Value = app
-        .get("/reports/agents?from=2020-01-01&to=2020-02-01", &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let past = app
+        .agents_report(&manager, &[("from", "2020-01-01"), ("to", "2020-02-01")])
+        .ok()
+        .await;
     assert!(past["items"]
         .as_array()
         .unwrap()
@@ -145,16 +118,12 @@ async fn every_metric_of_a_scripted_day() {
         .all(|r| r["incoming"] == 0 && r["replies"] == 0));
 }
 
-fn urlencode(s: &str) -> String {
-    s.replace(':', "%3A").replace('+', "%2B")
-}
-
 #[actix_web::test]
 async fn csv_has_the_spec_header_and_escapes_names() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    create_agent(&app, "Doe, \"JJ\"", json!({})).await;
-    let res = app.get("/reports/agents?format=csv", &manager).await;
+    app.agent("Doe, \"JJ\"", json!({})).await;
+    let res = app.agents_report(&manager, &[("format", "csv")]).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"]
         .to_str()
@@ -164,12 +133,7 @@ async fn csv_has_the_spec_header_and_escapes_names() {
     let header = body.lines().next().unwrap();
     assert_eq!(header, "agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour");
     assert!(body.contains("\"Doe, \"\"JJ\"\"\""), "{body}");
-    let by_accept = app
-        .as_user(reqwest::Method::GET, "/reports/team", &manager)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+    let by_accept = app.team_report_csv(&manager, &[]).await;
     assert!(by_accept
         .text()
         .await
@@ -181,25 +145,28 @@ async fn csv_has_the_spec_header_and_escapes_names() {
 async fn reports_are_for_managers_and_nonsense_periods_are_refused() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let agent = create_agent(&app, "Nosy", json!({})).await;
+    let agent = app.agent("Nosy", json!({})).await;
     assert_eq!(
-        assert_error(app.get("/reports/agents", &agent).await, 403).await,
+        assert_error(app.agents_report(&agent, &[]).await, 403).await,
         "forbidden"
     );
     assert_eq!(
-        assert_error(app.get("/reports/team", &agent).await, 403).await,
+        assert_error(app.team_report(&agent, &[]).await, 403).await,
         "forbidden"
     );
-    for bad in [
-        "/reports/agents?from=2026-05-02&to=2026-05-01",
-        "/reports/agents?from=2026-05-01",
-        "/reports/agents?from=2020-01-01&to=2026-01-01",
-        "/reports/agents?from=someday&to=2026-01-01",
-        "/reports/agents?format=xml",
-        "/reports/team?compare=always",
-    ] {
-        assert_eq!(app.get(bad, &manager).await.status(), 400, "{bad}");
+    let bad_agents_queries: [&[(&str, &str)]; 5] = [
+        &[("from", "2026-05-02"), ("to", "2026-05-01")],
+        &[("from", "2026-05-01")],
+        &[("from", "2020-01-01"), ("to", "2026-01-01")],
+        &[("from", "someday"), ("to", "2026-01-01")],
+        &[("format", "xml")],
+    ];
+    for bad in bad_agents_queries {
+        let res = app.agents_report(&manager, bad).await;
+        assert_eq!(res.status(), 400, "{bad:?}");
     }
+    let res = app.team_report(&manager, &[("compare", "always")]).await;
+    assert_eq!(res.status(), 400);
 }
 
 #[actix_web::test]
@@ -207,17 +174,15 @@ async fn periods_follow_the_account_timezone() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     assert_eq!(
-        app.patch("/account", &manager, &json!({"timezone": "Asia/Tokyo"}))
+        app.patch_account(&manager, &json!({"timezone": "Asia/Tokyo"}))
             .await
             .status(),
         200
     );
-    let report: Value = app
-        .get("/reports/agents?from=2026-07-01&to=2026-07-02", &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report = app
+        .agents_report(&manager, &[("from", "2026-07-01"), ("to", "2026-07-02")])
+        .ok()
+        .await;
     assert_eq!(report["from"], "2026-06-30T15:00:00Z");
     assert_eq!(report["to"], "2026-07-01T15:00:00Z");
 }

@@ -1,7 +1,6 @@
 //! `/templates`: everyone reads, managers write; placeholders are checked and filled.
 
 use crate::helpers::{assert_error, spawn_app};
-use crate::realtime::create_agent;
 use serde_json::{json, Value};
 
 #[actix_web::test]
@@ -12,61 +11,42 @@ async fn templates_crud_and_preview() {
         {"language": "EN", "body": "Hi {{guest_name}}, welcome to {{listing}}!"},
         {"language": "pt", "body": "Olá {{guest_name}}, bem-vindo a {{listing}}!"}
     ]});
-    let res = app.post("/templates", &manager, &body).await;
+    let res = app.create_template(&manager, &body).await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["variants"][0]["language"], "en");
 
-    let agent = create_agent(&app, "reader", json!({})).await;
-    let list: Value = app.get("/templates", &agent).await.json().await.unwrap();
+    let agent = app.agent("reader", json!({})).await;
+    let list = app.templates(&agent).ok().await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let preview: Value = app
-        .post(
-            &format!("/templates/{id}/preview"),
+    let preview = app
+        .preview_template(
             &agent,
+            &id,
             &json!({"language": "pt", "values": {"guest_name": "Ana", "listing": "Alfama Loft"}}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .ok()
+        .await;
     assert_eq!(
         preview,
         json!({"language": "pt", "body": "Olá Ana, bem-vindo a Alfama Loft!"})
     );
-    let fallback: Value = app
-        .post(
-            &format!("/templates/{id}/preview"),
-            &agent,
-            &json!({"language": "de"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fallback = app
+        .preview_template(&agent, &id, &json!({"language": "de"}))
+        .ok()
+        .await;
     assert_eq!(fallback["language"], "en");
 
-    let renamed: Value = app
-        .patch(
-            &format!("/templates/{id}"),
-            &manager,
-            &json!({"name": "Hello"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let renamed = app
+        .update_template(&manager, &id, &json!({"name": "Hello"}))
+        .ok()
+        .await;
     assert_eq!(renamed["name"], "Hello");
     assert_eq!(renamed["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(app.delete_template(&manager, &id).await.status(), 204);
     assert_eq!(
-        app.delete(&format!("/templates/{id}"), &manager)
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        assert_error(app.get(&format!("/templates/{id}"), &manager).await, 404).await,
+        assert_error(app.template(&manager, &id).await, 404).await,
         "not_found"
     );
 }
@@ -76,9 +56,9 @@ async fn refusals() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let ok = json!({"name": "Dup", "variants": [{"language": "en", "body": "Hi"}]});
-    assert_eq!(app.post("/templates", &manager, &ok).await.status(), 201);
+    assert_eq!(app.create_template(&manager, &ok).await.status(), 201);
     assert_eq!(
-        assert_error(app.post("/templates", &manager, &ok).await, 409).await,
+        assert_error(app.create_template(&manager, &ok).await, 409).await,
         "conflict"
     );
     for body in [
@@ -88,32 +68,26 @@ async fn refusals() {
         json!({"name": "X", "variants": [{"language": "english", "body": "Hi"}, {"language": "english", "body": "Yo"}]}),
     ] {
         assert_eq!(
-            assert_error(app.post("/templates", &manager, &body).await, 400).await,
+            assert_error(app.create_template(&manager, &body).await, 400).await,
             "invalid_input",
             "{body}"
         );
     }
-    let agent = create_agent(&app, "writer", json!({})).await;
+    let agent = app.agent("writer", json!({})).await;
     assert_eq!(
-        assert_error(app.post("/templates", &agent, &ok).await, 403).await,
+        assert_error(app.create_template(&agent, &ok).await, 403).await,
         "forbidden"
     );
     let other = app.create_account("other").await;
-    let theirs = app
-        .login_as(
-            &other.slug,
-            crate::helpers::MANAGER_EMAIL,
-            crate::helpers::PASSWORD,
-        )
-        .await;
-    let mine: Value = app.get("/templates", &manager).await.json().await.unwrap();
+    let theirs = app.manager_of(&other).await;
+    let mine = app.templates(&manager).ok().await;
     let id = mine["items"][0]["id"].as_str().unwrap();
     assert_eq!(
-        assert_error(app.get(&format!("/templates/{id}"), &theirs).await, 404).await,
+        assert_error(app.template(&theirs, id).await, 404).await,
         "not_found"
     );
     assert_eq!(
-        assert_error(app.delete(&format!("/templates/{id}"), &theirs).await, 404).await,
+        assert_error(app.delete_template(&theirs, id).await, 404).await,
         "not_found"
     );
 }

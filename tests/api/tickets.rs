@@ -1,92 +1,40 @@
 //! Ticket views, search, pagination and actions, with their refusals.
 
-use crate::helpers::{assert_error, spawn_app};
-use crate::realtime::{create_agent, inquiry};
-use serde_json::{json, Value};
+use crate::helpers::{assert_error, inquiry, spawn_app};
+use serde_json::json;
 
 #[actix_web::test]
 async fn the_ticket_life_open_reply_pending_done() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let agent = create_agent(&app, "worker", json!({})).await;
-    let id = app.ingest(&inquiry("life", "m1")).await["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let agent = app.agent("worker", json!({})).await;
+    let id = app.ingest(&inquiry("life", "m1")).await.ticket_id;
     // Until someone is working it is queued: an agent cannot act on it.
     assert_eq!(
-        assert_error(
-            app.post(&format!("/tickets/{id}/open"), &agent, &json!({}))
-                .await,
-            403
-        )
-        .await,
+        assert_error(app.open(&agent, &id).await, 403).await,
         "forbidden"
     );
     assert_eq!(
-        app.post(
-            &format!("/tickets/{id}/assign"),
-            &manager,
-            &json!({"agent_id": agent.user_id})
-        )
-        .await
-        .status(),
+        app.assign(&manager, &id, &agent.user_id).await.status(),
         200
     );
 
-    let t: Value = app
-        .post(&format!("/tickets/{id}/open"), &agent, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t = app.open(&agent, &id).ok().await;
     assert_eq!(t["state"], "opened");
     assert!(t["opened_at"].is_string());
-    let t: Value = app
-        .post(
-            &format!("/tickets/{id}/reply"),
-            &agent,
-            &json!({"body": "Yes, it is free!"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t = app.reply(&agent, &id, "Yes, it is free!").ok().await;
     assert_eq!(t["unanswered"], false);
     assert!(t["first_response_at"].is_string());
-    let res = app
-        .post(
-            &format!("/tickets/{id}/pending"),
-            &agent,
-            &json!({"note": ""}),
-        )
-        .await;
+    let res = app.mark_pending(&agent, &id, "").await;
     assert_eq!(assert_error(res, 400).await, "invalid_input");
-    let t: Value = app
-        .post(
-            &format!("/tickets/{id}/pending"),
-            &agent,
-            &json!({"note": "Guest asks for a discount"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(t["state"], "pending");
-    let t: Value = app
-        .post(&format!("/tickets/{id}/done"), &agent, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(t["state"], "done");
-    let res = app
-        .post(
-            &format!("/tickets/{id}/reply"),
-            &agent,
-            &json!({"body": "one more"}),
-        )
+    let t = app
+        .mark_pending(&agent, &id, "Guest asks for a discount")
+        .ok()
         .await;
+    assert_eq!(t["state"], "pending");
+    let t = app.mark_done(&agent, &id).ok().await;
+    assert_eq!(t["state"], "done");
+    let res = app.reply(&agent, &id, "one more").await;
     assert_eq!(assert_error(res, 422).await, "invalid_state");
     let full = app.ticket_as_manager(&id).await;
     assert_eq!(full["messages"].as_array().unwrap().len(), 2);
@@ -117,51 +65,27 @@ async fn the_ticket_life_open_reply_pending_done() {
 #[actix_web::test]
 async fn another_accounts_ids_answer_404_everywhere() {
     let app = spawn_app().await;
-    let id = app.ingest(&inquiry("private", "m1")).await["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.ingest(&inquiry("private", "m1")).await.ticket_id;
     let other = app.create_account("other").await;
-    let intruder = app
-        .login_as(
-            &other.slug,
-            crate::helpers::MANAGER_EMAIL,
-            crate::helpers::PASSWORD,
-        )
-        .await;
+    let intruder = app.manager_of(&other).await;
     assert_eq!(
-        assert_error(app.get(&format!("/tickets/{id}"), &intruder).await, 404).await,
+        assert_error(app.ticket(&intruder, &id).await, 404).await,
         "not_found"
     );
-    for action in ["open", "done", "claim"] {
-        assert_eq!(
-            assert_error(
-                app.post(&format!("/tickets/{id}/{action}"), &intruder, &json!({}))
-                    .await,
-                404
-            )
-            .await,
-            "not_found"
-        );
+    for (action, res) in [
+        ("open", app.open(&intruder, &id).await),
+        ("done", app.mark_done(&intruder, &id).await),
+        ("claim", app.claim(&intruder, &id).await),
+        ("reply", app.reply(&intruder, &id, "hi").await),
+        (
+            "assign",
+            app.assign(&intruder, &id, &intruder.user_id).await,
+        ),
+    ] {
+        assert_eq!(assert_error(res, 404).await, "not_found", "{action}");
     }
-    let res = app
-        .post(
-            &format!("/tickets/{id}/reply"),
-            &intruder,
-            &json!({"body": "hi"}),
-        )
-        .await;
-    assert_eq!(assert_error(res, 404).await, "not_found");
-    let res = app
-        .post(
-            &format!("/tickets/{id}/assign"),
-            &intruder,
-            &json!({"agent_id": intruder.user_id}),
-        )
-        .await;
-    assert_eq!(assert_error(res, 404).await, "not_found");
     assert_eq!(
-        assert_error(app.get("/tickets/not-a-number", &intruder).await, 404).await,
+        assert_error(app.ticket(&intruder, "not-a-number").await, 404).await,
         "not_found"
     );
 }
@@ -177,11 +101,11 @@ async fn search_and_pagination_return_every_ticket_once() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/tickets?view=all&limit=3&cursor={c}"),
-            None => "/tickets?view=all&limit=3".to_string(),
-        };
-        let page: Value = app.get(&path, &manager).await.json().await.unwrap();
+        let mut query = vec![("view", "all"), ("limit", "3")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c));
+        }
+        let page = app.tickets(&manager, &query).ok().await;
         seen.extend(
             page["items"]
                 .as_array()
@@ -198,45 +122,43 @@ async fn search_and_pagination_return_every_ticket_once() {
     seen.dedup();
     assert_eq!(seen.len(), 7);
 
-    let by_name: Value = app
-        .get("/tickets?view=all&q=guest3", &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let by_name = app
+        .tickets(&manager, &[("view", "all"), ("q", "guest3")])
+        .ok()
+        .await;
     assert_eq!(by_name["items"].as_array().unwrap().len(), 1);
     assert_eq!(by_name["items"][0]["guest"]["name"], "Guest3");
-    let by_reservation: Value = app
-        .get("/tickets?view=all&q=r-Guest5", &manager)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let by_reservation = app
+        .tickets(&manager, &[("view", "all"), ("q", "r-Guest5")])
+        .ok()
+        .await;
     assert_eq!(
         by_reservation["items"][0]["reservation"]["external_id"],
         "r-Guest5"
     );
-    let queued: Value = app
-        .get(
-            "/tickets?view=queued&stage=pre_booking&channel=airbnb",
+    let queued = app
+        .tickets(
             &manager,
+            &[
+                ("view", "queued"),
+                ("stage", "pre_booking"),
+                ("channel", "airbnb"),
+            ],
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .ok()
+        .await;
     assert_eq!(queued["items"].as_array().unwrap().len(), 7);
 
     for bad in [
-        "/tickets?view=someday",
-        "/tickets?cursor=garbage",
-        "/tickets?stage=later",
-        "/tickets?from=yesterday",
-        "/tickets?limit=1000",
-        "/tickets?colour=red",
+        ("view", "someday"),
+        ("cursor", "garbage"),
+        ("stage", "later"),
+        ("from", "yesterday"),
+        ("limit", "1000"),
+        ("colour", "red"),
     ] {
-        let res = app.get(bad, &manager).await;
-        assert_eq!(res.status(), 400, "{bad}");
+        let res = app.tickets(&manager, &[bad]).await;
+        assert_eq!(res.status(), 400, "{bad:?}");
     }
 }
 
@@ -244,41 +166,15 @@ async fn search_and_pagination_return_every_ticket_once() {
 async fn only_managers_assign_and_only_to_active_agents_of_the_account() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let agent = create_agent(&app, "a1", json!({})).await;
-    let id = app.ingest(&inquiry("g", "m1")).await["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = app
-        .post(
-            &format!("/tickets/{id}/assign"),
-            &agent,
-            &json!({"agent_id": agent.user_id}),
-        )
-        .await;
+    let agent = app.agent("a1", json!({})).await;
+    let id = app.ingest(&inquiry("g", "m1")).await.ticket_id;
+    let res = app.assign(&agent, &id, &agent.user_id).await;
     assert_eq!(assert_error(res, 403).await, "forbidden");
-    let res = app
-        .post(
-            &format!("/tickets/{id}/assign"),
-            &manager,
-            &json!({"agent_id": "999999"}),
-        )
-        .await;
+    let res = app.assign(&manager, &id, "999999").await;
     assert_eq!(assert_error(res, 404).await, "not_found");
-    let res = app
-        .post(&format!("/tickets/{id}/assign"), &manager, &json!({}))
-        .await;
+    let res = app.assign_with(&manager, &id, &json!({})).await;
     assert_eq!(assert_error(res, 400).await, "invalid_json");
-    let t: Value = app
-        .post(
-            &format!("/tickets/{id}/assign"),
-            &manager,
-            &json!({"agent_id": agent.user_id}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t = app.assign(&manager, &id, &agent.user_id).ok().await;
     assert_eq!(t["assignee_id"], agent.user_id.as_str());
     assert_eq!(t["state"], "assigned");
 }

@@ -1,8 +1,6 @@
 //! The live wallboard: `GET /wallboard` and coalesced `wallboard` frames on managers' sockets.
 
-use crate::helpers::{assert_error, spawn_app};
-use crate::realtime::{create_agent, inquiry, Agent};
-use crate::ws_client::WsClient;
+use crate::helpers::{assert_error, inquiry, spawn_app, WsClient};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -31,10 +29,12 @@ async fn frame_where(ws: &mut WsClient, within: Duration, check: impl Fn(&Value)
 async fn frames_reflect_a_queued_ticket_and_a_pausing_agent_within_a_second() {
     let app = spawn_app().await;
     let manager = app.manager().await;
-    let mut wall = WsClient::connect(app.port, &manager.token, None).await;
+    let mut wall = app.ws(&manager).await;
     wall.expect("snapshot").await;
-    let mut agent = Agent::working(&app, "Pia", json!({"stages": ["booked"]})).await;
-    let agent_id = agent.id().to_string();
+    let agent = app
+        .working_agent("Pia", json!({"stages": ["booked"]}))
+        .await;
+    let agent_id = agent.user_id.clone();
     frame_where(&mut wall, Duration::from_secs(2), |w| {
         w["agents"]
             .as_array()
@@ -49,7 +49,7 @@ async fn frames_reflect_a_queued_ticket_and_a_pausing_agent_within_a_second() {
     assert_eq!(board["unanswered"], 1);
     assert!(board["oldest_queued_seconds"].as_i64().unwrap() >= 0);
 
-    agent.post("/me/intake/pause").await;
+    app.pause_intake(&agent).ok().await;
     let board = frame_where(&mut wall, Duration::from_secs(1), |w| {
         w["agents_by_state"]["paused"] == 1
     })
@@ -70,7 +70,7 @@ async fn get_wallboard_has_the_live_figures_and_is_for_managers() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     assert_eq!(
-        app.patch("/account", &manager, &json!({"response_sla_seconds": 60}))
+        app.patch_account(&manager, &json!({"response_sla_seconds": 60}))
             .await
             .status(),
         200
@@ -78,14 +78,14 @@ async fn get_wallboard_has_the_live_figures_and_is_for_managers() {
     let mut old = inquiry("slow", "m1");
     old["sent_at"] = json!((chrono::Utc::now() - chrono::Duration::seconds(300)).to_rfc3339());
     app.ingest(&old).await;
-    let board: Value = app.get("/wallboard", &manager).await.json().await.unwrap();
+    let board = app.wallboard(&manager).ok().await;
     assert_eq!(board["queued"], 1);
     assert!(board["longest_unanswered_seconds"].as_i64().unwrap() >= 299);
     assert_eq!(board["breaching_sla"].as_array().unwrap().len(), 1);
     assert_eq!(board["today"]["replies"], 0);
-    let agent = create_agent(&app, "Peek", json!({})).await;
+    let agent = app.agent("Peek", json!({})).await;
     assert_eq!(
-        assert_error(app.get("/wallboard", &agent).await, 403).await,
+        assert_error(app.wallboard(&agent).await, 403).await,
         "forbidden"
     );
 }

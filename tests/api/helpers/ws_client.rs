@@ -1,4 +1,4 @@
-//! A WebSocket client for tests: connects as a signed-in user and waits for frames by type.
+//! A WebSocket client for tests (opened with `app.ws(user)`): waits for frames by type.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
