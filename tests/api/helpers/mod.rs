@@ -20,8 +20,8 @@ pub use ws_client::WsClient;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::collections::HashMap;
 use std::sync::Arc;
-use switchboard::config::Config;
 use switchboard::app::accounts::create_account;
+use switchboard::config::Config;
 use switchboard::security::rate_limit::RateQuotas;
 use switchboard::startup::Application;
 use switchboard::telemetry;
@@ -261,7 +261,11 @@ impl TestApp {
             .await
             .expect("run switchboard demo");
         let printed = String::from_utf8(out.stdout).expect("utf-8");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let api_key = printed
             .lines()
             .find_map(|l| l.strip_prefix("ingest api key: "))
