@@ -96,3 +96,62 @@ async fn login_is_rate_limited_per_user() {
         "rate_limited"
     );
 }
+
+#[actix_web::test]
+async fn a_locked_out_user_stays_locked_out_however_the_name_is_written() {
+    let app = spawn_app_with(Options {
+        logins_per_user_per_minute: Some(3),
+        ..Default::default()
+    })
+    .await;
+    let slug = app.account.slug.clone();
+    let wrong = json!({"account": slug, "email": MANAGER_EMAIL, "password": "wrong password"});
+    for _ in 0..3 {
+        assert_eq!(app.login(&wrong).await.status(), 401);
+    }
+    let upper = MANAGER_EMAIL.to_uppercase();
+    for (account, email) in [
+        (slug.clone(), format!(" {MANAGER_EMAIL}")),
+        (slug.to_uppercase(), format!("{upper} ")),
+        (format!(" {slug}"), format!("\t{MANAGER_EMAIL}")),
+    ] {
+        let right = json!({"account": account, "email": email, "password": PASSWORD});
+        assert_eq!(
+            assert_error(app.login(&right).await, 429).await,
+            "rate_limited",
+            "{account:?} {email:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_whole_team_signs_in_from_one_address_but_failures_from_it_are_limited() {
+    let app = spawn_app_with(Options {
+        logins_per_ip_per_minute: Some(5),
+        ..Default::default()
+    })
+    .await;
+    let right = json!({"account": app.account.slug, "email": MANAGER_EMAIL, "password": PASSWORD});
+    for _ in 0..12 {
+        assert_eq!(
+            app.login(&right).await.status(),
+            200,
+            "successes do not count"
+        );
+    }
+    for n in 0..5 {
+        let guess = json!({"account": app.account.slug, "email": format!("u{n}@test.test"), "password": "guess"});
+        assert_eq!(app.login(&guess).await.status(), 401);
+    }
+    assert_eq!(
+        assert_error(app.login(&right).await, 429).await,
+        "rate_limited",
+        "five failures from one address stop it for a while"
+    );
+    let huge = json!({"account": app.account.slug, "email": "a".repeat(900_000), "password": "x"});
+    assert_eq!(
+        assert_error(app.login(&huge).await, 400).await,
+        "invalid_input",
+        "an oversized field is refused before anything is kept"
+    );
+}

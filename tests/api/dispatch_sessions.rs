@@ -79,6 +79,10 @@ async fn ping_gets_pong_and_junk_gets_an_error_frame() {
     agent.ws.expect("pong").await;
     agent.ws.send(json!({"type": "dance"})).await;
     assert_eq!(agent.ws.expect("error").await["code"], "invalid_frame");
+    assert!(
+        agent.ws.ping(b"keepalive").await,
+        "a protocol ping is answered with a pong carrying its data (RFC 6455)"
+    );
 }
 
 #[actix_web::test]

@@ -223,3 +223,17 @@ async fn a_later_message_refreshes_the_guest_and_the_listing_and_keeps_what_it_o
         .unwrap();
     assert_eq!(email.as_deref(), Some("ana@example.test"));
 }
+
+#[actix_web::test]
+async fn a_nul_character_in_any_text_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let mut message = inquiry("zoe", "m1");
+    message["body"] = json!("Hi\u{0}there");
+    let res = app.ingest_message(&app.account.api_key, &message).await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input");
+    let mut message = inquiry("zoe", "m2");
+    message["guest"]["name"] = json!("Zo\u{0}e");
+    let res = app.ingest_message(&app.account.api_key, &message).await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input");
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
+}

@@ -91,3 +91,33 @@ async fn refusals() {
         "not_found"
     );
 }
+
+#[actix_web::test]
+async fn a_template_is_filled_from_the_ticket_on_the_server() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let body = json!({"name": "Arrival", "variants": [
+        {"language": "en", "body": "Hi {{guest_name}}, see you on {{check_in}} at {{listing}}. {{agent_name}}"},
+        {"language": "pt", "body": "Olá {{guest_name}}, até {{check_in}} em {{listing}}. {{agent_name}}"}
+    ]});
+    let created = app.create_template(&manager, &body).ok().await;
+    let template = created["id"].as_str().unwrap().to_string();
+    let agent = app.agent("Rui", json!({})).await;
+    let mut message = crate::helpers::inquiry("Ana", "m1");
+    message["guest"]["language"] = json!("pt");
+    message["reservation"]["check_in"] = json!("2026-12-24");
+    let ticket = app.ingest(&message).await.ticket_id;
+    let filled = app
+        .preview_template(&agent, &template, &json!({"ticket_id": ticket}))
+        .ok()
+        .await;
+    assert_eq!(filled["language"], "pt");
+    assert_eq!(
+        filled["body"],
+        "Olá Ana, até 2026-12-24 em Alfama Loft. Rui"
+    );
+    let res = app
+        .preview_template(&agent, &template, &json!({"ticket_id": "999999"}))
+        .await;
+    assert_eq!(assert_error(res, 404).await, "not_found");
+}

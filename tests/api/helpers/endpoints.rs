@@ -14,6 +14,8 @@ pub struct Session {
     /// The signed-in user's id (empty for credentials that are not a login).
     pub user_id: String,
     credential: Credential,
+    /// The `Origin` a browser would send with the request, if any.
+    origin: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ impl Session {
         Session {
             user_id: String::new(),
             credential: Credential::Nothing,
+            origin: None,
         }
     }
 
@@ -37,6 +40,7 @@ impl Session {
         Session {
             user_id: String::new(),
             credential: Credential::Bearer(token.into()),
+            origin: None,
         }
     }
 
@@ -45,6 +49,24 @@ impl Session {
         Session {
             user_id: String::new(),
             credential: Credential::Cookie(cookie.into()),
+            origin: None,
+        }
+    }
+
+    /// The same login as a browser holds it: only the session cookie.
+    pub fn in_browser(&self) -> Session {
+        Session {
+            user_id: self.user_id.clone(),
+            credential: Credential::Cookie(format!("sb_session={}", self.token())),
+            origin: None,
+        }
+    }
+
+    /// The same credentials, sent by a page of `origin` (a browser adds `Origin`).
+    pub fn sent_by_page_of(&self, origin: &str) -> Session {
+        Session {
+            origin: Some(origin.into()),
+            ..self.clone()
         }
     }
 
@@ -121,6 +143,10 @@ impl TestApp {
             Credential::Cookie(cookie) => request.header("cookie", cookie),
             Credential::Nothing => request,
         };
+        let request = match &user.origin {
+            Some(origin) => request.header("origin", origin),
+            None => request,
+        };
         Call {
             what: format!("{method} {path}"),
             request,
@@ -188,6 +214,7 @@ impl TestApp {
         Session {
             user_id: body["user"]["id"].as_str().expect("user id").to_string(),
             credential: Credential::Bearer(body["token"].as_str().expect("token").to_string()),
+            origin: None,
         }
     }
 
@@ -293,6 +320,17 @@ impl TestApp {
 
     pub fn create_agent(&self, user: &Session, body: &Value) -> Call {
         self.post("/agents", user, body)
+    }
+
+    /// `POST /agents` with a body of any content type (as a cross-site form could send it).
+    pub fn create_agent_raw(&self, user: &Session, content_type: &str, body: &str) -> Call {
+        let Call { what, request } = self.call(Method::POST, "/agents", user);
+        Call {
+            what,
+            request: request
+                .header("content-type", content_type)
+                .body(body.to_string()),
+        }
     }
 
     pub fn agent_by_id(&self, user: &Session, id: &str) -> Call {
@@ -419,6 +457,15 @@ impl TestApp {
     /// A socket as `user` that asks to resume after `last_seq`.
     pub async fn ws_resuming(&self, user: &Session, last_seq: u64) -> WsClient {
         WsClient::connect(self.port, user.token(), Some(last_seq)).await
+    }
+
+    /// A socket opened the way a browser on `origin` opens it: with the session cookie and
+    /// `Origin`; answers the HTTP status of a refused upgrade.
+    pub async fn ws_in_browser(&self, user: &Session, origin: &str) -> Result<WsClient, u16> {
+        let Credential::Cookie(cookie) = &user.in_browser().credential else {
+            unreachable!("in_browser holds a cookie");
+        };
+        WsClient::connect_with_cookie(self.port, cookie, origin).await
     }
 
     /// A new browser tab of `user`: a socket past its `hello` and `snapshot`.

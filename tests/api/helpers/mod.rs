@@ -132,7 +132,8 @@ pub struct TestApp {
     /// The test database, for assertions about what is stored.
     pub pool: PgPool,
     pub account: TestAccount,
-    address: String,
+    /// `http://127.0.0.1:PORT`: the origin the app's own pages have.
+    pub address: String,
     port: u16,
     client: reqwest::Client,
     /// The environment the app was configured from (to start it again).
@@ -146,8 +147,10 @@ pub struct TestApp {
 /// Options for [`spawn_app_with`].
 #[derive(Default)]
 pub struct Options {
-    /// Login attempts allowed per user and minute (default: plenty).
+    /// Failed logins allowed per user and minute (default: plenty).
     pub logins_per_user_per_minute: Option<u32>,
+    /// Failed logins allowed per client address and minute (default: plenty).
+    pub logins_per_ip_per_minute: Option<u32>,
     /// `SWITCHBOARD_BODY_LIMIT`, in bytes.
     pub body_limit: Option<usize>,
     /// Use Redis presence (under a key prefix of this test's own) instead of in-process.
@@ -190,7 +193,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     let quotas = RateQuotas {
         login_per_user_per_minute: options.logins_per_user_per_minute.unwrap_or(1000),
-        login_per_ip_per_minute: 10_000,
+        login_per_ip_per_minute: options.logins_per_ip_per_minute.unwrap_or(10_000),
         ingest_per_key_per_second: 100_000,
     };
     let port = start(&vars, quotas).await;

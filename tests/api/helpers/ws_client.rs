@@ -33,6 +33,67 @@ impl WsClient {
         }
     }
 
+    /// A socket with a browser's `Cookie` and `Origin` headers; a refused upgrade answers its
+    /// HTTP status.
+    pub async fn connect_with_cookie(
+        port: u16,
+        cookie: &str,
+        origin: &str,
+    ) -> Result<WsClient, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://127.0.0.1:{port}/api/v1/ws")
+            .into_client_request()
+            .expect("request");
+        let headers = request.headers_mut();
+        headers.insert("cookie", cookie.parse().expect("cookie header"));
+        headers.insert("origin", origin.parse().expect("origin header"));
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(WsClient {
+                stream,
+                last_seq: 0,
+                seen: Vec::new(),
+            }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+            Err(e) => panic!("websocket connect: {e}"),
+        }
+    }
+
+    /// Waits (up to five seconds) for the server to close the socket; answers the close code
+    /// (`None` when the connection ended without a close frame).
+    pub async fn closed(&mut self) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| f.code.into()),
+                Ok(Some(Ok(_))) => continue,
+                Ok(_) => return None,
+                Err(_) => panic!("the socket was not closed within 5 s"),
+            }
+        }
+    }
+
+    /// Sends a protocol-level ping and answers whether a pong with the same data came back
+    /// (text frames meanwhile are kept in `seen`).
+    pub async fn ping(&mut self, data: &[u8]) -> bool {
+        self.stream
+            .send(Message::Ping(data.to_vec()))
+            .await
+            .expect("send ping");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await {
+                Ok(Some(Ok(Message::Pong(back)))) => return back == data,
+                Ok(Some(Ok(Message::Text(text)))) => self
+                    .seen
+                    .push(serde_json::from_str(&text).expect("frames are JSON")),
+                Ok(Some(Ok(_))) => continue,
+                _ => return false,
+            }
+        }
+    }
+
     /// The next text frame, or `None` after `wait`.
     pub async fn next(&mut self, wait: Duration) -> Option<Value> {
         loop {

@@ -1,0 +1,61 @@
+//! The server says which inbox views each ticket belongs to, for whoever receives it, in
+//! lists, ticket answers and frames alike; the browser never works it out itself.
+
+use crate::helpers::{assert_error, inquiry, spawn_app};
+use serde_json::{json, Value};
+
+fn views(ticket: &Value) -> Vec<&str> {
+    ticket["views"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no views in {ticket}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_ticket_says_which_views_it_is_in_for_its_reader() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    let other = app.agent("rui", json!({})).await;
+    let id = app.ingest(&inquiry("zoe", "m1")).await.ticket_id;
+
+    let pushed = ana.ws.expect("ticket.assigned").await;
+    assert_eq!(views(&pushed["ticket"]), ["unanswered", "mine", "all"]);
+    let list = app.tickets(&ana, &[("view", "unanswered")]).ok().await;
+    assert_eq!(views(&list["items"][0]), ["unanswered", "mine", "all"]);
+    let theirs = app.tickets(&other, &[("view", "all")]).ok().await;
+    assert_eq!(views(&theirs["items"][0]), ["all"], "someone else's ticket");
+    let managed = app.ticket(&manager, &id).ok().await;
+    assert_eq!(views(&managed), ["unanswered", "all"]);
+
+    let answered = app.reply(&ana, &id, "Yes, it is free").ok().await;
+    assert_eq!(views(&answered), ["mine", "all"]);
+    let updated = ana.ws.expect("ticket.updated").await;
+    assert_eq!(views(&updated["ticket"]), ["mine", "all"]);
+    let done = app.mark_done(&ana, &id).ok().await;
+    assert_eq!(views(&done), ["done", "all"]);
+}
+
+#[actix_web::test]
+async fn a_status_outside_the_view_lists_nothing_and_a_nul_is_refused() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    app.ingest(&inquiry("zoe", "m1")).await;
+    let queued = app
+        .tickets(&manager, &[("view", "queued"), ("status", "queued")])
+        .ok()
+        .await;
+    assert_eq!(queued["items"].as_array().unwrap().len(), 1);
+    let none = app
+        .tickets(&manager, &[("view", "pending"), ("status", "queued")])
+        .ok()
+        .await;
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(none["next_cursor"], Value::Null);
+    let res = app
+        .tickets(&manager, &[("view", "all"), ("q", "zo\0e")])
+        .await;
+    assert_eq!(assert_error(res, 400).await, "invalid_query");
+}
