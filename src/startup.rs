@@ -88,7 +88,7 @@ impl Application {
         let data = services.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(data.clone())
                 .configure(|cfg| http::api(cfg, body_limit, origins.clone()))
                 .service(actix_files::Files::new("/", &web_dir).index_file("index.html"))

@@ -297,6 +297,10 @@ fn close_reason(why: Closing) -> CloseReason {
         Closing::TooSlow => (CloseCode::Policy, "too slow to read; reconnect and resume"),
         Closing::ShuttingDown => (CloseCode::Restart, "server restarting; reconnect now"),
         Closing::Revoked => (CloseCode::Other(4001), "signed out; sign in again"),
+        Closing::Superseded => (
+            CloseCode::Other(4002),
+            "too many open connections; this was the oldest",
+        ),
     };
     CloseReason {
         code,

@@ -13,6 +13,9 @@ use tokio::sync::{mpsc, Notify};
 /// How many frames, and how many bytes of frames, each user's history keeps for `resume`.
 const HISTORY_FRAMES: usize = 128;
 const HISTORY_BYTES: usize = 64 * 1024;
+/// Live connections one user may have on a node; opening one more closes the oldest, so a
+/// runaway client cannot multiply every push (and every `agent.state`) without bound.
+pub const MAX_SOCKETS_PER_USER: usize = 20;
 
 /// What a session's writer task receives.
 #[derive(Debug, Clone)]
@@ -34,6 +37,8 @@ pub enum Closing {
     ShuttingDown,
     /// The login session behind the connection ended.
     Revoked,
+    /// The user opened more connections than allowed; this was the oldest.
+    Superseded,
 }
 
 /// Tells a session's writer to close the connection, and why.
@@ -155,6 +160,10 @@ impl Hub {
                 sessions: Vec::new(),
             });
             feed.is_manager = is_manager;
+            if feed.sessions.len() >= MAX_SOCKETS_PER_USER {
+                let oldest = feed.sessions.remove(0);
+                oldest.closer.close(Closing::Superseded);
+            }
             feed.sessions.push(link);
             feed.seq
         })
@@ -404,6 +413,29 @@ mod tests {
             assert_eq!(why, Closing::ShuttingDown);
         }
         assert!(!hub.is_connected(U));
+    }
+
+    #[tokio::test]
+    async fn a_user_keeps_at_most_twenty_sockets_and_the_oldest_goes() {
+        let hub = Hub::new();
+        let mut closers = Vec::new();
+        let mut receivers = Vec::new();
+        for id in 0..=MAX_SOCKETS_PER_USER as u64 {
+            let (l, rx, closer) = link(id, 8);
+            hub.attach(A, U, false, l);
+            closers.push(closer);
+            receivers.push(rx);
+        }
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), closers[0].closed())
+            .await
+            .expect("the oldest is closed");
+        assert_eq!(why, Closing::Superseded);
+        hub.push(U, &event(1));
+        assert!(
+            receivers[0].try_recv().is_err(),
+            "the oldest gets nothing more"
+        );
+        assert!(receivers.iter_mut().skip(1).all(|rx| rx.try_recv().is_ok()));
     }
 
     #[tokio::test]
