@@ -79,9 +79,10 @@ pub const CSV_HEADER: [&str; 19] = [
     "tickets_per_work_hour",
 ];
 
+/// `v` to `places` decimals; a negative zero (a clipped interval, say) comes out as `0`.
 fn round(v: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
-    (v * f).round() / f
+    (v * f).round() / f + 0.0
 }
 
 fn share(part: i64, whole: i64) -> Option<f64> {
@@ -117,12 +118,20 @@ impl ReportRow {
         }
     }
 
-    /// The CSV record, in [`CSV_HEADER`] order; no value is an empty field.
+    /// The CSV record, in [`CSV_HEADER`] order; no value is an empty field. Text a
+    /// spreadsheet would run as a formula is written as text, and no number is `-0`.
     pub fn csv_record(&self) -> Vec<String> {
-        let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let num = |x: f64| {
+            if x == 0.0 {
+                "0".to_string()
+            } else {
+                x.to_string()
+            }
+        };
+        let opt = |v: Option<f64>| v.map(num).unwrap_or_default();
         vec![
             self.agent_id.map(|id| id.to_string()).unwrap_or_default(),
-            self.agent_name.clone().unwrap_or_else(|| "Team".into()),
+            spreadsheet_text(self.agent_name.as_deref().unwrap_or("Team")),
             self.incoming.to_string(),
             self.reassigned_away.to_string(),
             self.pending.to_string(),
@@ -135,18 +144,43 @@ impl ReportRow {
             opt(self.avg_response_seconds_post_booking),
             opt(self.first_response_seconds_avg),
             opt(self.sla_percent),
-            self.work_seconds.to_string(),
-            self.invisible_seconds.to_string(),
+            num(self.work_seconds),
+            num(self.invisible_seconds),
             opt(self.conversion_percent),
-            self.sales.to_string(),
+            num(self.sales),
             opt(self.tickets_per_work_hour),
         ]
+    }
+}
+
+/// A cell a spreadsheet shows as text: one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'` (OWASP's advice against CSV injection).
+pub fn spreadsheet_text(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_written_as_text_and_zero_has_no_sign() {
+        for risky in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(spreadsheet_text(risky).starts_with('\''), "{risky}");
+        }
+        assert_eq!(spreadsheet_text("Ana"), "Ana");
+        let f = Figures {
+            work_seconds: -0.0,
+            ..Default::default()
+        };
+        let row = ReportRow::new(Some((UserId(7), "=cmd".into())), &f);
+        let record = row.csv_record();
+        assert_eq!(record[1], "'=cmd");
+        assert!(record.iter().all(|cell| cell != "-0"), "{record:?}");
+    }
 
     #[test]
     fn derived_metrics_follow_one_definition() {
