@@ -123,6 +123,13 @@ function signedOut() {
   navigate('#/login');
 }
 
+app.live.addEventListener('signedout', () => {
+  if (app.session) {
+    notify('You were signed out; please log in again.', 'error');
+    signedOut();
+  }
+});
+
 setUnauthorizedHandler(() => {
   if (app.session) {
     notify('Your session ended; please log in again.', 'error');

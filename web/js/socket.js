@@ -31,6 +31,10 @@ export function backoffDelay(attempt, random = Math.random) {
   return Math.min(MAX_DELAY_MS, Math.round(base * (0.75 + random() * 0.5)));
 }
 
+/** Close codes the server sends: the login ended; the server is restarting. */
+export const CLOSE_SIGNED_OUT = 4001;
+export const CLOSE_RESTARTING = 1012;
+
 export class Live extends EventTarget {
   /**
    * @param {object} opts
@@ -106,16 +110,26 @@ export class Live extends EventTarget {
     this.ws = ws;
     this.setStatus('connecting');
     ws.onmessage = (ev) => this.onFrame(ev.data);
-    ws.onclose = () => this.onClose(ws);
+    ws.onclose = (ev) => this.onClose(ws, ev && ev.code);
     ws.onerror = () => {}; // onclose follows and handles it
   }
 
-  onClose(ws) {
+  /**
+   * The server says why it closed: 4001 the login ended (stop, and tell the app to show the
+   * login page), 1012 it is restarting (reconnect at once, spread over a quarter second),
+   * anything else: back off and retry.
+   */
+  onClose(ws, code) {
     if (ws !== this.ws) return;
     this.ws = null;
     clearInterval(this.timers.ping);
     if (this.stopped) return;
-    const delayMs = backoffDelay(this.attempt);
+    if (code === CLOSE_SIGNED_OUT) {
+      this.stop();
+      this.emit('signedout');
+      return;
+    }
+    const delayMs = code === CLOSE_RESTARTING ? Math.round(Math.random() * 250) : backoffDelay(this.attempt);
     this.attempt += 1;
     this.setStatus('offline', { attempt: this.attempt, delayMs });
     this.timers.reconnect = setTimeout(async () => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 globalThis.WebSocket ??= { OPEN: 1 };
+globalThis.window ??= { addEventListener() {}, removeEventListener() {} };
 const { Live, backoffDelay } = await import('../js/socket.js');
 
 const ticket = (id, extra = {}) => ({ id: String(id), state: 'assigned', assignee_id: '7', unanswered: true, guest: { name: `Guest ${id}` }, ...extra });
@@ -104,4 +105,30 @@ test('backoff starts at half a second, doubles, and never waits more than ten se
     const d = backoffDelay(n);
     assert.ok(d >= 375 && d <= 10000, `attempt ${n}: ${d}`);
   }
+});
+
+test('a close saying the login ended stops reconnecting and tells the app', () => {
+  const l = new Live();
+  l.stopped = false;
+  const signedOut = [];
+  l.addEventListener('signedout', () => signedOut.push(true));
+  const ws = {};
+  l.ws = ws;
+  l.onClose(ws, 4001);
+  assert.equal(signedOut.length, 1);
+  assert.equal(l.stopped, true);
+  assert.equal(l.timers.reconnect, 0, 'no reconnect is scheduled');
+});
+
+test('a close saying the server restarts reconnects at once', () => {
+  const l = new Live();
+  l.stopped = false;
+  l.attempt = 5; // it had been failing: a restart still does not wait for the backoff
+  const delays = [];
+  l.addEventListener('status', (e) => delays.push(e.detail.delayMs));
+  const ws = {};
+  l.ws = ws;
+  l.onClose(ws, 1012);
+  assert.ok(delays[0] <= 250, `reconnects within a quarter second, not ${delays[0]} ms`);
+  l.stop();
 });
