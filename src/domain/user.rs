@@ -80,11 +80,45 @@ impl LoginName {
     }
 }
 
-/// Passwords are 8 to 256 characters; longer ones are refused before hashing.
+/// Passwords of ten or more characters that breach corpora show over and over; any of them
+/// (in any case) is refused. A short list on purpose: it stops the guesses an attacker tries
+/// first, without a dictionary in the binary.
+const COMMON_PASSWORDS: [&str; 24] = [
+    "1234567890",
+    "12345678910",
+    "123456789a",
+    "0123456789",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwertyuiop",
+    "asdfghjkl1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "iloveyou12",
+    "qwerty1234",
+    "qwerty12345",
+    "abcdefghij",
+    "abc1234567",
+    "letmein123",
+    "welcome123",
+    "changeme123",
+    "administrator",
+    "football123",
+    "princess123",
+    "1111111111",
+];
+
+/// Passwords are 10 to 256 characters and not among the most common ones; longer ones are
+/// refused before hashing.
 pub fn check_password(raw: &str) -> Result<(), String> {
     match raw.chars().count() {
-        0..=7 => Err("the password must have at least 8 characters".into()),
-        8..=256 => Ok(()),
+        0..=9 => Err("the password must have at least 10 characters".into()),
+        10..=256 if COMMON_PASSWORDS.contains(&raw.to_lowercase().as_str()) => {
+            Err("this password is among the most common ones; choose another".into())
+        }
+        10..=256 => Ok(()),
         _ => Err("the password must have at most 256 characters".into()),
     }
 }
@@ -131,6 +165,12 @@ mod tests {
     #[test]
     fn passwords() {
         assert!(check_password("short").is_err());
+        assert!(check_password("ninechars").is_err(), "at least ten");
+        assert!(
+            check_password("Password123").is_err(),
+            "common, in any case"
+        );
+        assert!(check_password("1234567890").is_err());
         assert!(check_password("long enough").is_ok());
         assert!(check_password(&"x".repeat(257)).is_err());
     }

@@ -59,7 +59,7 @@ export function render({ root, api, live, notify }) {
     'form',
     { class: 'card-form', 'aria-labelledby': 'new-agent-title' },
     h('h2', { id: 'new-agent-title' }, 'Add an agent'),
-    h('div', { class: 'form-grid' }, field('Name', cName), field('E-mail', cEmail), field('Password', cPassword, 'At least 8 characters; the agent can use it to log in.'), field('Role', cRole)),
+    h('div', { class: 'form-grid' }, field('Name', cName), field('E-mail', cEmail), field('Password', cPassword, 'At least 10 characters, not a common one; the agent uses it to log in.'), field('Role', cRole)),
     cMsg.el,
     cBtn,
   );
