@@ -194,6 +194,16 @@ impl TicketActions {
         who: &Identity,
         ticket_id: TicketId,
     ) -> Result<TicketView, TicketError> {
+        // Opening a ticket already opened is the common repeat (every tab, every reconnect):
+        // answer it from one read, with no transaction and no row locked.
+        let current = store::tickets::record(&self.pool, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        let looked = matches!(current.state, TicketState::Opened | TicketState::Pending);
+        let may = who.role == Role::Manager || current.assignee_id == Some(who.user_id);
+        if looked && may {
+            return Ok(TicketView::new(current, who.viewer()));
+        }
         self.act(who, ticket_id, TicketAction::Open, Effect::None)
             .await
     }
