@@ -2,7 +2,11 @@
 // offers, the view tabs with search and filters, and the ticket list, kept live from the
 // socket's events without reloading.
 
-import { h, replace, field, STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, fmtAgo, fmtDate, secondsSince, fmtDuration, prefs, busy } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, busy } from '../forms.js';
+import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
+import { prefs } from '../prefs.js';
 
 const TABS = [
   { view: 'unanswered', label: 'Unanswered' },

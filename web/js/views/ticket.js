@@ -2,7 +2,10 @@
 // the guest's language, plus Pending (with a note for the manager) and Done. Managers also
 // get Reassign. New messages and state changes arrive live.
 
-import { h, replace, field, busy, formMessage, stageLabel, stateLabel, channelLabel, fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, busy, formMessage } from '../forms.js';
+import { stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../format.js';
 
 const PAYMENT = { paid: 'Paid', partially_paid: 'Partially paid', unpaid: 'Unpaid', refunded: 'Refunded', pending: 'Payment pending' };
 const RES_STATUS = { inquiry: 'Inquiry', request: 'Request', confirmed: 'Confirmed', cancelled: 'Cancelled' };
