@@ -1,6 +1,8 @@
 //! One dispatching decision (a new ticket under the balanced strategy) among 1,000 and 10,000
 //! available agents, every one of whom could take it (SPEC §7: under 10 µs).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use std::hint::black_box;
@@ -8,6 +10,7 @@ use switchboard::domain::account::Settings;
 use switchboard::domain::card::{AgentCard, TicketTraits};
 use switchboard::domain::channel::Channel;
 use switchboard::domain::dispatch::{AgentEntry, Board};
+use switchboard::domain::ids::{TicketId, UserId};
 use switchboard::domain::stage::Stage;
 
 fn board(agents: i64) -> Board {
@@ -27,7 +30,7 @@ fn board(agents: i64) -> Board {
             _ => {}
         }
         board.load_agent(AgentEntry {
-            id,
+            id: UserId(id),
             card,
             active: true,
             working: true,
@@ -44,7 +47,7 @@ fn board(agents: i64) -> Board {
         listing_group: None,
     };
     for t in 0..agents * 2 {
-        board.ticket_created(1_000_000 + t, traits.clone(), now, None, now);
+        board.ticket_created(TicketId(1_000_000 + t), traits.clone(), now, None, now);
     }
     board
 }
@@ -63,7 +66,9 @@ fn one_decision(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(agents), &agents, |b, _| {
             b.iter_batched_ref(
                 || base.clone(),
-                |board| black_box(board.ticket_created(42, traits.clone(), now, None, now)),
+                |board| {
+                    black_box(board.ticket_created(TicketId(42), traits.clone(), now, None, now))
+                },
                 BatchSize::LargeInput,
             )
         });

@@ -5,6 +5,8 @@
 //! plus daily work intervals — then times `reports::build` for that month and drops the
 //! database. Run with `cargo bench --bench reports`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
 use chrono::{TimeZone, Utc};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
@@ -94,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
     let result = async {
         let pool = PgPool::connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        let account_id = match reuse {
+        let account_id: i64 = match reuse {
             Some(_) => sqlx::query_scalar("SELECT id FROM accounts WHERE slug = 'bench'").fetch_one(&pool).await?,
             None => {
                 eprintln!("seeding {TICKETS} tickets, {AGENTS} agents…");
@@ -104,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
         let period = Period { from: Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap(), to: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap() };
         for run in 1..=3 {
             let started = Instant::now();
-            let report = switchboard::reports::build(&pool, account_id, 360, period, period.to).await?;
+            let report = switchboard::app::reports::build(&pool, switchboard::domain::ids::AccountId(account_id), 360, period, period.to).await?;
             println!(
                 "month agent report over {TICKETS} tickets, run {run}: {:.3} s ({} agent rows, {} replies)",
                 started.elapsed().as_secs_f64(),

@@ -18,6 +18,10 @@ pub struct Config {
     pub bind: String,
     /// Largest accepted request body in bytes (`SWITCHBOARD_BODY_LIMIT`, default 1 MiB).
     pub body_limit: usize,
+    /// Origins besides the server's own from which a browser signed in with the session cookie
+    /// may send changes or open the socket (`SWITCHBOARD_ALLOWED_ORIGINS`, comma-separated,
+    /// e.g. `https://desk.example.com`); empty by default.
+    pub allowed_origins: Vec<String>,
     /// Folder of the browser app (`SWITCHBOARD_WEB_DIR`, default the crate's `web/`).
     pub web_dir: PathBuf,
     /// How long a login session lasts, in hours (`SWITCHBOARD_SESSION_HOURS`, default 12).
@@ -62,6 +66,7 @@ impl Config {
             redis_prefix: lookup("SWITCHBOARD_REDIS_PREFIX").unwrap_or_else(|| "sb".into()),
             bind: lookup("SWITCHBOARD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             body_limit: number("SWITCHBOARD_BODY_LIMIT", 1 << 20)? as usize,
+            allowed_origins: origins(lookup("SWITCHBOARD_ALLOWED_ORIGINS").as_deref())?,
             web_dir: lookup("SWITCHBOARD_WEB_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))),
@@ -77,6 +82,28 @@ impl Config {
             },
         })
     }
+}
+
+/// Parses a comma-separated list of origins (`scheme://host[:port]`).
+fn origins(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let host = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"))
+                .unwrap_or_default();
+            if host.is_empty() || host.contains('/') {
+                Err(ConfigError(format!(
+                    "SWITCHBOARD_ALLOWED_ORIGINS: `{o}` is not an origin such as https://desk.example.com"
+                )))
+            } else {
+                Ok(o)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -99,6 +126,24 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.body_limit, 1 << 20);
         assert!(c.redis_url.is_none());
+        assert!(c.allowed_origins.is_empty());
+        let with = from(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            (
+                "SWITCHBOARD_ALLOWED_ORIGINS",
+                " https://Desk.example.com/, http://127.0.0.1:9000",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            with.allowed_origins,
+            ["https://desk.example.com", "http://127.0.0.1:9000"]
+        );
+        assert!(from(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SWITCHBOARD_ALLOWED_ORIGINS", "desk.example.com")
+        ])
+        .is_err());
         assert!(from(&[
             ("DATABASE_URL", "postgres://x/y"),
             ("SWITCHBOARD_BODY_LIMIT", "lots")

@@ -1,22 +1,17 @@
 //! Switchboard: a realtime guest-communication desk. See `README.md` and `../shared/SPEC.md`.
-#![forbid(unsafe_code)]
+//!
+//! Dependencies point inward: `domain` ← `store` ← `wire` ← `dispatch` / `session` ← `app`
+//! ← `http`; `startup` builds the whole and `main` runs it.
 
+pub mod app;
 pub mod config;
-pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
-pub mod ingest;
 pub mod presence;
-pub mod provision;
-pub mod realtime;
-pub mod reports;
 pub mod security;
 pub mod session;
-pub mod simulate;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod tickets;
-pub mod wallboard;
+pub mod wire;

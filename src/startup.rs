@@ -1,12 +1,10 @@
 //! Building and running the application: the same value the binary serves and the tests spawn.
 
+use crate::app::services::{Parts, Services};
 use crate::config::Config;
 use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
-use crate::realtime::Realtime;
 use crate::security::rate_limit::{RateLimits, RateQuotas};
-use crate::security::session_cache::SessionCache;
-use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use secrecy::ExposeSecret;
@@ -20,6 +18,9 @@ use tracing_actix_web::TracingLogger;
 
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a shutdown waits for requests in flight, and then for the dispatchers' commits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Opens a pool to the configured database (lazily: the server starts even while PostgreSQL
 /// is down, and `/readyz` says so).
@@ -54,6 +55,7 @@ fn presence_store(config: &Config) -> anyhow::Result<Arc<dyn PresenceStore>> {
 pub struct Application {
     port: u16,
     server: Server,
+    services: web::Data<Services>,
 }
 
 impl Application {
@@ -72,27 +74,34 @@ impl Application {
         MIGRATOR.run(&pool).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
-        let presence = presence_store(&config)?;
-        let realtime = Realtime::new(pool.clone(), presence);
-        let state = web::Data::new(AppState {
+        let services = web::Data::new(Services::new(Parts {
             pool,
+            presence: presence_store(&config)?,
             limits: RateLimits::new(quotas),
-            config: config.clone(),
-            realtime,
-            sessions: SessionCache::new(SessionCache::TTL),
-        });
+            session_hours: config.session_hours,
+        }));
         let body_limit = config.body_limit;
+        let origins = http::origin::OriginPolicy {
+            allowed: config.allowed_origins.clone(),
+        };
         let web_dir = config.web_dir.clone();
+        let data = services.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
-                .app_data(state.clone())
-                .configure(|cfg| http::api(cfg, body_limit))
+                .app_data(data.clone())
+                .configure(|cfg| http::api(cfg, body_limit, origins.clone()))
                 .service(actix_files::Files::new("/", &web_dir).index_file("index.html"))
         })
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)?
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            services,
+        })
     }
 
     /// The port the server listens on.
@@ -100,8 +109,56 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stop = shutdown_signal();
+        self.run_until(stop).await
+    }
+
+    /// Serves until `stop` resolves, then shuts down gracefully: sockets get a close frame
+    /// telling clients to reconnect, the listener stops accepting, requests in flight finish
+    /// (an ingest answered 202 is already committed), and every dispatcher commits what it
+    /// has decided before the process ends.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            served = &mut server => return served,
+            () = stop => {}
+        }
+        tracing::info!("shutting down: closing sockets, finishing requests, committing dispatch");
+        self.services.close_sockets();
+        let stopping = handle.stop(true);
+        let (_, served) = tokio::join!(stopping, server);
+        self.services.drain_dispatchers(SHUTDOWN_GRACE).await;
+        tracing::info!("shut down");
+        served
+    }
+}
+
+/// Resolves on SIGTERM (what orchestrators and `kill` send) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

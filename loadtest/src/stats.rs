@@ -72,6 +72,7 @@ pub struct Latency {
 }
 
 impl Stats {
+    #[allow(clippy::expect_used)] // the bounds are constants that hdrhistogram accepts
     pub fn new() -> Stats {
         Stats {
             tickets: Mutex::new(HashMap::new()),

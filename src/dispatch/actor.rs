@@ -10,17 +10,15 @@
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
 use super::rebuild;
+use super::Shared;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
-use crate::presence::PresenceStore;
-use crate::session::frames::ServerEvent;
-use crate::session::hub::Hub;
+use crate::domain::ids::{AccountId, TicketId, UserId};
+use crate::session::frames::{EventFrame, ServerEvent};
 use actix::prelude::*;
 use chrono::Utc;
-use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -28,15 +26,11 @@ use tokio::sync::oneshot;
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// The wallboard is pushed at most this often, and only when something changed.
 const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
-/// A broadcast offer nobody claims falls back to `balanced` after this long.
-pub const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The live dispatching state of one account.
 pub struct Dispatcher {
-    account_id: i64,
-    pool: PgPool,
-    hub: Arc<Hub>,
-    presence: Arc<dyn PresenceStore>,
+    account_id: AccountId,
+    shared: Shared,
     board: Board,
     settings: Settings,
     outbox: Vec<Outgoing>,
@@ -46,7 +40,7 @@ pub struct Dispatcher {
     stale: bool,
     /// Agents to reload (work state, card, presence), and whether a reload is in flight:
     /// reloads are batched and never block the mailbox.
-    reloads_wanted: BTreeSet<i64>,
+    reloads_wanted: BTreeSet<UserId>,
     reloading: bool,
     /// Something changed since the last wallboard frame.
     wallboard_dirty: bool,
@@ -54,18 +48,11 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(
-        account_id: i64,
-        pool: PgPool,
-        hub: Arc<Hub>,
-        presence: Arc<dyn PresenceStore>,
-    ) -> Dispatcher {
+    pub(crate) fn new(account_id: AccountId, shared: Shared) -> Dispatcher {
         let settings = Settings::default();
         Dispatcher {
             account_id,
-            pool,
-            hub,
-            presence,
+            shared,
             board: Board::new(&settings),
             settings,
             outbox: Vec::new(),
@@ -82,9 +69,8 @@ impl Dispatcher {
     /// Rebuilds the board from the database before any other message is handled, then
     /// settles it (drains the queue, rebalances) and flushes what that decided.
     fn rebuild(&mut self, ctx: &mut Context<Self>) {
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
-        ctx.wait(async move { rebuild::load(&pool, presence.as_ref(), account_id).await }.into_actor(self).map(
+        let (shared, account_id) = (self.shared.clone(), self.account_id);
+        ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.into_actor(self).map(
             |loaded, act, ctx| match loaded {
                 Ok(state) => {
                     act.settings = state.settings.clone();
@@ -93,30 +79,40 @@ impl Dispatcher {
                     act.decide(ctx, |board| board.sweep(Utc::now()));
                 }
                 Err(e) => {
-                    tracing::error!(account_id = act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
+                    tracing::error!(account_id = %act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
                     act.stale = true;
                 }
             },
         ));
     }
 
-    /// Runs a board step, queueing its decisions. A panic in the rules stops the actor so its
-    /// supervisor restarts it from the database.
-    fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
-        self.wallboard_dirty = true;
+    /// Runs `step` on the board. Every board call goes through here: a panic in the rules
+    /// stops the actor so its supervisor restarts it from the database, and `None` is answered.
+    fn guarded<T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        step: impl FnOnce(&mut Board) -> T,
+    ) -> Option<T> {
         match catch_unwind(AssertUnwindSafe(|| step(&mut self.board))) {
-            Ok(decisions) => {
-                self.outbox
-                    .extend(decisions.into_iter().map(Outgoing::Decision));
-                self.flush(ctx);
-            }
+            Ok(answer) => Some(answer),
             Err(_) => {
                 tracing::error!(
-                    account_id = self.account_id,
+                    account_id = %self.account_id,
                     "dispatching rules panicked; restarting the dispatcher"
                 );
                 ctx.stop();
+                None
             }
+        }
+    }
+
+    /// Runs a board step and queues its decisions for commit.
+    fn decide(&mut self, ctx: &mut Context<Self>, step: impl FnOnce(&mut Board) -> Vec<Decision>) {
+        self.wallboard_dirty = true;
+        if let Some(decisions) = self.guarded(ctx, step) {
+            self.outbox
+                .extend(decisions.into_iter().map(Outgoing::Decision));
+            self.flush(ctx);
         }
     }
 
@@ -128,24 +124,24 @@ impl Dispatcher {
         self.flushing = true;
         let batch = std::mem::take(&mut self.outbox);
         let waiting = std::mem::take(&mut self.waiting);
-        let (pool, account_id) = (self.pool.clone(), self.account_id);
+        let (pool, account_id) = (self.shared.pool.clone(), self.account_id);
         ctx.spawn(async move { persist::commit(&pool, account_id, batch).await }.into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {
                     Ok(Flushed { pushes }) => {
                         for push in pushes {
-                            push.send(&act.hub, act.account_id);
+                            push.send(&act.shared.hub, act.account_id);
                         }
                         Ok(())
                     }
                     Err(persist::FlushError::Conflict) => {
-                        tracing::info!(account_id = act.account_id, "the database changed under a decision; rebuilding");
+                        tracing::info!(account_id = %act.account_id, "the database changed under a decision; rebuilding");
                         act.rebuild(ctx);
                         Ok(())
                     }
                     Err(persist::FlushError::Database(e)) => {
-                        tracing::error!(account_id = act.account_id, error = %e, "could not commit dispatching decisions");
+                        tracing::error!(account_id = %act.account_id, error = %e, "could not commit dispatching decisions");
                         act.stale = true;
                         Err(DispatchRefusal::Unavailable)
                     }
@@ -174,36 +170,30 @@ impl Dispatcher {
     fn push_wallboard(&mut self, ctx: &mut Context<Self>) {
         if !self.wallboard_dirty
             || self.wallboard_in_flight
-            || !self.hub.has_managers(self.account_id)
+            || !self.shared.hub.has_managers(self.account_id)
         {
             return;
         }
         self.wallboard_dirty = false;
         self.wallboard_in_flight = true;
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
-        ctx.spawn(
-            async move { crate::wallboard::compute(&pool, presence.as_ref(), account_id).await }
-                .into_actor(self)
-                .map(|computed, act, _| {
-                    act.wallboard_in_flight = false;
-                    match computed.map(serde_json::to_value) {
-                        Ok(Ok(wallboard)) => act.hub.push_to_managers(
-                            act.account_id,
-                            &ServerEvent::Wallboard { wallboard },
-                        ),
-                        Ok(Err(e)) => tracing::error!(error = %e, "wallboard did not serialize"),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "wallboard could not be computed");
-                            act.wallboard_dirty = true;
-                        }
-                    }
-                }),
-        );
+        let computing = self.shared.wallboards.serialised(self.account_id);
+        ctx.spawn(computing.into_actor(self).map(|computed, act, _| {
+            act.wallboard_in_flight = false;
+            let frame = computed.and_then(|wallboard| {
+                EventFrame::new(&ServerEvent::Wallboard { wallboard }).map_err(|e| e.to_string())
+            });
+            match frame {
+                Ok(frame) => act.shared.hub.push_to_managers(act.account_id, &frame),
+                Err(e) => {
+                    tracing::warn!(error = %e, "wallboard could not be computed");
+                    act.wallboard_dirty = true;
+                }
+            }
+        }));
     }
 
     /// Applies freshly loaded agents to the board.
-    fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(i64, Option<AgentEntry>)>) {
+    fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
             match entry {
                 Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
@@ -219,29 +209,30 @@ impl Dispatcher {
             return;
         }
         self.reloading = true;
-        let ids: Vec<i64> = std::mem::take(&mut self.reloads_wanted)
+        let ids: Vec<UserId> = std::mem::take(&mut self.reloads_wanted)
             .into_iter()
             .collect();
-        let (pool, presence, account_id) =
-            (self.pool.clone(), self.presence.clone(), self.account_id);
+        let (shared, account_id) = (self.shared.clone(), self.account_id);
         ctx.spawn(
-            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &ids).await }
-                .into_actor(self)
-                .map(|loaded, act, ctx| {
-                    act.reloading = false;
-                    match loaded {
-                        Ok(loaded) => act.apply_agents(ctx, loaded),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not reload agents");
-                            act.stale = true;
-                        }
+            async move {
+                rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &ids).await
+            }
+            .into_actor(self)
+            .map(|loaded, act, ctx| {
+                act.reloading = false;
+                match loaded {
+                    Ok(loaded) => act.apply_agents(ctx, loaded),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not reload agents");
+                        act.stale = true;
                     }
-                    act.reload_agents(ctx);
-                }),
+                }
+                act.reload_agents(ctx);
+            }),
         );
     }
 
-    fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: i64) {
+    fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: UserId) {
         self.reloads_wanted.insert(agent_id);
         self.reload_agents(ctx);
     }
@@ -258,8 +249,11 @@ impl Actor for Dispatcher {
             if act.stale {
                 return act.rebuild(ctx);
             }
-            let (presence, account_id, ids) =
-                (act.presence.clone(), act.account_id, act.board.agent_ids());
+            let (presence, account_id, ids) = (
+                act.shared.presence.clone(),
+                act.account_id,
+                act.board.agent_ids(),
+            );
             ctx.spawn(
                 async move {
                     presence
@@ -275,7 +269,7 @@ impl Actor for Dispatcher {
                             .iter()
                             .zip(presence)
                             .map(|(id, p)| (*id, p != crate::presence::Presence::Offline));
-                        let present: Vec<(i64, bool)> = present.collect();
+                        let present: Vec<(UserId, bool)> = present.collect();
                         act.decide(ctx, |board| board.set_presence(&present, now));
                     }
                     act.decide(ctx, |board| board.sweep(now));
@@ -287,7 +281,7 @@ impl Actor for Dispatcher {
 
 impl Supervised for Dispatcher {
     fn restarting(&mut self, _: &mut Self::Context) {
-        tracing::warn!(account_id = self.account_id, "dispatcher restarting");
+        tracing::warn!(account_id = %self.account_id, "dispatcher restarting");
         self.outbox.clear();
         self.flushing = false;
         self.stale = true;
@@ -299,6 +293,7 @@ impl Supervised for Dispatcher {
 
 impl Handler<TicketCreated> for Dispatcher {
     type Result = ();
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketCreated, ctx: &mut Self::Context) {
         self.decide(ctx, |board| {
             board.ticket_created(
@@ -314,6 +309,7 @@ impl Handler<TicketCreated> for Dispatcher {
 
 impl Handler<TicketChanged> for Dispatcher {
     type Result = ();
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketChanged, ctx: &mut Self::Context) {
         self.outbox
             .push(Outgoing::Changed(msg.ticket_id, msg.change));
@@ -336,12 +332,11 @@ impl Dispatcher {
         msg: &AssignTicket,
         ctx: &mut Context<Self>,
     ) -> Result<oneshot::Receiver<Result<(), DispatchRefusal>>, DispatchRefusal> {
-        let decided = catch_unwind(AssertUnwindSafe(|| {
-            self.board
-                .assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
-        }));
+        let decided = self.guarded(ctx, |board| {
+            board.assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
+        });
         match decided {
-            Ok(Ok(decisions)) => {
+            Some(Ok(decisions)) => {
                 self.outbox.extend(
                     decisions
                         .into_iter()
@@ -349,11 +344,8 @@ impl Dispatcher {
                 );
                 Ok(self.answer_after_commit(ctx))
             }
-            Ok(Err(refusal)) => Err(refusal.into()),
-            Err(_) => {
-                ctx.stop();
-                Err(DispatchRefusal::Unavailable)
-            }
+            Some(Err(refusal)) => Err(refusal.into()),
+            None => Err(DispatchRefusal::Unavailable),
         }
     }
 }
@@ -362,15 +354,12 @@ impl Handler<AssignTicket> for Dispatcher {
     type Result = ResponseActFuture<Self, Result<(), DispatchRefusal>>;
 
     /// Reloads the agent first (their card or activity may have just changed), then assigns.
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: AssignTicket, _: &mut Self::Context) -> Self::Result {
-        let (pool, presence, account_id, agent) = (
-            self.pool.clone(),
-            self.presence.clone(),
-            self.account_id,
-            msg.agent_id,
-        );
-        let load =
-            async move { rebuild::agents(&pool, presence.as_ref(), account_id, &[agent]).await };
+        let (shared, account_id, agent) = (self.shared.clone(), self.account_id, msg.agent_id);
+        let load = async move {
+            rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &[agent]).await
+        };
         Box::pin(load.into_actor(self).then(move |loaded, act, ctx| {
             if let Ok(loaded) = loaded {
                 act.apply_agents(ctx, loaded);
@@ -389,15 +378,20 @@ impl Handler<AssignTicket> for Dispatcher {
 
 impl Handler<ClaimTicket> for Dispatcher {
     type Result = ResponseFuture<Result<(), DispatchRefusal>>;
+    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: ClaimTicket, ctx: &mut Self::Context) -> Self::Result {
-        match self.board.claim(msg.ticket_id, msg.agent_id, Utc::now()) {
-            Ok(decisions) => {
+        let claimed = self.guarded(ctx, |board| {
+            board.claim(msg.ticket_id, msg.agent_id, Utc::now())
+        });
+        match claimed {
+            Some(Ok(decisions)) => {
                 self.outbox
                     .extend(decisions.into_iter().map(Outgoing::Decision));
                 let rx = self.answer_after_commit(ctx);
                 Box::pin(async move { rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)) })
             }
-            Err(refusal) => Box::pin(async move { Err(refusal.into()) }),
+            Some(Err(refusal)) => Box::pin(async move { Err(refusal.into()) }),
+            None => Box::pin(async move { Err(DispatchRefusal::Unavailable) }),
         }
     }
 }
@@ -426,8 +420,21 @@ impl Handler<SettingsChanged> for Dispatcher {
 }
 
 impl Handler<OffersFor> for Dispatcher {
-    type Result = Vec<i64>;
-    fn handle(&mut self, msg: OffersFor, _: &mut Self::Context) -> Vec<i64> {
-        self.board.offers_for(msg.agent_id)
+    type Result = Vec<TicketId>;
+    fn handle(&mut self, msg: OffersFor, ctx: &mut Self::Context) -> Vec<TicketId> {
+        self.guarded(ctx, |board| board.offers_for(msg.agent_id))
+            .unwrap_or_default()
+    }
+}
+
+impl Handler<Drain> for Dispatcher {
+    type Result = ResponseFuture<()>;
+
+    /// Answers once everything decided so far is committed (or could not be).
+    fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
+        let committed = self.answer_after_commit(ctx);
+        Box::pin(async move {
+            let _ = committed.await;
+        })
     }
 }

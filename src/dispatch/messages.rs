@@ -3,6 +3,7 @@
 
 use crate::domain::card::TicketTraits;
 use crate::domain::dispatch::Refusal;
+use crate::domain::ids::{MessageId, TicketId, UserId};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -11,22 +12,22 @@ use std::time::Duration;
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct TicketCreated {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub traits: TicketTraits,
     pub created_at: DateTime<Utc>,
     /// The agent who closed the thread's previous ticket (SPEC §2 rule 2).
-    pub previous_agent: Option<i64>,
+    pub previous_agent: Option<UserId>,
 }
 
 /// Something committed about an existing ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketChange {
     /// A guest message arrived (the ticket is unanswered again).
-    MessageArrived { message_id: i64 },
+    MessageArrived { message_id: MessageId },
     /// The assignee looked at it.
     Opened,
     /// An agent or manager replied (it is answered).
-    Replied { message_id: i64 },
+    Replied { message_id: MessageId },
     /// Flagged for a manager.
     Pending,
     /// Finished; it leaves the board.
@@ -37,7 +38,7 @@ pub enum TicketChange {
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct TicketChanged {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub change: TicketChange,
 }
 
@@ -54,31 +55,31 @@ pub enum DispatchRefusal {
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<(), DispatchRefusal>")]
 pub struct AssignTicket {
-    pub ticket_id: i64,
-    pub agent_id: i64,
-    pub manager_id: i64,
+    pub ticket_id: TicketId,
+    pub agent_id: UserId,
+    pub manager_id: UserId,
 }
 
 /// An agent claims a ticket offered to them (broadcast strategy).
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<(), DispatchRefusal>")]
 pub struct ClaimTicket {
-    pub ticket_id: i64,
-    pub agent_id: i64,
+    pub ticket_id: TicketId,
+    pub agent_id: UserId,
 }
 
 /// An agent's work state, card, role, activity or presence may have changed: reload them.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct AgentChanged {
-    pub agent_id: i64,
+    pub agent_id: UserId,
 }
 
 /// Check the agent's presence again once `after` has passed (the grace period).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct RecheckAgentAfter {
-    pub agent_id: i64,
+    pub agent_id: UserId,
     pub after: Duration,
 }
 
@@ -89,7 +90,12 @@ pub struct SettingsChanged;
 
 /// The tickets currently offered to an agent (broadcast strategy).
 #[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "Vec<i64>")]
+#[rtype(result = "Vec<TicketId>")]
 pub struct OffersFor {
-    pub agent_id: i64,
+    pub agent_id: UserId,
 }
+
+/// Commit everything decided so far, then answer: the server is shutting down.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Drain;

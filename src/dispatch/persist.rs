@@ -5,12 +5,15 @@
 //! that matches no row rolls the whole batch back and the dispatcher rebuilds.
 
 use super::messages::TicketChange;
-use crate::domain::dispatch::{Decision, Reason};
-use crate::session::frames::ServerEvent;
+use crate::domain::dispatch::{Decision, Reason, OFFER_SECONDS};
+use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
+use crate::domain::inbox::Viewer;
+use crate::session::frames::{EventFrame, ServerEvent, TicketPayload};
 use crate::session::hub::Hub;
-use crate::store::{self, events::NewEvent};
+use crate::store::{self, events::NewEvent, tickets::TicketRecord};
+use crate::wire::{MessageView, TicketView};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 
@@ -20,9 +23,9 @@ pub enum Outgoing {
     /// An automatic decision.
     Decision(Decision),
     /// A manager's decision, by that manager.
-    ByManager(Decision, i64),
+    ByManager(Decision, UserId),
     /// A change already committed elsewhere that the assignee must hear about.
-    Changed(i64, TicketChange),
+    Changed(TicketId, TicketChange),
 }
 
 /// Why a batch did not commit.
@@ -35,17 +38,17 @@ pub enum FlushError {
     Database(#[from] sqlx::Error),
 }
 
-/// A frame for one user, or for the account's managers.
+/// A frame for one user.
 pub struct Push {
-    to: Option<i64>,
+    to: UserId,
     event: ServerEvent,
 }
 
 impl Push {
-    pub fn send(self, hub: &Hub, account_id: i64) {
-        match self.to {
-            Some(user_id) => hub.push(user_id, &self.event),
-            None => hub.push_to_managers(account_id, &self.event),
+    pub fn send(self, hub: &Hub, _account_id: AccountId) {
+        match EventFrame::new(&self.event) {
+            Ok(frame) => hub.push(self.to, &frame),
+            Err(e) => tracing::error!(error = %e, "a frame did not serialise"),
         }
     }
 }
@@ -58,7 +61,7 @@ pub struct Flushed {
 /// Commits `batch` in one transaction and prepares its frames.
 pub async fn commit(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     batch: Vec<Outgoing>,
 ) -> Result<Flushed, FlushError> {
     let writes = batch
@@ -109,7 +112,7 @@ pub async fn commit(
 
 /// When a batch holds nothing but automatic assignments from the queue (and changes to
 /// announce), those assignments as (ticket, agent, reason).
-fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
+fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(TicketId, UserId, Reason)>> {
     let mut out = Vec::new();
     for item in batch {
         match item {
@@ -122,7 +125,7 @@ fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
             _ => return None,
         }
     }
-    let mut tickets: Vec<i64> = out.iter().map(|(t, _, _)| *t).collect();
+    let mut tickets: Vec<TicketId> = out.iter().map(|(t, _, _)| *t).collect();
     tickets.sort_unstable();
     tickets.dedup();
     (!out.is_empty() && tickets.len() == out.len()).then_some(out)
@@ -130,20 +133,21 @@ fn only_new_assignments(batch: &[Outgoing]) -> Option<Vec<(i64, i64, Reason)>> {
 
 async fn write(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     decision: &Decision,
-    manager: Option<i64>,
-    previous_assignee: &mut HashMap<i64, i64>,
+    manager: Option<UserId>,
+    previous_assignee: &mut HashMap<TicketId, UserId>,
 ) -> Result<(), FlushError> {
-    let event = |kind, ticket_id, agent_id, reason: Option<Reason>| NewEvent {
-        account_id,
-        kind,
-        ticket_id: Some(ticket_id),
-        agent_id,
-        actor_id: manager,
-        reason: reason.map(Reason::as_str),
-        ..Default::default()
-    };
+    let event =
+        |kind, ticket_id: TicketId, agent_id: Option<UserId>, reason: Option<Reason>| NewEvent {
+            account_id,
+            kind,
+            ticket_id: Some(ticket_id),
+            agent_id,
+            actor_id: manager,
+            reason: reason.map(Reason::as_str),
+            ..Default::default()
+        };
     match decision {
         Decision::Assign {
             ticket,
@@ -220,13 +224,15 @@ fn payloads_unavailable<T>(e: sqlx::Error) -> Vec<T> {
 }
 
 /// The frames of a committed batch, with ticket and message payloads read after the commit.
+/// Each ticket frame goes to the ticket's assignee or to the agents it is offered to, and
+/// carries the views it belongs to for that agent.
 async fn frames(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     batch: Vec<Outgoing>,
-    previous_assignee: HashMap<i64, i64>,
+    previous_assignee: HashMap<TicketId, UserId>,
 ) -> Result<Vec<Push>, sqlx::Error> {
-    let mut ticket_ids: Vec<i64> = batch
+    let mut ticket_ids: Vec<TicketId> = batch
         .iter()
         .filter_map(|item| match item {
             Outgoing::Decision(
@@ -239,19 +245,14 @@ async fn frames(
         .collect();
     ticket_ids.sort_unstable();
     ticket_ids.dedup();
-    let views: HashMap<i64, (Option<i64>, Value)> =
-        store::tickets::views(pool, account_id, &ticket_ids)
+    let records: HashMap<TicketId, TicketRecord> =
+        store::tickets::records(pool, account_id, &ticket_ids)
             .await
             .unwrap_or_else(payloads_unavailable)
             .into_iter()
-            .map(|v| {
-                (
-                    v.id,
-                    (v.assignee_id, serde_json::to_value(&v).unwrap_or_default()),
-                )
-            })
+            .map(|t| (t.id, t))
             .collect();
-    let message_ids: Vec<i64> = batch
+    let message_ids: Vec<MessageId> = batch
         .iter()
         .filter_map(|item| match item {
             Outgoing::Changed(
@@ -261,20 +262,26 @@ async fn frames(
             _ => None,
         })
         .collect();
-    let messages: HashMap<i64, Value> =
-        store::tickets::message_views(pool, account_id, &message_ids)
+    let messages: HashMap<MessageId, MessageView> =
+        store::tickets::messages(pool, account_id, &message_ids)
             .await
             .unwrap_or_else(payloads_unavailable)
             .into_iter()
-            .map(|m| (m.id, serde_json::to_value(&m).unwrap_or_default()))
+            .map(|m| (m.id, MessageView::from(m)))
             .collect();
-    let ticket = |id: &i64| {
-        views
-            .get(id)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| json!({ "id": id.to_string() }))
+    // A ticket as `to` sees it (the frame's recipient is its assignee or an agent it is offered
+    // to, for whom an agent's and a manager's views coincide).
+    let ticket_for = |id: TicketId, to: UserId| {
+        let viewer = Viewer {
+            user_id: to,
+            is_manager: false,
+        };
+        match records.get(&id) {
+            Some(t) => TicketPayload::View(Box::new(TicketView::new(t.clone(), viewer))),
+            None => TicketPayload::Id { id },
+        }
     };
-    let assignee = |id: &i64| views.get(id).and_then(|(a, _)| *a);
+    let assignee = |id: &TicketId| records.get(id).and_then(|t| t.assignee_id);
 
     let mut pushes = Vec::new();
     for item in batch {
@@ -287,18 +294,18 @@ async fn frames(
                 {
                     if let Some(message) = messages.get(&message_id).cloned() {
                         pushes.push(Push {
-                            to: Some(to),
+                            to,
                             event: ServerEvent::MessageCreated {
-                                ticket_id: id.to_string(),
+                                ticket_id: id,
                                 message,
                             },
                         });
                     }
                 }
                 pushes.push(Push {
-                    to: Some(to),
+                    to,
                     event: ServerEvent::TicketUpdated {
-                        ticket: ticket(&id),
+                        ticket: ticket_for(id, to),
                     },
                 });
                 continue;
@@ -311,20 +318,19 @@ async fn frames(
                 reason,
             } => {
                 if let Some(old) = previous_assignee.get(&id) {
-                    let event = ServerEvent::TicketUnassigned {
-                        reason,
-                        ticket_id: id.to_string(),
-                    };
                     pushes.push(Push {
-                        to: Some(*old),
-                        event,
+                        to: *old,
+                        event: ServerEvent::TicketUnassigned {
+                            reason,
+                            ticket_id: id,
+                        },
                     });
                 }
                 pushes.push(Push {
-                    to: Some(agent),
+                    to: agent,
                     event: ServerEvent::TicketAssigned {
                         reason,
-                        ticket: ticket(&id),
+                        ticket: ticket_for(id, agent),
                     },
                 });
             }
@@ -334,36 +340,31 @@ async fn frames(
                 reason,
             } => {
                 pushes.push(Push {
-                    to: Some(agent),
+                    to: agent,
                     event: ServerEvent::TicketUnassigned {
                         reason,
-                        ticket_id: id.to_string(),
+                        ticket_id: id,
                     },
                 });
             }
             Decision::Queue { .. } => {}
             Decision::Offer { ticket: id, agents } => {
-                let expires_at = (Utc::now()
-                    + chrono::Duration::from_std(super::actor::OFFER_TIMEOUT).unwrap_or_default())
-                .to_rfc3339();
+                let expires_at = Utc::now() + chrono::Duration::seconds(OFFER_SECONDS);
                 for agent in agents {
-                    let event = ServerEvent::Offer {
-                        ticket: ticket(&id),
-                        expires_at: expires_at.clone(),
-                    };
                     pushes.push(Push {
-                        to: Some(agent),
-                        event,
+                        to: agent,
+                        event: ServerEvent::Offer {
+                            ticket: ticket_for(id, agent),
+                            expires_at,
+                        },
                     });
                 }
             }
             Decision::WithdrawOffer { ticket: id, agents } => {
                 for agent in agents {
                     pushes.push(Push {
-                        to: Some(agent),
-                        event: ServerEvent::OfferWithdrawn {
-                            ticket_id: id.to_string(),
-                        },
+                        to: agent,
+                        event: ServerEvent::OfferWithdrawn { ticket_id: id },
                     });
                 }
             }

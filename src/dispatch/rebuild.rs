@@ -3,6 +3,7 @@
 
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, TicketEntry};
+use crate::domain::ids::{AccountId, UserId};
 use crate::presence::{Presence, PresenceStore};
 use crate::store::{self, dispatch_state::OpenTicket, users::UserRecord};
 use sqlx::PgPool;
@@ -47,7 +48,11 @@ fn entry(user: UserRecord, presence: Presence) -> AgentEntry {
     }
 }
 
-async fn presence_of(presence: &dyn PresenceStore, account_id: i64, ids: &[i64]) -> Vec<Presence> {
+async fn presence_of(
+    presence: &dyn PresenceStore,
+    account_id: AccountId,
+    ids: &[UserId],
+) -> Vec<Presence> {
     presence.presence_of(account_id, ids).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "presence unavailable while loading; treating agents as offline");
         vec![Presence::Offline; ids.len()]
@@ -58,13 +63,13 @@ async fn presence_of(presence: &dyn PresenceStore, account_id: i64, ids: &[i64])
 pub async fn load(
     pool: &PgPool,
     presence: &dyn PresenceStore,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Loaded, sqlx::Error> {
     let account = store::accounts::get(pool, account_id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     let users = store::users::list(pool, account_id).await?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let found = presence_of(presence, account_id, &ids).await;
     let agents = users
         .into_iter()
@@ -84,13 +89,13 @@ pub async fn load(
 pub async fn agents(
     pool: &PgPool,
     presence: &dyn PresenceStore,
-    account_id: i64,
-    ids: &[i64],
-) -> Result<Vec<(i64, Option<AgentEntry>)>, sqlx::Error> {
+    account_id: AccountId,
+    ids: &[UserId],
+) -> Result<Vec<(UserId, Option<AgentEntry>)>, sqlx::Error> {
     let users = store::users::get_many(pool, account_id, ids).await?;
-    let found_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let found_ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let found = presence_of(presence, account_id, &found_ids).await;
-    let mut entries: std::collections::HashMap<i64, AgentEntry> = users
+    let mut entries: std::collections::HashMap<UserId, AgentEntry> = users
         .into_iter()
         .zip(found)
         .map(|(u, p)| (u.id, entry(u, p)))

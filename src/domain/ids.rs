@@ -1,64 +1,102 @@
-//! Identifiers are `BIGINT`s in the database and strings on the wire (SPEC §5: "ids as
-//! strings"), so JavaScript clients never lose precision. These serde helpers do the mapping.
+//! Identifiers: `BIGINT`s in the database, strings on the wire (SPEC §5: "ids as strings", so
+//! JavaScript clients never lose precision), and a distinct type each in between, so a ticket
+//! id can never be passed where a user id is expected.
 
-/// Serialize/deserialize an `i64` id as a JSON string (a bare number is accepted on input).
-pub mod as_string {
-    use serde::{de, Deserialize, Deserializer, Serializer};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
 
-    pub fn serialize<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(id)
-    }
+/// Declares an id newtype: `Copy`, ordered, hashable, shown as its number, serialised as a
+/// string and read from a string or a bare number.
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Number(i64),
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(n),
-            Raw::Text(t) => t
-                .parse()
-                .map_err(|_| de::Error::custom(format!("`{t}` is not a valid id"))),
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(raw: &str) -> Result<Self, Self::Err> {
+                raw.parse().map($name)
+            }
         }
-    }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                id_from(d).map($name)
+            }
+        }
+    )*};
 }
 
-/// The same as [`as_string`] for optional ids (`null` stays `null`).
-pub mod as_opt_string {
-    use serde::{Deserialize, Deserializer, Serializer};
+ids! {
+    /// An operator (tenant).
+    AccountId;
+    /// A manager or an agent.
+    UserId;
+    /// A unit of work on a thread.
+    TicketId;
+    /// One conversation with one guest on one channel.
+    ThreadId;
+    /// An inbound or outbound message.
+    MessageId;
+    /// A guest, as a channel delivered them.
+    GuestId;
+    /// A listing (apartment, room, house).
+    ListingId;
+    /// A reservation of a listing.
+    ReservationId;
+    /// A reply template.
+    TemplateId;
+    /// An account's ingest key.
+    ApiKeyId;
+    /// A login session.
+    SessionId;
+}
 
-    pub fn serialize<S: Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-        match id {
-            Some(id) => s.collect_str(id),
-            None => s.serialize_none(),
-        }
+/// Reads an id given as a JSON string (the wire form) or a bare number.
+fn id_from<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        #[derive(Deserialize)]
-        struct Wrapped(#[serde(with = "super::as_string")] i64);
-        Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+    match Raw::deserialize(d)? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(t) => t
+            .parse()
+            .map_err(|_| de::Error::custom(format!("`{t}` is not a valid id"))),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde::{Deserialize, Serialize};
+    use super::*;
 
     #[derive(Serialize, Deserialize, PartialEq, Debug)]
     struct Row {
-        #[serde(with = "super::as_string")]
-        id: i64,
-        #[serde(with = "super::as_opt_string", default)]
-        other: Option<i64>,
+        id: TicketId,
+        #[serde(default)]
+        other: Option<UserId>,
     }
 
     #[test]
     fn ids_travel_as_strings_and_accept_numbers() {
         let row = Row {
-            id: 9_007_199_254_740_993,
+            id: TicketId(9_007_199_254_740_993),
             other: None,
         };
         let json = serde_json::to_string(&row).unwrap();
@@ -68,10 +106,11 @@ mod tests {
         assert_eq!(
             from_number,
             Row {
-                id: 12,
-                other: Some(7)
+                id: TicketId(12),
+                other: Some(UserId(7))
             }
         );
         assert!(serde_json::from_str::<Row>(r#"{"id":"x"}"#).is_err());
+        assert_eq!("44".parse::<TicketId>(), Ok(TicketId(44)));
     }
 }

@@ -7,6 +7,7 @@ pub mod card;
 pub mod channel;
 pub mod dispatch;
 pub mod ids;
+pub mod inbox;
 pub mod ingest;
 pub mod metrics;
 pub mod stage;

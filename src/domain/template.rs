@@ -74,6 +74,36 @@ pub fn pick_variant<'a>(
         .or_else(|| variants.first())
 }
 
+/// What a ticket can fill a template with.
+#[derive(Debug, Clone, Default)]
+pub struct Fill<'a> {
+    pub guest_name: &'a str,
+    pub check_in: Option<chrono::NaiveDate>,
+    pub check_out: Option<chrono::NaiveDate>,
+    pub listing: Option<&'a str>,
+    pub agent_name: &'a str,
+    pub reservation_id: Option<&'a str>,
+}
+
+impl Fill<'_> {
+    /// The placeholder values. Dates are written `YYYY-MM-DD`, which reads the same in every
+    /// language a variant may be in.
+    pub fn values(&self) -> BTreeMap<String, String> {
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+        [
+            ("guest_name", Some(self.guest_name.to_string())),
+            ("check_in", date(self.check_in)),
+            ("check_out", date(self.check_out)),
+            ("listing", self.listing.map(str::to_string)),
+            ("agent_name", Some(self.agent_name.to_string())),
+            ("reservation_id", self.reservation_id.map(str::to_string)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +145,29 @@ mod tests {
         fn a_body_without_placeholders_renders_as_itself(body in "[^{}]*") {
             prop_assert_eq!(render(&body, &BTreeMap::new()), body.clone());
             prop_assert!(placeholders(&body).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_ticket_fills_every_placeholder() {
+        let fill = Fill {
+            guest_name: "Ana",
+            check_in: chrono::NaiveDate::from_ymd_opt(2026, 3, 12),
+            check_out: None,
+            listing: Some("Alfama Loft"),
+            agent_name: "Rui",
+            reservation_id: Some("r-1"),
+        };
+        let body = "Olá {{guest_name}}, {{check_in}}–{{check_out}} em {{listing}} ({{reservation_id}}). {{agent_name}}";
+        assert_eq!(
+            render(body, &fill.values()),
+            "Olá Ana, 2026-03-12– em Alfama Loft (r-1). Rui"
+        );
+        for name in PLACEHOLDERS {
+            assert!(
+                ["check_out"].contains(&name) || fill.values().contains_key(name),
+                "{name}"
+            );
         }
     }
 }

@@ -22,6 +22,26 @@ pub enum TicketState {
     Done,
 }
 
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the guest.
+    Inbound,
+    /// From an agent.
+    Outbound,
+}
+
+impl Direction {
+    pub fn parse(raw: &str) -> Result<Direction, String> {
+        match raw {
+            "inbound" => Ok(Direction::Inbound),
+            "outbound" => Ok(Direction::Outbound),
+            other => Err(format!("`{other}` is not a message direction")),
+        }
+    }
+}
+
 /// Something that happens to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketAction {

@@ -48,6 +48,38 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The longest account slug, e-mail and password a sign-in may name (checked before anything
+/// else, so no oversized value is ever hashed, counted or looked up).
+pub const MAX_ACCOUNT_CHARS: usize = 63;
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// What a sign-in names, folded once so that `" AGENT@ra.test"` and `agent@ra.test` are the
+/// same user for the lookup and for the failure limits alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginName {
+    pub account: String,
+    pub email: String,
+}
+
+impl LoginName {
+    /// Trims and case-folds both; refuses oversized or control-character input.
+    pub fn parse(account: &str, email: &str) -> Result<LoginName, String> {
+        let fold = |raw: &str, max: usize, what: &str| {
+            let v = raw.trim().to_lowercase();
+            if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+                Err(format!("the {what} must have 1 to {max} characters"))
+            } else {
+                Ok(v)
+            }
+        };
+        Ok(LoginName {
+            account: fold(account, MAX_ACCOUNT_CHARS, "account")?,
+            email: fold(email, MAX_EMAIL_CHARS, "e-mail")?,
+        })
+    }
+}
+
 /// Passwords are 8 to 256 characters; longer ones are refused before hashing.
 pub fn check_password(raw: &str) -> Result<(), String> {
     match raw.chars().count() {
@@ -60,6 +92,25 @@ pub fn check_password(raw: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_names_fold_spacing_and_case_and_refuse_oversize() {
+        let plain = LoginName::parse("ra", "agent@ra.test").unwrap();
+        for (account, email) in [
+            (" ra", " agent@ra.test"),
+            ("RA", "AGENT@ra.test "),
+            ("ra\t", "\tagent@ra.test"),
+        ] {
+            assert_eq!(
+                LoginName::parse(account, email).unwrap(),
+                plain,
+                "{account:?} {email:?}"
+            );
+        }
+        assert!(LoginName::parse("ra", &"a".repeat(900_000)).is_err());
+        assert!(LoginName::parse("", "a@b.c").is_err());
+        assert!(LoginName::parse("ra", "a\u{0}@b.c").is_err());
+    }
 
     #[test]
     fn emails() {

@@ -2,95 +2,69 @@
 
 use super::error::ApiError;
 use super::identity::{Caller, SESSION_COOKIE};
-use crate::domain::user::normalize_email;
-use crate::security::{password, token::Secret};
-use crate::state::AppState;
-use crate::store;
+use crate::app::Services;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me", web::get().to(me));
+}
 
 /// `POST /auth/login` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoginBody {
+struct LoginBody {
     account: String,
     email: String,
     password: String,
 }
 
-const BAD_LOGIN: &str = "the account, e-mail or password is wrong";
+/// The session cookie: never readable by scripts, not sent on cross-site subrequests, and
+/// only over TLS when the server is reached over HTTPS.
+fn session_cookie(req: &HttpRequest, value: String) -> actix_web::cookie::CookieBuilder<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(req.connection_info().scheme() == "https")
+}
 
 /// Checks the credentials and opens a session: a cookie for browsers, a token for API clients.
-#[tracing::instrument(skip_all, fields(account = %body.account))]
-pub async fn login(
-    state: web::Data<AppState>,
+async fn login(
+    services: web::Data<Services>,
     req: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginBody {
         account,
         email,
-        password: presented,
+        password,
     } = body.into_inner();
     let ip = req.peer_addr().map(|a| a.ip());
-    if !state.limits.allow_login(&account, &email, ip) {
-        return Err(ApiError::RateLimited);
-    }
-    if presented.len() > 1024 {
-        return Err(ApiError::Unauthorized(BAD_LOGIN));
-    }
-    let email = normalize_email(&email).map_err(|_| ApiError::Unauthorized(BAD_LOGIN))?;
-    let found = store::users::find_credentials(&state.pool, account.trim(), &email).await?;
-    let stored_hash = found
-        .as_ref()
-        .map(|f| f.3.clone())
-        .unwrap_or_else(|| password::decoy_hash().to_string());
-    let matches = password::verify_in_background(presented, stored_hash)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let (user_id, account_id) = match found {
-        Some((user_id, account_id, true, _)) if matches => (user_id, account_id),
-        _ => return Err(ApiError::Unauthorized(BAD_LOGIN)),
-    };
-    let secret = Secret::generate("sbs");
-    let expires = chrono::Utc::now() + chrono::Duration::hours(state.config.session_hours);
-    store::sessions::insert(&state.pool, account_id, user_id, &secret.digest(), expires).await?;
-    let user = state.realtime.user_view(account_id, user_id).await?;
-    let cookie = Cookie::build(SESSION_COOKIE, secret.reveal().to_string())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(CookieDuration::hours(state.config.session_hours))
+    let signed_in = services.auth.login(&account, &email, password, ip).await?;
+    let hours = services.auth.session_hours();
+    let cookie = session_cookie(&req, signed_in.token.clone())
+        .max_age(CookieDuration::hours(hours))
         .finish();
-    Ok(HttpResponse::Ok()
-        .cookie(cookie)
-        .json(json!({"token": secret.reveal(), "user": user})))
+    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
 
 /// Ends the caller's session and clears the cookie.
-pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    store::sessions::revoke(&state.pool, caller.0.session_id).await?;
-    state.sessions.forget_session(&caller.0);
-    let mut gone = Cookie::build(SESSION_COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .finish();
+async fn logout(
+    services: web::Data<Services>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    services.auth.logout(&caller.0).await?;
+    let mut gone = session_cookie(&req, String::new()).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
 /// The caller and their account.
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let id = caller.0;
-    let user = state.realtime.user_view(id.account_id, id.user_id).await?;
-    let account = store::accounts::get(&state.pool, id.account_id)
-        .await?
-        .ok_or(ApiError::NotFound("account"))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "user": user,
-        "account": {"id": account.id.to_string(), "slug": account.slug, "name": account.name},
-    })))
+async fn me(services: web::Data<Services>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(services.auth.me(&caller.0).await?))
 }

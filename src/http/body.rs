@@ -3,12 +3,16 @@
 //! about validation (401/403 come before 400/413). Handlers call [`Body::parsed`].
 
 use super::error::ApiError;
-use crate::state::AppState;
+use crate::wire::Code;
 use actix_web::dev::{JsonBody, Payload};
 use actix_web::error::JsonPayloadError;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+
+/// The largest body accepted, in bytes (set once in `http::api`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
 
 /// A JSON body, parsed (or refused) at most `body_limit` bytes.
 pub struct Body<T>(Result<T, ApiError>);
@@ -24,20 +28,17 @@ impl<T> Body<T> {
 pub fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge(limit)
+            ApiError::new(
+                Code::PayloadTooLarge,
+                format!("the request body is larger than {limit} bytes"),
+            )
         }
-        JsonPayloadError::ContentType => ApiError::BadRequest {
-            code: "unsupported_content_type",
-            message: "send the body as JSON with `Content-Type: application/json`".into(),
-        },
-        JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
-            code: "invalid_json",
-            message: e.to_string(),
-        },
-        other => ApiError::BadRequest {
-            code: "invalid_json",
-            message: other.to_string(),
-        },
+        JsonPayloadError::ContentType => ApiError::new(
+            Code::UnsupportedContentType,
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::new(Code::InvalidJson, e.to_string()),
+        other => ApiError::new(Code::InvalidJson, other.to_string()),
     }
 }
 
@@ -47,9 +48,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(1 << 20, |s| s.config.body_limit);
-        let body = JsonBody::<T>::new(req, payload, None, false).limit(limit);
+            .app_data::<web::Data<BodyLimit>>()
+            .map_or(1 << 20, |l| l.0);
+        let body = JsonBody::<T>::new(req, payload, None, true).limit(limit);
         Box::pin(async move { Ok(Body(body.await.map_err(|e| json_error(e, limit)))) })
     }
 }

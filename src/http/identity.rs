@@ -3,10 +3,12 @@
 //! endpoint cannot forget its check.
 
 use super::error::ApiError;
+use super::origin::{needs_same_origin, OriginPolicy};
+use crate::app::auth::KeyHolder;
+use crate::app::Services;
 use crate::domain::user::Role;
-use crate::security::token;
-use crate::state::AppState;
-use crate::store::{self, sessions::Identity};
+use crate::store::sessions::Identity;
+use crate::wire::Code;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::Future;
@@ -25,10 +27,7 @@ pub struct ManagerCaller(pub Identity);
 
 /// A request authenticated with an account's ingest API key.
 #[derive(Debug, Clone, Copy)]
-pub struct IngestCaller {
-    pub account_id: i64,
-    pub api_key_id: i64,
-}
+pub struct IngestCaller(pub KeyHolder);
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req
@@ -43,37 +42,41 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// The session token from the bearer header, the cookie, or (for WebSocket upgrades, which
-/// browsers cannot give headers) the `token` query parameter.
-pub fn presented_token(req: &HttpRequest) -> Option<String> {
+/// browsers cannot give headers) the `token` query parameter; and whether it was the cookie,
+/// which a browser sends whichever site made the request.
+fn presented_token(req: &HttpRequest) -> Option<(String, bool)> {
+    let query = || {
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("token").cloned())
+    };
     bearer(req)
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .map(|t| (t, false))
         .or_else(|| {
-            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-                .ok()
-                .and_then(|q| q.get("token").cloned())
+            req.cookie(SESSION_COOKIE)
+                .map(|c| (c.value().to_string(), true))
         })
-        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .or_else(|| query().map(|t| (t, false)))
+        .filter(|(t, _)| !t.is_empty() && t.len() <= 256)
 }
 
-/// Resolves the caller's identity from the request, or 401.
+fn services(req: &HttpRequest) -> Result<web::Data<Services>, ApiError> {
+    req.app_data::<web::Data<Services>>()
+        .cloned()
+        .ok_or_else(|| ApiError::new(Code::Internal, "internal error"))
+}
+
+/// Resolves the caller's identity from the request, or 401; a cookie-authenticated change
+/// from another site is 403.
 pub async fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("AppState missing".into()))?;
-    let token = presented_token(req).ok_or(ApiError::Unauthorized("sign in first"))?;
-    let digest = token::digest(&token);
-    if let Some(known) = state.sessions.get(&digest) {
-        return Ok(known);
+    let presented = presented_token(req);
+    if presented.as_ref().is_some_and(|(_, cookie)| *cookie) && needs_same_origin(req) {
+        req.app_data::<web::Data<OriginPolicy>>()
+            .map(|p| p.check(req))
+            .unwrap_or_else(|| OriginPolicy::default().check(req))?;
     }
-    let asked_at = std::time::Instant::now();
-    let found =
-        store::sessions::find(&state.pool, &digest)
-            .await?
-            .ok_or(ApiError::Unauthorized(
-                "the session is invalid or has expired; sign in again",
-            ))?;
-    state.sessions.put(digest, found.clone(), asked_at);
-    Ok(found)
+    let token = presented.map(|(t, _)| t);
+    Ok(services(req)?.auth.identify(token.as_deref()).await?)
 }
 
 type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
@@ -99,7 +102,10 @@ impl FromRequest for ManagerCaller {
             if id.role == Role::Manager {
                 Ok(ManagerCaller(id))
             } else {
-                Err(ApiError::Forbidden)
+                Err(ApiError::new(
+                    Code::Forbidden,
+                    "this needs the manager role",
+                ))
             }
         })
     }
@@ -112,22 +118,9 @@ impl FromRequest for IngestCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::Internal("AppState missing".into()))?;
-            let key = bearer(&req).ok_or(ApiError::Unauthorized(
-                "send the account's API key as `Authorization: Bearer <key>`",
-            ))?;
-            let (api_key_id, account_id) = store::api_keys::find(&state.pool, &token::digest(&key))
-                .await?
-                .ok_or(ApiError::Unauthorized("the API key is invalid or revoked"))?;
-            if !state.limits.allow_ingest(api_key_id) {
-                return Err(ApiError::RateLimited);
-            }
-            Ok(IngestCaller {
-                account_id,
-                api_key_id,
-            })
+            let key = bearer(&req);
+            let holder = services(&req)?.auth.identify_key(key.as_deref()).await?;
+            Ok(IngestCaller(holder))
         })
     }
 }

@@ -5,9 +5,10 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::IngestCaller;
+use crate::app::ingest::Delivery;
+use crate::app::Services;
 use crate::domain::ingest::{InboundMessage, MessageBody, ReservationBody, Stay};
-use crate::ingest::{self, Delivery};
-use crate::state::AppState;
+use crate::wire::Code;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -17,14 +18,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn messages(
-    state: web::Data<AppState>,
+    services: web::Data<Services>,
     caller: IngestCaller,
     body: Body<MessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parsed()?;
-    let message = InboundMessage::parse(&body, chrono::Utc::now()).map_err(ApiError::invalid)?;
+    let message = InboundMessage::parse(&body.parsed()?, chrono::Utc::now())
+        .map_err(|e| ApiError::new(Code::InvalidInput, e))?;
     Ok(
-        match ingest::receive_message(&state.realtime, caller.account_id, &message).await? {
+        match services
+            .ingest
+            .receive_message(caller.0.account_id, &message)
+            .await?
+        {
             Delivery::New(ids) => HttpResponse::Accepted().json(ids),
             Delivery::Repeat(ids) => HttpResponse::Ok().json(ids),
         },
@@ -32,18 +37,18 @@ async fn messages(
 }
 
 async fn reservations(
-    state: web::Data<AppState>,
+    services: web::Data<Services>,
     caller: IngestCaller,
     body: Body<ReservationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parsed()?;
-    let stay = Stay::parse(&body).map_err(ApiError::invalid)?;
-    let (id, changed) =
-        ingest::receive_reservation(&state.realtime, caller.account_id, &stay).await?;
-    let body = json!({"reservation_id": id.to_string()});
-    Ok(if changed {
-        HttpResponse::Accepted().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
+    let stay = Stay::parse(&body.parsed()?).map_err(|e| ApiError::new(Code::InvalidInput, e))?;
+    let (id, changed) = services
+        .ingest
+        .receive_reservation(caller.0.account_id, &stay)
+        .await?;
+    let body = json!({ "reservation_id": id });
+    Ok(match changed {
+        true => HttpResponse::Accepted().json(body),
+        false => HttpResponse::Ok().json(body),
     })
 }

@@ -3,19 +3,16 @@
 
 use super::error::ApiError;
 use super::identity::ManagerCaller;
-use crate::state::AppState;
+use crate::app::Services;
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/wallboard", web::get().to(get));
 }
 
-async fn get(state: web::Data<AppState>, caller: ManagerCaller) -> Result<HttpResponse, ApiError> {
-    let board = crate::wallboard::compute(
-        &state.pool,
-        state.realtime.presence.as_ref(),
-        caller.0.account_id,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(board))
+async fn get(
+    services: web::Data<Services>,
+    caller: ManagerCaller,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(services.wallboards.now(caller.0.account_id).await?))
 }

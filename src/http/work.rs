@@ -1,12 +1,9 @@
-//! The caller's own work state: start/stop the timer, pause/resume intake (SPEC §3).
-//!
-//! Each call is idempotent (starting a running timer answers 200 and changes nothing) and
-//! answers the caller's user object. A change is committed, then the dispatcher is told, so
-//! tickets flow to or away from the agent at once.
+//! The caller's own work state: start/stop the timer, pause/resume intake (SPEC §3). Each
+//! call is idempotent and answers the caller's user object.
 
 use super::error::ApiError;
 use super::identity::Caller;
-use crate::state::AppState;
+use crate::app::Services;
 use crate::store::work::WorkChange;
 use actix_web::{web, HttpResponse};
 
@@ -30,10 +27,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn change(
-    state: web::Data<AppState>,
+    services: web::Data<Services>,
     caller: Caller,
     change: WorkChange,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.realtime.change_work_state(&caller.0, change).await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(HttpResponse::Ok().json(services.work.change(&caller.0, change).await?))
 }

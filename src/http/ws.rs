@@ -4,10 +4,11 @@
 
 use super::error::ApiError;
 use super::identity::identify;
+use crate::app::Services;
 use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::actor::{Peer, WsSession};
-use crate::state::AppState;
+use crate::wire::Code;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,28 +25,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn connect(
-    state: web::Data<AppState>,
+    services: web::Data<Services>,
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     let who = identify(&req).await?;
-    let query = web::Query::<WsQuery>::from_query(req.query_string()).map_err(|e| {
-        ApiError::BadRequest {
-            code: "invalid_query",
-            message: e.to_string(),
-        }
-    })?;
+    let query = web::Query::<WsQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::new(Code::InvalidQuery, e.to_string()))?;
     let (response, socket, stream) = actix_ws::handle(&req, body)?;
-    let key = SessionKey {
-        account_id: who.account_id,
-        user_id: who.user_id,
-        connection_id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
-    };
     let peer = Peer {
-        key,
+        key: SessionKey {
+            account_id: who.account_id,
+            user_id: who.user_id,
+            connection_id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
+        },
         is_manager: who.role == Role::Manager,
         resume_from: query.last_seq,
     };
-    WsSession::start(peer, state.realtime.clone(), socket, stream);
+    let desk = services.live.clone();
+    WsSession::start(peer, desk, services.hub.clone(), socket, stream);
     Ok(response)
 }

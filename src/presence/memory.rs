@@ -1,6 +1,7 @@
 //! In-process presence for a single node (no `REDIS_URL`).
 
 use super::{epoch_millis, Fut, Presence, PresenceStore, SessionKey};
+use crate::domain::ids::{AccountId, UserId};
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,7 +18,7 @@ struct UserEntry {
 /// Presence kept in this process's memory.
 #[derive(Default)]
 pub struct MemoryPresence {
-    users: Mutex<HashMap<(i64, i64), UserEntry>>,
+    users: Mutex<HashMap<(AccountId, UserId), UserEntry>>,
 }
 
 impl MemoryPresence {
@@ -25,7 +26,7 @@ impl MemoryPresence {
         MemoryPresence::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(i64, i64), UserEntry>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(AccountId, UserId), UserEntry>) -> T) -> T {
         let mut users = self
             .users
             .lock()
@@ -62,7 +63,7 @@ impl PresenceStore for MemoryPresence {
         Box::pin(async { Ok(()) })
     }
 
-    fn presence_of(&self, account_id: i64, user_ids: &[i64]) -> Fut<'_, Vec<Presence>> {
+    fn presence_of(&self, account_id: AccountId, user_ids: &[UserId]) -> Fut<'_, Vec<Presence>> {
         let now = epoch_millis(Utc::now());
         let found = self.with(|users| {
             user_ids
@@ -95,6 +96,10 @@ impl PresenceStore for MemoryPresence {
 mod tests {
     #[tokio::test]
     async fn honours_the_presence_contract() {
-        super::super::contract::check(&super::MemoryPresence::new(), 1).await;
+        super::super::contract::check(
+            &super::MemoryPresence::new(),
+            crate::domain::ids::AccountId(1),
+        )
+        .await;
     }
 }

@@ -6,6 +6,7 @@
 //! without `REDIS_URL`. Both pass the same tests. A store never decides anything: the
 //! dispatcher reads it.
 
+use crate::domain::ids::{AccountId, UserId};
 mod memory;
 mod redis_store;
 
@@ -40,8 +41,8 @@ impl Presence {
 /// Identifies one live connection of a user (several tabs, several nodes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionKey {
-    pub account_id: i64,
-    pub user_id: i64,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     pub connection_id: u64,
 }
 
@@ -60,7 +61,7 @@ pub trait PresenceStore: Send + Sync {
     /// The connection closed; if it was the user's last, they are away for `grace`.
     fn disconnected(&self, key: SessionKey, grace: Duration) -> Fut<'_, ()>;
     /// The presence of every listed user of the account right now.
-    fn presence_of(&self, account_id: i64, user_ids: &[i64]) -> Fut<'_, Vec<Presence>>;
+    fn presence_of(&self, account_id: AccountId, user_ids: &[UserId]) -> Fut<'_, Vec<Presence>>;
     /// `redis` or `memory`, for `/readyz` and logs.
     fn kind(&self) -> &'static str;
     /// Whether the store answers right now.
@@ -77,7 +78,7 @@ pub(crate) mod contract {
     //! The behaviour every store must show, run against each store by its own tests.
     use super::*;
 
-    fn key(user_id: i64, connection_id: u64, account_id: i64) -> SessionKey {
+    fn key(user_id: UserId, connection_id: u64, account_id: AccountId) -> SessionKey {
         SessionKey {
             account_id,
             user_id,
@@ -85,60 +86,78 @@ pub(crate) mod contract {
         }
     }
 
-    pub async fn check(store: &dyn PresenceStore, account_id: i64) {
+    pub async fn check(store: &dyn PresenceStore, account_id: AccountId) {
         let ttl = Duration::from_secs(30);
         let grace = Duration::from_millis(400);
         assert_eq!(
-            store.presence_of(account_id, &[1, 2]).await.unwrap(),
+            store
+                .presence_of(account_id, &[UserId(1), UserId(2)])
+                .await
+                .unwrap(),
             vec![Presence::Offline; 2]
         );
 
         // Two tabs: closing one keeps the user online.
-        store.heartbeat(key(1, 10, account_id), ttl).await.unwrap();
-        store.heartbeat(key(1, 11, account_id), ttl).await.unwrap();
         store
-            .disconnected(key(1, 10, account_id), grace)
+            .heartbeat(key(UserId(1), 10, account_id), ttl)
+            .await
+            .unwrap();
+        store
+            .heartbeat(key(UserId(1), 11, account_id), ttl)
+            .await
+            .unwrap();
+        store
+            .disconnected(key(UserId(1), 10, account_id), grace)
             .await
             .unwrap();
         assert_eq!(
-            store.presence_of(account_id, &[1]).await.unwrap(),
+            store.presence_of(account_id, &[UserId(1)]).await.unwrap(),
             vec![Presence::Online]
         );
 
         // The last tab closes: away for the grace period, then offline.
         store
-            .disconnected(key(1, 11, account_id), grace)
+            .disconnected(key(UserId(1), 11, account_id), grace)
             .await
             .unwrap();
         assert_eq!(
-            store.presence_of(account_id, &[1, 2]).await.unwrap(),
+            store
+                .presence_of(account_id, &[UserId(1), UserId(2)])
+                .await
+                .unwrap(),
             vec![Presence::Away, Presence::Offline]
         );
         tokio::time::sleep(grace + Duration::from_millis(300)).await;
         assert_eq!(
-            store.presence_of(account_id, &[1]).await.unwrap(),
+            store.presence_of(account_id, &[UserId(1)]).await.unwrap(),
             vec![Presence::Offline]
         );
 
         // A silent connection expires by its TTL.
         store
-            .heartbeat(key(2, 20, account_id), Duration::from_millis(300))
+            .heartbeat(key(UserId(2), 20, account_id), Duration::from_millis(300))
             .await
             .unwrap();
         assert_eq!(
-            store.presence_of(account_id, &[2]).await.unwrap(),
+            store.presence_of(account_id, &[UserId(2)]).await.unwrap(),
             vec![Presence::Online]
         );
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert_ne!(
-            store.presence_of(account_id, &[2]).await.unwrap(),
+            store.presence_of(account_id, &[UserId(2)]).await.unwrap(),
             vec![Presence::Online]
         );
 
         // Accounts do not see each other.
-        store.heartbeat(key(3, 30, account_id), ttl).await.unwrap();
+        store
+            .heartbeat(key(UserId(3), 30, account_id), ttl)
+            .await
+            .unwrap();
         assert_eq!(
-            store.presence_of(account_id + 1, &[3]).await.unwrap(),
+            store
+                .presence_of(AccountId(account_id.0 + 1), &[UserId(3)])
+                .await
+                .unwrap(),
             vec![Presence::Offline]
         );
         assert!(store.ping().await.unwrap());

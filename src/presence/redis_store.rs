@@ -8,6 +8,7 @@
 use super::{
     epoch_millis, Fut, MemoryPresence, Presence, PresenceError, PresenceStore, SessionKey,
 };
+use crate::domain::ids::{AccountId, UserId};
 use chrono::Utc;
 use redis::aio::ConnectionManager;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,11 +52,11 @@ impl RedisPresence {
         })
     }
 
-    fn conns_key(&self, account_id: i64, user_id: i64) -> String {
+    fn conns_key(&self, account_id: AccountId, user_id: UserId) -> String {
         format!("{}:presence:{account_id}:{user_id}:conns", self.prefix)
     }
 
-    fn away_key(&self, account_id: i64, user_id: i64) -> String {
+    fn away_key(&self, account_id: AccountId, user_id: UserId) -> String {
         format!("{}:presence:{account_id}:{user_id}:away", self.prefix)
     }
 
@@ -165,7 +166,7 @@ impl PresenceStore for RedisPresence {
         })
     }
 
-    fn presence_of(&self, account_id: i64, user_ids: &[i64]) -> Fut<'_, Vec<Presence>> {
+    fn presence_of(&self, account_id: AccountId, user_ids: &[UserId]) -> Fut<'_, Vec<Presence>> {
         let user_ids = user_ids.to_vec();
         Box::pin(async move {
             let now = epoch_millis(Utc::now());
@@ -219,7 +220,7 @@ mod tests {
     async fn honours_the_presence_contract() {
         let prefix = format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()));
         let store = RedisPresence::new(&url(), &prefix).unwrap();
-        super::super::contract::check(&store, 1).await;
+        super::super::contract::check(&store, AccountId(1)).await;
         assert!(!store.is_degraded());
         // Leave nothing behind.
         let mut c = store.connection().await.unwrap();
@@ -241,13 +242,13 @@ mod tests {
     async fn keeps_working_in_process_when_redis_is_down() {
         let store = RedisPresence::new("redis://127.0.0.1:1", "sbtest-down").unwrap();
         let key = SessionKey {
-            account_id: 1,
-            user_id: 5,
+            account_id: AccountId(1),
+            user_id: UserId(5),
             connection_id: 1,
         };
         store.heartbeat(key, Duration::from_secs(30)).await.unwrap();
         assert_eq!(
-            store.presence_of(1, &[5]).await.unwrap(),
+            store.presence_of(AccountId(1), &[UserId(5)]).await.unwrap(),
             vec![Presence::Online]
         );
         assert!(store.is_degraded());

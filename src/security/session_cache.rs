@@ -4,6 +4,7 @@
 //! An entry is trusted for [`SessionCache::TTL`]; signing out, deactivation, a new password or
 //! a role change forget the user's entries on this node at once (see `http::identity`).
 
+use crate::domain::ids::UserId;
 use crate::store::sessions::Identity;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,7 +21,7 @@ struct Entries {
     by_digest: HashMap<Vec<u8>, (Identity, Instant)>,
     /// When each user's sessions were last forgotten: a lookup that began before that may have
     /// read a session that is revoked now, so its answer is not remembered.
-    forgotten: HashMap<i64, Instant>,
+    forgotten: HashMap<UserId, Instant>,
 }
 
 impl SessionCache {
@@ -77,11 +78,11 @@ impl SessionCache {
     }
 
     /// Forgets every session of a user (deactivated, new password, new role).
-    pub fn forget_user(&self, user_id: i64) {
+    pub fn forget_user(&self, user_id: UserId) {
         self.forget(user_id, |i| i.user_id == user_id)
     }
 
-    fn forget(&self, user_id: i64, gone: impl Fn(&Identity) -> bool) {
+    fn forget(&self, user_id: UserId, gone: impl Fn(&Identity) -> bool) {
         self.with(|entries| {
             entries.by_digest.retain(|_, (i, _)| !gone(i));
             // Older marks can no longer matter: a lookup lasting a TTL would be stale anyway.
@@ -94,13 +95,14 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{AccountId, SessionId};
     use crate::domain::user::Role;
 
     fn identity(session_id: i64, user_id: i64) -> Identity {
         Identity {
-            session_id,
-            user_id,
-            account_id: 1,
+            session_id: SessionId(session_id),
+            user_id: UserId(user_id),
+            account_id: AccountId(1),
             role: Role::Agent,
         }
     }
@@ -125,7 +127,7 @@ mod tests {
         cache.forget_session(&identity(1, 10));
         assert_eq!(cache.get(b"a"), None);
         assert_eq!(cache.get(b"b"), Some(identity(2, 10)));
-        cache.forget_user(10);
+        cache.forget_user(UserId(10));
         assert_eq!(cache.get(b"b"), None);
         assert_eq!(cache.get(b"c"), Some(identity(3, 11)));
     }
@@ -134,7 +136,7 @@ mod tests {
     fn a_lookup_begun_before_a_revocation_is_not_remembered() {
         let cache = SessionCache::new(Duration::from_secs(60));
         let asked = Instant::now();
-        cache.forget_user(10);
+        cache.forget_user(UserId(10));
         cache.put(b"a".to_vec(), identity(1, 10), asked);
         assert_eq!(cache.get(b"a"), None, "read before the revocation");
         cache.put(b"a".to_vec(), identity(1, 10), Instant::now());

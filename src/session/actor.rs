@@ -6,15 +6,16 @@
 //! what the client missed) before any live event, so a client never applies an event to state
 //! it has not loaded yet.
 
-use super::frames::{ClientFrame, ControlFrame};
-use super::hub::{Outbound, Replay, SessionLink};
+use super::desk::Desk;
+use super::frames::{ClientFrame, ControlFrame, FrameError};
+use super::hub::{Closer, Closing, Hub, Outbound, Replay, SessionLink};
 use crate::presence::SessionKey;
-use crate::realtime::Realtime;
+use crate::wire::Code;
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 /// How often the server pings and refreshes presence.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -37,7 +38,8 @@ pub struct Peer {
 /// A live WebSocket connection.
 pub struct WsSession {
     peer: Peer,
-    rt: Arc<Realtime>,
+    desk: Arc<dyn Desk>,
+    hub: Arc<Hub>,
     outbound: mpsc::Sender<Outbound>,
     /// Handed to the writer once `hello` and the first snapshot or replay are ready.
     first_frames: Option<oneshot::Sender<Vec<Arc<str>>>>,
@@ -53,21 +55,21 @@ impl WsSession {
     /// Starts the actor and its writer task for an upgraded connection.
     pub fn start(
         peer: Peer,
-        rt: Arc<Realtime>,
+        desk: Arc<dyn Desk>,
+        hub: Arc<Hub>,
         socket: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) -> Addr<WsSession> {
         let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
         let (first_tx, first_rx) = oneshot::channel();
-        let cut_off = Arc::new(Notify::new());
+        let closer = Arc::new(Closer::default());
         let link = SessionLink {
             connection_id: peer.key.connection_id,
             outbound: tx.clone(),
-            cut_off: cut_off.clone(),
+            closer: closer.clone(),
         };
         let seq_at_attach =
-            rt.hub
-                .attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
+            hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
         let stream = stream
             .max_frame_size(MAX_FRAME_BYTES)
             .aggregate_continuations()
@@ -76,30 +78,31 @@ impl WsSession {
             ctx.add_stream(stream);
             WsSession {
                 peer,
-                rt,
+                desk,
+                hub,
                 outbound: tx,
                 first_frames: Some(first_tx),
                 last_heard: Instant::now(),
             }
             .with_initial_frames(ctx, seq_at_attach)
         });
-        actix_web::rt::spawn(write_loop(socket, first_rx, rx, cut_off, addr.clone()));
+        actix_web::rt::spawn(write_loop(socket, first_rx, rx, closer, addr.clone()));
         addr
     }
 
     /// Loads `hello` plus the snapshot (or the replay) before the actor handles anything else.
     fn with_initial_frames(self, ctx: &mut Context<Self>, seq_at_attach: u64) -> Self {
-        let rt = self.rt.clone();
+        let (desk, hub) = (self.desk.clone(), self.hub.clone());
         let peer = self.peer.clone();
         let load = async move {
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
-                user: rt.user_json(&peer.key).await.unwrap_or_default(),
+                user: desk.user(peer.key).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
             let replayed = match peer
                 .resume_from
-                .map(|last| rt.hub.replay(peer.key.user_id, last))
+                .map(|last| hub.replay(peer.key.user_id, last))
             {
                 // Frames numbered after the attach are already queued for this session.
                 Some(Replay::Frames(missed)) => Some(
@@ -113,7 +116,7 @@ impl WsSession {
             };
             match replayed {
                 Some(missed) => frames.extend(missed),
-                None => frames.push(rt.snapshot(&peer.key, seq_at_attach).await),
+                None => frames.push(snapshot_frame(desk.as_ref(), peer.key, seq_at_attach).await),
             }
             frames
         };
@@ -135,26 +138,26 @@ impl WsSession {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(f) => f,
             Err(e) => {
-                let error = ControlFrame::Error {
-                    code: "invalid_frame",
+                let error = ControlFrame::error(FrameError {
+                    code: Code::InvalidFrame,
                     message: e.to_string(),
-                };
+                });
                 return self.send(ctx, to_frame(&error));
             }
         };
         match frame {
             ClientFrame::Ping => self.send(ctx, to_frame(&ControlFrame::Pong)),
             ClientFrame::Resume { last_seq } => {
-                match self.rt.hub.replay(self.peer.key.user_id, last_seq) {
+                match self.hub.replay(self.peer.key.user_id, last_seq) {
                     Replay::Frames(missed) => {
                         missed.into_iter().for_each(|(_, f)| self.send(ctx, f))
                     }
                     Replay::TooOld => {
-                        let rt = self.rt.clone();
+                        let desk = self.desk.clone();
                         let key = self.peer.key;
-                        let seq = rt.hub.seq(key.user_id);
+                        let seq = self.hub.seq(key.user_id);
                         ctx.wait(
-                            async move { rt.snapshot(&key, seq).await }
+                            async move { snapshot_frame(desk.as_ref(), key, seq).await }
                                 .into_actor(self)
                                 .map(|frame, act, ctx| act.send(ctx, frame)),
                         );
@@ -162,20 +165,14 @@ impl WsSession {
                 }
             }
             ClientFrame::Open { ticket_id } => {
-                let rt = self.rt.clone();
+                let desk = self.desk.clone();
                 let key = self.peer.key;
                 ctx.spawn(
-                    async move { rt.open_ticket(&key, ticket_id).await }
+                    async move { desk.open(key, ticket_id).await }
                         .into_actor(self)
                         .map(|result, act, ctx| {
                             if let Err(e) = result {
-                                act.send(
-                                    ctx,
-                                    to_frame(&ControlFrame::Error {
-                                        code: e.code(),
-                                        message: e.to_string(),
-                                    }),
-                                );
+                                act.send(ctx, to_frame(&ControlFrame::error(e)));
                             }
                         }),
                 );
@@ -188,11 +185,11 @@ impl Actor for WsSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let (rt, key) = (self.rt.clone(), self.peer.key);
-        actix_web::rt::spawn(async move { rt.connected(key).await });
+        let (desk, key) = (self.desk.clone(), self.peer.key);
+        actix_web::rt::spawn(async move { desk.connected(key).await });
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
-                tracing::info!(user_id = act.peer.key.user_id, "session silent; closing it");
+                tracing::info!(user_id = %act.peer.key.user_id, "session silent; closing it");
                 ctx.stop();
                 return;
             }
@@ -200,15 +197,15 @@ impl Actor for WsSession {
                 ctx.stop();
                 return;
             }
-            let (rt, key) = (act.rt.clone(), act.peer.key);
-            actix_web::rt::spawn(async move { rt.heartbeat(key).await });
+            let (desk, key) = (act.desk.clone(), act.peer.key);
+            actix_web::rt::spawn(async move { desk.heartbeat(key).await });
         });
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        let (rt, key) = (self.rt.clone(), self.peer.key);
-        let last_here = rt.hub.detach(key.user_id, key.connection_id);
-        actix_web::rt::spawn(async move { rt.disconnected(key, last_here).await });
+        let (desk, key) = (self.desk.clone(), self.peer.key);
+        let last_here = self.hub.detach(key.user_id, key.connection_id);
+        actix_web::rt::spawn(async move { desk.disconnected(key, last_here).await });
     }
 }
 
@@ -219,10 +216,10 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
             Ok(AggregatedMessage::Text(text)) => self.handle_client_frame(&text, ctx),
             Ok(AggregatedMessage::Ping(_)) | Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Binary(_)) => {
-                let error = ControlFrame::Error {
-                    code: "invalid_frame",
+                let error = ControlFrame::error(FrameError {
+                    code: Code::InvalidFrame,
                     message: "frames are JSON text".into(),
-                };
+                });
                 self.send(ctx, to_frame(&error));
             }
             Ok(AggregatedMessage::Close(_)) | Err(_) => ctx.stop(),
@@ -246,7 +243,7 @@ async fn write_loop(
     mut socket: actix_ws::Session,
     first: oneshot::Receiver<Vec<Arc<str>>>,
     mut rx: mpsc::Receiver<Outbound>,
-    cut_off: Arc<Notify>,
+    closer: Arc<Closer>,
     actor: Addr<WsSession>,
 ) {
     let mut close = None;
@@ -269,8 +266,8 @@ async fn write_loop(
                             break;
                         }
                     }
-                    _ = cut_off.notified() => {
-                        close = Some(CloseReason { code: CloseCode::Policy, description: Some("too slow to read; reconnect and resume".into()) });
+                    why = closer.closed() => {
+                        close = Some(close_reason(why));
                         break;
                     }
                 }
@@ -279,6 +276,30 @@ async fn write_loop(
     }
     let _ = socket.close(close).await;
     actor.do_send(Disconnect);
+}
+
+/// The close frame for `why`: 1008 for a client too slow to read, 1012 ("service restart")
+/// when the server shuts down, which the browser app takes as "reconnect now".
+fn close_reason(why: Closing) -> CloseReason {
+    let (code, description) = match why {
+        Closing::TooSlow => (CloseCode::Policy, "too slow to read; reconnect and resume"),
+        Closing::ShuttingDown => (CloseCode::Restart, "server restarting; reconnect now"),
+    };
+    CloseReason {
+        code,
+        description: Some(description.into()),
+    }
+}
+
+/// The `snapshot` frame, or an error frame asking the client to reconnect.
+async fn snapshot_frame(desk: &dyn Desk, key: SessionKey, seq: u64) -> Arc<str> {
+    match desk.snapshot(key).await {
+        Ok(inbox) => to_frame(&ControlFrame::Snapshot { seq, inbox }),
+        Err(e) => to_frame(&ControlFrame::error(FrameError {
+            code: e.code,
+            message: "could not load the inbox; reconnect".into(),
+        })),
+    }
 }
 
 /// Serializes a control frame (they cannot fail to serialize: plain JSON values).

@@ -1,39 +1,76 @@
-//! The JSON text frames of SPEC §6. Server frames carry a per-user rising `seq`, added by the
-//! hub when the frame is numbered ([`Numbered`]).
+//! The JSON text frames of SPEC §6. Server events carry typed payloads and are serialised
+//! once ([`EventFrame`]); each user's `seq` is spliced in when the hub numbers the frame, so
+//! one event sent to many managers is not serialised once per manager.
 
 use crate::domain::dispatch::Reason;
+use crate::domain::ids::{TicketId, UserId};
+use crate::wire::{Code, MessageView, TicketView, UserView, WorkStateView};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
+use std::sync::Arc;
 
-/// A server → client event. Payload objects (tickets, messages, states) are the same JSON
-/// the HTTP API answers with, so clients parse one shape.
+/// A ticket inside a frame: the whole view, or only its id when the committed ticket could
+/// not be read back (the frame still goes out; the client fetches the ticket or gets it in
+/// the next snapshot).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TicketPayload {
+    View(Box<TicketView>),
+    Id { id: TicketId },
+}
+
+/// A server → client event. Payload objects are the same shapes the HTTP API answers with.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type")]
 pub enum ServerEvent {
     #[serde(rename = "ticket.assigned")]
-    TicketAssigned { reason: Reason, ticket: Value },
+    TicketAssigned {
+        reason: Reason,
+        ticket: TicketPayload,
+    },
     #[serde(rename = "ticket.unassigned")]
-    TicketUnassigned { reason: Reason, ticket_id: String },
+    TicketUnassigned { reason: Reason, ticket_id: TicketId },
     #[serde(rename = "ticket.updated")]
-    TicketUpdated { ticket: Value },
+    TicketUpdated { ticket: TicketPayload },
     #[serde(rename = "message.created")]
-    MessageCreated { ticket_id: String, message: Value },
+    MessageCreated {
+        ticket_id: TicketId,
+        message: MessageView,
+    },
     #[serde(rename = "agent.state")]
-    AgentState { agent_id: String, state: Value },
+    AgentState {
+        agent_id: UserId,
+        state: WorkStateView,
+    },
     #[serde(rename = "offer")]
-    Offer { ticket: Value, expires_at: String },
+    Offer {
+        ticket: TicketPayload,
+        expires_at: DateTime<Utc>,
+    },
     #[serde(rename = "offer.withdrawn")]
-    OfferWithdrawn { ticket_id: String },
+    OfferWithdrawn { ticket_id: TicketId },
+    /// The live wallboard, already serialised by whoever computed it.
     #[serde(rename = "wallboard")]
-    Wallboard { wallboard: Value },
+    Wallboard { wallboard: Arc<RawValue> },
 }
 
-/// An event with its place in the user's sequence.
-#[derive(Serialize)]
-pub struct Numbered<'a> {
-    pub seq: u64,
-    #[serde(flatten)]
-    pub event: &'a ServerEvent,
+/// An event serialised once, waiting for each user's `seq`.
+#[derive(Debug, Clone)]
+pub struct EventFrame(Arc<str>);
+
+impl EventFrame {
+    /// Serialises `event` (an object, so it always starts with `{`).
+    pub fn new(event: &ServerEvent) -> Result<EventFrame, serde_json::Error> {
+        serde_json::to_string(event).map(|text| EventFrame(text.into()))
+    }
+
+    /// The frame with its place in a user's sequence: `{"seq":N,` followed by the event's
+    /// own fields.
+    pub fn numbered(&self, seq: u64) -> Arc<str> {
+        let fields = self.0.strip_prefix('{').unwrap_or(&self.0);
+        format!("{{\"seq\":{seq},{fields}").into()
+    }
 }
 
 /// Frames that describe the connection rather than the inbox; they do not advance `seq`.
@@ -43,20 +80,44 @@ pub enum ControlFrame {
     /// First frame of every connection.
     Hello {
         seq: u64,
-        user: Value,
+        user: Option<UserView>,
         heartbeat_seconds: u64,
     },
     /// The user's whole inbox and work state as the database has it; replaces client state.
     Snapshot {
         seq: u64,
-        tickets: Vec<Value>,
-        state: Value,
-        offers: Vec<Value>,
+        #[serde(flatten)]
+        inbox: Snapshot,
     },
     /// Answer to a client `ping`.
     Pong,
     /// A client frame that could not be used.
     Error { code: &'static str, message: String },
+}
+
+/// What a snapshot holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub tickets: Vec<TicketView>,
+    pub state: WorkStateView,
+    pub offers: Vec<TicketView>,
+}
+
+/// Why a client's request over the socket was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub code: Code,
+    pub message: String,
+}
+
+impl ControlFrame {
+    /// The frame that reports `e` to the client.
+    pub fn error(e: FrameError) -> ControlFrame {
+        ControlFrame::Error {
+            code: e.code.as_str(),
+            message: e.message,
+        }
+    }
 }
 
 /// A client → server frame.
@@ -69,8 +130,7 @@ pub enum ClientFrame {
     },
     /// The agent looks at a ticket (same as `POST /tickets/{id}/open`).
     Open {
-        #[serde(with = "crate::domain::ids::as_string")]
-        ticket_id: i64,
+        ticket_id: TicketId,
     },
     Ping,
 }
@@ -84,17 +144,16 @@ mod tests {
     fn numbered_events_put_type_and_seq_side_by_side() {
         let event = ServerEvent::TicketUnassigned {
             reason: Reason::Rebalanced,
-            ticket_id: "7".into(),
+            ticket_id: TicketId(7),
         };
-        let frame = serde_json::to_value(Numbered {
-            seq: 3,
-            event: &event,
-        })
-        .unwrap();
+        let frame = EventFrame::new(&event).unwrap();
+        let first: serde_json::Value = serde_json::from_str(&frame.numbered(3)).unwrap();
         assert_eq!(
-            frame,
+            first,
             json!({"type": "ticket.unassigned", "seq": 3, "reason": "rebalanced", "ticket_id": "7"})
         );
+        let again: serde_json::Value = serde_json::from_str(&frame.numbered(41)).unwrap();
+        assert_eq!(again["seq"], 41, "one serialisation, any number of users");
     }
 
     #[test]
@@ -104,7 +163,12 @@ mod tests {
         assert_eq!(resume, ClientFrame::Resume { last_seq: 12 });
         let open: ClientFrame =
             serde_json::from_str(r#"{"type":"open","ticket_id":"44"}"#).unwrap();
-        assert_eq!(open, ClientFrame::Open { ticket_id: 44 });
+        assert_eq!(
+            open,
+            ClientFrame::Open {
+                ticket_id: TicketId(44)
+            }
+        );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"resume"}"#).is_err());
     }

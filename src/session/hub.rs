@@ -4,7 +4,8 @@
 //! Sending never waits: each session has a bounded outbound queue, and a session whose queue
 //! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
 
-use super::frames::{Numbered, ServerEvent};
+use super::frames::EventFrame;
+use crate::domain::ids::{AccountId, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
@@ -22,17 +23,52 @@ pub enum Outbound {
     Ping,
 }
 
+/// Why the server ends a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// The client did not read its frames fast enough.
+    TooSlow,
+    /// This server is shutting down; another one (or this one, restarted) takes over.
+    ShuttingDown,
+}
+
+/// Tells a session's writer to close the connection, and why.
+#[derive(Default)]
+pub struct Closer {
+    reason: Mutex<Option<Closing>>,
+    notify: Notify,
+}
+
+impl Closer {
+    /// Asks the writer to close; the first reason given wins.
+    pub fn close(&self, why: Closing) {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(why);
+        self.notify.notify_one();
+    }
+
+    /// Waits until [`Closer::close`] is called, and answers why.
+    pub async fn closed(&self) -> Closing {
+        self.notify.notified().await;
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(Closing::ShuttingDown)
+    }
+}
+
 /// The hub's handle on one live connection.
 #[derive(Clone)]
 pub struct SessionLink {
     pub connection_id: u64,
     pub outbound: mpsc::Sender<Outbound>,
-    /// Signalled when the hub gives up on a session that cannot keep up.
-    pub cut_off: Arc<Notify>,
+    pub closer: Arc<Closer>,
 }
 
 struct Feed {
-    account_id: i64,
+    account_id: AccountId,
     is_manager: bool,
     seq: u64,
     history: VecDeque<(u64, Arc<str>)>,
@@ -62,7 +98,7 @@ impl Feed {
                         connection = s.connection_id,
                         "session too slow to read; disconnecting it"
                     );
-                    s.cut_off.notify_one();
+                    s.closer.close(Closing::TooSlow);
                     false
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -83,7 +119,7 @@ pub enum Replay {
 /// Live sessions of this node, by user.
 #[derive(Default)]
 pub struct Hub {
-    feeds: Mutex<HashMap<i64, Feed>>,
+    feeds: Mutex<HashMap<UserId, Feed>>,
 }
 
 impl Hub {
@@ -91,7 +127,7 @@ impl Hub {
         Hub::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<i64, Feed>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<UserId, Feed>) -> T) -> T {
         f(&mut self.feeds.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -99,8 +135,8 @@ impl Hub {
     /// reach the session.
     pub fn attach(
         &self,
-        account_id: i64,
-        user_id: i64,
+        account_id: AccountId,
+        user_id: UserId,
         is_manager: bool,
         link: SessionLink,
     ) -> u64 {
@@ -120,7 +156,7 @@ impl Hub {
     }
 
     /// Unregisters a session; answers whether the user has no other session on this node.
-    pub fn detach(&self, user_id: i64, connection_id: u64) -> bool {
+    pub fn detach(&self, user_id: UserId, connection_id: u64) -> bool {
         self.with(|feeds| match feeds.get_mut(&user_id) {
             Some(feed) => {
                 feed.sessions.retain(|s| s.connection_id != connection_id);
@@ -132,7 +168,7 @@ impl Hub {
 
     /// Numbers `event` for the user, remembers it, and sends it to each of their sessions.
     /// A user who never connected to this node has no feed: they get a snapshot on connect.
-    pub fn push(&self, user_id: i64, event: &ServerEvent) {
+    pub fn push(&self, user_id: UserId, event: &EventFrame) {
         self.with(|feeds| {
             if let Some(feed) = feeds.get_mut(&user_id) {
                 Self::push_to(feed, event);
@@ -141,7 +177,7 @@ impl Hub {
     }
 
     /// Sends `event` to every manager of the account with a feed on this node.
-    pub fn push_to_managers(&self, account_id: i64, event: &ServerEvent) {
+    pub fn push_to_managers(&self, account_id: AccountId, event: &EventFrame) {
         self.with(|feeds| {
             for feed in feeds
                 .values_mut()
@@ -152,22 +188,16 @@ impl Hub {
         });
     }
 
-    fn push_to(feed: &mut Feed, event: &ServerEvent) {
+    fn push_to(feed: &mut Feed, event: &EventFrame) {
         feed.seq += 1;
         let seq = feed.seq;
-        let frame: Arc<str> = match serde_json::to_string(&Numbered { seq, event }) {
-            Ok(text) => text.into(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not serialize a frame");
-                return;
-            }
-        };
+        let frame = event.numbered(seq);
         feed.remember(seq, frame.clone());
         feed.fan_out(&frame);
     }
 
     /// The frames after `last_seq`, if the history still has all of them.
-    pub fn replay(&self, user_id: i64, last_seq: u64) -> Replay {
+    pub fn replay(&self, user_id: UserId, last_seq: u64) -> Replay {
         self.with(|feeds| {
             let Some(feed) = feeds.get(&user_id) else {
                 return Replay::TooOld;
@@ -192,12 +222,12 @@ impl Hub {
     }
 
     /// The user's current `seq`.
-    pub fn seq(&self, user_id: i64) -> u64 {
+    pub fn seq(&self, user_id: UserId) -> u64 {
         self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.seq))
     }
 
     /// Whether any manager of the account has a live session on this node.
-    pub fn has_managers(&self, account_id: i64) -> bool {
+    pub fn has_managers(&self, account_id: AccountId) -> bool {
         self.with(|feeds| {
             feeds
                 .values()
@@ -205,8 +235,19 @@ impl Hub {
         })
     }
 
+    /// Closes every session of this node (shutdown), each with a close frame saying why.
+    pub fn close_all(&self, why: Closing) {
+        self.with(|feeds| {
+            for feed in feeds.values_mut() {
+                for s in feed.sessions.drain(..) {
+                    s.closer.close(why);
+                }
+            }
+        });
+    }
+
     /// Whether the user has a live session on this node.
-    pub fn is_connected(&self, user_id: i64) -> bool {
+    pub fn is_connected(&self, user_id: UserId) -> bool {
         self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))
     }
 }
@@ -215,26 +256,32 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::domain::dispatch::Reason;
+    use crate::domain::ids::TicketId;
+    use crate::session::frames::ServerEvent;
 
-    fn link(id: u64, capacity: usize) -> (SessionLink, mpsc::Receiver<Outbound>, Arc<Notify>) {
+    const A: AccountId = AccountId(9);
+    const U: UserId = UserId(100);
+
+    fn link(id: u64, capacity: usize) -> (SessionLink, mpsc::Receiver<Outbound>, Arc<Closer>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let cut_off = Arc::new(Notify::new());
+        let closer = Arc::new(Closer::default());
         (
             SessionLink {
                 connection_id: id,
                 outbound: tx,
-                cut_off: cut_off.clone(),
+                closer: closer.clone(),
             },
             rx,
-            cut_off,
+            closer,
         )
     }
 
-    fn event(n: i64) -> ServerEvent {
-        ServerEvent::TicketUnassigned {
+    fn event(n: i64) -> EventFrame {
+        EventFrame::new(&ServerEvent::TicketUnassigned {
             reason: Reason::Rebalanced,
-            ticket_id: n.to_string(),
-        }
+            ticket_id: TicketId(n),
+        })
+        .unwrap()
     }
 
     fn text(o: Outbound) -> String {
@@ -249,19 +296,19 @@ mod tests {
         let hub = Hub::new();
         let (a, mut rx_a, _) = link(1, 8);
         let (b, mut rx_b, _) = link(2, 8);
-        assert_eq!(hub.attach(9, 100, false, a), 0);
-        assert_eq!(hub.attach(9, 100, false, b), 0);
-        hub.push(100, &event(1));
-        hub.push(100, &event(2));
+        assert_eq!(hub.attach(A, U, false, a), 0);
+        assert_eq!(hub.attach(A, U, false, b), 0);
+        hub.push(U, &event(1));
+        hub.push(U, &event(2));
         for rx in [&mut rx_a, &mut rx_b] {
             assert!(text(rx.try_recv().unwrap()).contains(r#""seq":1"#));
             assert!(text(rx.try_recv().unwrap()).contains(r#""seq":2"#));
         }
-        assert!(!hub.detach(100, 1));
-        assert!(hub.detach(100, 2));
-        hub.push(100, &event(3));
+        assert!(!hub.detach(U, 1));
+        assert!(hub.detach(U, 2));
+        hub.push(U, &event(3));
         assert_eq!(
-            hub.seq(100),
+            hub.seq(U),
             3,
             "events while disconnected are numbered and kept for resume"
         );
@@ -271,11 +318,11 @@ mod tests {
     fn replay_serves_the_gap_or_says_it_is_too_old() {
         let hub = Hub::new();
         let (a, _rx, _) = link(1, 1024);
-        hub.attach(9, 100, false, a);
+        hub.attach(A, U, false, a);
         for n in 1..=5 {
-            hub.push(100, &event(n));
+            hub.push(U, &event(n));
         }
-        match hub.replay(100, 3) {
+        match hub.replay(U, 3) {
             Replay::Frames(frames) => {
                 assert_eq!(frames.len(), 2);
                 assert_eq!(frames[0].0, 4);
@@ -283,17 +330,17 @@ mod tests {
             }
             Replay::TooOld => panic!("history should reach seq 4"),
         }
-        assert_eq!(hub.replay(100, 5), Replay::Frames(vec![]));
+        assert_eq!(hub.replay(U, 5), Replay::Frames(vec![]));
         assert_eq!(
-            hub.replay(100, 6),
+            hub.replay(U, 6),
             Replay::TooOld,
             "a seq from another server life"
         );
         for n in 6..=(HISTORY_FRAMES as i64 + 10) {
-            hub.push(100, &event(n));
+            hub.push(U, &event(n));
         }
-        assert_eq!(hub.replay(100, 1), Replay::TooOld);
-        assert_eq!(hub.replay(404, 0), Replay::TooOld);
+        assert_eq!(hub.replay(U, 1), Replay::TooOld);
+        assert_eq!(hub.replay(UserId(404), 0), Replay::TooOld);
     }
 
     #[tokio::test]
@@ -301,20 +348,38 @@ mod tests {
         let hub = Hub::new();
         let (slow, _rx, cut_off) = link(1, 2);
         let (fast, mut rx_fast, _) = link(2, 64);
-        hub.attach(9, 100, false, slow);
-        hub.attach(9, 100, false, fast);
+        hub.attach(A, U, false, slow);
+        hub.attach(A, U, false, fast);
         for n in 0..5 {
-            hub.push(100, &event(n));
+            hub.push(U, &event(n));
         }
-        tokio::time::timeout(std::time::Duration::from_secs(1), cut_off.notified())
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), cut_off.closed())
             .await
             .expect("cut off");
+        assert_eq!(why, Closing::TooSlow);
         let mut got = 0;
         while rx_fast.try_recv().is_ok() {
             got += 1;
         }
         assert_eq!(got, 5, "the other tab is unaffected");
-        assert!(hub.is_connected(100));
+        assert!(hub.is_connected(U));
+    }
+
+    #[tokio::test]
+    async fn shutting_down_closes_every_session_with_its_reason() {
+        let hub = Hub::new();
+        let (a, _rx_a, closer_a) = link(1, 8);
+        let (b, _rx_b, closer_b) = link(2, 8);
+        hub.attach(A, U, false, a);
+        hub.attach(A, UserId(2), true, b);
+        hub.close_all(Closing::ShuttingDown);
+        for closer in [closer_a, closer_b] {
+            let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer.closed())
+                .await
+                .expect("closed");
+            assert_eq!(why, Closing::ShuttingDown);
+        }
+        assert!(!hub.is_connected(U));
     }
 
     #[test]
@@ -323,10 +388,10 @@ mod tests {
         let (m, mut rx_m, _) = link(1, 8);
         let (a, mut rx_a, _) = link(2, 8);
         let (other, mut rx_other, _) = link(3, 8);
-        hub.attach(9, 1, true, m);
-        hub.attach(9, 2, false, a);
-        hub.attach(10, 3, true, other);
-        hub.push_to_managers(9, &event(1));
+        hub.attach(A, UserId(1), true, m);
+        hub.attach(A, UserId(2), false, a);
+        hub.attach(AccountId(10), UserId(3), true, other);
+        hub.push_to_managers(A, &event(1));
         assert!(rx_m.try_recv().is_ok());
         assert!(rx_a.try_recv().is_err());
         assert!(rx_other.try_recv().is_err());

@@ -1,14 +1,14 @@
 //! Accounts and their settings.
 
 use crate::domain::account::{parse_timezone, AssignmentStrategy, Settings};
+use crate::domain::ids::AccountId;
 use serde::Serialize;
 use sqlx::{PgExecutor, Row};
 
 /// An account as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+    pub id: AccountId,
     pub slug: String,
     pub name: String,
     #[serde(flatten)]
@@ -37,7 +37,11 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
 }
 
 /// Creates an account with default settings. A taken slug is a unique violation.
-pub async fn insert(db: impl PgExecutor<'_>, slug: &str, name: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    slug: &str,
+    name: &str,
+) -> Result<AccountId, sqlx::Error> {
     sqlx::query_scalar("INSERT INTO accounts (slug, name) VALUES ($1, $2) RETURNING id")
         .bind(slug)
         .bind(name)
@@ -45,7 +49,10 @@ pub async fn insert(db: impl PgExecutor<'_>, slug: &str, name: &str) -> Result<i
         .await
 }
 
-pub async fn get(db: impl PgExecutor<'_>, account_id: i64) -> Result<Option<Account>, sqlx::Error> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+) -> Result<Option<Account>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
         .bind(account_id)
         .fetch_optional(db)
@@ -65,7 +72,7 @@ pub async fn find_by_slug(
 }
 
 /// Every account id, for starting dispatchers at boot.
-pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<AccountId>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM accounts ORDER BY id")
         .fetch_all(db)
         .await
@@ -74,7 +81,7 @@ pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<i64>, sqlx::Error> {
 /// Stores the account's name and settings.
 pub async fn update(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
     s: &Settings,
 ) -> Result<(), sqlx::Error> {
@@ -91,5 +98,15 @@ pub async fn update(
     .bind(s.timezone.name())
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Locks the account row for the rest of the transaction, so administrative changes of one
+/// account happen one at a time.
+pub async fn lock(conn: &mut sqlx::PgConnection, account_id: AccountId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -1,15 +1,16 @@
 //! Ingest API keys, stored as digests only.
 
+use crate::domain::ids::{AccountId, ApiKeyId, UserId};
 use sqlx::PgExecutor;
 
 /// Stores the digest of a new key and returns its id.
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    account_id: AccountId,
     key_hash: &[u8],
     label: &str,
-    created_by: Option<i64>,
-) -> Result<i64, sqlx::Error> {
+    created_by: Option<UserId>,
+) -> Result<ApiKeyId, sqlx::Error> {
     sqlx::query_scalar("INSERT INTO api_keys (account_id, key_hash, label, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(account_id)
         .bind(key_hash)
@@ -23,7 +24,7 @@ pub async fn insert(
 pub async fn find(
     db: impl PgExecutor<'_>,
     key_hash: &[u8],
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
+) -> Result<Option<(ApiKeyId, AccountId)>, sqlx::Error> {
     sqlx::query_as("SELECT id, account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
         .bind(key_hash)
         .fetch_optional(db)

@@ -3,6 +3,7 @@
 
 use crate::domain::card::TicketTraits;
 use crate::domain::channel::Channel;
+use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
 use chrono::{DateTime, Utc};
@@ -11,30 +12,33 @@ use sqlx::{PgConnection, PgExecutor, Row};
 /// An open ticket as the dispatcher sees it.
 #[derive(Debug, Clone)]
 pub struct OpenTicket {
-    pub id: i64,
+    pub id: TicketId,
     pub state: TicketState,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub unanswered: bool,
     pub traits: TicketTraits,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
     /// Who closed the thread's previous ticket.
-    pub previous_agent: Option<i64>,
+    pub previous_agent: Option<UserId>,
 }
 
 /// Every queued, assigned, opened or pending ticket of the account, oldest first.
 pub async fn open_tickets(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Vec<OpenTicket>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
                 t.language, t.listing_group, t.created_at, t.assigned_at, prev.assignee_id AS previous_agent \
          FROM tickets t \
-         LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = 'done' \
-                            ORDER BY p.closed_at DESC NULLS LAST, p.id DESC LIMIT 1) prev ON true \
-         WHERE t.account_id = $1 AND t.state <> 'done' ORDER BY t.created_at, t.id",
-    )
+         LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = ",
+        state_sql!(Done),
+        " ORDER BY p.closed_at DESC NULLS LAST, p.id DESC LIMIT 1) prev ON true \
+         WHERE t.account_id = $1 AND t.state <> ",
+        state_sql!(Done),
+        " ORDER BY t.created_at, t.id"
+    ))
     .bind(account_id)
     .fetch_all(db)
     .await?;
@@ -44,8 +48,8 @@ pub async fn open_tickets(
 /// One ticket of the account as the dispatcher sees it, whatever its state.
 pub async fn ticket(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    ticket_id: i64,
+    account_id: AccountId,
+    ticket_id: TicketId,
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
@@ -84,14 +88,16 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
 /// Gives a queued ticket to `agent`. `None` when the ticket is no longer queued.
 pub async fn assign_queued(
     conn: &mut PgConnection,
-    account_id: i64,
-    ticket_id: i64,
-    agent: i64,
+    account_id: AccountId,
+    ticket_id: TicketId,
+    agent: UserId,
 ) -> Result<Option<()>, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE tickets SET state = 'assigned', assignee_id = $3, assigned_at = now() \
-         WHERE account_id = $1 AND id = $2 AND state = 'queued'",
-    )
+    let done = sqlx::query(concat!(
+        "UPDATE tickets SET state = ",
+        state_sql!(Assigned),
+        ", assignee_id = $3, assigned_at = now() WHERE account_id = $1 AND id = $2 AND state = ",
+        state_sql!(Queued)
+    ))
     .bind(account_id)
     .bind(ticket_id)
     .bind(agent)
@@ -105,15 +111,21 @@ pub async fn assign_queued(
 /// or `None` when the ticket is done or missing.
 pub async fn assign_any(
     conn: &mut PgConnection,
-    account_id: i64,
-    ticket_id: i64,
-    agent: i64,
-) -> Result<Option<Option<i64>>, sqlx::Error> {
+    account_id: AccountId,
+    ticket_id: TicketId,
+    agent: UserId,
+) -> Result<Option<Option<UserId>>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), \
-                state = CASE WHEN t.state = 'queued' THEN 'assigned' ELSE t.state END \
-         FROM (SELECT id, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 AND state <> 'done' FOR UPDATE) old \
-         WHERE t.id = old.id RETURNING old.assignee_id",
+        concat!(
+            "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), state = CASE WHEN t.state = ",
+            state_sql!(Queued),
+            " THEN ",
+            state_sql!(Assigned),
+            " ELSE t.state END \
+             FROM (SELECT id, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 AND state <> ",
+            state_sql!(Done),
+            " FOR UPDATE) old WHERE t.id = old.id RETURNING old.assignee_id"
+        ),
     )
     .bind(account_id)
     .bind(ticket_id)
@@ -126,14 +138,17 @@ pub async fn assign_any(
 /// `agent`'s or has been opened meanwhile (an opened ticket is never moved automatically).
 pub async fn release_unopened(
     conn: &mut PgConnection,
-    account_id: i64,
-    ticket_id: i64,
-    agent: i64,
+    account_id: AccountId,
+    ticket_id: TicketId,
+    agent: UserId,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE tickets SET state = 'queued', assignee_id = NULL, assigned_at = NULL \
-         WHERE account_id = $1 AND id = $2 AND assignee_id = $3 AND state = 'assigned'",
-    )
+    let done = sqlx::query(concat!(
+        "UPDATE tickets SET state = ",
+        state_sql!(Queued),
+        ", assignee_id = NULL, assigned_at = NULL \
+             WHERE account_id = $1 AND id = $2 AND assignee_id = $3 AND state = ",
+        state_sql!(Assigned)
+    ))
     .bind(account_id)
     .bind(ticket_id)
     .bind(agent)
@@ -146,17 +161,20 @@ pub async fn release_unopened(
 /// each; answers how many were still queued (the caller rolls back unless that is all).
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
-    account_id: i64,
-    assignments: &[(i64, i64, crate::domain::dispatch::Reason)],
+    account_id: AccountId,
+    assignments: &[(TicketId, UserId, crate::domain::dispatch::Reason)],
 ) -> Result<usize, sqlx::Error> {
-    let tickets: Vec<i64> = assignments.iter().map(|a| a.0).collect();
-    let agents: Vec<i64> = assignments.iter().map(|a| a.1).collect();
+    let tickets: Vec<TicketId> = assignments.iter().map(|a| a.0).collect();
+    let agents: Vec<UserId> = assignments.iter().map(|a| a.1).collect();
     let reasons: Vec<&str> = assignments.iter().map(|a| a.2.as_str()).collect();
-    let updated = sqlx::query(
-        "UPDATE tickets t SET state = 'assigned', assignee_id = v.agent, assigned_at = now() \
-         FROM unnest($2::bigint[], $3::bigint[]) AS v(id, agent) \
-         WHERE t.account_id = $1 AND t.id = v.id AND t.state = 'queued'",
-    )
+    let updated = sqlx::query(concat!(
+        "UPDATE tickets t SET state = ",
+        state_sql!(Assigned),
+        ", assignee_id = v.agent, assigned_at = now() \
+             FROM unnest($2::bigint[], $3::bigint[]) AS v(id, agent) \
+             WHERE t.account_id = $1 AND t.id = v.id AND t.state = ",
+        state_sql!(Queued)
+    ))
     .bind(account_id)
     .bind(&tickets)
     .bind(&agents)

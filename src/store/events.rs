@@ -2,19 +2,20 @@
 //! metrics are computed from it, so every write path that changes a ticket or a work state
 //! appends here in the same transaction.
 
+use crate::domain::ids::{AccountId, TicketId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
 /// One entry of the log.
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub kind: &'a str,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     /// The agent the event is about.
-    pub agent_id: Option<i64>,
+    pub agent_id: Option<UserId>,
     /// Who caused it; `None` for the system.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub reason: Option<&'a str>,
     pub data: Option<serde_json::Value>,
     /// When it happened; `None` is the transaction's `now()`.

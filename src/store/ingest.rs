@@ -2,6 +2,9 @@
 //! inbound messages and the tickets they open. Called inside one transaction, in this order
 //! (guest, listing, reservation, thread), so concurrent deliveries lock rows in one order.
 
+use crate::domain::ids::{
+    AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
+};
 use crate::domain::ingest::{Guest, Stay};
 use crate::domain::stage::ReservationStatus;
 use chrono::{DateTime, Utc};
@@ -13,11 +16,17 @@ use sqlx::PgConnection;
 /// transaction ends, making every message of the same guest wait for the one before.
 pub async fn upsert_guest(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     channel: &str,
     g: &Guest,
-) -> Result<i64, sqlx::Error> {
-    type Stored = (i64, String, Option<String>, Option<String>, Option<String>);
+) -> Result<GuestId, sqlx::Error> {
+    type Stored = (
+        GuestId,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let stored: Option<Stored> = sqlx::query_as(
         "SELECT id, name, language, email, phone FROM guests \
          WHERE account_id = $1 AND channel = $2 AND external_id = $3",
@@ -58,11 +67,11 @@ pub async fn upsert_guest(
 /// under that name is only read (see [`upsert_guest`]): a few listings get most messages.
 pub async fn upsert_listing(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     external_id: &str,
     name: Option<&str>,
-) -> Result<(i64, Option<String>), sqlx::Error> {
-    let stored: Option<(i64, Option<String>, String)> = sqlx::query_as(
+) -> Result<(ListingId, Option<String>), sqlx::Error> {
+    let stored: Option<(ListingId, Option<String>, String)> = sqlx::query_as(
         "SELECT id, listing_group, name FROM listings WHERE account_id = $1 AND external_id = $2",
     )
     .bind(account_id)
@@ -89,7 +98,7 @@ pub async fn upsert_listing(
 /// The outcome of storing a reservation.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredStay {
-    pub id: i64,
+    pub id: ReservationId,
     /// Anything differed from what was stored (a new reservation counts).
     pub changed: bool,
 }
@@ -98,16 +107,16 @@ pub struct StoredStay {
 /// status is new or different, and `confirmed_at` the first time it is confirmed.
 pub async fn upsert_reservation(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     stay: &Stay,
-    listing_id: i64,
-    guest_id: Option<i64>,
+    listing_id: ListingId,
+    guest_id: Option<GuestId>,
 ) -> Result<StoredStay, sqlx::Error> {
     type Row = (
-        i64,
+        ReservationId,
         String,
-        i64,
-        Option<i64>,
+        ListingId,
+        Option<GuestId>,
         Option<chrono::NaiveDate>,
         Option<chrono::NaiveDate>,
         Option<i64>,
@@ -122,7 +131,7 @@ pub async fn upsert_reservation(
         .bind(stay.external_id.clone());
     let mut existing = find.fetch_optional(&mut *conn).await?;
     if existing.is_none() {
-        let inserted: Option<i64> = sqlx::query_scalar(
+        let inserted: Option<ReservationId> = sqlx::query_scalar(
             "INSERT INTO reservations (account_id, channel, external_id, guest_id, listing_id, status, check_in, check_out, \
                total_price_cents, currency, payment_status, confirmed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $6 = 'confirmed' THEN now() END) \
@@ -208,8 +217,8 @@ pub async fn upsert_reservation(
 
 async fn record_status(
     conn: &mut PgConnection,
-    account_id: i64,
-    reservation_id: i64,
+    account_id: AccountId,
+    reservation_id: ReservationId,
     status: ReservationStatus,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO reservation_status_changes (account_id, reservation_id, status) VALUES ($1, $2, $3)")
@@ -225,12 +234,12 @@ async fn record_status(
 /// deliveries on one thread are serialized until the transaction ends.
 pub async fn upsert_thread(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     channel: &str,
     external_id: &str,
-    guest_id: i64,
-    reservation_id: Option<i64>,
-) -> Result<i64, sqlx::Error> {
+    guest_id: GuestId,
+    reservation_id: Option<ReservationId>,
+) -> Result<ThreadId, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO threads (account_id, channel, external_id, guest_id, reservation_id) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (account_id, channel, external_id) DO UPDATE SET \
@@ -248,10 +257,10 @@ pub async fn upsert_thread(
 /// The ids a message was stored with: (ticket, message, thread).
 pub async fn find_message(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     channel: &str,
     external_id: &str,
-) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+) -> Result<Option<(TicketId, MessageId, ThreadId)>, sqlx::Error> {
     sqlx::query_as("SELECT ticket_id, id, thread_id FROM messages WHERE account_id = $1 AND channel = $2 AND external_id = $3")
         .bind(account_id)
         .bind(channel)
@@ -263,22 +272,28 @@ pub async fn find_message(
 /// The thread's ticket that is not done, if any.
 pub async fn open_ticket_of_thread(
     conn: &mut PgConnection,
-    thread_id: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM tickets WHERE thread_id = $1 AND state <> 'done' FOR UPDATE")
-        .bind(thread_id)
-        .fetch_optional(conn)
-        .await
+    thread_id: ThreadId,
+) -> Result<Option<TicketId>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT id FROM tickets WHERE thread_id = $1 AND state <> ",
+        state_sql!(Done),
+        " FOR UPDATE"
+    ))
+    .bind(thread_id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The assignee of the thread's most recently closed ticket.
 pub async fn previous_agent(
     conn: &mut PgConnection,
-    thread_id: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    Ok(sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT assignee_id FROM tickets WHERE thread_id = $1 AND state = 'done' ORDER BY closed_at DESC NULLS LAST, id DESC LIMIT 1",
-    )
+    thread_id: ThreadId,
+) -> Result<Option<UserId>, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Option<UserId>>(concat!(
+        "SELECT assignee_id FROM tickets WHERE thread_id = $1 AND state = ",
+        state_sql!(Done),
+        " ORDER BY closed_at DESC NULLS LAST, id DESC LIMIT 1"
+    ))
     .bind(thread_id)
     .fetch_optional(conn)
     .await?
@@ -287,15 +302,15 @@ pub async fn previous_agent(
 
 /// What a new ticket is made of.
 pub struct NewTicket<'a> {
-    pub account_id: i64,
-    pub thread_id: i64,
+    pub account_id: AccountId,
+    pub thread_id: ThreadId,
     pub stage: &'a str,
     pub channel: &'a str,
     pub language: Option<&'a str>,
     pub listing_group: Option<&'a str>,
-    pub guest_id: i64,
-    pub reservation_id: Option<i64>,
-    pub listing_id: Option<i64>,
+    pub guest_id: GuestId,
+    pub reservation_id: Option<ReservationId>,
+    pub listing_id: Option<ListingId>,
     pub awaiting_since: DateTime<Utc>,
 }
 
@@ -303,11 +318,13 @@ pub struct NewTicket<'a> {
 pub async fn insert_ticket(
     conn: &mut PgConnection,
     t: NewTicket<'_>,
-) -> Result<(i64, DateTime<Utc>), sqlx::Error> {
-    sqlx::query_as(
+) -> Result<(TicketId, DateTime<Utc>), sqlx::Error> {
+    sqlx::query_as(concat!(
         "INSERT INTO tickets (account_id, thread_id, state, stage, channel, language, listing_group, guest_id, reservation_id, \
-           listing_id, awaiting_reply_since) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, created_at",
-    )
+           listing_id, awaiting_reply_since) VALUES ($1, $2, ",
+        state_sql!(Queued),
+        ", $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, created_at"
+    ))
     .bind(t.account_id)
     .bind(t.thread_id)
     .bind(t.stage)
@@ -325,7 +342,7 @@ pub async fn insert_ticket(
 /// A new guest message on an open ticket: unanswered since the oldest unanswered message.
 pub async fn mark_unanswered(
     conn: &mut PgConnection,
-    ticket_id: i64,
+    ticket_id: TicketId,
     sent_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE tickets SET awaiting_reply_since = LEAST(COALESCE(awaiting_reply_since, $2), $2) WHERE id = $1")
@@ -340,14 +357,14 @@ pub async fn mark_unanswered(
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_inbound(
     conn: &mut PgConnection,
-    account_id: i64,
-    thread_id: i64,
-    ticket_id: i64,
+    account_id: AccountId,
+    thread_id: ThreadId,
+    ticket_id: TicketId,
     channel: &str,
     external_id: &str,
     body: &str,
     sent_at: DateTime<Utc>,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<MessageId>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO messages (account_id, thread_id, ticket_id, channel, external_id, direction, body, sent_at) \
          VALUES ($1, $2, $3, $4, $5, 'inbound', $6, $7) ON CONFLICT (account_id, channel, external_id) DO NOTHING RETURNING id",

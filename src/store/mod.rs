@@ -22,10 +22,55 @@ macro_rules! select_by_ids {
     };
 }
 
+/// How SQL names ticket states: `state_sql!(Done)` is `'done'`, and the groups the guards use
+/// (`Active`: assigned, opened, pending; `Looked`: opened, pending, done) are parenthesised
+/// lists. The one place SQL text spells a state; a test checks every literal against
+/// `TicketState::as_str`.
+macro_rules! state_sql {
+    (Queued) => {
+        "'queued'"
+    };
+    (Assigned) => {
+        "'assigned'"
+    };
+    (Opened) => {
+        "'opened'"
+    };
+    (Pending) => {
+        "'pending'"
+    };
+    (Done) => {
+        "'done'"
+    };
+    (Active) => {
+        concat!(
+            "(",
+            state_sql!(Assigned),
+            ", ",
+            state_sql!(Opened),
+            ", ",
+            state_sql!(Pending),
+            ")"
+        )
+    };
+    (Looked) => {
+        concat!(
+            "(",
+            state_sql!(Opened),
+            ", ",
+            state_sql!(Pending),
+            ", ",
+            state_sql!(Done),
+            ")"
+        )
+    };
+}
+
 pub mod accounts;
 pub mod api_keys;
 pub mod dispatch_state;
 pub mod events;
+pub mod ids;
 pub mod ingest;
 pub mod reports;
 pub mod sessions;
@@ -38,4 +83,25 @@ pub mod work;
 /// Whether `e` is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::ticket::TicketState;
+
+    #[test]
+    fn sql_names_every_state_as_the_domain_does() {
+        let quoted = |s: TicketState| format!("'{}'", s.as_str());
+        assert_eq!(state_sql!(Queued), quoted(TicketState::Queued));
+        assert_eq!(state_sql!(Assigned), quoted(TicketState::Assigned));
+        assert_eq!(state_sql!(Opened), quoted(TicketState::Opened));
+        assert_eq!(state_sql!(Pending), quoted(TicketState::Pending));
+        assert_eq!(state_sql!(Done), quoted(TicketState::Done));
+        let active: Vec<String> = TicketState::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .map(quoted)
+            .collect();
+        assert_eq!(state_sql!(Active), format!("({})", active.join(", ")));
+    }
 }

@@ -2,6 +2,7 @@
 //! pass (events by kind and time, replies by time). Derived metrics are computed in
 //! `domain::metrics::row`, never here.
 
+use crate::domain::ids::AccountId;
 use crate::domain::metrics::intervals::Interval;
 use crate::domain::metrics::row::Figures;
 use chrono::{DateTime, Utc};
@@ -19,7 +20,7 @@ pub struct RawFigures {
 /// Loads every raw figure of the account for [from, to).
 pub async fn load(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     sla_seconds: i32,
@@ -84,7 +85,7 @@ type EventCount = (i64, String, Option<String>, i64);
 
 async fn events(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<EventCount>, sqlx::Error> {
@@ -104,7 +105,7 @@ async fn events(
 /// `percentile_disc`).
 pub async fn replies(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     sla: i32,
@@ -162,7 +163,7 @@ pub async fn replies(
 /// moved to someone else since).
 async fn pending(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     to: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
@@ -183,7 +184,7 @@ async fn pending(
 /// (each reservation once). Starts from confirmed reservations, the small side.
 async fn conversion(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
@@ -209,7 +210,7 @@ async fn conversion(
 async fn intervals(
     pool: &PgPool,
     table: &str,
-    account_id: i64,
+    account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<HashMap<i64, Vec<Interval>>, sqlx::Error> {
@@ -233,7 +234,7 @@ async fn intervals(
 /// open (created within the last 30 days).
 pub async fn sales_kpis(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     today_from: DateTime<Utc>,
 ) -> Result<(i64, i64, i64), sqlx::Error> {
     sqlx::query_as(

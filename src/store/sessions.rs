@@ -1,5 +1,7 @@
 //! Login sessions, stored as token digests with an expiry.
 
+use crate::domain::ids::{AccountId, SessionId, UserId};
+use crate::domain::inbox::Viewer;
 use crate::domain::user::Role;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
@@ -7,19 +9,29 @@ use sqlx::{PgExecutor, Row};
 /// Who a valid session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub account_id: i64,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub account_id: AccountId,
     pub role: Role,
+}
+
+impl Identity {
+    /// Who is looking, for the inbox's views.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user_id: self.user_id,
+            is_manager: self.role == Role::Manager,
+        }
+    }
 }
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<SessionId, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO login_sessions (account_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -56,7 +68,7 @@ pub async fn find(
     .transpose()
 }
 
-pub async fn revoke(db: impl PgExecutor<'_>, session_id: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke(db: impl PgExecutor<'_>, session_id: SessionId) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE login_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
     )
@@ -69,9 +81,9 @@ pub async fn revoke(db: impl PgExecutor<'_>, session_id: i64) -> Result<(), sqlx
 /// Ends every session of a user except `keep` (deactivation, a new password).
 pub async fn revoke_all_of_user(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    user_id: i64,
-    keep: Option<i64>,
+    account_id: AccountId,
+    user_id: UserId,
+    keep: Option<SessionId>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE login_sessions SET revoked_at = now() WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL \

@@ -1,13 +1,13 @@
 //! Reply templates and their language variants.
 
+use crate::domain::ids::{AccountId, TemplateId};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
 /// A template as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Template {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+    pub id: TemplateId,
     pub name: String,
     pub variants: Vec<Variant>,
 }
@@ -22,10 +22,10 @@ pub struct Variant {
 /// Every template of the account (or one), by name.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    only: Option<i64>,
+    account_id: AccountId,
+    only: Option<TemplateId>,
 ) -> Result<Vec<Template>, sqlx::Error> {
-    let rows: Vec<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(TemplateId, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT t.id, t.name, v.language, v.body FROM templates t LEFT JOIN template_variants v ON v.template_id = t.id \
          WHERE t.account_id = $1 AND ($2::bigint IS NULL OR t.id = $2) ORDER BY lower(t.name), t.id, v.language",
     )
@@ -52,11 +52,11 @@ pub async fn list(
 /// Creates a template; a taken name is a unique violation.
 pub async fn insert(
     conn: &mut PgConnection,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
     variants: &[Variant],
-) -> Result<i64, sqlx::Error> {
-    let id: i64 =
+) -> Result<TemplateId, sqlx::Error> {
+    let id: TemplateId =
         sqlx::query_scalar("INSERT INTO templates (account_id, name) VALUES ($1, $2) RETURNING id")
             .bind(account_id)
             .bind(name)
@@ -69,8 +69,8 @@ pub async fn insert(
 /// Renames a template and/or replaces its variants; false when it is not the account's.
 pub async fn update(
     conn: &mut PgConnection,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: TemplateId,
     name: Option<&str>,
     variants: Option<&[Variant]>,
 ) -> Result<bool, sqlx::Error> {
@@ -92,7 +92,7 @@ pub async fn update(
 
 async fn replace_variants(
     conn: &mut PgConnection,
-    id: i64,
+    id: TemplateId,
     variants: &[Variant],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM template_variants WHERE template_id = $1")
@@ -115,8 +115,8 @@ async fn replace_variants(
 /// Deletes a template; false when it is not the account's.
 pub async fn delete(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: TemplateId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM templates WHERE account_id = $1 AND id = $2")
         .bind(account_id)

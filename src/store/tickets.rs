@@ -1,22 +1,25 @@
-//! Tickets as clients see them (SPEC §5 "ticket"), and the ticket rows' state changes.
+//! Ticket rows as the rest of the server reads them (typed, not yet a wire shape), and the
+//! ticket rows' state changes.
 
+use crate::domain::channel::Channel;
+use crate::domain::ids::{
+    AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
+};
+use crate::domain::stage::{ReservationStatus, Stage};
+use crate::domain::ticket::{Direction, TicketState};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
 
-/// The wire shape of a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketView {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub thread_id: i64,
-    pub state: String,
-    pub stage: String,
-    pub channel: String,
-    #[serde(with = "crate::domain::ids::as_opt_string")]
-    pub assignee_id: Option<i64>,
+/// A ticket with its guest and reservation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRecord {
+    pub id: TicketId,
+    pub thread_id: ThreadId,
+    pub state: TicketState,
+    pub stage: Stage,
+    pub channel: Channel,
+    pub assignee_id: Option<UserId>,
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
@@ -24,50 +27,49 @@ pub struct TicketView {
     pub first_response_at: Option<DateTime<Utc>>,
     pub awaiting_reply_since: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    pub guest: GuestView,
-    pub reservation: Option<ReservationView>,
+    pub guest: GuestRecord,
+    pub reservation: Option<ReservationRecord>,
 }
 
 /// The guest of a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct GuestView {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuestRecord {
+    pub id: GuestId,
     pub name: String,
     pub language: Option<String>,
 }
 
 /// The reservation of a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReservationView {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReservationRecord {
+    pub id: ReservationId,
     pub external_id: String,
-    pub status: String,
+    pub status: ReservationStatus,
+    pub listing_id: Option<ListingId>,
     pub listing: Option<String>,
     pub check_in: Option<NaiveDate>,
     pub check_out: Option<NaiveDate>,
-    /// In currency units (stored in cents).
-    pub total_price: Option<f64>,
+    pub total_price_cents: Option<i64>,
     pub currency: Option<String>,
     pub payment_status: Option<String>,
 }
 
 /// One message of a conversation.
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageView {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub ticket_id: i64,
-    pub direction: String,
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub ticket_id: TicketId,
+    pub direction: Direction,
     pub body: String,
     pub sent_at: DateTime<Utc>,
-    #[serde(with = "crate::domain::ids::as_opt_string")]
-    pub author_id: Option<i64>,
+    pub author_id: Option<UserId>,
 }
 
-/// The columns of a ticket view (see [`view_from_row`]); `t` is the ticket row.
+fn decode(e: String) -> sqlx::Error {
+    sqlx::Error::Decode(e.into())
+}
+
+/// The columns of a ticket record (see [`record_from_row`]); `t` is the ticket row.
 macro_rules! view_columns {
     () => {
         "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
@@ -75,7 +77,7 @@ macro_rules! view_columns {
     t.awaiting_reply_since, t.closed_at, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
-    r.payment_status AS r_payment_status"
+    r.payment_status AS r_payment_status, r.listing_id AS r_listing_id"
     };
 }
 
@@ -93,39 +95,38 @@ macro_rules! view_joins {
     };
 }
 
-/// The SELECT behind every ticket view; callers add WHERE/ORDER/LIMIT.
+/// The SELECT behind every ticket record; callers add WHERE/ORDER/LIMIT.
 pub const VIEW_SELECT: &str = concat!(view_columns!(), " FROM tickets t ", view_joins!());
 
-/// Ticket views by id.
-const VIEWS_BY_ID: &str = concat!(
+/// Ticket records by id.
+const RECORDS_BY_ID: &str = concat!(
     select_by_ids!(view_columns!(), "tickets", "t", view_joins!()),
     " ORDER BY t.id"
 );
 
 /// Decodes a row of [`VIEW_SELECT`].
-pub fn view_from_row(r: &PgRow) -> Result<TicketView, sqlx::Error> {
-    let reservation = match r.try_get::<Option<i64>, _>("r_id")? {
-        Some(id) => Some(ReservationView {
+pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
+    let reservation = match r.try_get::<Option<ReservationId>, _>("r_id")? {
+        Some(id) => Some(ReservationRecord {
             id,
             external_id: r.try_get("r_external_id")?,
-            status: r.try_get("r_status")?,
+            status: ReservationStatus::parse(r.try_get("r_status")?).map_err(decode)?,
+            listing_id: r.try_get("r_listing_id")?,
             listing: r.try_get("r_listing")?,
             check_in: r.try_get("r_check_in")?,
             check_out: r.try_get("r_check_out")?,
-            total_price: r
-                .try_get::<Option<i64>, _>("r_total_price_cents")?
-                .map(|c| c as f64 / 100.0),
+            total_price_cents: r.try_get("r_total_price_cents")?,
             currency: r.try_get("r_currency")?,
             payment_status: r.try_get("r_payment_status")?,
         }),
         None => None,
     };
-    Ok(TicketView {
+    Ok(TicketRecord {
         id: r.try_get("id")?,
         thread_id: r.try_get("thread_id")?,
-        state: r.try_get("state")?,
-        stage: r.try_get("stage")?,
-        channel: r.try_get("channel")?,
+        state: TicketState::parse(r.try_get("state")?).map_err(decode)?,
+        stage: Stage::parse(r.try_get("stage")?).map_err(decode)?,
+        channel: Channel::parse(r.try_get("channel")?).map_err(decode)?,
         assignee_id: r.try_get("assignee_id")?,
         unanswered: r.try_get("unanswered")?,
         created_at: r.try_get("created_at")?,
@@ -134,7 +135,7 @@ pub fn view_from_row(r: &PgRow) -> Result<TicketView, sqlx::Error> {
         first_response_at: r.try_get("first_response_at")?,
         awaiting_reply_since: r.try_get("awaiting_reply_since")?,
         closed_at: r.try_get("closed_at")?,
-        guest: GuestView {
+        guest: GuestRecord {
             id: r.try_get("guest_id")?,
             name: r.try_get("guest_name")?,
             language: r.try_get("guest_language")?,
@@ -144,53 +145,58 @@ pub fn view_from_row(r: &PgRow) -> Result<TicketView, sqlx::Error> {
 }
 
 /// The tickets of the account with these ids (missing ids are skipped), by id.
-pub async fn views(
+pub async fn records(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    ids: &[i64],
-) -> Result<Vec<TicketView>, sqlx::Error> {
+    account_id: AccountId,
+    ids: &[TicketId],
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(VIEWS_BY_ID)
+    let rows = sqlx::query(RECORDS_BY_ID)
         .bind(account_id)
         .bind(ids)
         .fetch_all(db)
         .await?;
-    rows.iter().map(view_from_row).collect()
+    rows.iter().map(record_from_row).collect()
 }
 
 /// One ticket of the account.
-pub async fn view(
+pub async fn record(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
-) -> Result<Option<TicketView>, sqlx::Error> {
-    Ok(views(db, account_id, &[id]).await?.pop())
+    account_id: AccountId,
+    id: TicketId,
+) -> Result<Option<TicketRecord>, sqlx::Error> {
+    Ok(records(db, account_id, &[id]).await?.pop())
 }
 
 /// The agent's inbox: their assigned, opened and pending tickets, oldest first.
 pub async fn active_for_agent(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    agent_id: i64,
-) -> Result<Vec<TicketView>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "{VIEW_SELECT} WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.state IN ('assigned', 'opened', 'pending') \
-         ORDER BY t.created_at, t.id"
-    ))
-    .bind(account_id)
-    .bind(agent_id)
-    .fetch_all(db)
-    .await?;
-    rows.iter().map(view_from_row).collect()
+    account_id: AccountId,
+    agent_id: UserId,
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    const SQL: &str = concat!(
+        view_columns!(),
+        " FROM tickets t ",
+        view_joins!(),
+        " WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.state IN ",
+        state_sql!(Active),
+        " ORDER BY t.created_at, t.id"
+    );
+    let rows = sqlx::query(SQL)
+        .bind(account_id)
+        .bind(agent_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(record_from_row).collect()
 }
 
-fn message_from_row(r: &PgRow) -> Result<MessageView, sqlx::Error> {
-    Ok(MessageView {
+fn message_from_row(r: &PgRow) -> Result<MessageRecord, sqlx::Error> {
+    Ok(MessageRecord {
         id: r.try_get("id")?,
         ticket_id: r.try_get("ticket_id")?,
-        direction: r.try_get("direction")?,
+        direction: Direction::parse(r.try_get("direction")?).map_err(decode)?,
         body: r.try_get("body")?,
         sent_at: r.try_get("sent_at")?,
         author_id: r.try_get("author_id")?,
@@ -198,11 +204,11 @@ fn message_from_row(r: &PgRow) -> Result<MessageView, sqlx::Error> {
 }
 
 /// Messages of the account with these ids.
-pub async fn message_views(
+pub async fn messages(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    ids: &[i64],
-) -> Result<Vec<MessageView>, sqlx::Error> {
+    account_id: AccountId,
+    ids: &[MessageId],
+) -> Result<Vec<MessageRecord>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -222,9 +228,9 @@ pub async fn message_views(
 /// The whole conversation of a ticket's thread, oldest first.
 pub async fn thread_messages(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    thread_id: i64,
-) -> Result<Vec<MessageView>, sqlx::Error> {
+    account_id: AccountId,
+    thread_id: ThreadId,
+) -> Result<Vec<MessageRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages \
          WHERE account_id = $1 AND thread_id = $2 ORDER BY sent_at, id",
@@ -239,32 +245,28 @@ pub async fn thread_messages(
 /// The parts of a ticket row that decide whether an action is allowed.
 #[derive(Debug, Clone)]
 pub struct TicketRow {
-    pub id: i64,
-    pub thread_id: i64,
-    pub channel: String,
-    pub state: crate::domain::ticket::TicketState,
-    pub assignee_id: Option<i64>,
+    pub id: TicketId,
+    pub state: TicketState,
+    pub assignee_id: Option<UserId>,
 }
 
 /// Locks one ticket of the account for the rest of the transaction.
 pub async fn lock(
     conn: &mut sqlx::PgConnection,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: TicketId,
 ) -> Result<Option<TicketRow>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, thread_id, channel, state, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 FOR UPDATE")
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, state, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
-        let state: String = r.try_get("state")?;
         Ok(TicketRow {
             id: r.try_get("id")?,
-            thread_id: r.try_get("thread_id")?,
-            channel: r.try_get("channel")?,
-            state: crate::domain::ticket::TicketState::parse(&state)
-                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            state: TicketState::parse(r.try_get("state")?).map_err(decode)?,
             assignee_id: r.try_get("assignee_id")?,
         })
     })
@@ -276,24 +278,31 @@ pub async fn lock(
 /// closer when it had none.
 pub async fn set_state(
     conn: &mut sqlx::PgConnection,
-    id: i64,
-    state: crate::domain::ticket::TicketState,
-    closer: i64,
+    id: TicketId,
+    state: TicketState,
+    closer: UserId,
     pending_note: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tickets SET state = $2, \
-           opened_at = CASE WHEN $2 IN ('opened', 'pending', 'done') THEN COALESCE(opened_at, now()) ELSE opened_at END, \
-           closed_at = CASE WHEN $2 = 'done' THEN now() ELSE closed_at END, \
-           assignee_id = CASE WHEN $2 = 'done' THEN COALESCE(assignee_id, $3) ELSE assignee_id END, \
-           pending_note = COALESCE($4, pending_note) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(state.as_str())
-    .bind(closer)
-    .bind(pending_note)
-    .execute(conn)
-    .await?;
+    const SQL: &str = concat!(
+        "UPDATE tickets SET state = $2, ",
+        "opened_at = CASE WHEN $2 IN ",
+        state_sql!(Looked),
+        " THEN COALESCE(opened_at, now()) ELSE opened_at END, ",
+        "closed_at = CASE WHEN $2 = ",
+        state_sql!(Done),
+        " THEN now() ELSE closed_at END, ",
+        "assignee_id = CASE WHEN $2 = ",
+        state_sql!(Done),
+        " THEN COALESCE(assignee_id, $3) ELSE assignee_id END, ",
+        "pending_note = COALESCE($4, pending_note) WHERE id = $1"
+    );
+    sqlx::query(SQL)
+        .bind(id)
+        .bind(state.as_str())
+        .bind(closer)
+        .bind(pending_note)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -303,11 +312,11 @@ pub async fn set_state(
 /// for the ticket's first reply, the time since the ticket was created.
 pub async fn insert_reply(
     conn: &mut sqlx::PgConnection,
-    account_id: i64,
-    t: &TicketRow,
-    author_id: i64,
+    account_id: AccountId,
+    ticket_id: TicketId,
+    author_id: UserId,
     body: &str,
-) -> Result<i64, sqlx::Error> {
+) -> Result<MessageId, sqlx::Error> {
     let id = sqlx::query_scalar(
         "INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at, \
            response_seconds, first_response_seconds, stage) \
@@ -317,20 +326,23 @@ pub async fn insert_reply(
          FROM tickets t WHERE t.id = $2 RETURNING id",
     )
     .bind(account_id)
-    .bind(t.id)
+    .bind(ticket_id)
     .bind(author_id)
     .bind(body)
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE tickets SET awaiting_reply_since = NULL, first_response_at = COALESCE(first_response_at, now()) WHERE id = $1")
-        .bind(t.id)
+        .bind(ticket_id)
         .execute(conn)
         .await?;
     Ok(id)
 }
 
 /// The pending note of a ticket.
-pub async fn pending_note(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn pending_note(
+    db: impl PgExecutor<'_>,
+    id: TicketId,
+) -> Result<Option<String>, sqlx::Error> {
     Ok(
         sqlx::query_scalar::<_, Option<String>>("SELECT pending_note FROM tickets WHERE id = $1")
             .bind(id)
@@ -344,29 +356,29 @@ pub async fn pending_note(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Str
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// Restrict to this assignee (an agent's own views).
-    pub assignee: Option<i64>,
-    /// Restrict to these states.
-    pub states: Vec<&'static str>,
+    pub assignee: Option<UserId>,
+    /// Restrict to these states (empty: every state).
+    pub states: Vec<TicketState>,
     pub only_unanswered: bool,
     /// Guest name (substring, any case) or exact reservation id.
     pub q: Option<String>,
-    pub channel: Option<String>,
-    pub stage: Option<String>,
+    pub channel: Option<Channel>,
+    pub stage: Option<Stage>,
     /// Listing: our id, its external id or its name.
     pub listing: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     /// Keyset position: tickets strictly older than (created_at, id).
-    pub before: Option<(DateTime<Utc>, i64)>,
+    pub before: Option<(DateTime<Utc>, TicketId)>,
     pub limit: i64,
 }
 
 /// A page of tickets, newest first.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    account_id: AccountId,
     f: &ListFilter,
-) -> Result<Vec<TicketView>, sqlx::Error> {
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
     let mut q = sqlx::QueryBuilder::new(VIEW_SELECT);
     q.push(" WHERE t.account_id = ").push_bind(account_id);
     if let Some(a) = f.assignee {
@@ -374,7 +386,7 @@ pub async fn list(
     }
     if !f.states.is_empty() {
         q.push(" AND t.state = ANY(")
-            .push_bind(f.states.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .push_bind(f.states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
             .push(")");
     }
     if f.only_unanswered {
@@ -394,10 +406,11 @@ pub async fn list(
             .push(")");
     }
     if let Some(c) = &f.channel {
-        q.push(" AND t.channel = ").push_bind(c.clone());
+        q.push(" AND t.channel = ")
+            .push_bind(c.as_str().to_string());
     }
-    if let Some(s) = &f.stage {
-        q.push(" AND t.stage = ").push_bind(s.clone());
+    if let Some(s) = f.stage {
+        q.push(" AND t.stage = ").push_bind(s.as_str());
     }
     if let Some(l) = &f.listing {
         q.push(" AND (l.external_id = ")
@@ -424,5 +437,5 @@ pub async fn list(
     q.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
         .push_bind(f.limit);
     let rows = q.build().fetch_all(db).await?;
-    rows.iter().map(view_from_row).collect()
+    rows.iter().map(record_from_row).collect()
 }

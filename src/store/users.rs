@@ -2,6 +2,7 @@
 
 use crate::domain::card::AgentCard;
 use crate::domain::channel::Channel;
+use crate::domain::ids::{AccountId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::user::Role;
 use sqlx::postgres::PgRow;
@@ -10,8 +11,8 @@ use sqlx::{PgExecutor, Row};
 /// A user with their card and whether their timer runs and intake is paused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -23,7 +24,7 @@ pub struct UserRecord {
 
 /// What a new user is made of.
 pub struct NewUser<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email: &'a str,
     pub name: &'a str,
     pub role: Role,
@@ -99,7 +100,7 @@ fn from_row(row: &PgRow) -> Result<UserRecord, sqlx::Error> {
 }
 
 /// Creates a user with an empty card. A taken e-mail is a unique violation.
-pub async fn insert(db: impl PgExecutor<'_>, u: NewUser<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(db: impl PgExecutor<'_>, u: NewUser<'_>) -> Result<UserId, sqlx::Error> {
     sqlx::query_scalar(
         "WITH u AS (INSERT INTO users (account_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id, account_id) \
          INSERT INTO agent_cards (user_id, account_id) SELECT id, account_id FROM u RETURNING user_id",
@@ -116,8 +117,8 @@ pub async fn insert(db: impl PgExecutor<'_>, u: NewUser<'_>) -> Result<i64, sqlx
 /// One user of the account.
 pub async fn get(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
 ) -> Result<Option<UserRecord>, sqlx::Error> {
     let row = sqlx::query(&format!("{SELECT} WHERE u.account_id = $1 AND u.id = $2"))
         .bind(account_id)
@@ -130,8 +131,8 @@ pub async fn get(
 /// The users of the account with these ids (missing ids are skipped).
 pub async fn get_many(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    ids: &[i64],
+    account_id: AccountId,
+    ids: &[UserId],
 ) -> Result<Vec<UserRecord>, sqlx::Error> {
     let rows = sqlx::query(BY_IDS)
         .bind(account_id)
@@ -144,7 +145,7 @@ pub async fn get_many(
 /// Every user of the account, by name.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Vec<UserRecord>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "{SELECT} WHERE u.account_id = $1 ORDER BY lower(u.name), u.id"
@@ -155,12 +156,21 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// What login needs: the user's id, role, active flag and password hash, by account slug and e-mail.
+/// What login checks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: UserId,
+    pub account_id: AccountId,
+    pub active: bool,
+    pub password_hash: String,
+}
+
+/// What login needs, by account slug and e-mail.
 pub async fn find_credentials(
     db: impl PgExecutor<'_>,
     account_slug: &str,
     email: &str,
-) -> Result<Option<(i64, i64, bool, String)>, sqlx::Error> {
+) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.id, u.account_id, u.active, u.password_hash FROM users u \
          JOIN accounts a ON a.id = u.account_id WHERE a.slug = $1 AND u.email = $2",
@@ -204,8 +214,8 @@ pub async fn update(conn: &mut sqlx::PgConnection, u: &UserRecord) -> Result<(),
 /// Replaces a user's password hash.
 pub async fn set_password(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $3 WHERE account_id = $1 AND id = $2")
@@ -215,4 +225,19 @@ pub async fn set_password(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// How many active managers the account has besides `except`.
+pub async fn other_active_managers(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    except: UserId,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE account_id = $1 AND role = 'manager' AND active AND id <> $2",
+    )
+    .bind(account_id)
+    .bind(except)
+    .fetch_one(db)
+    .await
 }

@@ -1,7 +1,8 @@
 //! The live queries of the wallboard: only open tickets, open intervals and today's replies,
 //! each through an index, never the history.
 
-use super::tickets::{view_from_row, TicketView, VIEW_SELECT};
+use super::tickets::{record_from_row, TicketRecord, VIEW_SELECT};
+use crate::domain::ids::{AccountId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -14,16 +15,19 @@ pub struct Queue {
     pub oldest_unanswered: Option<DateTime<Utc>>,
 }
 
-pub async fn queue(pool: &PgPool, account_id: i64) -> Result<Queue, sqlx::Error> {
-    let (queued, oldest_queued): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT count(*), min(created_at) FROM tickets WHERE account_id = $1 AND state = 'queued'",
-    )
+pub async fn queue(pool: &PgPool, account_id: AccountId) -> Result<Queue, sqlx::Error> {
+    let (queued, oldest_queued): (i64, Option<DateTime<Utc>>) = sqlx::query_as(concat!(
+        "SELECT count(*), min(created_at) FROM tickets WHERE account_id = $1 AND state = ",
+        state_sql!(Queued)
+    ))
     .bind(account_id)
     .fetch_one(pool)
     .await?;
-    let (unanswered, oldest_unanswered): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT count(*), min(awaiting_reply_since) FROM tickets WHERE account_id = $1 AND awaiting_reply_since IS NOT NULL AND state <> 'done'",
-    )
+    let (unanswered, oldest_unanswered): (i64, Option<DateTime<Utc>>) = sqlx::query_as(concat!(
+        "SELECT count(*), min(awaiting_reply_since) FROM tickets WHERE account_id = $1 ",
+        "AND awaiting_reply_since IS NOT NULL AND state <> ",
+        state_sql!(Done)
+    ))
     .bind(account_id)
     .fetch_one(pool)
     .await?;
@@ -36,11 +40,16 @@ pub async fn queue(pool: &PgPool, account_id: i64) -> Result<Queue, sqlx::Error>
 }
 
 /// Per agent: (agent, unanswered, active) over their assigned, opened and pending tickets.
-pub async fn loads(pool: &PgPool, account_id: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT assignee_id, count(*) FILTER (WHERE awaiting_reply_since IS NOT NULL), count(*) FROM tickets \
-         WHERE account_id = $1 AND state IN ('assigned', 'opened', 'pending') GROUP BY assignee_id",
-    )
+pub async fn loads(
+    pool: &PgPool,
+    account_id: AccountId,
+) -> Result<Vec<(UserId, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT assignee_id, count(*) FILTER (WHERE awaiting_reply_since IS NOT NULL), count(*) FROM tickets ",
+        "WHERE account_id = $1 AND state IN ",
+        state_sql!(Active),
+        " GROUP BY assignee_id"
+    ))
     .bind(account_id)
     .fetch_all(pool)
     .await
@@ -49,8 +58,8 @@ pub async fn loads(pool: &PgPool, account_id: i64) -> Result<Vec<(i64, i64, i64)
 /// When each working agent's timer started.
 pub async fn working_since(
     pool: &PgPool,
-    account_id: i64,
-) -> Result<Vec<(i64, DateTime<Utc>)>, sqlx::Error> {
+    account_id: AccountId,
+) -> Result<Vec<(UserId, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT user_id, started_at FROM work_intervals WHERE account_id = $1 AND ended_at IS NULL",
     )
@@ -62,62 +71,83 @@ pub async fn working_since(
 /// Open tickets matching `condition` (a fixed SQL fragment), oldest first, at most 50.
 async fn tickets_where(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     condition: &str,
     bind: Option<DateTime<Utc>>,
-) -> Result<Vec<TicketView>, sqlx::Error> {
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
     let sql = format!("{VIEW_SELECT} WHERE t.account_id = $1 AND {condition} ORDER BY t.created_at, t.id LIMIT 50");
     let mut q = sqlx::query(&sql).bind(account_id);
     if let Some(b) = bind {
         q = q.bind(b);
     }
-    q.fetch_all(pool).await?.iter().map(view_from_row).collect()
+    q.fetch_all(pool)
+        .await?
+        .iter()
+        .map(record_from_row)
+        .collect()
 }
 
 /// Unanswered tickets whose guest has waited longer than the SLA.
 pub async fn breaching(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     waiting_since_before: DateTime<Utc>,
-) -> Result<Vec<TicketView>, sqlx::Error> {
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
     tickets_where(
         pool,
         account_id,
-        "t.state <> 'done' AND t.awaiting_reply_since < $2",
+        concat!(
+            "t.state <> ",
+            state_sql!(Done),
+            " AND t.awaiting_reply_since < $2"
+        ),
         Some(waiting_since_before),
     )
     .await
 }
 
 /// Tickets waiting for a manager.
-pub async fn pending(pool: &PgPool, account_id: i64) -> Result<Vec<TicketView>, sqlx::Error> {
-    tickets_where(pool, account_id, "t.state = 'pending'", None).await
+pub async fn pending(
+    pool: &PgPool,
+    account_id: AccountId,
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    tickets_where(
+        pool,
+        account_id,
+        concat!("t.state = ", state_sql!(Pending)),
+        None,
+    )
+    .await
 }
 
 /// Opened or pending tickets of these agents (the ones who left).
 pub async fn held_by(
     pool: &PgPool,
-    account_id: i64,
-    agents: &[i64],
-) -> Result<Vec<TicketView>, sqlx::Error> {
+    account_id: AccountId,
+    agents: &[UserId],
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
     if agents.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("{VIEW_SELECT} WHERE t.account_id = $1 AND t.state IN ('opened', 'pending') AND t.assignee_id = ANY($2) ORDER BY t.created_at LIMIT 50");
+    let sql = format!(
+        "{VIEW_SELECT} WHERE t.account_id = $1 AND t.state IN ({}, {}) AND t.assignee_id = ANY($2) ORDER BY t.created_at LIMIT 50",
+        state_sql!(Opened),
+        state_sql!(Pending)
+    );
     sqlx::query(&sql)
         .bind(account_id)
         .bind(agents)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(view_from_row)
+        .map(record_from_row)
         .collect()
 }
 
 /// Tickets closed and assigned today.
 pub async fn today_counts(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     since: DateTime<Utc>,
 ) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(

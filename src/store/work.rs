@@ -1,6 +1,7 @@
 //! Work-timer and intake-pause intervals. At most one open interval of each kind per user
 //! (enforced by partial unique indexes), so starting twice is a no-op, not a second interval.
 
+use crate::domain::ids::{AccountId, UserId};
 use crate::store::events::{self, NewEvent};
 use sqlx::PgConnection;
 
@@ -28,8 +29,8 @@ impl WorkChange {
 async fn open_interval(
     conn: &mut PgConnection,
     table: &str,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "INSERT INTO {table} (account_id, user_id, started_at) VALUES ($1, $2, now()) \
@@ -47,8 +48,8 @@ async fn open_interval(
 async fn close_interval(
     conn: &mut PgConnection,
     table: &str,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
     let sql = format!("UPDATE {table} SET ended_at = now() WHERE account_id = $1 AND user_id = $2 AND ended_at IS NULL");
     Ok(sqlx::query(&sql)
@@ -64,10 +65,10 @@ async fn close_interval(
 /// ends a pause: the next shift starts with intake open.
 pub async fn apply(
     conn: &mut PgConnection,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     change: WorkChange,
-    actor_id: Option<i64>,
+    actor_id: Option<UserId>,
 ) -> Result<bool, sqlx::Error> {
     let changed = match change {
         WorkChange::StartTimer => {
@@ -101,10 +102,10 @@ pub async fn apply(
 
 async fn log(
     conn: &mut PgConnection,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     change: WorkChange,
-    actor_id: Option<i64>,
+    actor_id: Option<UserId>,
 ) -> Result<(), sqlx::Error> {
     events::append(
         conn,

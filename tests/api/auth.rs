@@ -114,7 +114,7 @@ async fn login_is_rate_limited_per_user() {
     for _ in 0..3 {
         assert_eq!(app.post_login(&wrong).await.status(), 401);
     }
-    // Even the right password is refused now: the limit is on attempts, not failures.
+    // Even the right password is refused now: the user has used up their failures.
     let right = json!({"account": app.account.slug, "email": MANAGER_EMAIL, "password": PASSWORD});
     assert_eq!(
         assert_error(app.post_login(&right).await, 429).await,

@@ -5,8 +5,8 @@
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
+use switchboard::app::accounts as provision;
 use switchboard::config::Config;
-use switchboard::provision;
 use switchboard::security::rate_limit::RateQuotas;
 use switchboard::startup::Application;
 

@@ -74,14 +74,14 @@ impl Agent {
 
 /// Inserts an agent with `card` straight into the database and signs them in.
 pub async fn create_agent(app: &TestApp, name: &str, card: Value) -> Session {
-    let account_id: i64 = app.account.id.parse().unwrap();
+    let account_id = switchboard::domain::ids::AccountId(app.account.id.parse().unwrap());
     let local: String = name
         .to_lowercase()
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
     let email = format!("{local}@test.test");
-    let hash = switchboard::provision::hash_password(PASSWORD)
+    let hash = switchboard::app::accounts::hash_password(PASSWORD)
         .await
         .unwrap();
     let id = users::insert(

@@ -7,7 +7,8 @@ use super::ranking::{Rank, Ranking};
 use super::{AgentEntry, Decision, Reason, Refusal, TicketEntry};
 use crate::domain::account::{AssignmentStrategy, Settings};
 use crate::domain::card::TicketTraits;
-use crate::domain::ticket::TicketState;
+use crate::domain::ids::{TicketId, UserId};
+use crate::domain::ticket::{TicketAction, TicketState};
 use chrono::{DateTime, Duration, Utc};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
@@ -24,7 +25,7 @@ struct Agent {
     active: u32,
     last_assigned: u64,
     /// This agent's `assigned` (unopened) tickets, oldest first: the only ones that move.
-    unopened: BTreeSet<(DateTime<Utc>, i64)>,
+    unopened: BTreeSet<(DateTime<Utc>, TicketId)>,
 }
 
 impl Agent {
@@ -60,9 +61,18 @@ impl Agent {
     }
 }
 
+/// The one way the board changes a ticket's state: through the state machine. An action the
+/// machine refuses in the ticket's state leaves it as it is (the board hears of every change
+/// after it was committed, so a refusal here only means there is nothing to do).
+fn advance(ticket: &mut TicketEntry, action: TicketAction) {
+    if let Ok(next) = ticket.state.apply(action) {
+        ticket.state = next;
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Offer {
-    agents: Vec<i64>,
+    agents: Vec<UserId>,
     expires_at: DateTime<Utc>,
 }
 
@@ -73,7 +83,7 @@ struct Ticket {
 }
 
 impl Ticket {
-    fn queue_key(&self) -> (DateTime<Utc>, i64) {
+    fn queue_key(&self) -> (DateTime<Utc>, TicketId) {
         (self.entry.created_at, self.entry.id)
     }
 }
@@ -83,18 +93,18 @@ impl Ticket {
 pub struct Board {
     strategy: AssignmentStrategy,
     threshold: u32,
-    agents: HashMap<i64, Agent>,
-    tickets: HashMap<i64, Ticket>,
+    agents: HashMap<UserId, Agent>,
+    tickets: HashMap<TicketId, Ticket>,
     /// Queued tickets, oldest first.
-    queue: BTreeSet<(DateTime<Utc>, i64)>,
+    queue: BTreeSet<(DateTime<Utc>, TicketId)>,
     /// Available agents in the order they get work.
     ranking: Ranking,
     /// Available agents by id, for round robin.
-    available: BTreeSet<i64>,
+    available: BTreeSet<UserId>,
     /// Available agents holding unopened tickets, most unanswered first: who gives in a rebalance.
-    donors: BTreeSet<(Reverse<u32>, i64)>,
+    donors: BTreeSet<(Reverse<u32>, UserId)>,
     assignments: u64,
-    round_robin_last: i64,
+    round_robin_last: UserId,
 }
 
 impl Board {
@@ -109,7 +119,7 @@ impl Board {
             available: BTreeSet::new(),
             donors: BTreeSet::new(),
             assignments: 0,
-            round_robin_last: i64::MIN,
+            round_robin_last: UserId(i64::MIN),
         };
         board.update_settings(settings);
         board
@@ -124,7 +134,7 @@ impl Board {
     // ----- indexes -------------------------------------------------------------------
 
     /// Takes an agent out of the indexes before its loads or state change.
-    fn unindex(&mut self, id: i64) {
+    fn unindex(&mut self, id: UserId) {
         if let Some(a) = self.agents.get(&id) {
             self.ranking.remove(&a.rank());
             self.available.remove(&id);
@@ -133,7 +143,7 @@ impl Board {
     }
 
     /// Puts an agent back into the indexes that fit its current loads and state.
-    fn index(&mut self, id: i64) {
+    fn index(&mut self, id: UserId) {
         if let Some(a) = self.agents.get(&id) {
             if a.entry.available() {
                 self.ranking.insert(a.rank());
@@ -145,7 +155,7 @@ impl Board {
         }
     }
 
-    fn with_agent(&mut self, id: i64, change: impl FnOnce(&mut Agent)) {
+    fn with_agent(&mut self, id: UserId, change: impl FnOnce(&mut Agent)) {
         self.unindex(id);
         if let Some(a) = self.agents.get_mut(&id) {
             change(a);
@@ -154,7 +164,7 @@ impl Board {
     }
 
     /// Adds the ticket's weight to its assignee's loads.
-    fn attach(&mut self, ticket_id: i64, agent_id: i64) {
+    fn attach(&mut self, ticket_id: TicketId, agent_id: UserId) {
         let Some(t) = self.tickets.get(&ticket_id) else {
             return;
         };
@@ -173,7 +183,7 @@ impl Board {
     }
 
     /// Removes the ticket's weight from its assignee's loads.
-    fn detach(&mut self, ticket_id: i64) {
+    fn detach(&mut self, ticket_id: TicketId) {
         let Some(t) = self.tickets.get(&ticket_id) else {
             return;
         };
@@ -224,15 +234,15 @@ impl Board {
     }
 
     /// Every agent the board knows.
-    pub fn agent_ids(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = self.agents.keys().copied().collect();
+    pub fn agent_ids(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self.agents.keys().copied().collect();
         ids.sort_unstable();
         ids
     }
 
     /// The tickets currently offered to `agent`.
-    pub fn offers_for(&self, agent: i64) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
+    pub fn offers_for(&self, agent: UserId) -> Vec<TicketId> {
+        let mut ids: Vec<TicketId> = self
             .tickets
             .values()
             .filter(|t| t.offer.as_ref().is_some_and(|o| o.agents.contains(&agent)))
@@ -243,29 +253,29 @@ impl Board {
     }
 
     /// Who holds the ticket, if anyone.
-    pub fn holder(&self, ticket: i64) -> Option<i64> {
+    pub fn holder(&self, ticket: TicketId) -> Option<UserId> {
         self.tickets.get(&ticket).and_then(|t| t.entry.assignee)
     }
 
     /// The agent's (unanswered, active) loads.
-    pub fn loads(&self, agent: i64) -> Option<(u32, u32)> {
+    pub fn loads(&self, agent: UserId) -> Option<(u32, u32)> {
         self.agents.get(&agent).map(|a| (a.unanswered, a.active))
     }
 
     // ----- choosing ------------------------------------------------------------------
 
     /// The first available agent in ranking order who may take these traits.
-    fn least_loaded_eligible(&self, traits: &TicketTraits) -> Option<i64> {
+    fn least_loaded_eligible(&self, traits: &TicketTraits) -> Option<UserId> {
         self.ranking
             .iter()
             .map(|r| r.agent)
             .find(|id| self.agents[id].eligible_for(traits))
     }
 
-    fn next_in_turn(&self, traits: &TicketTraits) -> Option<i64> {
+    fn next_in_turn(&self, traits: &TicketTraits) -> Option<UserId> {
         let after = self
             .available
-            .range(self.round_robin_last.saturating_add(1)..);
+            .range(UserId(self.round_robin_last.0.saturating_add(1))..);
         let before = self.available.range(..=self.round_robin_last);
         after
             .chain(before)
@@ -273,7 +283,7 @@ impl Board {
             .find(|id| self.agents[id].eligible_for(traits))
     }
 
-    fn all_eligible(&self, traits: &TicketTraits) -> Vec<i64> {
+    fn all_eligible(&self, traits: &TicketTraits) -> Vec<UserId> {
         self.available
             .iter()
             .copied()
@@ -283,7 +293,7 @@ impl Board {
 
     /// Rule 2: the previous agent, if eligible and not more than the threshold above the
     /// least-loaded eligible agent.
-    fn follow_up_agent(&self, ticket: &Ticket) -> Option<i64> {
+    fn follow_up_agent(&self, ticket: &Ticket) -> Option<UserId> {
         let prev = ticket.entry.previous_agent?;
         let agent = self.agents.get(&prev)?;
         if !agent.eligible_for(&ticket.entry.traits) {
@@ -294,12 +304,18 @@ impl Board {
     }
 
     /// Gives a queued ticket to `agent`.
-    fn assign(&mut self, ticket_id: i64, agent_id: i64, reason: Reason, out: &mut Vec<Decision>) {
+    fn assign(
+        &mut self,
+        ticket_id: TicketId,
+        agent_id: UserId,
+        reason: Reason,
+        out: &mut Vec<Decision>,
+    ) {
         let Some(t) = self.tickets.get_mut(&ticket_id) else {
             return;
         };
         let key = t.queue_key();
-        t.entry.state = TicketState::Assigned;
+        advance(&mut t.entry, TicketAction::Assign);
         t.entry.assignee = Some(agent_id);
         self.queue.remove(&key);
         self.assignments += 1;
@@ -317,13 +333,13 @@ impl Board {
     }
 
     /// Takes an unopened ticket back into the queue.
-    fn unassign(&mut self, ticket_id: i64, reason: Reason, out: &mut Vec<Decision>) {
+    fn unassign(&mut self, ticket_id: TicketId, reason: Reason, out: &mut Vec<Decision>) {
         let Some(agent) = self.holder(ticket_id) else {
             return;
         };
         self.detach(ticket_id);
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
-            t.entry.state = TicketState::Queued;
+            advance(&mut t.entry, TicketAction::Release);
             t.entry.assignee = None;
             let key = t.queue_key();
             self.queue.insert(key);
@@ -336,7 +352,7 @@ impl Board {
     }
 
     /// Places a queued ticket by the rules; answers whether it found someone (or offered it).
-    fn place(&mut self, ticket_id: i64, reason: Reason, out: &mut Vec<Decision>) -> bool {
+    fn place(&mut self, ticket_id: TicketId, reason: Reason, out: &mut Vec<Decision>) -> bool {
         let Some(ticket) = self.tickets.get(&ticket_id) else {
             return false;
         };
@@ -364,7 +380,7 @@ impl Board {
     }
 
     /// Offers a new ticket to every eligible agent (broadcast); false when nobody is eligible.
-    fn offer(&mut self, ticket_id: i64, now: DateTime<Utc>, out: &mut Vec<Decision>) -> bool {
+    fn offer(&mut self, ticket_id: TicketId, now: DateTime<Utc>, out: &mut Vec<Decision>) -> bool {
         let Some(ticket) = self.tickets.get(&ticket_id) else {
             return false;
         };
@@ -388,8 +404,8 @@ impl Board {
     // ----- rules that run after events -----------------------------------------------
 
     /// Rule 3: queued tickets that `agent` may take, oldest first, while they are eligible.
-    fn drain_for(&mut self, agent: i64, out: &mut Vec<Decision>) {
-        let candidates: Vec<i64> = self.queue.iter().map(|(_, id)| *id).collect();
+    fn drain_for(&mut self, agent: UserId, out: &mut Vec<Decision>) {
+        let candidates: Vec<TicketId> = self.queue.iter().map(|(_, id)| *id).collect();
         for ticket_id in candidates {
             let Some(a) = self.agents.get(&agent) else {
                 return;
@@ -412,7 +428,7 @@ impl Board {
         if self.available.is_empty() {
             return;
         }
-        let candidates: Vec<i64> = self.queue.iter().map(|(_, id)| *id).collect();
+        let candidates: Vec<TicketId> = self.queue.iter().map(|(_, id)| *id).collect();
         for ticket_id in candidates {
             self.place(ticket_id, Reason::New, out);
         }
@@ -451,7 +467,7 @@ impl Board {
 
     /// The heaviest donor's oldest unopened, unanswered ticket that the lightest possible
     /// receiver may take, with that receiver.
-    fn find_move(&self, need: u32) -> Option<(i64, i64)> {
+    fn find_move(&self, need: u32) -> Option<(TicketId, UserId)> {
         for &(Reverse(donor_load), donor) in &self.donors {
             let lightest = self.ranking.iter().next()?.unanswered;
             if donor_load < lightest + need {
@@ -479,11 +495,11 @@ impl Board {
     }
 
     /// Rule 6: an agent who left hands back their unopened tickets, which are dispatched again.
-    fn release_unopened(&mut self, agent: i64, out: &mut Vec<Decision>) {
+    fn release_unopened(&mut self, agent: UserId, out: &mut Vec<Decision>) {
         let Some(a) = self.agents.get(&agent) else {
             return;
         };
-        let held: Vec<i64> = a.unopened.iter().map(|(_, id)| *id).collect();
+        let held: Vec<TicketId> = a.unopened.iter().map(|(_, id)| *id).collect();
         for ticket in held {
             self.unassign(ticket, Reason::AgentLeft, out);
             if !self.place(ticket, Reason::AgentLeft, out) {
@@ -497,10 +513,10 @@ impl Board {
     /// A new ticket (queued in the database): follow-up, strategy, or queue.
     pub fn ticket_created(
         &mut self,
-        id: i64,
+        id: TicketId,
         traits: TicketTraits,
         created_at: DateTime<Utc>,
-        previous_agent: Option<i64>,
+        previous_agent: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Vec<Decision> {
         let mut out = Vec::new();
@@ -539,44 +555,40 @@ impl Board {
     }
 
     /// A guest wrote again on an open ticket: it is unanswered again.
-    pub fn message_arrived(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn message_arrived(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
         self.set_unanswered(id, true);
         Vec::new()
     }
 
     /// Someone replied: the ticket is answered, its agent's load drops.
-    pub fn ticket_answered(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_answered(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
         let mut out = Vec::new();
-        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
-            self.set_state(id, TicketState::Opened);
-        }
+        self.set_state(id, TicketAction::Reply);
         self.set_unanswered(id, false);
         self.rebalance(&mut out);
         out
     }
 
     /// The assignee looked at it: it will never move automatically again.
-    pub fn ticket_opened(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
-        if let Some(TicketState::Assigned) = self.tickets.get(&id).map(|t| t.entry.state) {
-            self.set_state(id, TicketState::Opened);
-        }
+    pub fn ticket_opened(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+        self.set_state(id, TicketAction::Open);
         Vec::new()
     }
 
     /// Flagged for a manager.
-    pub fn ticket_pending(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_pending(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
         if self
             .tickets
             .get(&id)
             .is_some_and(|t| t.entry.assignee.is_some())
         {
-            self.set_state(id, TicketState::Pending);
+            self.set_state(id, TicketAction::MarkPending);
         }
         Vec::new()
     }
 
     /// Finished: it leaves the board, and its agent may take more.
-    pub fn ticket_done(&mut self, id: i64, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_done(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
         let mut out = Vec::new();
         let Some(t) = self.tickets.get(&id) else {
             return out;
@@ -602,8 +614,8 @@ impl Board {
     /// opened tickets).
     pub fn assign_by_manager(
         &mut self,
-        ticket: i64,
-        agent: i64,
+        ticket: TicketId,
+        agent: UserId,
         _now: DateTime<Utc>,
     ) -> Result<Vec<Decision>, Refusal> {
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
@@ -624,9 +636,7 @@ impl Board {
         self.detach(ticket);
         if let Some(t) = self.tickets.get_mut(&ticket) {
             t.offer = None;
-            if t.entry.state == TicketState::Queued {
-                t.entry.state = TicketState::Assigned;
-            }
+            advance(&mut t.entry, TicketAction::Assign);
             t.entry.assignee = Some(agent);
             let key = t.queue_key();
             self.queue.remove(&key);
@@ -650,8 +660,8 @@ impl Board {
     /// Broadcast: the first eligible agent to claim an offered ticket gets it.
     pub fn claim(
         &mut self,
-        ticket: i64,
-        agent: i64,
+        ticket: TicketId,
+        agent: UserId,
         _now: DateTime<Utc>,
     ) -> Result<Vec<Decision>, Refusal> {
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
@@ -669,7 +679,7 @@ impl Board {
             ));
         }
         let mut out = Vec::new();
-        let others: Vec<i64> = t
+        let others: Vec<UserId> = t
             .offer
             .iter()
             .flat_map(|o| o.agents.iter().copied())
@@ -709,7 +719,7 @@ impl Board {
     }
 
     /// A user no longer exists in the account: like leaving, then forgotten.
-    pub fn remove_agent(&mut self, id: i64, now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn remove_agent(&mut self, id: UserId, now: DateTime<Utc>) -> Vec<Decision> {
         let Some(agent) = self.agents.get(&id) else {
             return Vec::new();
         };
@@ -724,7 +734,11 @@ impl Board {
     }
 
     /// Presence as the store sees it now, for every listed agent.
-    pub fn set_presence(&mut self, present: &[(i64, bool)], now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn set_presence(
+        &mut self,
+        present: &[(UserId, bool)],
+        now: DateTime<Utc>,
+    ) -> Vec<Decision> {
         let mut out = Vec::new();
         for &(id, is_present) in present {
             let Some(agent) = self.agents.get(&id) else {
@@ -743,7 +757,7 @@ impl Board {
     /// even out.
     pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
         let mut out = Vec::new();
-        let expired: Vec<i64> = self
+        let expired: Vec<TicketId> = self
             .tickets
             .values()
             .filter(|t| t.offer.as_ref().is_some_and(|o| o.expires_at <= now))
@@ -773,7 +787,7 @@ impl Board {
 
     /// Changes a ticket, keeping its assignee's loads right: its weight comes off before the
     /// change and goes back on after.
-    fn update_ticket(&mut self, id: i64, change: impl FnOnce(&mut TicketEntry)) {
+    fn update_ticket(&mut self, id: TicketId, change: impl FnOnce(&mut TicketEntry)) {
         let Some(assignee) = self.tickets.get(&id).map(|t| t.entry.assignee) else {
             return;
         };
@@ -786,23 +800,24 @@ impl Board {
         }
     }
 
-    fn set_unanswered(&mut self, id: i64, unanswered: bool) {
+    fn set_unanswered(&mut self, id: TicketId, unanswered: bool) {
         self.update_ticket(id, |t| t.unanswered = unanswered);
     }
 
-    fn set_state(&mut self, id: i64, state: TicketState) {
-        self.update_ticket(id, |t| t.state = state);
+    /// Moves a ticket through the state machine (`TicketState::apply`), keeping loads right.
+    fn set_state(&mut self, id: TicketId, action: TicketAction) {
+        self.update_ticket(id, |t| advance(t, action));
     }
 
     /// A ticket's traits (tests only).
     #[cfg(test)]
-    pub(crate) fn traits_of(&self, ticket: i64) -> Option<TicketTraits> {
+    pub(crate) fn traits_of(&self, ticket: TicketId) -> Option<TicketTraits> {
         self.tickets.get(&ticket).map(|t| t.entry.traits.clone())
     }
 
     /// An agent's unopened, unanswered tickets (tests only).
     #[cfg(test)]
-    pub(crate) fn unopened_of(&self, agent: i64) -> Vec<i64> {
+    pub(crate) fn unopened_of(&self, agent: UserId) -> Vec<TicketId> {
         self.agents.get(&agent).map_or_else(Vec::new, |a| {
             a.unopened
                 .iter()
@@ -815,7 +830,7 @@ impl Board {
     /// Checks every index against the tickets (tests only).
     #[cfg(test)]
     pub(crate) fn assert_consistent(&self) {
-        let mut expected: HashMap<i64, (u32, u32, usize)> = HashMap::new();
+        let mut expected: HashMap<UserId, (u32, u32, usize)> = HashMap::new();
         for t in self.tickets.values() {
             match t.entry.assignee {
                 Some(agent) if self.agents.contains_key(&agent) => {

@@ -8,9 +8,10 @@ mod ranking;
 #[cfg(test)]
 mod tests;
 
-pub use board::Board;
+pub use board::{Board, OFFER_SECONDS};
 
 use super::card::{AgentCard, TicketTraits};
+use super::ids::{TicketId, UserId};
 use super::ticket::TicketState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -43,22 +44,28 @@ impl Reason {
 pub enum Decision {
     /// Give the ticket to the agent (from the queue; or from anyone, when by a manager).
     Assign {
-        ticket: i64,
-        agent: i64,
+        ticket: TicketId,
+        agent: UserId,
         reason: Reason,
     },
     /// Take an unopened ticket back from the agent into the queue.
     Unassign {
-        ticket: i64,
-        agent: i64,
+        ticket: TicketId,
+        agent: UserId,
         reason: Reason,
     },
     /// Nobody is eligible: the ticket waits in the queue.
-    Queue { ticket: i64 },
+    Queue { ticket: TicketId },
     /// Broadcast: offer the ticket to these agents; the first to claim it gets it.
-    Offer { ticket: i64, agents: Vec<i64> },
+    Offer {
+        ticket: TicketId,
+        agents: Vec<UserId>,
+    },
     /// Broadcast: the offer to these agents is over.
-    WithdrawOffer { ticket: i64, agents: Vec<i64> },
+    WithdrawOffer {
+        ticket: TicketId,
+        agents: Vec<UserId>,
+    },
 }
 
 /// Why the board refused a manager's assignment or an agent's claim.
@@ -75,7 +82,7 @@ pub enum Refusal {
 /// An agent as the board needs to know them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentEntry {
-    pub id: i64,
+    pub id: UserId,
     pub card: AgentCard,
     /// The user is active (not deactivated by a manager).
     pub active: bool,
@@ -102,14 +109,14 @@ impl AgentEntry {
 /// An open ticket as the board needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketEntry {
-    pub id: i64,
+    pub id: TicketId,
     pub traits: TicketTraits,
     /// Not `done`: done tickets leave the board.
     pub state: TicketState,
-    pub assignee: Option<i64>,
+    pub assignee: Option<UserId>,
     /// Its latest message is inbound.
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
     /// Who closed the thread's previous ticket.
-    pub previous_agent: Option<i64>,
+    pub previous_agent: Option<UserId>,
 }

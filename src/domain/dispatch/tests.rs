@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::account::{AssignmentStrategy, Settings};
 use crate::domain::channel::Channel;
+use crate::domain::ids::{TicketId, UserId};
 use crate::domain::stage::Stage;
 use chrono::TimeZone;
 use proptest::prelude::*;
@@ -28,9 +29,19 @@ fn any_ticket() -> TicketTraits {
     traits(Stage::PreBooking, "airbnb", Some("en"))
 }
 
+/// Ticket `n`.
+fn tk(n: i64) -> TicketId {
+    TicketId(n)
+}
+
+/// Agent `n`.
+fn ag(n: i64) -> UserId {
+    UserId(n)
+}
+
 fn agent(id: i64) -> AgentEntry {
     AgentEntry {
-        id,
+        id: ag(id),
         card: AgentCard::default(),
         active: true,
         working: true,
@@ -60,7 +71,7 @@ fn assigned_to(decisions: &[Decision]) -> Vec<(i64, i64, Reason)> {
                 ticket,
                 agent,
                 reason,
-            } => Some((*ticket, *agent, *reason)),
+            } => Some((ticket.0, agent.0, *reason)),
             _ => None,
         })
         .collect()
@@ -75,7 +86,7 @@ fn balanced_spreads_by_unanswered_then_active_then_recency_then_id() {
     );
     let mut holders = Vec::new();
     for id in 10..16 {
-        let d = b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        let d = b.ticket_created(tk(id), any_ticket(), at(id), None, at(id));
         holders.push(assigned_to(&d)[0].1);
     }
     assert_eq!(
@@ -84,8 +95,8 @@ fn balanced_spreads_by_unanswered_then_active_then_recency_then_id() {
         "lowest id first, then least recently assigned"
     );
     // Agent 2 answers one ticket: they now have the fewest unanswered.
-    b.ticket_answered(11, at(20));
-    let d = b.ticket_created(20, any_ticket(), at(21), None, at(21));
+    b.ticket_answered(tk(11), at(20));
+    let d = b.ticket_created(tk(20), any_ticket(), at(21), None, at(21));
     assert_eq!(assigned_to(&d), vec![(20, 2, Reason::New)]);
     b.assert_consistent();
 }
@@ -100,7 +111,7 @@ fn cards_and_caps_filter_who_is_eligible() {
     vrbo_de.card.max_active = Some(1);
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[pre, vrbo_de]);
     let d = b.ticket_created(
-        1,
+        tk(1),
         traits(Stage::Booked, "vrbo", Some("de")),
         at(0),
         None,
@@ -109,15 +120,15 @@ fn cards_and_caps_filter_who_is_eligible() {
     assert_eq!(assigned_to(&d), vec![(1, 2, Reason::New)]);
     // Agent 2 is at their cap; agent 1 takes no booked tickets: queued.
     let d = b.ticket_created(
-        2,
+        tk(2),
         traits(Stage::Booked, "vrbo", Some("de")),
         at(1),
         None,
         at(1),
     );
-    assert_eq!(d, vec![Decision::Queue { ticket: 2 }]);
+    assert_eq!(d, vec![Decision::Queue { ticket: tk(2) }]);
     // Done drops agent 2 below the cap: the queued ticket follows at once.
-    let d = b.ticket_done(1, at(2));
+    let d = b.ticket_done(tk(1), at(2));
     assert_eq!(assigned_to(&d), vec![(2, 2, Reason::New)]);
     b.assert_consistent();
 }
@@ -129,8 +140,8 @@ fn paused_or_absent_agents_get_nothing_and_the_queue_drains_oldest_first() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[paused.clone()]);
     for id in [5, 6] {
         assert_eq!(
-            b.ticket_created(id, any_ticket(), at(id), None, at(id)),
-            vec![Decision::Queue { ticket: id }]
+            b.ticket_created(tk(id), any_ticket(), at(id), None, at(id)),
+            vec![Decision::Queue { ticket: tk(id) }]
         );
     }
     paused.intake_paused = false;
@@ -149,11 +160,11 @@ fn round_robin_takes_turns() {
         2,
         &[agent(1), agent(2), agent(3)],
     );
-    b.ticket_created(1, any_ticket(), at(0), None, at(0));
-    b.ticket_answered(1, at(1));
+    b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
+    b.ticket_answered(tk(1), at(1));
     let mut order = Vec::new();
     for id in 2..8 {
-        order.push(assigned_to(&b.ticket_created(id, any_ticket(), at(id), None, at(id)))[0].1);
+        order.push(assigned_to(&b.ticket_created(tk(id), any_ticket(), at(id), None, at(id)))[0].1);
     }
     assert_eq!(order, vec![2, 3, 1, 2, 3, 1]);
 }
@@ -161,43 +172,43 @@ fn round_robin_takes_turns() {
 #[test]
 fn broadcast_offers_then_the_first_claim_wins_and_unclaimed_offers_fall_back() {
     let mut b = board_with(AssignmentStrategy::Broadcast, 2, &[agent(1), agent(2)]);
-    let d = b.ticket_created(1, any_ticket(), at(0), None, at(0));
+    let d = b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
     assert_eq!(
         d,
         vec![Decision::Offer {
-            ticket: 1,
-            agents: vec![1, 2]
+            ticket: tk(1),
+            agents: vec![ag(1), ag(2)]
         }]
     );
-    assert_eq!(b.offers_for(2), vec![1]);
-    let d = b.claim(1, 2, at(3)).unwrap();
+    assert_eq!(b.offers_for(ag(2)), vec![tk(1)]);
+    let d = b.claim(tk(1), ag(2), at(3)).unwrap();
     assert_eq!(
         d,
         vec![
             Decision::Assign {
-                ticket: 1,
-                agent: 2,
+                ticket: tk(1),
+                agent: ag(2),
                 reason: Reason::New
             },
             Decision::WithdrawOffer {
-                ticket: 1,
-                agents: vec![1]
+                ticket: tk(1),
+                agents: vec![ag(1)]
             }
         ]
     );
     assert_eq!(
-        b.claim(1, 1, at(4)),
+        b.claim(tk(1), ag(1), at(4)),
         Err(Refusal::NotPossible("this ticket is no longer on offer"))
     );
 
-    b.ticket_created(2, any_ticket(), at(5), None, at(5));
+    b.ticket_created(tk(2), any_ticket(), at(5), None, at(5));
     assert!(b.sweep(at(20)).is_empty(), "not expired yet");
     let d = b.sweep(at(5 + board::OFFER_SECONDS));
     assert_eq!(
         d[0],
         Decision::WithdrawOffer {
-            ticket: 2,
-            agents: vec![1, 2]
+            ticket: tk(2),
+            agents: vec![ag(1), ag(2)]
         }
     );
     assert_eq!(
@@ -212,19 +223,19 @@ fn broadcast_offers_then_the_first_claim_wins_and_unclaimed_offers_fall_back() {
 fn a_follow_up_goes_to_the_previous_agent_unless_they_are_too_far_above_the_least_loaded() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
     for id in 1..=2 {
-        b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        b.ticket_created(tk(id), any_ticket(), at(id), None, at(id));
     }
     // Agent 1 holds ticket 1, agent 2 ticket 2; loads 1 and 1.
-    let d = b.ticket_created(3, any_ticket(), at(3), Some(2), at(3));
+    let d = b.ticket_created(tk(3), any_ticket(), at(3), Some(ag(2)), at(3));
     assert_eq!(assigned_to(&d), vec![(3, 2, Reason::FollowUp)]);
     // Agent 2 now has 2 unanswered; agent 1 has 1: still within the threshold.
-    let d = b.ticket_created(4, any_ticket(), at(4), Some(2), at(4));
+    let d = b.ticket_created(tk(4), any_ticket(), at(4), Some(ag(2)), at(4));
     assert_eq!(assigned_to(&d), vec![(4, 2, Reason::FollowUp)]);
     // Agent 2 has 3, agent 1 has 1: exactly the threshold above, still allowed.
-    let d = b.ticket_created(5, any_ticket(), at(5), Some(2), at(5));
+    let d = b.ticket_created(tk(5), any_ticket(), at(5), Some(ag(2)), at(5));
     assert_eq!(assigned_to(&d), vec![(5, 2, Reason::FollowUp)]);
     // Agent 2 has 4, agent 1 has 1: 4 > 1 + 2, so balanced wins.
-    let d = b.ticket_created(6, any_ticket(), at(6), Some(2), at(6));
+    let d = b.ticket_created(tk(6), any_ticket(), at(6), Some(ag(2)), at(6));
     assert_eq!(assigned_to(&d), vec![(6, 1, Reason::New)]);
 }
 
@@ -232,36 +243,36 @@ fn a_follow_up_goes_to_the_previous_agent_unless_they_are_too_far_above_the_leas
 fn rebalancing_moves_only_unopened_tickets_oldest_first() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1)]);
     for id in 1..=4 {
-        b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        b.ticket_created(tk(id), any_ticket(), at(id), None, at(id));
     }
-    b.ticket_opened(1, at(5));
+    b.ticket_opened(tk(1), at(5));
     let d = b.upsert_agent(agent(2), at(6));
     assert_eq!(
         d,
         vec![
             Decision::Unassign {
-                ticket: 2,
-                agent: 1,
+                ticket: tk(2),
+                agent: ag(1),
                 reason: Reason::Rebalanced
             },
             Decision::Assign {
-                ticket: 2,
-                agent: 2,
+                ticket: tk(2),
+                agent: ag(2),
                 reason: Reason::Rebalanced
             },
             Decision::Unassign {
-                ticket: 3,
-                agent: 1,
+                ticket: tk(3),
+                agent: ag(1),
                 reason: Reason::Rebalanced
             },
             Decision::Assign {
-                ticket: 3,
-                agent: 2,
+                ticket: tk(3),
+                agent: ag(2),
                 reason: Reason::Rebalanced
             },
         ]
     );
-    assert_eq!(b.holder(1), Some(1), "the opened ticket stays");
+    assert_eq!(b.holder(tk(1)), Some(ag(1)), "the opened ticket stays");
     b.assert_consistent();
 }
 
@@ -269,11 +280,11 @@ fn rebalancing_moves_only_unopened_tickets_oldest_first() {
 fn leaving_hands_back_unopened_tickets_and_keeps_opened_ones() {
     let mut b = board_with(AssignmentStrategy::Balanced, 10, &[agent(1), agent(2)]);
     for id in 1..=3 {
-        let d = b.ticket_created(id, any_ticket(), at(id), None, at(id));
+        let d = b.ticket_created(tk(id), any_ticket(), at(id), None, at(id));
         assert!(!d.is_empty());
     }
     // Agent 1 holds tickets 1 and 3; agent 2 holds 2.
-    b.ticket_opened(1, at(4));
+    b.ticket_opened(tk(1), at(4));
     let mut gone = agent(1);
     gone.working = false;
     let d = b.upsert_agent(gone, at(5));
@@ -281,23 +292,23 @@ fn leaving_hands_back_unopened_tickets_and_keeps_opened_ones() {
         d,
         vec![
             Decision::Unassign {
-                ticket: 3,
-                agent: 1,
+                ticket: tk(3),
+                agent: ag(1),
                 reason: Reason::AgentLeft
             },
             Decision::Assign {
-                ticket: 3,
-                agent: 2,
+                ticket: tk(3),
+                agent: ag(2),
                 reason: Reason::AgentLeft
             },
         ]
     );
-    assert_eq!(b.holder(1), Some(1));
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
     // Nobody left at all: the ticket is queued.
     let mut also_gone = agent(2);
     also_gone.present = false;
     let d = b.upsert_agent(also_gone, at(6));
-    assert!(d.contains(&Decision::Queue { ticket: 3 }), "{d:?}");
+    assert!(d.contains(&Decision::Queue { ticket: tk(3) }), "{d:?}");
     b.assert_consistent();
 }
 
@@ -315,14 +326,14 @@ fn a_rebalance_that_frees_a_capped_agent_hands_it_the_queued_ticket_only_it_may_
         &[capped.clone(), newcomer.clone()],
     );
     b.ticket_created(
-        1,
+        tk(1),
         traits(Stage::PreBooking, "vrbo", None),
         at(1),
         None,
         at(1),
     );
     b.ticket_created(
-        2,
+        tk(2),
         traits(Stage::PreBooking, "vrbo", None),
         at(2),
         None,
@@ -330,15 +341,15 @@ fn a_rebalance_that_frees_a_capped_agent_hands_it_the_queued_ticket_only_it_may_
     );
     let staying = traits(Stage::Staying, "vrbo", None);
     assert_eq!(
-        b.ticket_created(3, staying, at(3), None, at(3)),
-        vec![Decision::Queue { ticket: 3 }]
+        b.ticket_created(tk(3), staying, at(3), None, at(3)),
+        vec![Decision::Queue { ticket: tk(3) }]
     );
     newcomer.working = true;
     let d = b.upsert_agent(newcomer, at(4));
-    assert_eq!(b.holder(1), Some(2), "{d:?}");
+    assert_eq!(b.holder(tk(1)), Some(ag(2)), "{d:?}");
     assert_eq!(
-        b.holder(3),
-        Some(1),
+        b.holder(tk(3)),
+        Some(ag(1)),
         "the freed slot takes the queued ticket: {d:?}"
     );
     b.assert_consistent();
@@ -347,34 +358,37 @@ fn a_rebalance_that_frees_a_capped_agent_hands_it_the_queued_ticket_only_it_may_
 #[test]
 fn pausing_is_not_leaving() {
     let mut b = board_with(AssignmentStrategy::Balanced, 10, &[agent(1), agent(2)]);
-    b.ticket_created(1, any_ticket(), at(1), None, at(1));
+    b.ticket_created(tk(1), any_ticket(), at(1), None, at(1));
     let mut paused = agent(1);
     paused.intake_paused = true;
     assert!(b.upsert_agent(paused, at(2)).is_empty());
-    assert_eq!(b.holder(1), Some(1));
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
 }
 
 #[test]
 fn a_manager_moves_even_an_opened_ticket() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
-    b.ticket_created(1, any_ticket(), at(1), None, at(1));
-    b.ticket_opened(1, at(2));
-    let d = b.assign_by_manager(1, 2, at(3)).unwrap();
+    b.ticket_created(tk(1), any_ticket(), at(1), None, at(1));
+    b.ticket_opened(tk(1), at(2));
+    let d = b.assign_by_manager(tk(1), ag(2), at(3)).unwrap();
     assert_eq!(
         d,
         vec![Decision::Assign {
-            ticket: 1,
-            agent: 2,
+            ticket: tk(1),
+            agent: ag(2),
             reason: Reason::Manager
         }]
     );
-    assert_eq!(b.loads(1), Some((0, 0)));
-    assert_eq!(b.loads(2), Some((1, 1)));
+    assert_eq!(b.loads(ag(1)), Some((0, 0)));
+    assert_eq!(b.loads(ag(2)), Some((1, 1)));
     assert_eq!(
-        b.assign_by_manager(9, 2, at(4)),
+        b.assign_by_manager(tk(9), ag(2), at(4)),
         Err(Refusal::UnknownTicket)
     );
-    assert_eq!(b.assign_by_manager(1, 9, at(4)), Err(Refusal::UnknownAgent));
+    assert_eq!(
+        b.assign_by_manager(tk(1), ag(9), at(4)),
+        Err(Refusal::UnknownAgent)
+    );
     b.assert_consistent();
 }
 
@@ -422,8 +436,8 @@ fn event() -> impl Strategy<Value = Event> {
 /// A reference model of who holds what, updated only from the board's decisions.
 #[derive(Default)]
 struct Model {
-    holder: HashMap<i64, i64>,
-    opened: HashSet<i64>,
+    holder: HashMap<TicketId, UserId>,
+    opened: HashSet<TicketId>,
 }
 
 use std::collections::{HashMap, HashSet};
@@ -467,30 +481,30 @@ proptest! {
                     next_ticket += 1;
                     live.push(id);
                     let t = traits(Stage::ALL[stage], CHANNELS[channel], Some("en"));
-                    b.ticket_created(id, t, now, previous.map(|p| p as i64 + 1), now)
+                    b.ticket_created(tk(id), t, now, previous.map(|p| ag(p as i64 + 1)), now)
                 }
                 Event::Open(i) => match pick(i) {
-                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_opened(t, now) }
+                    Some(t) if b.holder(tk(t)).is_some() => { model.opened.insert(tk(t)); b.ticket_opened(tk(t), now) }
                     _ => vec![],
                 },
                 Event::Answer(i) => match pick(i) {
-                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_answered(t, now) }
+                    Some(t) if b.holder(tk(t)).is_some() => { model.opened.insert(tk(t)); b.ticket_answered(tk(t), now) }
                     _ => vec![],
                 },
-                Event::Message(i) => pick(i).map(|t| b.message_arrived(t, now)).unwrap_or_default(),
+                Event::Message(i) => pick(i).map(|t| b.message_arrived(tk(t), now)).unwrap_or_default(),
                 Event::Pending(i) => match pick(i) {
-                    Some(t) if b.holder(t).is_some() => { model.opened.insert(t); b.ticket_pending(t, now) }
+                    Some(t) if b.holder(tk(t)).is_some() => { model.opened.insert(tk(t)); b.ticket_pending(tk(t), now) }
                     _ => vec![],
                 },
                 Event::Done(i) => match pick(i) {
-                    Some(t) => { live.retain(|x| *x != t); model.holder.remove(&t); b.ticket_done(t, now) }
+                    Some(t) => { live.retain(|x| *x != t); model.holder.remove(&tk(t)); b.ticket_done(tk(t), now) }
                     None => vec![],
                 },
                 Event::Timer(a, on) => { entries[a].working = on; b.upsert_agent(entries[a].clone(), now) }
                 Event::Pause(a, on) => { entries[a].intake_paused = on; b.upsert_agent(entries[a].clone(), now) }
                 Event::Presence(a, on) => { entries[a].present = on; b.upsert_agent(entries[a].clone(), now) }
                 Event::Manager(i, a) => match pick(i) {
-                    Some(t) => b.assign_by_manager(t, a as i64 + 1, now).unwrap_or_default(),
+                    Some(t) => b.assign_by_manager(tk(t), ag(a as i64 + 1), now).unwrap_or_default(),
                     None => vec![],
                 },
                 Event::Sweep => b.sweep(now),
@@ -501,7 +515,7 @@ proptest! {
                         let previous = model.holder.get(ticket).copied();
                         if *reason != Reason::Manager {
                             prop_assert!(previous.is_none(), "ticket {} given to {} while {:?} holds it", ticket, agent, previous);
-                            let entry = &entries[(*agent - 1) as usize];
+                            let entry = &entries[(agent.0 - 1) as usize];
                             prop_assert!(entry.available(), "assigned to unavailable agent {}", agent);
                         }
                         model.holder.insert(*ticket, *agent);
@@ -515,14 +529,14 @@ proptest! {
             }
             b.assert_consistent();
             for t in &live {
-                prop_assert_eq!(b.holder(*t), model.holder.get(t).copied());
+                prop_assert_eq!(b.holder(tk(*t)), model.holder.get(&tk(*t)).copied());
             }
             // No available agent idles while a queued ticket they may take waits.
-            for t in live.iter().filter(|t| b.holder(**t).is_none()) {
+            for t in live.iter().filter(|t| b.holder(tk(**t)).is_none()) {
                 for e in entries.iter().filter(|e| e.available()) {
                     let (_, active) = b.loads(e.id).unwrap();
                     let under_cap = e.card.max_active.is_none_or(|c| i64::from(active) < i64::from(c));
-                    let fits = b.traits_of(*t).is_some_and(|tr| e.card.matches(&tr));
+                    let fits = b.traits_of(tk(*t)).is_some_and(|tr| e.card.matches(&tr));
                     prop_assert!(!(under_cap && fits), "agent {} idles while ticket {} is queued", e.id, t);
                 }
             }

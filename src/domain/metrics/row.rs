@@ -1,6 +1,7 @@
 //! The report row of SPEC §5, built from raw figures by one definition of every derived
 //! metric (shares, rates, rounding), for agents and the team alike, as JSON and as CSV.
 
+use crate::domain::ids::UserId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ pub struct Figures {
 /// One line of a report. Field order is the CSV column order.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReportRow {
-    pub agent_id: Option<String>,
+    pub agent_id: Option<UserId>,
     pub agent_name: Option<String>,
     pub incoming: i64,
     pub reassigned_away: i64,
@@ -89,10 +90,10 @@ fn share(part: i64, whole: i64) -> Option<f64> {
 
 impl ReportRow {
     /// The row of `figures`; `agent` is (id, name), or `None` for the team.
-    pub fn new(agent: Option<(i64, String)>, f: &Figures) -> ReportRow {
+    pub fn new(agent: Option<(UserId, String)>, f: &Figures) -> ReportRow {
         let secs = |v: Option<f64>| v.map(|s| round(s, 1));
         ReportRow {
-            agent_id: agent.as_ref().map(|(id, _)| id.to_string()),
+            agent_id: agent.as_ref().map(|(id, _)| *id),
             agent_name: agent.map(|(_, name)| name),
             incoming: f.incoming,
             reassigned_away: f.reassigned_away.values().sum(),
@@ -120,7 +121,7 @@ impl ReportRow {
     pub fn csv_record(&self) -> Vec<String> {
         let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         vec![
-            self.agent_id.clone().unwrap_or_default(),
+            self.agent_id.map(|id| id.to_string()).unwrap_or_default(),
             self.agent_name.clone().unwrap_or_else(|| "Team".into()),
             self.incoming.to_string(),
             self.reassigned_away.to_string(),
@@ -161,7 +162,7 @@ mod tests {
             reassigned_away: [("rebalanced".to_string(), 2), ("manager".to_string(), 1)].into(),
             ..Default::default()
         };
-        let row = ReportRow::new(Some((7, "Ana".into())), &f);
+        let row = ReportRow::new(Some((UserId(7), "Ana".into())), &f);
         assert_eq!(row.sla_percent, Some(75.0));
         assert_eq!(row.conversion_percent, Some(25.0));
         assert_eq!(row.tickets_per_work_hour, Some(3.0));

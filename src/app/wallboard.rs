@@ -3,24 +3,31 @@
 //! the tickets at risk. Computed from open tickets and today's index ranges only, and pushed to
 //! managers' sockets at most twice a second when something changed.
 
+use super::failure::Failure;
+use crate::dispatch::WallboardSource;
+use crate::domain::ids::{AccountId, UserId};
+use crate::domain::inbox::Viewer;
 use crate::domain::metrics::period::Period;
 use crate::domain::metrics::row::{Figures, ReportRow};
 use crate::presence::{Presence, PresenceStore};
-use crate::store::{self, tickets::TicketView};
+use crate::store::{self, tickets::TicketRecord};
+use crate::wire::TicketView;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One agent on the wallboard.
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentTile {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     /// `working`, `paused`, `away` or `offline`.
     pub state: &'static str,
-    pub presence: &'static str,
+    pub presence: Presence,
     pub working_since: Option<DateTime<Utc>>,
     pub unanswered: i64,
     pub active: i64,
@@ -55,6 +62,12 @@ pub struct Wallboard {
     pub at_risk: Vec<TicketView>,
 }
 
+/// The wallboard is for managers: its tickets carry the views a manager sees them in.
+const MANAGER: Viewer = Viewer {
+    user_id: UserId(0),
+    is_manager: true,
+};
+
 /// An agent's wallboard state from their timer, intake and presence.
 pub fn agent_state(working: bool, paused: bool, presence: Presence) -> &'static str {
     match (working, presence) {
@@ -65,11 +78,52 @@ pub fn agent_state(working: bool, paused: bool, presence: Presence) -> &'static 
     }
 }
 
+/// Computes wallboards; the dispatcher uses it to push them to managers.
+#[derive(Clone)]
+pub struct Wallboards {
+    pool: PgPool,
+    presence: Arc<dyn PresenceStore>,
+}
+
+impl Wallboards {
+    pub fn new(pool: PgPool, presence: Arc<dyn PresenceStore>) -> Wallboards {
+        Wallboards { pool, presence }
+    }
+
+    /// The wallboard of an account now.
+    #[tracing::instrument(skip(self), fields(account_id = %account_id))]
+    pub async fn now(&self, account_id: AccountId) -> Result<Wallboard, Failure> {
+        Ok(compute(&self.pool, self.presence.as_ref(), account_id).await?)
+    }
+}
+
+impl WallboardSource for Wallboards {
+    fn serialised(
+        &self,
+        account_id: AccountId,
+    ) -> BoxFuture<'static, Result<Arc<RawValue>, String>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let board = this.now(account_id).await.map_err(|e| e.to_string())?;
+            let json = serde_json::value::to_raw_value(&board).map_err(|e| e.to_string())?;
+            Ok(Arc::from(json))
+        })
+    }
+}
+
+/// Tickets as a manager sees them on the wallboard.
+fn for_manager(records: Vec<TicketRecord>, viewer: Viewer) -> Vec<TicketView> {
+    records
+        .into_iter()
+        .map(|t| TicketView::new(t, viewer))
+        .collect()
+}
+
 /// Computes the wallboard of an account now.
-pub async fn compute(
+async fn compute(
     pool: &PgPool,
     presence: &dyn PresenceStore,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Wallboard, sqlx::Error> {
     let account = store::accounts::get(pool, account_id)
         .await?
@@ -78,7 +132,7 @@ pub async fn compute(
     let sla = account.settings.response_sla_seconds;
     let today = Period::today(account.settings.timezone, now);
     let users = store::users::list(pool, account_id).await?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let presences = presence
         .presence_of(account_id, &ids)
         .await
@@ -96,8 +150,9 @@ pub async fn compute(
         ),
         store::wallboard::today_counts(pool, account_id, today.from),
     )?;
-    let loads: HashMap<i64, (i64, i64)> = loads.into_iter().map(|(a, u, t)| (a, (u, t))).collect();
-    let since: HashMap<i64, DateTime<Utc>> = since.into_iter().collect();
+    let loads: HashMap<UserId, (i64, i64)> =
+        loads.into_iter().map(|(a, u, t)| (a, (u, t))).collect();
+    let since: HashMap<UserId, DateTime<Utc>> = since.into_iter().collect();
     let mut agents = Vec::new();
     let mut left = Vec::new();
     for (user, p) in users.into_iter().zip(presences) {
@@ -115,7 +170,7 @@ pub async fn compute(
             id: user.id,
             name: user.name,
             state,
-            presence: p.as_str(),
+            presence: p,
             working_since: since.get(&user.id).copied(),
             unanswered,
             active,
@@ -164,9 +219,9 @@ pub async fn compute(
             incoming,
         },
         sla_seconds: sla,
-        breaching_sla,
-        pending,
-        at_risk,
+        breaching_sla: for_manager(breaching_sla, MANAGER),
+        pending: for_manager(pending, MANAGER),
+        at_risk: for_manager(at_risk, MANAGER),
     })
 }
 

@@ -2,14 +2,14 @@
 //! groups and templates in several languages. Seeding again creates nothing new; it only
 //! mints a fresh ingest key, since stored keys cannot be shown twice.
 
-use crate::domain::card::AgentCard;
-use crate::domain::channel::Channel;
-use crate::domain::stage::Stage;
-use crate::domain::user::Role;
-use crate::provision::{self, hash_password, ProvisionError};
-use crate::security::token::Secret;
-use crate::store::{self, templates::Variant, users::NewUser};
 use sqlx::PgPool;
+use switchboard::app::accounts::{self as provision, hash_password, ProvisionError};
+use switchboard::domain::card::AgentCard;
+use switchboard::domain::channel::Channel;
+use switchboard::domain::stage::Stage;
+use switchboard::domain::user::Role;
+use switchboard::security::token::Secret;
+use switchboard::store::{self, templates::Variant, users::NewUser};
 
 pub const SLUG: &str = "demo";
 pub const MANAGER_EMAIL: &str = "manager@demo.test";
@@ -19,7 +19,6 @@ pub const AGENT_PASSWORD: &str = "demo-agent";
 /// What the seed leaves for the person trying the demo.
 #[derive(Debug, Clone)]
 pub struct DemoLogins {
-    pub account_id: i64,
     pub agent_emails: Vec<String>,
     pub api_key: String,
 }
@@ -114,7 +113,7 @@ pub async fn seed(pool: &PgPool, agents: usize) -> Result<DemoLogins, ProvisionE
     for k in 1..=agents {
         let email = format!("agent{k}@demo.test");
         let name = format!("Agent {k}");
-        let exists: Option<i64> =
+        let exists: Option<switchboard::domain::ids::UserId> =
             sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1 AND email = $2")
                 .bind(account_id)
                 .bind(&email)
@@ -170,7 +169,6 @@ pub async fn seed(pool: &PgPool, agents: usize) -> Result<DemoLogins, ProvisionE
     store::api_keys::insert(&mut *tx, account_id, &key.digest(), "demo", None).await?;
     tx.commit().await?;
     Ok(DemoLogins {
-        account_id,
         agent_emails,
         api_key: key.reveal().to_string(),
     })
@@ -197,7 +195,7 @@ mod tests {
         }
         for (_, variants) in templates() {
             for (_, body) in variants {
-                crate::domain::template::placeholders(body).unwrap();
+                switchboard::domain::template::placeholders(body).unwrap();
             }
         }
     }

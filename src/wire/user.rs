@@ -1,15 +1,17 @@
-//! The wire shape of a user (SPEC §5 "agent"), shared by `/me`, login and `/agents`.
+//! A user as clients see them (SPEC §5 "agent"), shared by `/me`, login, `/agents` and the
+//! `hello` and `agent.state` frames.
 
 use crate::domain::card::AgentCard;
+use crate::domain::ids::UserId;
 use crate::domain::user::Role;
+use crate::presence::Presence;
 use crate::store::users::UserRecord;
 use serde::Serialize;
 
-/// A user as clients see it: identity, card and live work state.
+/// Identity, card and live work state.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
-    #[serde(with = "crate::domain::ids::as_string")]
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -19,17 +21,16 @@ pub struct UserView {
 }
 
 /// Whether the timer runs, intake is paused, and the user's presence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct WorkStateView {
     pub working: bool,
     pub intake_paused: bool,
-    /// `online`, `away` or `offline`.
-    pub presence: &'static str,
+    pub presence: Presence,
 }
 
 impl UserView {
     /// The view of `u` with the presence the caller looked up.
-    pub fn new(u: UserRecord, presence: &'static str) -> UserView {
+    pub fn new(u: UserRecord, presence: Presence) -> UserView {
         UserView {
             id: u.id,
             email: u.email,

@@ -1,13 +1,38 @@
 //! Productivity reports (SPEC §4): a row per agent and a team row, for any period in the
 //! account's timezone, optionally with the previous period of equal length.
 
+use super::failure::{failure_from, Failure};
+use crate::domain::ids::{AccountId, UserId};
 use crate::domain::metrics::intervals::work_and_invisible;
 use crate::domain::metrics::period::Period;
-use crate::domain::metrics::row::{Figures, ReportRow};
+use crate::domain::metrics::row::{Figures, ReportRow, CSV_HEADER};
 use crate::domain::user::Role;
-use crate::store;
+use crate::store::{self, accounts::Account};
+use crate::wire::{Code, ErrorCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    InvalidPeriod(String),
+    #[error("account not found")]
+    AccountNotFound,
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+failure_from!(ReportError);
+
+impl ErrorCode for ReportError {
+    fn code(&self) -> Code {
+        match self {
+            ReportError::InvalidPeriod(_) => Code::InvalidInput,
+            ReportError::AccountNotFound => Code::NotFound,
+            ReportError::Failure(f) => f.code(),
+        }
+    }
+}
 
 /// Rows for every agent (agents always, managers when they did something) and the team.
 #[derive(Debug, Clone)]
@@ -20,7 +45,7 @@ pub struct Report {
 /// Computes the report of an account for a period.
 pub async fn build(
     pool: &PgPool,
-    account_id: i64,
+    account_id: AccountId,
     sla_seconds: i32,
     period: Period,
     now: DateTime<Utc>,
@@ -35,9 +60,9 @@ pub async fn build(
     };
     let mut agents = Vec::new();
     for user in users {
-        let mut f = raw.by_agent.remove(&user.id).unwrap_or_default();
-        let work = raw.work.remove(&user.id).unwrap_or_default();
-        let paused = raw.paused.remove(&user.id).unwrap_or_default();
+        let mut f = raw.by_agent.remove(&user.id.0).unwrap_or_default();
+        let work = raw.work.remove(&user.id.0).unwrap_or_default();
+        let paused = raw.paused.remove(&user.id.0).unwrap_or_default();
         (f.work_seconds, f.invisible_seconds) =
             work_and_invisible(&work, &paused, period.from, period.to, now);
         if user.role == Role::Manager && f == Figures::default() {
@@ -87,7 +112,7 @@ pub struct SalesKpis {
 /// One agent's sales.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AgentSales {
-    pub agent_id: Option<String>,
+    pub agent_id: Option<UserId>,
     pub agent_name: Option<String>,
     pub sales: f64,
 }
@@ -98,7 +123,7 @@ fn by_sales(report: &Report) -> Vec<AgentSales> {
         .iter()
         .filter(|r| r.sales > 0.0)
         .map(|r| AgentSales {
-            agent_id: r.agent_id.clone(),
+            agent_id: r.agent_id,
             agent_name: r.agent_name.clone(),
             sales: r.sales,
         })
@@ -110,7 +135,7 @@ fn by_sales(report: &Report) -> Vec<AgentSales> {
 /// The sales KPIs of an account, with the team conversion of `current`.
 pub async fn sales_kpis(
     pool: &PgPool,
-    account: &store::accounts::Account,
+    account: &Account,
     current: &Report,
     now: DateTime<Utc>,
 ) -> Result<SalesKpis, sqlx::Error> {
@@ -132,4 +157,71 @@ pub async fn sales_kpis(
         top_seller_today: by_sales(&today_report).into_iter().next(),
         sales_this_month_by_agent: by_sales(&month_report),
     })
+}
+
+/// Renders rows as CSV with the SPEC §5 header (the csv writer quotes commas and quotes).
+pub fn to_csv(rows: &[&ReportRow]) -> Result<String, Failure> {
+    let internal = |e: csv::Error| Failure::Internal(Box::new(e));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_HEADER).map_err(internal)?;
+    for row in rows {
+        w.write_record(row.csv_record()).map_err(internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Failure::Internal(e.to_string().into()))?;
+    String::from_utf8(bytes).map_err(|e| Failure::Internal(Box::new(e)))
+}
+
+/// A report with the account it is for, and optionally the previous period's.
+pub struct Reported {
+    pub account: Account,
+    pub current: Report,
+    pub previous: Option<Report>,
+}
+
+/// Builds reports for managers.
+#[derive(Clone)]
+pub struct Reports {
+    pool: PgPool,
+}
+
+impl Reports {
+    pub fn new(pool: PgPool) -> Reports {
+        Reports { pool }
+    }
+
+    /// The report of the account for `from`..`to` (this month so far when absent), in the
+    /// account's timezone, and the previous period of equal length when `compare`.
+    #[tracing::instrument(skip(self), fields(account_id = %account_id))]
+    pub async fn period(
+        &self,
+        account_id: AccountId,
+        from: Option<&str>,
+        to: Option<&str>,
+        compare: bool,
+    ) -> Result<Reported, ReportError> {
+        let account = store::accounts::get(&self.pool, account_id)
+            .await?
+            .ok_or(ReportError::AccountNotFound)?;
+        let now = Utc::now();
+        let period = Period::parse(from, to, account.settings.timezone, now)
+            .map_err(ReportError::InvalidPeriod)?;
+        let sla = account.settings.response_sla_seconds;
+        let current = build(&self.pool, account.id, sla, period, now).await?;
+        let previous = match compare {
+            true => Some(build(&self.pool, account.id, sla, period.previous(), now).await?),
+            false => None,
+        };
+        Ok(Reported {
+            account,
+            current,
+            previous,
+        })
+    }
+
+    /// The sales KPIs that go with a team report.
+    pub async fn sales(&self, reported: &Reported) -> Result<SalesKpis, ReportError> {
+        Ok(sales_kpis(&self.pool, &reported.account, &reported.current, Utc::now()).await?)
+    }
 }

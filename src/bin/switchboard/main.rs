@@ -1,10 +1,15 @@
 //! The `switchboard` command line (SPEC §5a): configuration comes from the environment.
+//! `demo` and `simulate` are tools of this binary, not of the server library.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use switchboard::app::accounts as provision;
 use switchboard::config::Config;
 use switchboard::startup::{connect_pool, Application, MIGRATOR};
-use switchboard::{demo, provision, simulate, telemetry};
+use switchboard::telemetry;
+
+mod demo;
+mod simulate;
 
 #[derive(Parser)]
 #[command(

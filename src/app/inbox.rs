@@ -1,0 +1,338 @@
+//! The inbox: ticket lists by view with search and filters (SPEC §5 `GET /tickets`), one
+//! ticket with its conversation, and the snapshot a socket starts from. Every ticket is shown
+//! with the views it belongs to for the caller (`domain::inbox`).
+
+use super::failure::{failure_from, Failure};
+use crate::dispatch::{messages as dm, Dispatchers};
+use crate::domain::channel::Channel;
+use crate::domain::ids::TicketId;
+use crate::domain::inbox::{View, Viewer};
+use crate::domain::stage::Stage;
+use crate::domain::ticket::TicketState;
+use crate::presence::SessionKey;
+use crate::session::frames::Snapshot;
+use crate::store::{self, sessions::Identity, tickets::ListFilter};
+use crate::wire::{Code, ErrorCode, MessageView, TicketView};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+use super::users::{UserError, Users};
+
+/// Why a list or a ticket could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("the cursor is not one this API gave out")]
+    InvalidCursor,
+    #[error("ticket not found")]
+    NotFound,
+    #[error("user not found")]
+    UserNotFound,
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+failure_from!(InboxError);
+
+impl ErrorCode for InboxError {
+    fn code(&self) -> Code {
+        match self {
+            InboxError::InvalidQuery(_) => Code::InvalidQuery,
+            InboxError::InvalidCursor => Code::InvalidCursor,
+            InboxError::NotFound | InboxError::UserNotFound => Code::NotFound,
+            InboxError::Failure(f) => f.code(),
+        }
+    }
+}
+
+impl From<UserError> for InboxError {
+    fn from(e: UserError) -> InboxError {
+        match e {
+            UserError::NotFound => InboxError::UserNotFound,
+            UserError::Failure(f) => InboxError::Failure(f),
+        }
+    }
+}
+
+/// `GET /tickets` query, as sent.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub view: Option<String>,
+    pub q: Option<String>,
+    pub channel: Option<String>,
+    pub stage: Option<String>,
+    pub listing: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A page of tickets.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub items: Vec<TicketView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A ticket with its whole conversation.
+#[derive(Debug, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    pub messages: Vec<MessageView>,
+    pub pending_note: Option<String>,
+}
+
+fn bad(message: impl Into<String>) -> InboxError {
+    InboxError::InvalidQuery(message.into())
+}
+
+/// An RFC 3339 time, or a date meaning its midnight UTC.
+fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, InboxError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            bad(format!(
+                "`{field}` must be an RFC 3339 time or a YYYY-MM-DD date"
+            ))
+        })
+}
+
+/// The keyset cursor: the last item's creation time (microseconds) and id.
+pub fn encode_cursor(at: DateTime<Utc>, id: TicketId) -> String {
+    format!("{}_{}", at.timestamp_micros(), id)
+}
+
+pub fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, TicketId), InboxError> {
+    let (micros, id) = raw.split_once('_').ok_or(InboxError::InvalidCursor)?;
+    let micros = micros.parse().map_err(|_| InboxError::InvalidCursor)?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or(InboxError::InvalidCursor)?;
+    Ok((at, id.parse().map_err(|_| InboxError::InvalidCursor)?))
+}
+
+fn non_empty(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Turns the query into a filter for this viewer, or `None` when it can match nothing (a
+/// status outside the view's states).
+pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter>, InboxError> {
+    let view = query
+        .view
+        .as_deref()
+        .map(View::parse)
+        .transpose()
+        .map_err(bad)?
+        .unwrap_or(View::Mine);
+    let scope = view.scope(viewer);
+    let mut states = scope.states.to_vec();
+    if let Some(status) = non_empty(&query.status) {
+        let wanted = TicketState::parse(status).map_err(bad)?;
+        // Without a view, a status names the caller's own tickets in that state.
+        if query.view.is_some() && !states.is_empty() && !states.contains(&wanted) {
+            return Ok(None);
+        }
+        states = vec![wanted];
+    }
+    let limit = match query.limit {
+        None => 50,
+        Some(n @ 1..=200) => n,
+        Some(_) => return Err(bad("`limit` must be between 1 and 200")),
+    };
+    Ok(Some(ListFilter {
+        assignee: scope.assignee,
+        states,
+        only_unanswered: scope.only_unanswered,
+        q: non_empty(&query.q).map(|q| q.chars().take(200).collect()),
+        channel: non_empty(&query.channel)
+            .map(Channel::parse)
+            .transpose()
+            .map_err(bad)?,
+        stage: non_empty(&query.stage)
+            .map(Stage::parse)
+            .transpose()
+            .map_err(bad)?,
+        listing: non_empty(&query.listing).map(str::to_string),
+        created_from: non_empty(&query.from)
+            .map(|v| parse_time("from", v))
+            .transpose()?,
+        created_to: non_empty(&query.to)
+            .map(|v| parse_time("to", v))
+            .transpose()?,
+        before: non_empty(&query.cursor).map(decode_cursor).transpose()?,
+        limit,
+    }))
+}
+
+/// Reads the inbox.
+#[derive(Clone)]
+pub struct Inbox {
+    pool: PgPool,
+    dispatchers: Arc<Dispatchers>,
+    users: Users,
+}
+
+impl Inbox {
+    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>, users: Users) -> Inbox {
+        Inbox {
+            pool,
+            dispatchers,
+            users,
+        }
+    }
+
+    /// A page of the caller's view, newest first.
+    #[tracing::instrument(skip(self, who, query), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn list(&self, who: &Identity, query: &ListQuery) -> Result<Page, InboxError> {
+        let viewer = who.viewer();
+        let Some(mut filter) = filter_for(viewer, query)? else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let limit = filter.limit;
+        filter.limit += 1;
+        let mut records = store::tickets::list(&self.pool, who.account_id, &filter).await?;
+        let next_cursor = if records.len() as i64 > limit {
+            records.truncate(limit as usize);
+            records.last().map(|t| encode_cursor(t.created_at, t.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: records
+                .into_iter()
+                .map(|t| TicketView::new(t, viewer))
+                .collect(),
+            next_cursor,
+        })
+    }
+
+    /// One ticket with its conversation and pending note.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn ticket(&self, who: &Identity, id: TicketId) -> Result<TicketDetail, InboxError> {
+        let account_id = who.account_id;
+        let record = store::tickets::record(&self.pool, account_id, id)
+            .await?
+            .ok_or(InboxError::NotFound)?;
+        let messages =
+            store::tickets::thread_messages(&self.pool, account_id, record.thread_id).await?;
+        let pending_note = store::tickets::pending_note(&self.pool, record.id).await?;
+        Ok(TicketDetail {
+            ticket: TicketView::new(record, who.viewer()),
+            messages: messages.into_iter().map(MessageView::from).collect(),
+            pending_note,
+        })
+    }
+
+    /// The user's whole inbox and work state from the database, and their broadcast offers.
+    pub async fn snapshot(&self, key: SessionKey, viewer: Viewer) -> Result<Snapshot, InboxError> {
+        let tickets =
+            store::tickets::active_for_agent(&self.pool, key.account_id, key.user_id).await?;
+        let user = self.users.view(key.account_id, key.user_id).await?;
+        let offers = self
+            .dispatchers
+            .get(key.account_id)
+            .send(dm::OffersFor {
+                agent_id: key.user_id,
+            })
+            .await
+            .unwrap_or_default();
+        let offers = store::tickets::records(&self.pool, key.account_id, &offers).await?;
+        let view = |t| TicketView::new(t, viewer);
+        Ok(Snapshot {
+            tickets: tickets.into_iter().map(view).collect(),
+            state: user.state,
+            offers: offers.into_iter().map(view).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::UserId;
+
+    const AGENT: Viewer = Viewer {
+        user_id: UserId(7),
+        is_manager: false,
+    };
+
+    fn query(view: &str) -> ListQuery {
+        ListQuery {
+            view: Some(view.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_junk_is_refused() {
+        let at: DateTime<Utc> = "2026-05-01T10:00:00.123456Z".parse().unwrap();
+        assert_eq!(
+            decode_cursor(&encode_cursor(at, TicketId(42))).unwrap(),
+            (at, TicketId(42))
+        );
+        for junk in ["", "abc", "1_", "_1", "x_1", "1_x"] {
+            assert!(decode_cursor(junk).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn agents_see_their_own_views_and_the_account_queue() {
+        let filter = |v: Viewer, q: &ListQuery| filter_for(v, q).unwrap().unwrap();
+        assert_eq!(
+            filter(AGENT, &query("unanswered")).assignee,
+            Some(UserId(7))
+        );
+        assert_eq!(filter(AGENT, &query("queued")).assignee, None);
+        let manager = Viewer {
+            is_manager: true,
+            ..AGENT
+        };
+        assert_eq!(filter(manager, &query("pending")).assignee, None);
+        assert_eq!(filter(manager, &query("mine")).assignee, Some(UserId(7)));
+        assert!(filter_for(AGENT, &query("everything")).is_err());
+        let bad_stage = ListQuery {
+            stage: Some("later".into()),
+            ..Default::default()
+        };
+        assert!(filter_for(AGENT, &bad_stage).is_err());
+        let bad_limit = ListQuery {
+            limit: Some(0),
+            ..Default::default()
+        };
+        assert!(filter_for(AGENT, &bad_limit).is_err());
+    }
+
+    #[test]
+    fn a_status_outside_the_view_matches_nothing_and_inside_narrows_it() {
+        let done_in_pending = ListQuery {
+            status: Some("done".into()),
+            ..query("pending")
+        };
+        assert!(filter_for(AGENT, &done_in_pending).unwrap().is_none());
+        let opened_in_mine = ListQuery {
+            status: Some("opened".into()),
+            ..query("mine")
+        };
+        let f = filter_for(AGENT, &opened_in_mine).unwrap().unwrap();
+        assert_eq!(f.states, vec![TicketState::Opened]);
+        let queued_in_all = ListQuery {
+            status: Some("queued".into()),
+            ..query("all")
+        };
+        let f = filter_for(AGENT, &queued_in_all).unwrap().unwrap();
+        assert_eq!(f.states, vec![TicketState::Queued]);
+    }
+}

@@ -1,0 +1,86 @@
+//! What live connections do, through the session actor's [`Desk`] trait: the `hello` user,
+//! snapshots, the `open` frame, and presence as connections come and go.
+
+use super::inbox::Inbox;
+use super::tickets::{TicketActions, TicketError};
+use super::users::Users;
+use super::work::WorkState;
+use crate::domain::ids::{SessionId, TicketId};
+use crate::presence::SessionKey;
+use crate::session::desk::Desk;
+use crate::session::frames::{FrameError, Snapshot};
+use crate::store::{self, sessions::Identity};
+use crate::wire::{ErrorCode, UserView};
+use futures_util::future::BoxFuture;
+use sqlx::PgPool;
+
+/// The application as sessions see it.
+#[derive(Clone)]
+pub struct Live {
+    pub(super) pool: PgPool,
+    pub(super) users: Users,
+    pub(super) inbox: Inbox,
+    pub(super) tickets: TicketActions,
+    pub(super) work: WorkState,
+}
+
+fn refused(e: &(impl ErrorCode + ?Sized)) -> FrameError {
+    FrameError {
+        code: e.code(),
+        message: e.to_string(),
+    }
+}
+
+impl Live {
+    /// The connection's user as they are now (their role may have changed since sign-in).
+    async fn identity(&self, key: SessionKey) -> Result<Identity, TicketError> {
+        let user = store::users::get(&self.pool, key.account_id, key.user_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        Ok(Identity {
+            session_id: SessionId(0),
+            user_id: user.id,
+            account_id: user.account_id,
+            role: user.role,
+        })
+    }
+}
+
+impl Desk for Live {
+    fn user(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
+        Box::pin(async move { self.users.view(key.account_id, key.user_id).await.ok() })
+    }
+
+    fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>> {
+        Box::pin(async move {
+            let who = self.identity(key).await.map_err(|e| refused(&e))?;
+            self.inbox
+                .snapshot(key, who.viewer())
+                .await
+                .map_err(|e| refused(&e))
+        })
+    }
+
+    fn open(&self, key: SessionKey, ticket_id: TicketId) -> BoxFuture<'_, Result<(), FrameError>> {
+        Box::pin(async move {
+            let who = self.identity(key).await.map_err(|e| refused(&e))?;
+            self.tickets
+                .open(&who, ticket_id)
+                .await
+                .map(|_| ())
+                .map_err(|e| refused(&e))
+        })
+    }
+
+    fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()> {
+        Box::pin(self.work.connected(key))
+    }
+
+    fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()> {
+        Box::pin(self.work.heartbeat(key))
+    }
+
+    fn disconnected(&self, key: SessionKey, last_on_this_node: bool) -> BoxFuture<'_, ()> {
+        Box::pin(self.work.disconnected(key, last_on_this_node))
+    }
+}

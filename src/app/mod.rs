@@ -1,0 +1,24 @@
+//! The operations HTTP handlers and sockets call, one module per capability: ingest, ticket
+//! actions, work state, the inbox and its snapshot, reports, the wallboard, accounts, agents,
+//! templates and sign-in. Each operation validates what the edge could not, commits through
+//! `store/`, and then tells the dispatcher; each module has its own error enum, and every
+//! error names its client-facing [`Code`](crate::wire::Code). Nothing here knows HTTP.
+
+pub mod accounts;
+pub mod agents;
+pub mod auth;
+mod failure;
+pub mod health;
+pub mod inbox;
+pub mod ingest;
+pub mod live;
+pub mod reports;
+pub mod services;
+pub mod templates;
+pub mod tickets;
+pub mod users;
+pub mod wallboard;
+pub mod work;
+
+pub use failure::Failure;
+pub use services::Services;

@@ -1,0 +1,129 @@
+//! The application as one value, built once at start-up: each capability holds only the
+//! parts it needs (a pool handle, the dispatchers, presence, the hub), and handlers reach
+//! exactly the capability they call.
+
+use super::accounts::Accounts;
+use super::agents::Agents;
+use super::auth::Auth;
+use super::health::Health;
+use super::inbox::Inbox;
+use super::ingest::Ingest;
+use super::live::Live;
+use super::reports::Reports;
+use super::templates::Templates;
+use super::tickets::TicketActions;
+use super::users::Users;
+use super::wallboard::Wallboards;
+use super::work::WorkState;
+use crate::dispatch::Dispatchers;
+use crate::presence::PresenceStore;
+use crate::security::rate_limit::RateLimits;
+use crate::security::session_cache::SessionCache;
+use crate::session::hub::{Closing, Hub};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Every capability of the server.
+pub struct Services {
+    pub auth: Auth,
+    pub ingest: Ingest,
+    pub tickets: TicketActions,
+    pub inbox: Inbox,
+    pub work: WorkState,
+    pub reports: Reports,
+    pub wallboards: Wallboards,
+    pub accounts: Accounts,
+    pub agents: Agents,
+    pub templates: Templates,
+    pub health: Health,
+    /// What sockets call.
+    pub live: Arc<Live>,
+    /// Live sessions of this node.
+    pub hub: Arc<Hub>,
+    dispatchers: Arc<Dispatchers>,
+}
+
+/// What the services are made from.
+pub struct Parts {
+    pub pool: PgPool,
+    pub presence: Arc<dyn PresenceStore>,
+    pub limits: RateLimits,
+    pub session_hours: i64,
+}
+
+impl Services {
+    /// Wires the capabilities together and starts the node's dispatcher host.
+    pub fn new(parts: Parts) -> Services {
+        let Parts {
+            pool,
+            presence,
+            limits,
+            session_hours,
+        } = parts;
+        let hub = Arc::new(Hub::new());
+        let wallboards = Wallboards::new(pool.clone(), presence.clone());
+        let dispatchers = Arc::new(Dispatchers::new(
+            pool.clone(),
+            hub.clone(),
+            presence.clone(),
+            Arc::new(wallboards.clone()),
+        ));
+        let sessions = Arc::new(SessionCache::new(SessionCache::TTL));
+        let users = Users::new(pool.clone(), presence.clone());
+        let work = WorkState::new(
+            pool.clone(),
+            presence.clone(),
+            dispatchers.clone(),
+            hub.clone(),
+            users.clone(),
+        );
+        let inbox = Inbox::new(pool.clone(), dispatchers.clone(), users.clone());
+        let tickets = TicketActions::new(pool.clone(), dispatchers.clone());
+        let live = Arc::new(Live {
+            pool: pool.clone(),
+            users: users.clone(),
+            inbox: inbox.clone(),
+            tickets: tickets.clone(),
+            work: work.clone(),
+        });
+        Services {
+            auth: Auth::new(
+                pool.clone(),
+                users.clone(),
+                Arc::new(limits),
+                sessions.clone(),
+                session_hours,
+            ),
+            ingest: Ingest::new(pool.clone(), dispatchers.clone()),
+            agents: Agents::new(pool.clone(), users, work.clone(), sessions),
+            tickets,
+            inbox,
+            work,
+            reports: Reports::new(pool.clone()),
+            wallboards,
+            accounts: Accounts::new(pool.clone(), dispatchers.clone()),
+            templates: Templates::new(pool.clone()),
+            health: Health::new(pool, presence),
+            live,
+            hub,
+            dispatchers,
+        }
+    }
+
+    /// Closes every socket of this node with a close frame that tells clients to reconnect
+    /// at once (they land on a node that is staying).
+    pub fn close_sockets(&self) {
+        self.hub.close_all(Closing::ShuttingDown);
+    }
+
+    /// Lets every dispatcher commit what it has decided, waiting at most `limit`.
+    pub async fn drain_dispatchers(&self, limit: Duration) {
+        if tokio::time::timeout(limit, self.dispatchers.drain())
+            .await
+            .is_err()
+        {
+            tracing::warn!("dispatchers did not finish committing in time; the next start rebuilds from the database");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Ticket actions (SPEC §5): open, reply, pending, done, a manager's assignment and a
+//! broadcast claim. Each checks who may act and whether the state machine allows it, commits
+//! the change with its event, and only then tells the dispatcher, which updates loads and
+//! pushes the change to the sockets.
+//!
+//! Who may act: the assignee, or any manager. An agent acting on someone else's ticket is
+//! refused as not theirs (agents can see the account's tickets in the `all` view, so hiding
+//! them behind "not found" would only confuse). Assignments go through the dispatcher, which
+//! owns them.
+
+use super::failure::{failure_from, Failure};
+use crate::dispatch::messages::{
+    AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
+};
+use crate::dispatch::Dispatchers;
+use crate::domain::dispatch::Refusal;
+use crate::domain::ids::{TicketId, UserId};
+use crate::domain::ticket::{InvalidTransition, TicketAction, TicketState};
+use crate::domain::user::Role;
+use crate::store::{self, events::NewEvent, sessions::Identity};
+use crate::wire::{Code, ErrorCode, TicketView};
+use serde_json::json;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// The longest reply and pending note accepted.
+pub const MAX_REPLY_CHARS: usize = 20_000;
+pub const MAX_NOTE_CHARS: usize = 2_000;
+
+/// Why a ticket action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("ticket not found")]
+    NotFound,
+    #[error("agent not found")]
+    AgentNotFound,
+    #[error("this ticket is assigned to someone else")]
+    NotYours,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Transition(#[from] InvalidTransition),
+    #[error("{0}")]
+    NotPossible(String),
+    #[error("the dispatcher could not commit; try again")]
+    DispatcherUnavailable,
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+failure_from!(TicketError);
+
+impl ErrorCode for TicketError {
+    fn code(&self) -> Code {
+        match self {
+            TicketError::NotFound | TicketError::AgentNotFound => Code::NotFound,
+            TicketError::NotYours => Code::Forbidden,
+            TicketError::Invalid(_) => Code::InvalidInput,
+            TicketError::Transition(_) | TicketError::NotPossible(_) => Code::InvalidState,
+            TicketError::DispatcherUnavailable => Code::Unavailable,
+            TicketError::Failure(f) => f.code(),
+        }
+    }
+}
+
+impl From<DispatchRefusal> for TicketError {
+    fn from(e: DispatchRefusal) -> TicketError {
+        match e {
+            DispatchRefusal::Refused(Refusal::UnknownTicket) => TicketError::NotFound,
+            DispatchRefusal::Refused(Refusal::UnknownAgent) => TicketError::AgentNotFound,
+            DispatchRefusal::Refused(Refusal::NotPossible(why)) => {
+                TicketError::NotPossible(why.into())
+            }
+            DispatchRefusal::Unavailable => TicketError::DispatcherUnavailable,
+        }
+    }
+}
+
+impl From<actix::MailboxError> for TicketError {
+    fn from(_: actix::MailboxError) -> TicketError {
+        TicketError::DispatcherUnavailable
+    }
+}
+
+/// What an action does beyond changing the state.
+enum Effect<'a> {
+    None,
+    Reply(&'a str),
+    Note(&'a str),
+}
+
+/// Acts on tickets.
+#[derive(Clone)]
+pub struct TicketActions {
+    pool: PgPool,
+    dispatchers: Arc<Dispatchers>,
+}
+
+/// A text between 1 and `max` characters once trimmed.
+fn bounded<'a>(text: &'a str, what: &str, max: usize) -> Result<&'a str, TicketError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(TicketError::Invalid(format!(
+            "the {what} must have 1 to {max} characters"
+        )));
+    }
+    Ok(text)
+}
+
+impl TicketActions {
+    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>) -> TicketActions {
+        TicketActions { pool, dispatchers }
+    }
+
+    async fn act(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+        action: TicketAction,
+        effect: Effect<'_>,
+    ) -> Result<TicketView, TicketError> {
+        let mut tx = self.pool.begin().await?;
+        let ticket = store::tickets::lock(&mut tx, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        if who.role != Role::Manager && ticket.assignee_id != Some(who.user_id) {
+            return Err(TicketError::NotYours);
+        }
+        let next = ticket.state.apply(action)?;
+        let (kind, change, data) = match effect {
+            Effect::Reply(body) => {
+                let message_id = store::tickets::insert_reply(
+                    &mut tx,
+                    who.account_id,
+                    ticket.id,
+                    who.user_id,
+                    body,
+                )
+                .await?;
+                (
+                    "ticket.replied",
+                    TicketChange::Replied { message_id },
+                    json!({"message_id": message_id}),
+                )
+            }
+            Effect::Note(note) => (
+                "ticket.pending",
+                TicketChange::Pending,
+                json!({"note": note}),
+            ),
+            Effect::None => match next {
+                TicketState::Done => ("ticket.done", TicketChange::Done, json!({})),
+                _ => ("ticket.opened", TicketChange::Opened, json!({})),
+            },
+        };
+        let note = match effect {
+            Effect::Note(n) => Some(n),
+            _ => None,
+        };
+        if next != ticket.state || note.is_some() {
+            store::tickets::set_state(&mut tx, ticket.id, next, who.user_id, note).await?;
+        }
+        // Opening an opened ticket again changes nothing and tells nobody.
+        let first_open = action == TicketAction::Open && ticket.state == TicketState::Assigned;
+        let announce = action != TicketAction::Open || first_open;
+        if announce {
+            let event = NewEvent {
+                account_id: who.account_id,
+                kind,
+                ticket_id: Some(ticket.id),
+                agent_id: Some(who.user_id),
+                actor_id: Some(who.user_id),
+                data: Some(data),
+                ..Default::default()
+            };
+            store::events::append(&mut *tx, event).await?;
+        }
+        // Read on the transaction's connection: what was just written, without a second checkout.
+        let record = store::tickets::record(&mut *tx, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        tx.commit().await?;
+        if announce {
+            self.dispatchers
+                .get(who.account_id)
+                .do_send(TicketChanged { ticket_id, change });
+        }
+        Ok(TicketView::new(record, who.viewer()))
+    }
+
+    /// The assignee looks at the ticket; from now on only a manager can move it.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn open(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<TicketView, TicketError> {
+        self.act(who, ticket_id, TicketAction::Open, Effect::None)
+            .await
+    }
+
+    /// Answers the guest: an outbound message, and the ticket is no longer unanswered.
+    #[tracing::instrument(skip(self, who, body), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn reply(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+        body: &str,
+    ) -> Result<TicketView, TicketError> {
+        let body = bounded(body, "reply", MAX_REPLY_CHARS)?;
+        self.act(who, ticket_id, TicketAction::Reply, Effect::Reply(body))
+            .await
+    }
+
+    /// Flags the ticket for a manager, with a note saying why.
+    #[tracing::instrument(skip(self, who, note), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn mark_pending(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+        note: &str,
+    ) -> Result<TicketView, TicketError> {
+        let note = bounded(note, "note", MAX_NOTE_CHARS)?;
+        self.act(
+            who,
+            ticket_id,
+            TicketAction::MarkPending,
+            Effect::Note(note),
+        )
+        .await
+    }
+
+    /// Finishes the ticket.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn mark_done(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<TicketView, TicketError> {
+        self.act(who, ticket_id, TicketAction::MarkDone, Effect::None)
+            .await
+    }
+
+    /// A manager gives the ticket to an agent (any state but done; SPEC §2 rule 5).
+    #[tracing::instrument(skip(self, manager), fields(account_id = %manager.account_id, user_id = %manager.user_id))]
+    pub async fn assign(
+        &self,
+        manager: &Identity,
+        ticket_id: TicketId,
+        agent_id: UserId,
+    ) -> Result<TicketView, TicketError> {
+        let account_id = manager.account_id;
+        let ticket = store::tickets::record(&self.pool, account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        ticket.state.apply(TicketAction::Assign)?;
+        let agent = store::users::get(&self.pool, account_id, agent_id)
+            .await?
+            .ok_or(TicketError::AgentNotFound)?;
+        if !agent.active {
+            return Err(TicketError::NotPossible("the agent is deactivated".into()));
+        }
+        let message = AssignTicket {
+            ticket_id,
+            agent_id,
+            manager_id: manager.user_id,
+        };
+        self.dispatchers.get(account_id).send(message).await??;
+        self.current(manager, ticket_id).await
+    }
+
+    /// An agent claims a ticket offered to them (broadcast strategy).
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn claim(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<TicketView, TicketError> {
+        store::tickets::record(&self.pool, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        let message = ClaimTicket {
+            ticket_id,
+            agent_id: who.user_id,
+        };
+        self.dispatchers.get(who.account_id).send(message).await??;
+        self.current(who, ticket_id).await
+    }
+
+    async fn current(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<TicketView, TicketError> {
+        let record = store::tickets::record(&self.pool, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        Ok(TicketView::new(record, who.viewer()))
+    }
+}

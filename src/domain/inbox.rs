@@ -1,0 +1,202 @@
+//! The inbox's views (SPEC §5 `GET /tickets?view=`): which tickets each tab shows, and which
+//! tabs a ticket belongs to for the user looking at it. One rule, used by the server's lists
+//! and by every ticket it sends, so the browser never re-implements it.
+
+use super::ids::UserId;
+use super::ticket::TicketState;
+use serde::{Deserialize, Serialize};
+
+/// A tab of the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Open tickets waiting for a reply (the agent's own; every one for a manager).
+    Unanswered,
+    /// The viewer's own open tickets.
+    Mine,
+    /// Tickets flagged for a manager (the agent's own; every one for a manager).
+    Pending,
+    /// Finished tickets (the agent's own; every one for a manager).
+    Done,
+    /// Tickets nobody has yet (the whole account's).
+    Queued,
+    /// Every ticket of the account.
+    All,
+}
+
+/// Who is looking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub is_manager: bool,
+}
+
+/// What decides a ticket's views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub state: TicketState,
+    pub unanswered: bool,
+    pub assignee: Option<UserId>,
+}
+
+/// The states a view shows, and whether it is limited to the viewer's own tickets.
+pub struct Scope {
+    /// Empty means every state.
+    pub states: &'static [TicketState],
+    pub only_unanswered: bool,
+    /// Restricted to tickets assigned to this user.
+    pub assignee: Option<UserId>,
+}
+
+const OPEN: &[TicketState] = &[
+    TicketState::Assigned,
+    TicketState::Opened,
+    TicketState::Pending,
+];
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Unanswered,
+        View::Mine,
+        View::Pending,
+        View::Done,
+        View::Queued,
+        View::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Unanswered => "unanswered",
+            View::Mine => "mine",
+            View::Pending => "pending",
+            View::Done => "done",
+            View::Queued => "queued",
+            View::All => "all",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<View, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == raw)
+            .ok_or_else(|| {
+                format!("`{raw}` is not a view (unanswered, mine, pending, done, queued, all)")
+            })
+    }
+
+    /// What the view shows to `viewer`: agents see their own tickets in their working tabs
+    /// and the whole account in `queued` and `all`; managers see the whole account except in
+    /// `mine`.
+    pub fn scope(self, viewer: Viewer) -> Scope {
+        let own = (!viewer.is_manager).then_some(viewer.user_id);
+        let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
+            View::Unanswered => (OPEN, true, own),
+            View::Mine => (OPEN, false, Some(viewer.user_id)),
+            View::Pending => (&[TicketState::Pending], false, own),
+            View::Done => (&[TicketState::Done], false, own),
+            View::Queued => (&[TicketState::Queued], false, None),
+            View::All => (&[], false, None),
+        };
+        Scope {
+            states,
+            only_unanswered,
+            assignee,
+        }
+    }
+
+    /// Whether a ticket placed so shows in this view for `viewer`.
+    pub fn shows(self, ticket: Placement, viewer: Viewer) -> bool {
+        let scope = self.scope(viewer);
+        (scope.states.is_empty() || scope.states.contains(&ticket.state))
+            && (!scope.only_unanswered || ticket.unanswered)
+            && scope.assignee.is_none_or(|a| ticket.assignee == Some(a))
+    }
+
+    /// Every view a ticket placed so shows in for `viewer`.
+    pub fn all_showing(ticket: Placement, viewer: Viewer) -> Vec<View> {
+        Self::ALL
+            .into_iter()
+            .filter(|v| v.shows(ticket, viewer))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const AGENT: Viewer = Viewer {
+        user_id: UserId(7),
+        is_manager: false,
+    };
+    const MANAGER: Viewer = Viewer {
+        user_id: UserId(1),
+        is_manager: true,
+    };
+
+    fn placed(state: TicketState, unanswered: bool, assignee: Option<i64>) -> Placement {
+        Placement {
+            state,
+            unanswered,
+            assignee: assignee.map(UserId),
+        }
+    }
+
+    #[test]
+    fn an_agents_unanswered_ticket_is_in_their_working_tabs() {
+        let t = placed(TicketState::Assigned, true, Some(7));
+        assert_eq!(
+            View::all_showing(t, AGENT),
+            vec![View::Unanswered, View::Mine, View::All]
+        );
+        let answered = placed(TicketState::Opened, false, Some(7));
+        assert_eq!(
+            View::all_showing(answered, AGENT),
+            vec![View::Mine, View::All]
+        );
+    }
+
+    #[test]
+    fn someone_elses_ticket_shows_to_an_agent_only_in_all_but_to_a_manager_in_its_tabs() {
+        let t = placed(TicketState::Pending, true, Some(9));
+        assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
+        assert_eq!(
+            View::all_showing(t, MANAGER),
+            vec![View::Unanswered, View::Pending, View::All]
+        );
+        let queued = placed(TicketState::Queued, true, None);
+        assert_eq!(
+            View::all_showing(queued, AGENT),
+            vec![View::Queued, View::All]
+        );
+    }
+
+    #[test]
+    fn views_parse_by_their_wire_names() {
+        for v in View::ALL {
+            assert_eq!(View::parse(v.as_str()), Ok(v));
+        }
+        assert!(View::parse("everything").is_err());
+    }
+
+    proptest! {
+        /// Every ticket is in `all`; a ticket is in at most one of pending, done and queued;
+        /// `mine` is only ever the viewer's own.
+        #[test]
+        fn views_are_consistent(
+            state in 0usize..5, unanswered: bool, assignee in proptest::option::of(0i64..3),
+            viewer in 0i64..3, is_manager: bool,
+        ) {
+            let t = placed(TicketState::ALL[state], unanswered, assignee);
+            let viewer = Viewer { user_id: UserId(viewer), is_manager };
+            let views = View::all_showing(t, viewer);
+            prop_assert!(views.contains(&View::All));
+            let exclusive = views.iter().filter(|v| matches!(v, View::Pending | View::Done | View::Queued)).count();
+            prop_assert!(exclusive <= 1);
+            if views.contains(&View::Mine) {
+                prop_assert_eq!(t.assignee, Some(viewer.user_id));
+            }
+        }
+    }
+}

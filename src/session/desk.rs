@@ -1,0 +1,25 @@
+//! What a session needs from the rest of the server, as one small trait: the application
+//! layer implements it, so the WebSocket actor never reaches up into it (the way the actix
+//! chat example's sessions hold only a `Recipient` of the server).
+
+use super::frames::{FrameError, Snapshot};
+use crate::domain::ids::TicketId;
+use crate::presence::SessionKey;
+use crate::wire::UserView;
+use futures_util::future::BoxFuture;
+
+/// The operations a live connection performs.
+pub trait Desk: Send + Sync + 'static {
+    /// The user as `hello` shows them.
+    fn user(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>>;
+    /// The user's whole inbox and work state, read from the database.
+    fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>>;
+    /// The agent looks at a ticket (the `open` frame).
+    fn open(&self, key: SessionKey, ticket_id: TicketId) -> BoxFuture<'_, Result<(), FrameError>>;
+    /// A connection opened: the user is online.
+    fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()>;
+    /// A live connection is still there.
+    fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()>;
+    /// A connection closed; `last_on_this_node` when the user has no other one here.
+    fn disconnected(&self, key: SessionKey, last_on_this_node: bool) -> BoxFuture<'_, ()>;
+}

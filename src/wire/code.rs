@@ -1,0 +1,88 @@
+//! Every error code a client can be told, each declared once with its HTTP status (SPEC §5:
+//! `{"error": {"code", "message"}}`). Application errors say which code they are; the HTTP
+//! layer answers with the code's status and socket frames carry the same names. The whole
+//! list of what can go wrong is this one table.
+
+/// Declares the codes: variant, wire name, HTTP status.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $status:literal;)*) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The snake_case name clients branch on.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The HTTP status this code is answered with.
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $(Code::$variant => $status,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A field is missing, malformed or out of range.
+    InvalidInput = "invalid_input", 400;
+    /// A query parameter is malformed.
+    InvalidQuery = "invalid_query", 400;
+    /// A list cursor this API did not give out.
+    InvalidCursor = "invalid_cursor", 400;
+    /// The body is not the JSON the endpoint takes.
+    InvalidJson = "invalid_json", 400;
+    /// The body is not sent as `application/json`.
+    UnsupportedContentType = "unsupported_content_type", 400;
+    /// A socket frame that could not be used.
+    InvalidFrame = "invalid_frame", 400;
+    /// No valid session, token or key.
+    Unauthorized = "unauthorized", 401;
+    /// Signed in, but the role (or the ticket's assignee) does not allow it.
+    Forbidden = "forbidden", 403;
+    /// Nothing by that id in the caller's account (another account's ids look missing too).
+    NotFound = "not_found", 404;
+    /// It clashes with something that exists.
+    Conflict = "conflict", 409;
+    /// The body is larger than the limit.
+    PayloadTooLarge = "payload_too_large", 413;
+    /// The change is not possible in the current state.
+    InvalidState = "invalid_state", 422;
+    /// Too many requests; try again later.
+    RateLimited = "rate_limited", 429;
+    /// A bug or an unexpected failure; the details are only in the logs.
+    Internal = "internal", 500;
+    /// A dependency (PostgreSQL, the dispatcher) is unavailable; retry.
+    Unavailable = "unavailable", 503;
+}
+
+/// An error that tells clients which [`Code`] it is.
+pub trait ErrorCode: std::error::Error {
+    fn code(&self) -> Code;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_own_name_and_an_error_status() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len());
+        assert!(Code::ALL
+            .iter()
+            .all(|c| (400..600).contains(&c.http_status())));
+    }
+}

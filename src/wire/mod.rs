@@ -1,0 +1,11 @@
+//! The shapes clients receive (SPEC §5 "wire names"): tickets, messages and users, the same in
+//! HTTP answers and in socket frames, so clients parse one shape. Built from the store's typed
+//! records; nothing here reads the database or knows HTTP.
+
+mod code;
+mod ticket;
+mod user;
+
+pub use code::{Code, ErrorCode};
+pub use ticket::{GuestView, MessageView, ReservationView, TicketView};
+pub use user::{UserView, WorkStateView};

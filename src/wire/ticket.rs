@@ -1,0 +1,126 @@
+//! A ticket and its messages as clients see them.
+
+use crate::domain::channel::Channel;
+use crate::domain::ids::{
+    GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
+};
+use crate::domain::inbox::{Placement, View, Viewer};
+use crate::domain::stage::{ReservationStatus, Stage};
+use crate::domain::ticket::{Direction, TicketState};
+use crate::store::tickets::{MessageRecord, TicketRecord};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// The wire shape of a ticket, with the inbox views it belongs to for the user receiving it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub id: TicketId,
+    pub thread_id: ThreadId,
+    pub state: TicketState,
+    pub stage: Stage,
+    pub channel: Channel,
+    pub assignee_id: Option<UserId>,
+    pub unanswered: bool,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub guest: GuestView,
+    pub reservation: Option<ReservationView>,
+    /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
+    pub views: Vec<View>,
+}
+
+/// The guest of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestView {
+    pub id: GuestId,
+    pub name: String,
+    pub language: Option<String>,
+}
+
+/// The reservation of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReservationView {
+    pub id: ReservationId,
+    pub external_id: String,
+    pub status: ReservationStatus,
+    pub listing_id: Option<ListingId>,
+    pub listing: Option<String>,
+    pub check_in: Option<NaiveDate>,
+    pub check_out: Option<NaiveDate>,
+    /// In currency units (stored in cents).
+    pub total_price: Option<f64>,
+    pub currency: Option<String>,
+    pub payment_status: Option<String>,
+}
+
+impl TicketView {
+    /// The ticket as `viewer` receives it.
+    pub fn new(t: TicketRecord, viewer: Viewer) -> TicketView {
+        let placement = Placement {
+            state: t.state,
+            unanswered: t.unanswered,
+            assignee: t.assignee_id,
+        };
+        TicketView {
+            id: t.id,
+            thread_id: t.thread_id,
+            state: t.state,
+            stage: t.stage,
+            channel: t.channel,
+            assignee_id: t.assignee_id,
+            unanswered: t.unanswered,
+            created_at: t.created_at,
+            assigned_at: t.assigned_at,
+            opened_at: t.opened_at,
+            first_response_at: t.first_response_at,
+            awaiting_reply_since: t.awaiting_reply_since,
+            closed_at: t.closed_at,
+            guest: GuestView {
+                id: t.guest.id,
+                name: t.guest.name,
+                language: t.guest.language,
+            },
+            reservation: t.reservation.map(|r| ReservationView {
+                id: r.id,
+                external_id: r.external_id,
+                status: r.status,
+                listing_id: r.listing_id,
+                listing: r.listing,
+                check_in: r.check_in,
+                check_out: r.check_out,
+                total_price: r.total_price_cents.map(|c| c as f64 / 100.0),
+                currency: r.currency,
+                payment_status: r.payment_status,
+            }),
+            views: View::all_showing(placement, viewer),
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub ticket_id: TicketId,
+    pub direction: Direction,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    pub author_id: Option<UserId>,
+}
+
+impl From<MessageRecord> for MessageView {
+    fn from(m: MessageRecord) -> MessageView {
+        MessageView {
+            id: m.id,
+            ticket_id: m.ticket_id,
+            direction: m.direction,
+            body: m.body,
+            sent_at: m.sent_at,
+            author_id: m.author_id,
+        }
+    }
+}
