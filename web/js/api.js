@@ -120,8 +120,9 @@ export const api = {
   createTemplate: (t) => post('/templates', t),
   updateTemplate: (templateId, t) => patch(`/templates/${id(templateId)}`, t),
   deleteTemplate: (templateId) => del(`/templates/${id(templateId)}`),
-  previewTemplate: (templateId, language, values) =>
-    post(`/templates/${id(templateId)}/preview`, { language, values }),
+  /** The template filled in by the server for one ticket's guest and the signed-in agent. */
+  previewTemplate: (templateId, ticketId) =>
+    post(`/templates/${id(templateId)}/preview`, { ticket_id: String(ticketId) }),
 
   // Account (managers)
   account: () => get('/account'),

@@ -4,7 +4,9 @@
 
 import { api, setUnauthorizedHandler } from './api.js';
 import { Live } from './socket.js';
-import { h, replace, beep, prefs } from './ui.js';
+import { h, replace } from './dom.js';
+import { beep } from './sound.js';
+import { prefs } from './prefs.js';
 
 const main = document.getElementById('main');
 const header = document.getElementById('app-header');

@@ -1,7 +1,9 @@
 // Managers: the team. List agents with their live state, create one, and edit an agent's
 // card (stages, channels, languages, listing groups, cap), role and whether they are active.
 
-import { h, replace, field, checkboxGroup, formMessage, busy, STAGES, CHANNELS, stageLabel, channelLabel } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, checkboxGroup, formMessage, busy } from '../forms.js';
+import { STAGES, CHANNELS, stageLabel, channelLabel } from '../labels.js';
 
 const list = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
 const anyOr = (values, label) => (values && values.length ? values.map(label).join(', ') : 'Any');

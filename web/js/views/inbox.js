@@ -2,7 +2,11 @@
 // offers, the view tabs with search and filters, and the ticket list, kept live from the
 // socket's events without reloading.
 
-import { h, replace, field, STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, fmtAgo, fmtDate, secondsSince, fmtDuration, prefs, busy } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, busy } from '../forms.js';
+import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
+import { prefs } from '../prefs.js';
 
 const TABS = [
   { view: 'unanswered', label: 'Unanswered' },
@@ -11,7 +15,6 @@ const TABS = [
   { view: 'done', label: 'Done' },
   { view: 'all', label: 'All' },
 ];
-const ACTIVE = new Set(['assigned', 'opened', 'pending']);
 const EMPTY = {
   unanswered: 'Nothing waits for a reply. New guest messages appear here as they arrive.',
   mine: 'You have no open tickets.',
@@ -19,35 +22,6 @@ const EMPTY = {
   done: 'No closed tickets match.',
   all: 'No tickets match.',
 };
-
-/** Whether a ticket belongs in `view` with `filters` for this user (mirrors the server's lists). */
-export function matches(t, view, filters, me, isManager) {
-  const mineOrAny = isManager || String(t.assignee_id) === me;
-  let ok;
-  switch (view) {
-    case 'unanswered': ok = t.unanswered && ACTIVE.has(t.state) && mineOrAny; break;
-    case 'mine': ok = ACTIVE.has(t.state) && String(t.assignee_id) === me; break;
-    case 'pending': ok = t.state === 'pending' && mineOrAny; break;
-    case 'done': ok = t.state === 'done' && mineOrAny; break;
-    default: ok = true;
-  }
-  if (!ok) return false;
-  const f = filters;
-  if (f.channel && t.channel !== f.channel) return false;
-  if (f.stage && t.stage !== f.stage) return false;
-  if (f.status && t.state !== f.status) return false;
-  const r = t.reservation || {};
-  if (f.listing && !String(r.listing || '').toLowerCase().includes(f.listing.toLowerCase())) return false;
-  if (f.q) {
-    const q = f.q.toLowerCase();
-    const name = String((t.guest && t.guest.name) || '').toLowerCase();
-    const rid = String(r.external_id || '').toLowerCase();
-    if (!name.includes(q) && !rid.includes(q)) return false;
-  }
-  if (f.from && t.created_at < f.from) return false;
-  if (f.to && t.created_at >= f.to) return false;
-  return true;
-}
 
 // Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
 let refocusTab = false;
@@ -245,6 +219,7 @@ export function render(ctx) {
     from: from.value,
     to: to.value,
   });
+  const filtered = () => Object.values(readFilters()).some(Boolean);
   const applyFilters = () => {
     Object.assign(filters, readFilters());
     prefs.set('inbox.filters', filters);
@@ -331,21 +306,33 @@ export function render(ctx) {
     };
   }
 
-  async function load(cursor = null) {
+  /** `list` followed by the tickets of `more` it does not hold yet. */
+  const appendNew = (list, more) => {
+    const seen = new Set(list.map((t) => String(t.id)));
+    return list.concat(more.filter((t) => !seen.has(String(t.id))));
+  };
+
+  /** Pages from `cursor`: one, or more until `atLeast` tickets or the end of the list. */
+  async function fetchPages(cursor, atLeast) {
+    let got = [];
+    do {
+      const page = await api.tickets(queryParams(cursor));
+      got = appendNew(got, (page && page.items) || []);
+      cursor = (page && page.next_cursor) || null;
+    } while (cursor && got.length < atLeast);
+    return { got, next: cursor };
+  }
+
+  /** Loads the list afresh (at least `keep` tickets when there are), or the page after `cursor`. */
+  async function load(cursor = null, keep = 0) {
     const mySeq = ++fetchSeq;
     loading = true;
     if (!cursor) drawList();
     try {
-      const page = await api.tickets(queryParams(cursor));
+      const { got, next } = await fetchPages(cursor, keep);
       if (mySeq !== fetchSeq) return;
-      const fetched = (page && page.items) || [];
-      if (cursor) {
-        const seen = new Set(items.map((t) => String(t.id)));
-        items = items.concat(fetched.filter((t) => !seen.has(String(t.id))));
-      } else {
-        items = fetched;
-      }
-      nextCursor = (page && page.next_cursor) || null;
+      items = cursor ? appendNew(items, got) : got;
+      nextCursor = next;
     } catch (e) {
       if (mySeq !== fetchSeq) return;
       listStatus.textContent = e.message;
@@ -358,20 +345,30 @@ export function render(ctx) {
   more.addEventListener('click', () => busy(more, () => load(nextCursor)));
 
   // ---- live updates ----------------------------------------------------------------------
-  const currentFilters = () => {
-    const f = readFilters();
-    return { ...f, from: f.from ? `${f.from}T00:00:00Z` : '', to: f.to ? `${f.to}T00:00:00Z` : '' };
-  };
+  // The server says which tabs a ticket belongs in (`ticket.views`). Whether it also matches a
+  // search or filter only the server knows, so a filtered list is fetched again instead, at
+  // most once per 300 ms, keeping as many tickets as "Load more" had shown.
+  let refreshTimer = 0;
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = 0;
+      load(null, items.length);
+    }, 300);
+  }
+  disposers.push(() => clearTimeout(refreshTimer));
+
   on(live, 'ticket', (e) => {
     const t = e.detail.ticket;
     const id = String(t.id);
     const i = items.findIndex((x) => String(x.id) === id);
-    const fits = matches(t, view, currentFilters(), me, isManager);
-    if (fits && i >= 0) items[i] = { ...items[i], ...t };
-    else if (fits) items = [...items, t].sort(byNewest);
+    const inView = (t.views || []).includes(view);
+    const insert = inView && i < 0 && !filtered();
+    if (inView && i >= 0) items[i] = { ...items[i], ...t };
     else if (i >= 0) items.splice(i, 1);
-    else return drawBadge();
-    drawList();
+    else if (insert) items = [...items, t].sort(byNewest);
+    if (inView && filtered()) refreshSoon();
+    if (i >= 0 || insert) drawList();
     drawBadge();
   });
   on(live, 'removed', (e) => {

@@ -1,7 +1,9 @@
 // Login: account, e-mail and password. The server sets the HttpOnly session cookie; the
 // token it also returns is for API clients and is not kept by the browser app.
 
-import { h, field, formMessage, prefs } from '../ui.js';
+import { h } from '../dom.js';
+import { field, formMessage } from '../forms.js';
+import { prefs } from '../prefs.js';
 
 export function render({ root, api, onSignedIn }) {
   const account = h('input', { name: 'account', autocomplete: 'organization', required: true, value: prefs.get('account', '') });

@@ -3,7 +3,9 @@
 // and CSV downloads straight from the API.
 
 import { apiUrl } from '../api.js';
-import { h, replace, field, fmtDuration, fmtNumber, fmtPercent, ymd } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field } from '../forms.js';
+import { fmtDuration, fmtNumber, fmtPercent, ymd } from '../format.js';
 
 const dur = (v) => fmtDuration(v);
 const hours = (v) => (v === null || v === undefined ? '—' : Number(v) < 3600 ? fmtDuration(v) : `${fmtNumber(Number(v) / 3600, 1)} h`);

@@ -1,7 +1,8 @@
 // Managers: the account's dispatching settings (SPEC §1): response SLA, assignment strategy,
 // rebalance threshold, offline grace and timezone.
 
-import { h, field, formMessage, busy } from '../ui.js';
+import { h } from '../dom.js';
+import { field, formMessage, busy } from '../forms.js';
 
 const STRATEGIES = [
   { value: 'balanced', label: 'Balanced — fewest unanswered first' },

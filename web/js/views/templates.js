@@ -1,7 +1,8 @@
 // Reply templates with one body per language. Everyone reads them; managers create, edit
 // and delete. Bodies may use the placeholders the server knows.
 
-import { h, replace, field, formMessage, busy } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, formMessage, busy } from '../forms.js';
 
 const PLACEHOLDERS = ['guest_name', 'check_in', 'check_out', 'listing', 'agent_name', 'reservation_id'];
 

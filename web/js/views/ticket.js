@@ -2,32 +2,13 @@
 // the guest's language, plus Pending (with a note for the manager) and Done. Managers also
 // get Reassign. New messages and state changes arrive live.
 
-import { h, replace, field, busy, formMessage, stageLabel, stateLabel, channelLabel, fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { field, busy, formMessage } from '../forms.js';
+import { stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../format.js';
 
 const PAYMENT = { paid: 'Paid', partially_paid: 'Partially paid', unpaid: 'Unpaid', refunded: 'Refunded', pending: 'Payment pending' };
 const RES_STATUS = { inquiry: 'Inquiry', request: 'Request', confirmed: 'Confirmed', cancelled: 'Cancelled' };
-
-/** Client-side rendering of a template body, used when the preview endpoint is unavailable. */
-export function fillTemplate(body, values) {
-  return String(body).replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, name) => {
-    const v = values[name];
-    if (v) return v;
-    return name === 'guest_name' ? 'there' : '';
-  });
-}
-
-/** The variant for `language` (or its base language), else English, else the first. */
-export function pickVariant(template, language) {
-  const variants = template.variants || [];
-  const lang = (language || '').toLowerCase();
-  return (
-    variants.find((v) => v.language === lang) ||
-    variants.find((v) => lang && v.language === lang.split('-')[0]) ||
-    variants.find((v) => v.language === 'en') ||
-    variants[0] ||
-    null
-  );
-}
 
 function nights(r) {
   if (!r || !r.check_in || !r.check_out) return null;
@@ -153,18 +134,6 @@ export async function render(ctx) {
     h('div', { class: 'button-row' }, replyBtn, pendingBtn, doneBtn),
   );
 
-  function templateValues() {
-    const r = ticket.reservation || {};
-    return {
-      guest_name: (ticket.guest && ticket.guest.name) || '',
-      check_in: r.check_in ? fmtDate(r.check_in) : '',
-      check_out: r.check_out ? fmtDate(r.check_out) : '',
-      listing: r.listing || '',
-      agent_name: session.user.name || '',
-      reservation_id: r.external_id || '',
-    };
-  }
-
   function drawTemplates() {
     const lang = ((ticket.guest && ticket.guest.language) || '').toLowerCase();
     const inLang = templates.filter((t) => (t.variants || []).some((v) => v.language === lang));
@@ -178,21 +147,21 @@ export async function render(ctx) {
     );
   }
 
+  // The server picks the variant for the guest's language and fills in every placeholder
+  // from this ticket and the signed-in agent; nothing is rendered here.
   templateSelect.addEventListener('change', async () => {
     const t = templates.find((x) => String(x.id) === templateSelect.value);
+    templateSelect.value = '';
     if (!t) return;
-    const language = (ticket.guest && ticket.guest.language) || (pickVariant(t, '') || {}).language || 'en';
-    const values = templateValues();
+    replyMsg.clear();
     let text;
     try {
-      const preview = await api.previewTemplate(t.id, language, values);
-      text = preview.body;
-    } catch {
-      const v = pickVariant(t, language);
-      text = v ? fillTemplate(v.body, values) : '';
+      text = (await api.previewTemplate(t.id, ticketId)).body;
+    } catch (e) {
+      replyMsg.error(`The template “${t.name}” could not be filled in: ${e.message}`);
+      return;
     }
     replyText.value = replyText.value.trim() ? `${replyText.value.trimEnd()}\n\n${text}` : text;
-    templateSelect.value = '';
     replyText.focus();
   });
 

@@ -3,7 +3,10 @@
 // "working since" clock, and the tickets at risk with Reassign and Open. It loads
 // `GET /wallboard` and then follows the socket's `wallboard` events (polling as a fallback).
 
-import { h, replace, busy, fmtDuration, fmtShort, fmtPercent, fmtTime, fmtNumber, secondsSince, channelLabel, stageLabel, stateLabel } from '../ui.js';
+import { h, replace } from '../dom.js';
+import { busy } from '../forms.js';
+import { channelLabel, stageLabel, stateLabel } from '../labels.js';
+import { fmtDuration, fmtShort, fmtTime, fmtNumber, secondsSince } from '../format.js';
 
 const POLL_MS = 15_000;
 const STATE_LABEL = { working: 'Working', paused: 'Paused', away: 'Away', offline: 'Offline' };
