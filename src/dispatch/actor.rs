@@ -249,11 +249,10 @@ impl Actor for Dispatcher {
             if act.stale {
                 return act.rebuild(ctx);
             }
-            let (presence, account_id, ids) = (
-                act.shared.presence.clone(),
-                act.account_id,
-                act.board.agent_ids(),
-            );
+            let Some(ids) = act.guarded(ctx, |board| board.agent_ids()) else {
+                return;
+            };
+            let (presence, account_id) = (act.shared.presence.clone(), act.account_id);
             ctx.spawn(
                 async move {
                     presence
