@@ -1,6 +1,8 @@
 // The agent's day: log in, start the timer, a guest message ingested through the API shows up
 // in the inbox live, the agent opens it, replies with a template in the guest's language and
-// marks it done. A ticket the manager moves away disappears with a notice.
+// marks it done. A ticket the manager moves away disappears with a notice. Live tickets move
+// between tabs by the `views` the server gives them, a filtered list is fetched again from the
+// server when a live event touches it, and templates are filled in by the server.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,9 +35,10 @@ after(async () => {
 });
 
 /** Logs an agent in through the form, starts the timer, and waits until the socket is live. */
-async function agentAtWork(name, viewport = { width: 1280, height: 860 }) {
+async function agentAtWork(name, { viewport = { width: 1280, height: 860 }, prepare } = {}) {
   const creds = await server.createAgent(name);
   const page = await browser.newPage({ viewport });
+  if (prepare) await prepare(page);
   await loginThroughForm(page, server, creds.email, creds.password);
   await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
   await page.locator('#connection[data-status="live"]').waitFor({ timeout: 5000 });
@@ -152,4 +155,109 @@ test('the inbox tabs work with the keyboard', async () => {
   const focused = await page.evaluate(() => document.activeElement.closest('[role="tabpanel"], form') !== null);
   assert.ok(focused, 'Tab moves on from the tab list into the page');
   await leave(page);
+});
+
+/**
+ * Routes the page's socket through a proxy that turns every ticket's `unanswered` around and
+ * hides `message.created` (as a frame type the page does not know, so `seq` stays whole): the
+ * only true word left on which tab a ticket belongs in is its `views`.
+ */
+function onlyViewsTellTheTruth(page) {
+  const flip = (t) => (t && typeof t === 'object' ? { ...t, unanswered: !t.unanswered } : t);
+  return page.routeWebSocket(/\/api\/v1\/ws/, (ws) => {
+    const upstream = ws.connectToServer();
+    upstream.onMessage((raw) => {
+      const f = JSON.parse(String(raw));
+      if (f.type === 'snapshot') f.tickets = (f.tickets || []).map(flip);
+      if (f.type === 'ticket.assigned' || f.type === 'ticket.updated') f.ticket = flip(f.ticket);
+      if (f.type === 'message.created') f.type = 'message.hidden';
+      ws.send(JSON.stringify(f));
+    });
+  });
+}
+
+test('a live ticket leaves and enters a tab by the views the server gives it', async (t) => {
+  const { page, email, password } = await agentAtWork('Vera Views', { prepare: onlyViewsTellTheTruth });
+  t.after(() => leave(page));
+  const token = await server.login(email, password);
+  const first = guestMessage({ name: 'Ines Tab', language: 'pt', body: 'Há toalhas?' });
+  const delivered = await server.ingest(first);
+  const row = page.locator('.ticket-row', { hasText: 'Ines Tab' });
+  await row.waitFor({ timeout: 3000 });
+
+  // Replied to: the server's views drop `unanswered`, so it leaves the tab without a reload.
+  await server.api('POST', `/tickets/${delivered.ticket_id}/reply`, { body: 'Sim, no armário.' }, { token });
+  await row.waitFor({ state: 'detached', timeout: 3000 });
+  assert.match(page.url(), /#\/inbox$/);
+
+  // The guest writes again: it waits for a reply once more and comes back.
+  await server.ingest(guestMessage({ name: 'Ines Tab', language: 'pt', thread: first.thread_external_id, body: 'E secador?' }));
+  await row.waitFor({ timeout: 3000 });
+
+  // Done: the views leave only Done and All.
+  await server.api('POST', `/tickets/${delivered.ticket_id}/done`, undefined, { token });
+  await row.waitFor({ state: 'detached', timeout: 3000 });
+  await page.getByRole('tab', { name: 'All' }).click();
+  await row.waitFor({ timeout: 3000 });
+});
+
+test('a filtered list is fetched again from the server when a live event touches it', async (t) => {
+  const { page } = await agentAtWork('Fabio Filter');
+  t.after(() => leave(page));
+  await page.getByText('Filters', { exact: true }).click();
+  // The listing filter takes the listing's external id, which only the server can match.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/tickets?') && r.url().includes('listing=lst-harbour'), { timeout: 3000 }),
+    page.getByLabel('Listing').fill('lst-harbour'),
+  ]);
+  const listRequests = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/tickets?')) listRequests.push(new URL(r.url()));
+  });
+
+  const reservation = (listing, name) => ({ external_id: `R-${listing}`, status: 'confirmed', listing_external_id: listing, listing_name: name, check_in: '2030-08-01', check_out: '2030-08-04' });
+  await server.ingest(guestMessage({ name: 'Otto Elsewhere', body: 'Parking?', reservation: reservation('lst-mill', 'Old Mill') }));
+  await server.ingest(guestMessage({ name: 'Hanna Harbour', body: 'Late check-in?', reservation: reservation('lst-harbour', 'Harbour Flat') }));
+  await page.locator('.ticket-row', { hasText: 'Hanna Harbour' }).waitFor({ timeout: 3000 });
+  assert.equal(await page.locator('.ticket-row').count(), 1, 'only the ticket the server matched is listed');
+  assert.ok(listRequests.length >= 1, 'the list was fetched again');
+  assert.ok(listRequests.every((u) => u.searchParams.get('listing') === 'lst-harbour' && u.searchParams.get('view') === 'unanswered'));
+});
+
+test('a template is filled in by the server for the ticket; a failed one says so', async (t) => {
+  const token = await server.managerToken();
+  await server.api('POST', '/templates', {
+    name: 'Arrival',
+    variants: [
+      { language: 'en', body: 'Dear {{guest_name}}, see you on {{check_in}} at {{listing}}.' },
+      { language: 'pt', body: 'Olá {{guest_name}}, até {{check_in}} na {{listing}} (reserva {{reservation_id}}).' },
+    ],
+  }, { token });
+  const doomed = await server.api('POST', '/templates', { name: 'Withdrawn', variants: [{ language: 'en', body: 'Hi {{guest_name}}' }] }, { token });
+  const { page } = await agentAtWork('Tina Templates');
+  t.after(() => leave(page));
+  const delivered = await server.ingest(
+    guestMessage({
+      name: 'Ana Costa',
+      language: 'pt',
+      body: 'A que horas é o check-in?',
+      reservation: { external_id: 'PT77', status: 'confirmed', listing_external_id: 'lst-azul', listing_name: 'Casa Azul', check_in: '2030-07-03', check_out: '2030-07-06' },
+    }),
+  );
+  await page.goto(`${server.url}/#/tickets/${delivered.ticket_id}`);
+  await page.getByRole('heading', { name: 'Ana Costa' }).waitFor({ timeout: 5000 });
+  await page.locator('#template-picker option', { hasText: 'Withdrawn' }).waitFor({ state: 'attached', timeout: 5000 });
+
+  const reply = page.getByLabel('Reply', { exact: true });
+  await page.getByLabel('Insert a template').selectOption({ label: 'Arrival' });
+  await page.waitForFunction(() => document.querySelector('textarea[name="body"]').value !== '', null, { timeout: 5000 });
+  // The server's words: the guest's language, its date format, the reservation's details.
+  assert.equal(await reply.inputValue(), 'Olá Ana Costa, até 2030-07-03 na Casa Azul (reserva PT77).');
+
+  // A template deleted since the page listed it cannot be filled in: nothing is made up here.
+  await reply.fill('');
+  await server.api('DELETE', `/templates/${doomed.id}`, undefined, { token });
+  await page.getByLabel('Insert a template').selectOption({ label: 'Withdrawn' });
+  await page.locator('.reply-form .form-message.error', { hasText: 'Withdrawn' }).waitFor({ timeout: 5000 });
+  assert.equal(await reply.inputValue(), '');
 });
