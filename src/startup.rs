@@ -88,6 +88,7 @@ impl Application {
         let data = services.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(http::security_headers())
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(data.clone())
                 .configure(|cfg| http::api(cfg, body_limit, origins.clone()))

@@ -79,3 +79,26 @@ async fn the_socket_opens_only_for_the_apps_own_pages() {
         .expect("the app's own page connects");
     ws.expect("hello").await;
 }
+
+#[actix_web::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for res in [
+        app.healthz().await,
+        app.get_unknown_path("/nothing-here").await,
+    ] {
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "no-referrer");
+    }
+}
