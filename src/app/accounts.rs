@@ -8,7 +8,9 @@ use crate::domain::account::SettingsPatch;
 use crate::domain::ids::{AccountId, ApiKeyId, UserId};
 use crate::domain::user::{check_password, normalize_email, Role};
 use crate::security::{password, token::Secret};
-use crate::store::{self, accounts::Account, sessions::Identity, users::NewUser};
+use crate::store::{
+    self, accounts::Account, api_keys::ApiKeyRecord, sessions::Identity, users::NewUser,
+};
 use crate::wire::{Code, ErrorCode};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -42,6 +44,8 @@ pub enum AccountError {
     Invalid(String),
     #[error("account not found")]
     NotFound,
+    #[error("API key not found")]
+    KeyNotFound,
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -51,7 +55,7 @@ impl ErrorCode for AccountError {
     fn code(&self) -> Code {
         match self {
             AccountError::Invalid(_) => Code::InvalidInput,
-            AccountError::NotFound => Code::NotFound,
+            AccountError::NotFound | AccountError::KeyNotFound => Code::NotFound,
             AccountError::Failure(f) => f.code(),
         }
     }
@@ -109,6 +113,24 @@ impl Accounts {
         store::accounts::update(&self.pool, account_id, &account.name, &account.settings).await?;
         self.dispatchers.get(account_id).do_send(SettingsChanged);
         Ok(account)
+    }
+
+    /// The account's live ingest keys: label, creation and last use, never the key.
+    pub async fn api_keys(&self, account_id: AccountId) -> Result<Vec<ApiKeyRecord>, AccountError> {
+        Ok(store::api_keys::list(&self.pool, account_id).await?)
+    }
+
+    /// Revokes an ingest key at once: the bridge using it is refused from the next request.
+    #[tracing::instrument(skip(self), fields(account_id = %account_id))]
+    pub async fn revoke_api_key(
+        &self,
+        account_id: AccountId,
+        id: ApiKeyId,
+    ) -> Result<(), AccountError> {
+        match store::api_keys::revoke(&self.pool, account_id, id).await? {
+            true => Ok(()),
+            false => Err(AccountError::KeyNotFound),
+        }
     }
 
     /// A new ingest key; only its digest is stored.

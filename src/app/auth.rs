@@ -96,10 +96,33 @@ pub struct AccountSummary {
     pub name: String,
 }
 
+/// When this node last recorded each key's use: at most once a minute per key, so ingest does
+/// not write a row per request.
+#[derive(Default)]
+struct KeyUses(std::sync::Mutex<std::collections::HashMap<ApiKeyId, std::time::Instant>>);
+
+impl KeyUses {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// Whether the use should be recorded now (and notes that it is).
+    fn due(&self, key: ApiKeyId) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match seen.get(&key) {
+            Some(at) if now.duration_since(*at) < Self::EVERY => false,
+            _ => {
+                seen.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
 /// Sessions and keys.
 #[derive(Clone)]
 pub struct Auth {
     pool: PgPool,
+    key_uses: Arc<KeyUses>,
     users: Users,
     work: WorkState,
     hub: Arc<Hub>,
@@ -120,6 +143,7 @@ impl Auth {
     ) -> Auth {
         Auth {
             pool,
+            key_uses: Arc::new(KeyUses::default()),
             users,
             work,
             hub,
@@ -243,6 +267,14 @@ impl Auth {
             .ok_or(AuthError::BadKey)?;
         if !self.limits.allow_ingest(api_key_id) {
             return Err(AuthError::RateLimited);
+        }
+        if self.key_uses.due(api_key_id) {
+            let pool = self.pool.clone();
+            actix_web::rt::spawn(async move {
+                if let Err(e) = store::api_keys::touch(&pool, api_key_id).await {
+                    tracing::warn!(error = %e, "could not record an API key's use");
+                }
+            });
         }
         Ok(KeyHolder {
             account_id,

@@ -30,3 +30,51 @@ pub async fn find(
         .fetch_optional(db)
         .await
 }
+
+/// An ingest key as managers see it (never the key itself).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct ApiKeyRecord {
+    pub id: ApiKeyId,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The account's live keys, newest first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+) -> Result<Vec<ApiKeyRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, label, created_at, last_used_at FROM api_keys \
+         WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes a live key of the account; false when there is none by that id.
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: ApiKeyId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = now() WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records that the key was used now.
+pub async fn touch(db: impl PgExecutor<'_>, id: ApiKeyId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

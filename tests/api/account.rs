@@ -81,3 +81,70 @@ async fn oversize_bodies_are_refused_with_413() {
         .await;
     assert_eq!(assert_error(res, 413).await, "payload_too_large");
 }
+
+#[actix_web::test]
+async fn keys_are_listed_without_their_secret_and_a_revoked_key_stops_at_once() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let created = app.create_api_key(&manager, "Airbnb bridge").ok().await;
+    let (id, key) = (
+        created["id"].as_str().unwrap().to_string(),
+        created["key"].as_str().unwrap().to_string(),
+    );
+    let res = app
+        .ingest_message(&key, &crate::helpers::inquiry("zoe", "m1"))
+        .await;
+    assert_eq!(res.status(), 202);
+
+    let mut listed = app.api_keys(&manager).ok().await;
+    for _ in 0..50 {
+        let ours = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id.as_str());
+        if ours.is_some_and(|k| k["last_used_at"].is_string()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        listed = app.api_keys(&manager).ok().await;
+    }
+    let ours = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id.as_str())
+        .expect("the new key is listed")
+        .clone();
+    assert_eq!(ours["label"], "Airbnb bridge");
+    assert!(ours["created_at"].is_string());
+    assert!(
+        ours["last_used_at"].is_string(),
+        "its use is recorded: {ours}"
+    );
+    assert!(!listed.to_string().contains(&key), "never the key itself");
+
+    let agent = app.agent("ana", json!({})).await;
+    assert_eq!(
+        assert_error(app.api_keys(&agent).await, 403).await,
+        "forbidden"
+    );
+    assert_eq!(app.revoke_api_key(&manager, &id).await.status(), 204);
+    let res = app
+        .ingest_message(&key, &crate::helpers::inquiry("zoe", "m2"))
+        .await;
+    assert_eq!(assert_error(res, 401).await, "unauthorized");
+    let res = app.revoke_api_key(&manager, &id).await;
+    assert_eq!(assert_error(res, 404).await, "not_found");
+    let listed = app.api_keys(&manager).ok().await;
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&id.as_str()),
+        "a revoked key is not listed: {ids:?}"
+    );
+}

@@ -437,6 +437,14 @@ impl TestApp {
         self.post("/api-keys", user, &json!({ "label": label }))
     }
 
+    pub fn api_keys(&self, user: &Session) -> Call {
+        self.get("/api-keys", user)
+    }
+
+    pub fn revoke_api_key(&self, user: &Session, id: &str) -> Call {
+        self.call(Method::DELETE, &format!("/api-keys/{id}"), user)
+    }
+
     // Ops.
 
     pub fn healthz(&self) -> Call {
