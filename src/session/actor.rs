@@ -7,6 +7,7 @@
 //! it has not loaded yet.
 
 use super::desk::Desk;
+use super::frame_budget::{FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Replay, SessionLink};
 use crate::domain::ids::SessionId;
@@ -47,6 +48,7 @@ pub struct WsSession {
     /// Handed to the writer once `hello` and the first snapshot or replay are ready.
     first_frames: Option<oneshot::Sender<Vec<Arc<str>>>>,
     last_heard: Instant,
+    budget: FrameBudget,
 }
 
 /// Stops the session (the writer ended, the client closed, or it was cut off).
@@ -87,6 +89,7 @@ impl WsSession {
                 outbound: tx,
                 first_frames: Some(first_tx),
                 last_heard: Instant::now(),
+                budget: FrameBudget::new(Instant::now()),
             }
             .with_initial_frames(ctx, seq_at_attach)
         });
@@ -139,6 +142,23 @@ impl WsSession {
     }
 
     fn handle_client_frame(&mut self, text: &str, ctx: &mut Context<Self>) {
+        match self.budget.spend(Instant::now()) {
+            Verdict::Handle => {}
+            Verdict::Drop { first } => {
+                if first {
+                    let error = ControlFrame::error(FrameError {
+                        code: Code::RateLimited,
+                        message: "too many frames; these are dropped, slow down".into(),
+                    });
+                    self.send(ctx, to_frame(&error));
+                }
+                return;
+            }
+            Verdict::Close => {
+                tracing::warn!(user_id = %self.peer.key.user_id, "client flooding frames; closing it");
+                return ctx.stop();
+            }
+        }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(f) => f,
             Err(e) => {

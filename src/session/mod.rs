@@ -7,5 +7,6 @@
 
 pub mod actor;
 pub mod desk;
+pub mod frame_budget;
 pub mod frames;
 pub mod hub;

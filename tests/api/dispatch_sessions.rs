@@ -147,3 +147,27 @@ async fn a_restarted_server_continues_where_the_database_says() {
         queued
     );
 }
+
+#[actix_web::test]
+async fn a_client_flooding_frames_is_told_once_and_its_extra_frames_are_dropped() {
+    let app = spawn_app().await;
+    let mut agent = app.connected_agent("flooder", json!({})).await;
+    for _ in 0..100 {
+        agent.ws.send(json!({"type": "ping"})).await;
+    }
+    assert_eq!(agent.ws.expect("error").await["code"], "rate_limited");
+    let mut pongs = agent.ws.seen.iter().filter(|f| f["type"] == "pong").count();
+    while agent
+        .ws
+        .next(std::time::Duration::from_millis(300))
+        .await
+        .is_some_and(|f| f["type"] == "pong")
+    {
+        pongs += 1;
+    }
+    assert!(
+        pongs < 100,
+        "frames past the budget are dropped ({pongs} answered)"
+    );
+    assert!(pongs >= 40, "a burst is answered ({pongs})");
+}
