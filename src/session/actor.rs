@@ -9,7 +9,7 @@
 use super::desk::Desk;
 use super::frame_budget::{FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
-use super::hub::{Closer, Closing, Hub, Outbound, Replay, SessionLink};
+use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
 use crate::domain::ids::SessionId;
 use crate::presence::SessionKey;
 use crate::wire::Code;
@@ -44,7 +44,7 @@ pub struct WsSession {
     peer: Peer,
     desk: Arc<dyn Desk>,
     hub: Arc<Hub>,
-    outbound: mpsc::Sender<Outbound>,
+    outbound: Outbox,
     /// Handed to the writer once `hello` and the first snapshot or replay are ready.
     first_frames: Option<oneshot::Sender<Vec<Arc<str>>>>,
     last_heard: Instant,
@@ -65,7 +65,8 @@ impl WsSession {
         socket: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) -> Addr<WsSession> {
-        let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        let (tx, rx) = Outbox::new(OUTBOUND_CAPACITY);
+        let tx_for_writer = tx.clone();
         let (first_tx, first_rx) = oneshot::channel();
         let closer = Arc::new(Closer::default());
         let link = SessionLink {
@@ -93,7 +94,13 @@ impl WsSession {
             }
             .with_initial_frames(ctx, seq_at_attach)
         });
-        actix_web::rt::spawn(write_loop(socket, first_rx, rx, closer, addr.clone()));
+        let writer = Writer {
+            socket,
+            outbox: tx_for_writer,
+            closer,
+            actor: addr.clone(),
+        };
+        actix_web::rt::spawn(writer.run(first_rx, rx));
         addr
     }
 
@@ -136,7 +143,7 @@ impl WsSession {
     }
 
     fn send(&self, ctx: &mut Context<Self>, frame: Arc<str>) {
-        if self.outbound.try_send(Outbound::Frame(frame)).is_err() {
+        if self.outbound.push(Outbound::Frame(frame)).is_err() {
             ctx.stop();
         }
     }
@@ -217,7 +224,7 @@ impl Actor for WsSession {
                 ctx.stop();
                 return;
             }
-            if act.outbound.try_send(Outbound::Ping).is_err() {
+            if act.outbound.push(Outbound::Ping).is_err() {
                 ctx.stop();
                 return;
             }
@@ -240,7 +247,7 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
             Ok(AggregatedMessage::Text(text)) => self.handle_client_frame(&text, ctx),
             // RFC 6455 §5.5.2: a ping is answered with a pong carrying the same data.
             Ok(AggregatedMessage::Ping(data)) => {
-                if self.outbound.try_send(Outbound::Pong(data)).is_err() {
+                if self.outbound.push(Outbound::Pong(data)).is_err() {
                     ctx.stop();
                 }
             }
@@ -268,45 +275,71 @@ impl Handler<Disconnect> for WsSession {
     }
 }
 
-/// Sends the first frames, then whatever the hub and the actor queue, until either side ends.
-async fn write_loop(
-    mut socket: actix_ws::Session,
-    first: oneshot::Receiver<Vec<Arc<str>>>,
-    mut rx: mpsc::Receiver<Outbound>,
+/// How long one write to the socket may take; a client that does not read for this long is
+/// closed (its TCP connection with it) rather than allowed to hold frames in memory.
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The task that writes one connection's frames.
+struct Writer {
+    socket: actix_ws::Session,
+    /// For the byte accounting of what it takes off the queue.
+    outbox: Outbox,
     closer: Arc<Closer>,
     actor: Addr<WsSession>,
-) {
-    let mut close = None;
-    if let Ok(frames) = first.await {
-        'writing: {
-            for frame in frames {
-                if socket.text(frame.to_string()).await.is_err() {
-                    break 'writing;
-                }
+}
+
+impl Writer {
+    /// Writes `item` within the deadline; false when the connection is gone or too slow.
+    async fn write(&mut self, item: &Outbound) -> bool {
+        let sent = async {
+            match item {
+                Outbound::Frame(f) => self.socket.text(f.to_string()).await,
+                Outbound::Ping => self.socket.ping(b"").await,
+                Outbound::Pong(data) => self.socket.pong(data).await,
             }
-            loop {
-                tokio::select! {
-                    next = rx.recv() => {
-                        let sent = match next {
-                            Some(Outbound::Frame(f)) => socket.text(f.to_string()).await,
-                            Some(Outbound::Ping) => socket.ping(b"").await,
-                            Some(Outbound::Pong(data)) => socket.pong(&data).await,
-                            None => break,
-                        };
-                        if sent.is_err() {
+        };
+        matches!(tokio::time::timeout(WRITE_DEADLINE, sent).await, Ok(Ok(())))
+    }
+
+    /// Sends the first frames, then whatever the hub and the actor queue, until either side
+    /// ends, a write misses its deadline, or the connection is told to close.
+    async fn run(
+        mut self,
+        first: oneshot::Receiver<Vec<Arc<str>>>,
+        mut rx: mpsc::Receiver<Outbound>,
+    ) {
+        let mut close = None;
+        if let Ok(frames) = first.await {
+            'writing: {
+                for frame in frames {
+                    if !self.write(&Outbound::Frame(frame)).await {
+                        close = Some(close_reason(Closing::TooSlow));
+                        break 'writing;
+                    }
+                }
+                loop {
+                    tokio::select! {
+                        next = rx.recv() => {
+                            let Some(item) = next else { break };
+                            self.outbox.taken(&item);
+                            if !self.write(&item).await {
+                                close = Some(close_reason(Closing::TooSlow));
+                                break;
+                            }
+                        }
+                        why = self.closer.closed() => {
+                            close = Some(close_reason(why));
                             break;
                         }
-                    }
-                    why = closer.closed() => {
-                        close = Some(close_reason(why));
-                        break;
                     }
                 }
             }
         }
+        // A client that reads nothing cannot take the close frame either: give it up after the
+        // deadline; dropping the session then ends the response and the TCP connection.
+        let _ = tokio::time::timeout(WRITE_DEADLINE, self.socket.close(close)).await;
+        self.actor.do_send(Disconnect);
     }
-    let _ = socket.close(close).await;
-    actor.do_send(Disconnect);
 }
 
 /// The close frame for `why`: 1008 for a client too slow to read, 1012 ("service restart")

@@ -68,12 +68,74 @@ impl Closer {
     }
 }
 
+/// The most bytes of frames one connection may have waiting to be written; past it the
+/// client counts as too slow (a few `resume` snapshots can be half a megabyte each).
+pub const OUTBOX_BYTES: usize = 2 * 1024 * 1024;
+
+/// A connection's queue of frames to write, bounded in frames (by the channel) and in bytes.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Outbound>,
+    bytes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The client is not reading fast enough.
+    Full,
+    /// The connection's writer has ended.
+    Closed,
+}
+
+impl Outbound {
+    fn len(&self) -> usize {
+        match self {
+            Outbound::Frame(f) => f.len(),
+            Outbound::Ping => 0,
+            Outbound::Pong(data) => data.len(),
+        }
+    }
+}
+
+impl Outbox {
+    /// A queue of at most `frames` frames, and its receiving end.
+    pub fn new(frames: usize) -> (Outbox, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(frames);
+        let bytes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        (Outbox { tx, bytes }, rx)
+    }
+
+    /// Queues `item` unless that would pass the frame or byte bound.
+    pub fn push(&self, item: Outbound) -> Result<(), Refused> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = item.len();
+        if self.bytes.load(Relaxed) + n > OUTBOX_BYTES {
+            return Err(Refused::Full);
+        }
+        match self.tx.try_send(item) {
+            Ok(()) => {
+                self.bytes.fetch_add(n, Relaxed);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Err(Refused::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refused::Closed),
+        }
+    }
+
+    /// The writer took `item` off the queue.
+    pub fn taken(&self, item: &Outbound) {
+        self.bytes
+            .fetch_sub(item.len(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The hub's handle on one live connection.
 #[derive(Clone)]
 pub struct SessionLink {
     pub connection_id: u64,
     pub session_id: SessionId,
-    pub outbound: mpsc::Sender<Outbound>,
+    pub outbound: Outbox,
     pub closer: Arc<Closer>,
 }
 
@@ -100,10 +162,10 @@ impl Feed {
 
     /// Hands `frame` to every session; a session with a full queue is cut off.
     fn fan_out(&mut self, frame: &Arc<str>) {
-        self.sessions.retain(
-            |s| match s.outbound.try_send(Outbound::Frame(frame.clone())) {
+        self.sessions
+            .retain(|s| match s.outbound.push(Outbound::Frame(frame.clone())) {
                 Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(Refused::Full) => {
                     tracing::warn!(
                         connection = s.connection_id,
                         "session too slow to read; disconnecting it"
@@ -111,9 +173,8 @@ impl Feed {
                     s.closer.close(Closing::TooSlow);
                     false
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            },
-        );
+                Err(Refused::Closed) => false,
+            });
     }
 }
 
@@ -294,7 +355,7 @@ mod tests {
     const U: UserId = UserId(100);
 
     fn link(id: u64, capacity: usize) -> (SessionLink, mpsc::Receiver<Outbound>, Arc<Closer>) {
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = Outbox::new(capacity);
         let closer = Arc::new(Closer::default());
         (
             SessionLink {
@@ -396,6 +457,27 @@ mod tests {
         }
         assert_eq!(got, 5, "the other tab is unaffected");
         assert!(hub.is_connected(U));
+    }
+
+    #[test]
+    fn an_outbox_is_bounded_in_bytes_as_well_as_frames() {
+        let (outbox, mut rx) = Outbox::new(1000);
+        let big: Arc<str> = "x".repeat(OUTBOX_BYTES / 4 + 1).into();
+        for _ in 0..3 {
+            assert_eq!(outbox.push(Outbound::Frame(big.clone())), Ok(()));
+        }
+        assert_eq!(
+            outbox.push(Outbound::Frame(big.clone())),
+            Err(Refused::Full),
+            "four such frames pass the byte bound"
+        );
+        let taken = rx.try_recv().unwrap();
+        outbox.taken(&taken);
+        assert_eq!(
+            outbox.push(Outbound::Frame(big)),
+            Ok(()),
+            "writing frees room"
+        );
     }
 
     #[tokio::test]
