@@ -9,6 +9,7 @@ use crate::domain::ids::TicketId;
 use crate::domain::inbox::{View, Viewer};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
+use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
@@ -262,10 +263,15 @@ impl Inbox {
     }
 
     /// The user's whole inbox and work state from the database, and their broadcast offers.
-    pub async fn snapshot(&self, key: SessionKey, viewer: Viewer) -> Result<Snapshot, InboxError> {
+    pub async fn snapshot(&self, key: SessionKey) -> Result<Snapshot, InboxError> {
         let tickets =
             store::tickets::active_for_agent(&self.pool, key.account_id, key.user_id).await?;
+        // The user as they are now (their role may have changed since they signed in).
         let user = self.users.view(key.account_id, key.user_id).await?;
+        let viewer = Viewer {
+            user_id: user.id,
+            is_manager: user.role == Role::Manager,
+        };
         let offers = self
             .dispatchers
             .get(key.account_id)
