@@ -9,6 +9,7 @@ use crate::domain::ids::TicketId;
 use crate::domain::inbox::{View, Viewer};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
+use crate::domain::time_range;
 use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
@@ -95,18 +96,19 @@ fn bad(message: impl Into<String>) -> InboxError {
 
 /// An RFC 3339 time, or a date meaning its midnight UTC.
 fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, InboxError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            bad(format!(
-                "`{field}` must be an RFC 3339 time or a YYYY-MM-DD date"
-            ))
-        })
+    let time = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| {
+                bad(format!(
+                    "`{field}` must be an RFC 3339 time or a YYYY-MM-DD date"
+                ))
+            })?,
+    };
+    time_range::time(field, time).map_err(bad)
 }
 
 /// The keyset cursor: the last item's creation time (microseconds) and id.
@@ -117,7 +119,9 @@ pub fn encode_cursor(at: DateTime<Utc>, id: TicketId) -> String {
 pub fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, TicketId), InboxError> {
     let (micros, id) = raw.split_once('_').ok_or(InboxError::InvalidCursor)?;
     let micros = micros.parse().map_err(|_| InboxError::InvalidCursor)?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or(InboxError::InvalidCursor)?;
+    let at = DateTime::from_timestamp_micros(micros)
+        .and_then(|at| time_range::time("cursor", at).ok())
+        .ok_or(InboxError::InvalidCursor)?;
     Ok((at, id.parse().map_err(|_| InboxError::InvalidCursor)?))
 }
 
@@ -314,7 +318,7 @@ mod tests {
             decode_cursor(&encode_cursor(at, TicketId(42))).unwrap(),
             (at, TicketId(42))
         );
-        for junk in ["", "abc", "1_", "_1", "x_1", "1_x"] {
+        for junk in ["", "abc", "1_", "_1", "x_1", "1_x", "-200000000000000000_1"] {
             assert!(decode_cursor(junk).is_err(), "{junk}");
         }
     }

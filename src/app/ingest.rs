@@ -41,7 +41,8 @@ impl ErrorCode for IngestError {
 /// The ids a delivered message is stored under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoredIds {
-    pub ticket_id: TicketId,
+    /// None for a history message, which opens no ticket.
+    pub ticket_id: Option<TicketId>,
     pub message_id: MessageId,
     pub thread_id: ThreadId,
 }
@@ -121,6 +122,29 @@ impl Ingest {
                 thread_id,
             }));
         }
+        if msg.history {
+            let inserted = store::ingest::insert_inbound(
+                &mut tx,
+                account_id,
+                thread_id,
+                None,
+                channel,
+                &msg.message_external_id,
+                &msg.body,
+                msg.sent_at,
+            )
+            .await?;
+            let Some(message_id) = inserted else {
+                tx.rollback().await?;
+                return self.stored_concurrently(account_id, msg).await;
+            };
+            tx.commit().await?;
+            return Ok(Delivery::New(StoredIds {
+                ticket_id: None,
+                message_id,
+                thread_id,
+            }));
+        }
 
         let existing = store::ingest::open_ticket_of_thread(&mut tx, thread_id).await?;
         let created = match existing {
@@ -184,7 +208,7 @@ impl Ingest {
             &mut tx,
             account_id,
             thread_id,
-            ticket_id,
+            Some(ticket_id),
             channel,
             &msg.message_external_id,
             &msg.body,
@@ -192,22 +216,8 @@ impl Ingest {
         )
         .await?;
         let Some(message_id) = inserted else {
-            // The same external id arrived at once on another thread: the first one wins.
             tx.rollback().await?;
-            let mut conn = self.pool.acquire().await?;
-            let (ticket_id, message_id, thread_id) = store::ingest::find_message(
-                &mut conn,
-                account_id,
-                channel,
-                &msg.message_external_id,
-            )
-            .await?
-            .ok_or(IngestError::Concurrent)?;
-            return Ok(Delivery::Repeat(StoredIds {
-                ticket_id,
-                message_id,
-                thread_id,
-            }));
+            return self.stored_concurrently(account_id, msg).await;
         };
         let data = json!({ "message_id": message_id });
         store::events::append(
@@ -233,6 +243,29 @@ impl Ingest {
             }),
         }
         Ok(Delivery::New(StoredIds {
+            ticket_id: Some(ticket_id),
+            message_id,
+            thread_id,
+        }))
+    }
+
+    /// The same external id arrived at once on another request and that one committed first:
+    /// it wins, and this delivery answers as its repeat.
+    async fn stored_concurrently(
+        &self,
+        account_id: AccountId,
+        msg: &InboundMessage,
+    ) -> Result<Delivery, IngestError> {
+        let mut conn = self.pool.acquire().await?;
+        let (ticket_id, message_id, thread_id) = store::ingest::find_message(
+            &mut conn,
+            account_id,
+            msg.channel.as_str(),
+            &msg.message_external_id,
+        )
+        .await?
+        .ok_or(IngestError::Concurrent)?;
+        Ok(Delivery::Repeat(StoredIds {
             ticket_id,
             message_id,
             thread_id,

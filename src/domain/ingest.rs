@@ -4,6 +4,7 @@
 use super::card::normalize_language;
 use super::channel::Channel;
 use super::stage::{ReservationStatus, StayFacts};
+use super::time_range;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -11,6 +12,10 @@ const MAX_ID: usize = 200;
 const MAX_NAME: usize = 200;
 /// The longest message body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+/// How far before its receipt a live message may have been sent. Older ones are a bridge
+/// replaying its backlog: counted as live they would open tickets nobody can answer in time
+/// and turn response times into years, so they must say `history: true`.
+pub const LIVE_WINDOW_DAYS: i64 = 7;
 
 /// `POST /ingest/messages` as sent.
 #[derive(Debug, Deserialize)]
@@ -24,6 +29,9 @@ pub struct MessageBody {
     pub guest: GuestBody,
     #[serde(default)]
     pub reservation: Option<StayBody>,
+    /// A backfilled message: stored in its thread, opening no ticket and counting nowhere.
+    #[serde(default)]
+    pub history: bool,
 }
 
 /// A guest as sent.
@@ -140,6 +148,23 @@ pub struct InboundMessage {
     pub sent_at: DateTime<Utc>,
     pub guest: Guest,
     pub reservation: Option<Stay>,
+    /// Stored in the thread only: no ticket, no event, no metric.
+    pub history: bool,
+}
+
+/// Why a message body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageRefusal {
+    /// A field is missing, malformed or out of range; the text names it.
+    Invalid(String),
+    /// `sent_at` lies more than [`LIVE_WINDOW_DAYS`] before receipt and `history` is not set.
+    SentAtOutOfRange,
+}
+
+impl From<String> for MessageRefusal {
+    fn from(reason: String) -> MessageRefusal {
+        MessageRefusal::Invalid(reason)
+    }
 }
 
 fn text(field: &str, raw: &str, max: usize) -> Result<String, String> {
@@ -216,6 +241,12 @@ fn stay(
     payment_status: Option<&String>,
     guest: Option<Guest>,
 ) -> Result<Stay, String> {
+    let check_in = check_in
+        .map(|d| time_range::date("check_in", d))
+        .transpose()?;
+    let check_out = check_out
+        .map(|d| time_range::date("check_out", d))
+        .transpose()?;
     if let (Some(i), Some(o)) = (check_in, check_out) {
         if o < i {
             return Err("`check_out` must not be before `check_in`".into());
@@ -237,19 +268,24 @@ fn stay(
 }
 
 impl InboundMessage {
-    /// Validates a message body received at `now` (a `sent_at` more than five minutes in the
-    /// future is a clock error on the sender's side and is refused).
-    pub fn parse(raw: &MessageBody, now: DateTime<Utc>) -> Result<InboundMessage, String> {
+    /// Validates a message body received at `now`. A `sent_at` more than five minutes in the
+    /// future is a clock error on the sender's side; one more than [`LIVE_WINDOW_DAYS`] in the
+    /// past is refused unless the message is `history`.
+    pub fn parse(raw: &MessageBody, now: DateTime<Utc>) -> Result<InboundMessage, MessageRefusal> {
         let channel = Channel::parse(&raw.channel)?;
         if raw.body.len() > MAX_BODY {
-            return Err(format!("`body` must be at most {MAX_BODY} bytes"));
+            return Err(format!("`body` must be at most {MAX_BODY} bytes").into());
         }
         if raw.body.trim().is_empty() {
-            return Err("`body` must not be empty".into());
+            return Err(MessageRefusal::Invalid("`body` must not be empty".into()));
         }
         if raw.sent_at > now + Duration::minutes(5) {
-            return Err("`sent_at` is in the future".into());
+            return Err(MessageRefusal::Invalid("`sent_at` is in the future".into()));
         }
+        if !raw.history && raw.sent_at < now - Duration::days(LIVE_WINDOW_DAYS) {
+            return Err(MessageRefusal::SentAtOutOfRange);
+        }
+        let sent_at = time_range::time("sent_at", raw.sent_at)?;
         let guest = Guest::parse(&raw.guest)?;
         let reservation = raw
             .reservation
@@ -274,10 +310,11 @@ impl InboundMessage {
             thread_external_id: text("thread_external_id", &raw.thread_external_id, MAX_ID)?,
             message_external_id: text("message_external_id", &raw.message_external_id, MAX_ID)?,
             body: raw.body.clone(),
-            sent_at: raw.sent_at,
+            sent_at,
             channel,
             guest,
             reservation,
+            history: raw.history,
         })
     }
 }
@@ -373,11 +410,36 @@ mod tests {
                 json!({"reservation": {"external_id": "r", "status": "confirmed", "listing_external_id": "l", "check_in": "2026-05-03", "check_out": "2026-05-02"}}),
                 "check_out",
             ),
+            (
+                json!({"reservation": {"external_id": "r", "status": "confirmed", "listing_external_id": "l", "check_in": "-5000-05-03"}}),
+                "check_in",
+            ),
+            (
+                json!({"sent_at": "-5000-05-01T10:00:00Z", "history": true}),
+                "sent_at",
+            ),
         ] {
             let err = InboundMessage::parse(&body(extra.clone()), now()).unwrap_err();
+            let MessageRefusal::Invalid(err) = err else {
+                panic!("{extra}: {err:?}")
+            };
             assert!(err.contains(needle), "{extra}: {err}");
         }
         let huge = body(json!({"body": "x".repeat(MAX_BODY + 1)}));
         assert!(InboundMessage::parse(&huge, now()).is_err());
+    }
+
+    #[test]
+    fn an_old_message_is_refused_unless_it_is_history() {
+        let old = json!({"sent_at": "2026-04-23T10:00:00Z"});
+        assert_eq!(
+            InboundMessage::parse(&body(old), now()),
+            Err(MessageRefusal::SentAtOutOfRange)
+        );
+        let week = json!({"sent_at": "2026-04-24T10:02:00Z"});
+        assert!(InboundMessage::parse(&body(week), now()).is_ok());
+        let backfill = json!({"sent_at": "2001-04-23T10:00:00Z", "history": true});
+        let m = InboundMessage::parse(&body(backfill), now()).unwrap();
+        assert!(m.history);
     }
 }

@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod stage;
 pub mod template;
 pub mod ticket;
+pub mod time_range;
 pub mod user;

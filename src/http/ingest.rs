@@ -7,7 +7,9 @@ use super::error::ApiError;
 use super::identity::IngestCaller;
 use crate::app::ingest::Delivery;
 use crate::app::Services;
-use crate::domain::ingest::{InboundMessage, MessageBody, ReservationBody, Stay};
+use crate::domain::ingest::{
+    InboundMessage, MessageBody, MessageRefusal, ReservationBody, Stay, LIVE_WINDOW_DAYS,
+};
 use crate::wire::Code;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -22,8 +24,16 @@ async fn messages(
     caller: IngestCaller,
     body: Body<MessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = InboundMessage::parse(&body.parsed()?, chrono::Utc::now())
-        .map_err(|e| ApiError::new(Code::InvalidInput, e))?;
+    let message =
+        InboundMessage::parse(&body.parsed()?, chrono::Utc::now()).map_err(|e| match e {
+            MessageRefusal::Invalid(reason) => ApiError::new(Code::InvalidInput, reason),
+            MessageRefusal::SentAtOutOfRange => ApiError::new(
+                Code::SentAtOutOfRange,
+                format!(
+                    "`sent_at` is more than {LIVE_WINDOW_DAYS} days old; send backfilled messages with `history: true`"
+                ),
+            ),
+        })?;
     Ok(
         match services
             .ingest

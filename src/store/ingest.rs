@@ -254,13 +254,14 @@ pub async fn upsert_thread(
     .await
 }
 
-/// The ids a message was stored with: (ticket, message, thread).
+/// The ids a message was stored with: (ticket, message, thread); a history message has no
+/// ticket.
 pub async fn find_message(
     conn: &mut PgConnection,
     account_id: AccountId,
     channel: &str,
     external_id: &str,
-) -> Result<Option<(TicketId, MessageId, ThreadId)>, sqlx::Error> {
+) -> Result<Option<(Option<TicketId>, MessageId, ThreadId)>, sqlx::Error> {
     sqlx::query_as("SELECT ticket_id, id, thread_id FROM messages WHERE account_id = $1 AND channel = $2 AND external_id = $3")
         .bind(account_id)
         .bind(channel)
@@ -359,7 +360,7 @@ pub async fn insert_inbound(
     conn: &mut PgConnection,
     account_id: AccountId,
     thread_id: ThreadId,
-    ticket_id: TicketId,
+    ticket_id: Option<TicketId>,
     channel: &str,
     external_id: &str,
     body: &str,

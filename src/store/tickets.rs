@@ -58,7 +58,8 @@ pub struct ReservationRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRecord {
     pub id: MessageId,
-    pub ticket_id: TicketId,
+    /// None for a backfilled (history) message, which belongs to its thread only.
+    pub ticket_id: Option<TicketId>,
     pub direction: Direction,
     pub body: String,
     pub sent_at: DateTime<Utc>,

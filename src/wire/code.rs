@@ -36,6 +36,9 @@ macro_rules! codes {
 codes! {
     /// A field is missing, malformed or out of range.
     InvalidInput = "invalid_input", 400;
+    /// A live message's `sent_at` lies more than seven days before its receipt (a backfill
+    /// says `history: true`).
+    SentAtOutOfRange = "sent_at_out_of_range", 400;
     /// A query parameter is malformed.
     InvalidQuery = "invalid_query", 400;
     /// A list cursor this API did not give out.

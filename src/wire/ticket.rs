@@ -105,7 +105,8 @@ impl TicketView {
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     pub id: MessageId,
-    pub ticket_id: TicketId,
+    /// Null for a backfilled (history) message, which belongs to its thread only.
+    pub ticket_id: Option<TicketId>,
     pub direction: Direction,
     pub body: String,
     pub sent_at: DateTime<Utc>,

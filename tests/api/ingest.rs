@@ -237,3 +237,77 @@ async fn a_nul_character_in_any_text_is_refused_and_stores_nothing() {
     assert_eq!(assert_error(res, 400).await, "invalid_input");
     assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
 }
+
+#[actix_web::test]
+async fn a_message_sent_over_a_week_ago_is_refused_unless_it_is_history() {
+    let app = spawn_app().await;
+    let key = app.account.api_key.clone();
+    let mut old = inquiry("late", "m-old");
+    old["sent_at"] = json!((chrono::Utc::now() - chrono::Duration::days(8)).to_rfc3339());
+    let res = app.ingest_message(&key, &old).await;
+    assert_eq!(assert_error(res, 400).await, "sent_at_out_of_range");
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM guests").await, 0);
+
+    old["sent_at"] = json!("1926-05-01T10:00:00Z");
+    old["history"] = json!(true);
+    let res = app.ingest_message(&key, &old).await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input", "before 1970");
+    old["sent_at"] = json!((chrono::Utc::now() - chrono::Duration::days(400)).to_rfc3339());
+    let stored = app.ingest_message(&key, &old).await;
+    assert_eq!(stored.status(), 202);
+    let stored: Value = stored.json().await.unwrap();
+    assert_eq!(stored["ticket_id"], Value::Null, "history opens no ticket");
+    let again = app.ingest_message(&key, &old).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap(), stored);
+    assert_eq!(count(&app, "SELECT count(*) FROM tickets").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM events").await, 0);
+
+    // The guest writes now: the new ticket's conversation shows the backfilled message first.
+    let live = app.ingest(&inquiry("late", "m-now")).await;
+    let t = app.ticket_as_manager(&live.ticket_id).await;
+    let messages = t["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["ticket_id"], Value::Null);
+    assert_eq!(messages[1]["ticket_id"], json!(live.ticket_id));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM events WHERE kind = 'message.received'"
+        )
+        .await,
+        1,
+        "only the live message counts"
+    );
+}
+
+#[actix_web::test]
+async fn years_postgresql_cannot_hold_are_refused_at_the_edge() {
+    let app = spawn_app().await;
+    let key = app.account.api_key.clone();
+    let mut stay = inquiry("ancient", "m1");
+    stay["reservation"]["check_in"] = json!("-5000-01-01");
+    let res = app.ingest_message(&key, &stay).await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input");
+    let mut backfill = inquiry("ancient", "m2");
+    backfill["history"] = json!(true);
+    backfill["sent_at"] = json!("-5000-01-01T00:00:00Z");
+    let res = app.ingest_message(&key, &backfill).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(count(&app, "SELECT count(*) FROM messages").await, 0);
+
+    let manager = app.manager().await;
+    for query in [
+        ("from", "-5000-01-01"),
+        ("to", "-5000-01-01T00:00:00Z"),
+        ("cursor", "-200000000000000000_1"),
+    ] {
+        let res = app.tickets(&manager, &[("view", "all"), query]).await;
+        assert_eq!(res.status(), 400, "{query:?}");
+    }
+    let res = app
+        .agents_report(&manager, &[("from", "-5000-01-01"), ("to", "2026-01-01")])
+        .await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input");
+}

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::time_range;
+
 /// The longest period a report covers.
 pub const MAX_DAYS: i64 = 366;
 
@@ -26,11 +28,11 @@ fn local_midnight(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, String> {
 /// Parses a bound: an RFC 3339 time, or a `YYYY-MM-DD` date meaning local midnight.
 pub fn parse_bound(field: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
+        return time_range::time(field, t.with_timezone(&Utc));
     }
     let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map_err(|_| format!("`{field}` must be a YYYY-MM-DD date or an RFC 3339 time"))?;
-    local_midnight(date, tz)
+    local_midnight(time_range::date(field, date)?, tz)
 }
 
 impl Period {
