@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
 
+use super::account_share::AccountShare;
 use super::users::{UserError, Users};
 
 /// Why a list or a ticket could not be shown.
@@ -210,14 +211,21 @@ pub struct Inbox {
     pool: PgPool,
     dispatchers: Arc<Dispatchers>,
     users: Users,
+    share: Arc<AccountShare>,
 }
 
 impl Inbox {
-    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>, users: Users) -> Inbox {
+    pub fn new(
+        pool: PgPool,
+        dispatchers: Arc<Dispatchers>,
+        users: Users,
+        share: Arc<AccountShare>,
+    ) -> Inbox {
         Inbox {
             pool,
             dispatchers,
             users,
+            share,
         }
     }
 
@@ -233,6 +241,7 @@ impl Inbox {
         };
         let limit = filter.limit;
         filter.limit += 1;
+        let _place = self.share.enter(who.account_id).await;
         let mut records = store::tickets::list(&self.pool, who.account_id, &filter).await?;
         let next_cursor = if records.len() as i64 > limit {
             records.truncate(limit as usize);
@@ -253,6 +262,7 @@ impl Inbox {
     #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn ticket(&self, who: &Identity, id: TicketId) -> Result<TicketDetail, InboxError> {
         let account_id = who.account_id;
+        let _place = self.share.enter(account_id).await;
         let record = store::tickets::record(&self.pool, account_id, id)
             .await?
             .ok_or(InboxError::NotFound)?;

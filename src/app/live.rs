@@ -1,6 +1,7 @@
 //! What live connections do, through the session actor's [`Desk`] trait: the `hello` user,
 //! snapshots, the `open` frame, and presence as connections come and go.
 
+use super::account_share::AccountShare;
 use super::inbox::Inbox;
 use super::tickets::{TicketActions, TicketError};
 use super::users::Users;
@@ -13,6 +14,7 @@ use crate::store::{self, sessions::Identity};
 use crate::wire::{ErrorCode, UserView};
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
+use std::sync::Arc;
 
 /// The application as sessions see it.
 #[derive(Clone)]
@@ -22,6 +24,7 @@ pub struct Live {
     pub(super) inbox: Inbox,
     pub(super) tickets: TicketActions,
     pub(super) work: WorkState,
+    pub(super) share: Arc<AccountShare>,
 }
 
 fn refused(e: &(impl ErrorCode + ?Sized)) -> FrameError {
@@ -48,15 +51,22 @@ impl Live {
 
 impl Desk for Live {
     fn user(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
-        Box::pin(async move { self.users.view(key.account_id, key.user_id).await.ok() })
+        Box::pin(async move {
+            let _place = self.share.enter(key.account_id).await;
+            self.users.view(key.account_id, key.user_id).await.ok()
+        })
     }
 
     fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>> {
-        Box::pin(async move { self.inbox.snapshot(key).await.map_err(|e| refused(&e)) })
+        Box::pin(async move {
+            let _place = self.share.enter(key.account_id).await;
+            self.inbox.snapshot(key).await.map_err(|e| refused(&e))
+        })
     }
 
     fn open(&self, key: SessionKey, ticket_id: TicketId) -> BoxFuture<'_, Result<(), FrameError>> {
         Box::pin(async move {
+            let _place = self.share.enter(key.account_id).await;
             let who = self.identity(key).await.map_err(|e| refused(&e))?;
             self.tickets
                 .open(&who, ticket_id)

@@ -4,6 +4,7 @@
 //! `store/`, and then tells the dispatcher; each module has its own error enum, and every
 //! error names its client-facing [`Code`](crate::wire::Code). Nothing here knows HTTP.
 
+pub mod account_share;
 pub mod accounts;
 pub mod agents;
 pub mod auth;

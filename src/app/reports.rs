@@ -1,6 +1,7 @@
 //! Productivity reports (SPEC §4): a row per agent and a team row, for any period in the
 //! account's timezone, optionally with the previous period of equal length.
 
+use super::account_share::AccountShare;
 use super::failure::{failure_from, Failure};
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::metrics::intervals::work_and_invisible;
@@ -11,6 +12,7 @@ use crate::store::{self, accounts::Account};
 use crate::wire::{Code, ErrorCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use std::sync::Arc;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -184,11 +186,12 @@ pub struct Reported {
 #[derive(Clone)]
 pub struct Reports {
     pool: PgPool,
+    share: Arc<AccountShare>,
 }
 
 impl Reports {
-    pub fn new(pool: PgPool) -> Reports {
-        Reports { pool }
+    pub fn new(pool: PgPool, share: Arc<AccountShare>) -> Reports {
+        Reports { pool, share }
     }
 
     /// The report of the account for `from`..`to` (this month so far when absent), in the
@@ -201,6 +204,7 @@ impl Reports {
         to: Option<&str>,
         compare: bool,
     ) -> Result<Reported, ReportError> {
+        let _place = self.share.enter(account_id).await;
         let account = store::accounts::get(&self.pool, account_id)
             .await?
             .ok_or(ReportError::AccountNotFound)?;

@@ -2,6 +2,7 @@
 //! parts it needs (a pool handle, the dispatchers, presence, the hub), and handlers reach
 //! exactly the capability they call.
 
+use super::account_share::AccountShare;
 use super::accounts::Accounts;
 use super::agents::Agents;
 use super::auth::Auth;
@@ -78,7 +79,13 @@ impl Services {
             hub.clone(),
             users.clone(),
         );
-        let inbox = Inbox::new(pool.clone(), dispatchers.clone(), users.clone());
+        let share = Arc::new(AccountShare::new(pool.options().get_max_connections()));
+        let inbox = Inbox::new(
+            pool.clone(),
+            dispatchers.clone(),
+            users.clone(),
+            share.clone(),
+        );
         let tickets = TicketActions::new(pool.clone(), dispatchers.clone());
         let live = Arc::new(Live {
             pool: pool.clone(),
@@ -86,6 +93,7 @@ impl Services {
             inbox: inbox.clone(),
             tickets: tickets.clone(),
             work: work.clone(),
+            share: share.clone(),
         });
         Services {
             auth: Auth::new(
@@ -102,7 +110,7 @@ impl Services {
             tickets,
             inbox,
             work,
-            reports: Reports::new(pool.clone()),
+            reports: Reports::new(pool.clone(), share),
             wallboards,
             accounts: Accounts::new(pool.clone(), dispatchers.clone()),
             templates: Templates::new(pool.clone()),

@@ -7,15 +7,16 @@
 //! it has not loaded yet.
 
 use super::desk::Desk;
-use super::frame_budget::{FrameBudget, Verdict};
+use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
 use crate::domain::ids::SessionId;
 use crate::presence::SessionKey;
 use crate::wire::Code;
 use actix::prelude::*;
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
-use std::sync::Arc;
+use actix_web::web::Bytes;
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Item, ProtocolError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -45,10 +46,18 @@ pub struct WsSession {
     desk: Arc<dyn Desk>,
     hub: Arc<Hub>,
     outbound: Outbox,
+    /// Tells the writer to close the connection; whenever the actor stops, the writer ends
+    /// too, so a connection never outlives its session.
+    closer: Arc<Closer>,
     /// Handed to the writer once `hello` and the first snapshot or replay are ready.
     first_frames: Option<oneshot::Sender<Vec<Arc<str>>>>,
     last_heard: Instant,
     budget: FrameBudget,
+    /// Shared with the user's other connections on this node.
+    user_budget: Arc<Mutex<FrameBudget>>,
+    /// The last snapshot sent and the `seq` it was taken at: a `resume` that needs a snapshot
+    /// while nothing has happened since gets this one again instead of another read.
+    last_snapshot: Option<(u64, Arc<str>)>,
 }
 
 /// Stops the session (the writer ended, the client closed, or it was cut off).
@@ -77,10 +86,12 @@ impl WsSession {
         };
         let seq_at_attach =
             hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
+        let user_budget = hub.user_budget(peer.key.user_id);
         let stream = stream
             .max_frame_size(MAX_FRAME_BYTES)
             .aggregate_continuations()
             .max_continuation_size(MAX_FRAME_BYTES);
+        let closer_for_actor = closer.clone();
         let addr = WsSession::create(move |ctx| {
             ctx.add_stream(stream);
             WsSession {
@@ -88,9 +99,12 @@ impl WsSession {
                 desk,
                 hub,
                 outbound: tx,
+                closer: closer_for_actor,
                 first_frames: Some(first_tx),
                 last_heard: Instant::now(),
-                budget: FrameBudget::new(Instant::now()),
+                budget: FrameBudget::new(frame_budget::PER_CONNECTION, Instant::now()),
+                user_budget,
+                last_snapshot: None,
             }
             .with_initial_frames(ctx, seq_at_attach)
         });
@@ -130,7 +144,9 @@ impl WsSession {
             };
             match replayed {
                 Some(missed) => frames.extend(missed),
-                None => frames.push(snapshot_frame(desk.as_ref(), peer.key, seq_at_attach).await),
+                None => match snapshot_frame(desk.as_ref(), peer.key, seq_at_attach).await {
+                    Ok(frame) | Err(frame) => frames.push(frame),
+                },
             }
             frames
         };
@@ -144,12 +160,31 @@ impl WsSession {
 
     fn send(&self, ctx: &mut Context<Self>, frame: Arc<str>) {
         if self.outbound.push(Outbound::Frame(frame)).is_err() {
-            ctx.stop();
+            self.stop(ctx, Closing::TooSlow);
+        }
+    }
+
+    /// Ends the session, and with it the connection, saying why.
+    fn stop(&self, ctx: &mut Context<Self>, why: Closing) {
+        self.closer.close(why);
+        ctx.stop();
+    }
+
+    /// Spends one frame from the connection's budget and, if that allows it, the user's.
+    fn spend(&mut self) -> Verdict {
+        let now = Instant::now();
+        match self.budget.spend(now) {
+            Verdict::Handle => self
+                .user_budget
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .spend(now),
+            over => over,
         }
     }
 
     fn handle_client_frame(&mut self, text: &str, ctx: &mut Context<Self>) {
-        match self.budget.spend(Instant::now()) {
+        match self.spend() {
             Verdict::Handle => {}
             Verdict::Drop { first } => {
                 if first {
@@ -163,7 +198,7 @@ impl WsSession {
             }
             Verdict::Close => {
                 tracing::warn!(user_id = %self.peer.key.user_id, "client flooding frames; closing it");
-                return ctx.stop();
+                return self.stop(ctx, Closing::Flooding);
             }
         }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
@@ -184,14 +219,25 @@ impl WsSession {
                         missed.into_iter().for_each(|(_, f)| self.send(ctx, f))
                     }
                     Replay::TooOld => {
-                        let desk = self.desk.clone();
                         let key = self.peer.key;
                         let seq = self.hub.seq(key.user_id);
-                        ctx.wait(
-                            async move { snapshot_frame(desk.as_ref(), key, seq).await }
-                                .into_actor(self)
-                                .map(|frame, act, ctx| act.send(ctx, frame)),
-                        );
+                        match &self.last_snapshot {
+                            Some((at, frame)) if *at == seq => self.send(ctx, frame.clone()),
+                            _ => {
+                                let desk = self.desk.clone();
+                                ctx.wait(
+                                    async move { snapshot_frame(desk.as_ref(), key, seq).await }
+                                        .into_actor(self)
+                                        .map(move |loaded, act, ctx| match loaded {
+                                            Ok(frame) => {
+                                                act.last_snapshot = Some((seq, frame.clone()));
+                                                act.send(ctx, frame)
+                                            }
+                                            Err(error) => act.send(ctx, error),
+                                        }),
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -225,7 +271,7 @@ impl Actor for WsSession {
                 return;
             }
             if act.outbound.push(Outbound::Ping).is_err() {
-                ctx.stop();
+                act.stop(ctx, Closing::TooSlow);
                 return;
             }
             let (desk, key) = (act.desk.clone(), act.peer.key);
@@ -234,6 +280,7 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.closer.close(Closing::Ended);
         let (desk, key) = (self.desk.clone(), self.peer.key);
         let last_here = self.hub.detach(key.user_id, key.connection_id);
         actix_web::rt::spawn(async move { desk.disconnected(key, last_here).await });
@@ -248,7 +295,7 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
             // RFC 6455 §5.5.2: a ping is answered with a pong carrying the same data.
             Ok(AggregatedMessage::Ping(data)) => {
                 if self.outbound.push(Outbound::Pong(data)).is_err() {
-                    ctx.stop();
+                    self.stop(ctx, Closing::TooSlow);
                 }
             }
             Ok(AggregatedMessage::Pong(_)) => {}
@@ -288,11 +335,20 @@ struct Writer {
     actor: Addr<WsSession>,
 }
 
+/// Frames longer than this are written as a fragmented message (RFC 6455 §5.4) of pieces
+/// this long. The WebSocket library queues 32 messages per connection before a write waits;
+/// in pieces, what it holds for a client that does not read stays under a megabyte instead of
+/// 32 whole snapshots.
+pub const FRAGMENT_BYTES: usize = 16 * 1024;
+
 impl Writer {
     /// Writes `item` within the deadline; false when the connection is gone or too slow.
     async fn write(&mut self, item: &Outbound) -> bool {
         let sent = async {
             match item {
+                Outbound::Frame(f) if f.len() > FRAGMENT_BYTES => {
+                    write_fragmented(&mut self.socket, f).await
+                }
                 Outbound::Frame(f) => self.socket.text(f.to_string()).await,
                 Outbound::Ping => self.socket.ping(b"").await,
                 Outbound::Pong(data) => self.socket.pong(data).await,
@@ -342,6 +398,26 @@ impl Writer {
     }
 }
 
+/// Writes a long text frame as a first piece, continuations and a last piece, each at most
+/// [`FRAGMENT_BYTES`] (slices of one copy of the frame).
+async fn write_fragmented(
+    socket: &mut actix_ws::Session,
+    frame: &str,
+) -> Result<(), actix_ws::Closed> {
+    let bytes = Bytes::copy_from_slice(frame.as_bytes());
+    let pieces = bytes.len().div_ceil(FRAGMENT_BYTES);
+    for n in 0..pieces {
+        let piece = bytes.slice(n * FRAGMENT_BYTES..bytes.len().min((n + 1) * FRAGMENT_BYTES));
+        let item = match n {
+            0 => Item::FirstText(piece),
+            n if n + 1 == pieces => Item::Last(piece),
+            _ => Item::Continue(piece),
+        };
+        socket.continuation(item).await?;
+    }
+    Ok(())
+}
+
 /// The close frame for `why`: 1008 for a client too slow to read, 1012 ("service restart")
 /// when the server shuts down, which the browser app takes as "reconnect now", and 4001 when
 /// the login session ended (sign-out, deactivation, a new password): back to the login page.
@@ -354,6 +430,8 @@ fn close_reason(why: Closing) -> CloseReason {
             CloseCode::Other(4002),
             "too many open connections; this was the oldest",
         ),
+        Closing::Flooding => (CloseCode::Policy, "too many frames"),
+        Closing::Ended => (CloseCode::Normal, "session ended"),
     };
     CloseReason {
         code,
@@ -362,13 +440,13 @@ fn close_reason(why: Closing) -> CloseReason {
 }
 
 /// The `snapshot` frame, or an error frame asking the client to reconnect.
-async fn snapshot_frame(desk: &dyn Desk, key: SessionKey, seq: u64) -> Arc<str> {
+async fn snapshot_frame(desk: &dyn Desk, key: SessionKey, seq: u64) -> Result<Arc<str>, Arc<str>> {
     match desk.snapshot(key).await {
-        Ok(inbox) => to_frame(&ControlFrame::Snapshot { seq, inbox }),
-        Err(e) => to_frame(&ControlFrame::error(FrameError {
+        Ok(inbox) => Ok(to_frame(&ControlFrame::Snapshot { seq, inbox })),
+        Err(e) => Err(to_frame(&ControlFrame::error(FrameError {
             code: e.code,
             message: "could not load the inbox; reconnect".into(),
-        })),
+        }))),
     }
 }
 

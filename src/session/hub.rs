@@ -4,6 +4,7 @@
 //! Sending never waits: each session has a bounded outbound queue, and a session whose queue
 //! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
 
+use super::frame_budget::{self, FrameBudget};
 use super::frames::EventFrame;
 use crate::domain::ids::{AccountId, SessionId, UserId};
 use std::collections::{HashMap, VecDeque};
@@ -39,6 +40,10 @@ pub enum Closing {
     Revoked,
     /// The user opened more connections than allowed; this was the oldest.
     Superseded,
+    /// The client kept sending frames far past its budget.
+    Flooding,
+    /// The session ended on its own (the client closed or fell silent).
+    Ended,
 }
 
 /// Tells a session's writer to close the connection, and why.
@@ -146,6 +151,8 @@ struct Feed {
     history: VecDeque<(u64, Arc<str>)>,
     history_bytes: usize,
     sessions: Vec<SessionLink>,
+    /// What all of the user's connections here may send together.
+    budget: Arc<Mutex<FrameBudget>>,
 }
 
 impl Feed {
@@ -219,6 +226,10 @@ impl Hub {
                 history: VecDeque::new(),
                 history_bytes: 0,
                 sessions: Vec::new(),
+                budget: Arc::new(Mutex::new(FrameBudget::new(
+                    frame_budget::PER_USER,
+                    std::time::Instant::now(),
+                ))),
             });
             feed.is_manager = is_manager;
             if feed.sessions.len() >= MAX_SOCKETS_PER_USER {
@@ -227,6 +238,18 @@ impl Hub {
             }
             feed.sessions.push(link);
             feed.seq
+        })
+    }
+
+    /// The frame budget the user's connections on this node share (a fresh one for a user not
+    /// attached here, which cannot happen for a live connection).
+    pub fn user_budget(&self, user_id: UserId) -> Arc<Mutex<FrameBudget>> {
+        self.with(|feeds| match feeds.get(&user_id) {
+            Some(feed) => feed.budget.clone(),
+            None => Arc::new(Mutex::new(FrameBudget::new(
+                frame_budget::PER_USER,
+                std::time::Instant::now(),
+            ))),
         })
     }
 

@@ -171,3 +171,73 @@ async fn a_client_flooding_frames_is_told_once_and_its_extra_frames_are_dropped(
     );
     assert!(pongs >= 40, "a burst is answered ({pongs})");
 }
+
+#[actix_web::test]
+async fn a_user_flooding_from_many_tabs_is_held_to_one_budget() {
+    let app = spawn_app().await;
+    let agent = app.connected_agent("many-tabs", json!({})).await;
+    let mut tabs = Vec::new();
+    for _ in 0..4 {
+        tabs.push(app.open_tab(&agent).await);
+    }
+    // Each tab stays within its own burst; together they send twice the user's.
+    for tab in &mut tabs {
+        for _ in 0..40 {
+            tab.send(json!({"type": "ping"})).await;
+        }
+    }
+    let mut pongs = 0;
+    let mut told = 0;
+    for tab in &mut tabs {
+        while let Some(frame) = tab.next(std::time::Duration::from_millis(300)).await {
+            match frame["type"].as_str() {
+                Some("pong") => pongs += 1,
+                Some("error") if frame["code"] == "rate_limited" => told += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(told >= 1, "someone is told the user is over budget");
+    assert!(pongs >= 80, "the user's burst is answered ({pongs})");
+    assert!(
+        pongs < 120,
+        "frames past the user's budget are dropped ({pongs})"
+    );
+}
+
+#[actix_web::test]
+async fn repeated_resumes_share_one_snapshot_until_something_happens() {
+    let app = spawn_app().await;
+    let mut agent = app.working_agent("resumer", json!({})).await;
+    let first = app.ingest(&inquiry("ana", "m1")).await.ticket_id;
+    agent.ws.expect("ticket.assigned").await;
+    let guest_name = |snapshot: &serde_json::Value, id: &str| {
+        snapshot["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["guest"]["name"].clone())
+    };
+    let far = agent.ws.last_seq + 1000;
+    agent.ws.resume(far).await;
+    let before = agent.ws.expect("snapshot").await;
+    assert_eq!(guest_name(&before, &first), Some(json!("ana")));
+
+    // A change no frame announces: a resume with nothing new in between answers the same
+    // snapshot, so it cannot have read the database again.
+    sqlx::query("UPDATE guests SET name = 'Ana Renamed'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    agent.ws.resume(far).await;
+    let again = agent.ws.expect("snapshot").await;
+    assert_eq!(again, before);
+
+    // Once something happens to the user, the next snapshot is read afresh.
+    app.ingest(&inquiry("bea", "m2")).await;
+    agent.ws.expect("ticket.assigned").await;
+    agent.ws.resume(far).await;
+    let after = agent.ws.expect("snapshot").await;
+    assert_eq!(guest_name(&after, &first), Some(json!("Ana Renamed")));
+}

@@ -19,6 +19,7 @@ mod ops;
 mod reports;
 mod revocation;
 mod shutdown;
+mod slow_client;
 mod templates;
 mod tickets;
 mod wallboard;

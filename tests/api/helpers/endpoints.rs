@@ -462,6 +462,11 @@ impl TestApp {
         WsClient::connect(self.port, user.token(), None).await
     }
 
+    /// A socket as `user` with a tiny receive buffer, for a client that stops reading.
+    pub async fn ws_small_buffer(&self, user: &Session) -> WsClient {
+        WsClient::connect_small_buffer(self.port, user.token()).await
+    }
+
     /// A socket as `user` that asks to resume after `last_seq`.
     pub async fn ws_resuming(&self, user: &Session, last_seq: u64) -> WsClient {
         WsClient::connect(self.port, user.token(), Some(last_seq)).await

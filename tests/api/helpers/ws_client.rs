@@ -33,6 +33,43 @@ impl WsClient {
         }
     }
 
+    /// A socket whose receive buffer is as small as the kernel allows, for a client that
+    /// stops reading: the server's writes then block after a few kilobytes.
+    pub async fn connect_small_buffer(port: u16, token: &str) -> WsClient {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        let tcp = socket
+            .connect(([127, 0, 0, 1], port).into())
+            .await
+            .expect("tcp connect");
+        let url = format!("ws://127.0.0.1:{port}/api/v1/ws?token={token}");
+        let (stream, _) =
+            tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .expect("websocket handshake");
+        WsClient {
+            stream,
+            last_seq: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads whatever arrives until the connection ends (answers true) or nothing comes for
+    /// `quiet` (answers false); text frames are kept in `seen`.
+    pub async fn read_until_closed(&mut self, quiet: Duration) -> bool {
+        loop {
+            match tokio::time::timeout(quiet, self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    self.seen
+                        .push(serde_json::from_str(&text).expect("json frame"));
+                }
+                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return true,
+                Ok(Some(Ok(_))) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// A socket with a browser's `Cookie` and `Origin` headers; a refused upgrade answers its
     /// HTTP status.
     pub async fn connect_with_cookie(
