@@ -13,6 +13,7 @@ use crate::dispatch::messages::{
     AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
 };
 use crate::dispatch::Dispatchers;
+use crate::domain::card::Mismatch;
 use crate::domain::dispatch::Refusal;
 use crate::domain::ids::{TicketId, UserId};
 use crate::domain::ticket::{InvalidTransition, TicketAction, TicketState};
@@ -27,6 +28,16 @@ use std::sync::Arc;
 pub const MAX_REPLY_CHARS: usize = 20_000;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
+/// A manager's assignment as it holds.
+#[derive(Debug, serde::Serialize)]
+pub struct Assigned {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// False when the agent is not taking work now (timer stopped or intake paused): the
+    /// ticket waits for them.
+    pub agent_working: bool,
+}
+
 /// Why a ticket action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
@@ -34,6 +45,8 @@ pub enum TicketError {
     NotFound,
     #[error("agent not found")]
     AgentNotFound,
+    #[error("the agent's card does not take this ticket ({}); assign with force to do it anyway", .0.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "))]
+    CardMismatch(Vec<Mismatch>),
     #[error("this ticket is assigned to someone else")]
     NotYours,
     #[error("{0}")]
@@ -54,10 +67,22 @@ impl ErrorCode for TicketError {
         match self {
             TicketError::NotFound | TicketError::AgentNotFound => Code::NotFound,
             TicketError::NotYours => Code::Forbidden,
+            TicketError::CardMismatch(_) => Code::CardMismatch,
             TicketError::Invalid(_) => Code::InvalidInput,
             TicketError::Transition(_) | TicketError::NotPossible(_) => Code::InvalidState,
             TicketError::DispatcherUnavailable => Code::Unavailable,
             TicketError::Failure(f) => f.code(),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        match self {
+            TicketError::CardMismatch(mismatches) => {
+                let mut details = serde_json::Map::new();
+                details.insert("mismatches".into(), serde_json::json!(mismatches));
+                Some(details)
+            }
+            _ => None,
         }
     }
 }
@@ -67,6 +92,7 @@ impl From<DispatchRefusal> for TicketError {
         match e {
             DispatchRefusal::Refused(Refusal::UnknownTicket) => TicketError::NotFound,
             DispatchRefusal::Refused(Refusal::UnknownAgent) => TicketError::AgentNotFound,
+            DispatchRefusal::Refused(Refusal::CardMismatch(m)) => TicketError::CardMismatch(m),
             DispatchRefusal::Refused(Refusal::NotPossible(why)) => {
                 TicketError::NotPossible(why.into())
             }
@@ -250,14 +276,17 @@ impl TicketActions {
             .await
     }
 
-    /// A manager gives the ticket to an agent (any state but done; SPEC §2 rule 5).
+    /// A manager gives the ticket to an agent (any state but done; SPEC §2 rule 5) and pins it
+    /// there. An agent whose card does not take it is refused unless `force`; one who is not
+    /// working may be chosen, and the answer says so.
     #[tracing::instrument(skip(self, manager), fields(account_id = %manager.account_id, user_id = %manager.user_id))]
     pub async fn assign(
         &self,
         manager: &Identity,
         ticket_id: TicketId,
         agent_id: UserId,
-    ) -> Result<TicketView, TicketError> {
+        force: bool,
+    ) -> Result<Assigned, TicketError> {
         let account_id = manager.account_id;
         let ticket = store::tickets::record(&self.pool, account_id, ticket_id)
             .await?
@@ -273,9 +302,13 @@ impl TicketActions {
             ticket_id,
             agent_id,
             manager_id: manager.user_id,
+            force,
         };
         self.dispatchers.get(account_id).send(message).await??;
-        self.current(manager, ticket_id).await
+        Ok(Assigned {
+            ticket: self.current(manager, ticket_id).await?,
+            agent_working: agent.working && !agent.intake_paused,
+        })
     }
 
     /// An agent claims a ticket offered to them (broadcast strategy).

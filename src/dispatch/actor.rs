@@ -332,7 +332,7 @@ impl Dispatcher {
         ctx: &mut Context<Self>,
     ) -> Result<oneshot::Receiver<Result<(), DispatchRefusal>>, DispatchRefusal> {
         let decided = self.guarded(ctx, |board| {
-            board.assign_by_manager(msg.ticket_id, msg.agent_id, Utc::now())
+            board.assign_by_manager(msg.ticket_id, msg.agent_id, msg.force, Utc::now())
         });
         match decided {
             Some(Ok(decisions)) => {

@@ -58,6 +58,8 @@ pub struct AssignTicket {
     pub ticket_id: TicketId,
     pub agent_id: UserId,
     pub manager_id: UserId,
+    /// Past the agent's card.
+    pub force: bool,
 }
 
 /// An agent claims a ticket offered to them (broadcast strategy).

@@ -156,8 +156,14 @@ async fn write(
         } => {
             let old = match manager {
                 Some(_) => {
-                    store::dispatch_state::assign_any(&mut *conn, account_id, *ticket, *agent)
-                        .await?
+                    store::dispatch_state::assign_any(
+                        &mut *conn,
+                        account_id,
+                        *ticket,
+                        *agent,
+                        *reason == Reason::Manager,
+                    )
+                    .await?
                 }
                 None => {
                     store::dispatch_state::assign_queued(&mut *conn, account_id, *ticket, *agent)

@@ -31,6 +31,7 @@ impl Loaded {
                 unanswered: t.unanswered,
                 created_at: t.created_at,
                 previous_agent: t.previous_agent,
+                pinned: t.pinned,
             });
         }
         board

@@ -16,6 +16,28 @@ pub struct TicketTraits {
     pub listing_group: Option<String>,
 }
 
+/// A trait of a ticket that an agent's card does not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mismatch {
+    Stage,
+    Channel,
+    Language,
+    ListingGroup,
+}
+
+impl Mismatch {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mismatch::Stage => "stage",
+            Mismatch::Channel => "channel",
+            Mismatch::Language => "language",
+            Mismatch::ListingGroup => "listing_group",
+        }
+    }
+}
+
 /// The stages, channels, languages and listing groups an agent takes, and their cap.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +61,20 @@ impl AgentCard {
     /// A language or listing-group filter only excludes a ticket whose value is known and
     /// different: a guest whose language we do not know still needs an answer.
     pub fn matches(&self, t: &TicketTraits) -> bool {
+        self.checks(t).iter().all(|(_, ok)| *ok)
+    }
+
+    /// What the card does not take of a ticket with these traits (empty when it matches): a
+    /// manager's assignment against the card is refused with these.
+    pub fn mismatches(&self, t: &TicketTraits) -> Vec<Mismatch> {
+        self.checks(t)
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    fn checks(&self, t: &TicketTraits) -> [(Mismatch, bool); 4] {
         fn any_or<T: Ord>(set: &BTreeSet<T>, v: &T) -> bool {
             set.is_empty() || set.contains(v)
         }
@@ -48,10 +84,18 @@ impl AgentCard {
                 None => true,
             }
         }
-        any_or(&self.stages, &t.stage)
-            && any_or(&self.channels, &t.channel)
-            && any_or_unknown(&self.languages, &t.language)
-            && any_or_unknown(&self.listing_groups, &t.listing_group)
+        [
+            (Mismatch::Stage, any_or(&self.stages, &t.stage)),
+            (Mismatch::Channel, any_or(&self.channels, &t.channel)),
+            (
+                Mismatch::Language,
+                any_or_unknown(&self.languages, &t.language),
+            ),
+            (
+                Mismatch::ListingGroup,
+                any_or_unknown(&self.listing_groups, &t.listing_group),
+            ),
+        ]
     }
 
     /// Normalises and checks a card from the API: languages lowercase 2–8 letters, groups

@@ -12,6 +12,7 @@ use serde_json::json;
 pub struct ApiError {
     code: Code,
     message: String,
+    details: Option<serde_json::Map<String, serde_json::Value>>,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -21,6 +22,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            details: None,
             cause: None,
         }
     }
@@ -42,6 +44,7 @@ impl<E: ErrorCode + Send + Sync + 'static> From<E> for ApiError {
         ApiError {
             code: e.code(),
             message: e.to_string(),
+            details: e.details(),
             cause: Some(Box::new(e)),
         }
     }
@@ -66,7 +69,10 @@ impl ResponseError for ApiError {
         if matches!(self.code, Code::RateLimited | Code::Unavailable) {
             res.insert_header(("Retry-After", "5"));
         }
-        res.json(json!({"error": {"code": self.code.as_str(), "message": self.message}}))
+        let mut error = self.details.clone().unwrap_or_default();
+        error.insert("code".into(), json!(self.code.as_str()));
+        error.insert("message".into(), json!(self.message));
+        res.json(json!({ "error": error }))
     }
 }
 

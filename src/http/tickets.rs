@@ -83,6 +83,9 @@ async fn claim(services: web::Data<Services>, caller: Caller, id: web::Path<Tick
 #[serde(deny_unknown_fields)]
 struct AssignBody {
     agent_id: UserId,
+    /// Assign even when the agent's card does not take the ticket.
+    #[serde(default)]
+    force: bool,
 }
 
 async fn assign(
@@ -91,6 +94,10 @@ async fn assign(
     id: web::Path<TicketId>,
     body: Body<AssignBody>,
 ) -> Answer {
-    let agent = body.parsed()?.agent_id;
-    Ok(HttpResponse::Ok().json(services.tickets.assign(&caller.0, *id, agent).await?))
+    let AssignBody { agent_id, force } = body.parsed()?;
+    let assigned = services
+        .tickets
+        .assign(&caller.0, *id, agent_id, force)
+        .await?;
+    Ok(HttpResponse::Ok().json(assigned))
 }

@@ -21,6 +21,8 @@ pub struct OpenTicket {
     pub assigned_at: Option<DateTime<Utc>>,
     /// Who closed the thread's previous ticket.
     pub previous_agent: Option<UserId>,
+    /// A manager gave it to its assignee (no automatic move takes it).
+    pub pinned: bool,
 }
 
 /// Every queued, assigned, opened or pending ticket of the account, oldest first.
@@ -30,7 +32,7 @@ pub async fn open_tickets(
 ) -> Result<Vec<OpenTicket>, sqlx::Error> {
     let rows = sqlx::query(concat!(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, prev.assignee_id AS previous_agent \
+                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, prev.assignee_id AS previous_agent \
          FROM tickets t \
          LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = ",
         state_sql!(Done),
@@ -53,7 +55,7 @@ pub async fn ticket(
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, NULL::bigint AS previous_agent \
+                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent \
          FROM tickets t WHERE t.account_id = $1 AND t.id = $2",
     )
     .bind(account_id)
@@ -82,6 +84,7 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         assigned_at: r.try_get("assigned_at")?,
         previous_agent: r.try_get("previous_agent")?,
+        pinned: r.try_get("pinned")?,
     })
 }
 
@@ -107,17 +110,19 @@ pub async fn assign_queued(
 }
 
 /// A manager gives a ticket that is not done to `agent`, whatever its state: a queued ticket
-/// becomes assigned, an opened or pending one keeps its state. Answers the previous assignee,
-/// or `None` when the ticket is done or missing.
+/// becomes assigned, an opened or pending one keeps its state; `pinned` when it is the
+/// manager's own choice (not a move that followed from it). Answers the previous assignee, or
+/// `None` when the ticket is done or missing.
 pub async fn assign_any(
     conn: &mut PgConnection,
     account_id: AccountId,
     ticket_id: TicketId,
     agent: UserId,
+    pinned: bool,
 ) -> Result<Option<Option<UserId>>, sqlx::Error> {
     sqlx::query_scalar(
         concat!(
-            "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), state = CASE WHEN t.state = ",
+            "UPDATE tickets t SET assignee_id = $3, assigned_at = now(), pinned = $4, state = CASE WHEN t.state = ",
             state_sql!(Queued),
             " THEN ",
             state_sql!(Assigned),
@@ -130,6 +135,7 @@ pub async fn assign_any(
     .bind(account_id)
     .bind(ticket_id)
     .bind(agent)
+    .bind(pinned)
     .fetch_optional(conn)
     .await
 }
@@ -145,7 +151,7 @@ pub async fn release_unopened(
     let done = sqlx::query(concat!(
         "UPDATE tickets SET state = ",
         state_sql!(Queued),
-        ", assignee_id = NULL, assigned_at = NULL \
+        ", assignee_id = NULL, assigned_at = NULL, pinned = false \
              WHERE account_id = $1 AND id = $2 AND assignee_id = $3 AND state = ",
         state_sql!(Assigned)
     ))

@@ -27,6 +27,8 @@ pub struct TicketRecord {
     pub first_response_at: Option<DateTime<Utc>>,
     pub awaiting_reply_since: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// A manager gave it to its assignee; no automatic move takes it.
+    pub pinned: bool,
     pub guest: GuestRecord,
     pub reservation: Option<ReservationRecord>,
 }
@@ -75,7 +77,7 @@ macro_rules! view_columns {
     () => {
         "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
     t.awaiting_reply_since IS NOT NULL AS unanswered, t.created_at, t.assigned_at, t.opened_at, t.first_response_at, \
-    t.awaiting_reply_since, t.closed_at, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
+    t.awaiting_reply_since, t.closed_at, t.pinned, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id"
@@ -136,6 +138,7 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
         first_response_at: r.try_get("first_response_at")?,
         awaiting_reply_since: r.try_get("awaiting_reply_since")?,
         closed_at: r.try_get("closed_at")?,
+        pinned: r.try_get("pinned")?,
         guest: GuestRecord {
             id: r.try_get("guest_id")?,
             name: r.try_get("guest_name")?,

@@ -57,6 +57,9 @@ codes! {
     NotFound = "not_found", 404;
     /// It clashes with something that exists.
     Conflict = "conflict", 409;
+    /// A manager's assignment to an agent whose card does not take the ticket (the error says
+    /// what does not match; `force: true` assigns anyway).
+    CardMismatch = "card_mismatch", 409;
     /// The body is larger than the limit.
     PayloadTooLarge = "payload_too_large", 413;
     /// The change is not possible in the current state.
@@ -72,6 +75,12 @@ codes! {
 /// An error that tells clients which [`Code`] it is.
 pub trait ErrorCode: std::error::Error {
     fn code(&self) -> Code;
+
+    /// Fields the error body carries beside `code` and `message`, for a client to act on
+    /// (what did not match, say).
+    fn details(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        None
+    }
 }
 
 #[cfg(test)]

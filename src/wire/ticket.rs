@@ -27,6 +27,8 @@ pub struct TicketView {
     pub first_response_at: Option<DateTime<Utc>>,
     pub awaiting_reply_since: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// A manager gave it to its assignee: it stays there until opened or moved by a manager.
+    pub pinned: bool,
     pub guest: GuestView,
     pub reservation: Option<ReservationView>,
     /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
@@ -79,6 +81,7 @@ impl TicketView {
             first_response_at: t.first_response_at,
             awaiting_reply_since: t.awaiting_reply_since,
             closed_at: t.closed_at,
+            pinned: t.pinned,
             guest: GuestView {
                 id: t.guest.id,
                 name: t.guest.name,

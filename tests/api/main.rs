@@ -15,6 +15,7 @@ mod dispatch_moves;
 mod dispatch_sessions;
 mod inbox_views;
 mod ingest;
+mod manager_pins;
 mod ops;
 mod reports;
 mod revocation;

@@ -341,6 +341,7 @@ impl Board {
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
             advance(&mut t.entry, TicketAction::Release);
             t.entry.assignee = None;
+            t.entry.pinned = false;
             let key = t.queue_key();
             self.queue.insert(key);
         }
@@ -482,10 +483,11 @@ impl Board {
                 if rank.agent == donor || !receiver.under_cap() {
                     continue;
                 }
-                let movable = held
-                    .iter()
-                    .map(|(_, id)| &self.tickets[id])
-                    .find(|t| t.entry.unanswered && receiver.entry.card.matches(&t.entry.traits));
+                let movable = held.iter().map(|(_, id)| &self.tickets[id]).find(|t| {
+                    t.entry.unanswered
+                        && !t.entry.pinned
+                        && receiver.entry.card.matches(&t.entry.traits)
+                });
                 if let Some(t) = movable {
                     return Some((t.entry.id, rank.agent));
                 }
@@ -495,6 +497,8 @@ impl Board {
     }
 
     /// Rule 6: an agent who left hands back their unopened tickets, which are dispatched again.
+    /// A ticket a manager pinned to them loses its pin here: a guest must not wait for an agent
+    /// who is gone, so it is dispatched like the others (and the manager hears of it).
     fn release_unopened(&mut self, agent: UserId, out: &mut Vec<Decision>) {
         let Some(a) = self.agents.get(&agent) else {
             return;
@@ -529,6 +533,7 @@ impl Board {
                 unanswered: true,
                 created_at,
                 previous_agent,
+                pinned: false,
             };
             self.load_ticket(entry);
         }
@@ -611,16 +616,26 @@ impl Board {
     }
 
     /// A manager gives a ticket to an agent, whatever its state (rule 5: only managers move
-    /// opened tickets).
+    /// opened tickets), and pins it there: no automatic move takes it away until the agent
+    /// opens it or a manager moves it. An agent whose card does not take the ticket is refused
+    /// with what does not match, unless the manager forces it; one who is not working may be
+    /// chosen (the ticket waits for them).
     pub fn assign_by_manager(
         &mut self,
         ticket: TicketId,
         agent: UserId,
+        force: bool,
         _now: DateTime<Utc>,
     ) -> Result<Vec<Decision>, Refusal> {
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
-        if !self.agents.get(&agent).is_some_and(|a| a.entry.active) {
-            return Err(Refusal::UnknownAgent);
+        let chosen = self
+            .agents
+            .get(&agent)
+            .filter(|a| a.entry.active)
+            .ok_or(Refusal::UnknownAgent)?;
+        let mismatches = chosen.entry.card.mismatches(&t.entry.traits);
+        if !force && !mismatches.is_empty() {
+            return Err(Refusal::CardMismatch(mismatches));
         }
         let mut out = Vec::new();
         if t.entry.assignee == Some(agent) {
@@ -638,6 +653,7 @@ impl Board {
             t.offer = None;
             advance(&mut t.entry, TicketAction::Assign);
             t.entry.assignee = Some(agent);
+            t.entry.pinned = true;
             let key = t.queue_key();
             self.queue.remove(&key);
         }

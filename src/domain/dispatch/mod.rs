@@ -75,6 +75,9 @@ pub enum Refusal {
     UnknownTicket,
     #[error("agent not found or not active")]
     UnknownAgent,
+    /// The agent's card does not take the ticket; a manager may force it.
+    #[error("the agent's card does not take this ticket")]
+    CardMismatch(Vec<crate::domain::card::Mismatch>),
     #[error("{0}")]
     NotPossible(&'static str),
 }
@@ -119,4 +122,7 @@ pub struct TicketEntry {
     pub created_at: DateTime<Utc>,
     /// Who closed the thread's previous ticket.
     pub previous_agent: Option<UserId>,
+    /// A manager gave it to its assignee: no automatic move takes it away (rebalancing and
+    /// release on leave leave it be; leaving queues it back instead of moving it).
+    pub pinned: bool,
 }

@@ -370,7 +370,7 @@ fn a_manager_moves_even_an_opened_ticket() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
     b.ticket_created(tk(1), any_ticket(), at(1), None, at(1));
     b.ticket_opened(tk(1), at(2));
-    let d = b.assign_by_manager(tk(1), ag(2), at(3)).unwrap();
+    let d = b.assign_by_manager(tk(1), ag(2), false, at(3)).unwrap();
     assert_eq!(
         d,
         vec![Decision::Assign {
@@ -382,13 +382,72 @@ fn a_manager_moves_even_an_opened_ticket() {
     assert_eq!(b.loads(ag(1)), Some((0, 0)));
     assert_eq!(b.loads(ag(2)), Some((1, 1)));
     assert_eq!(
-        b.assign_by_manager(tk(9), ag(2), at(4)),
+        b.assign_by_manager(tk(9), ag(2), false, at(4)),
         Err(Refusal::UnknownTicket)
     );
     assert_eq!(
-        b.assign_by_manager(tk(1), ag(9), at(4)),
+        b.assign_by_manager(tk(1), ag(9), false, at(4)),
         Err(Refusal::UnknownAgent)
     );
+    b.assert_consistent();
+}
+
+#[test]
+fn a_manager_cannot_assign_against_the_card_unless_forced() {
+    let mut booked_only = agent(2);
+    booked_only.card.stages = [Stage::Booked].into();
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), booked_only]);
+    b.ticket_created(tk(1), any_ticket(), at(1), None, at(1));
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
+    assert_eq!(
+        b.assign_by_manager(tk(1), ag(2), false, at(2)),
+        Err(Refusal::CardMismatch(vec![
+            crate::domain::card::Mismatch::Stage
+        ]))
+    );
+    assert_eq!(b.holder(tk(1)), Some(ag(1)), "a refusal changes nothing");
+    let d = b.assign_by_manager(tk(1), ag(2), true, at(3)).unwrap();
+    assert_eq!(assigned_to(&d), vec![(1, 2, Reason::Manager)]);
+    // The pin holds: the sweep's rebalancing does not take it back to the card's agent.
+    assert!(b.sweep(at(4)).is_empty());
+    assert_eq!(b.holder(tk(1)), Some(ag(2)));
+    b.assert_consistent();
+}
+
+#[test]
+fn rebalancing_never_moves_a_pinned_ticket() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    for n in 1..=4 {
+        b.ticket_created(tk(n), any_ticket(), at(n), None, at(n));
+    }
+    assert_eq!(b.holder(tk(2)), Some(ag(2)));
+    assert_eq!(b.holder(tk(4)), Some(ag(2)));
+    let mut d = b.assign_by_manager(tk(2), ag(1), false, at(5)).unwrap();
+    d.extend(b.assign_by_manager(tk(4), ag(1), false, at(6)).unwrap());
+    // Each pin leaves agent 1 two ahead: rebalancing evens them out with the tickets the
+    // manager did not choose, oldest first, and leaves the pinned ones.
+    let moved: Vec<(i64, i64, Reason)> = assigned_to(&d)
+        .into_iter()
+        .filter(|(_, _, r)| *r == Reason::Rebalanced)
+        .collect();
+    assert_eq!(
+        moved,
+        vec![(1, 2, Reason::Rebalanced), (3, 2, Reason::Rebalanced)]
+    );
+    assert_eq!(b.holder(tk(2)), Some(ag(1)));
+    assert_eq!(b.holder(tk(4)), Some(ag(1)));
+    b.assert_consistent();
+}
+
+#[test]
+fn a_pinned_ticket_of_an_agent_who_leaves_is_dispatched_again() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    b.ticket_created(tk(1), any_ticket(), at(1), None, at(1));
+    b.assign_by_manager(tk(1), ag(2), false, at(2)).unwrap();
+    let mut gone = agent(2);
+    gone.working = false;
+    let d = b.upsert_agent(gone, at(3));
+    assert_eq!(assigned_to(&d), vec![(1, 1, Reason::AgentLeft)]);
     b.assert_consistent();
 }
 
@@ -409,7 +468,8 @@ enum Event {
     Timer(usize, bool),
     Pause(usize, bool),
     Presence(usize, bool),
-    Manager(usize, usize),
+    /// A manager assigns ticket `.0` to agent `.1`, forcing it past the card when `.2`.
+    Manager(usize, usize, bool),
     Sweep,
 }
 
@@ -428,7 +488,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Timer(a, on)),
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Pause(a, on)),
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Presence(a, on)),
-        1 => (0..64usize, a).prop_map(|(t, a)| Event::Manager(t, a)),
+        1 => (0..64usize, a, any::<bool>()).prop_map(|(t, a, force)| Event::Manager(t, a, force)),
         1 => Just(Event::Sweep),
     ]
 }
@@ -438,6 +498,8 @@ fn event() -> impl Strategy<Value = Event> {
 struct Model {
     holder: HashMap<TicketId, UserId>,
     opened: HashSet<TicketId>,
+    /// Tickets a manager gave to their holder, not moved since.
+    pinned: HashSet<TicketId>,
 }
 
 use std::collections::{HashMap, HashSet};
@@ -503,8 +565,17 @@ proptest! {
                 Event::Timer(a, on) => { entries[a].working = on; b.upsert_agent(entries[a].clone(), now) }
                 Event::Pause(a, on) => { entries[a].intake_paused = on; b.upsert_agent(entries[a].clone(), now) }
                 Event::Presence(a, on) => { entries[a].present = on; b.upsert_agent(entries[a].clone(), now) }
-                Event::Manager(i, a) => match pick(i) {
-                    Some(t) => b.assign_by_manager(tk(t), ag(a as i64 + 1), now).unwrap_or_default(),
+                Event::Manager(i, a, force) => match pick(i) {
+                    Some(t) => {
+                        let fits = b.traits_of(tk(t)).is_some_and(|tr| entries[a].card.matches(&tr));
+                        match b.assign_by_manager(tk(t), ag(a as i64 + 1), force, now) {
+                            Err(Refusal::CardMismatch(m)) => {
+                                prop_assert!(!force && !fits && !m.is_empty(), "refused {:?} force {} fits {}", m, force, fits);
+                                vec![]
+                            }
+                            other => other.unwrap_or_default(),
+                        }
+                    }
                     None => vec![],
                 },
                 Event::Sweep => b.sweep(now),
@@ -513,6 +584,11 @@ proptest! {
                 match d {
                     Decision::Assign { ticket, agent, reason } => {
                         let previous = model.holder.get(ticket).copied();
+                        if *reason == Reason::Manager {
+                            model.pinned.insert(*ticket);
+                        } else {
+                            model.pinned.remove(ticket);
+                        }
                         if *reason != Reason::Manager {
                             prop_assert!(previous.is_none(), "ticket {} given to {} while {:?} holds it", ticket, agent, previous);
                             let entry = &entries[(agent.0 - 1) as usize];
@@ -520,8 +596,11 @@ proptest! {
                         }
                         model.holder.insert(*ticket, *agent);
                     }
-                    Decision::Unassign { ticket, agent, .. } => {
+                    Decision::Unassign { ticket, agent, reason } => {
                         prop_assert_eq!(model.holder.remove(ticket), Some(*agent));
+                        if model.pinned.remove(ticket) {
+                            prop_assert_eq!(*reason, Reason::AgentLeft, "pinned ticket {} moved", ticket);
+                        }
                         prop_assert!(!model.opened.contains(ticket), "opened ticket {} moved automatically", ticket);
                     }
                     _ => {}
@@ -550,7 +629,7 @@ proptest! {
             for donor in entries.iter().filter(|e| e.available() && e.id != receiver.id) {
                 let (d_load, _) = b.loads(donor.id).unwrap();
                 if d_load >= r_load + need {
-                    let movable = b.unopened_of(donor.id).into_iter().any(|t| b.traits_of(t).is_some_and(|tr| receiver.card.matches(&tr)));
+                    let movable = b.unopened_of(donor.id).into_iter().filter(|t| !model.pinned.contains(t)).any(|t| b.traits_of(t).is_some_and(|tr| receiver.card.matches(&tr)));
                     prop_assert!(!movable, "agent {} ({}) could take from {} ({})", receiver.id, r_load, donor.id, d_load);
                 }
             }
