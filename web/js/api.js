@@ -5,11 +5,13 @@
 export const API_BASE = '/api/v1';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    // What the error body says beside code and message (e.g. `mismatches`).
+    this.details = details;
   }
 }
 
@@ -63,10 +65,12 @@ export async function request(method, path, body, { query, signal } = {}) {
   }
   if (!res.ok) {
     const err = data && typeof data === 'object' && data.error;
+    const { code, message, ...details } = err || {};
     const error = new ApiError(
       res.status,
-      (err && err.code) || `http_${res.status}`,
-      (err && err.message) || defaultMessage(res.status),
+      code || `http_${res.status}`,
+      message || defaultMessage(res.status),
+      details,
     );
     if (res.status === 401 && onUnauthorized && !path.startsWith('/auth/login')) onUnauthorized(error);
     throw error;
@@ -108,7 +112,8 @@ export const api = {
   pending: (ticketId, note) => post(`/tickets/${id(ticketId)}/pending`, { note }),
   done: (ticketId) => post(`/tickets/${id(ticketId)}/done`),
   claim: (ticketId) => post(`/tickets/${id(ticketId)}/claim`),
-  assign: (ticketId, agentId) => post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId) }),
+  assign: (ticketId, agentId, force = false) =>
+    post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId), force }),
 
   // Agents (managers)
   agents: () => get('/agents'),

@@ -84,6 +84,27 @@ test('wallboard tiles change live; the manager reassigns an at-risk ticket', asy
   await wb.close();
 });
 
+test('a manager reassigning against the agent\'s card is asked first, and the ticket then stays', async () => {
+  const booked = await server.createAgent('Bo Booked', { card: { stages: ['booked'] } });
+  const delivered = await server.ingest(guestMessage({ name: 'Card Carla', body: 'Is it free in May?' }));
+  const page = await managerPage({ width: 1280, height: 900 });
+  await page.goto(`${server.url}/#/tickets/${delivered.ticket_id}`);
+  const form = page.getByRole('form', { name: 'Reassign the ticket' });
+  await form.getByRole('combobox').selectOption(String(booked.agent.id));
+  let asked = '';
+  page.once('dialog', (dialog) => {
+    asked = dialog.message();
+    dialog.accept();
+  });
+  await form.getByRole('button', { name: 'Reassign' }).click();
+  await form.getByText('Reassigned to Bo Booked, who is not working now').waitFor({ timeout: 3000 });
+  assert.match(asked, /Bo Booked's card does not take this ticket's booking stage\. Assign anyway\?/);
+  const ticket = await server.api('GET', `/tickets/${delivered.ticket_id}`, undefined, { token: await server.managerToken() });
+  assert.equal(String(ticket.assignee_id), String(booked.agent.id));
+  assert.equal(ticket.pinned, true);
+  await page.close();
+});
+
 test('the reports page shows the period and downloads the CSV', async () => {
   const page = await managerPage({ width: 1280, height: 900 });
   await page.goto(`${server.url}/#/reports`);

@@ -2,6 +2,7 @@
 // the guest's language, plus Pending (with a note for the manager) and Done. Managers also
 // get Reassign. New messages and state changes arrive live.
 
+import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
 import { field, busy, formMessage } from '../forms.js';
 import { stageLabel, stateLabel, channelLabel } from '../labels.js';
@@ -301,10 +302,11 @@ export async function render(ctx) {
     if (!agentSelect.value) return reassignMsg.error('Choose an agent.');
     busy(reassignBtn, async () => {
       try {
-        const t = await api.assign(ticketId, agentSelect.value);
-        Object.assign(ticket, t || {});
         const a = agents.find((x) => String(x.id) === agentSelect.value);
-        reassignMsg.ok(`Assigned to ${a ? a.name : 'the agent'}.`);
+        const done = await assignTicket(ticketId, agentSelect.value, a ? a.name : 'the agent');
+        if (!done) return;
+        Object.assign(ticket, done.ticket);
+        reassignMsg.ok(done.said);
         drawHeader();
       } catch (e) {
         reassignMsg.error(e.message);

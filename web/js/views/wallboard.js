@@ -3,6 +3,7 @@
 // "working since" clock, and the tickets at risk with Reassign and Open. It loads
 // `GET /wallboard` and then follows the socket's `wallboard` events (polling as a fallback).
 
+import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
 import { busy } from '../forms.js';
 import { channelLabel, stageLabel, stateLabel } from '../labels.js';
@@ -133,8 +134,9 @@ export function render(ctx) {
                 if (!select.value) return select.focus();
                 busy(btn, async () => {
                   try {
-                    await api.assign(t.id, select.value);
-                    notify(`Reassigned to ${names.get(select.value) || 'the agent'}.`);
+                    const done = await assignTicket(t.id, select.value, names.get(select.value) || 'the agent');
+                    if (!done) return;
+                    notify(done.said);
                     refresh();
                   } catch (e) {
                     notify(e.message, 'error');
