@@ -11,6 +11,7 @@ use super::frame_budget::{FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
 use crate::domain::ids::SessionId;
+use crate::metrics::{LiveSocket, Metrics, SocketClosed};
 use crate::presence::SessionKey;
 use crate::wire::Code;
 use actix::prelude::*;
@@ -49,6 +50,8 @@ pub struct WsSession {
     first_frames: Option<oneshot::Sender<Vec<Arc<str>>>>,
     last_heard: Instant,
     budget: FrameBudget,
+    /// Counts this connection as live until the actor is gone.
+    _live: LiveSocket,
 }
 
 /// Stops the session (the writer ended, the client closed, or it was cut off).
@@ -81,9 +84,11 @@ impl WsSession {
             .max_frame_size(MAX_FRAME_BYTES)
             .aggregate_continuations()
             .max_continuation_size(MAX_FRAME_BYTES);
+        let metrics = hub.metrics().clone();
         let addr = WsSession::create(move |ctx| {
             ctx.add_stream(stream);
             WsSession {
+                _live: hub.metrics().socket_opened(),
                 peer,
                 desk,
                 hub,
@@ -99,6 +104,7 @@ impl WsSession {
             outbox: tx_for_writer,
             closer,
             actor: addr.clone(),
+            metrics,
         };
         actix_web::rt::spawn(writer.run(first_rx, rx));
         addr
@@ -152,6 +158,7 @@ impl WsSession {
         match self.budget.spend(Instant::now()) {
             Verdict::Handle => {}
             Verdict::Drop { first } => {
+                self.hub.metrics().client_frame_dropped();
                 if first {
                     let error = ControlFrame::error(FrameError {
                         code: Code::RateLimited,
@@ -163,6 +170,7 @@ impl WsSession {
             }
             Verdict::Close => {
                 tracing::warn!(user_id = %self.peer.key.user_id, "client flooding frames; closing it");
+                self.hub.metrics().disconnected(SocketClosed::Flooding);
                 return ctx.stop();
             }
         }
@@ -221,6 +229,7 @@ impl Actor for WsSession {
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 tracing::info!(user_id = %act.peer.key.user_id, "session silent; closing it");
+                act.hub.metrics().disconnected(SocketClosed::Silent);
                 ctx.stop();
                 return;
             }
@@ -286,11 +295,21 @@ struct Writer {
     outbox: Outbox,
     closer: Arc<Closer>,
     actor: Addr<WsSession>,
+    metrics: Arc<Metrics>,
+}
+
+/// How one write to the socket ended.
+enum Written {
+    Sent,
+    /// The connection is already closed: there is nobody to tell anything.
+    Gone,
+    /// The deadline passed: the client is too slow to read.
+    Stalled,
 }
 
 impl Writer {
-    /// Writes `item` within the deadline; false when the connection is gone or too slow.
-    async fn write(&mut self, item: &Outbound) -> bool {
+    /// Writes `item` within the deadline.
+    async fn write(&mut self, item: &Outbound) -> Written {
         let sent = async {
             match item {
                 Outbound::Frame(f) => self.socket.text(f.to_string()).await,
@@ -298,7 +317,25 @@ impl Writer {
                 Outbound::Pong(data) => self.socket.pong(data).await,
             }
         };
-        matches!(tokio::time::timeout(WRITE_DEADLINE, sent).await, Ok(Ok(())))
+        match tokio::time::timeout(WRITE_DEADLINE, sent).await {
+            Ok(Ok(())) => {
+                if matches!(item, Outbound::Frame(_)) {
+                    self.metrics.frame_sent();
+                }
+                Written::Sent
+            }
+            Ok(Err(_)) => Written::Gone,
+            Err(_) => Written::Stalled,
+        }
+    }
+
+    /// Why to close after a write that did not go through (`None`: nothing to close).
+    fn after(written: Written) -> Result<(), Option<Closing>> {
+        match written {
+            Written::Sent => Ok(()),
+            Written::Gone => Err(None),
+            Written::Stalled => Err(Some(Closing::TooSlow)),
+        }
     }
 
     /// Sends the first frames, then whatever the hub and the actor queue, until either side
@@ -312,8 +349,9 @@ impl Writer {
         if let Ok(frames) = first.await {
             'writing: {
                 for frame in frames {
-                    if !self.write(&Outbound::Frame(frame)).await {
-                        close = Some(close_reason(Closing::TooSlow));
+                    let written = self.write(&Outbound::Frame(frame)).await;
+                    if let Err(why) = Self::after(written) {
+                        close = why;
                         break 'writing;
                     }
                 }
@@ -322,23 +360,38 @@ impl Writer {
                         next = rx.recv() => {
                             let Some(item) = next else { break };
                             self.outbox.taken(&item);
-                            if !self.write(&item).await {
-                                close = Some(close_reason(Closing::TooSlow));
+                            let written = self.write(&item).await;
+                            if let Err(why) = Self::after(written) {
+                                close = why;
                                 break;
                             }
                         }
                         why = self.closer.closed() => {
-                            close = Some(close_reason(why));
+                            close = Some(why);
                             break;
                         }
                     }
                 }
             }
         }
+        if let Some(why) = close {
+            self.metrics.disconnected(counted_as(why));
+        }
         // A client that reads nothing cannot take the close frame either: give it up after the
         // deadline; dropping the session then ends the response and the TCP connection.
+        let close = close.map(close_reason);
         let _ = tokio::time::timeout(WRITE_DEADLINE, self.socket.close(close)).await;
         self.actor.do_send(Disconnect);
+    }
+}
+
+/// How a close is counted in the node's figures.
+fn counted_as(why: Closing) -> SocketClosed {
+    match why {
+        Closing::TooSlow => SocketClosed::TooSlow,
+        Closing::ShuttingDown => SocketClosed::ShuttingDown,
+        Closing::Revoked => SocketClosed::Revoked,
+        Closing::Superseded => SocketClosed::Superseded,
     }
 }
 
