@@ -28,6 +28,9 @@ pub struct Config {
     pub session_hours: i64,
     /// Largest database pool (`SWITCHBOARD_DB_POOL`, default 20).
     pub db_pool_size: u32,
+    /// The bearer token `GET /api/v1/metrics` asks for (`SWITCHBOARD_METRICS_TOKEN`); unset,
+    /// the figures are open to anyone who can reach the server.
+    pub metrics_token: Option<SecretString>,
     /// Rate limits: `SWITCHBOARD_LOGIN_PER_USER_PER_MINUTE` (10),
     /// `SWITCHBOARD_LOGIN_PER_IP_PER_MINUTE` (120), `SWITCHBOARD_INGEST_PER_KEY_PER_SECOND` (2000).
     pub quotas: RateQuotas,
@@ -72,6 +75,9 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))),
             session_hours: number("SWITCHBOARD_SESSION_HOURS", 12)?.clamp(1, 24 * 90) as i64,
             db_pool_size: number("SWITCHBOARD_DB_POOL", 20)?.clamp(2, 500) as u32,
+            metrics_token: lookup("SWITCHBOARD_METRICS_TOKEN")
+                .filter(|v| !v.trim().is_empty())
+                .map(SecretString::from),
             quotas: RateQuotas {
                 login_per_user_per_minute: number("SWITCHBOARD_LOGIN_PER_USER_PER_MINUTE", 10)?
                     .clamp(1, 1_000_000) as u32,

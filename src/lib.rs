@@ -8,6 +8,7 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod presence;
 pub mod security;
 pub mod session;

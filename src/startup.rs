@@ -79,6 +79,7 @@ impl Application {
             presence: presence_store(&config)?,
             limits: RateLimits::new(quotas),
             session_hours: config.session_hours,
+            metrics_token: config.metrics_token.clone(),
         }));
         let body_limit = config.body_limit;
         let origins = http::origin::OriginPolicy {

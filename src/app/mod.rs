@@ -13,6 +13,7 @@ pub mod health;
 pub mod inbox;
 pub mod ingest;
 pub mod live;
+pub mod metrics;
 pub mod reports;
 pub mod services;
 pub mod templates;

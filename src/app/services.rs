@@ -10,6 +10,7 @@ use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::Ingest;
 use super::live::Live;
+use super::metrics::Exposition;
 use super::reports::Reports;
 use super::templates::Templates;
 use super::tickets::TicketActions;
@@ -17,10 +18,12 @@ use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
 use crate::dispatch::Dispatchers;
+use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::session::hub::{Closing, Hub};
+use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +41,8 @@ pub struct Services {
     pub agents: Agents,
     pub templates: Templates,
     pub health: Health,
+    /// The node's operational figures.
+    pub metrics: Exposition,
     /// What sockets call.
     pub live: Arc<Live>,
     /// Live sessions of this node.
@@ -51,6 +56,8 @@ pub struct Parts {
     pub presence: Arc<dyn PresenceStore>,
     pub limits: RateLimits,
     pub session_hours: i64,
+    /// Who may read the figures (`SWITCHBOARD_METRICS_TOKEN`; anyone when unset).
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Services {
@@ -61,8 +68,10 @@ impl Services {
             presence,
             limits,
             session_hours,
+            metrics_token,
         } = parts;
-        let hub = Arc::new(Hub::new());
+        let metrics = Arc::new(Metrics::new());
+        let hub = Arc::new(Hub::new(metrics.clone()));
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
         let dispatchers = Arc::new(Dispatchers::new(
             pool.clone(),
@@ -114,6 +123,12 @@ impl Services {
             wallboards,
             accounts: Accounts::new(pool.clone(), dispatchers.clone()),
             templates: Templates::new(pool.clone()),
+            metrics: Exposition::new(
+                metrics,
+                pool.clone(),
+                presence.clone(),
+                metrics_token.as_ref(),
+            ),
             health: Health::new(pool, presence),
             live,
             hub,

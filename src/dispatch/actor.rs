@@ -125,7 +125,8 @@ impl Dispatcher {
         let batch = std::mem::take(&mut self.outbox);
         let waiting = std::mem::take(&mut self.waiting);
         let (pool, account_id) = (self.shared.pool.clone(), self.account_id);
-        ctx.spawn(async move { persist::commit(&pool, account_id, batch).await }.into_actor(self).map(
+        let metrics = self.shared.metrics.clone();
+        ctx.spawn(async move { persist::commit(&pool, account_id, batch, &metrics).await }.into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {

@@ -15,6 +15,7 @@ mod rebuild;
 pub use actor::Dispatcher;
 
 use crate::domain::ids::AccountId;
+use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
 use crate::session::hub::Hub;
 use actix::prelude::*;
@@ -41,6 +42,7 @@ pub(crate) struct Shared {
     pub hub: Arc<Hub>,
     pub presence: Arc<dyn PresenceStore>,
     pub wallboards: Arc<dyn WallboardSource>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The dispatchers of this node, by account.
@@ -62,6 +64,7 @@ impl Dispatchers {
         Dispatchers {
             shared: Shared {
                 pool,
+                metrics: hub.metrics().clone(),
                 hub,
                 presence,
                 wallboards,

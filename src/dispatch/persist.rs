@@ -8,6 +8,7 @@ use super::messages::TicketChange;
 use crate::domain::dispatch::{Decision, Reason, OFFER_SECONDS};
 use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
 use crate::domain::inbox::Viewer;
+use crate::metrics::Metrics;
 use crate::session::frames::{EventFrame, ServerEvent, TicketPayload};
 use crate::session::hub::Hub;
 use crate::store::{self, events::NewEvent, tickets::TicketRecord};
@@ -58,11 +59,22 @@ pub struct Flushed {
     pub pushes: Vec<Push>,
 }
 
-/// Commits `batch` in one transaction and prepares its frames.
+impl Outgoing {
+    /// The decision this commits, if it is one.
+    fn decision(&self) -> Option<&Decision> {
+        match self {
+            Outgoing::Decision(d) | Outgoing::ByManager(d, _) => Some(d),
+            Outgoing::Changed(..) => None,
+        }
+    }
+}
+
+/// Commits `batch` in one transaction, counts its decisions, and prepares its frames.
 pub async fn commit(
     pool: &PgPool,
     account_id: AccountId,
     batch: Vec<Outgoing>,
+    metrics: &Metrics,
 ) -> Result<Flushed, FlushError> {
     let writes = batch
         .iter()
@@ -82,6 +94,7 @@ pub async fn commit(
             return Err(FlushError::Conflict);
         }
         tx.commit().await?;
+        metrics.committed(batch.iter().filter_map(Outgoing::decision));
         return Ok(Flushed {
             pushes: frames(pool, account_id, batch, previous_assignee).await?,
         });
@@ -105,6 +118,7 @@ pub async fn commit(
         }
     }
     tx.commit().await?;
+    metrics.committed(batch.iter().filter_map(Outgoing::decision));
     Ok(Flushed {
         pushes: frames(pool, account_id, batch, previous_assignee).await?,
     })

@@ -29,7 +29,8 @@ pub struct ManagerCaller(pub Identity);
 #[derive(Debug, Clone, Copy)]
 pub struct IngestCaller(pub KeyHolder);
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The token of an `Authorization: Bearer` header.
+pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

@@ -15,7 +15,8 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ingest/messages", web::post().to(messages))
+    let counted = actix_web::middleware::from_fn(super::metrics::count_ingest);
+    cfg.route("/ingest/messages", web::post().to(messages).wrap(counted))
         .route("/ingest/reservations", web::post().to(reservations));
 }
 

@@ -12,6 +12,7 @@ pub mod body;
 pub mod error;
 pub mod identity;
 pub mod ingest;
+pub mod metrics;
 pub mod ops;
 pub mod origin;
 pub mod reports;
@@ -37,6 +38,7 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize, origins: origin::Ori
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(metrics::record_request))
                 .configure(ops::routes)
                 .configure(auth::routes)
                 .configure(account::routes)

@@ -11,6 +11,7 @@ use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
 use crate::domain::ids::SessionId;
+use crate::metrics::{LiveSocket, Metrics, SocketClosed};
 use crate::presence::SessionKey;
 use crate::wire::Code;
 use actix::prelude::*;
@@ -58,6 +59,8 @@ pub struct WsSession {
     /// The last snapshot sent and the `seq` it was taken at: a `resume` that needs a snapshot
     /// while nothing has happened since gets this one again instead of another read.
     last_snapshot: Option<(u64, Arc<str>)>,
+    /// Counts this connection as live until the actor is gone.
+    _live: LiveSocket,
 }
 
 /// Stops the session (the writer ended, the client closed, or it was cut off).
@@ -92,9 +95,11 @@ impl WsSession {
             .aggregate_continuations()
             .max_continuation_size(MAX_FRAME_BYTES);
         let closer_for_actor = closer.clone();
+        let metrics = hub.metrics().clone();
         let addr = WsSession::create(move |ctx| {
             ctx.add_stream(stream);
             WsSession {
+                _live: hub.metrics().socket_opened(),
                 peer,
                 desk,
                 hub,
@@ -113,6 +118,7 @@ impl WsSession {
             outbox: tx_for_writer,
             closer,
             actor: addr.clone(),
+            metrics,
         };
         actix_web::rt::spawn(writer.run(first_rx, rx));
         addr
@@ -187,6 +193,7 @@ impl WsSession {
         match self.spend() {
             Verdict::Handle => {}
             Verdict::Drop { first } => {
+                self.hub.metrics().client_frame_dropped();
                 if first {
                     let error = ControlFrame::error(FrameError {
                         code: Code::RateLimited,
@@ -267,6 +274,7 @@ impl Actor for WsSession {
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 tracing::info!(user_id = %act.peer.key.user_id, "session silent; closing it");
+                act.hub.metrics().disconnected(SocketClosed::Silent);
                 ctx.stop();
                 return;
             }
@@ -333,6 +341,16 @@ struct Writer {
     outbox: Outbox,
     closer: Arc<Closer>,
     actor: Addr<WsSession>,
+    metrics: Arc<Metrics>,
+}
+
+/// How one write to the socket ended.
+enum Written {
+    Sent,
+    /// The connection is already closed: there is nobody to tell anything.
+    Gone,
+    /// The deadline passed: the client is too slow to read.
+    Stalled,
 }
 
 /// Frames longer than this are written as a fragmented message (RFC 6455 §5.4) of pieces
@@ -342,8 +360,8 @@ struct Writer {
 pub const FRAGMENT_BYTES: usize = 16 * 1024;
 
 impl Writer {
-    /// Writes `item` within the deadline; false when the connection is gone or too slow.
-    async fn write(&mut self, item: &Outbound) -> bool {
+    /// Writes `item` within the deadline.
+    async fn write(&mut self, item: &Outbound) -> Written {
         let sent = async {
             match item {
                 Outbound::Frame(f) if f.len() > FRAGMENT_BYTES => {
@@ -354,7 +372,25 @@ impl Writer {
                 Outbound::Pong(data) => self.socket.pong(data).await,
             }
         };
-        matches!(tokio::time::timeout(WRITE_DEADLINE, sent).await, Ok(Ok(())))
+        match tokio::time::timeout(WRITE_DEADLINE, sent).await {
+            Ok(Ok(())) => {
+                if matches!(item, Outbound::Frame(_)) {
+                    self.metrics.frame_sent();
+                }
+                Written::Sent
+            }
+            Ok(Err(_)) => Written::Gone,
+            Err(_) => Written::Stalled,
+        }
+    }
+
+    /// Why to close after a write that did not go through (`None`: nothing to close).
+    fn after(written: Written) -> Result<(), Option<Closing>> {
+        match written {
+            Written::Sent => Ok(()),
+            Written::Gone => Err(None),
+            Written::Stalled => Err(Some(Closing::TooSlow)),
+        }
     }
 
     /// Sends the first frames, then whatever the hub and the actor queue, until either side
@@ -368,8 +404,9 @@ impl Writer {
         if let Ok(frames) = first.await {
             'writing: {
                 for frame in frames {
-                    if !self.write(&Outbound::Frame(frame)).await {
-                        close = Some(close_reason(Closing::TooSlow));
+                    let written = self.write(&Outbound::Frame(frame)).await;
+                    if let Err(why) = Self::after(written) {
+                        close = why;
                         break 'writing;
                     }
                 }
@@ -378,21 +415,26 @@ impl Writer {
                         next = rx.recv() => {
                             let Some(item) = next else { break };
                             self.outbox.taken(&item);
-                            if !self.write(&item).await {
-                                close = Some(close_reason(Closing::TooSlow));
+                            let written = self.write(&item).await;
+                            if let Err(why) = Self::after(written) {
+                                close = why;
                                 break;
                             }
                         }
                         why = self.closer.closed() => {
-                            close = Some(close_reason(why));
+                            close = Some(why);
                             break;
                         }
                     }
                 }
             }
         }
+        if let Some(counted) = close.and_then(counted_as) {
+            self.metrics.disconnected(counted);
+        }
         // A client that reads nothing cannot take the close frame either: give it up after the
         // deadline; dropping the session then ends the response and the TCP connection.
+        let close = close.map(close_reason);
         let _ = tokio::time::timeout(WRITE_DEADLINE, self.socket.close(close)).await;
         self.actor.do_send(Disconnect);
     }
@@ -416,6 +458,19 @@ async fn write_fragmented(
         socket.continuation(item).await?;
     }
     Ok(())
+}
+
+/// How a close is counted in the node's figures (`None`: the session ended on its own, which
+/// is counted where it is noticed, if at all).
+fn counted_as(why: Closing) -> Option<SocketClosed> {
+    match why {
+        Closing::TooSlow => Some(SocketClosed::TooSlow),
+        Closing::Flooding => Some(SocketClosed::Flooding),
+        Closing::ShuttingDown => Some(SocketClosed::ShuttingDown),
+        Closing::Revoked => Some(SocketClosed::Revoked),
+        Closing::Superseded => Some(SocketClosed::Superseded),
+        Closing::Ended => None,
+    }
 }
 
 /// The close frame for `why`: 1008 for a client too slow to read, 1012 ("service restart")

@@ -7,6 +7,7 @@
 use super::frame_budget::{self, FrameBudget};
 use super::frames::EventFrame;
 use crate::domain::ids::{AccountId, SessionId, UserId};
+use crate::metrics::Metrics;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
@@ -198,11 +199,21 @@ pub enum Replay {
 #[derive(Default)]
 pub struct Hub {
     feeds: Mutex<HashMap<UserId, Feed>>,
+    /// Where the node's sockets are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl Hub {
-    pub fn new() -> Hub {
-        Hub::default()
+    pub fn new(metrics: Arc<Metrics>) -> Hub {
+        Hub {
+            feeds: Mutex::default(),
+            metrics,
+        }
+    }
+
+    /// The node's figures, for its sessions to count sockets and frames in.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<UserId, Feed>) -> T) -> T {
@@ -410,7 +421,7 @@ mod tests {
 
     #[test]
     fn every_tab_gets_every_event_numbered_once() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (a, mut rx_a, _) = link(1, 8);
         let (b, mut rx_b, _) = link(2, 8);
         assert_eq!(hub.attach(A, U, false, a), 0);
@@ -433,7 +444,7 @@ mod tests {
 
     #[test]
     fn replay_serves_the_gap_or_says_it_is_too_old() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (a, _rx, _) = link(1, 1024);
         hub.attach(A, U, false, a);
         for n in 1..=5 {
@@ -462,7 +473,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_that_cannot_keep_up_is_cut_off() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (slow, _rx, cut_off) = link(1, 2);
         let (fast, mut rx_fast, _) = link(2, 64);
         hub.attach(A, U, false, slow);
@@ -505,7 +516,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutting_down_closes_every_session_with_its_reason() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (a, _rx_a, closer_a) = link(1, 8);
         let (b, _rx_b, closer_b) = link(2, 8);
         hub.attach(A, U, false, a);
@@ -522,7 +533,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_user_keeps_at_most_twenty_sockets_and_the_oldest_goes() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let mut closers = Vec::new();
         let mut receivers = Vec::new();
         for id in 0..=MAX_SOCKETS_PER_USER as u64 {
@@ -545,7 +556,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_revoked_login_closes_its_connections_and_no_others() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (a, _rx_a, closer_a) = link(1, 8);
         let (b, mut rx_b, _closer_b) = link(2, 8);
         hub.attach(A, U, false, a);
@@ -565,7 +576,7 @@ mod tests {
 
     #[test]
     fn managers_get_account_wide_frames_and_nobody_else_does() {
-        let hub = Hub::new();
+        let hub = Hub::default();
         let (m, mut rx_m, _) = link(1, 8);
         let (a, mut rx_a, _) = link(2, 8);
         let (other, mut rx_other, _) = link(3, 8);

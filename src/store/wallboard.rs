@@ -39,6 +39,23 @@ pub async fn queue(pool: &PgPool, account_id: AccountId) -> Result<Queue, sqlx::
     })
 }
 
+/// The queue of every account together: (queued tickets, the oldest one's creation). The one
+/// query not scoped by account, for the node's operational figures; each account's queue is
+/// still read through its `(account_id, state, created_at)` index, never the whole table.
+pub async fn queue_of_every_account(
+    conn: &mut sqlx::PgConnection,
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT coalesce(sum(q.n), 0)::BIGINT, min(q.oldest) FROM accounts a CROSS JOIN LATERAL ",
+        "(SELECT count(*) AS n, min(created_at) AS oldest FROM tickets t ",
+        "WHERE t.account_id = a.id AND t.state = ",
+        state_sql!(Queued),
+        ") q"
+    ))
+    .fetch_one(conn)
+    .await
+}
+
 /// Per agent: (agent, unanswered, active) over their assigned, opened and pending tickets.
 pub async fn loads(
     pool: &PgPool,

@@ -16,6 +16,7 @@ mod dispatch_sessions;
 mod inbox_views;
 mod ingest;
 mod manager_pins;
+mod metrics;
 mod ops;
 mod reports;
 mod revocation;

@@ -455,6 +455,11 @@ impl TestApp {
         self.get("/readyz", &Session::anonymous())
     }
 
+    /// `GET /metrics` as `reader` (anonymous, or `Session::bearer(metrics token)`).
+    pub fn metrics(&self, reader: &Session) -> Call {
+        self.get("/metrics", reader)
+    }
+
     // WebSocket (SPEC §6).
 
     /// A socket as `user`, before any frame is read.

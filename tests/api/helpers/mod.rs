@@ -155,6 +155,8 @@ pub struct Options {
     pub body_limit: Option<usize>,
     /// Use Redis presence (under a key prefix of this test's own) instead of in-process.
     pub redis: bool,
+    /// `SWITCHBOARD_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
 }
 
 /// Builds and spawns an application; answers its port.
@@ -183,6 +185,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     vars.insert("SWITCHBOARD_DB_POOL".to_string(), "10".to_string());
     if let Some(limit) = options.body_limit {
         vars.insert("SWITCHBOARD_BODY_LIMIT".to_string(), limit.to_string());
+    }
+    if let Some(token) = options.metrics_token {
+        vars.insert("SWITCHBOARD_METRICS_TOKEN".to_string(), token);
     }
     let redis_prefix = options
         .redis
