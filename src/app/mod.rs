@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod ingest;
 pub mod live;
 pub mod reports;
+pub mod revocations;
 pub mod services;
 pub mod templates;
 pub mod tickets;

@@ -10,11 +10,13 @@ use super::inbox::Inbox;
 use super::ingest::Ingest;
 use super::live::Live;
 use super::reports::Reports;
+use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
+use crate::cluster::RevocationRelay;
 use crate::dispatch::Dispatchers;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
@@ -48,6 +50,8 @@ pub struct Services {
 pub struct Parts {
     pub pool: PgPool,
     pub presence: Arc<dyn PresenceStore>,
+    /// How revocations reach the other nodes (`None`: a single node without Redis).
+    pub relay: Option<Arc<RevocationRelay>>,
     pub limits: RateLimits,
     pub session_hours: i64,
 }
@@ -58,6 +62,7 @@ impl Services {
         let Parts {
             pool,
             presence,
+            relay,
             limits,
             session_hours,
         } = parts;
@@ -70,6 +75,7 @@ impl Services {
             Arc::new(wallboards.clone()),
         ));
         let sessions = Arc::new(SessionCache::new(SessionCache::TTL));
+        let revocations = Revocations::start(pool.clone(), sessions.clone(), hub.clone(), relay);
         let users = Users::new(pool.clone(), presence.clone());
         let work = WorkState::new(
             pool.clone(),
@@ -92,13 +98,13 @@ impl Services {
                 pool.clone(),
                 users.clone(),
                 work.clone(),
-                hub.clone(),
+                revocations.clone(),
                 Arc::new(limits),
-                sessions.clone(),
+                sessions,
                 session_hours,
             ),
             ingest: Ingest::new(pool.clone(), dispatchers.clone()),
-            agents: Agents::new(pool.clone(), hub.clone(), users, work.clone(), sessions),
+            agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             tickets,
             inbox,
             work,

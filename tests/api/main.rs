@@ -16,6 +16,7 @@ mod dispatch_sessions;
 mod inbox_views;
 mod ingest;
 mod ops;
+mod presence_outage;
 mod reports;
 mod revocation;
 mod shutdown;
