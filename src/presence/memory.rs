@@ -120,6 +120,10 @@ impl PresenceStore for MemoryPresence {
         "memory"
     }
 
+    fn redis_link(&self) -> Option<super::RedisLink> {
+        None
+    }
+
     fn ping(&self) -> Fut<'_, bool> {
         Box::pin(async { Ok(true) })
     }

@@ -66,6 +66,9 @@ pub trait PresenceStore: Send + Sync {
     fn presence_of(&self, account_id: AccountId, user_ids: &[UserId]) -> Fut<'_, Vec<Presence>>;
     /// `redis` or `memory`, for `/readyz` and logs.
     fn kind(&self) -> &'static str;
+    /// Where the link to Redis stands (for metrics and logs); `None` for in-process presence,
+    /// which has no link to lose.
+    fn redis_link(&self) -> Option<RedisLink>;
     /// Whether the store answers and is trusted right now; never waits on a store known to
     /// be down.
     fn ping(&self) -> Fut<'_, bool>;

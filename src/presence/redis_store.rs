@@ -410,6 +410,10 @@ impl PresenceStore for RedisPresence {
         "redis"
     }
 
+    fn redis_link(&self) -> Option<RedisLink> {
+        Some(self.link())
+    }
+
     /// Pings Redis only while it is trusted: a Redis known to be down (or still being given
     /// this node's presence back) answers `false` at once.
     fn ping(&self) -> Fut<'_, bool> {
@@ -472,7 +476,7 @@ mod tests {
     async fn honours_the_presence_contract() {
         let store = RedisPresence::start(&url(), &prefix()).await.unwrap();
         super::super::contract::check(&*store, AccountId(1)).await;
-        assert!(!store.is_degraded());
+        assert_eq!(store.redis_link(), Some(RedisLink::Up));
         wipe(&store).await;
     }
 
@@ -491,6 +495,11 @@ mod tests {
         );
         assert!(store.is_degraded());
         assert!(!store.ping().await.unwrap());
+    }
+
+    async fn three(store: &RedisPresence) -> Vec<Presence> {
+        let users = [UserId(1), UserId(2), UserId(3)];
+        store.presence_of(AccountId(1), &users).await.unwrap()
     }
 
     #[tokio::test]
@@ -516,12 +525,10 @@ mod tests {
             .disconnected(key(3, 30), Duration::from_secs(60))
             .await
             .unwrap();
+        let expected = vec![Presence::Online, Presence::Away, Presence::Online];
         assert_eq!(
-            store
-                .presence_of(AccountId(1), &[UserId(1), UserId(2), UserId(3)])
-                .await
-                .unwrap(),
-            vec![Presence::Online, Presence::Away, Presence::Online],
+            three(&store).await,
+            expected,
             "served from the mirror while down"
         );
         store.probe().await;
@@ -553,14 +560,7 @@ mod tests {
                 format!("{}:presence:1:3:conns", store.prefix),
             ]
         );
-        assert_eq!(
-            store
-                .presence_of(AccountId(1), &[UserId(1), UserId(2), UserId(3)])
-                .await
-                .unwrap(),
-            vec![Presence::Online, Presence::Away, Presence::Online],
-            "read from Redis again"
-        );
+        assert_eq!(three(&store).await, expected, "read from Redis again");
         wipe(&store).await;
     }
 }
