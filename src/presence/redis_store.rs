@@ -88,6 +88,11 @@ impl RedisPresence {
     pub async fn start(url: &str, prefix: &str) -> Result<Arc<RedisPresence>, PresenceError> {
         let store = Arc::new(RedisPresence::new(url, prefix)?);
         store.probe().await;
+        if store.is_degraded() {
+            tracing::warn!(
+                "Redis does not answer yet: presence is in-process on this node until it does"
+            );
+        }
         tokio::spawn(probe_while_alive(Arc::downgrade(&store)));
         Ok(store)
     }
