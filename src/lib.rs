@@ -4,6 +4,7 @@
 //! ← `http`; `startup` builds the whole and `main` runs it.
 
 pub mod app;
+pub mod cluster;
 pub mod config;
 pub mod dispatch;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! Building and running the application: the same value the binary serves and the tests spawn.
 
 use crate::app::services::{Parts, Services};
+use crate::cluster::RevocationRelay;
 use crate::config::Config;
 use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
@@ -36,18 +37,26 @@ pub fn connect_pool(config: &Config) -> Result<PgPool, sqlx::Error> {
 }
 
 /// Redis presence when `REDIS_URL` is set, else in-process presence for a single node.
-fn presence_store(config: &Config) -> anyhow::Result<Arc<dyn PresenceStore>> {
+async fn presence_store(config: &Config) -> anyhow::Result<Arc<dyn PresenceStore>> {
     Ok(match &config.redis_url {
-        Some(url) => Arc::new(RedisPresence::new(
-            url.expose_secret(),
-            &config.redis_prefix,
-        )?),
+        Some(url) => RedisPresence::start(url.expose_secret(), &config.redis_prefix).await?,
         None => {
             tracing::info!(
                 "REDIS_URL is not set: presence is in-process and the server runs as a single node"
             );
             Arc::new(MemoryPresence::new())
         }
+    })
+}
+
+/// With Redis, the channel that takes revocations to the other nodes.
+fn revocation_relay(config: &Config) -> anyhow::Result<Option<Arc<RevocationRelay>>> {
+    Ok(match &config.redis_url {
+        Some(url) => Some(Arc::new(RevocationRelay::new(
+            url.expose_secret(),
+            &config.redis_prefix,
+        )?)),
+        None => None,
     })
 }
 
@@ -76,7 +85,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let services = web::Data::new(Services::new(Parts {
             pool,
-            presence: presence_store(&config)?,
+            presence: presence_store(&config).await?,
+            relay: revocation_relay(&config)?,
             limits: RateLimits::new(quotas),
             session_hours: config.session_hours,
             metrics_token: config.metrics_token.clone(),

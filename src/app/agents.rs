@@ -5,13 +5,13 @@
 
 use super::accounts::hash_password;
 use super::failure::{failure_from, Failure};
+use super::revocations::Revocations;
 use super::users::{UserError, Users};
 use super::work::WorkState;
+use crate::cluster::Revocation;
 use crate::domain::card::AgentCard;
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::user::{check_password, normalize_email, Role};
-use crate::security::session_cache::SessionCache;
-use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, users::NewUser};
 use crate::wire::{Code, ErrorCode, UserView};
 use serde::Deserialize;
@@ -102,26 +102,23 @@ async fn hashed(password: &str) -> Result<String, AgentError> {
 #[derive(Clone)]
 pub struct Agents {
     pool: PgPool,
-    hub: Arc<Hub>,
     users: Users,
     work: WorkState,
-    sessions: Arc<SessionCache>,
+    revocations: Arc<Revocations>,
 }
 
 impl Agents {
     pub fn new(
         pool: PgPool,
-        hub: Arc<Hub>,
         users: Users,
         work: WorkState,
-        sessions: Arc<SessionCache>,
+        revocations: Arc<Revocations>,
     ) -> Agents {
         Agents {
             pool,
-            hub,
             users,
             work,
-            sessions,
+            revocations,
         }
     }
 
@@ -234,10 +231,14 @@ impl Agents {
             store::users::set_password(&mut *tx, account_id, user.id, &hash).await?;
         }
         tx.commit().await?;
-        self.sessions.forget_user(user.id);
-        if revoke {
-            self.hub.close_revoked(user.id, None, keep);
-        }
+        self.revocations.revoke(if revoke {
+            Revocation::AllSessions {
+                user_id: user.id,
+                keep,
+            }
+        } else {
+            Revocation::UserChanged { user_id: user.id }
+        });
         self.work.agent_changed(account_id, user.id).await;
         Ok(self.users.view(account_id, user.id).await?)
     }

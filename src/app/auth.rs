@@ -2,14 +2,15 @@
 //! socket's `?token=`) or an account's ingest key.
 
 use super::failure::{failure_from, Failure};
+use super::revocations::Revocations;
 use super::users::{UserError, Users};
 use super::work::{WorkError, WorkState};
+use crate::cluster::Revocation;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::domain::user::{LoginName, MAX_PASSWORD_BYTES};
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::security::{password, token, token::Secret};
-use crate::session::hub::Hub;
 use crate::store::work::WorkChange;
 use crate::store::{self, sessions::Identity};
 use crate::wire::{Code, ErrorCode, UserView};
@@ -125,7 +126,7 @@ pub struct Auth {
     key_uses: Arc<KeyUses>,
     users: Users,
     work: WorkState,
-    hub: Arc<Hub>,
+    revocations: Arc<Revocations>,
     limits: Arc<RateLimits>,
     sessions: Arc<SessionCache>,
     session_hours: i64,
@@ -136,7 +137,7 @@ impl Auth {
         pool: PgPool,
         users: Users,
         work: WorkState,
-        hub: Arc<Hub>,
+        revocations: Arc<Revocations>,
         limits: Arc<RateLimits>,
         sessions: Arc<SessionCache>,
         session_hours: i64,
@@ -146,7 +147,7 @@ impl Auth {
             key_uses: Arc::new(KeyUses::default()),
             users,
             work,
-            hub,
+            revocations,
             limits,
             sessions,
             session_hours,
@@ -208,14 +209,15 @@ impl Auth {
         })
     }
 
-    /// Ends the caller's session: its sockets are closed at once, and when it was the user's
+    /// Ends the caller's session: its sockets are closed at once, on every node, and when it was the user's
     /// last session their work timer stops (an agent who signed out is not working).
     #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn logout(&self, who: &Identity) -> Result<(), AuthError> {
         store::sessions::revoke(&self.pool, who.session_id).await?;
-        self.sessions.forget_session(who);
-        self.hub
-            .close_revoked(who.user_id, Some(who.session_id), None);
+        self.revocations.revoke(Revocation::SignedOut {
+            user_id: who.user_id,
+            session_id: who.session_id,
+        });
         if !store::sessions::has_other_live(&self.pool, who.user_id, who.session_id).await? {
             self.work
                 .change(who, WorkChange::StopTimer)

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod reports;
+pub mod revocations;
 pub mod services;
 pub mod templates;
 pub mod tickets;

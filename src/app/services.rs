@@ -12,11 +12,13 @@ use super::ingest::Ingest;
 use super::live::Live;
 use super::metrics::Exposition;
 use super::reports::Reports;
+use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
+use crate::cluster::RevocationRelay;
 use crate::dispatch::Dispatchers;
 use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
@@ -54,6 +56,8 @@ pub struct Services {
 pub struct Parts {
     pub pool: PgPool,
     pub presence: Arc<dyn PresenceStore>,
+    /// How revocations reach the other nodes (`None`: a single node without Redis).
+    pub relay: Option<Arc<RevocationRelay>>,
     pub limits: RateLimits,
     pub session_hours: i64,
     /// Who may read the figures (`SWITCHBOARD_METRICS_TOKEN`; anyone when unset).
@@ -66,6 +70,7 @@ impl Services {
         let Parts {
             pool,
             presence,
+            relay,
             limits,
             session_hours,
             metrics_token,
@@ -80,6 +85,7 @@ impl Services {
             Arc::new(wallboards.clone()),
         ));
         let sessions = Arc::new(SessionCache::new(SessionCache::TTL));
+        let revocations = Revocations::start(pool.clone(), sessions.clone(), hub.clone(), relay);
         let users = Users::new(pool.clone(), presence.clone());
         let work = WorkState::new(
             pool.clone(),
@@ -109,13 +115,13 @@ impl Services {
                 pool.clone(),
                 users.clone(),
                 work.clone(),
-                hub.clone(),
+                revocations.clone(),
                 Arc::new(limits),
-                sessions.clone(),
+                sessions,
                 session_hours,
             ),
             ingest: Ingest::new(pool.clone(), dispatchers.clone()),
-            agents: Agents::new(pool.clone(), hub.clone(), users, work.clone(), sessions),
+            agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             tickets,
             inbox,
             work,

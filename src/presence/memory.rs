@@ -1,4 +1,5 @@
-//! In-process presence for a single node (no `REDIS_URL`).
+//! In-process presence for a single node (no `REDIS_URL`), and the Redis store's mirror of
+//! this node's own connections.
 
 use super::{epoch_millis, Fut, Presence, PresenceStore, SessionKey};
 use crate::domain::ids::{AccountId, UserId};
@@ -15,6 +16,17 @@ struct UserEntry {
     away_until: Option<i64>,
 }
 
+/// One user's presence as this node holds it (expiries in epoch millis).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct HeldPresence {
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    /// Live connections and when each expires.
+    pub connections: Vec<(u64, i64)>,
+    /// When the user's away marker ends, if they have one.
+    pub away_until: Option<i64>,
+}
+
 /// Presence kept in this process's memory.
 #[derive(Default)]
 pub struct MemoryPresence {
@@ -24,6 +36,27 @@ pub struct MemoryPresence {
 impl MemoryPresence {
     pub fn new() -> MemoryPresence {
         MemoryPresence::default()
+    }
+
+    /// Every user who is online or away here now, to write into a Redis that lost them; users
+    /// who are neither are forgotten on the way, so a long outage does not grow the map.
+    pub(super) fn held(&self) -> Vec<HeldPresence> {
+        let now = epoch_millis(Utc::now());
+        self.with(|users| {
+            users.retain(|_, e| {
+                e.connections.retain(|_, expires| *expires > now);
+                !e.connections.is_empty() || e.away_until.is_some_and(|until| until > now)
+            });
+            users
+                .iter()
+                .map(|((account_id, user_id), e)| HeldPresence {
+                    account_id: *account_id,
+                    user_id: *user_id,
+                    connections: e.connections.iter().map(|(c, exp)| (*c, *exp)).collect(),
+                    away_until: e.away_until,
+                })
+                .collect()
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<(AccountId, UserId), UserEntry>) -> T) -> T {
@@ -85,6 +118,10 @@ impl PresenceStore for MemoryPresence {
 
     fn kind(&self) -> &'static str {
         "memory"
+    }
+
+    fn redis_link(&self) -> Option<super::RedisLink> {
+        None
     }
 
     fn ping(&self) -> Fut<'_, bool> {

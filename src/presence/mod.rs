@@ -7,9 +7,11 @@
 //! dispatcher reads it.
 
 use crate::domain::ids::{AccountId, UserId};
+mod link;
 mod memory;
 mod redis_store;
 
+pub use link::RedisLink;
 pub use memory::MemoryPresence;
 pub use redis_store::RedisPresence;
 
@@ -64,7 +66,11 @@ pub trait PresenceStore: Send + Sync {
     fn presence_of(&self, account_id: AccountId, user_ids: &[UserId]) -> Fut<'_, Vec<Presence>>;
     /// `redis` or `memory`, for `/readyz` and logs.
     fn kind(&self) -> &'static str;
-    /// Whether the store answers right now.
+    /// Where the link to Redis stands (for metrics and logs); `None` for in-process presence,
+    /// which has no link to lose.
+    fn redis_link(&self) -> Option<RedisLink>;
+    /// Whether the store answers and is trusted right now; never waits on a store known to
+    /// be down.
     fn ping(&self) -> Fut<'_, bool>;
 }
 

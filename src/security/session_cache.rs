@@ -2,9 +2,10 @@
 //! requests does not look its session up in the database every time.
 //!
 //! An entry is trusted for [`SessionCache::TTL`]; signing out, deactivation, a new password or
-//! a role change forget the user's entries on this node at once (see `http::identity`).
+//! a role change forget the user's entries at once, on this node and (through Redis) on the
+//! others (see `app::revocations`).
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SessionId, UserId};
 use crate::store::sessions::Identity;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -72,9 +73,9 @@ impl SessionCache {
         })
     }
 
-    /// Forgets one session (signed out).
-    pub fn forget_session(&self, identity: &Identity) {
-        self.forget(identity.user_id, |i| i.session_id == identity.session_id)
+    /// Forgets one session of a user (signed out).
+    pub fn forget_session(&self, user_id: UserId, session_id: SessionId) {
+        self.forget(user_id, |i| i.session_id == session_id)
     }
 
     /// Forgets every session of a user (deactivated, new password, new role).
@@ -95,7 +96,7 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{AccountId, SessionId};
+    use crate::domain::ids::AccountId;
     use crate::domain::user::Role;
 
     fn identity(session_id: i64, user_id: i64) -> Identity {
@@ -124,7 +125,7 @@ mod tests {
         cache.put(b"a".to_vec(), identity(1, 10), now);
         cache.put(b"b".to_vec(), identity(2, 10), now);
         cache.put(b"c".to_vec(), identity(3, 11), now);
-        cache.forget_session(&identity(1, 10));
+        cache.forget_session(UserId(10), SessionId(1));
         assert_eq!(cache.get(b"a"), None);
         assert_eq!(cache.get(b"b"), Some(identity(2, 10)));
         cache.forget_user(UserId(10));

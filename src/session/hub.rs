@@ -8,7 +8,7 @@ use super::frame_budget::{self, FrameBudget};
 use super::frames::EventFrame;
 use crate::domain::ids::{AccountId, SessionId, UserId};
 use crate::metrics::Metrics;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
 
@@ -361,6 +361,34 @@ impl Hub {
         });
     }
 
+    /// The login sessions behind this node's live connections (each once).
+    pub fn session_ids(&self) -> Vec<SessionId> {
+        let mut ids: Vec<SessionId> = self.with(|feeds| {
+            feeds
+                .values()
+                .flat_map(|f| f.sessions.iter().map(|s| s.session_id))
+                .collect()
+        });
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Closes every connection opened with one of these login sessions (found ended).
+    pub fn close_sessions(&self, ended: &HashSet<SessionId>) {
+        self.with(|feeds| {
+            for feed in feeds.values_mut() {
+                feed.sessions.retain(|s| {
+                    let revoked = ended.contains(&s.session_id);
+                    if revoked {
+                        s.closer.close(Closing::Revoked);
+                    }
+                    !revoked
+                });
+            }
+        });
+    }
+
     /// Closes every session of this node (shutdown), each with a close frame saying why.
     pub fn close_all(&self, why: Closing) {
         self.with(|feeds| {
@@ -572,6 +600,29 @@ mod tests {
         assert!(hub.is_connected(U), "kept");
         hub.close_revoked(U, None, None);
         assert!(!hub.is_connected(U));
+    }
+
+    #[tokio::test]
+    async fn sessions_found_ended_lose_their_connections_on_every_user() {
+        let hub = Hub::default();
+        let (a, _rx_a, closer_a) = link(1, 8);
+        let (b, _rx_b, _closer_b) = link(2, 8);
+        let (c, _rx_c, closer_c) = link(3, 8);
+        hub.attach(A, U, false, a);
+        hub.attach(A, U, false, b);
+        hub.attach(A, UserId(2), true, c);
+        assert_eq!(
+            hub.session_ids(),
+            [SessionId(1), SessionId(2), SessionId(3)]
+        );
+        hub.close_sessions(&HashSet::from([SessionId(1), SessionId(3)]));
+        for closer in [closer_a, closer_c] {
+            let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer.closed())
+                .await
+                .expect("closed");
+            assert_eq!(why, Closing::Revoked);
+        }
+        assert_eq!(hub.session_ids(), [SessionId(2)]);
     }
 
     #[test]

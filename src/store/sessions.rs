@@ -112,3 +112,19 @@ pub async fn has_other_live(
     .fetch_one(db)
     .await
 }
+
+/// Which of these sessions are still live, with their user active (a node checks the
+/// sockets it holds, in case it missed a revocation).
+pub async fn still_valid(
+    db: impl PgExecutor<'_>,
+    session_ids: &[SessionId],
+) -> Result<Vec<SessionId>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s.id FROM login_sessions s \
+         JOIN users u ON u.id = s.user_id AND u.account_id = s.account_id \
+         WHERE s.id = ANY($1) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active",
+    )
+    .bind(session_ids)
+    .fetch_all(db)
+    .await
+}

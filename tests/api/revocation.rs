@@ -1,8 +1,9 @@
 //! A session that ends ends everywhere at once: its live sockets are closed with 4001 (the
-//! browser goes back to the login page) and stop receiving anything.
+//! browser goes back to the login page) and stop receiving anything, on every node.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with, Options, RedisServer};
 use serde_json::json;
+use std::time::Duration;
 
 #[actix_web::test]
 async fn signing_out_closes_that_logins_sockets_and_stops_the_timer() {
@@ -36,4 +37,63 @@ async fn deactivation_and_a_new_password_close_every_socket_of_the_user() {
         .ok()
         .await;
     assert_eq!(rui.ws.closed().await, Some(4001));
+}
+
+#[actix_web::test]
+async fn a_session_ended_on_one_node_ends_at_once_on_the_others() {
+    let node_a = spawn_app_with(Options {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    // A second node on the same database and Redis prefix.
+    let node_b = node_a.restart().await;
+    let manager = node_a.manager().await;
+
+    // Signing out on node A.
+    let ana = node_a.agent("ana", json!({})).await;
+    let mut on_b = node_b.open_tab(&ana).await;
+    node_b.me(&ana).ok().await;
+    node_a.logout(&ana).ok().await;
+    assert_eq!(on_b.closed().await, Some(4001));
+    assert_eq!(
+        node_b.me(&ana).await.status(),
+        401,
+        "node B still honours the token"
+    );
+
+    // Deactivation on node A.
+    let rui = node_a.agent("rui", json!({})).await;
+    let mut on_b = node_b.open_tab(&rui).await;
+    node_b.me(&rui).ok().await;
+    node_a
+        .update_agent(&manager, &rui.user_id, &json!({"active": false}))
+        .ok()
+        .await;
+    assert_eq!(on_b.closed().await, Some(4001));
+    assert_eq!(
+        node_b.me(&rui).await.status(),
+        401,
+        "node B still honours the token"
+    );
+}
+
+#[actix_web::test]
+async fn a_node_that_missed_a_revocation_closes_its_sockets_from_the_database() {
+    let redis = RedisServer::start().await;
+    let node_a = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        ..Default::default()
+    })
+    .await;
+    let node_b = node_a.restart().await;
+    let ana = node_a.agent("ana", json!({})).await;
+    let mut on_b = node_b.open_tab(&ana).await;
+    redis.kill();
+    node_a.logout(&ana).ok().await;
+    // Node B checks its sockets' sessions against PostgreSQL every 10 s.
+    assert_eq!(
+        on_b.closed_within(Duration::from_secs(15)).await,
+        Some(4001)
+    );
 }

@@ -10,11 +10,13 @@
 mod agents;
 mod endpoints;
 mod guests;
+mod redis_server;
 mod ws_client;
 
 pub use agents::LiveAgent;
 pub use endpoints::{assert_error, Session};
 pub use guests::inquiry;
+pub use redis_server::RedisServer;
 pub use ws_client::WsClient;
 
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -140,7 +142,7 @@ pub struct TestApp {
     vars: HashMap<String, String>,
     /// A manager session the helpers themselves use (creating agents, reading tickets).
     setup_manager: tokio::sync::OnceCell<Session>,
-    _redis_prefix: Option<Arc<RedisPrefix>>,
+    redis_prefix: Option<Arc<RedisPrefix>>,
     _db: Arc<TestDatabase>,
 }
 
@@ -157,6 +159,8 @@ pub struct Options {
     pub redis: bool,
     /// `SWITCHBOARD_METRICS_TOKEN`.
     pub metrics_token: Option<String>,
+    /// The Redis to use instead of the shared one (implies `redis`).
+    pub redis_url: Option<String>,
 }
 
 /// Builds and spawns an application; answers its port.
@@ -189,11 +193,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(token) = options.metrics_token {
         vars.insert("SWITCHBOARD_METRICS_TOKEN".to_string(), token);
     }
-    let redis_prefix = options
-        .redis
+    let redis_prefix = (options.redis || options.redis_url.is_some())
         .then(|| RedisPrefix(format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()))));
     if let Some(prefix) = &redis_prefix {
-        vars.insert("REDIS_URL".to_string(), redis_url());
+        vars.insert(
+            "REDIS_URL".to_string(),
+            options.redis_url.clone().unwrap_or_else(redis_url),
+        );
         vars.insert("SWITCHBOARD_REDIS_PREFIX".to_string(), prefix.0.clone());
     }
     let quotas = RateQuotas {
@@ -216,7 +222,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         client: reqwest::Client::new(),
         vars,
         setup_manager: tokio::sync::OnceCell::new(),
-        _redis_prefix: redis_prefix.map(Arc::new),
+        redis_prefix: redis_prefix.map(Arc::new),
         _db: Arc::new(db),
     };
     app.account = provision(&app.pool, "acme", "Acme Stays").await;
@@ -240,8 +246,14 @@ pub struct DemoSeed {
 }
 
 impl TestApp {
+    /// The Redis key prefix this app's nodes share, when it uses Redis.
+    pub fn redis_prefix(&self) -> Option<&str> {
+        self.redis_prefix.as_deref().map(|p| p.0.as_str())
+    }
+
     /// Starts another server on the same database and configuration, as after a crash and
-    /// restart, and answers it (this app's account and database, the new server's address).
+    /// restart or as a second node beside this one (with Redis, under the same key prefix),
+    /// and answers it (this app's account and database, the new server's address).
     pub async fn restart(&self) -> TestApp {
         let port = start(&self.vars, RateQuotas::default()).await;
         TestApp {

@@ -98,14 +98,19 @@ impl WsClient {
     /// Waits (up to five seconds) for the server to close the socket; answers the close code
     /// (`None` when the connection ended without a close frame).
     pub async fn closed(&mut self) -> Option<u16> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        self.closed_within(Duration::from_secs(5)).await
+    }
+
+    /// [`WsClient::closed`], waiting up to `wait`.
+    pub async fn closed_within(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match tokio::time::timeout(left, self.stream.next()).await {
                 Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| f.code.into()),
                 Ok(Some(Ok(_))) => continue,
                 Ok(_) => return None,
-                Err(_) => panic!("the socket was not closed within 5 s"),
+                Err(_) => panic!("the socket was not closed within {wait:?}"),
             }
         }
     }
