@@ -9,7 +9,9 @@ use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::Ingest;
 use super::live::Live;
+use super::notes::Notes;
 use super::reports::Reports;
+use super::reviews::Reviews;
 use super::templates::Templates;
 use super::tickets::TicketActions;
 use super::users::Users;
@@ -28,7 +30,9 @@ use std::time::Duration;
 pub struct Services {
     pub auth: Auth,
     pub ingest: Ingest,
+    pub reviews: Reviews,
     pub tickets: TicketActions,
+    pub notes: Notes,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -98,6 +102,8 @@ impl Services {
                 session_hours,
             ),
             ingest: Ingest::new(pool.clone(), dispatchers.clone()),
+            reviews: Reviews::new(pool.clone()),
+            notes: Notes::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), hub.clone(), users, work.clone(), sessions),
             tickets,
             inbox,
