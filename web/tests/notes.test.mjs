@@ -45,7 +45,7 @@ test('a note shows in the conversation as internal, live for the manager, and pi
   await managerPage.goto(`${server.url}/#/tickets/${ticketId}`);
   await managerPage.getByText('Can we bring our dog?').waitFor({ timeout: 5000 });
 
-  await anaPage.getByLabel('Internal note').fill('@Bruno can you ask the owner about pets?');
+  await anaPage.getByRole('textbox', { name: 'Internal note' }).fill('@Bruno can you ask the owner about pets?');
   await anaPage.getByRole('button', { name: 'Add internal note' }).click();
   const note = anaPage.locator('.message.note', { hasText: 'can you ask the owner about pets?' });
   await note.waitFor({ timeout: 5000 });
