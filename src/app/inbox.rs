@@ -14,7 +14,7 @@ use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
-use crate::wire::{Code, ErrorCode, MessageView, TicketView};
+use crate::wire::{Code, ErrorCode, MessageView, NoteView, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -88,6 +88,9 @@ pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketView,
     pub messages: Vec<MessageView>,
+    /// The team's internal notes on the thread's tickets, oldest first: apart from
+    /// `messages`, because they were never sent to the guest.
+    pub notes: Vec<NoteView>,
     pub pending_note: Option<String>,
 }
 
@@ -258,7 +261,7 @@ impl Inbox {
         })
     }
 
-    /// One ticket with its conversation and pending note.
+    /// One ticket with its conversation, internal notes and pending note.
     #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn ticket(&self, who: &Identity, id: TicketId) -> Result<TicketDetail, InboxError> {
         let account_id = who.account_id;
@@ -269,9 +272,11 @@ impl Inbox {
         let messages =
             store::tickets::thread_messages(&self.pool, account_id, record.thread_id).await?;
         let pending_note = store::tickets::pending_note(&self.pool, record.id).await?;
+        let notes = store::notes::of_thread(&self.pool, account_id, record.thread_id).await?;
         Ok(TicketDetail {
             ticket: TicketView::new(record, who.viewer()),
             messages: messages.into_iter().map(MessageView::from).collect(),
+            notes: notes.into_iter().map(NoteView::from).collect(),
             pending_note,
         })
     }

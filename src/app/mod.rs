@@ -1,8 +1,9 @@
-//! The operations HTTP handlers and sockets call, one module per capability: ingest, ticket
-//! actions, work state, the inbox and its snapshot, reports, the wallboard, accounts, agents,
-//! templates and sign-in. Each operation validates what the edge could not, commits through
-//! `store/`, and then tells the dispatcher; each module has its own error enum, and every
-//! error names its client-facing [`Code`](crate::wire::Code). Nothing here knows HTTP.
+//! The operations HTTP handlers and sockets call, one module per capability: ingest, reviews,
+//! ticket actions, internal notes, work state, the inbox and its snapshot, reports, the
+//! wallboard, accounts, agents, templates and sign-in. Each operation validates what the edge
+//! could not, commits through `store/`, and then tells the dispatcher; each module has its own
+//! error enum, and every error names its client-facing [`Code`](crate::wire::Code). Nothing
+//! here knows HTTP.
 
 pub mod account_share;
 pub mod accounts;
@@ -14,7 +15,9 @@ pub mod inbox;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
+pub mod notes;
 pub mod reports;
+pub mod reviews;
 pub mod revocations;
 pub mod services;
 pub mod templates;

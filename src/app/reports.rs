@@ -6,6 +6,7 @@ use super::failure::{failure_from, Failure};
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::metrics::intervals::work_and_invisible;
 use crate::domain::metrics::period::Period;
+use crate::domain::metrics::reviews;
 use crate::domain::metrics::row::{Figures, ReportRow, CSV_HEADER};
 use crate::domain::user::Role;
 use crate::store::{self, accounts::Account};
@@ -55,9 +56,12 @@ pub async fn build(
     let users = store::users::list(pool, account_id).await?;
     let mut raw =
         store::reports::load(pool, account_id, period.from, period.to, sla_seconds).await?;
-    // Distributions come from all replies at once; counts are sums over the agents.
+    // Distributions come from all replies at once; counts are sums over the agents. Reviews
+    // count for the team even when no agent answered the stay.
+    let (mut reviews_by_agent, team_reviews) = reviews::tally(&raw.reviews);
     let mut team = Figures {
         replied_pre_booking: 0,
+        reviews: team_reviews,
         ..raw.team_replies.clone()
     };
     let mut agents = Vec::new();
@@ -65,6 +69,7 @@ pub async fn build(
         let mut f = raw.by_agent.remove(&user.id.0).unwrap_or_default();
         let work = raw.work.remove(&user.id.0).unwrap_or_default();
         let paused = raw.paused.remove(&user.id.0).unwrap_or_default();
+        f.reviews = reviews_by_agent.remove(&user.id).unwrap_or_default();
         (f.work_seconds, f.invisible_seconds) =
             work_and_invisible(&work, &paused, period.from, period.to, now);
         if user.role == Role::Manager && f == Figures::default() {

@@ -11,7 +11,9 @@ use super::inbox::Inbox;
 use super::ingest::Ingest;
 use super::live::Live;
 use super::metrics::Exposition;
+use super::notes::Notes;
 use super::reports::Reports;
+use super::reviews::Reviews;
 use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
@@ -34,7 +36,9 @@ use std::time::Duration;
 pub struct Services {
     pub auth: Auth,
     pub ingest: Ingest,
+    pub reviews: Reviews,
     pub tickets: TicketActions,
+    pub notes: Notes,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -121,6 +125,8 @@ impl Services {
                 session_hours,
             ),
             ingest: Ingest::new(pool.clone(), dispatchers.clone()),
+            reviews: Reviews::new(pool.clone()),
+            notes: Notes::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             tickets,
             inbox,

@@ -64,6 +64,10 @@ ids! {
     ApiKeyId;
     /// A login session.
     SessionId;
+    /// A guest's review of a stay.
+    ReviewId;
+    /// An internal note on a ticket.
+    NoteId;
 }
 
 /// Reads an id given as a JSON string (the wire form) or a bare number.

@@ -8,7 +8,8 @@ use super::time_range;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
-const MAX_ID: usize = 200;
+/// The longest external id accepted, in characters.
+pub(crate) const MAX_ID: usize = 200;
 const MAX_NAME: usize = 200;
 /// The longest message body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -167,7 +168,8 @@ impl From<String> for MessageRefusal {
     }
 }
 
-fn text(field: &str, raw: &str, max: usize) -> Result<String, String> {
+/// `raw` trimmed: not empty, at most `max` characters, no control characters.
+pub(crate) fn text(field: &str, raw: &str, max: usize) -> Result<String, String> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(format!("`{field}` must not be empty"));

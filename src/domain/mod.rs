@@ -10,6 +10,8 @@ pub mod ids;
 pub mod inbox;
 pub mod ingest;
 pub mod metrics;
+pub mod note;
+pub mod review;
 pub mod stage;
 pub mod template;
 pub mod ticket;

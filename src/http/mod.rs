@@ -13,9 +13,11 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;
+pub mod notes;
 pub mod ops;
 pub mod origin;
 pub mod reports;
+pub mod reviews;
 pub mod templates;
 pub mod tickets;
 pub mod wallboard;
@@ -44,6 +46,8 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize, origins: origin::Ori
                 .configure(account::routes)
                 .configure(agents::routes)
                 .configure(ingest::routes)
+                .configure(reviews::routes)
+                .configure(notes::routes)
                 .configure(reports::routes)
                 .configure(templates::routes)
                 .configure(tickets::routes)

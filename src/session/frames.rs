@@ -4,7 +4,7 @@
 
 use crate::domain::dispatch::Reason;
 use crate::domain::ids::{TicketId, UserId};
-use crate::wire::{Code, MessageView, TicketView, UserView, WorkStateView};
+use crate::wire::{Code, MessageView, NoteView, TicketView, UserView, WorkStateView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -38,6 +38,12 @@ pub enum ServerEvent {
         ticket_id: TicketId,
         message: MessageView,
     },
+    /// An internal note, to everyone who sees the ticket (its assignee, the author, managers).
+    #[serde(rename = "note.created")]
+    NoteCreated { ticket_id: TicketId, note: NoteView },
+    /// A note that mentions the receiving user.
+    #[serde(rename = "mention")]
+    Mention { ticket_id: TicketId, note: NoteView },
     #[serde(rename = "agent.state")]
     AgentState {
         agent_id: UserId,

@@ -297,6 +297,23 @@ impl Hub {
         });
     }
 
+    /// Sends `event` once to each of `users` and to every manager of the account with a feed
+    /// on this node (a user who is both gets it once).
+    pub fn push_to_users_and_managers(
+        &self,
+        account_id: AccountId,
+        users: &[UserId],
+        event: &EventFrame,
+    ) {
+        self.with(|feeds| {
+            for (_, feed) in feeds.iter_mut().filter(|(id, f)| {
+                f.account_id == account_id && (f.is_manager || users.contains(id))
+            }) {
+                Self::push_to(feed, event);
+            }
+        });
+    }
+
     fn push_to(feed: &mut Feed, event: &EventFrame) {
         feed.seq += 1;
         let seq = feed.seq;
@@ -623,6 +640,26 @@ mod tests {
             assert_eq!(why, Closing::Revoked);
         }
         assert_eq!(hub.session_ids(), [SessionId(2)]);
+    }
+
+    #[test]
+    fn a_frame_for_some_users_and_the_managers_reaches_each_once() {
+        let hub = Hub::default();
+        let (m, mut rx_m, _) = link(1, 8);
+        let (named, mut rx_named, _) = link(2, 8);
+        let (other, mut rx_other, _) = link(3, 8);
+        let (elsewhere, mut rx_elsewhere, _) = link(4, 8);
+        hub.attach(A, UserId(1), true, m);
+        hub.attach(A, UserId(2), false, named);
+        hub.attach(A, UserId(3), false, other);
+        hub.attach(AccountId(10), UserId(4), true, elsewhere);
+        hub.push_to_users_and_managers(A, &[UserId(1), UserId(2)], &event(1));
+        for rx in [&mut rx_m, &mut rx_named] {
+            assert!(text(rx.try_recv().unwrap()).contains(r#""seq":1"#));
+            assert!(rx.try_recv().is_err(), "once");
+        }
+        assert!(rx_other.try_recv().is_err());
+        assert!(rx_elsewhere.try_recv().is_err());
     }
 
     #[test]

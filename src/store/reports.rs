@@ -2,8 +2,9 @@
 //! pass (events by kind and time, replies by time). Derived metrics are computed in
 //! `domain::metrics::row`, never here.
 
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, MessageId, UserId};
 use crate::domain::metrics::intervals::Interval;
+use crate::domain::metrics::reviews::{ReplyTally, ReviewedStay};
 use crate::domain::metrics::row::Figures;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
@@ -15,6 +16,8 @@ pub struct RawFigures {
     pub team_replies: Figures,
     pub work: HashMap<i64, Vec<Interval>>,
     pub paused: HashMap<i64, Vec<Interval>>,
+    /// Reviews submitted in the period, with who replied on their reservations.
+    pub reviews: Vec<ReviewedStay>,
 }
 
 /// Loads every raw figure of the account for [from, to).
@@ -25,13 +28,14 @@ pub async fn load(
     to: DateTime<Utc>,
     sla_seconds: i32,
 ) -> Result<RawFigures, sqlx::Error> {
-    let (events, replies, pending, conversion, work, paused) = tokio::try_join!(
+    let (events, replies, pending, conversion, work, paused, reviews) = tokio::try_join!(
         events(pool, account_id, from, to),
         replies(pool, account_id, from, to, sla_seconds),
         pending(pool, account_id, to),
         conversion(pool, account_id, from, to),
         intervals(pool, "work_intervals", account_id, from, to),
         intervals(pool, "intake_pauses", account_id, from, to),
+        reviews(pool, account_id, from, to),
     )?;
     let mut by_agent: HashMap<i64, Figures> = HashMap::new();
     for (agent, kind, reason, n) in events {
@@ -65,6 +69,7 @@ pub async fn load(
         team_replies,
         work,
         paused,
+        reviews,
     })
 }
 
@@ -205,6 +210,54 @@ async fn conversion(
     .bind(to)
     .fetch_all(pool)
     .await
+}
+
+/// The reviews submitted in [from, to), each with every agent's replies on its reservation's
+/// tickets sent up to the review (the reply count, and the latest reply's time and id).
+async fn reviews(
+    pool: &PgPool,
+    account_id: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ReviewedStay>, sqlx::Error> {
+    type Row = (
+        i64,
+        Option<i16>,
+        Option<UserId>,
+        i64,
+        Option<DateTime<Utc>>,
+        Option<MessageId>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT v.id, v.communication, m.author_id, count(m.id), max(m.sent_at),            (array_agg(m.id ORDER BY m.sent_at DESC, m.id DESC))[1]          FROM reviews v          LEFT JOIN tickets t ON t.reservation_id = v.reservation_id AND t.account_id = v.account_id          LEFT JOIN messages m ON m.ticket_id = t.id AND m.direction = 'outbound'            AND m.author_id IS NOT NULL AND m.sent_at <= v.submitted_at          WHERE v.account_id = $1 AND v.submitted_at >= $2 AND v.submitted_at < $3          GROUP BY v.id, v.communication, m.author_id ORDER BY v.id",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut stays: Vec<ReviewedStay> = Vec::new();
+    let mut last_review = None;
+    for (review, communication, author, replies, last_at, last_id) in rows {
+        if last_review != Some(review) {
+            stays.push(ReviewedStay {
+                communication,
+                tallies: Vec::new(),
+            });
+            last_review = Some(review);
+        }
+        if let (Some(agent), Some(last_reply_at), Some(last_reply), Some(stay)) =
+            (author, last_at, last_id, stays.last_mut())
+        {
+            stay.tallies.push(ReplyTally {
+                agent,
+                replies,
+                last_reply_at,
+                last_reply,
+            });
+        }
+    }
+    Ok(stays)
 }
 
 async fn intervals(

@@ -49,6 +49,12 @@ codes! {
     UnsupportedContentType = "unsupported_content_type", 400;
     /// A socket frame that could not be used.
     InvalidFrame = "invalid_frame", 400;
+    /// A review score is missing, not a whole number, or outside 1–5.
+    InvalidScore = "invalid_score", 400;
+    /// A text (a review's, a note's) is longer than allowed.
+    TextTooLong = "text_too_long", 400;
+    /// A review names a reservation the account does not have on that channel.
+    UnknownReservation = "unknown_reservation", 400;
     /// No valid session, token or key.
     Unauthorized = "unauthorized", 401;
     /// Signed in, but the role (or the ticket's assignee) does not allow it.

@@ -1,11 +1,13 @@
-//! The shapes clients receive (SPEC §5 "wire names"): tickets, messages and users, the same in
+//! The shapes clients receive (SPEC §5 "wire names"): tickets, messages, notes and users, the same in
 //! HTTP answers and in socket frames, so clients parse one shape. Built from the store's typed
 //! records; nothing here reads the database or knows HTTP.
 
 mod code;
+mod note;
 mod ticket;
 mod user;
 
 pub use code::{Code, ErrorCode};
+pub use note::NoteView;
 pub use ticket::{GuestView, MessageView, ReservationView, TicketView};
 pub use user::{UserView, WorkStateView};

@@ -112,6 +112,8 @@ export const api = {
   pending: (ticketId, note) => post(`/tickets/${id(ticketId)}/pending`, { note }),
   done: (ticketId) => post(`/tickets/${id(ticketId)}/done`),
   claim: (ticketId) => post(`/tickets/${id(ticketId)}/claim`),
+  /** An internal note: the team sees it, the guest never does. */
+  addNote: (ticketId, body) => post(`/tickets/${id(ticketId)}/notes`, { body }),
   assign: (ticketId, agentId, force = false) =>
     post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId), force }),
 

@@ -79,6 +79,22 @@ function updateTitle() {
 }
 for (const ev of ['snapshot', 'ticket', 'removed', 'message']) app.live.addEventListener(ev, updateTitle);
 
+// Notes that mention the signed-in user and were not looked at yet: a badge in the header that
+// leads to the latest of them (the ticket view clears a ticket's mentions).
+const mentionBadge = document.getElementById('mention-badge');
+function drawMentions() {
+  const unseen = [...app.live.mentions.values()];
+  mentionBadge.hidden = unseen.length === 0;
+  if (!unseen.length) return;
+  const latest = unseen[unseen.length - 1];
+  mentionBadge.textContent = `@ ${unseen.length}`;
+  mentionBadge.href = `#/tickets/${encodeURIComponent(latest.ticket_id)}`;
+  const plural = unseen.length === 1 ? 'note mentions' : 'notes mention';
+  mentionBadge.setAttribute('aria-label', `${unseen.length} ${plural} you; open the latest`);
+  mentionBadge.title = `${latest.note.author_name || 'Someone'}: ${latest.note.body || ''}`;
+}
+app.live.addEventListener('mentions', drawMentions);
+
 app.live.addEventListener('ticket', (e) => {
   const { kind, isNew, ticket } = e.detail;
   const me = app.session && String(app.session.user.id);
@@ -121,6 +137,7 @@ function signedOut() {
   app.session = null;
   app.live.stop();
   updateTitle();
+  drawMentions();
   drawHeader();
   navigate('#/login');
 }

@@ -3,7 +3,8 @@
 // here and listen for its events, they never touch the socket themselves.
 //
 // State: `tickets` (id → ticket, the caller's inbox as the server last described it),
-// `offers` (broadcast offers), `work` (own timer/intake/presence), `wallboard` (managers).
+// `offers` (broadcast offers), `work` (own timer/intake/presence), `wallboard` (managers),
+// `mentions` (note id → {ticket_id, note}: notes that mention the caller, not yet looked at).
 // Every event is applied idempotently by ticket id, so a replayed or repeated frame is harmless.
 //
 // Events (all `CustomEvent`s on the `Live` instance):
@@ -13,6 +14,8 @@
 //   ticket      {ticket, reason, kind}     kind: 'assigned' | 'updated'
 //   removed     {ticket_id, reason, ticket}
 //   message     {ticket_id, message}
+//   note        {ticket_id, note}          an internal note (never sent to the guest)
+//   mentions    {}                         the unseen mentions changed
 //   work        {state}                    own work state changed
 //   agent       {agent_id, state}          any agent's state (managers see others)
 //   offers      {}
@@ -51,6 +54,7 @@ export class Live extends EventTarget {
     this.offers = new Map();
     this.work = { working: false, intake_paused: false, presence: 'offline' };
     this.wallboard = null;
+    this.mentions = new Map();
     this.status = 'offline';
     this.lastSeq = null;
     this.ws = null;
@@ -87,6 +91,7 @@ export class Live extends EventTarget {
     }
     this.tickets.clear();
     this.offers.clear();
+    this.mentions.clear();
     this.wallboard = null;
     this.lastSeq = null;
     this.setStatus('offline');
@@ -274,6 +279,10 @@ export class Live extends EventTarget {
         return this.remove(frame.ticket_id, frame.reason || null);
       case 'message.created':
         return this.onMessage(frame);
+      case 'note.created':
+        return this.emit('note', { ticket_id: String(frame.ticket_id), note: frame.note || {} });
+      case 'mention':
+        return this.onMention(frame);
       case 'agent.state':
         if (this.user && String(frame.agent_id) === String(this.user.id)) this.setWork(frame.state);
         return this.emit('agent', { agent_id: String(frame.agent_id), state: frame.state });
@@ -332,6 +341,27 @@ export class Live extends EventTarget {
     }
     this.emit('message', { ticket_id: id, message: m });
     if (t) this.emit('ticket', { ticket: this.tickets.get(id), reason: null, kind: 'updated', isNew: false });
+  }
+
+  onMention(frame) {
+    const note = frame.note || {};
+    const ticketId = String(frame.ticket_id);
+    if (note.id == null || this.mentions.has(String(note.id))) return;
+    this.mentions.set(String(note.id), { ticket_id: ticketId, note });
+    const who = note.author_name || 'Someone';
+    this.emit('notice', { text: `${who} mentioned you in a note.` });
+    this.emit('note', { ticket_id: ticketId, note });
+    this.emit('mentions');
+  }
+
+  /** The caller has looked at a ticket: its mentions are no longer unseen. */
+  seeMentions(ticketId) {
+    const id = String(ticketId);
+    let changed = false;
+    for (const [noteId, m] of this.mentions) {
+      if (m.ticket_id === id) changed = this.mentions.delete(noteId) || changed;
+    }
+    if (changed) this.emit('mentions');
   }
 
   setWork(state, notify = true) {

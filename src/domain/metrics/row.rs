@@ -1,6 +1,7 @@
 //! The report row of SPEC §5, built from raw figures by one definition of every derived
 //! metric (shares, rates, rounding), for agents and the team alike, as JSON and as CSV.
 
+use super::reviews::ReviewFigures;
 use crate::domain::ids::UserId;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ pub struct Figures {
     pub replied_pre_booking: i64,
     pub converted: i64,
     pub sales_cents: i64,
+    /// Guest reviews credited to the agent (the team: every review), by submission time.
+    pub reviews: ReviewFigures,
 }
 
 /// One line of a report. Field order is the CSV column order.
@@ -52,12 +55,14 @@ pub struct ReportRow {
     pub conversion_percent: Option<f64>,
     pub sales: f64,
     pub tickets_per_work_hour: Option<f64>,
+    pub reviews: i64,
+    pub communication_score_avg: Option<f64>,
     /// `reassigned_away` split by reason (JSON only).
     pub reassigned_away_by_reason: BTreeMap<String, i64>,
 }
 
-/// The CSV columns, in SPEC §5 order.
-pub const CSV_HEADER: [&str; 19] = [
+/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9.
+pub const CSV_HEADER: [&str; 21] = [
     "agent_id",
     "agent_name",
     "incoming",
@@ -77,6 +82,8 @@ pub const CSV_HEADER: [&str; 19] = [
     "conversion_percent",
     "sales",
     "tickets_per_work_hour",
+    "reviews",
+    "communication_score_avg",
 ];
 
 /// `v` to `places` decimals; a negative zero (a clipped interval, say) comes out as `0`.
@@ -114,6 +121,13 @@ impl ReportRow {
             sales: f.sales_cents as f64 / 100.0,
             tickets_per_work_hour: (f.work_seconds > 0.0)
                 .then(|| round(f.closed as f64 / (f.work_seconds / 3600.0), 2)),
+            reviews: f.reviews.reviews,
+            communication_score_avg: (f.reviews.communication_scored > 0).then(|| {
+                round(
+                    f.reviews.communication_sum as f64 / f.reviews.communication_scored as f64,
+                    2,
+                )
+            }),
             reassigned_away_by_reason: f.reassigned_away.clone(),
         }
     }
@@ -149,6 +163,8 @@ impl ReportRow {
             opt(self.conversion_percent),
             num(self.sales),
             opt(self.tickets_per_work_hour),
+            self.reviews.to_string(),
+            opt(self.communication_score_avg),
         ]
     }
 }
@@ -194,6 +210,11 @@ mod tests {
             sales_cents: 45050,
             avg_response: Some(123.456),
             reassigned_away: [("rebalanced".to_string(), 2), ("manager".to_string(), 1)].into(),
+            reviews: ReviewFigures {
+                reviews: 4,
+                communication_sum: 14,
+                communication_scored: 3,
+            },
             ..Default::default()
         };
         let row = ReportRow::new(Some((UserId(7), "Ana".into())), &f);
@@ -203,16 +224,24 @@ mod tests {
         assert_eq!(row.sales, 450.5);
         assert_eq!(row.avg_response_seconds, Some(123.5));
         assert_eq!(row.reassigned_away, 3);
+        assert_eq!(row.reviews, 4);
+        assert_eq!(row.communication_score_avg, Some(4.67));
         let empty = ReportRow::new(None, &Figures::default());
         assert_eq!(
             (
                 empty.sla_percent,
                 empty.conversion_percent,
-                empty.tickets_per_work_hour
+                empty.tickets_per_work_hour,
+                empty.communication_score_avg
             ),
-            (None, None, None)
+            (None, None, None, None)
         );
         assert_eq!(row.csv_record().len(), CSV_HEADER.len());
+        assert_eq!(
+            row.csv_record()[CSV_HEADER.len() - 2..],
+            ["4".to_string(), "4.67".to_string()],
+            "the review columns come last"
+        );
         assert_eq!(empty.csv_record()[1], "Team");
     }
 }

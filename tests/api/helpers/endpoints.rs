@@ -312,6 +312,15 @@ impl TestApp {
         self.post(&format!("/tickets/{ticket}/assign"), user, body)
     }
 
+    /// `POST /tickets/{id}/notes {body}`: an internal note.
+    pub fn add_note(&self, user: &Session, ticket: &str, body: &str) -> Call {
+        self.post(
+            &format!("/tickets/{ticket}/notes"),
+            user,
+            &json!({ "body": body }),
+        )
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {
@@ -421,6 +430,11 @@ impl TestApp {
     /// `POST /ingest/reservations` with API key `key`.
     pub fn ingest_reservation(&self, key: &str, reservation: &Value) -> Call {
         self.post("/ingest/reservations", &Session::bearer(key), reservation)
+    }
+
+    /// `POST /ingest/reviews` with API key `key`.
+    pub fn ingest_review(&self, key: &str, review: &Value) -> Call {
+        self.post("/ingest/reviews", &Session::bearer(key), review)
     }
 
     // Account.

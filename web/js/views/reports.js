@@ -11,6 +11,7 @@ const dur = (v) => fmtDuration(v);
 const hours = (v) => (v === null || v === undefined ? '—' : Number(v) < 3600 ? fmtDuration(v) : `${fmtNumber(Number(v) / 3600, 1)} h`);
 const money = (v) => (v === null || v === undefined ? '—' : fmtNumber(v, 2));
 const num = (v) => fmtNumber(v);
+const score = (v) => fmtNumber(v, 2);
 
 // [key, label, format, better: 'up' | 'down' | null]
 const TEAM_METRICS = [
@@ -31,6 +32,8 @@ const TEAM_METRICS = [
   ['tickets_per_work_hour', 'Tickets per work hour', (v) => fmtNumber(v, 1), 'up'],
   ['reassigned_away', 'Reassigned away', num, null],
   ['pending', 'Pending at end', num, 'down'],
+  ['reviews', 'Guest reviews', num, null],
+  ['communication_score_avg', 'Communication score (1–5)', score, 'up'],
 ];
 
 const AGENT_COLUMNS = [
@@ -51,6 +54,8 @@ const AGENT_COLUMNS = [
   ['conversion_percent', 'Conversion', fmtPercent],
   ['sales', 'Sales', money],
   ['tickets_per_work_hour', 'Tickets / h', (v) => fmtNumber(v, 1)],
+  ['reviews', 'Reviews', num],
+  ['communication_score_avg', 'Comm. score', score],
 ];
 
 /** A period bound (RFC 3339) as a local date; an exclusive end shows the day before. */

@@ -1,6 +1,10 @@
 // One ticket: the conversation, the reservation panel, and the reply box with templates in
 // the guest's language, plus Pending (with a note for the manager) and Done. Managers also
 // get Reassign. New messages and state changes arrive live.
+//
+// Internal notes (the team's, never sent to the guest) sit in the conversation in time order,
+// drawn apart from messages (centred, dashed, "Internal note"), with their own form below the
+// reply box; `@First` or `@"First Last"` mentions a teammate.
 
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
@@ -40,7 +44,9 @@ export async function render(ctx) {
     return;
   }
   let messages = ticket.messages || [];
+  let notes = ticket.notes || [];
   let templates = [];
+  live.seeMentions(ticketId);
   let agents = [];
 
   // Looking at an assigned ticket opens it (the dispatcher will no longer move it).
@@ -96,10 +102,34 @@ export async function render(ctx) {
       h('p', { class: 'message-body' }, m.body),
     );
   }
+  // A note's body with its @mentions emphasised (text only: never parsed as HTML).
+  function noteBody(body) {
+    const parts = String(body || '').split(/((?:^|(?<=[^\p{L}\p{N}]))@(?:"[^"\n]+"|[\p{L}\p{N}](?:[\p{L}\p{N}_.'-]*[\p{L}\p{N}_])?))/u);
+    return parts.map((p, i) => (i % 2 ? h('span', { class: 'mention' }, p) : p));
+  }
+  function noteEl(n) {
+    const author = n.author_id && String(n.author_id) === me ? 'You' : n.author_name || 'Teammate';
+    return h(
+      'li',
+      { class: 'message note', dataset: { noteId: String(n.id) }, 'aria-label': 'Internal note' },
+      h('p', { class: 'message-meta' }, h('span', { class: 'author' }, 'Internal note'), ' · ', author, ' · ', h('time', { datetime: n.created_at, title: fmtDateTime(n.created_at) }, fmtDateTime(n.created_at))),
+      h('p', { class: 'message-body' }, noteBody(n.body)),
+    );
+  }
   function drawMessages() {
-    const sorted = [...messages].sort((a, b) => (a.sent_at < b.sent_at ? -1 : a.sent_at > b.sent_at ? 1 : Number(a.id) - Number(b.id)));
-    replace(list, sorted.length ? sorted.map(messageEl) : h('li', { class: 'muted' }, 'No messages yet.'));
+    const items = [
+      ...messages.map((m) => ({ at: Date.parse(m.sent_at), id: Number(m.id), el: () => messageEl(m) })),
+      ...notes.map((n) => ({ at: Date.parse(n.created_at), id: Number(n.id), el: () => noteEl(n) })),
+    ];
+    // Times, not strings: the server writes as many fraction digits as a time has.
+    const sorted = items.sort((a, b) => a.at - b.at || a.id - b.id);
+    replace(list, sorted.length ? sorted.map((x) => x.el()) : h('li', { class: 'muted' }, 'No messages yet.'));
     list.lastElementChild && list.lastElementChild.scrollIntoView({ block: 'nearest' });
+  }
+  function addNote(n) {
+    if (!n || n.id == null || notes.some((x) => String(x.id) === String(n.id))) return;
+    notes = [...notes, n];
+    drawMessages();
   }
   function addMessage(m) {
     if (!m || m.id == null || messages.some((x) => String(x.id) === String(m.id))) return;
@@ -110,6 +140,7 @@ export async function render(ctx) {
     try {
       const fresh = await api.ticket(ticketId);
       messages = fresh.messages || messages;
+      notes = fresh.notes || notes;
       Object.assign(ticket, fresh);
       drawMessages();
       drawHeader();
@@ -204,6 +235,37 @@ export async function render(ctx) {
     }),
   );
 
+  // Internal notes: for the team only.
+  const internalText = h('textarea', { name: 'note', rows: '3', required: true, placeholder: 'Only your team sees this…' });
+  const internalBtn = h('button', { type: 'submit', class: 'btn' }, 'Add internal note');
+  const internalMsg = formMessage();
+  const internalForm = h(
+    'form',
+    { class: 'note-form', 'aria-label': 'Add an internal note' },
+    field('Internal note', internalText, 'Never sent to the guest. Mention a teammate with @First or @"First Last".'),
+    internalMsg.el,
+    h('div', { class: 'button-row' }, internalBtn),
+  );
+  internalForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = internalText.value.trim();
+    if (!body) {
+      internalMsg.error('Write the note first.');
+      internalText.focus();
+      return;
+    }
+    internalMsg.clear();
+    busy(internalBtn, async () => {
+      try {
+        addNote(await api.addNote(ticketId, body));
+        internalText.value = '';
+        internalMsg.ok('Note added.');
+      } catch (e) {
+        internalMsg.error(e.message);
+      }
+    });
+  });
+
   // Pending asks for a note for the manager, in a modal dialog.
   const noteText = h('textarea', { name: 'note', rows: '4', required: true });
   const noteMsg = formMessage();
@@ -249,11 +311,11 @@ export async function render(ctx) {
     noteText.focus();
   });
 
-  const noteEl = h('p', { class: 'pending-note', hidden: true });
+  const pendingNoteEl = h('p', { class: 'pending-note', hidden: true });
   function drawNote() {
     const note = ticket.pending_note && (ticket.pending_note.note || ticket.pending_note.body || ticket.pending_note);
-    noteEl.hidden = !(ticket.state === 'pending' && note);
-    replace(noteEl, h('strong', {}, 'Pending note: '), typeof note === 'string' ? note : '');
+    pendingNoteEl.hidden = !(ticket.state === 'pending' && note);
+    replace(pendingNoteEl, h('strong', {}, 'Pending note: '), typeof note === 'string' ? note : '');
   }
 
   // ---- reservation panel -----------------------------------------------------------------
@@ -318,6 +380,11 @@ export async function render(ctx) {
   on(live, 'message', (e) => {
     if (e.detail.ticket_id === ticketId) addMessage(e.detail.message);
   });
+  on(live, 'note', (e) => {
+    if (e.detail.ticket_id !== ticketId) return;
+    addNote(e.detail.note);
+    live.seeMentions(ticketId);
+  });
   on(live, 'ticket', (e) => {
     if (String(e.detail.ticket.id) !== ticketId) return;
     Object.assign(ticket, e.detail.ticket);
@@ -337,7 +404,7 @@ export async function render(ctx) {
     section,
     headerEl,
     movedBanner,
-    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, noteEl, replyForm), aside),
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, replyForm, internalForm), aside),
     dialog,
   );
   drawHeader();
