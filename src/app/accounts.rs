@@ -62,7 +62,7 @@ impl ErrorCode for AccountError {
 }
 
 /// A new ingest key, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewApiKey {
     pub id: ApiKeyId,
     pub key: String,

@@ -39,7 +39,7 @@ impl ErrorCode for IngestError {
 }
 
 /// The ids a delivered message is stored under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StoredIds {
     pub ticket_id: TicketId,
     pub message_id: MessageId,

@@ -5,7 +5,21 @@
 use crate::wire::{Code, ErrorCode};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer (SPEC §5), the same for every endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a code to branch on and a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: Code,
+    pub message: String,
+}
 
 /// Everything a handler can answer instead of success.
 #[derive(Debug)]
@@ -66,7 +80,12 @@ impl ResponseError for ApiError {
         if matches!(self.code, Code::RateLimited | Code::Unavailable) {
             res.insert_header(("Retry-After", "5"));
         }
-        res.json(json!({"error": {"code": self.code.as_str(), "message": self.message}}))
+        res.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+            },
+        })
     }
 }
 
