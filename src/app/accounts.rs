@@ -146,6 +146,12 @@ impl Accounts {
                 "the label must have at most 200 characters".into(),
             ));
         }
+        // The body is optional, so it does not pass through the edge's U+0000 check.
+        if label.chars().any(char::is_control) {
+            return Err(AccountError::Invalid(
+                "the label must not contain control characters".into(),
+            ));
+        }
         let secret = Secret::generate("sbk");
         let id = store::api_keys::insert(
             &self.pool,

@@ -33,3 +33,17 @@ async fn a_plain_get_of_the_socket_endpoint_is_a_400_in_the_error_shape() {
     let res = app.ws_without_upgrade(&manager).await;
     assert_eq!(assert_error(res, 400).await, "invalid_input");
 }
+
+#[actix_web::test]
+async fn an_api_key_label_with_u0000_is_a_400_and_no_key_is_made() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let res = app.create_api_key(&manager, "ops\u{0}bridge").await;
+    assert_eq!(assert_error(res, 400).await, "invalid_input");
+    let keys = app.api_keys(&manager).ok().await;
+    assert!(keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["label"] != "ops\u{0}bridge"));
+}
