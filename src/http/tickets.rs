@@ -46,7 +46,7 @@ pub(super) async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket with its messages and reservation.",
@@ -65,7 +65,7 @@ pub(super) async fn get(
 
 /// The assignee (or a manager) looks at the ticket: the dispatcher no longer moves it.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/open", tag = "tickets",
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket as changed.", body = TicketView),
@@ -93,7 +93,7 @@ pub struct ReplyBody {
 /// Sends a reply to the guest (opening the ticket if it was not).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets",
     request_body = ReplyBody,
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket as changed.", body = TicketView),
@@ -125,7 +125,7 @@ pub struct PendingBody {
 /// Flags the ticket for a manager, with a note.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/pending", tag = "tickets",
     request_body = PendingBody,
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket as changed.", body = TicketView),
@@ -148,7 +148,7 @@ pub(super) async fn pending(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/done", tag = "tickets",
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket as changed.", body = TicketView),
@@ -168,7 +168,7 @@ pub(super) async fn done(
 
 /// Takes a ticket offered to the caller (the `broadcast` strategy).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/claim", tag = "tickets",
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket, now the caller's.", body = TicketView),
@@ -196,7 +196,7 @@ pub struct AssignBody {
 /// A manager gives the ticket to an agent (any state but done).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/assign", tag = "tickets",
     request_body = AssignBody,
-    params(("id" = TicketId, Path, description = "The ticket's id.")),
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The ticket as changed.", body = TicketView),
