@@ -62,7 +62,7 @@ impl ErrorCode for AccountError {
 }
 
 /// A new ingest key, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewApiKey {
     pub id: ApiKeyId,
     pub key: String,
@@ -144,6 +144,12 @@ impl Accounts {
         if label.chars().count() > 200 {
             return Err(AccountError::Invalid(
                 "the label must have at most 200 characters".into(),
+            ));
+        }
+        // The body is optional, so it does not pass through the edge's U+0000 check.
+        if label.chars().any(char::is_control) {
+            return Err(AccountError::Invalid(
+                "the label must not contain control characters".into(),
             ));
         }
         let secret = Secret::generate("sbk");

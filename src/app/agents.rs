@@ -56,23 +56,25 @@ impl From<UserError> for AgentError {
 }
 
 /// `POST /agents` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     pub email: String,
     pub name: String,
     pub password: String,
     #[serde(default)]
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     #[serde(default)]
     pub card: Option<AgentCard>,
 }
 
 /// `PATCH /agents/{id}` body: any of these; absent fields keep their value.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
     pub name: Option<String>,
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     pub active: Option<bool>,
     pub card: Option<AgentCard>,

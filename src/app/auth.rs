@@ -69,7 +69,7 @@ impl From<UserError> for AuthError {
 }
 
 /// A new session: the secret (for the cookie and API clients) and the user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignedIn {
     pub token: String,
     pub user: UserView,
@@ -83,14 +83,14 @@ pub struct KeyHolder {
 }
 
 /// The caller and a short description of their account (`GET /me`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub user: UserView,
     pub account: AccountSummary,
 }
 
 /// An account's identity, as `/me` shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
     pub id: AccountId,
     pub slug: String,

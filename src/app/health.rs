@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 
 /// What `/readyz` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     /// `ready`, `degraded` or `unavailable`.
     pub status: &'static str,

@@ -60,30 +60,42 @@ impl From<UserError> for InboxError {
 }
 
 /// `GET /tickets` query, as sent.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The inbox tab; without it, the caller's own open tickets.
+    #[param(value_type = Option<View>)]
     pub view: Option<String>,
+    /// A guest name or a reservation id.
     pub q: Option<String>,
+    #[param(value_type = Option<Channel>)]
     pub channel: Option<String>,
+    #[param(value_type = Option<Stage>)]
     pub stage: Option<String>,
+    /// A listing id or name.
     pub listing: Option<String>,
+    #[param(value_type = Option<TicketState>)]
     pub status: Option<String>,
+    /// Created at or after: an RFC 3339 time or a date (its midnight UTC).
     pub from: Option<String>,
+    /// Created before: an RFC 3339 time or a date.
     pub to: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// A page of tickets.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub items: Vec<TicketView>,
     pub next_cursor: Option<String>,
 }
 
 /// A ticket with its whole conversation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketView,

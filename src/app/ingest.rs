@@ -39,7 +39,7 @@ impl ErrorCode for IngestError {
 }
 
 /// The ids a delivered message is stored under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StoredIds {
     /// None for a history message, which opens no ticket.
     pub ticket_id: Option<TicketId>,

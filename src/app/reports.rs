@@ -101,7 +101,7 @@ fn add_sums(team: &mut Figures, f: &Figures) {
 }
 
 /// Sales as support-team leads know them.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SalesKpis {
     /// Reservations confirmed today that started as inquiries (or requests).
     pub today_sales: f64,
@@ -117,7 +117,7 @@ pub struct SalesKpis {
 }
 
 /// One agent's sales.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AgentSales {
     pub agent_id: Option<UserId>,
     pub agent_name: Option<String>,

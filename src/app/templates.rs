@@ -44,7 +44,7 @@ impl ErrorCode for TemplateError {
 }
 
 /// `POST`/`PATCH /templates` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateBody {
     pub name: Option<String>,
@@ -53,7 +53,7 @@ pub struct TemplateBody {
 
 /// `POST /templates/{id}/preview` body: a ticket to fill it from (the guest's language and
 /// the ticket's values), or a language and explicit values (the template editor).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewBody {
     pub ticket_id: Option<TicketId>,
@@ -63,7 +63,7 @@ pub struct PreviewBody {
 }
 
 /// A template rendered for a language.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Rendered {
     pub language: String,
     pub body: String,

@@ -29,7 +29,7 @@ pub const MAX_REPLY_CHARS: usize = 20_000;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// A manager's assignment as it holds.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Assigned {
     #[serde(flatten)]
     pub ticket: TicketView,

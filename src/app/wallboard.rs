@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One agent on the wallboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentTile {
     pub id: UserId,
     pub name: String,
@@ -34,7 +34,7 @@ pub struct AgentTile {
 }
 
 /// Today's figures, by the report definitions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Today {
     pub replies: i64,
     pub sla_percent: Option<f64>,
@@ -45,7 +45,7 @@ pub struct Today {
 }
 
 /// The whole wallboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Wallboard {
     pub generated_at: DateTime<Utc>,
     pub queued: i64,

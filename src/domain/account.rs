@@ -4,7 +4,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// How the dispatcher chooses among eligible agents (SPEC §2 rule 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentStrategy {
     #[default]
@@ -39,12 +41,14 @@ impl AssignmentStrategy {
 }
 
 /// An account's settings, always within their valid ranges (changes go through [`Settings::patched`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Settings {
     pub response_sla_seconds: i32,
     pub assignment_strategy: AssignmentStrategy,
     pub rebalance_threshold: i32,
     pub offline_grace_seconds: i32,
+    /// An IANA time zone name such as `Europe/Lisbon`.
+    #[schema(value_type = String, example = "Europe/Lisbon")]
     pub timezone: Tz,
 }
 
@@ -61,11 +65,12 @@ impl Default for Settings {
 }
 
 /// A partial update of the settings (`PATCH /account`); absent fields keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     pub name: Option<String>,
     pub response_sla_seconds: Option<i32>,
+    #[schema(value_type = Option<AssignmentStrategy>)]
     pub assignment_strategy: Option<String>,
     pub rebalance_threshold: Option<i32>,
     pub offline_grace_seconds: Option<i32>,

@@ -39,7 +39,7 @@ impl Mismatch {
 }
 
 /// The stages, channels, languages and listing groups an agent takes, and their cap.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentCard {
     #[serde(default)]

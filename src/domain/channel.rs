@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A validated channel slug: 1–32 characters of `a-z`, `0-9`, `_`, `-`, `.`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schema(example = "airbnb")]
 pub struct Channel(String);
 
 impl Channel {

@@ -5,6 +5,8 @@
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 /// Declares an id newtype: `Copy`, ordered, hashable, shown as its number, serialised as a
 /// string and read from a string or a bare number.
@@ -38,6 +40,14 @@ macro_rules! ids {
                 id_from(d).map($name)
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                id_schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     )*};
 }
 
@@ -68,6 +78,16 @@ ids! {
     ReviewId;
     /// An internal note on a ticket.
     NoteId;
+}
+
+/// The documented form of every id: the decimal digits of a positive `BIGINT`, as a string
+/// (a bare number is read too, but never sent).
+fn id_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[0-9]{1,18}$"))
+        .examples([serde_json::json!("42")])
+        .into()
 }
 
 /// Reads an id given as a JSON string (the wire form) or a bare number.

@@ -7,7 +7,7 @@ use super::ticket::TicketState;
 use serde::{Deserialize, Serialize};
 
 /// A tab of the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     /// Open tickets waiting for a reply (the agent's own; every one for a manager).

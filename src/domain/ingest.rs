@@ -19,9 +19,11 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const LIVE_WINDOW_DAYS: i64 = 7;
 
 /// `POST /ingest/messages` as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
+    /// A channel slug (folded to lowercase).
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", example = "airbnb")]
     pub channel: String,
     pub thread_external_id: String,
     pub message_external_id: String,
@@ -36,7 +38,7 @@ pub struct MessageBody {
 }
 
 /// A guest as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestBody {
     pub external_id: String,
@@ -50,10 +52,11 @@ pub struct GuestBody {
 }
 
 /// A reservation as sent inside a message (no channel: the message's).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StayBody {
     pub external_id: String,
+    #[schema(value_type = ReservationStatus)]
     pub status: String,
     pub listing_external_id: String,
     #[serde(default)]
@@ -63,19 +66,25 @@ pub struct StayBody {
     #[serde(default)]
     pub check_out: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000000000.0)]
     pub total_price: Option<f64>,
+    /// An ISO 4217 code such as `EUR`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     #[serde(default)]
     pub payment_status: Option<String>,
 }
 
 /// `POST /ingest/reservations` as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationBody {
+    /// A channel slug (folded to lowercase).
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", example = "airbnb")]
     pub channel: String,
     pub external_id: String,
+    #[schema(value_type = ReservationStatus)]
     pub status: String,
     pub listing_external_id: String,
     #[serde(default)]
@@ -85,8 +94,11 @@ pub struct ReservationBody {
     #[serde(default)]
     pub check_out: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000000000.0)]
     pub total_price: Option<f64>,
+    /// An ISO 4217 code such as `EUR`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     #[serde(default)]
     pub payment_status: Option<String>,
@@ -95,7 +107,7 @@ pub struct ReservationBody {
 }
 
 /// A guest reference inside a reservation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestRefBody {
     pub external_id: String,

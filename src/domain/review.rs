@@ -14,15 +14,20 @@ pub const MAX_TEXT: usize = 10_000;
 
 /// `POST /ingest/reviews` as sent. Scores stay raw JSON here so that a missing, fractional or
 /// quoted score is refused as a bad score rather than as malformed JSON.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", example = "airbnb")]
     pub channel: String,
     pub external_id: String,
     pub reservation_external_id: String,
+    /// A whole number from 1 to 5 (required).
     #[serde(default)]
+    #[schema(value_type = Option<u8>, minimum = 1, maximum = 5)]
     pub overall: Option<Value>,
+    /// `communication`, `cleanliness`, `accuracy`, `location`, `value`: each 1 to 5.
     #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, u8>>)]
     pub categories: Option<BTreeMap<String, Value>>,
     #[serde(default)]
     pub text: Option<String>,

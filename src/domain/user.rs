@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a user may do. Managers can do everything agents can, and administer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Manager,

@@ -3,28 +3,63 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::ManagerCaller;
+use super::openapi as doc;
+use super::Routes;
 use crate::app::agents::{AgentPatch, NewAgent};
 use crate::app::Services;
 use crate::domain::ids::UserId;
+use crate::wire::UserView;
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/agents", web::get().to(list))
-        .route("/agents", web::post().to(create))
-        .route("/agents/{id}", web::get().to(get))
-        .route("/agents/{id}", web::patch().to(update));
+pub fn routes(r: &mut Routes<'_>) {
+    r.add(Method::GET, "/agents", list)
+        .add(Method::POST, "/agents", create)
+        .add(Method::GET, "/agents/{id}", get)
+        .add(Method::PATCH, "/agents/{id}", update);
 }
 
-async fn list(
+/// `GET /agents` answer: every user of the account, in one page.
+#[derive(Serialize, ToSchema)]
+pub struct AgentList {
+    items: Vec<UserView>,
+    /// Always `null`: the list is not paged.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Every user of the account.", body = AgentList),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn list(
     services: web::Data<Services>,
     caller: ManagerCaller,
 ) -> Result<HttpResponse, ApiError> {
     let items = services.agents.list(caller.0.account_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(AgentList {
+        items,
+        next_cursor: None,
+    }))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent,
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The new user.", body = UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn create(
     services: web::Data<Services>,
     caller: ManagerCaller,
     body: Body<NewAgent>,
@@ -33,7 +68,17 @@ async fn create(
     Ok(HttpResponse::Created().json(services.agents.create(&caller.0, &new).await?))
 }
 
-async fn get(
+#[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents",
+    params(("id" = UserId, Path, description = "The user's id.")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The user.", body = UserView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn get(
     services: web::Data<Services>,
     caller: ManagerCaller,
     path: web::Path<UserId>,
@@ -41,7 +86,22 @@ async fn get(
     Ok(HttpResponse::Ok().json(services.agents.get(caller.0.account_id, *path).await?))
 }
 
-async fn update(
+/// Deactivation and a new password end the user's other sessions; the last active manager
+/// stays one (422).
+#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
+    params(("id" = UserId, Path, description = "The user's id.")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The user as changed.", body = UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn update(
     services: web::Data<Services>,
     caller: ManagerCaller,
     path: web::Path<UserId>,

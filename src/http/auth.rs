@@ -2,21 +2,25 @@
 
 use super::error::ApiError;
 use super::identity::{Caller, SESSION_COOKIE};
+use super::Routes;
+use crate::app::auth::{Me, SignedIn};
 use crate::app::Services;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/me", web::get().to(me));
+pub fn routes(r: &mut Routes<'_>) {
+    r.add(Method::POST, "/auth/login", login)
+        .add(Method::POST, "/auth/logout", logout)
+        .add(Method::GET, "/me", me);
 }
 
 /// `POST /auth/login` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+pub struct LoginBody {
     account: String,
     email: String,
     password: String,
@@ -33,7 +37,16 @@ fn session_cookie(req: &HttpRequest, value: String) -> actix_web::cookie::Cookie
 }
 
 /// Checks the credentials and opens a session: a cookie for browsers, a token for API clients.
-async fn login(
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; also sets the session cookie.", body = SignedIn),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable),
+    ))]
+pub(super) async fn login(
     services: web::Data<Services>,
     req: HttpRequest,
     body: web::Json<LoginBody>,
@@ -53,7 +66,15 @@ async fn login(
 }
 
 /// Ends the caller's session and clears the cookie.
-async fn logout(
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared."),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 503, response = super::openapi::Unavailable),
+    ))]
+pub(super) async fn logout(
     services: web::Data<Services>,
     req: HttpRequest,
     caller: Caller,
@@ -65,6 +86,16 @@ async fn logout(
 }
 
 /// The caller and their account.
-async fn me(services: web::Data<Services>, caller: Caller) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The caller and their account.", body = Me),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 503, response = super::openapi::Unavailable),
+    ))]
+pub(super) async fn me(
+    services: web::Data<Services>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(services.auth.me(&caller.0).await?))
 }

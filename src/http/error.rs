@@ -5,7 +5,25 @@
 use crate::wire::{Code, ErrorCode};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer (SPEC §5), the same for every endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a code to branch on and a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: Code,
+    pub message: String,
+    /// What else a refusal tells the client to act on (`card_mismatch`: `mismatches`).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
 
 /// Everything a handler can answer instead of success.
 #[derive(Debug)]
@@ -69,10 +87,13 @@ impl ResponseError for ApiError {
         if matches!(self.code, Code::RateLimited | Code::Unavailable) {
             res.insert_header(("Retry-After", "5"));
         }
-        let mut error = self.details.clone().unwrap_or_default();
-        error.insert("code".into(), json!(self.code.as_str()));
-        error.insert("message".into(), json!(self.message));
-        res.json(json!({ "error": error }))
+        res.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone().unwrap_or_default(),
+            },
+        })
     }
 }
 

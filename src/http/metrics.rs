@@ -15,6 +15,12 @@ use std::time::Instant;
 
 /// `GET /metrics`: the node's figures, to anyone when no metrics token is configured, else
 /// only with `Authorization: Bearer <SWITCHBOARD_METRICS_TOKEN>`.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "ops",
+    responses(
+        (status = 200, description = "The node's figures in the Prometheus text format 0.0.4.",
+            content_type = "text/plain", body = String),
+        (status = 401, response = super::openapi::Unauthorized),
+    ))]
 pub async fn scrape(
     services: web::Data<Services>,
     req: HttpRequest,
@@ -42,30 +48,20 @@ pub async fn record_request(
     let route = req.match_pattern();
     let answered = next.call(req).await;
     if let Some(services) = services {
-        services.metrics.recorder().http_request(
-            method,
-            route.as_deref(),
-            status_of(&answered),
-            started.elapsed(),
-        );
+        let status = status_of(&answered);
+        let recorder = services.metrics.recorder();
+        recorder.http_request(method, route.as_deref(), status, started.elapsed());
+        // Each delivery to ingest by what its answer says (stored, repeated, refused,
+        // failed), whichever layer answered: the key, the body or the store.
+        if route.as_deref() == Some(INGEST_MESSAGES) {
+            recorder.ingest(IngestOutcome::of_status(status));
+        }
     }
     answered
 }
 
-/// Counts each delivery to `POST /ingest/messages` by what its answer says (stored, repeated,
-/// refused, failed), whichever layer answered: the key, the body or the store.
-pub async fn count_ingest(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let services = req.app_data::<web::Data<Services>>().cloned();
-    let answered = next.call(req).await;
-    if let Some(services) = services {
-        let outcome = IngestOutcome::of_status(status_of(&answered));
-        services.metrics.recorder().ingest(outcome);
-    }
-    answered
-}
+/// The route whose answers are ingest outcomes.
+const INGEST_MESSAGES: &str = "/api/v1/ingest/messages";
 
 fn status_of<B>(answered: &Result<ServiceResponse<B>, Error>) -> u16 {
     match answered {

@@ -3,7 +3,8 @@
 //! [`error::ApiError`].
 //!
 //! Every endpoint lives under `/api/v1`. Each submodule registers its own routes through a
-//! `routes` function so capabilities stay apart.
+//! `routes` function so capabilities stay apart, and through [`Routes`], which keeps the table
+//! of what is served so the OpenAPI document (`openapi`) can be checked against it.
 
 pub mod account;
 pub mod agents;
@@ -14,6 +15,7 @@ pub mod identity;
 pub mod ingest;
 pub mod metrics;
 pub mod notes;
+pub mod openapi;
 pub mod ops;
 pub mod origin;
 pub mod reports;
@@ -26,7 +28,8 @@ pub mod ws;
 
 use crate::wire::Code;
 use actix_web::error::{PathError, QueryPayloadError};
-use actix_web::{web, HttpRequest};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpRequest, Responder};
 use body::BodyLimit;
 use error::ApiError;
 
@@ -39,23 +42,76 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize, origins: origin::Ori
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(
-            web::scope("/api/v1")
+            web::scope(PREFIX)
                 .wrap(actix_web::middleware::from_fn(metrics::record_request))
-                .configure(ops::routes)
-                .configure(auth::routes)
-                .configure(account::routes)
-                .configure(agents::routes)
-                .configure(ingest::routes)
-                .configure(reviews::routes)
-                .configure(notes::routes)
-                .configure(reports::routes)
-                .configure(templates::routes)
-                .configure(tickets::routes)
-                .configure(wallboard::routes)
-                .configure(work::routes)
-                .configure(ws::routes)
+                .configure(|cfg| {
+                    endpoints(&mut Routes::new(cfg));
+                })
                 .default_service(web::to(not_found)),
         );
+}
+
+/// Where the API lives.
+const PREFIX: &str = "/api/v1";
+
+/// Every endpoint, by capability.
+fn endpoints(r: &mut Routes<'_>) {
+    openapi::routes(r);
+    ops::routes(r);
+    auth::routes(r);
+    account::routes(r);
+    agents::routes(r);
+    ingest::routes(r);
+    reviews::routes(r);
+    notes::routes(r);
+    reports::routes(r);
+    templates::routes(r);
+    tickets::routes(r);
+    wallboard::routes(r);
+    work::routes(r);
+    ws::routes(r);
+}
+
+/// Registers routes under `/api/v1` and remembers each method and path it served.
+pub struct Routes<'a> {
+    cfg: &'a mut web::ServiceConfig,
+    served: Vec<(Method, &'static str)>,
+}
+
+impl<'a> Routes<'a> {
+    fn new(cfg: &'a mut web::ServiceConfig) -> Routes<'a> {
+        Routes {
+            cfg,
+            served: Vec::new(),
+        }
+    }
+
+    /// Serves `handler` for `method` on `path` (relative to `/api/v1`).
+    pub fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.cfg
+            .route(path, web::method(method.clone()).to(handler));
+        self.served.push((method, path));
+        self
+    }
+}
+
+/// Every `(method, full path)` the API serves, as registered.
+pub fn served_routes() -> Vec<(Method, String)> {
+    let mut served = Vec::new();
+    let _app = actix_web::App::new().configure(|cfg| {
+        let mut routes = Routes::new(cfg);
+        endpoints(&mut routes);
+        served = routes.served;
+    });
+    served
+        .into_iter()
+        .map(|(method, path)| (method, format!("{PREFIX}{path}")))
+        .collect()
 }
 
 /// The headers every answer carries, the app's pages and the API alike: scripts only from our

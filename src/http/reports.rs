@@ -4,26 +4,62 @@
 
 use super::error::ApiError;
 use super::identity::ManagerCaller;
-use crate::app::reports::to_csv;
+use super::openapi as doc;
+use super::Routes;
+use crate::app::reports::{to_csv, SalesKpis};
 use crate::app::Services;
+use crate::domain::metrics::row::ReportRow;
 use crate::wire::Code;
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/reports/agents", web::get().to(agents))
-        .route("/reports/team", web::get().to(team));
+pub fn routes(r: &mut Routes<'_>) {
+    r.add(Method::GET, "/reports/agents", agents)
+        .add(Method::GET, "/reports/team", team);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ReportQuery {
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The first day (`YYYY-MM-DD`) or time (RFC 3339), in the account's timezone; default:
+    /// the start of this month.
     from: Option<String>,
+    /// The day after the period, or its end time; default: now.
     to: Option<String>,
+    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
+    /// `previous` adds the period of equal length just before (`/reports/team`).
+    #[param(pattern = "^(none|previous)$")]
     compare: Option<String>,
+}
+
+/// `GET /reports/agents` as JSON.
+#[derive(Serialize, ToSchema)]
+pub struct AgentsReport {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    items: Vec<ReportRow>,
+}
+
+/// `GET /reports/team` as JSON.
+#[derive(Serialize, ToSchema)]
+pub struct TeamReport {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    current: ReportRow,
+    sales: SalesKpis,
+    /// With `compare=previous`: the period of equal length just before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous: Option<ReportRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_from: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_to: Option<DateTime<Utc>>,
 }
 
 fn invalid(message: String) -> ApiError {
@@ -54,7 +90,19 @@ fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
-async fn agents(
+#[utoipa::path(get, path = "/api/v1/reports/agents", tag = "reports", params(ReportQuery),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "One row per agent (SPEC §4 metrics).", content(
+            (AgentsReport = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn agents(
     services: web::Data<Services>,
     caller: ManagerCaller,
     req: HttpRequest,
@@ -75,11 +123,27 @@ async fn agents(
         let rows: Vec<_> = report.agents.iter().collect();
         return Ok(csv_response(to_csv(&rows)?, "agents-report"));
     }
-    Ok(HttpResponse::Ok()
-        .json(json!({"from": report.period.from, "to": report.period.to, "items": report.agents})))
+    Ok(HttpResponse::Ok().json(AgentsReport {
+        from: report.period.from,
+        to: report.period.to,
+        items: report.agents,
+    }))
 }
 
-async fn team(
+#[utoipa::path(get, path = "/api/v1/reports/team", tag = "reports", params(ReportQuery),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The team's row, sales, and the previous period's row.",
+            content(
+            (TeamReport = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn team(
     services: web::Data<Services>,
     caller: ManagerCaller,
     req: HttpRequest,
@@ -106,12 +170,14 @@ async fn team(
         return Ok(csv_response(to_csv(&rows)?, "team-report"));
     }
     let sales = services.reports.sales(&reported).await?;
-    let current = &reported.current;
-    let mut body = json!({"from": current.period.from, "to": current.period.to, "current": current.team, "sales": sales});
-    if let Some(p) = &reported.previous {
-        body["previous"] = json!(p.team);
-        body["previous_from"] = json!(p.period.from);
-        body["previous_to"] = json!(p.period.to);
-    }
-    Ok(HttpResponse::Ok().json(body))
+    let previous = reported.previous;
+    Ok(HttpResponse::Ok().json(TeamReport {
+        from: reported.current.period.from,
+        to: reported.current.period.to,
+        current: reported.current.team,
+        sales,
+        previous_from: previous.as_ref().map(|p| p.period.from),
+        previous_to: previous.as_ref().map(|p| p.period.to),
+        previous: previous.map(|p| p.team),
+    }))
 }

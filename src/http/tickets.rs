@@ -4,26 +4,41 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::{Caller, ManagerCaller};
-use crate::app::inbox::ListQuery;
+use super::openapi as doc;
+use super::Routes;
+use crate::app::inbox::{ListQuery, Page, TicketDetail};
+use crate::app::tickets::Assigned;
 use crate::app::Services;
 use crate::domain::ids::{TicketId, UserId};
+use crate::wire::TicketView;
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tickets", web::get().to(list))
-        .route("/tickets/{id}", web::get().to(get))
-        .route("/tickets/{id}/open", web::post().to(open))
-        .route("/tickets/{id}/reply", web::post().to(reply))
-        .route("/tickets/{id}/pending", web::post().to(pending))
-        .route("/tickets/{id}/done", web::post().to(done))
-        .route("/tickets/{id}/claim", web::post().to(claim))
-        .route("/tickets/{id}/assign", web::post().to(assign));
+pub fn routes(r: &mut Routes<'_>) {
+    r.add(Method::GET, "/tickets", list)
+        .add(Method::GET, "/tickets/{id}", get)
+        .add(Method::POST, "/tickets/{id}/open", open)
+        .add(Method::POST, "/tickets/{id}/reply", reply)
+        .add(Method::POST, "/tickets/{id}/pending", pending)
+        .add(Method::POST, "/tickets/{id}/done", done)
+        .add(Method::POST, "/tickets/{id}/claim", claim)
+        .add(Method::POST, "/tickets/{id}/assign", assign);
 }
 
 type Answer = Result<HttpResponse, ApiError>;
 
-async fn list(
+/// A page of tickets of one inbox view, newest first.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListQuery),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of tickets.", body = Page),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn list(
     services: web::Data<Services>,
     caller: Caller,
     query: web::Query<ListQuery>,
@@ -31,21 +46,67 @@ async fn list(
     Ok(HttpResponse::Ok().json(services.inbox.list(&caller.0, &query).await?))
 }
 
-async fn get(services: web::Data<Services>, caller: Caller, id: web::Path<TicketId>) -> Answer {
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket with its messages and reservation.",
+            body = TicketDetail),
+        (status = 401, response = doc::Unauthorized),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn get(
+    services: web::Data<Services>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> Answer {
     Ok(HttpResponse::Ok().json(services.inbox.ticket(&caller.0, *id).await?))
 }
 
-async fn open(services: web::Data<Services>, caller: Caller, id: web::Path<TicketId>) -> Answer {
+/// The assignee (or a manager) looks at the ticket: the dispatcher no longer moves it.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/open", tag = "tickets",
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket as changed.", body = TicketView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn open(
+    services: web::Data<Services>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> Answer {
     Ok(HttpResponse::Ok().json(services.tickets.open(&caller.0, *id).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /tickets/{id}/reply` body.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplyBody {
+pub struct ReplyBody {
     body: String,
 }
 
-async fn reply(
+/// Sends a reply to the guest (opening the ticket if it was not).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets",
+    request_body = ReplyBody,
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket as changed.", body = TicketView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn reply(
     services: web::Data<Services>,
     caller: Caller,
     id: web::Path<TicketId>,
@@ -55,13 +116,29 @@ async fn reply(
     Ok(HttpResponse::Ok().json(services.tickets.reply(&caller.0, *id, &text).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /tickets/{id}/pending` body.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PendingBody {
+pub struct PendingBody {
     note: String,
 }
 
-async fn pending(
+/// Flags the ticket for a manager, with a note.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/pending", tag = "tickets",
+    request_body = PendingBody,
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket as changed.", body = TicketView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn pending(
     services: web::Data<Services>,
     caller: Caller,
     id: web::Path<TicketId>,
@@ -71,24 +148,73 @@ async fn pending(
     Ok(HttpResponse::Ok().json(services.tickets.mark_pending(&caller.0, *id, &note).await?))
 }
 
-async fn done(services: web::Data<Services>, caller: Caller, id: web::Path<TicketId>) -> Answer {
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/done", tag = "tickets",
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket as changed.", body = TicketView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn done(
+    services: web::Data<Services>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> Answer {
     Ok(HttpResponse::Ok().json(services.tickets.mark_done(&caller.0, *id).await?))
 }
 
-async fn claim(services: web::Data<Services>, caller: Caller, id: web::Path<TicketId>) -> Answer {
+/// Takes a ticket offered to the caller (the `broadcast` strategy).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/claim", tag = "tickets",
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket, now the caller's.", body = TicketView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn claim(
+    services: web::Data<Services>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> Answer {
     Ok(HttpResponse::Ok().json(services.tickets.claim(&caller.0, *id).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /tickets/{id}/assign` body.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignBody {
+pub struct AssignBody {
     agent_id: UserId,
     /// Assign even when the agent's card does not take the ticket.
     #[serde(default)]
     force: bool,
 }
 
-async fn assign(
+/// A manager gives the ticket to an agent (any state but done) and pins it there.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/assign", tag = "tickets",
+    request_body = AssignBody,
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket as assigned, and whether the agent is working.",
+            body = Assigned),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 422, response = doc::InvalidState),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn assign(
     services: web::Data<Services>,
     caller: ManagerCaller,
     id: web::Path<TicketId>,

@@ -3,14 +3,26 @@
 
 use super::error::ApiError;
 use super::identity::ManagerCaller;
+use super::openapi as doc;
+use super::Routes;
+use crate::app::wallboard::Wallboard;
 use crate::app::Services;
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/wallboard", web::get().to(get));
+pub fn routes(r: &mut Routes<'_>) {
+    r.add(Method::GET, "/wallboard", get);
 }
 
-async fn get(
+#[utoipa::path(get, path = "/api/v1/wallboard", tag = "wallboard",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Today's live figures.", body = Wallboard),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn get(
     services: web::Data<Services>,
     caller: ManagerCaller,
 ) -> Result<HttpResponse, ApiError> {

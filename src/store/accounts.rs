@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{PgExecutor, Row};
 
 /// An account as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: AccountId,
     pub slug: String,

@@ -32,7 +32,7 @@ pub async fn find(
 }
 
 /// An ingest key as managers see it (never the key itself).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
     pub id: ApiKeyId,
     pub label: String,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
 /// A template as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Template {
     pub id: TemplateId,
     pub name: String,
@@ -13,7 +13,7 @@ pub struct Template {
 }
 
 /// One language's body.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Variant {
     pub language: String,
     pub body: String,

@@ -78,6 +78,31 @@ codes! {
     Unavailable = "unavailable", 503;
 }
 
+/// Sent as its name.
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Documented as the closed list of names in this table, so the OpenAPI document lists
+/// exactly the codes the server can send.
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Code::ALL.iter().map(|c| c.as_str())))
+            .description(Some("A stable, machine-readable error code."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Code {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+}
+
 /// An error that tells clients which [`Code`] it is.
 pub trait ErrorCode: std::error::Error {
     fn code(&self) -> Code;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// The wire shape of a note (SPEC §9: `id, body, author_id, created_at, mentions[]`, plus the
 /// ticket it is on and its author's name, which agents cannot look up themselves).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub id: NoteId,
     pub ticket_id: TicketId,

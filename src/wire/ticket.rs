@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// The wire shape of a ticket, with the inbox views it belongs to for the user receiving it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketView {
     pub id: TicketId,
     pub thread_id: ThreadId,
@@ -36,7 +36,7 @@ pub struct TicketView {
 }
 
 /// The guest of a ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GuestView {
     pub id: GuestId,
     pub name: String,
@@ -44,7 +44,7 @@ pub struct GuestView {
 }
 
 /// The reservation of a ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReservationView {
     pub id: ReservationId,
     pub external_id: String,
@@ -105,7 +105,7 @@ impl TicketView {
 }
 
 /// One message of a conversation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: MessageId,
     /// Null for a backfilled (history) message, which belongs to its thread only.

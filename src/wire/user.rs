@@ -9,7 +9,7 @@ use crate::store::users::UserRecord;
 use serde::Serialize;
 
 /// Identity, card and live work state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: UserId,
     pub email: String,
@@ -21,7 +21,7 @@ pub struct UserView {
 }
 
 /// Whether the timer runs, intake is paused, and the user's presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WorkStateView {
     pub working: bool,
     pub intake_paused: bool,

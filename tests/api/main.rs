@@ -18,6 +18,7 @@ mod ingest;
 mod manager_pins;
 mod metrics;
 mod notes;
+mod openapi;
 mod ops;
 mod presence_outage;
 mod reports;

@@ -34,7 +34,7 @@ pub struct Figures {
 }
 
 /// One line of a report. Field order is the CSV column order.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ReportRow {
     pub agent_id: Option<UserId>,
     pub agent_name: Option<String>,

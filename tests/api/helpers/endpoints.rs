@@ -474,6 +474,16 @@ impl TestApp {
         self.get("/metrics", reader)
     }
 
+    /// `GET /openapi.json` (SPEC §9), anonymously.
+    pub fn openapi(&self) -> Call {
+        self.get("/openapi.json", &Session::anonymous())
+    }
+
+    /// `GET /ws` as a plain request, without asking to upgrade.
+    pub fn ws_without_upgrade(&self, user: &Session) -> Call {
+        self.get("/ws", user)
+    }
+
     // WebSocket (SPEC §6).
 
     /// A socket as `user`, before any frame is read.
