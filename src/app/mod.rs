@@ -12,6 +12,7 @@ pub mod health;
 pub mod inbox;
 pub mod ingest;
 pub mod live;
+pub mod outbound;
 pub mod reports;
 pub mod services;
 pub mod templates;

@@ -9,6 +9,7 @@ use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::Ingest;
 use super::live::Live;
+use super::outbound::Outbound;
 use super::reports::Reports;
 use super::templates::Templates;
 use super::tickets::TicketActions;
@@ -16,6 +17,7 @@ use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
 use crate::dispatch::Dispatchers;
+use crate::domain::delivery::DeliveryPolicy;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
@@ -37,6 +39,8 @@ pub struct Services {
     pub agents: Agents,
     pub templates: Templates,
     pub health: Health,
+    /// Channel connections, delivery reports, the pull feed, and the delivery worker.
+    pub outbound: Outbound,
     /// What sockets call.
     pub live: Arc<Live>,
     /// Live sessions of this node.
@@ -50,16 +54,19 @@ pub struct Parts {
     pub presence: Arc<dyn PresenceStore>,
     pub limits: RateLimits,
     pub session_hours: i64,
+    pub delivery: DeliveryPolicy,
 }
 
 impl Services {
-    /// Wires the capabilities together and starts the node's dispatcher host.
-    pub fn new(parts: Parts) -> Services {
+    /// Wires the capabilities together and starts the node's dispatcher host; fails only if
+    /// the delivery client's TLS cannot start.
+    pub fn new(parts: Parts) -> Result<Services, reqwest::Error> {
         let Parts {
             pool,
             presence,
             limits,
             session_hours,
+            delivery,
         } = parts;
         let hub = Arc::new(Hub::new());
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
@@ -79,7 +86,8 @@ impl Services {
             users.clone(),
         );
         let inbox = Inbox::new(pool.clone(), dispatchers.clone(), users.clone());
-        let tickets = TicketActions::new(pool.clone(), dispatchers.clone());
+        let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
+        let tickets = TicketActions::new(pool.clone(), dispatchers.clone(), outbound.bell());
         let live = Arc::new(Live {
             pool: pool.clone(),
             users: users.clone(),
@@ -87,7 +95,7 @@ impl Services {
             tickets: tickets.clone(),
             work: work.clone(),
         });
-        Services {
+        Ok(Services {
             auth: Auth::new(
                 pool.clone(),
                 users.clone(),
@@ -107,10 +115,11 @@ impl Services {
             accounts: Accounts::new(pool.clone(), dispatchers.clone()),
             templates: Templates::new(pool.clone()),
             health: Health::new(pool, presence),
+            outbound,
             live,
             hub,
             dispatchers,
-        }
+        })
     }
 
     /// Closes every socket of this node with a close frame that tells clients to reconnect

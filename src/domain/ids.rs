@@ -64,6 +64,10 @@ ids! {
     ApiKeyId;
     /// A login session.
     SessionId;
+    /// A channel bridge that outbound replies are delivered to.
+    ConnectionId;
+    /// One webhook delivery (a reply or a test event) to one connection.
+    DeliveryId;
 }
 
 /// Reads an id given as a JSON string (the wire form) or a bare number.

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod ingest;
 pub mod ops;
 pub mod origin;
+pub mod outbound;
 pub mod reports;
 pub mod templates;
 pub mod tickets;
@@ -42,6 +43,7 @@ pub fn api(cfg: &mut web::ServiceConfig, body_limit: usize, origins: origin::Ori
                 .configure(account::routes)
                 .configure(agents::routes)
                 .configure(ingest::routes)
+                .configure(outbound::routes)
                 .configure(reports::routes)
                 .configure(templates::routes)
                 .configure(tickets::routes)

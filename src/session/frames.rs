@@ -38,6 +38,12 @@ pub enum ServerEvent {
         ticket_id: TicketId,
         message: MessageView,
     },
+    /// A reply's delivery status changed.
+    #[serde(rename = "message.updated")]
+    MessageUpdated {
+        ticket_id: TicketId,
+        message: MessageView,
+    },
     #[serde(rename = "agent.state")]
     AgentState {
         agent_id: UserId,

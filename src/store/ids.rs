@@ -50,4 +50,6 @@ sql_ids!(
     TemplateId,
     ApiKeyId,
     SessionId,
+    ConnectionId,
+    DeliveryId,
 );

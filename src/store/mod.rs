@@ -72,6 +72,7 @@ pub mod dispatch_state;
 pub mod events;
 pub mod ids;
 pub mod ingest;
+pub mod outbound;
 pub mod reports;
 pub mod sessions;
 pub mod templates;

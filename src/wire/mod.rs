@@ -3,6 +3,7 @@
 //! records; nothing here reads the database or knows HTTP.
 
 mod code;
+pub mod outbound;
 mod ticket;
 mod user;
 

@@ -16,6 +16,8 @@ mod dispatch_sessions;
 mod inbox_views;
 mod ingest;
 mod ops;
+mod outbound;
+mod outbound_restart;
 mod reports;
 mod revocation;
 mod shutdown;

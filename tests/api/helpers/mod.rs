@@ -10,11 +10,15 @@
 mod agents;
 mod endpoints;
 mod guests;
+mod outbound;
+pub mod process;
+mod receiver;
 mod ws_client;
 
 pub use agents::LiveAgent;
 pub use endpoints::{assert_error, Session};
 pub use guests::inquiry;
+pub use receiver::{signature_is_valid, Receiver, Reply};
 pub use ws_client::WsClient;
 
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -155,6 +159,13 @@ pub struct Options {
     pub body_limit: Option<usize>,
     /// Use Redis presence (under a key prefix of this test's own) instead of in-process.
     pub redis: bool,
+    /// Refuse delivery URLs on loopback and private addresses, as production does (tests
+    /// otherwise allow them, for their receivers on 127.0.0.1).
+    pub strict_delivery_urls: bool,
+    /// `SWITCHBOARD_DELIVERY_TIMEOUT_MS` (default 10 s).
+    pub delivery_timeout_ms: Option<u64>,
+    /// `SWITCHBOARD_DELIVERY_RETRY_WINDOW` (default 24 h).
+    pub delivery_retry_window: Option<&'static str>,
 }
 
 /// Builds and spawns an application; answers its port.
@@ -183,6 +194,30 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     vars.insert("SWITCHBOARD_DB_POOL".to_string(), "10".to_string());
     if let Some(limit) = options.body_limit {
         vars.insert("SWITCHBOARD_BODY_LIMIT".to_string(), limit.to_string());
+    }
+    if !options.strict_delivery_urls {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_ALLOW_PRIVATE".to_string(),
+            "true".to_string(),
+        );
+    }
+    // Retries within a few hundred milliseconds, so tests of back-off stay short.
+    vars.insert(
+        "SWITCHBOARD_DELIVERY_BACKOFF_MS".to_string(),
+        "100".to_string(),
+    );
+    vars.insert("SWITCHBOARD_DELIVERY_POLL_MS".to_string(), "50".to_string());
+    if let Some(ms) = options.delivery_timeout_ms {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_TIMEOUT_MS".to_string(),
+            ms.to_string(),
+        );
+    }
+    if let Some(window) = options.delivery_retry_window {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_RETRY_WINDOW".to_string(),
+            window.to_string(),
+        );
     }
     let redis_prefix = options
         .redis

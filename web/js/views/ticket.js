@@ -93,11 +93,57 @@ export async function render(ctx) {
       { class: `message ${outbound ? 'outbound' : 'inbound'}`, dataset: { messageId: String(m.id) } },
       h('p', { class: 'message-meta' }, h('span', { class: 'author' }, author), ' · ', h('time', { datetime: m.sent_at, title: fmtDateTime(m.sent_at) }, fmtDateTime(m.sent_at))),
       h('p', { class: 'message-body' }, m.body),
+      outbound && m.delivery ? deliveryEl(m) : null,
     );
+  }
+  // A reply's way to the guest: ✓ sent to the channel, ✓✓ delivered; a failed one says why
+  // and can be sent again.
+  const DELIVERY = { queued: ['🕓', 'Queued'], sent: ['✓', 'Sent'], delivered: ['✓✓', 'Delivered'], failed: ['⚠', 'Not delivered'] };
+  function deliveryEl(m) {
+    const d = m.delivery;
+    const [tick, label] = DELIVERY[d.status] || ['', d.status];
+    const retry =
+      d.status === 'failed'
+        ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: (ev) => retryDelivery(m, ev.currentTarget) }, 'Retry')
+        : null;
+    return h(
+      'p',
+      { class: `delivery delivery-${d.status}`, dataset: { delivery: d.status } },
+      h('span', { class: 'tick', 'aria-hidden': 'true' }, tick),
+      ' ',
+      h('span', { class: 'delivery-label' }, label),
+      d.status === 'failed' && d.last_error ? h('span', { class: 'delivery-error' }, `: ${d.last_error}`) : null,
+      retry ? ' ' : null,
+      retry,
+    );
+  }
+  function retryDelivery(m, button) {
+    busy(button, async () => {
+      try {
+        updateMessage(await api.retryMessage(m.id));
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    });
+  }
+  // The newest delivery state heard live per reply: a conversation fetched while the frame
+  // was on its way must not put an older state back.
+  const heard = new Map();
+  function freshest(m) {
+    const live = heard.get(String(m.id));
+    return live && (!m.delivery || live.attempts >= m.delivery.attempts) ? { ...m, delivery: live } : m;
+  }
+  function updateMessage(m) {
+    if (!m || m.id == null) return;
+    if (m.delivery) heard.set(String(m.id), m.delivery);
+    if (!messages.some((x) => String(x.id) === String(m.id))) return addMessage(m);
+    messages = messages.map((x) => (String(x.id) === String(m.id) ? { ...x, ...m } : x));
+    const el = list.querySelector(`[data-message-id="${CSS.escape(String(m.id))}"]`);
+    if (el) el.replaceWith(messageEl(messages.find((x) => String(x.id) === String(m.id))));
   }
   function drawMessages() {
     const sorted = [...messages].sort((a, b) => (a.sent_at < b.sent_at ? -1 : a.sent_at > b.sent_at ? 1 : Number(a.id) - Number(b.id)));
-    replace(list, sorted.length ? sorted.map(messageEl) : h('li', { class: 'muted' }, 'No messages yet.'));
+    replace(list, sorted.length ? sorted.map((m) => messageEl(freshest(m))) : h('li', { class: 'muted' }, 'No messages yet.'));
     list.lastElementChild && list.lastElementChild.scrollIntoView({ block: 'nearest' });
   }
   function addMessage(m) {
@@ -315,6 +361,9 @@ export async function render(ctx) {
   // ---- live ------------------------------------------------------------------------------
   on(live, 'message', (e) => {
     if (e.detail.ticket_id === ticketId) addMessage(e.detail.message);
+  });
+  on(live, 'message-updated', (e) => {
+    if (e.detail.ticket_id === ticketId) updateMessage(e.detail.message);
   });
   on(live, 'ticket', (e) => {
     if (String(e.detail.ticket.id) !== ticketId) return;
