@@ -217,9 +217,10 @@ async fn the_retry_window_ends_in_failed() {
 #[actix_web::test]
 async fn replies_of_one_thread_go_out_in_order() {
     let app = spawn_app().await;
-    // The first reply's first attempt fails: the later replies must wait for its retry.
+    // The first reply's first attempt is turned away for a second: the later replies, sent
+    // meanwhile, must wait for its retry.
     let bridge = Receiver::answering(|r| match (r.json()["data"]["body"].as_str(), r.earlier) {
-        (Some("one"), 0) => Reply::Status(500),
+        (Some("one"), 0) => Reply::RetryAfter(503, 1),
         _ => Reply::Status(200),
     })
     .await;
