@@ -5,6 +5,7 @@
 
 use crate::helpers::{
     assert_error, signature_is_valid, spawn_app, spawn_app_with, Options, Receiver, Reply,
+    MANAGER_EMAIL, PASSWORD,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -472,4 +473,50 @@ async fn bridges_can_pull_replies_and_report_on_them() {
     let res = app.report_delivery(&other.api_key, &theirs).await;
     assert_eq!(assert_error(res, 404).await, "not_found");
     assert_eq!(app.delivery_of(&second).await["status"], "queued");
+}
+
+#[actix_web::test]
+async fn switchboard_simulate_is_a_bridge_that_verifies_and_acknowledges_replies() {
+    let app = spawn_app().await;
+    let mut simulate = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args([
+            "simulate",
+            "--url",
+            &app.address,
+            "--api-key",
+            &app.account.api_key,
+        ])
+        .args([
+            "--rate",
+            "0.2",
+            "--duration",
+            "60",
+            "--account",
+            &app.account.slug,
+        ])
+        .args([
+            "--manager-email",
+            MANAGER_EMAIL,
+            "--manager-password",
+            PASSWORD,
+        ])
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // It registers its receiver on loopback as a connection.
+    let manager = app.manager().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.connections(&manager).ok().await["items"][0]["name"] != "simulate bridge" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no connection registered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let agent = app.agent("Ana", json!({})).await;
+    let reply = app.guest_answered(&agent, "nia", "m-1", "Hello").await;
+    app.delivery_reaches(&reply, "delivered").await;
+    simulate.kill().await.unwrap();
 }
