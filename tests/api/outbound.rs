@@ -290,6 +290,7 @@ async fn connections_belong_to_managers_of_one_account() {
 
     let list = app.connections(&manager).ok().await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.get("next_cursor"), Some(&serde_json::Value::Null));
     assert!(list["items"][0].get("secret").is_none(), "shown once only");
     let patched = app
         .update_connection(

@@ -122,10 +122,21 @@ pub struct Feed {
     pub next_cursor: Option<String>,
 }
 
-/// A list of connections or deliveries.
+/// A list of connections or deliveries, in the SPEC's list shape (these lists are short and
+/// never continue, so `next_cursor` is always null).
 #[derive(Debug, Serialize)]
 pub struct Items<T> {
     pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Items<T> {
+    fn all(items: Vec<T>) -> Items<T> {
+        Items {
+            items,
+            next_cursor: None,
+        }
+    }
 }
 
 /// The outbound capability.
@@ -246,9 +257,7 @@ impl Outbound {
     /// The account's connections (never their secrets).
     pub async fn list(&self, who: &Identity) -> Result<Items<ConnectionView>, OutboundError> {
         let records = store::outbound::connections(&self.pool, who.account_id).await?;
-        Ok(Items {
-            items: records.into_iter().map(Into::into).collect(),
-        })
+        Ok(Items::all(records.into_iter().map(Into::into).collect()))
     }
 
     /// Changes a connection's name, channels or URL.
@@ -352,9 +361,7 @@ impl Outbound {
         let records =
             store::outbound::recent_deliveries(&self.pool, who.account_id, id, RECENT_DELIVERIES)
                 .await?;
-        Ok(Items {
-            items: records.into_iter().map(Into::into).collect(),
-        })
+        Ok(Items::all(records.into_iter().map(Into::into).collect()))
     }
 
     /// A bridge says a reply reached the guest (`delivered`) or could not (`failed`).
