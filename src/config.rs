@@ -1,8 +1,10 @@
 //! Configuration, read from the environment once at start and validated there (SPEC §5a).
 
+use crate::domain::delivery::DeliveryPolicy;
 use crate::security::rate_limit::RateQuotas;
 use secrecy::SecretString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything the server needs to know about its surroundings.
 #[derive(Debug, Clone)]
@@ -34,6 +36,11 @@ pub struct Config {
     /// Rate limits: `SWITCHBOARD_LOGIN_PER_USER_PER_MINUTE` (10),
     /// `SWITCHBOARD_LOGIN_PER_IP_PER_MINUTE` (120), `SWITCHBOARD_INGEST_PER_KEY_PER_SECOND` (2000).
     pub quotas: RateQuotas,
+    /// Outbound deliveries to channel bridges: `SWITCHBOARD_DELIVERY_ALLOW_PRIVATE` (false),
+    /// `SWITCHBOARD_DELIVERY_RETRY_WINDOW` (`24h`; also `90s`, `30m` or bare seconds),
+    /// `SWITCHBOARD_DELIVERY_BACKOFF_MS` (2000), `SWITCHBOARD_DELIVERY_TIMEOUT_MS` (10000),
+    /// `SWITCHBOARD_DELIVERY_CONCURRENCY` (4), `SWITCHBOARD_DELIVERY_POLL_MS` (1000).
+    pub delivery: DeliveryPolicy,
 }
 
 /// A variable that is missing or malformed.
@@ -86,7 +93,54 @@ impl Config {
                 ingest_per_key_per_second: number("SWITCHBOARD_INGEST_PER_KEY_PER_SECOND", 2_000)?
                     .clamp(1, 1_000_000) as u32,
             },
+            delivery: DeliveryPolicy {
+                allow_private: flag(lookup("SWITCHBOARD_DELIVERY_ALLOW_PRIVATE").as_deref())?,
+                retry_window: span(lookup("SWITCHBOARD_DELIVERY_RETRY_WINDOW").as_deref())?,
+                backoff_base: millis(number("SWITCHBOARD_DELIVERY_BACKOFF_MS", 2_000)?),
+                timeout: millis(number("SWITCHBOARD_DELIVERY_TIMEOUT_MS", 10_000)?),
+                concurrency: number("SWITCHBOARD_DELIVERY_CONCURRENCY", 4)?.clamp(1, 64) as usize,
+                poll: millis(number("SWITCHBOARD_DELIVERY_POLL_MS", 1_000)?),
+            },
         })
+    }
+}
+
+fn millis(n: u64) -> Duration {
+    Duration::from_millis(n.clamp(1, 3_600_000))
+}
+
+/// `true`/`1`/`yes` or `false`/`0`/`no` (unset: false).
+fn flag(raw: Option<&str>) -> Result<bool, ConfigError> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError(format!(
+            "SWITCHBOARD_DELIVERY_ALLOW_PRIVATE must be true or false, not `{other}`"
+        ))),
+    }
+}
+
+/// A duration such as `24h`, `30m`, `90s` or bare seconds (unset: 24 hours).
+fn span(raw: Option<&str>) -> Result<Duration, ConfigError> {
+    let Some(raw) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(Duration::from_secs(24 * 3600));
+    };
+    let (digits, unit) = match raw.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&raw[..i], c.to_ascii_lowercase()),
+        _ => (raw, 's'),
+    };
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 0,
+    };
+    match digits.trim().parse::<u64>() {
+        Ok(n) if scale > 0 && n > 0 => Ok(Duration::from_secs(n.saturating_mul(scale))),
+        _ => Err(ConfigError(format!(
+            "SWITCHBOARD_DELIVERY_RETRY_WINDOW must be a duration such as 24h, 30m or 90s, not `{raw}`"
+        ))),
     }
 }
 
@@ -153,6 +207,32 @@ mod tests {
         assert!(from(&[
             ("DATABASE_URL", "postgres://x/y"),
             ("SWITCHBOARD_BODY_LIMIT", "lots")
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn delivery_settings_read_durations_and_flags() {
+        let c = from(&[("DATABASE_URL", "postgres://x/y")]).unwrap();
+        assert_eq!(c.delivery, DeliveryPolicy::default());
+        let c = from(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SWITCHBOARD_DELIVERY_ALLOW_PRIVATE", "true"),
+            ("SWITCHBOARD_DELIVERY_RETRY_WINDOW", "30m"),
+            ("SWITCHBOARD_DELIVERY_BACKOFF_MS", "100"),
+        ])
+        .unwrap();
+        assert!(c.delivery.allow_private);
+        assert_eq!(c.delivery.retry_window, Duration::from_secs(1800));
+        assert_eq!(c.delivery.backoff_base, Duration::from_millis(100));
+        assert_eq!(span(Some("90")).unwrap(), Duration::from_secs(90));
+        assert_eq!(span(Some("2d")).unwrap(), Duration::from_secs(172_800));
+        for bad in ["soon", "10y", "0h", "h"] {
+            assert!(span(Some(bad)).is_err(), "{bad}");
+        }
+        assert!(from(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SWITCHBOARD_DELIVERY_ALLOW_PRIVATE", "maybe")
         ])
         .is_err());
     }

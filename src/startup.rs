@@ -1,5 +1,6 @@
 //! Building and running the application: the same value the binary serves and the tests spawn.
 
+use crate::app::outbound::DeliveryWorker;
 use crate::app::services::{Parts, Services};
 use crate::cluster::RevocationRelay;
 use crate::config::Config;
@@ -65,6 +66,8 @@ pub struct Application {
     port: u16,
     server: Server,
     services: web::Data<Services>,
+    /// This node's delivery worker (outbound replies to channel bridges).
+    deliveries: DeliveryWorker,
 }
 
 impl Application {
@@ -90,7 +93,9 @@ impl Application {
             limits: RateLimits::new(quotas),
             session_hours: config.session_hours,
             metrics_token: config.metrics_token.clone(),
-        }));
+            delivery: config.delivery,
+        })?);
+        let deliveries = services.outbound.start_worker();
         let body_limit = config.body_limit;
         let origins = http::origin::OriginPolicy {
             allowed: config.allowed_origins.clone(),
@@ -113,6 +118,7 @@ impl Application {
             port,
             server,
             services,
+            deliveries,
         })
     }
 
@@ -130,7 +136,8 @@ impl Application {
     /// Serves until `stop` resolves, then shuts down gracefully: sockets get a close frame
     /// telling clients to reconnect, the listener stops accepting, requests in flight finish
     /// (an ingest answered 202 is already committed), and every dispatcher commits what it
-    /// has decided before the process ends.
+    /// has decided, and the delivery worker finishes the attempts it is making, before the
+    /// process ends.
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()>,
@@ -146,6 +153,7 @@ impl Application {
         let stopping = handle.stop(true);
         let (_, served) = tokio::join!(stopping, server);
         self.services.drain_dispatchers(SHUTDOWN_GRACE).await;
+        self.deliveries.stop(SHUTDOWN_GRACE).await;
         tracing::info!("shut down");
         served
     }

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod notes;
+pub mod outbound;
 pub mod reports;
 pub mod reviews;
 pub mod revocations;

@@ -12,6 +12,7 @@ use super::ingest::Ingest;
 use super::live::Live;
 use super::metrics::Exposition;
 use super::notes::Notes;
+use super::outbound::Outbound;
 use super::reports::Reports;
 use super::reviews::Reviews;
 use super::revocations::Revocations;
@@ -22,6 +23,7 @@ use super::wallboard::Wallboards;
 use super::work::WorkState;
 use crate::cluster::RevocationRelay;
 use crate::dispatch::Dispatchers;
+use crate::domain::delivery::DeliveryPolicy;
 use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
@@ -49,6 +51,8 @@ pub struct Services {
     pub health: Health,
     /// The node's operational figures.
     pub metrics: Exposition,
+    /// Channel connections, delivery reports, the pull feed, and the delivery worker.
+    pub outbound: Outbound,
     /// What sockets call.
     pub live: Arc<Live>,
     /// Live sessions of this node.
@@ -66,11 +70,13 @@ pub struct Parts {
     pub session_hours: i64,
     /// Who may read the figures (`SWITCHBOARD_METRICS_TOKEN`; anyone when unset).
     pub metrics_token: Option<SecretString>,
+    pub delivery: DeliveryPolicy,
 }
 
 impl Services {
-    /// Wires the capabilities together and starts the node's dispatcher host.
-    pub fn new(parts: Parts) -> Services {
+    /// Wires the capabilities together and starts the node's dispatcher host; fails only if
+    /// the delivery client's TLS cannot start.
+    pub fn new(parts: Parts) -> Result<Services, reqwest::Error> {
         let Parts {
             pool,
             presence,
@@ -78,6 +84,7 @@ impl Services {
             limits,
             session_hours,
             metrics_token,
+            delivery,
         } = parts;
         let metrics = Arc::new(Metrics::new());
         let hub = Arc::new(Hub::new(metrics.clone()));
@@ -105,7 +112,8 @@ impl Services {
             users.clone(),
             share.clone(),
         );
-        let tickets = TicketActions::new(pool.clone(), dispatchers.clone());
+        let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
+        let tickets = TicketActions::new(pool.clone(), dispatchers.clone(), outbound.bell());
         let live = Arc::new(Live {
             pool: pool.clone(),
             users: users.clone(),
@@ -114,7 +122,7 @@ impl Services {
             work: work.clone(),
             share: share.clone(),
         });
-        Services {
+        Ok(Services {
             auth: Auth::new(
                 pool.clone(),
                 users.clone(),
@@ -142,10 +150,11 @@ impl Services {
                 metrics_token.as_ref(),
             ),
             health: Health::new(pool, presence),
+            outbound,
             live,
             hub,
             dispatchers,
-        }
+        })
     }
 
     /// Closes every socket of this node with a close frame that tells clients to reconnect

@@ -9,6 +9,7 @@
 //! owns them.
 
 use super::failure::{failure_from, Failure};
+use super::outbound::DeliveryBell;
 use crate::dispatch::messages::{
     AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
 };
@@ -119,6 +120,8 @@ enum Effect<'a> {
 pub struct TicketActions {
     pool: PgPool,
     dispatchers: Arc<Dispatchers>,
+    /// Wakes the delivery worker once a reply's deliveries are committed.
+    deliveries: DeliveryBell,
 }
 
 /// A text between 1 and `max` characters once trimmed.
@@ -133,8 +136,16 @@ fn bounded<'a>(text: &'a str, what: &str, max: usize) -> Result<&'a str, TicketE
 }
 
 impl TicketActions {
-    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>) -> TicketActions {
-        TicketActions { pool, dispatchers }
+    pub fn new(
+        pool: PgPool,
+        dispatchers: Arc<Dispatchers>,
+        deliveries: DeliveryBell,
+    ) -> TicketActions {
+        TicketActions {
+            pool,
+            dispatchers,
+            deliveries,
+        }
     }
 
     async fn act(
@@ -162,6 +173,9 @@ impl TicketActions {
                     body,
                 )
                 .await?;
+                // Queued with the message, in its transaction: no reply is lost, and none
+                // is sent that was not stored.
+                store::outbound::enqueue_reply(&mut tx, who.account_id, message_id).await?;
                 (
                     "ticket.replied",
                     TicketChange::Replied { message_id },
@@ -205,6 +219,9 @@ impl TicketActions {
             .await?
             .ok_or(TicketError::NotFound)?;
         tx.commit().await?;
+        if matches!(effect, Effect::Reply(_)) {
+            self.deliveries.ring();
+        }
         if announce {
             self.dispatchers
                 .get(who.account_id)

@@ -78,6 +78,10 @@ ids! {
     ReviewId;
     /// An internal note on a ticket.
     NoteId;
+    /// A channel bridge that outbound replies are delivered to.
+    ConnectionId;
+    /// One webhook delivery (a reply or a test event) to one connection.
+    DeliveryId;
 }
 
 /// The documented form of every id: the decimal digits of a positive `BIGINT`, as a string

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod card;
 pub mod channel;
+pub mod delivery;
 pub mod dispatch;
 pub mod ids;
 pub mod inbox;

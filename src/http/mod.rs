@@ -18,6 +18,7 @@ pub mod notes;
 pub mod openapi;
 pub mod ops;
 pub mod origin;
+pub mod outbound;
 pub mod reports;
 pub mod reviews;
 pub mod templates;
@@ -64,6 +65,7 @@ fn endpoints(r: &mut Routes<'_>) {
     ingest::routes(r);
     reviews::routes(r);
     notes::routes(r);
+    outbound::routes(r);
     reports::routes(r);
     templates::routes(r);
     tickets::routes(r);

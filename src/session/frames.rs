@@ -44,6 +44,12 @@ pub enum ServerEvent {
     /// A note that mentions the receiving user.
     #[serde(rename = "mention")]
     Mention { ticket_id: TicketId, note: NoteView },
+    /// A reply's delivery status changed.
+    #[serde(rename = "message.updated")]
+    MessageUpdated {
+        ticket_id: TicketId,
+        message: MessageView,
+    },
     #[serde(rename = "agent.state")]
     AgentState {
         agent_id: UserId,

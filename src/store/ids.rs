@@ -52,4 +52,6 @@ sql_ids!(
     SessionId,
     ReviewId,
     NoteId,
+    ConnectionId,
+    DeliveryId,
 );

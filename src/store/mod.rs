@@ -73,6 +73,7 @@ pub mod events;
 pub mod ids;
 pub mod ingest;
 pub mod notes;
+pub mod outbound;
 pub mod reports;
 pub mod reviews;
 pub mod sessions;

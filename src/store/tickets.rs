@@ -66,6 +66,8 @@ pub struct MessageRecord {
     pub body: String,
     pub sent_at: DateTime<Utc>,
     pub author_id: Option<UserId>,
+    /// A reply's delivery to the channel (`None` for guest messages).
+    pub delivery: Option<super::outbound::MessageDelivery>,
 }
 
 fn decode(e: String) -> sqlx::Error {
@@ -204,6 +206,7 @@ fn message_from_row(r: &PgRow) -> Result<MessageRecord, sqlx::Error> {
         body: r.try_get("body")?,
         sent_at: r.try_get("sent_at")?,
         author_id: r.try_get("author_id")?,
+        delivery: super::outbound::message_delivery_from_row(r)?,
     })
 }
 
@@ -217,7 +220,8 @@ pub async fn messages(
         return Ok(Vec::new());
     }
     let rows = sqlx::query(select_by_ids!(
-        "SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id",
+        "SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, \
+         m.delivery_status, m.delivery_attempts, m.delivery_error",
         "messages",
         "m",
         ""
@@ -236,7 +240,8 @@ pub async fn thread_messages(
     thread_id: ThreadId,
 ) -> Result<Vec<MessageRecord>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, ticket_id, direction, body, sent_at, author_id FROM messages \
+        "SELECT id, ticket_id, direction, body, sent_at, author_id, delivery_status, \
+         delivery_attempts, delivery_error FROM messages \
          WHERE account_id = $1 AND thread_id = $2 ORDER BY sent_at, id",
     )
     .bind(account_id)
@@ -310,7 +315,8 @@ pub async fn set_state(
     Ok(())
 }
 
-/// Stores an outbound reply and marks the ticket answered; answers the message id. The reply
+/// Stores an outbound reply (its delivery `queued`) and marks the ticket answered; answers the
+/// message id. The reply
 /// records how long the guest had waited (SPEC §4 response time: from the oldest inbound
 /// message not yet answered, so a second reply with nothing new to answer is not timed) and,
 /// for the ticket's first reply, the time since the ticket was created.
@@ -323,10 +329,10 @@ pub async fn insert_reply(
 ) -> Result<MessageId, sqlx::Error> {
     let id = sqlx::query_scalar(
         "INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at, \
-           response_seconds, first_response_seconds, stage) \
+           response_seconds, first_response_seconds, stage, delivery_status) \
          SELECT $1, t.thread_id, t.id, t.channel, 'outbound', $3, $4, now(), \
            CASE WHEN t.awaiting_reply_since IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - t.awaiting_reply_since)) END, \
-           CASE WHEN t.first_response_at IS NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - t.created_at)) END, t.stage \
+           CASE WHEN t.first_response_at IS NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - t.created_at)) END, t.stage, 'queued' \
          FROM tickets t WHERE t.id = $2 RETURNING id",
     )
     .bind(account_id)

@@ -47,6 +47,9 @@ codes! {
     InvalidJson = "invalid_json", 400;
     /// The body is not sent as `application/json`.
     UnsupportedContentType = "unsupported_content_type", 400;
+    /// A delivery URL that is not http(s), or points at a loopback, private or link-local
+    /// address while `SWITCHBOARD_DELIVERY_ALLOW_PRIVATE` is off.
+    DeliveryUrlRefused = "delivery_url_refused", 400;
     /// A socket frame that could not be used.
     InvalidFrame = "invalid_frame", 400;
     /// A review score is missing, not a whole number, or outside 1–5.

@@ -4,6 +4,7 @@
 
 mod code;
 mod note;
+pub mod outbound;
 mod ticket;
 mod user;
 

@@ -114,6 +114,9 @@ pub struct MessageView {
     pub body: String,
     pub sent_at: DateTime<Utc>,
     pub author_id: Option<UserId>,
+    /// A reply's delivery to the guest's channel; absent on guest messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<super::outbound::MessageDeliveryView>,
 }
 
 impl From<MessageRecord> for MessageView {
@@ -125,6 +128,7 @@ impl From<MessageRecord> for MessageView {
             body: m.body,
             sent_at: m.sent_at,
             author_id: m.author_id,
+            delivery: m.delivery.map(Into::into),
         }
     }
 }

@@ -20,6 +20,8 @@ mod metrics;
 mod notes;
 mod openapi;
 mod ops;
+mod outbound;
+mod outbound_restart;
 mod presence_outage;
 mod reports;
 mod reviews;

@@ -3,51 +3,17 @@
 //! agent, sockets got a close frame telling them to reconnect (1012), and the process exits
 //! cleanly.
 
+use crate::helpers::process::{serve, switchboard};
 use crate::helpers::TestDatabase;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "correct horse battery";
-
-fn switchboard(db: &TestDatabase) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    cmd.env("DATABASE_URL", &db.url)
-        .env_remove("REDIS_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
-}
-
-/// Starts `switchboard serve` on a free port and waits until it is ready.
-async fn serve(db: &TestDatabase) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = switchboard(db)
-        .arg("serve")
-        .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    for _ in 0..200 {
-        if let Ok(res) = reqwest::get(format!("{base}/readyz")).await {
-            if res.status() == 200 {
-                return (child, base);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
 
 async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
     let res = client
@@ -87,7 +53,7 @@ async fn a_sigterm_under_load_loses_nothing_acknowledged() {
         .unwrap();
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let key = created["api_key"].as_str().unwrap().to_string();
-    let (mut server, base) = serve(&db).await;
+    let (mut server, base) = serve(&db, &[]).await;
 
     // A working agent with a live socket, so tickets are being assigned when the signal comes.
     let client = reqwest::Client::new();
@@ -174,7 +140,7 @@ async fn a_sigterm_under_load_loses_nothing_acknowledged() {
 
     // After a restart, every acknowledged message is stored, and its ticket is queued or
     // with the agent, each assignment in the event log.
-    let (_again, _) = serve(&db).await;
+    let (_again, _) = serve(&db, &[]).await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let ids: Vec<String> = acknowledged.iter().map(|n| format!("m-{n}")).collect();
     let rows: Vec<(String, String, Option<i64>, i64)> = sqlx::query_as(

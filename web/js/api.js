@@ -116,6 +116,8 @@ export const api = {
   addNote: (ticketId, body) => post(`/tickets/${id(ticketId)}/notes`, { body }),
   assign: (ticketId, agentId, force = false) =>
     post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId), force }),
+  /** Sends a failed reply to the channel again. */
+  retryMessage: (messageId) => post(`/messages/${id(messageId)}/retry`),
 
   // Agents (managers)
   agents: () => get('/agents'),
@@ -130,6 +132,14 @@ export const api = {
   /** The template filled in by the server for one ticket's guest and the signed-in agent. */
   previewTemplate: (templateId, ticketId) =>
     post(`/templates/${id(templateId)}/preview`, { ticket_id: String(ticketId) }),
+
+  // Channel connections (managers): where replies are delivered.
+  connections: () => get('/connections'),
+  createConnection: (c) => post('/connections', c),
+  updateConnection: (connectionId, changes) => patch(`/connections/${id(connectionId)}`, changes),
+  deleteConnection: (connectionId) => del(`/connections/${id(connectionId)}`),
+  testConnection: (connectionId) => post(`/connections/${id(connectionId)}/test`),
+  connectionDeliveries: (connectionId) => get(`/connections/${id(connectionId)}/deliveries`),
 
   // Account (managers)
   account: () => get('/account'),

@@ -22,8 +22,9 @@ const ROUTES = {
   templates: () => import('./views/templates.js'),
   reports: () => import('./views/reports.js'),
   settings: () => import('./views/settings.js'),
+  connections: () => import('./views/connections.js'),
 };
-const MANAGER_ONLY = new Set(['wallboard', 'agents', 'reports', 'settings']);
+const MANAGER_ONLY = new Set(['wallboard', 'agents', 'reports', 'settings', 'connections']);
 
 const NAV = [
   { route: 'inbox', label: 'Inbox', roles: ['agent', 'manager'] },
@@ -32,6 +33,7 @@ const NAV = [
   { route: 'templates', label: 'Templates', roles: ['agent', 'manager'] },
   { route: 'reports', label: 'Reports', roles: ['manager'] },
   { route: 'settings', label: 'Settings', roles: ['manager'] },
+  { route: 'connections', label: 'Connections', roles: ['manager'] },
 ];
 
 const app = {

@@ -283,6 +283,9 @@ export class Live extends EventTarget {
         return this.emit('note', { ticket_id: String(frame.ticket_id), note: frame.note || {} });
       case 'mention':
         return this.onMention(frame);
+      case 'message.updated':
+        // A reply's delivery status changed (queued, sent, delivered, failed).
+        return this.emit('message-updated', { ticket_id: String(frame.ticket_id), message: frame.message || {} });
       case 'agent.state':
         if (this.user && String(frame.agent_id) === String(this.user.id)) this.setWork(frame.state);
         return this.emit('agent', { agent_id: String(frame.agent_id), state: frame.state });

@@ -8,6 +8,7 @@ use switchboard::config::Config;
 use switchboard::startup::{connect_pool, Application, MIGRATOR};
 use switchboard::telemetry;
 
+mod bridge;
 mod demo;
 mod simulate;
 
@@ -46,6 +47,14 @@ enum Command {
         /// Stop after this many seconds (default: run until stopped).
         #[arg(long)]
         duration: Option<u64>,
+        /// With `--manager-email` and `--manager-password`: receive replies as webhooks on
+        /// loopback (registered as a connection of this account) instead of pulling them.
+        #[arg(long, requires_all = ["manager_email", "manager_password"])]
+        account: Option<String>,
+        #[arg(long, requires = "account")]
+        manager_email: Option<String>,
+        #[arg(long, requires = "account")]
+        manager_password: Option<String>,
     },
     /// Manage accounts.
     Account {
@@ -78,14 +87,26 @@ async fn main() -> anyhow::Result<()> {
         api_key,
         rate,
         duration,
+        account,
+        manager_email,
+        manager_password,
     } = &cli.command
     {
         let url = url.trim_end_matches('/');
+        let manager = match (account, manager_email, manager_password) {
+            (Some(account), Some(email), Some(password)) => Some(bridge::ManagerLogin {
+                account: account.clone(),
+                email: email.clone(),
+                password: password.clone(),
+            }),
+            _ => None,
+        };
         return simulate::run(
             url,
             api_key,
             *rate,
             duration.map(std::time::Duration::from_secs),
+            manager,
         )
         .await;
     }

@@ -2,6 +2,7 @@
 //! follow-ups on open threads, confirmations, in-stay questions and post-stay notes.
 //! What to send next is a pure function of a seeded generator and the open threads.
 
+use crate::bridge::{self, ManagerLogin};
 use chrono::{Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -134,13 +135,16 @@ impl Traffic {
     }
 }
 
-/// Sends traffic at `rate` requests per second until `duration` (or forever) passes.
+/// Sends traffic at `rate` requests per second until `duration` (or forever) passes, and
+/// acts as the channel bridge the replies come back to (`bridge.rs`).
 pub async fn run(
     url: &str,
     api_key: &str,
     rate: f64,
     duration: Option<std::time::Duration>,
+    manager: Option<ManagerLogin>,
 ) -> anyhow::Result<()> {
+    let bridge = bridge::start(url, api_key, manager).await?;
     let client = reqwest::Client::new();
     let run_id = format!("sim{}", Utc::now().timestamp());
     let mut traffic = Traffic::new(rand::random(), &run_id);
@@ -176,11 +180,14 @@ pub async fn run(
             }
         }
         if last_report.elapsed().as_secs() >= 1 {
-            println!("simulate: {sent} sent, {failed} failed");
+            println!("simulate: {sent} sent, {failed} failed; {}", bridge.line());
             last_report = std::time::Instant::now();
         }
     }
-    println!("simulate: done, {sent} sent, {failed} failed");
+    println!(
+        "simulate: done, {sent} sent, {failed} failed; {}",
+        bridge.line()
+    );
     Ok(())
 }
 

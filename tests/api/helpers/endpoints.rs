@@ -134,7 +134,7 @@ pub struct Ingested {
 }
 
 impl TestApp {
-    fn call(&self, method: Method, path: &str, user: &Session) -> Call {
+    pub(super) fn call(&self, method: Method, path: &str, user: &Session) -> Call {
         let request = self
             .client
             .request(method.clone(), format!("{}/api/v1{path}", self.address));
@@ -153,11 +153,11 @@ impl TestApp {
         }
     }
 
-    fn get(&self, path: &str, user: &Session) -> Call {
+    pub(super) fn get(&self, path: &str, user: &Session) -> Call {
         self.call(Method::GET, path, user)
     }
 
-    fn get_query(&self, path: &str, user: &Session, query: &[(&str, &str)]) -> Call {
+    pub(super) fn get_query(&self, path: &str, user: &Session, query: &[(&str, &str)]) -> Call {
         let Call { what, request } = self.get(path, user);
         Call {
             what: format!("{what} {query:?}"),
@@ -165,7 +165,7 @@ impl TestApp {
         }
     }
 
-    fn post(&self, path: &str, user: &Session, body: &Value) -> Call {
+    pub(super) fn post(&self, path: &str, user: &Session, body: &Value) -> Call {
         let Call { what, request } = self.call(Method::POST, path, user);
         Call {
             what,
@@ -173,7 +173,7 @@ impl TestApp {
         }
     }
 
-    fn patch(&self, path: &str, user: &Session, body: &Value) -> Call {
+    pub(super) fn patch(&self, path: &str, user: &Session, body: &Value) -> Call {
         let Call { what, request } = self.call(Method::PATCH, path, user);
         Call {
             what,

@@ -10,12 +10,16 @@
 mod agents;
 mod endpoints;
 mod guests;
+mod outbound;
+pub mod process;
+mod receiver;
 mod redis_server;
 mod ws_client;
 
 pub use agents::LiveAgent;
 pub use endpoints::{assert_error, Session};
 pub use guests::inquiry;
+pub use receiver::{signature_is_valid, Receiver, Reply};
 pub use redis_server::RedisServer;
 pub use ws_client::WsClient;
 
@@ -161,6 +165,13 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// The Redis to use instead of the shared one (implies `redis`).
     pub redis_url: Option<String>,
+    /// Refuse delivery URLs on loopback and private addresses, as production does (tests
+    /// otherwise allow them, for their receivers on 127.0.0.1).
+    pub strict_delivery_urls: bool,
+    /// `SWITCHBOARD_DELIVERY_TIMEOUT_MS` (default 10 s).
+    pub delivery_timeout_ms: Option<u64>,
+    /// `SWITCHBOARD_DELIVERY_RETRY_WINDOW` (default 24 h).
+    pub delivery_retry_window: Option<&'static str>,
 }
 
 /// Builds and spawns an application; answers its port.
@@ -192,6 +203,30 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     if let Some(token) = options.metrics_token {
         vars.insert("SWITCHBOARD_METRICS_TOKEN".to_string(), token);
+    }
+    if !options.strict_delivery_urls {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_ALLOW_PRIVATE".to_string(),
+            "true".to_string(),
+        );
+    }
+    // Retries within a few hundred milliseconds, so tests of back-off stay short.
+    vars.insert(
+        "SWITCHBOARD_DELIVERY_BACKOFF_MS".to_string(),
+        "100".to_string(),
+    );
+    vars.insert("SWITCHBOARD_DELIVERY_POLL_MS".to_string(), "50".to_string());
+    if let Some(ms) = options.delivery_timeout_ms {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_TIMEOUT_MS".to_string(),
+            ms.to_string(),
+        );
+    }
+    if let Some(window) = options.delivery_retry_window {
+        vars.insert(
+            "SWITCHBOARD_DELIVERY_RETRY_WINDOW".to_string(),
+            window.to_string(),
+        );
     }
     let redis_prefix = (options.redis || options.redis_url.is_some())
         .then(|| RedisPrefix(format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()))));

@@ -100,6 +100,7 @@ export async function render(ctx) {
       { class: `message ${outbound ? 'outbound' : 'inbound'}`, dataset: { messageId: String(m.id) } },
       h('p', { class: 'message-meta' }, h('span', { class: 'author' }, author), ' · ', h('time', { datetime: m.sent_at, title: fmtDateTime(m.sent_at) }, fmtDateTime(m.sent_at))),
       h('p', { class: 'message-body' }, m.body),
+      outbound && m.delivery ? deliveryEl(m) : null,
     );
   }
   // A note's body with its @mentions emphasised (text only: never parsed as HTML).
@@ -116,9 +117,54 @@ export async function render(ctx) {
       h('p', { class: 'message-body' }, noteBody(n.body)),
     );
   }
+  // A reply's way to the guest: ✓ sent to the channel, ✓✓ delivered; a failed one says why
+  // and can be sent again.
+  const DELIVERY = { queued: ['🕓', 'Queued'], sent: ['✓', 'Sent'], delivered: ['✓✓', 'Delivered'], failed: ['⚠', 'Not delivered'] };
+  function deliveryEl(m) {
+    const d = m.delivery;
+    const [tick, label] = DELIVERY[d.status] || ['', d.status];
+    const retry =
+      d.status === 'failed'
+        ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: (ev) => retryDelivery(m, ev.currentTarget) }, 'Retry')
+        : null;
+    return h(
+      'p',
+      { class: `delivery delivery-${d.status}`, dataset: { delivery: d.status } },
+      h('span', { class: 'tick', 'aria-hidden': 'true' }, tick),
+      ' ',
+      h('span', { class: 'delivery-label' }, label),
+      d.status === 'failed' && d.last_error ? h('span', { class: 'delivery-error' }, `: ${d.last_error}`) : null,
+      retry ? ' ' : null,
+      retry,
+    );
+  }
+  function retryDelivery(m, button) {
+    busy(button, async () => {
+      try {
+        updateMessage(await api.retryMessage(m.id));
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    });
+  }
+  // The newest delivery state heard live per reply: a conversation fetched while the frame
+  // was on its way must not put an older state back.
+  const heard = new Map();
+  function freshest(m) {
+    const live = heard.get(String(m.id));
+    return live && (!m.delivery || live.attempts >= m.delivery.attempts) ? { ...m, delivery: live } : m;
+  }
+  function updateMessage(m) {
+    if (!m || m.id == null) return;
+    if (m.delivery) heard.set(String(m.id), m.delivery);
+    if (!messages.some((x) => String(x.id) === String(m.id))) return addMessage(m);
+    messages = messages.map((x) => (String(x.id) === String(m.id) ? { ...x, ...m } : x));
+    const el = list.querySelector(`[data-message-id="${CSS.escape(String(m.id))}"]`);
+    if (el) el.replaceWith(messageEl(messages.find((x) => String(x.id) === String(m.id))));
+  }
   function drawMessages() {
     const items = [
-      ...messages.map((m) => ({ at: Date.parse(m.sent_at), id: Number(m.id), el: () => messageEl(m) })),
+      ...messages.map((m) => ({ at: Date.parse(m.sent_at), id: Number(m.id), el: () => messageEl(freshest(m)) })),
       ...notes.map((n) => ({ at: Date.parse(n.created_at), id: Number(n.id), el: () => noteEl(n) })),
     ];
     // Times, not strings: the server writes as many fraction digits as a time has.
@@ -384,6 +430,9 @@ export async function render(ctx) {
     if (e.detail.ticket_id !== ticketId) return;
     addNote(e.detail.note);
     live.seeMentions(ticketId);
+  });
+  on(live, 'message-updated', (e) => {
+    if (e.detail.ticket_id === ticketId) updateMessage(e.detail.message);
   });
   on(live, 'ticket', (e) => {
     if (String(e.detail.ticket.id) !== ticketId) return;

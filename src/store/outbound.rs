@@ -1,0 +1,518 @@
+//! Channel connections, the outbox of webhook deliveries, and each reply's delivery status
+//! (issue 17). SQL only. A reply's deliveries are written in the reply's own transaction
+//! ([`enqueue_reply`]); the worker claims one due delivery at a time with `FOR UPDATE SKIP
+//! LOCKED` and keeps the row locked while it sends ([`claim_due`]), so two nodes never send
+//! one delivery at the same time, and a thread's later delivery waits for its earlier one.
+
+use crate::domain::channel::Channel;
+use crate::domain::delivery::{DeliveryStatus, Step};
+use crate::domain::ids::{
+    AccountId, ConnectionId, DeliveryId, MessageId, ThreadId, TicketId, UserId,
+};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgExecutor, Row};
+
+fn decode(e: String) -> sqlx::Error {
+    sqlx::Error::Decode(e.into())
+}
+
+/// A channel connection, its secret included (the wire view leaves it out).
+#[derive(Debug, Clone)]
+pub struct ConnectionRecord {
+    pub id: ConnectionId,
+    pub name: String,
+    /// Empty: every channel.
+    pub channels: Vec<Channel>,
+    pub url: String,
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const CONNECTION_COLUMNS: &str = "id, name, channels, url, secret, created_at";
+
+fn connection_from_row(r: &PgRow) -> Result<ConnectionRecord, sqlx::Error> {
+    let channels: Vec<String> = r.try_get("channels")?;
+    Ok(ConnectionRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        channels: channels
+            .iter()
+            .map(|c| Channel::parse(c))
+            .collect::<Result<_, _>>()
+            .map_err(decode)?,
+        url: r.try_get("url")?,
+        secret: r.try_get("secret")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn channel_names(channels: &[Channel]) -> Vec<String> {
+    channels.iter().map(|c| c.as_str().to_string()).collect()
+}
+
+/// Stores a new connection.
+pub async fn insert_connection(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    name: &str,
+    channels: &[Channel],
+    url: &str,
+    secret: &str,
+) -> Result<ConnectionRecord, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO connections (account_id, name, channels, url, secret) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {CONNECTION_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(name)
+        .bind(channel_names(channels))
+        .bind(url)
+        .bind(secret)
+        .fetch_one(db)
+        .await?;
+    connection_from_row(&row)
+}
+
+/// The account's connections, oldest first.
+pub async fn connections(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+) -> Result<Vec<ConnectionRecord>, sqlx::Error> {
+    let sql =
+        format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE account_id = $1 ORDER BY id");
+    let rows = sqlx::query(&sql).bind(account_id).fetch_all(db).await?;
+    rows.iter().map(connection_from_row).collect()
+}
+
+/// One connection of the account.
+pub async fn connection(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: ConnectionId,
+) -> Result<Option<ConnectionRecord>, sqlx::Error> {
+    let sql =
+        format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(connection_from_row).transpose()
+}
+
+/// Changes what is given of a connection; `None` when it is not the account's.
+pub async fn update_connection(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: ConnectionId,
+    name: Option<&str>,
+    channels: Option<&[Channel]>,
+    url: Option<&str>,
+) -> Result<Option<ConnectionRecord>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE connections SET name = COALESCE($3, name), channels = COALESCE($4, channels), \
+         url = COALESCE($5, url) WHERE account_id = $1 AND id = $2 RETURNING {CONNECTION_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .bind(name)
+        .bind(channels.map(channel_names))
+        .bind(url)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(connection_from_row).transpose()
+}
+
+/// Deletes a connection and its deliveries; a reply that was waiting only for it is marked
+/// failed, so no message stays `queued` for a bridge that is gone. False when it is not the
+/// account's.
+pub async fn delete_connection(
+    conn: &mut PgConnection,
+    account_id: AccountId,
+    id: ConnectionId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages m SET delivery_status = 'failed', \
+           delivery_error = 'the connection it was waiting for was deleted' \
+         WHERE m.id IN (SELECT d.message_id FROM deliveries d \
+             WHERE d.connection_id = $2 AND d.account_id = $1 AND d.status = 'pending') \
+           AND m.delivery_status = 'queued' \
+           AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.message_id = m.id \
+             AND o.connection_id <> $2 AND o.status IN ('pending', 'sent'))",
+    )
+    .bind(account_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM connections WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// One delivery as the connections page lists it.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    pub id: DeliveryId,
+    pub event: String,
+    pub message_id: Option<MessageId>,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+const DELIVERY_COLUMNS: &str = "id, event, message_id, status, attempts, last_status_code, \
+    last_error, created_at, updated_at, \
+    CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at";
+
+fn delivery_from_row(r: &PgRow) -> Result<DeliveryRecord, sqlx::Error> {
+    Ok(DeliveryRecord {
+        id: r.try_get("id")?,
+        event: r.try_get("event")?,
+        message_id: r.try_get("message_id")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        last_status_code: r.try_get("last_status_code")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+    })
+}
+
+/// A connection's latest deliveries, newest first.
+pub async fn recent_deliveries(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    connection_id: ConnectionId,
+    limit: i64,
+) -> Result<Vec<DeliveryRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE connection_id = $2 AND account_id = $1 \
+         ORDER BY id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(delivery_from_row).collect()
+}
+
+/// Records a test event that was sent at once (no retries): `sent` or `failed`.
+pub async fn insert_test_delivery(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    connection_id: ConnectionId,
+    sent: bool,
+    status_code: Option<u16>,
+    error: Option<&str>,
+) -> Result<DeliveryRecord, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO deliveries (account_id, connection_id, event, status, attempts, \
+           last_status_code, last_error) \
+         VALUES ($1, $2, 'connection.test', $3, 1, $4, $5) RETURNING {DELIVERY_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(if sent { "sent" } else { "failed" })
+        .bind(status_code.map(i32::from))
+        .bind(error)
+        .fetch_one(db)
+        .await?;
+    delivery_from_row(&row)
+}
+
+/// Queues a stored reply for every connection of the account that serves its channel; runs in
+/// the reply's transaction. Answers how many deliveries were queued.
+pub async fn enqueue_reply(
+    conn: &mut PgConnection,
+    account_id: AccountId,
+    message_id: MessageId,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO deliveries (account_id, connection_id, event, message_id, thread_id, status) \
+         SELECT m.account_id, c.id, 'message.created', m.id, m.thread_id, 'pending' \
+         FROM messages m JOIN connections c ON c.account_id = m.account_id \
+           AND (c.channels = '{}' OR m.channel = ANY (c.channels)) \
+         WHERE m.account_id = $1 AND m.id = $2",
+    )
+    .bind(account_id)
+    .bind(message_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A delivery the worker claimed: its row stays locked until the claiming transaction ends.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: DeliveryId,
+    pub account_id: AccountId,
+    pub message_id: MessageId,
+    pub attempts: i32,
+    pub window_from: DateTime<Utc>,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Claims the next due delivery no other worker holds, skipping any whose thread has an
+/// earlier delivery to the same connection still pending (replies go out in order).
+pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<DueDelivery>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT d.id, d.account_id, d.message_id, d.attempts, d.window_from, c.url, c.secret \
+         FROM deliveries d JOIN connections c ON c.id = d.connection_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
+           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' \
+             AND e.connection_id = d.connection_id AND e.thread_id = d.thread_id AND e.id < d.id) \
+         ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(DueDelivery {
+            id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            message_id: r.try_get("message_id")?,
+            attempts: r.try_get("attempts")?,
+            window_from: r.try_get("window_from")?,
+            url: r.try_get("url")?,
+            secret: r.try_get("secret")?,
+        })
+    })
+    .transpose()
+}
+
+/// When the earliest pending delivery comes due (the worker sleeps until then at most).
+pub async fn next_due(db: impl PgExecutor<'_>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+        .fetch_one(db)
+        .await
+}
+
+/// Writes an attempt's outcome on the delivery and on its message's status: `sent` on
+/// acceptance (a `delivered` message stays delivered), the reason on a retry, and `failed` on
+/// giving up unless another connection still has it pending or sent it.
+pub async fn record_attempt(
+    conn: &mut PgConnection,
+    due: &DueDelivery,
+    step: &Step,
+    status_code: Option<u16>,
+) -> Result<(), sqlx::Error> {
+    let (status, next, error) = match step {
+        Step::Sent => ("sent", None, None),
+        Step::RetryAt { at, reason } => ("pending", Some(*at), Some(reason.as_str())),
+        Step::Failed { reason } => ("failed", None, Some(reason.as_str())),
+    };
+    sqlx::query(
+        "UPDATE deliveries SET status = $2, attempts = attempts + 1, \
+           next_attempt_at = COALESCE($3, next_attempt_at), last_status_code = $4, \
+           last_error = $5, updated_at = now() WHERE id = $1",
+    )
+    .bind(due.id)
+    .bind(status)
+    .bind(next)
+    .bind(status_code.map(i32::from))
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE messages m SET delivery_attempts = delivery_attempts + 1, \
+           delivery_error = $3, \
+           delivery_status = CASE \
+             WHEN delivery_status = 'delivered' THEN delivery_status \
+             WHEN $2 = 'sent' THEN 'sent' \
+             WHEN $2 = 'failed' AND delivery_status = 'queued' AND NOT EXISTS ( \
+               SELECT 1 FROM deliveries o WHERE o.message_id = m.id AND o.id <> $4 \
+                 AND o.status IN ('pending', 'sent')) THEN 'failed' \
+             ELSE delivery_status END \
+         WHERE m.id = $1",
+    )
+    .bind(due.message_id)
+    .bind(status)
+    .bind(error)
+    .bind(due.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A bridge's report on a reply (`POST /ingest/deliveries`); false when the account has no
+/// such outbound message.
+pub async fn report_delivery(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    message_id: MessageId,
+    status: DeliveryStatus,
+    error: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE messages SET delivery_status = $3, delivery_error = $4 \
+         WHERE account_id = $1 AND id = $2 AND delivery_status IS NOT NULL",
+    )
+    .bind(account_id)
+    .bind(message_id)
+    .bind(status.as_str())
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Queues a failed reply again: its failed deliveries start over (a new retry window), and
+/// when none failed (the bridge reported the failure) it is queued afresh for every connection
+/// that serves its channel. The message is `queued` again. False when the account has no such
+/// failed reply.
+pub async fn requeue_failed(
+    conn: &mut PgConnection,
+    account_id: AccountId,
+    message_id: MessageId,
+) -> Result<bool, sqlx::Error> {
+    let marked = sqlx::query(
+        "UPDATE messages SET delivery_status = 'queued', delivery_error = NULL \
+         WHERE account_id = $1 AND id = $2 AND delivery_status = 'failed'",
+    )
+    .bind(account_id)
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
+    if marked.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let restarted = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), window_from = now(), \
+           updated_at = now() WHERE account_id = $1 AND message_id = $2 AND status = 'failed'",
+    )
+    .bind(account_id)
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
+    if restarted.rows_affected() == 0 {
+        enqueue_reply(conn, account_id, message_id).await?;
+    }
+    Ok(true)
+}
+
+/// Who sees a reply's status change: its ticket's assignee and its author.
+pub async fn audience(
+    db: impl PgExecutor<'_>,
+    message_id: MessageId,
+) -> Result<Option<(TicketId, Vec<UserId>)>, sqlx::Error> {
+    let row: Option<(TicketId, Option<UserId>, Option<UserId>)> = sqlx::query_as(
+        "SELECT t.id, t.assignee_id, m.author_id FROM messages m \
+         JOIN tickets t ON t.id = m.ticket_id WHERE m.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(ticket, assignee, author)| {
+        let mut to: Vec<UserId> = assignee.into_iter().chain(author).collect();
+        to.dedup();
+        (ticket, to)
+    }))
+}
+
+/// What a `message.created` webhook says about a reply.
+#[derive(Debug, Clone)]
+pub struct ReplyEventRecord {
+    pub message_id: MessageId,
+    pub ticket_id: TicketId,
+    pub thread_id: ThreadId,
+    pub channel: Channel,
+    pub thread_external_id: String,
+    pub guest_external_id: String,
+    pub reservation_external_id: Option<String>,
+    pub body: String,
+    pub author_id: Option<UserId>,
+    pub sent_at: DateTime<Utc>,
+}
+
+const REPLY_EVENT_SELECT: &str = "SELECT m.id, m.ticket_id, m.thread_id, m.channel, \
+    th.external_id AS thread_external_id, g.external_id AS guest_external_id, \
+    r.external_id AS reservation_external_id, m.body, m.author_id, m.sent_at \
+    FROM messages m JOIN threads th ON th.id = m.thread_id \
+    JOIN tickets t ON t.id = m.ticket_id \
+    JOIN guests g ON g.id = th.guest_id \
+    LEFT JOIN reservations r ON r.id = COALESCE(t.reservation_id, th.reservation_id)";
+
+fn reply_event_from_row(r: &PgRow) -> Result<ReplyEventRecord, sqlx::Error> {
+    Ok(ReplyEventRecord {
+        message_id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        thread_id: r.try_get("thread_id")?,
+        channel: Channel::parse(r.try_get("channel")?).map_err(decode)?,
+        thread_external_id: r.try_get("thread_external_id")?,
+        guest_external_id: r.try_get("guest_external_id")?,
+        reservation_external_id: r.try_get("reservation_external_id")?,
+        body: r.try_get("body")?,
+        author_id: r.try_get("author_id")?,
+        sent_at: r.try_get("sent_at")?,
+    })
+}
+
+/// The webhook facts of one reply.
+pub async fn reply_event(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    message_id: MessageId,
+) -> Result<Option<ReplyEventRecord>, sqlx::Error> {
+    let sql = format!("{REPLY_EVENT_SELECT} WHERE m.account_id = $1 AND m.id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(message_id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(reply_event_from_row).transpose()
+}
+
+/// The account's replies after `after`, oldest first (the pull feed).
+pub async fn reply_events_after(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    after: MessageId,
+    limit: i64,
+) -> Result<Vec<ReplyEventRecord>, sqlx::Error> {
+    let sql = format!(
+        "{REPLY_EVENT_SELECT} WHERE m.account_id = $1 AND m.id > $2 \
+         AND m.delivery_status IS NOT NULL ORDER BY m.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(reply_event_from_row).collect()
+}
+
+/// A reply's delivery status as stored on the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageDelivery {
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Decodes the `delivery_status, delivery_attempts, delivery_error` columns of a message row.
+pub fn message_delivery_from_row(r: &PgRow) -> Result<Option<MessageDelivery>, sqlx::Error> {
+    let Some(status) = r.try_get::<Option<String>, _>("delivery_status")? else {
+        return Ok(None);
+    };
+    Ok(Some(MessageDelivery {
+        status: DeliveryStatus::parse(&status).map_err(decode)?,
+        attempts: r.try_get("delivery_attempts")?,
+        last_error: r.try_get("delivery_error")?,
+    }))
+}

@@ -1,0 +1,44 @@
+//! A real `switchboard` process on a test database, for tests that signal or kill it.
+
+use super::TestDatabase;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// `switchboard` with the test database and no Redis, its output discarded.
+pub fn switchboard(db: &TestDatabase) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.env("DATABASE_URL", &db.url)
+        .env_remove("REDIS_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Starts `switchboard serve` on a free port with extra environment `vars`, waits until it is
+/// ready, and answers it with its API base URL (`http://127.0.0.1:PORT/api/v1`).
+pub async fn serve(db: &TestDatabase, vars: &[(&str, &str)]) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = switchboard(db)
+        .arg("serve")
+        .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
+        .envs(vars.iter().copied())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    for _ in 0..200 {
+        if let Ok(res) = reqwest::get(format!("{base}/readyz")).await {
+            if res.status() == 200 {
+                return (child, base);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
