@@ -4,7 +4,7 @@
 # serve_fresh_database BIN NAME SLUG EMAIL PASSWORD LOG
 # Creates the database NAME_<pid> (the admin URL is $TEST_DATABASE_URL, else the local
 # postgres), creates account SLUG with that manager, starts `BIN serve` on a free port with its
-# output in LOG, and waits until it answers. Sets `server_pid` and `base_url`; exports
+# output in LOG (deliveries to loopback allowed, for the harness's bridge), and waits until it answers. Sets `server_pid` and `base_url`; exports
 # DATABASE_URL and SWITCHBOARD_BIND. Call `stop_fresh_database` on exit.
 serve_fresh_database() {
   local bin="$1" name="$2" slug="$3" email="$4" password="$5" log="$6" port
@@ -16,7 +16,8 @@ serve_fresh_database() {
   export SWITCHBOARD_BIND="127.0.0.1:$port"
   "$bin" account create --slug "$slug" --name "$slug" --manager-email "$email" \
     --manager-password "$password" >/dev/null
-  RUST_LOG=warn "$bin" serve >"$log" 2>&1 &
+  # The harness is also the channel bridge: its webhook receiver listens on loopback.
+  SWITCHBOARD_DELIVERY_ALLOW_PRIVATE=true RUST_LOG=warn "$bin" serve >"$log" 2>&1 &
   server_pid=$!
   base_url="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do curl -sf "$base_url/api/v1/healthz" >/dev/null && return 0; sleep 0.1; done

@@ -55,7 +55,13 @@ impl AgentSetup {
                 .post(&format!("/tickets/{ticket}/{action}"), body)
                 .await
             {
-                Some(s) if s.is_success() => {}
+                Some(s) if s.is_success() => {
+                    if action == "reply" {
+                        self.stats
+                            .replies_sent
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
                 // Moved to someone else meanwhile (rebalanced, agent_left): not an error.
                 Some(s) if s.as_u16() == 403 || s.as_u16() == 422 => return,
                 _ => {

@@ -3,6 +3,7 @@
 //! exactly one agent.
 
 mod agent;
+mod bridge;
 mod stats;
 
 use agent::AgentSetup;
@@ -161,6 +162,11 @@ async fn main() -> anyhow::Result<()> {
         bail!("creating an ingest key: {status} {key}");
     }
     let api_key = key["key"].as_str().unwrap_or_default().to_string();
+    let bridge = bridge::start(&client, &api, &manager, &api_key, &run)
+        .await
+        .context(
+            "starting the bridge (the server needs SWITCHBOARD_DELIVERY_ALLOW_PRIVATE=true)",
+        )?;
     eprintln!("creating and signing in {} agents…", args.agents);
     let password = "loadtest-password";
     let created: Vec<anyhow::Result<(String, String)>> = stream::iter(0..args.agents)
@@ -348,7 +354,14 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let summary = stats.summary(duration, lost, mismatches);
-    let json = serde_json::to_string_pretty(&summary)?;
+    let replies = bridge::settle(&bridge, stats.replies_sent.load(Relaxed)).await;
+    let mut report = serde_json::to_value(&summary)?;
+    if let (Some(all), Value::Object(more)) =
+        (report.as_object_mut(), serde_json::to_value(replies)?)
+    {
+        all.extend(more);
+    }
+    let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(&args.out, &json).with_context(|| format!("writing {}", args.out))?;
     println!("{json}");
     eprintln!(
@@ -356,6 +369,14 @@ async fn main() -> anyhow::Result<()> {
         summary.agents_connected, summary.messages_sent, summary.duration_s, summary.throughput_per_s, summary.tickets_created,
         summary.tickets_delivered, summary.lost, summary.duplicated, summary.overlaps, summary.latency_ms.p50, summary.latency_ms.p95, summary.latency_ms.p99,
         summary.latency_ms.max, summary.errors
+    );
+    eprintln!(
+        "replies: {} sent, {} delivered, {} failed; delivery latency p50 {:.1} ms p99 {:.1} ms",
+        replies.replies_sent,
+        replies.replies_delivered,
+        replies.replies_failed,
+        replies.delivery_latency_ms.p50,
+        replies.delivery_latency_ms.p99
     );
     Ok(())
 }

@@ -26,6 +26,8 @@ pub struct Stats {
     overlapped: Mutex<HashSet<String>>,
     storm: Mutex<Option<Storm>>,
     pub messages_sent: std::sync::atomic::AtomicU64,
+    /// Replies the server accepted from the simulated agents.
+    pub replies_sent: std::sync::atomic::AtomicU64,
     pub errors: std::sync::atomic::AtomicU64,
     pub agents_connected: std::sync::atomic::AtomicU64,
     pub reconnects: std::sync::atomic::AtomicU64,
@@ -82,6 +84,7 @@ impl Stats {
             overlapped: Mutex::new(HashSet::new()),
             storm: Mutex::new(None),
             messages_sent: Default::default(),
+            replies_sent: Default::default(),
             errors: Default::default(),
             agents_connected: Default::default(),
             reconnects: Default::default(),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A small load-test scenario for scripts/test: a real server on a fresh database, 50 agents,
 # 20 guest messages per second for 5 seconds, some agents dropping and resuming, and all of them
-# at once 2 s in. Fails if any ticket was lost or delivered twice, or an agent did not come back
-# (never on latency: machines here are shared and noisy).
+# at once 2 s in; the harness is the channel bridge for the agents' replies. Fails if any ticket
+# was lost or delivered twice, an agent did not come back, or a reply did not reach the bridge
+# signed (never on latency: machines here are shared and noisy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source loadtest/lib.sh
@@ -29,6 +30,8 @@ if r["tickets_created"] == 0: problems.append("no tickets were created")
 if r["lost"] != 0: problems.append(f"{r['lost']} tickets lost")
 if r["duplicated"] != 0: problems.append(f"{r['duplicated']} tickets delivered twice")
 if r["tickets_delivered"] != r["tickets_created"]: problems.append(f"{r['tickets_created'] - r['tickets_delivered']} tickets never pushed")
+if r["replies_sent"] == 0: problems.append("no replies were sent")
+if r["replies_delivered"] != r["replies_sent"]: problems.append(f"{r['replies_delivered']} of {r['replies_sent']} replies reached the bridge ({r['replies_failed']} failed)")
 if problems:
     sys.exit("loadtest smoke failed: " + "; ".join(problems))
 PY
