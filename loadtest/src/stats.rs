@@ -17,6 +17,23 @@ struct Ticket {
     deliveries: u64,
 }
 
+impl Ticket {
+    /// `agent` no longer holds the ticket. If the run last saw it reach that agent while
+    /// another agent still holds it, that other agent is its holder now: frames of different
+    /// agents arrive in no common order, so a move's `ticket.assigned` to the new agent can
+    /// come before an old `ticket.assigned` the first agent replays on resuming (or a
+    /// snapshot read before the move), which the first agent's `ticket.unassigned` then
+    /// follows. Judging by arrival order alone counted such moves as assignee mismatches.
+    fn let_go(&mut self, agent: &str) {
+        self.holders.remove(agent);
+        if self.last_holder.as_deref() == Some(agent) {
+            if let Some(other) = self.holders.iter().next() {
+                self.last_holder = Some(other.clone());
+            }
+        }
+    }
+}
+
 /// Counters of one run.
 pub struct Stats {
     tickets: Mutex<HashMap<String, Ticket>>,
@@ -146,7 +163,7 @@ impl Stats {
     pub fn unassigned(&self, ticket: &str, agent: &str) {
         self.with(|t| {
             if let Some(entry) = t.get_mut(ticket) {
-                entry.holders.remove(agent);
+                entry.let_go(agent);
             }
         });
     }
@@ -155,7 +172,7 @@ impl Stats {
     pub fn snapshot(&self, agent: &str, tickets: &[String]) {
         self.with(|t| {
             for entry in t.values_mut() {
-                entry.holders.remove(agent);
+                entry.let_go(agent);
             }
             for id in tickets {
                 let entry = t.entry(id.clone()).or_default();
@@ -266,5 +283,29 @@ mod tests {
         assert_eq!(summary.overlaps, 2);
         assert_eq!(summary.tickets_created, 3);
         assert_eq!(summary.tickets_delivered, 3);
+    }
+
+    #[test]
+    fn an_old_assignment_replayed_after_a_move_leaves_the_ticket_with_its_new_agent() {
+        let s = Stats::new();
+        let now = Instant::now();
+        s.created("1", now);
+        s.assigned("1", "b", now);
+        // Agent a resumes: the replay brings the assignment that came before the move, then
+        // the move itself.
+        s.assigned("1", "a", now);
+        s.unassigned("1", "a");
+        let held: Vec<_> = s.created_tickets();
+        assert_eq!(held, vec![("1".to_string(), Some("b".to_string()), true)]);
+        // A ticket its agent closed (no longer in its snapshot) stays that agent's.
+        s.created("2", now);
+        s.assigned("2", "c", now);
+        s.snapshot("c", &[]);
+        let closed = s
+            .created_tickets()
+            .into_iter()
+            .find(|t| t.0 == "2")
+            .unwrap();
+        assert_eq!(closed.1.as_deref(), Some("c"));
     }
 }
