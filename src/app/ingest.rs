@@ -123,17 +123,8 @@ impl Ingest {
             }));
         }
         if msg.history {
-            let inserted = store::ingest::insert_inbound(
-                &mut tx,
-                account_id,
-                thread_id,
-                None,
-                channel,
-                &msg.message_external_id,
-                &msg.body,
-                msg.sent_at,
-            )
-            .await?;
+            let inserted =
+                store::ingest::insert_inbound(&mut tx, account_id, thread_id, None, msg).await?;
             let Some(message_id) = inserted else {
                 tx.rollback().await?;
                 return self.stored_concurrently(account_id, msg).await;
@@ -204,17 +195,9 @@ impl Ingest {
         let ticket_id = existing
             .or(created.as_ref().map(|c| c.ticket_id))
             .ok_or(IngestError::Concurrent)?;
-        let inserted = store::ingest::insert_inbound(
-            &mut tx,
-            account_id,
-            thread_id,
-            Some(ticket_id),
-            channel,
-            &msg.message_external_id,
-            &msg.body,
-            msg.sent_at,
-        )
-        .await?;
+        let inserted =
+            store::ingest::insert_inbound(&mut tx, account_id, thread_id, Some(ticket_id), msg)
+                .await?;
         let Some(message_id) = inserted else {
             tx.rollback().await?;
             return self.stored_concurrently(account_id, msg).await;

@@ -3,7 +3,7 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::ManagerCaller;
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::accounts::NewApiKey;
 use crate::app::Services;

@@ -40,11 +40,11 @@ fn session_cookie(req: &HttpRequest, value: String) -> actix_web::cookie::Cookie
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; also sets the session cookie.", body = SignedIn),
-        (status = 400, response = super::openapi::BadRequest),
-        (status = 401, response = super::openapi::Unauthorized),
-        (status = 413, response = super::openapi::PayloadTooLarge),
-        (status = 429, response = super::openapi::RateLimited),
-        (status = 503, response = super::openapi::Unavailable),
+        (status = 400, response = super::responses::BadRequest),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 413, response = super::responses::PayloadTooLarge),
+        (status = 429, response = super::responses::RateLimited),
+        (status = 503, response = super::responses::Unavailable),
     ))]
 pub(super) async fn login(
     services: web::Data<Services>,
@@ -70,9 +70,9 @@ pub(super) async fn login(
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared."),
-        (status = 401, response = super::openapi::Unauthorized),
-        (status = 403, response = super::openapi::Forbidden),
-        (status = 503, response = super::openapi::Unavailable),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, response = super::responses::Forbidden),
+        (status = 503, response = super::responses::Unavailable),
     ))]
 pub(super) async fn logout(
     services: web::Data<Services>,
@@ -90,8 +90,8 @@ pub(super) async fn logout(
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The caller and their account.", body = Me),
-        (status = 401, response = super::openapi::Unauthorized),
-        (status = 503, response = super::openapi::Unavailable),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 503, response = super::responses::Unavailable),
     ))]
 pub(super) async fn me(
     services: web::Data<Services>,

@@ -19,7 +19,7 @@ use std::time::Instant;
     responses(
         (status = 200, description = "The node's figures in the Prometheus text format 0.0.4.",
             content_type = "text/plain", body = String),
-        (status = 401, response = super::openapi::Unauthorized),
+        (status = 401, response = super::responses::Unauthorized),
     ))]
 pub async fn scrape(
     services: web::Data<Services>,

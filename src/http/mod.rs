@@ -20,6 +20,7 @@ pub mod ops;
 pub mod origin;
 pub mod outbound;
 pub mod reports;
+pub mod responses;
 pub mod reviews;
 pub mod templates;
 pub mod tickets;

@@ -4,7 +4,7 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::Caller;
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::Services;
 use crate::domain::ids::TicketId;

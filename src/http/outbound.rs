@@ -4,7 +4,7 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::{Caller, IngestCaller, ManagerCaller};
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::outbound::{ConnectionPatch, DeliveryReport, Feed, Items, NewConnection};
 use crate::app::Services;

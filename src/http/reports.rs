@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use super::identity::ManagerCaller;
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::reports::{to_csv, SalesKpis};
 use crate::app::Services;

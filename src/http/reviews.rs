@@ -4,7 +4,7 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::IngestCaller;
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::reviews::{ReviewDelivery, ReviewIngestError};
 use crate::app::Services;

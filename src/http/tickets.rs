@@ -4,7 +4,7 @@
 use super::body::Body;
 use super::error::ApiError;
 use super::identity::{Caller, ManagerCaller};
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::inbox::{ListQuery, Page, TicketDetail};
 use crate::app::tickets::Assigned;

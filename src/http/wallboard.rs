@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::identity::ManagerCaller;
-use super::openapi as doc;
+use super::responses as doc;
 use super::Routes;
 use crate::app::wallboard::Wallboard;
 use crate::app::Services;

@@ -5,7 +5,7 @@
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
-use crate::domain::ingest::{Guest, Stay};
+use crate::domain::ingest::{Guest, InboundMessage, Stay};
 use crate::domain::stage::ReservationStatus;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -354,17 +354,14 @@ pub async fn mark_unanswered(
     Ok(())
 }
 
-/// Stores an inbound message; `None` if that external id is already stored.
-#[allow(clippy::too_many_arguments)]
+/// Stores an inbound message in its thread, on `ticket_id` (none for a history message);
+/// `None` if that external id is already stored.
 pub async fn insert_inbound(
     conn: &mut PgConnection,
     account_id: AccountId,
     thread_id: ThreadId,
     ticket_id: Option<TicketId>,
-    channel: &str,
-    external_id: &str,
-    body: &str,
-    sent_at: DateTime<Utc>,
+    msg: &InboundMessage,
 ) -> Result<Option<MessageId>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO messages (account_id, thread_id, ticket_id, channel, external_id, direction, body, sent_at) \
@@ -373,10 +370,10 @@ pub async fn insert_inbound(
     .bind(account_id)
     .bind(thread_id)
     .bind(ticket_id)
-    .bind(channel)
-    .bind(external_id)
-    .bind(body)
-    .bind(sent_at)
+    .bind(msg.channel.as_str())
+    .bind(&msg.message_external_id)
+    .bind(&msg.body)
+    .bind(msg.sent_at)
     .fetch_optional(conn)
     .await
 }
