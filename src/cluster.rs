@@ -32,9 +32,13 @@ pub enum Revocation {
         user_id: UserId,
         keep: Option<SessionId>,
     },
-    /// The user changed (a role, a name): the sessions stay, but what nodes remember of them
+    /// The user changed (a name, a card): the sessions stay, but what nodes remember of them
     /// is stale.
     UserChanged { user_id: UserId },
+    /// The user's role changed: the sessions stay, but each socket was opened with the old
+    /// role (a demoted manager must stop receiving managers' frames), so it is closed with
+    /// "reconnect now" and comes back with the new one.
+    RoleChanged { user_id: UserId },
 }
 
 /// What goes over the channel: the revocation and the node that made it, so that a node does

@@ -238,6 +238,8 @@ impl Agents {
                 user_id: user.id,
                 keep,
             }
+        } else if user.role != before.role {
+            Revocation::RoleChanged { user_id: user.id }
         } else {
             Revocation::UserChanged { user_id: user.id }
         });

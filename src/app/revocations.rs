@@ -9,7 +9,7 @@
 use crate::cluster::{Heard, Revocation, RevocationRelay};
 use crate::domain::ids::SessionId;
 use crate::security::session_cache::SessionCache;
-use crate::session::hub::Hub;
+use crate::session::hub::{Closing, Hub};
 use crate::store;
 use sqlx::PgPool;
 use std::collections::HashSet;
@@ -75,6 +75,10 @@ impl Revocations {
                 self.hub.close_revoked(user_id, None, keep);
             }
             Revocation::UserChanged { user_id } => self.sessions.forget_user(user_id),
+            Revocation::RoleChanged { user_id } => {
+                self.sessions.forget_user(user_id);
+                self.hub.close_user(user_id, Closing::RoleChanged);
+            }
         }
     }
 

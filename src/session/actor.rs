@@ -469,7 +469,7 @@ fn counted_as(why: Closing) -> Option<SocketClosed> {
         Closing::ShuttingDown => Some(SocketClosed::ShuttingDown),
         Closing::Revoked => Some(SocketClosed::Revoked),
         Closing::Superseded => Some(SocketClosed::Superseded),
-        Closing::Ended => None,
+        Closing::Ended | Closing::RoleChanged => None,
     }
 }
 
@@ -487,6 +487,7 @@ fn close_reason(why: Closing) -> CloseReason {
         ),
         Closing::Flooding => (CloseCode::Policy, "too many frames"),
         Closing::Ended => (CloseCode::Normal, "session ended"),
+        Closing::RoleChanged => (CloseCode::Restart, "your role changed; reconnect now"),
     };
     CloseReason {
         code,

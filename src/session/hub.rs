@@ -45,6 +45,8 @@ pub enum Closing {
     Flooding,
     /// The session ended on its own (the client closed or fell silent).
     Ended,
+    /// The user's role changed; the client reconnects at once and gets the new one.
+    RoleChanged,
 }
 
 /// Tells a session's writer to close the connection, and why.
@@ -375,6 +377,17 @@ impl Hub {
                 }
                 !revoked
             });
+        });
+    }
+
+    /// Closes every connection of the user on this node, saying why.
+    pub fn close_user(&self, user_id: UserId, why: Closing) {
+        self.with(|feeds| {
+            if let Some(feed) = feeds.get_mut(&user_id) {
+                for s in feed.sessions.drain(..) {
+                    s.closer.close(why);
+                }
+            }
         });
     }
 

@@ -97,3 +97,24 @@ async fn a_node_that_missed_a_revocation_closes_its_sockets_from_the_database() 
         Some(4001)
     );
 }
+
+#[actix_web::test]
+async fn a_role_change_makes_the_users_sockets_reconnect_with_the_new_role() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let deputy = app.agent("deputy", json!({})).await;
+    app.update_agent(&manager, &deputy.user_id, &json!({"role": "manager"}))
+        .ok()
+        .await;
+    let mut socket = app.ws(&deputy).await;
+    let hello = socket.expect("hello").await;
+    assert_eq!(hello["user"]["role"], "manager");
+
+    // Demoted: the socket opened as a manager must not go on receiving managers' frames.
+    app.update_agent(&manager, &deputy.user_id, &json!({"role": "agent"}))
+        .ok()
+        .await;
+    assert_eq!(socket.closed().await, Some(1012), "reconnect now");
+    let mut again = app.ws(&deputy).await;
+    assert_eq!(again.expect("hello").await["user"]["role"], "agent");
+}
