@@ -156,6 +156,10 @@ export async function render(ctx) {
   }
   function updateMessage(m) {
     if (!m || m.id == null) return;
+    // An answer can arrive after a frame about a later attempt (a retried reply is often
+    // sent before the retry's own answer is back): the later attempt wins.
+    const known = heard.get(String(m.id));
+    if (m.delivery && known && known.attempts > m.delivery.attempts) m = { ...m, delivery: known };
     if (m.delivery) heard.set(String(m.id), m.delivery);
     if (!messages.some((x) => String(x.id) === String(m.id))) return addMessage(m);
     messages = messages.map((x) => (String(x.id) === String(m.id) ? { ...x, ...m } : x));
