@@ -470,6 +470,8 @@ enum Event {
     Presence(usize, bool),
     /// A manager assigns ticket `.0` to agent `.1`, forcing it past the card when `.2`.
     Manager(usize, usize, bool),
+    /// Agent `.1` claims ticket `.0` (broadcast: only an offered ticket can be claimed).
+    Claim(usize, usize),
     Sweep,
 }
 
@@ -488,7 +490,8 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Timer(a, on)),
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Pause(a, on)),
         1 => (a.clone(), any::<bool>()).prop_map(|(a, on)| Event::Presence(a, on)),
-        1 => (0..64usize, a, any::<bool>()).prop_map(|(t, a, force)| Event::Manager(t, a, force)),
+        1 => (0..64usize, a.clone(), any::<bool>()).prop_map(|(t, a, force)| Event::Manager(t, a, force)),
+        2 => (0..64usize, a).prop_map(|(t, a)| Event::Claim(t, a)),
         1 => Just(Event::Sweep),
     ]
 }
@@ -520,12 +523,44 @@ fn cards() -> Vec<AgentEntry> {
         .collect()
 }
 
+/// An available agent, under their cap, whose card takes a queued ticket, with that ticket;
+/// tickets on offer count as taken care of when `offers_count`.
+fn idle_while_queued(
+    b: &Board,
+    entries: &[AgentEntry],
+    live: &[i64],
+    offers_count: bool,
+) -> Option<(UserId, i64)> {
+    for t in live.iter().filter(|t| b.holder(tk(**t)).is_none()) {
+        let on_offer = entries.iter().any(|e| b.offers_for(e.id).contains(&tk(*t)));
+        if offers_count && on_offer {
+            continue;
+        }
+        for e in entries.iter().filter(|e| e.available()) {
+            let (_, active) = b.loads(e.id)?;
+            let under_cap = e
+                .card
+                .max_active
+                .is_none_or(|c| i64::from(active) < i64::from(c));
+            let fits = b.traits_of(tk(*t)).is_some_and(|tr| e.card.matches(&tr));
+            if under_cap && fits {
+                return Some((e.id, *t));
+            }
+        }
+    }
+    None
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
 
     #[test]
     fn the_rules_hold_over_any_sequence_of_events(
-        strategy in prop_oneof![Just(AssignmentStrategy::Balanced), Just(AssignmentStrategy::RoundRobin)],
+        strategy in prop_oneof![
+            Just(AssignmentStrategy::Balanced),
+            Just(AssignmentStrategy::RoundRobin),
+            Just(AssignmentStrategy::Broadcast),
+        ],
         threshold in 1i32..4,
         events in proptest::collection::vec(event(), 1..80),
     ) {
@@ -578,6 +613,15 @@ proptest! {
                     }
                     None => vec![],
                 },
+                Event::Claim(i, a) => match pick(i) {
+                    Some(t) => {
+                        let offered = b.offers_for(ag(a as i64 + 1)).contains(&tk(t));
+                        let claimed = b.claim(tk(t), ag(a as i64 + 1), now);
+                        prop_assert!(offered || claimed.is_err(), "ticket {} claimed without an offer", t);
+                        claimed.unwrap_or_default()
+                    }
+                    None => vec![],
+                },
                 Event::Sweep => b.sweep(now),
             };
             for d in &decisions {
@@ -610,18 +654,16 @@ proptest! {
             for t in &live {
                 prop_assert_eq!(b.holder(tk(*t)), model.holder.get(&tk(*t)).copied());
             }
-            // No available agent idles while a queued ticket they may take waits.
-            for t in live.iter().filter(|t| b.holder(tk(**t)).is_none()) {
-                for e in entries.iter().filter(|e| e.available()) {
-                    let (_, active) = b.loads(e.id).unwrap();
-                    let under_cap = e.card.max_active.is_none_or(|c| i64::from(active) < i64::from(c));
-                    let fits = b.traits_of(tk(*t)).is_some_and(|tr| e.card.matches(&tr));
-                    prop_assert!(!(under_cap && fits), "agent {} idles while ticket {} is queued", e.id, t);
-                }
-            }
+            // No available agent idles while a queued ticket they may take waits (broadcast:
+            // unless the ticket is on offer, which the sweep turns into an assignment).
+            let idle = idle_while_queued(&b, &entries, &live, true);
+            prop_assert!(idle.is_none(), "agent idles while a ticket is queued: {:?}", idle);
         }
-        // After a sweep, no available agent is the threshold below a holder of a ticket they may take.
+        // After a sweep every offer has expired into an assignment: nobody idles at all, and no
+        // available agent is the threshold below a holder of a ticket they may take.
         b.sweep(at(10_000));
+        let idle = idle_while_queued(&b, &entries, &live, false);
+        prop_assert!(idle.is_none(), "agent idles after the sweep: {:?}", idle);
         let need = threshold.max(2) as u32;
         for receiver in entries.iter().filter(|e| e.available()) {
             let (r_load, r_active) = b.loads(receiver.id).unwrap();
