@@ -2,11 +2,10 @@
 //! accepted yet is killed with SIGKILL; after a restart every reply is delivered, and the
 //! bridge sees each one again only as a retry of an attempt that failed.
 
-use crate::helpers::process::{serve, switchboard};
+use crate::helpers::process::{create_account, serve};
 use crate::helpers::{inquiry, Receiver, Reply, TestDatabase};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::Command;
 
@@ -33,20 +32,7 @@ async fn call(client: &reqwest::Client, url: String, token: &str, body: Option<V
 #[actix_web::test]
 async fn a_killed_server_delivers_every_stored_reply_after_its_restart() {
     let db = TestDatabase::create().await;
-    let out = switchboard(&db)
-        .args(["account", "create", "--slug", "kr", "--name", "Kr"])
-        .args([
-            "--manager-email",
-            "m@kr.test",
-            "--manager-password",
-            PASSWORD,
-        ])
-        .stdout(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let key = created["api_key"].as_str().unwrap().to_string();
+    let key = create_account(&db, "kr", PASSWORD).await;
     let bridge = Receiver::answering(|_| Reply::Status(503)).await;
     let (mut server, base) = serve(&db, &DELIVERY).await;
 

@@ -3,11 +3,10 @@
 //! agent, sockets got a close frame telling them to reconnect (1012), and the process exits
 //! cleanly.
 
-use crate::helpers::process::{serve, switchboard};
+use crate::helpers::process::{create_account, serve};
 use crate::helpers::TestDatabase;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -39,20 +38,7 @@ fn message(n: usize) -> Value {
 #[tokio::test]
 async fn a_sigterm_under_load_loses_nothing_acknowledged() {
     let db = TestDatabase::create().await;
-    let out = switchboard(&db)
-        .args(["account", "create", "--slug", "st", "--name", "St"])
-        .args([
-            "--manager-email",
-            "m@st.test",
-            "--manager-password",
-            PASSWORD,
-        ])
-        .stdout(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let key = created["api_key"].as_str().unwrap().to_string();
+    let key = create_account(&db, "st", PASSWORD).await;
     let (mut server, base) = serve(&db, &[]).await;
 
     // A working agent with a live socket, so tickets are being assigned when the signal comes.

@@ -16,6 +16,21 @@ pub fn switchboard(db: &TestDatabase) -> Command {
     cmd
 }
 
+/// Creates account `slug` through the command line, with manager `m@{slug}.test` and
+/// `password`; answers the account's ingest API key.
+pub async fn create_account(db: &TestDatabase, slug: &str, password: &str) -> String {
+    let out = switchboard(db)
+        .args(["account", "create", "--slug", slug, "--name", slug])
+        .args(["--manager-email", &format!("m@{slug}.test")])
+        .args(["--manager-password", password])
+        .stdout(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["api_key"].as_str().unwrap().to_string()
+}
+
 /// Starts `switchboard serve` on a free port with extra environment `vars`, waits until it is
 /// ready, and answers it with its API base URL (`http://127.0.0.1:PORT/api/v1`).
 pub async fn serve(db: &TestDatabase, vars: &[(&str, &str)]) -> (Child, String) {
