@@ -27,6 +27,14 @@ pub enum Mismatch {
 }
 
 impl Mismatch {
+    /// Every trait a card filters on, cheapest test first.
+    pub const ALL: [Mismatch; 4] = [
+        Mismatch::Stage,
+        Mismatch::Channel,
+        Mismatch::Language,
+        Mismatch::ListingGroup,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,20 +69,21 @@ impl AgentCard {
     /// A language or listing-group filter only excludes a ticket whose value is known and
     /// different: a guest whose language we do not know still needs an answer.
     pub fn matches(&self, t: &TicketTraits) -> bool {
-        self.checks(t).iter().all(|(_, ok)| *ok)
+        Mismatch::ALL.iter().all(|&trait_| self.takes(trait_, t))
     }
 
     /// What the card does not take of a ticket with these traits (empty when it matches): a
     /// manager's assignment against the card is refused with these.
     pub fn mismatches(&self, t: &TicketTraits) -> Vec<Mismatch> {
-        self.checks(t)
-            .into_iter()
-            .filter(|(_, ok)| !ok)
-            .map(|(m, _)| m)
+        Mismatch::ALL
+            .iter()
+            .copied()
+            .filter(|&trait_| !self.takes(trait_, t))
             .collect()
     }
 
-    fn checks(&self, t: &TicketTraits) -> [(Mismatch, bool); 4] {
+    /// Whether the card takes the ticket's value of one trait.
+    fn takes(&self, trait_: Mismatch, t: &TicketTraits) -> bool {
         fn any_or<T: Ord>(set: &BTreeSet<T>, v: &T) -> bool {
             set.is_empty() || set.contains(v)
         }
@@ -84,18 +93,12 @@ impl AgentCard {
                 None => true,
             }
         }
-        [
-            (Mismatch::Stage, any_or(&self.stages, &t.stage)),
-            (Mismatch::Channel, any_or(&self.channels, &t.channel)),
-            (
-                Mismatch::Language,
-                any_or_unknown(&self.languages, &t.language),
-            ),
-            (
-                Mismatch::ListingGroup,
-                any_or_unknown(&self.listing_groups, &t.listing_group),
-            ),
-        ]
+        match trait_ {
+            Mismatch::Stage => any_or(&self.stages, &t.stage),
+            Mismatch::Channel => any_or(&self.channels, &t.channel),
+            Mismatch::Language => any_or_unknown(&self.languages, &t.language),
+            Mismatch::ListingGroup => any_or_unknown(&self.listing_groups, &t.listing_group),
+        }
     }
 
     /// Normalises and checks a card from the API: languages lowercase 2–8 letters, groups
