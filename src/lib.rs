@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cluster;
 pub mod config;
+pub mod detached;
 pub mod dispatch;
 pub mod domain;
 pub mod http;

@@ -6,6 +6,7 @@ use super::revocations::Revocations;
 use super::users::{UserError, Users};
 use super::work::{WorkError, WorkState};
 use crate::cluster::Revocation;
+use crate::detached;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::domain::user::{LoginName, MAX_PASSWORD_BYTES};
 use crate::security::rate_limit::RateLimits;
@@ -272,7 +273,7 @@ impl Auth {
         }
         if self.key_uses.due(api_key_id) {
             let pool = self.pool.clone();
-            actix_web::rt::spawn(async move {
+            detached::spawn(async move {
                 if let Err(e) = store::api_keys::touch(&pool, api_key_id).await {
                     tracing::warn!(error = %e, "could not record an API key's use");
                 }

@@ -10,6 +10,7 @@ use super::desk::Desk;
 use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
+use crate::detached;
 use crate::domain::ids::SessionId;
 use crate::metrics::{LiveSocket, Metrics, SocketClosed};
 use crate::presence::SessionKey;
@@ -270,7 +271,7 @@ impl Actor for WsSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let (desk, key) = (self.desk.clone(), self.peer.key);
-        actix_web::rt::spawn(async move { desk.connected(key).await });
+        detached::spawn(async move { desk.connected(key).await });
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 tracing::info!(user_id = %act.peer.key.user_id, "session silent; closing it");
@@ -283,7 +284,7 @@ impl Actor for WsSession {
                 return;
             }
             let (desk, key) = (act.desk.clone(), act.peer.key);
-            actix_web::rt::spawn(async move { desk.heartbeat(key).await });
+            detached::spawn(async move { desk.heartbeat(key).await });
         });
     }
 
@@ -291,7 +292,7 @@ impl Actor for WsSession {
         self.closer.close(Closing::Ended);
         let (desk, key) = (self.desk.clone(), self.peer.key);
         let last_here = self.hub.detach(key.user_id, key.connection_id);
-        actix_web::rt::spawn(async move { desk.disconnected(key, last_here).await });
+        detached::spawn(async move { desk.disconnected(key, last_here).await });
     }
 }
 

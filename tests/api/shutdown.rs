@@ -7,6 +7,8 @@ use crate::helpers::process::{create_account, serve};
 use crate::helpers::TestDatabase;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -153,4 +155,55 @@ async fn a_sigterm_under_load_loses_nothing_acknowledged() {
             other => panic!("{external_id} is {other}"),
         }
     }
+}
+
+/// A worker thread stops while detached work holds a pooled connection (a socket that closed
+/// just as the server went down): the worker drops that work, as actix does, after its runtime
+/// stopped driving it, and the connection goes back without a panic. Tokio catches a panic of
+/// one dropped task, so the test watches for any panic on the worker thread; a second one
+/// while the first unwinds aborts the process, as it once did in CI.
+#[test]
+fn detached_work_dropped_by_a_stopping_worker_releases_its_connection() {
+    const WORKER: &str = "stopping-worker";
+    let panicked = Arc::new(AtomicBool::new(false));
+    let previous = std::panic::take_hook();
+    let seen = panicked.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(WORKER) {
+            seen.store(true, Ordering::SeqCst);
+        }
+        previous(info);
+    }));
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDatabase::create());
+    let url = db.url.clone();
+    let worker = std::thread::Builder::new()
+        .name(WORKER.into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, async {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                let (held, holding) = tokio::sync::oneshot::channel();
+                switchboard::detached::spawn(async move {
+                    let _connection = pool.acquire().await.unwrap();
+                    let _ = held.send(());
+                    std::future::pending::<()>().await;
+                });
+                holding.await.unwrap();
+            });
+            // The order of actix's worker runtime: its task set goes first, outside the runtime.
+            drop(local);
+            drop(runtime);
+        })
+        .unwrap();
+    assert!(worker.join().is_ok(), "the stopping worker panicked");
+    assert!(
+        !panicked.load(Ordering::SeqCst),
+        "dropping the detached work panicked on the stopping worker"
+    );
 }
