@@ -30,6 +30,9 @@ pub struct Config {
     pub session_hours: i64,
     /// Largest database pool (`SWITCHBOARD_DB_POOL`, default 20).
     pub db_pool_size: u32,
+    /// Guest messages that may wait for the ingest writer (`SWITCHBOARD_INGEST_QUEUE`, default
+    /// 2000); past it, ingest answers 503 with `Retry-After` at once.
+    pub ingest_queue: usize,
     /// The bearer token `GET /api/v1/metrics` asks for (`SWITCHBOARD_METRICS_TOKEN`); unset,
     /// the figures are open to anyone who can reach the server.
     pub metrics_token: Option<SecretString>,
@@ -82,6 +85,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))),
             session_hours: number("SWITCHBOARD_SESSION_HOURS", 12)?.clamp(1, 24 * 90) as i64,
             db_pool_size: number("SWITCHBOARD_DB_POOL", 20)?.clamp(2, 500) as u32,
+            ingest_queue: number("SWITCHBOARD_INGEST_QUEUE", 2_000)?.clamp(1, 1_000_000) as usize,
             metrics_token: lookup("SWITCHBOARD_METRICS_TOKEN")
                 .filter(|v| !v.trim().is_empty())
                 .map(SecretString::from),

@@ -19,6 +19,9 @@ use std::time::Duration;
 /// The `Content-Type` of [`Metrics::render`]: the Prometheus text format, version 0.0.4.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
+/// Sizes of group-committed ingest batches, up to the writer's bound.
+const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
 /// Upper bounds of the request latency buckets, in seconds: 1 ms to 10 s.
 const LATENCY_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -211,6 +214,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     ingest: Family<IngestLabels, Counter>,
+    ingest_batches: Histogram,
     decisions: Family<DecisionLabels, Counter>,
     sockets: Gauge,
     frames_sent: Counter,
@@ -243,6 +247,7 @@ impl Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             ingest: Family::default(),
+            ingest_batches: Histogram::new(BATCH_BUCKETS),
             decisions: Family::default(),
             sockets: Gauge::default(),
             frames_sent: Counter::default(),
@@ -271,6 +276,11 @@ impl Metrics {
             "ingest_messages",
             "Guest message deliveries: accepted (new), repeated (already stored), refused (4xx), failed (5xx)",
             m.ingest.clone(),
+        );
+        r.register(
+            "ingest_batch_messages",
+            "Guest messages stored per group-committed transaction",
+            m.ingest_batches.clone(),
         );
         r.register(
             "dispatch_decisions",
@@ -360,6 +370,11 @@ impl Metrics {
                 outcome: outcome.as_str(),
             })
             .inc();
+    }
+
+    /// The ingest writer took a batch of `messages` to store in one transaction.
+    pub fn ingest_batch(&self, messages: usize) {
+        self.ingest_batches.observe(messages as f64);
     }
 
     /// Decisions that were just committed.

@@ -94,6 +94,7 @@ impl Application {
             session_hours: config.session_hours,
             metrics_token: config.metrics_token.clone(),
             delivery: config.delivery,
+            ingest_queue: config.ingest_queue,
         })?);
         let deliveries = services.outbound.start_worker();
         let body_limit = config.body_limit;

@@ -1,28 +1,30 @@
-//! Receiving what the channels deliver: one transaction per delivery, committed before it is
-//! acknowledged, idempotent on the channel's message id; then the dispatcher is told.
+//! Receiving what the channels deliver, committed before it is acknowledged and idempotent on
+//! the channel's message id: guest messages through the node's group-committing [`writer`],
+//! reservations one transaction each.
+
+pub mod writer;
 
 use super::failure::{failure_from, Failure};
-use crate::dispatch::messages::{TicketChange, TicketChanged, TicketCreated};
-use crate::dispatch::Dispatchers;
-use crate::domain::card::TicketTraits;
 use crate::domain::ids::{AccountId, MessageId, ReservationId, ThreadId, TicketId};
 use crate::domain::ingest::{InboundMessage, Stay};
 use crate::domain::stage::derive_stage;
-use crate::store::{self, events::NewEvent, ingest::NewTicket};
+use crate::store::{
+    self,
+    ingest_batch::{Ids, Item, Outcome},
+};
 use crate::wire::{Code, ErrorCode};
 use serde::Serialize;
-use serde_json::json;
 use sqlx::PgPool;
-use std::sync::Arc;
+use writer::{WriteError, Writer};
 
 /// Why a delivery was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("account not found")]
     AccountNotFound,
-    /// The same message id arrived at once on two requests and neither can be read back yet.
-    #[error("the message was stored concurrently; send it again")]
-    Concurrent,
+    /// The node's writer cannot take the message now (its queue is full, or it is stopping).
+    #[error(transparent)]
+    Busy(WriteError),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -32,7 +34,7 @@ impl ErrorCode for IngestError {
     fn code(&self) -> Code {
         match self {
             IngestError::AccountNotFound => Code::NotFound,
-            IngestError::Concurrent => Code::Conflict,
+            IngestError::Busy(_) => Code::Unavailable,
             IngestError::Failure(f) => f.code(),
         }
     }
@@ -54,20 +56,45 @@ pub enum Delivery {
     Repeat(StoredIds),
 }
 
+impl From<WriteError> for IngestError {
+    fn from(e: WriteError) -> IngestError {
+        match e {
+            WriteError::Database(e) => match e.as_ref() {
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                    IngestError::Failure(Failure::Unavailable(Box::new(e)))
+                }
+                _ => IngestError::Failure(Failure::Internal(Box::new(e))),
+            },
+            busy => IngestError::Busy(busy),
+        }
+    }
+}
+
+impl From<Ids> for StoredIds {
+    fn from(ids: Ids) -> StoredIds {
+        StoredIds {
+            ticket_id: ids.ticket_id,
+            message_id: ids.message_id,
+            thread_id: ids.thread_id,
+        }
+    }
+}
+
 /// Stores what channels deliver.
 #[derive(Clone)]
 pub struct Ingest {
     pool: PgPool,
-    dispatchers: Arc<Dispatchers>,
+    writer: Writer,
 }
 
 impl Ingest {
-    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>) -> Ingest {
-        Ingest { pool, dispatchers }
+    pub fn new(pool: PgPool, writer: Writer) -> Ingest {
+        Ingest { pool, writer }
     }
 
     /// Stores a guest message (and the guest, listing, reservation and thread it names), opening
-    /// a ticket when the thread has none that is not done.
+    /// a ticket when the thread has none that is not done. The message waits for the node's
+    /// writer and is stored with whatever else is waiting (see [`writer`]).
     #[tracing::instrument(skip(self, msg), fields(account_id = %account_id, channel = %msg.channel))]
     pub async fn receive_message(
         &self,
@@ -77,182 +104,18 @@ impl Ingest {
         let account = store::accounts::get(&self.pool, account_id)
             .await?
             .ok_or(IngestError::AccountNotFound)?;
-        let channel = msg.channel.as_str();
-        let mut tx = self.pool.begin().await?;
-        let guest_id =
-            store::ingest::upsert_guest(&mut tx, account_id, channel, &msg.guest).await?;
-        let (listing, reservation_id) = match &msg.reservation {
-            Some(stay) => {
-                let listing = store::ingest::upsert_listing(
-                    &mut tx,
-                    account_id,
-                    &stay.listing_external_id,
-                    stay.listing_name.as_deref(),
-                )
-                .await?;
-                let stored = store::ingest::upsert_reservation(
-                    &mut tx,
-                    account_id,
-                    stay,
-                    listing.0,
-                    Some(guest_id),
-                )
-                .await?;
-                (Some(listing), Some(stored.id))
-            }
-            None => (None, None),
-        };
-        let thread_id = store::ingest::upsert_thread(
-            &mut tx,
+        let today = chrono::Utc::now()
+            .with_timezone(&account.settings.timezone)
+            .date_naive();
+        let item = Item {
             account_id,
-            channel,
-            &msg.thread_external_id,
-            guest_id,
-            reservation_id,
-        )
-        .await?;
-        if let Some((ticket_id, message_id, thread_id)) =
-            store::ingest::find_message(&mut tx, account_id, channel, &msg.message_external_id)
-                .await?
-        {
-            tx.rollback().await?;
-            return Ok(Delivery::Repeat(StoredIds {
-                ticket_id,
-                message_id,
-                thread_id,
-            }));
-        }
-        if msg.history {
-            let inserted =
-                store::ingest::insert_inbound(&mut tx, account_id, thread_id, None, msg).await?;
-            let Some(message_id) = inserted else {
-                tx.rollback().await?;
-                return self.stored_concurrently(account_id, msg).await;
-            };
-            tx.commit().await?;
-            return Ok(Delivery::New(StoredIds {
-                ticket_id: None,
-                message_id,
-                thread_id,
-            }));
-        }
-
-        let existing = store::ingest::open_ticket_of_thread(&mut tx, thread_id).await?;
-        let created = match existing {
-            Some(ticket_id) => {
-                store::ingest::mark_unanswered(&mut tx, ticket_id, msg.sent_at).await?;
-                None
-            }
-            None => {
-                let today = chrono::Utc::now()
-                    .with_timezone(&account.settings.timezone)
-                    .date_naive();
-                let stage = derive_stage(msg.reservation.as_ref().map(Stay::facts), today);
-                let previous_agent = store::ingest::previous_agent(&mut tx, thread_id).await?;
-                let listing_group = listing.as_ref().and_then(|(_, group)| group.clone());
-                let (ticket_id, created_at) = store::ingest::insert_ticket(
-                    &mut tx,
-                    NewTicket {
-                        account_id,
-                        thread_id,
-                        stage: stage.as_str(),
-                        channel,
-                        language: msg.guest.language.as_deref(),
-                        listing_group: listing_group.as_deref(),
-                        guest_id,
-                        reservation_id,
-                        listing_id: listing.as_ref().map(|(id, _)| *id),
-                        awaiting_since: msg.sent_at,
-                    },
-                )
-                .await?;
-                let data = json!({"stage": stage, "channel": channel, "previous_agent_id": previous_agent});
-                store::events::append(
-                    &mut *tx,
-                    NewEvent {
-                        account_id,
-                        kind: "ticket.created",
-                        ticket_id: Some(ticket_id),
-                        data: Some(data),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                let traits = TicketTraits {
-                    stage,
-                    channel: msg.channel.clone(),
-                    language: msg.guest.language.clone(),
-                    listing_group,
-                };
-                Some(TicketCreated {
-                    ticket_id,
-                    traits,
-                    created_at,
-                    previous_agent,
-                })
-            }
+            stage: derive_stage(msg.reservation.as_ref().map(Stay::facts), today),
+            message: msg.clone(),
         };
-        let ticket_id = existing
-            .or(created.as_ref().map(|c| c.ticket_id))
-            .ok_or(IngestError::Concurrent)?;
-        let inserted =
-            store::ingest::insert_inbound(&mut tx, account_id, thread_id, Some(ticket_id), msg)
-                .await?;
-        let Some(message_id) = inserted else {
-            tx.rollback().await?;
-            return self.stored_concurrently(account_id, msg).await;
-        };
-        let data = json!({ "message_id": message_id });
-        store::events::append(
-            &mut *tx,
-            NewEvent {
-                account_id,
-                kind: "message.received",
-                ticket_id: Some(ticket_id),
-                data: Some(data),
-                at: Some(msg.sent_at),
-                ..Default::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-
-        let dispatcher = self.dispatchers.get(account_id);
-        match created {
-            Some(new) => dispatcher.do_send(new),
-            None => dispatcher.do_send(TicketChanged {
-                ticket_id,
-                change: TicketChange::MessageArrived { message_id },
-            }),
-        }
-        Ok(Delivery::New(StoredIds {
-            ticket_id: Some(ticket_id),
-            message_id,
-            thread_id,
-        }))
-    }
-
-    /// The same external id arrived at once on another request and that one committed first:
-    /// it wins, and this delivery answers as its repeat.
-    async fn stored_concurrently(
-        &self,
-        account_id: AccountId,
-        msg: &InboundMessage,
-    ) -> Result<Delivery, IngestError> {
-        let mut conn = self.pool.acquire().await?;
-        let (ticket_id, message_id, thread_id) = store::ingest::find_message(
-            &mut conn,
-            account_id,
-            msg.channel.as_str(),
-            &msg.message_external_id,
-        )
-        .await?
-        .ok_or(IngestError::Concurrent)?;
-        Ok(Delivery::Repeat(StoredIds {
-            ticket_id,
-            message_id,
-            thread_id,
-        }))
+        Ok(match self.writer.write(item).await? {
+            Outcome::New(ids) => Delivery::New(ids.into()),
+            Outcome::Repeat(ids) => Delivery::Repeat(ids.into()),
+        })
     }
 
     /// Stores a reservation (status changes drive conversion); answers its id and whether

@@ -8,7 +8,7 @@ use super::agents::Agents;
 use super::auth::Auth;
 use super::health::Health;
 use super::inbox::Inbox;
-use super::ingest::Ingest;
+use super::ingest::{writer::Writer, Ingest};
 use super::live::Live;
 use super::metrics::Exposition;
 use super::notes::Notes;
@@ -71,6 +71,8 @@ pub struct Parts {
     /// Who may read the figures (`SWITCHBOARD_METRICS_TOKEN`; anyone when unset).
     pub metrics_token: Option<SecretString>,
     pub delivery: DeliveryPolicy,
+    /// Room in the ingest writer's queue.
+    pub ingest_queue: usize,
 }
 
 impl Services {
@@ -85,6 +87,7 @@ impl Services {
             session_hours,
             metrics_token,
             delivery,
+            ingest_queue,
         } = parts;
         let metrics = Arc::new(Metrics::new());
         let hub = Arc::new(Hub::new(metrics.clone()));
@@ -132,7 +135,15 @@ impl Services {
                 sessions,
                 session_hours,
             ),
-            ingest: Ingest::new(pool.clone(), dispatchers.clone()),
+            ingest: Ingest::new(
+                pool.clone(),
+                Writer::start(
+                    pool.clone(),
+                    dispatchers.clone(),
+                    metrics.clone(),
+                    ingest_queue,
+                ),
+            ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod ids;
 pub mod inbox;
 pub mod ingest;
+pub mod ingest_batch;
 pub mod metrics;
 pub mod note;
 pub mod review;

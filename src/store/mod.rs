@@ -72,6 +72,7 @@ pub mod dispatch_state;
 pub mod events;
 pub mod ids;
 pub mod ingest;
+pub mod ingest_batch;
 pub mod notes;
 pub mod outbound;
 pub mod reports;

@@ -1,0 +1,166 @@
+//! Group commit: one writer per node takes every guest message waiting (up to
+//! [`MAX_BATCH`]) and stores them in one transaction, so a burst costs a few statements
+//! instead of a transaction per message; each caller is answered once its batch committed.
+//!
+//! One writer per node, not per account: the batch is what saves the round trips, and
+//! accounts share it best when a quiet account's message rides along with a busy one's.
+//! While a batch commits the next one gathers, so batches grow with the load by themselves;
+//! nothing waits on a timer.
+//!
+//! A batch that fails on its data (never on an unreachable database) is split in halves and
+//! each half written again, down to single messages, so one bad row costs only its own
+//! caller an error; a batch that met another writer's insert of the same keys is written
+//! again once, whole.
+
+use crate::dispatch::messages::{TicketChange, TicketChanged, TicketCreated};
+use crate::dispatch::Dispatchers;
+use crate::domain::card::TicketTraits;
+use crate::metrics::Metrics;
+use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
+use sqlx::PgPool;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most messages one transaction stores.
+pub const MAX_BATCH: usize = 256;
+
+/// Why the writer did not store a message.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Its queue is full: the database is not keeping up. Answered at once.
+    #[error("ingest is busy; send the message again shortly")]
+    Busy,
+    /// The writer is gone (the node is stopping).
+    #[error("ingest is stopping")]
+    Stopped,
+    /// Its batch, or its own row once split off, did not commit.
+    #[error(transparent)]
+    Database(Arc<sqlx::Error>),
+}
+
+struct Job {
+    item: Item,
+    answer: oneshot::Sender<Result<Outcome, WriteError>>,
+}
+
+/// A handle on the node's ingest writer.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer with room for `capacity` waiting messages.
+    pub fn start(
+        pool: PgPool,
+        dispatchers: Arc<Dispatchers>,
+        metrics: Arc<Metrics>,
+        capacity: usize,
+    ) -> Writer {
+        let (queue, jobs) = mpsc::channel(capacity.max(1));
+        tokio::spawn(run(jobs, pool, dispatchers, metrics));
+        Writer { queue }
+    }
+
+    /// Stores `item` with whatever else is waiting; answers once that batch committed.
+    pub async fn write(&self, item: Item) -> Result<Outcome, WriteError> {
+        let (answer, outcome) = oneshot::channel();
+        self.queue
+            .try_send(Job { item, answer })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => WriteError::Busy,
+                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+            })?;
+        outcome.await.map_err(|_| WriteError::Stopped)?
+    }
+}
+
+async fn run(
+    mut jobs: mpsc::Receiver<Job>,
+    pool: PgPool,
+    dispatchers: Arc<Dispatchers>,
+    metrics: Arc<Metrics>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics.ingest_batch(batch.len());
+        write_batch(&pool, &dispatchers, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Writes `batch`, splitting it on failure (see the module docs), and answers every caller.
+async fn write_batch(pool: &PgPool, dispatchers: &Dispatchers, batch: Vec<Job>) {
+    let mut pending = vec![(batch, true)];
+    while let Some((jobs, may_repeat)) = pending.pop() {
+        let items: Vec<Item> = jobs.iter().map(|j| j.item.clone()).collect();
+        match commit(pool, &items).await {
+            Ok(written) => {
+                tell_dispatchers(dispatchers, &items, &written);
+                for (job, outcome) in jobs.into_iter().zip(written.outcomes) {
+                    let _ = job.answer.send(Ok(outcome));
+                }
+            }
+            Err(BatchError::Contended) if may_repeat => pending.push((jobs, false)),
+            Err(e) if jobs.len() > 1 && splits(&e) => {
+                let mut first = jobs;
+                let second = first.split_off(first.len() / 2);
+                pending.push((second, true));
+                pending.push((first, true));
+            }
+            Err(e) => {
+                let e = match e {
+                    BatchError::Database(e) => e,
+                    BatchError::Contended => sqlx::Error::WorkerCrashed,
+                };
+                tracing::warn!(error = %e, messages = jobs.len(), "a batch of guest messages was not stored");
+                let shared = Arc::new(e);
+                for job in jobs {
+                    let _ = job.answer.send(Err(WriteError::Database(shared.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Whether halving a failed batch can help: a row's own fault can, an unreachable or
+/// overloaded database cannot.
+fn splits(e: &BatchError) -> bool {
+    match e {
+        BatchError::Contended => true,
+        BatchError::Database(e) => matches!(e, sqlx::Error::Database(_)),
+    }
+}
+
+async fn commit(pool: &PgPool, items: &[Item]) -> Result<Written, BatchError> {
+    let mut tx = pool.begin().await?;
+    let written = ingest_batch::write(&mut tx, items).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Tells each account's dispatcher of the tickets the batch opened and of the messages that
+/// reached tickets already open, in the order they arrived.
+fn tell_dispatchers(dispatchers: &Dispatchers, items: &[Item], written: &Written) {
+    for opened in &written.opened {
+        let item = &items[opened.item];
+        dispatchers.get(opened.account_id).do_send(TicketCreated {
+            ticket_id: opened.ticket_id,
+            traits: TicketTraits {
+                stage: item.stage,
+                channel: item.message.channel.clone(),
+                language: item.message.guest.language.clone(),
+                listing_group: opened.listing_group.clone(),
+            },
+            created_at: opened.created_at,
+            previous_agent: opened.previous_agent,
+        });
+    }
+    for arrived in &written.arrived {
+        dispatchers.get(arrived.account_id).do_send(TicketChanged {
+            ticket_id: arrived.ticket_id,
+            change: TicketChange::MessageArrived {
+                message_id: arrived.message_id,
+            },
+        });
+    }
+}

@@ -1,0 +1,864 @@
+//! SQL of group-committed ingest: a batch of guest messages stored in one transaction with a
+//! fixed number of set-based statements, whatever the batch's size.
+//!
+//! Order: repeats first (a message already stored touches nothing else), then guests,
+//! listings, reservations (with their status history), threads, open-or-reuse tickets,
+//! messages and events. Rows are locked in key order (see `domain::ingest_batch`), so batches
+//! of several nodes cannot deadlock on them; a batch that meets another's insert of the same
+//! key fails whole with [`BatchError::Contended`] and is written again.
+
+use crate::domain::ids::{
+    AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
+};
+use crate::domain::ingest::InboundMessage;
+use crate::domain::ingest_batch::{merge_rows, status_changes, StayRow};
+use crate::domain::stage::{ReservationStatus, Stage};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+
+/// One message of a batch, validated, with the stage a ticket it opens starts in.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub account_id: AccountId,
+    pub message: InboundMessage,
+    pub stage: Stage,
+}
+
+/// The ids a message is stored under (no ticket for a history message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids {
+    pub ticket_id: Option<TicketId>,
+    pub message_id: MessageId,
+    pub thread_id: ThreadId,
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    New(Ids),
+    /// Already stored (earlier, or earlier in this batch): its ids, nothing written.
+    Repeat(Ids),
+}
+
+/// A ticket the batch opened.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub account_id: AccountId,
+    pub ticket_id: TicketId,
+    pub created_at: DateTime<Utc>,
+    pub previous_agent: Option<UserId>,
+    /// The item whose message opened it.
+    pub item: usize,
+    pub listing_group: Option<String>,
+}
+
+/// A message stored on a ticket that was open before it (or opened by an earlier message of
+/// the batch): its assignee must hear of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrived {
+    pub account_id: AccountId,
+    pub ticket_id: TicketId,
+    pub message_id: MessageId,
+}
+
+/// What a committed batch did, for the answers and the dispatchers.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// One per item, in the items' order.
+    pub outcomes: Vec<Outcome>,
+    pub opened: Vec<Opened>,
+    pub arrived: Vec<Arrived>,
+}
+
+/// Why a batch wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// Another transaction inserted one of the batch's keys meanwhile: write it again.
+    #[error("another writer stored the same rows concurrently")]
+    Contended,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+type MessageKey = (AccountId, String, String);
+
+fn message_key(item: &Item) -> MessageKey {
+    (
+        item.account_id,
+        item.message.channel.as_str().to_string(),
+        item.message.message_external_id.clone(),
+    )
+}
+
+/// Stores `items` inside the caller's transaction; the caller commits.
+pub async fn write(conn: &mut PgConnection, items: &[Item]) -> Result<Written, BatchError> {
+    // The first item of each message key is written; later ones answer as its repeats.
+    let mut first_of: HashMap<MessageKey, usize> = HashMap::new();
+    let mut unique = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        first_of.entry(message_key(item)).or_insert_with(|| {
+            unique.push(i);
+            i
+        });
+    }
+    let stored = stored_messages(conn, items, &unique).await?;
+    let fresh: Vec<usize> = unique
+        .iter()
+        .copied()
+        .filter(|i| !stored.contains_key(&message_key(&items[*i])))
+        .collect();
+
+    let mut outcome_of: HashMap<MessageKey, Outcome> = stored
+        .into_iter()
+        .map(|(key, ids)| (key, Outcome::Repeat(ids)))
+        .collect();
+    let mut written = Written::default();
+    if !fresh.is_empty() {
+        let new = write_fresh(conn, items, &fresh, &mut written).await?;
+        outcome_of.extend(new);
+    }
+    for (i, item) in items.iter().enumerate() {
+        let key = message_key(item);
+        let outcome = outcome_of[&key];
+        written.outcomes.push(match outcome {
+            Outcome::New(ids) if first_of[&key] != i => Outcome::Repeat(ids),
+            other => other,
+        });
+    }
+    Ok(written)
+}
+
+/// The ids of the items' messages already stored.
+async fn stored_messages(
+    conn: &mut PgConnection,
+    items: &[Item],
+    unique: &[usize],
+) -> Result<HashMap<MessageKey, Ids>, sqlx::Error> {
+    let (accounts, channels, externals) = unzip3(unique.iter().map(|i| message_key(&items[*i])));
+    let rows: Vec<(AccountId, String, String, Option<TicketId>, MessageId, ThreadId)> =
+        sqlx::query_as(
+            "SELECT m.account_id, m.channel, m.external_id, m.ticket_id, m.id, m.thread_id \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS k(account_id, channel, external_id) \
+             JOIN messages m ON m.account_id = k.account_id AND m.channel = k.channel \
+               AND m.external_id = k.external_id",
+        )
+        .bind(&accounts)
+        .bind(&channels)
+        .bind(&externals)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, c, e, ticket_id, message_id, thread_id)| {
+            (
+                (a, c, e),
+                Ids {
+                    ticket_id,
+                    message_id,
+                    thread_id,
+                },
+            )
+        })
+        .collect())
+}
+
+fn unzip3<A, B, C>(rows: impl Iterator<Item = (A, B, C)>) -> (Vec<A>, Vec<B>, Vec<C>) {
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for (x, y, z) in rows {
+        a.push(x);
+        b.push(y);
+        c.push(z);
+    }
+    (a, b, c)
+}
+
+/// Writes the items at `fresh` (each a message not stored yet); answers their outcomes.
+async fn write_fresh(
+    conn: &mut PgConnection,
+    items: &[Item],
+    fresh: &[usize],
+    written: &mut Written,
+) -> Result<HashMap<MessageKey, Outcome>, BatchError> {
+    let rows = merge_rows(
+        fresh
+            .iter()
+            .map(|i| (items[*i].account_id, &items[*i].message)),
+    );
+    let guests = upsert_guests(conn, &rows.guests).await?;
+    let listings = upsert_listings(conn, &rows.listings).await?;
+    let stays = upsert_stays(conn, &rows.stays, &guests, &listings).await?;
+    let threads = upsert_threads(conn, &rows.threads, &guests, &stays).await?;
+
+    // Tickets: every thread with a live message has one open, opened now or before.
+    let thread_of = |i: usize| {
+        let m = &items[i].message;
+        threads[&(
+            items[i].account_id,
+            m.channel.as_str().to_string(),
+            m.thread_external_id.clone(),
+        )]
+    };
+    let live: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|i| !items[*i].message.history)
+        .collect();
+    let mut live_threads: Vec<ThreadId> = live.iter().map(|i| thread_of(*i)).collect();
+    live_threads.sort_unstable();
+    live_threads.dedup();
+    let open = open_tickets(conn, &live_threads).await?;
+    let mut opens: Vec<(ThreadId, usize)> = Vec::new();
+    for i in &live {
+        let thread = thread_of(*i);
+        if !open.contains_key(&thread) && !opens.iter().any(|(t, _)| *t == thread) {
+            opens.push((thread, *i));
+        }
+    }
+    let previous =
+        previous_agents(conn, &opens.iter().map(|(t, _)| *t).collect::<Vec<_>>()).await?;
+    let mut ticket_of_thread = open.clone();
+    let listing_of = |i: usize| {
+        items[i]
+            .message
+            .reservation
+            .as_ref()
+            .map(|s| listings[&(items[i].account_id, s.listing_external_id.clone())].clone())
+    };
+    let stay_of = |i: usize| {
+        let m = &items[i].message;
+        m.reservation.as_ref().map(|s| {
+            stays[&(
+                items[i].account_id,
+                m.channel.as_str().to_string(),
+                s.external_id.clone(),
+            )]
+        })
+    };
+    let awaiting = |thread: ThreadId| {
+        live.iter()
+            .filter(|i| thread_of(**i) == thread)
+            .map(|i| items[*i].message.sent_at)
+            .min()
+            .expect("a live thread has a live message")
+    };
+    if !opens.is_empty() {
+        let mut q = TicketColumns::default();
+        for (thread, i) in &opens {
+            let item = &items[*i];
+            let listing = listing_of(*i);
+            q.accounts.push(item.account_id);
+            q.threads.push(*thread);
+            q.stages.push(item.stage.as_str());
+            q.channels.push(item.message.channel.as_str().to_string());
+            q.languages.push(item.message.guest.language.clone());
+            q.groups.push(listing.as_ref().and_then(|(_, g)| g.clone()));
+            q.guests.push(
+                guests[&guest_key(
+                    item.account_id,
+                    item.message.channel.as_str(),
+                    &item.message.guest.external_id,
+                )],
+            );
+            q.reservations.push(stay_of(*i));
+            q.listings.push(listing.map(|(id, _)| id));
+            q.awaiting.push(awaiting(*thread));
+        }
+        let inserted: Vec<(ThreadId, TicketId, DateTime<Utc>)> = sqlx::query_as(concat!(
+            "INSERT INTO tickets (account_id, thread_id, state, stage, channel, language, listing_group, guest_id, \
+               reservation_id, listing_id, awaiting_reply_since) \
+             SELECT a, t, ",
+            state_sql!(Queued),
+            ", s, c, l, g, gu, r, li, aw FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+               $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[]) AS u(a, t, s, c, l, g, gu, r, li, aw) \
+             RETURNING thread_id, id, created_at"
+        ))
+        .bind(&q.accounts)
+        .bind(&q.threads)
+        .bind(&q.stages)
+        .bind(&q.channels)
+        .bind(&q.languages)
+        .bind(&q.groups)
+        .bind(&q.guests)
+        .bind(&q.reservations)
+        .bind(&q.listings)
+        .bind(&q.awaiting)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(contended_on_unique)?;
+        let by_thread: HashMap<ThreadId, (TicketId, DateTime<Utc>)> = inserted
+            .into_iter()
+            .map(|(t, id, at)| (t, (id, at)))
+            .collect();
+        for (thread, i) in &opens {
+            let (ticket_id, created_at) = by_thread[thread];
+            ticket_of_thread.insert(*thread, ticket_id);
+            written.opened.push(Opened {
+                account_id: items[*i].account_id,
+                ticket_id,
+                created_at,
+                previous_agent: previous.get(thread).copied().flatten(),
+                item: *i,
+                listing_group: listing_of(*i).and_then(|(_, g)| g),
+            });
+        }
+    }
+    let reopened: Vec<(TicketId, DateTime<Utc>)> = open
+        .iter()
+        .map(|(thread, ticket)| (*ticket, awaiting(*thread)))
+        .collect();
+    mark_unanswered(conn, &reopened).await?;
+
+    // Messages, then their events.
+    let mut m = MessageColumns::default();
+    for i in fresh {
+        let item = &items[*i];
+        m.accounts.push(item.account_id);
+        m.threads.push(thread_of(*i));
+        m.tickets
+            .push((!item.message.history).then(|| ticket_of_thread[&thread_of(*i)]));
+        m.channels.push(item.message.channel.as_str().to_string());
+        m.externals.push(item.message.message_external_id.clone());
+        m.bodies.push(item.message.body.clone());
+        m.sent.push(item.message.sent_at);
+    }
+    let inserted: Vec<(AccountId, String, String, MessageId)> = sqlx::query_as(
+        "INSERT INTO messages (account_id, thread_id, ticket_id, channel, external_id, direction, body, sent_at) \
+         SELECT a, th, tk, c, e, 'inbound', b, s FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], \
+           $5::text[], $6::text[], $7::timestamptz[]) AS u(a, th, tk, c, e, b, s) \
+         ON CONFLICT (account_id, channel, external_id) DO NOTHING RETURNING account_id, channel, external_id, id",
+    )
+    .bind(&m.accounts)
+    .bind(&m.threads)
+    .bind(&m.tickets)
+    .bind(&m.channels)
+    .bind(&m.externals)
+    .bind(&m.bodies)
+    .bind(&m.sent)
+    .fetch_all(&mut *conn)
+    .await?;
+    if inserted.len() != fresh.len() {
+        return Err(BatchError::Contended);
+    }
+    let message_ids: HashMap<MessageKey, MessageId> = inserted
+        .into_iter()
+        .map(|(a, c, e, id)| ((a, c, e), id))
+        .collect();
+
+    let mut events = EventColumns::default();
+    let opened_by: HashMap<usize, &Opened> = written.opened.iter().map(|o| (o.item, o)).collect();
+    let mut outcomes = HashMap::new();
+    for (n, i) in fresh.iter().enumerate() {
+        let item = &items[*i];
+        let key = message_key(item);
+        let message_id = message_ids[&key];
+        let ticket_id = m.tickets[n];
+        outcomes.insert(
+            key,
+            Outcome::New(Ids {
+                ticket_id,
+                message_id,
+                thread_id: m.threads[n],
+            }),
+        );
+        let Some(ticket_id) = ticket_id else { continue };
+        match opened_by.get(i) {
+            Some(opened) => events.push(
+                item.account_id,
+                "ticket.created",
+                ticket_id,
+                json!({"stage": item.stage, "channel": item.message.channel.as_str(),
+                       "previous_agent_id": opened.previous_agent}),
+                None,
+            ),
+            None => written.arrived.push(Arrived {
+                account_id: item.account_id,
+                ticket_id,
+                message_id,
+            }),
+        }
+        events.push(
+            item.account_id,
+            "message.received",
+            ticket_id,
+            json!({ "message_id": message_id }),
+            Some(item.message.sent_at),
+        );
+    }
+    events.insert(conn).await?;
+    Ok(outcomes)
+}
+
+/// A unique violation means another writer got there first.
+fn contended_on_unique(e: sqlx::Error) -> BatchError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => BatchError::Contended,
+        _ => BatchError::Database(e),
+    }
+}
+
+fn guest_key(
+    account_id: AccountId,
+    channel: &str,
+    external_id: &str,
+) -> (AccountId, String, String) {
+    (account_id, channel.to_string(), external_id.to_string())
+}
+
+async fn upsert_guests(
+    conn: &mut PgConnection,
+    rows: &[crate::domain::ingest_batch::GuestRow],
+) -> Result<HashMap<(AccountId, String, String), GuestId>, sqlx::Error> {
+    let accounts: Vec<AccountId> = rows.iter().map(|r| r.account_id).collect();
+    let channels: Vec<&str> = rows.iter().map(|r| r.channel.as_str()).collect();
+    let externals: Vec<&str> = rows.iter().map(|r| r.guest.external_id.as_str()).collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.guest.name.as_str()).collect();
+    let languages: Vec<Option<&str>> = rows.iter().map(|r| r.guest.language.as_deref()).collect();
+    let emails: Vec<Option<&str>> = rows.iter().map(|r| r.guest.email.as_deref()).collect();
+    let phones: Vec<Option<&str>> = rows.iter().map(|r| r.guest.phone.as_deref()).collect();
+    let stored: Vec<(AccountId, String, String, GuestId)> = sqlx::query_as(
+        "INSERT INTO guests (account_id, channel, external_id, name, language, email, phone) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+         ON CONFLICT (account_id, channel, external_id) DO UPDATE SET name = EXCLUDED.name, \
+           language = COALESCE(EXCLUDED.language, guests.language), email = COALESCE(EXCLUDED.email, guests.email), \
+           phone = COALESCE(EXCLUDED.phone, guests.phone) \
+         RETURNING account_id, channel, external_id, id",
+    )
+    .bind(&accounts)
+    .bind(&channels)
+    .bind(&externals)
+    .bind(&names)
+    .bind(&languages)
+    .bind(&emails)
+    .bind(&phones)
+    .fetch_all(conn)
+    .await?;
+    Ok(stored
+        .into_iter()
+        .map(|(a, c, e, id)| ((a, c, e), id))
+        .collect())
+}
+
+/// Inserts or renames listings; answers (id, listing group) by (account, external id).
+async fn upsert_listings(
+    conn: &mut PgConnection,
+    rows: &[crate::domain::ingest_batch::ListingRow],
+) -> Result<HashMap<(AccountId, String), (ListingId, Option<String>)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let accounts: Vec<AccountId> = rows.iter().map(|r| r.account_id).collect();
+    let externals: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
+    let names: Vec<Option<&str>> = rows.iter().map(|r| r.name.as_deref()).collect();
+    let stored: Vec<(AccountId, String, ListingId, Option<String>)> = sqlx::query_as(
+        "INSERT INTO listings (account_id, external_id, name) \
+         SELECT a, e, COALESCE(n, e) FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(a, e, n) \
+         ON CONFLICT (account_id, external_id) DO UPDATE SET name = COALESCE( \
+           (SELECT n FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(a, e, n) \
+            WHERE a = EXCLUDED.account_id AND e = EXCLUDED.external_id), listings.name) \
+         RETURNING account_id, external_id, id, listing_group",
+    )
+    .bind(&accounts)
+    .bind(&externals)
+    .bind(&names)
+    .fetch_all(conn)
+    .await?;
+    Ok(stored
+        .into_iter()
+        .map(|(a, e, id, group)| ((a, e), (id, group)))
+        .collect())
+}
+
+/// A reservation as stored before the batch.
+type StoredStay = (
+    ReservationId,
+    AccountId,
+    String,
+    String,
+    String,
+    ListingId,
+    Option<GuestId>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Inserts or updates reservations, recording every status change; answers their ids by
+/// (account, channel, external id).
+async fn upsert_stays(
+    conn: &mut PgConnection,
+    rows: &[StayRow],
+    guests: &HashMap<(AccountId, String, String), GuestId>,
+    listings: &HashMap<(AccountId, String), (ListingId, Option<String>)>,
+) -> Result<HashMap<(AccountId, String, String), ReservationId>, BatchError> {
+    let mut ids = HashMap::new();
+    if rows.is_empty() {
+        return Ok(ids);
+    }
+    let (accounts, channels, externals) = unzip3(
+        rows.iter()
+            .map(|r| (r.account_id, r.channel.as_str(), r.external_id.as_str())),
+    );
+    let before: Vec<StoredStay> = sqlx::query_as(
+        "SELECT r.id, r.account_id, r.channel, r.external_id, r.status, r.listing_id, r.guest_id, r.check_in, \
+           r.check_out, r.total_price_cents, r.currency, r.payment_status \
+         FROM reservations r JOIN UNNEST($1::bigint[], $2::text[], $3::text[]) AS k(a, c, e) \
+           ON r.account_id = k.a AND r.channel = k.c AND r.external_id = k.e \
+         ORDER BY r.id FOR UPDATE OF r",
+    )
+    .bind(&accounts)
+    .bind(&channels)
+    .bind(&externals)
+    .fetch_all(&mut *conn)
+    .await?;
+    let before: HashMap<(AccountId, String, String), StoredStay> = before
+        .into_iter()
+        .map(|s| ((s.1, s.2.clone(), s.3.clone()), s))
+        .collect();
+
+    let mut inserts = StayColumns::default();
+    let mut updates = StayColumns::default();
+    let mut changes: Vec<(AccountId, Option<ReservationId>, usize, ReservationStatus)> = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let key = (row.account_id, row.channel.clone(), row.external_id.clone());
+        let listing_id = listings[&(row.account_id, row.listing_external_id.clone())].0;
+        let guest_id = guests[&guest_key(row.account_id, &row.channel, &row.guest_external_id)];
+        let confirmed = row.statuses.contains(&ReservationStatus::Confirmed);
+        match before.get(&key) {
+            None => {
+                inserts.push(None, row, listing_id, Some(guest_id), confirmed);
+                for status in status_changes(None, row) {
+                    changes.push((row.account_id, None, n, status));
+                }
+            }
+            Some(s) => {
+                ids.insert(key, s.0);
+                let next = (
+                    row.status().as_str(),
+                    listing_id,
+                    Some(guest_id),
+                    row.check_in.or(s.7),
+                    row.check_out.or(s.8),
+                    row.total_price_cents.or(s.9),
+                    row.currency.as_deref().or(s.10.as_deref()),
+                    row.payment_status.as_deref().or(s.11.as_deref()),
+                );
+                let was = (
+                    s.4.as_str(),
+                    s.5,
+                    s.6,
+                    s.7,
+                    s.8,
+                    s.9,
+                    s.10.as_deref(),
+                    s.11.as_deref(),
+                );
+                if next == was {
+                    continue;
+                }
+                let merged = StayRow {
+                    check_in: next.3,
+                    check_out: next.4,
+                    total_price_cents: next.5,
+                    currency: next.6.map(Into::into),
+                    payment_status: next.7.map(Into::into),
+                    ..row.clone()
+                };
+                updates.push(Some(s.0), &merged, listing_id, Some(guest_id), confirmed);
+                let stored_status = ReservationStatus::parse(&s.4).ok();
+                for status in status_changes(stored_status, row) {
+                    changes.push((row.account_id, Some(s.0), n, status));
+                }
+            }
+        }
+    }
+    if !inserts.accounts.is_empty() {
+        let inserted: Vec<(AccountId, String, String, ReservationId)> = sqlx::query_as(
+            "INSERT INTO reservations (account_id, channel, external_id, guest_id, listing_id, status, check_in, \
+               check_out, total_price_cents, currency, payment_status, confirmed_at) \
+             SELECT a, c, e, g, l, s, ci, co, p, cu, ps, CASE WHEN cf THEN now() END \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::date[], \
+               $8::date[], $9::bigint[], $10::text[], $11::text[], $12::bool[]) \
+               AS u(a, c, e, g, l, s, ci, co, p, cu, ps, cf) \
+             ON CONFLICT (account_id, channel, external_id) DO NOTHING \
+             RETURNING account_id, channel, external_id, id",
+        )
+        .bind(&inserts.accounts)
+        .bind(&inserts.channels)
+        .bind(&inserts.externals)
+        .bind(&inserts.guests)
+        .bind(&inserts.listings)
+        .bind(&inserts.statuses)
+        .bind(&inserts.check_ins)
+        .bind(&inserts.check_outs)
+        .bind(&inserts.prices)
+        .bind(&inserts.currencies)
+        .bind(&inserts.payments)
+        .bind(&inserts.confirmed)
+        .fetch_all(&mut *conn)
+        .await?;
+        if inserted.len() != inserts.accounts.len() {
+            return Err(BatchError::Contended);
+        }
+        ids.extend(inserted.into_iter().map(|(a, c, e, id)| ((a, c, e), id)));
+    }
+    if !updates.accounts.is_empty() {
+        sqlx::query(
+            "UPDATE reservations r SET status = u.s, listing_id = u.l, guest_id = u.g, check_in = u.ci, \
+               check_out = u.co, total_price_cents = u.p, currency = u.cu, payment_status = u.ps, updated_at = now(), \
+               confirmed_at = COALESCE(r.confirmed_at, CASE WHEN u.cf THEN now() END) \
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::date[], $7::bigint[], \
+               $8::text[], $9::text[], $10::bool[]) AS u(id, g, l, s, ci, co, p, cu, ps, cf) \
+             WHERE r.id = u.id",
+        )
+        .bind(&updates.ids)
+        .bind(&updates.guests)
+        .bind(&updates.listings)
+        .bind(&updates.statuses)
+        .bind(&updates.check_ins)
+        .bind(&updates.check_outs)
+        .bind(&updates.prices)
+        .bind(&updates.currencies)
+        .bind(&updates.payments)
+        .bind(&updates.confirmed)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !changes.is_empty() {
+        let accounts: Vec<AccountId> = changes.iter().map(|c| c.0).collect();
+        let reservations: Vec<ReservationId> = changes
+            .iter()
+            .map(|(_, id, n, _)| {
+                id.unwrap_or_else(|| {
+                    let r = &rows[*n];
+                    ids[&(r.account_id, r.channel.clone(), r.external_id.clone())]
+                })
+            })
+            .collect();
+        let statuses: Vec<&str> = changes.iter().map(|c| c.3.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO reservation_status_changes (account_id, reservation_id, status) \
+             SELECT a, r, s FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(a, r, s, n) ORDER BY n",
+        )
+        .bind(&accounts)
+        .bind(&reservations)
+        .bind(&statuses)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(ids)
+}
+
+/// Inserts threads or links them to their latest reservation; answers their ids.
+async fn upsert_threads(
+    conn: &mut PgConnection,
+    rows: &[crate::domain::ingest_batch::ThreadRow],
+    guests: &HashMap<(AccountId, String, String), GuestId>,
+    stays: &HashMap<(AccountId, String, String), ReservationId>,
+) -> Result<HashMap<(AccountId, String, String), ThreadId>, sqlx::Error> {
+    let accounts: Vec<AccountId> = rows.iter().map(|r| r.account_id).collect();
+    let channels: Vec<&str> = rows.iter().map(|r| r.channel.as_str()).collect();
+    let externals: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
+    let guest_ids: Vec<GuestId> = rows
+        .iter()
+        .map(|r| guests[&guest_key(r.account_id, &r.channel, &r.guest_external_id)])
+        .collect();
+    let stay_ids: Vec<Option<ReservationId>> = rows
+        .iter()
+        .map(|r| {
+            r.stay_external_id
+                .as_ref()
+                .map(|e| stays[&(r.account_id, r.channel.clone(), e.clone())])
+        })
+        .collect();
+    let stored: Vec<(AccountId, String, String, ThreadId)> = sqlx::query_as(
+        "INSERT INTO threads (account_id, channel, external_id, guest_id, reservation_id) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+         ON CONFLICT (account_id, channel, external_id) DO UPDATE SET \
+           reservation_id = COALESCE(EXCLUDED.reservation_id, threads.reservation_id) \
+         RETURNING account_id, channel, external_id, id",
+    )
+    .bind(&accounts)
+    .bind(&channels)
+    .bind(&externals)
+    .bind(&guest_ids)
+    .bind(&stay_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(stored
+        .into_iter()
+        .map(|(a, c, e, id)| ((a, c, e), id))
+        .collect())
+}
+
+/// The open (not done) ticket of each thread that has one, locked.
+async fn open_tickets(
+    conn: &mut PgConnection,
+    threads: &[ThreadId],
+) -> Result<HashMap<ThreadId, TicketId>, sqlx::Error> {
+    let rows: Vec<(ThreadId, TicketId)> = sqlx::query_as(concat!(
+        "SELECT thread_id, id FROM tickets WHERE thread_id = ANY($1) AND state <> ",
+        state_sql!(Done),
+        " ORDER BY id FOR UPDATE"
+    ))
+    .bind(threads)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// For each thread, the assignee of its most recently closed ticket.
+async fn previous_agents(
+    conn: &mut PgConnection,
+    threads: &[ThreadId],
+) -> Result<HashMap<ThreadId, Option<UserId>>, sqlx::Error> {
+    if threads.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(ThreadId, Option<UserId>)> = sqlx::query_as(concat!(
+        "SELECT DISTINCT ON (thread_id) thread_id, assignee_id FROM tickets WHERE thread_id = ANY($1) AND state = ",
+        state_sql!(Done),
+        " ORDER BY thread_id, closed_at DESC NULLS LAST, id DESC"
+    ))
+    .bind(threads)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// New guest messages on open tickets: each is unanswered since its oldest unanswered message.
+async fn mark_unanswered(
+    conn: &mut PgConnection,
+    tickets: &[(TicketId, DateTime<Utc>)],
+) -> Result<(), sqlx::Error> {
+    if tickets.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.0).collect();
+    let since: Vec<DateTime<Utc>> = tickets.iter().map(|t| t.1).collect();
+    sqlx::query(
+        "UPDATE tickets t SET awaiting_reply_since = LEAST(COALESCE(t.awaiting_reply_since, u.s), u.s) \
+         FROM UNNEST($1::bigint[], $2::timestamptz[]) AS u(id, s) WHERE t.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&since)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct TicketColumns {
+    accounts: Vec<AccountId>,
+    threads: Vec<ThreadId>,
+    stages: Vec<&'static str>,
+    channels: Vec<String>,
+    languages: Vec<Option<String>>,
+    groups: Vec<Option<String>>,
+    guests: Vec<GuestId>,
+    reservations: Vec<Option<ReservationId>>,
+    listings: Vec<Option<ListingId>>,
+    awaiting: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct MessageColumns {
+    accounts: Vec<AccountId>,
+    threads: Vec<ThreadId>,
+    tickets: Vec<Option<TicketId>>,
+    channels: Vec<String>,
+    externals: Vec<String>,
+    bodies: Vec<String>,
+    sent: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct StayColumns {
+    ids: Vec<Option<ReservationId>>,
+    accounts: Vec<AccountId>,
+    channels: Vec<String>,
+    externals: Vec<String>,
+    guests: Vec<Option<GuestId>>,
+    listings: Vec<ListingId>,
+    statuses: Vec<&'static str>,
+    check_ins: Vec<Option<NaiveDate>>,
+    check_outs: Vec<Option<NaiveDate>>,
+    prices: Vec<Option<i64>>,
+    currencies: Vec<Option<String>>,
+    payments: Vec<Option<String>>,
+    confirmed: Vec<bool>,
+}
+
+impl StayColumns {
+    fn push(
+        &mut self,
+        id: Option<ReservationId>,
+        row: &StayRow,
+        listing_id: ListingId,
+        guest_id: Option<GuestId>,
+        confirmed: bool,
+    ) {
+        self.ids.push(id);
+        self.accounts.push(row.account_id);
+        self.channels.push(row.channel.clone());
+        self.externals.push(row.external_id.clone());
+        self.guests.push(guest_id);
+        self.listings.push(listing_id);
+        self.statuses.push(row.status().as_str());
+        self.check_ins.push(row.check_in);
+        self.check_outs.push(row.check_out);
+        self.prices.push(row.total_price_cents);
+        self.currencies.push(row.currency.clone());
+        self.payments.push(row.payment_status.clone());
+        self.confirmed.push(confirmed);
+    }
+}
+
+#[derive(Default)]
+struct EventColumns {
+    accounts: Vec<AccountId>,
+    kinds: Vec<&'static str>,
+    tickets: Vec<TicketId>,
+    data: Vec<serde_json::Value>,
+    at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl EventColumns {
+    fn push(
+        &mut self,
+        account_id: AccountId,
+        kind: &'static str,
+        ticket_id: TicketId,
+        data: serde_json::Value,
+        at: Option<DateTime<Utc>>,
+    ) {
+        self.accounts.push(account_id);
+        self.kinds.push(kind);
+        self.tickets.push(ticket_id);
+        self.data.push(data);
+        self.at.push(at);
+    }
+
+    /// Appends the events in the order they were pushed.
+    async fn insert(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.accounts.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO events (account_id, kind, ticket_id, data, at) \
+             SELECT a, k, t, d, COALESCE(at, now()) FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[], \
+               $5::timestamptz[]) WITH ORDINALITY AS u(a, k, t, d, at, n) ORDER BY n",
+        )
+        .bind(&self.accounts)
+        .bind(&self.kinds)
+        .bind(&self.tickets)
+        .bind(&self.data)
+        .bind(&self.at)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
