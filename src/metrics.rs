@@ -215,6 +215,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     ingest: Family<IngestLabels, Counter>,
     ingest_batches: Histogram,
+    ingest_waiting: Gauge,
     decisions: Family<DecisionLabels, Counter>,
     sockets: Gauge,
     frames_sent: Counter,
@@ -248,6 +249,7 @@ impl Metrics {
             latency: Family::new_with_constructor(latency_histogram),
             ingest: Family::default(),
             ingest_batches: Histogram::new(BATCH_BUCKETS),
+            ingest_waiting: Gauge::default(),
             decisions: Family::default(),
             sockets: Gauge::default(),
             frames_sent: Counter::default(),
@@ -281,6 +283,11 @@ impl Metrics {
             "ingest_batch_messages",
             "Guest messages stored per group-committed transaction",
             m.ingest_batches.clone(),
+        );
+        r.register(
+            "ingest_waiting_messages",
+            "Guest messages waiting for the ingest writer",
+            m.ingest_waiting.clone(),
         );
         r.register(
             "dispatch_decisions",
@@ -372,8 +379,14 @@ impl Metrics {
             .inc();
     }
 
-    /// The ingest writer took a batch of `messages` to store in one transaction.
+    /// A guest message joined the ingest writer's queue.
+    pub fn ingest_queued(&self) {
+        self.ingest_waiting.inc();
+    }
+
+    /// The ingest writer took a batch of `messages` from its queue, to store in one transaction.
     pub fn ingest_batch(&self, messages: usize) {
+        self.ingest_waiting.dec_by(messages as i64);
         self.ingest_batches.observe(messages as f64);
     }
 

@@ -2,7 +2,9 @@
 //! create` command, the demo seed and the tests, so all three make accounts the same way),
 //! the account's settings, and its ingest keys.
 
+use super::auth::KnownKeys;
 use super::failure::{failure_from, Failure};
+use super::recent::Recent;
 use crate::dispatch::{messages::SettingsChanged, Dispatchers};
 use crate::domain::account::SettingsPatch;
 use crate::domain::ids::{AccountId, ApiKeyId, UserId};
@@ -69,16 +71,31 @@ pub struct NewApiKey {
     pub label: String,
 }
 
+/// Accounts read a moment ago, by id: what ingest needs of its account on every delivery.
+pub type KnownAccounts = Recent<AccountId, Account>;
+
 /// The account's settings and keys (managers).
 #[derive(Clone)]
 pub struct Accounts {
     pool: PgPool,
     dispatchers: Arc<Dispatchers>,
+    known: Arc<KnownAccounts>,
+    known_keys: Arc<KnownKeys>,
 }
 
 impl Accounts {
-    pub fn new(pool: PgPool, dispatchers: Arc<Dispatchers>) -> Accounts {
-        Accounts { pool, dispatchers }
+    pub fn new(
+        pool: PgPool,
+        dispatchers: Arc<Dispatchers>,
+        known: Arc<KnownAccounts>,
+        known_keys: Arc<KnownKeys>,
+    ) -> Accounts {
+        Accounts {
+            pool,
+            dispatchers,
+            known,
+            known_keys,
+        }
     }
 
     /// The account with its settings.
@@ -111,6 +128,7 @@ impl Accounts {
             account.name = name.to_string();
         }
         store::accounts::update(&self.pool, account_id, &account.name, &account.settings).await?;
+        self.known.forget(|id, _| *id == account_id);
         self.dispatchers.get(account_id).do_send(SettingsChanged);
         Ok(account)
     }
@@ -128,7 +146,10 @@ impl Accounts {
         id: ApiKeyId,
     ) -> Result<(), AccountError> {
         match store::api_keys::revoke(&self.pool, account_id, id).await? {
-            true => Ok(()),
+            true => {
+                self.known_keys.forget(|_, (key, _)| *key == id);
+                Ok(())
+            }
             false => Err(AccountError::KeyNotFound),
         }
     }

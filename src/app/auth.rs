@@ -2,6 +2,7 @@
 //! socket's `?token=`) or an account's ingest key.
 
 use super::failure::{failure_from, Failure};
+use super::recent::Recent;
 use super::revocations::Revocations;
 use super::users::{UserError, Users};
 use super::work::{WorkError, WorkState};
@@ -121,9 +122,13 @@ impl KeyUses {
 }
 
 /// Sessions and keys.
+/// Ingest keys found valid a moment ago: (key, account) by the key's digest.
+pub type KnownKeys = Recent<Vec<u8>, (ApiKeyId, AccountId)>;
+
 #[derive(Clone)]
 pub struct Auth {
     pool: PgPool,
+    known_keys: Arc<KnownKeys>,
     key_uses: Arc<KeyUses>,
     users: Users,
     work: WorkState,
@@ -134,6 +139,7 @@ pub struct Auth {
 }
 
 impl Auth {
+    #[allow(clippy::too_many_arguments)] // the parts it is wired from, each used once, by name
     pub fn new(
         pool: PgPool,
         users: Users,
@@ -141,10 +147,12 @@ impl Auth {
         revocations: Arc<Revocations>,
         limits: Arc<RateLimits>,
         sessions: Arc<SessionCache>,
+        known_keys: Arc<KnownKeys>,
         session_hours: i64,
     ) -> Auth {
         Auth {
             pool,
+            known_keys,
             key_uses: Arc::new(KeyUses::default()),
             users,
             work,
@@ -265,9 +273,17 @@ impl Auth {
     /// Whose ingest key this is; rate limited per key.
     pub async fn identify_key(&self, key: Option<&str>) -> Result<KeyHolder, AuthError> {
         let key = key.ok_or(AuthError::NoKey)?;
-        let (api_key_id, account_id) = store::api_keys::find(&self.pool, &token::digest(key))
-            .await?
-            .ok_or(AuthError::BadKey)?;
+        let digest = token::digest(key);
+        let (api_key_id, account_id) = match self.known_keys.get(&digest) {
+            Some(known) => known,
+            None => {
+                let found = store::api_keys::find(&self.pool, &digest)
+                    .await?
+                    .ok_or(AuthError::BadKey)?;
+                self.known_keys.put(digest, found);
+                found
+            }
+        };
         if !self.limits.allow_ingest(api_key_id) {
             return Err(AuthError::RateLimited);
         }

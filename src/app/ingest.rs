@@ -4,6 +4,7 @@
 
 pub mod writer;
 
+use super::accounts::KnownAccounts;
 use super::failure::{failure_from, Failure};
 use crate::domain::ids::{AccountId, MessageId, ReservationId, ThreadId, TicketId};
 use crate::domain::ingest::{InboundMessage, Stay};
@@ -15,6 +16,8 @@ use crate::store::{
 use crate::wire::{Code, ErrorCode};
 use serde::Serialize;
 use sqlx::PgPool;
+use std::sync::Arc;
+use store::accounts::Account;
 use writer::{WriteError, Writer};
 
 /// Why a delivery was not stored.
@@ -85,11 +88,28 @@ impl From<Ids> for StoredIds {
 pub struct Ingest {
     pool: PgPool,
     writer: Writer,
+    accounts: Arc<KnownAccounts>,
 }
 
 impl Ingest {
-    pub fn new(pool: PgPool, writer: Writer) -> Ingest {
-        Ingest { pool, writer }
+    pub fn new(pool: PgPool, writer: Writer, accounts: Arc<KnownAccounts>) -> Ingest {
+        Ingest {
+            pool,
+            writer,
+            accounts,
+        }
+    }
+
+    /// The account, as read a moment ago or now.
+    async fn account(&self, account_id: AccountId) -> Result<Account, IngestError> {
+        if let Some(account) = self.accounts.get(&account_id) {
+            return Ok(account);
+        }
+        let account = store::accounts::get(&self.pool, account_id)
+            .await?
+            .ok_or(IngestError::AccountNotFound)?;
+        self.accounts.put(account_id, account.clone());
+        Ok(account)
     }
 
     /// Stores a guest message (and the guest, listing, reservation and thread it names), opening
@@ -101,9 +121,7 @@ impl Ingest {
         account_id: AccountId,
         msg: &InboundMessage,
     ) -> Result<Delivery, IngestError> {
-        let account = store::accounts::get(&self.pool, account_id)
-            .await?
-            .ok_or(IngestError::AccountNotFound)?;
+        let account = self.account(account_id).await?;
         let today = chrono::Utc::now()
             .with_timezone(&account.settings.timezone)
             .date_naive();

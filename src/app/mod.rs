@@ -17,6 +17,7 @@ pub mod live;
 pub mod metrics;
 pub mod notes;
 pub mod outbound;
+pub mod recent;
 pub mod reports;
 pub mod reviews;
 pub mod revocations;

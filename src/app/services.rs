@@ -4,8 +4,10 @@
 
 use super::account_share::AccountShare;
 use super::accounts::Accounts;
+use super::accounts::KnownAccounts;
 use super::agents::Agents;
 use super::auth::Auth;
+use super::auth::KnownKeys;
 use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::{writer::Writer, Ingest};
@@ -99,6 +101,8 @@ impl Services {
             Arc::new(wallboards.clone()),
         ));
         let sessions = Arc::new(SessionCache::new(SessionCache::TTL));
+        let known_keys = Arc::new(KnownKeys::new(KnownKeys::TTL));
+        let known_accounts = Arc::new(KnownAccounts::new(KnownAccounts::TTL));
         let revocations = Revocations::start(pool.clone(), sessions.clone(), hub.clone(), relay);
         let users = Users::new(pool.clone(), presence.clone());
         let work = WorkState::new(
@@ -133,6 +137,7 @@ impl Services {
                 revocations.clone(),
                 Arc::new(limits),
                 sessions,
+                known_keys.clone(),
                 session_hours,
             ),
             ingest: Ingest::new(
@@ -143,6 +148,7 @@ impl Services {
                     metrics.clone(),
                     ingest_queue,
                 ),
+                known_accounts.clone(),
             ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
@@ -152,7 +158,12 @@ impl Services {
             work,
             reports: Reports::new(pool.clone(), share),
             wallboards,
-            accounts: Accounts::new(pool.clone(), dispatchers.clone()),
+            accounts: Accounts::new(
+                pool.clone(),
+                dispatchers.clone(),
+                known_accounts,
+                known_keys,
+            ),
             templates: Templates::new(pool.clone()),
             metrics: Exposition::new(
                 metrics,

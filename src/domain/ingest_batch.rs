@@ -33,7 +33,10 @@ pub struct StayRow {
     pub account_id: AccountId,
     pub channel: String,
     pub external_id: String,
-    pub statuses: Vec<ReservationStatus>,
+    /// The status it ends in.
+    pub status: ReservationStatus,
+    /// The statuses it passed through before that, oldest first.
+    pub earlier: Vec<ReservationStatus>,
     pub listing_external_id: String,
     /// The guest of the latest message naming it.
     pub guest_external_id: String,
@@ -45,9 +48,12 @@ pub struct StayRow {
 }
 
 impl StayRow {
-    /// The status it ends in.
-    pub fn status(&self) -> ReservationStatus {
-        *self.statuses.last().expect("a stay row has a status")
+    /// Every status it passed through, oldest first, ending with [`StayRow::status`].
+    pub fn statuses(&self) -> impl Iterator<Item = ReservationStatus> + '_ {
+        self.earlier
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.status))
     }
 }
 
@@ -109,7 +115,8 @@ pub fn merge_rows<'a>(
                     account_id,
                     channel: channel.clone(),
                     external_id: stay.external_id.clone(),
-                    statuses: vec![stay.status],
+                    status: stay.status,
+                    earlier: Vec::new(),
                     listing_external_id: stay.listing_external_id.clone(),
                     guest_external_id: m.guest.external_id.clone(),
                     check_in: stay.check_in,
@@ -157,8 +164,9 @@ fn merge_guest(earlier: &Guest, later: &Guest) -> Guest {
 
 /// `later` stored after what `row` holds, as one message at a time would have.
 fn merge_stay(row: &mut StayRow, later: &Stay, guest_external_id: &str) {
-    if row.status() != later.status {
-        row.statuses.push(later.status);
+    if row.status != later.status {
+        row.earlier.push(row.status);
+        row.status = later.status;
     }
     row.listing_external_id = later.listing_external_id.clone();
     row.guest_external_id = guest_external_id.to_string();
@@ -178,10 +186,10 @@ fn merge_stay(row: &mut StayRow, later: &Stay, guest_external_id: &str) {
 pub fn status_changes(stored: Option<ReservationStatus>, row: &StayRow) -> Vec<ReservationStatus> {
     let mut last = stored;
     let mut out = Vec::new();
-    for status in &row.statuses {
-        if last != Some(*status) {
-            out.push(*status);
-            last = Some(*status);
+    for status in row.statuses() {
+        if last != Some(status) {
+            out.push(status);
+            last = Some(status);
         }
     }
     out
@@ -268,7 +276,7 @@ mod tests {
         let rows = merge_rows([(ACCOUNT, &a), (ACCOUNT, &b), (ACCOUNT, &c)]);
         assert_eq!(rows.stays.len(), 1);
         let s = &rows.stays[0];
-        assert_eq!(s.statuses, vec![Inquiry, Confirmed]);
+        assert_eq!(s.statuses().collect::<Vec<_>>(), vec![Inquiry, Confirmed]);
         assert_eq!(s.total_price_cents, Some(100));
         assert_eq!(rows.listings[0].name.as_deref(), Some("Loft"));
         assert_eq!(rows.threads[0].stay_external_id.as_deref(), Some("r1"));

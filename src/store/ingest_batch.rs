@@ -236,13 +236,16 @@ async fn write_fresh(
             )]
         })
     };
-    let awaiting = |thread: ThreadId| {
-        live.iter()
-            .filter(|i| thread_of(**i) == thread)
-            .map(|i| items[*i].message.sent_at)
-            .min()
-            .expect("a live thread has a live message")
-    };
+    // The oldest live message of each thread: unanswered since then.
+    let mut awaiting_since: HashMap<ThreadId, DateTime<Utc>> = HashMap::new();
+    for i in &live {
+        let sent_at = items[*i].message.sent_at;
+        awaiting_since
+            .entry(thread_of(*i))
+            .and_modify(|at| *at = (*at).min(sent_at))
+            .or_insert(sent_at);
+    }
+    let awaiting = |thread: ThreadId| awaiting_since[&thread];
     if !opens.is_empty() {
         let mut q = TicketColumns::default();
         for (thread, i) in &opens {
@@ -526,7 +529,7 @@ async fn upsert_stays(
         let key = (row.account_id, row.channel.clone(), row.external_id.clone());
         let listing_id = listings[&(row.account_id, row.listing_external_id.clone())].0;
         let guest_id = guests[&guest_key(row.account_id, &row.channel, &row.guest_external_id)];
-        let confirmed = row.statuses.contains(&ReservationStatus::Confirmed);
+        let confirmed = row.statuses().any(|s| s == ReservationStatus::Confirmed);
         match before.get(&key) {
             None => {
                 inserts.push(None, row, listing_id, Some(guest_id), confirmed);
@@ -537,7 +540,7 @@ async fn upsert_stays(
             Some(s) => {
                 ids.insert(key, s.0);
                 let next = (
-                    row.status().as_str(),
+                    row.status.as_str(),
                     listing_id,
                     Some(guest_id),
                     row.check_in.or(s.7),
@@ -807,7 +810,7 @@ impl StayColumns {
         self.externals.push(row.external_id.clone());
         self.guests.push(guest_id);
         self.listings.push(listing_id);
-        self.statuses.push(row.status().as_str());
+        self.statuses.push(row.status.as_str());
         self.check_ins.push(row.check_in);
         self.check_outs.push(row.check_out);
         self.prices.push(row.total_price_cents);

@@ -15,6 +15,7 @@ mod dispatch_moves;
 mod dispatch_sessions;
 mod inbox_views;
 mod ingest;
+mod ingest_batches;
 mod manager_pins;
 mod metrics;
 mod notes;

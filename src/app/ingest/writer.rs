@@ -47,6 +47,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    metrics: Arc<Metrics>,
 }
 
 impl Writer {
@@ -58,8 +59,8 @@ impl Writer {
         capacity: usize,
     ) -> Writer {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
-        tokio::spawn(run(jobs, pool, dispatchers, metrics));
-        Writer { queue }
+        tokio::spawn(run(jobs, pool, dispatchers, metrics.clone()));
+        Writer { queue, metrics }
     }
 
     /// Stores `item` with whatever else is waiting; answers once that batch committed.
@@ -71,6 +72,7 @@ impl Writer {
                 mpsc::error::TrySendError::Full(_) => WriteError::Busy,
                 mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
             })?;
+        self.metrics.ingest_queued();
         outcome.await.map_err(|_| WriteError::Stopped)?
     }
 }

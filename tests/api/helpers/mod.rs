@@ -168,6 +168,8 @@ pub struct Options {
     /// Refuse delivery URLs on loopback and private addresses, as production does (tests
     /// otherwise allow them, for their receivers on 127.0.0.1).
     pub strict_delivery_urls: bool,
+    /// `SWITCHBOARD_INGEST_QUEUE`: guest messages that may wait for the ingest writer.
+    pub ingest_queue: Option<usize>,
     /// `SWITCHBOARD_DELIVERY_TIMEOUT_MS` (default 10 s).
     pub delivery_timeout_ms: Option<u64>,
     /// `SWITCHBOARD_DELIVERY_RETRY_WINDOW` (default 24 h).
@@ -200,6 +202,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     vars.insert("SWITCHBOARD_DB_POOL".to_string(), "10".to_string());
     if let Some(limit) = options.body_limit {
         vars.insert("SWITCHBOARD_BODY_LIMIT".to_string(), limit.to_string());
+    }
+    if let Some(queue) = options.ingest_queue {
+        vars.insert("SWITCHBOARD_INGEST_QUEUE".to_string(), queue.to_string());
     }
     if let Some(token) = options.metrics_token {
         vars.insert("SWITCHBOARD_METRICS_TOKEN".to_string(), token);

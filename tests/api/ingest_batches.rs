@@ -1,0 +1,255 @@
+//! Group-committed ingest: messages that wait together are stored in one transaction, a
+//! repeat within a batch is stored once, one thread's messages open one ticket, a row that
+//! cannot be stored costs only its own caller, and a full queue answers 503 at once.
+//!
+//! Each test holds the writer still by locking the guests table from another connection (the
+//! writer's first batch waits on it), lets the next messages gather in the queue (watched
+//! through the metrics), then lets go.
+
+use crate::helpers::{inquiry, spawn_app, spawn_app_with, Options, Session, TestApp};
+use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection};
+use std::time::Duration;
+
+/// A connection whose open transaction holds the guests table against inserts.
+struct Held(PgConnection);
+
+async fn hold_writer(app: &TestApp) -> Held {
+    let mut conn = PgConnection::connect_with(&app.pool.connect_options())
+        .await
+        .unwrap();
+    conn.execute("BEGIN; LOCK TABLE guests IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    Held(conn)
+}
+
+impl Held {
+    async fn let_go(mut self) {
+        self.0.execute("ROLLBACK").await.unwrap();
+        self.0.close().await.unwrap();
+    }
+}
+
+/// One series of the node's metrics.
+async fn metric(app: &TestApp, series: &str) -> f64 {
+    let text = app
+        .metrics(&Session::anonymous())
+        .await
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{series} missing"))
+}
+
+/// Waits until `n` messages wait in the writer's queue.
+async fn until_waiting(app: &TestApp, n: f64) {
+    for _ in 0..200 {
+        if metric(app, "switchboard_ingest_waiting_messages").await == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never saw {n} messages waiting");
+}
+
+/// Waits until some session waits on a lock (the writer, on the held table).
+async fn until_blocked(app: &TestApp) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the writer never blocked");
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+#[actix_web::test]
+async fn repeats_and_one_threads_messages_in_one_batch_store_once_and_open_one_ticket() {
+    let app = spawn_app().await;
+    let app = &app;
+    let held = hold_writer(app).await;
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), inquiry("early", "m-0"));
+        async move {
+            app.ingest_message(&app.account.api_key, &body)
+                .await
+                .status()
+        }
+    });
+    until_blocked(app).await;
+    let repeat = inquiry("twice", "m-dup");
+    let sends = (0..5)
+        .map(|_| repeat.clone())
+        .chain((1..=5).map(|n| inquiry("chatty", &format!("m-{n}"))))
+        .map(|body| async move {
+            let res = app.ingest_message(&app.account.api_key, &body).await;
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        });
+    let answers = futures_util::future::join_all(sends);
+    let gathered = async {
+        until_waiting(app, 10.0).await;
+        held.let_go().await;
+    };
+    let (answers, ()) = futures_util::future::join(answers, gathered).await;
+    assert_eq!(first.await.unwrap(), 202);
+
+    let (repeats, chatty) = answers.split_at(5);
+    let new: Vec<_> = repeats.iter().filter(|(s, _)| *s == 202).collect();
+    assert_eq!(new.len(), 1, "one of the five copies is new: {repeats:?}");
+    assert!(repeats
+        .iter()
+        .all(|(s, ids)| (*s == 202 || *s == 200) && *ids == repeats[0].1));
+    assert!(chatty.iter().all(|(s, _)| *s == 202), "{chatty:?}");
+    let tickets: std::collections::HashSet<_> = chatty
+        .iter()
+        .map(|(_, ids)| ids["ticket_id"].clone())
+        .collect();
+    assert_eq!(tickets.len(), 1, "one thread, one ticket");
+
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 7);
+    assert_eq!(count(app, "SELECT count(*) FROM tickets").await, 3);
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM events WHERE kind = 'ticket.created'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM events WHERE kind = 'message.received'"
+        )
+        .await,
+        7
+    );
+    // The first message alone, then the ten that gathered behind it.
+    assert_eq!(
+        metric(app, "switchboard_ingest_batch_messages_count").await,
+        2.0
+    );
+    assert_eq!(
+        metric(app, "switchboard_ingest_batch_messages_sum").await,
+        11.0
+    );
+}
+
+#[actix_web::test]
+async fn a_row_that_cannot_be_stored_fails_alone_and_its_batch_mates_are_stored() {
+    let app = spawn_app().await;
+    let app = &app;
+    // A constraint of this test's own database that one message will break.
+    app.pool
+        .execute("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
+        .await
+        .unwrap();
+    let held = hold_writer(app).await;
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), inquiry("early", "m-0"));
+        async move {
+            app.ingest_message(&app.account.api_key, &body)
+                .await
+                .status()
+        }
+    });
+    until_blocked(app).await;
+    let sends = (1..=6).map(|n| async move {
+        let mut body = inquiry(&format!("guest{n}"), &format!("m-{n}"));
+        if n == 4 {
+            body["body"] = "poison".into();
+        }
+        app.ingest_message(&app.account.api_key, &body)
+            .await
+            .status()
+            .as_u16()
+    });
+    let answers = futures_util::future::join_all(sends);
+    let gathered = async {
+        until_waiting(app, 6.0).await;
+        held.let_go().await;
+    };
+    let (statuses, ()) = futures_util::future::join(answers, gathered).await;
+    assert_eq!(first.await.unwrap(), 202);
+    assert_eq!(statuses, vec![202, 202, 202, 500, 202, 202]);
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 6);
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM guests WHERE external_id = 'g-guest4'"
+        )
+        .await,
+        0,
+        "nothing of the refused message is half there"
+    );
+    assert_eq!(count(app, "SELECT count(*) FROM tickets").await, 6);
+}
+
+#[actix_web::test]
+async fn a_full_queue_answers_503_with_retry_after_at_once_and_stores_nothing() {
+    let app = spawn_app_with(Options {
+        ingest_queue: Some(1),
+        ..Options::default()
+    })
+    .await;
+    let app = &app;
+    let held = hold_writer(app).await;
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), inquiry("early", "m-0"));
+        async move {
+            app.ingest_message(&app.account.api_key, &body)
+                .await
+                .status()
+        }
+    });
+    until_blocked(app).await;
+    let second = tokio::spawn({
+        let (app, body) = (app.clone(), inquiry("second", "m-1"));
+        async move {
+            app.ingest_message(&app.account.api_key, &body)
+                .await
+                .status()
+        }
+    });
+    until_waiting(app, 1.0).await;
+
+    let refused = app
+        .ingest_message(&app.account.api_key, &inquiry("third", "m-2"))
+        .await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+
+    held.let_go().await;
+    assert_eq!(first.await.unwrap(), 202);
+    assert_eq!(second.await.unwrap(), 202);
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 2);
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM guests WHERE external_id = 'g-third'"
+        )
+        .await,
+        0
+    );
+}
