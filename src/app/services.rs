@@ -29,12 +29,11 @@ use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
-use crate::session::hub::{Closing, Hub, RELAY_QUEUE};
+use crate::session::hub::{Closing, Hub, RelayQueue};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Every capability of the server.
 pub struct Services {
@@ -94,9 +93,10 @@ impl Services {
         let metrics = Arc::new(Metrics::new());
         let (hub, frames) = match cluster {
             Some(at) => {
-                let (queue, queued) = mpsc::channel(RELAY_QUEUE);
+                let (queue, queued) = RelayQueue::new();
+                let overflowed = queue.overflowed.clone();
                 let hub = Arc::new(Hub::new(metrics.clone()).relaying(queue));
-                let frames = FrameRelay::start(at, queued, Arc::downgrade(&hub));
+                let frames = FrameRelay::start(at, overflowed, queued, Arc::downgrade(&hub));
                 (hub, Some(frames))
             }
             None => (Arc::new(Hub::new(metrics.clone())), None),

@@ -9,9 +9,11 @@
 //! socket would open. A node skips its own frames: its hub delivered them before relaying.
 //!
 //! Nothing waits on Redis on behalf of a push: the hub queues, a task publishes in batches.
-//! While Redis is down frames stay on the node that made them; when the subscription comes
-//! back after a gap, the node closes its sockets with "reconnect now" and makes their resume a
-//! snapshot, so a client never goes on with an inbox that silently misses a frame.
+//! While Redis is down frames stay on the node that made them. Each node numbers the frames it
+//! relays (dropped ones too), so a node that sees another's numbers jump knows it missed some:
+//! it closes its sockets with "reconnect now" and makes their resume a snapshot, so no client
+//! goes on with an inbox that silently lacks a frame. A single node with Redis hears only
+//! itself and never resynchronises; its sockets stay open through a Redis restart.
 
 use super::RedisAt;
 use crate::domain::ids::AccountId;
@@ -20,7 +22,8 @@ use crate::session::hub::{Audience, Hub, Relayed};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -38,6 +41,9 @@ const BATCH: usize = 256;
 struct Envelope {
     /// The publishing process, so it skips its own frames.
     from: u64,
+    /// The publisher's count of frames relayed so far, this one included: a jump tells the
+    /// listeners they missed some.
+    n: u64,
     audience: Audience,
     /// The serialised event, without a `seq` (each node numbers it for its own sockets).
     frame: String,
@@ -45,24 +51,30 @@ struct Envelope {
 
 /// This node's end of the frame relay; answers whether cross-node push works.
 pub struct FrameRelay {
-    published: AtomicBool,
+    /// Whether the subscription stands (Redis answers; a failed publish loses its own
+    /// connection and is logged, and is told apart only in the log).
     subscribed: AtomicBool,
 }
 
 impl FrameRelay {
     /// Publishes what `queue` receives and delivers the other nodes' frames to `hub`, for as
     /// long as the hub lives.
-    pub fn start(at: RedisAt, queue: mpsc::Receiver<Relayed>, hub: Weak<Hub>) -> Arc<FrameRelay> {
+    pub fn start(
+        at: RedisAt,
+        overflowed: Arc<AtomicU64>,
+        queue: mpsc::Receiver<Relayed>,
+        hub: Weak<Hub>,
+    ) -> Arc<FrameRelay> {
         let RedisAt { client, prefix } = at;
         let node: u64 = rand::random();
         let relay = Arc::new(FrameRelay {
-            published: AtomicBool::new(true),
             subscribed: AtomicBool::new(false),
         });
         tokio::spawn(publish(
             client.clone(),
             prefix.clone(),
             node,
+            overflowed,
             queue,
             Arc::downgrade(&relay),
         ));
@@ -72,7 +84,7 @@ impl FrameRelay {
 
     /// Whether frames reach the other nodes and theirs reach this one (Redis answers).
     pub fn is_up(&self) -> bool {
-        self.published.load(Ordering::Relaxed) && self.subscribed.load(Ordering::Relaxed)
+        self.subscribed.load(Ordering::Relaxed)
     }
 }
 
@@ -96,24 +108,31 @@ async fn publish(
     client: redis::Client,
     prefix: String,
     node: u64,
+    overflowed: Arc<AtomicU64>,
     mut queue: mpsc::Receiver<Relayed>,
     relay: Weak<FrameRelay>,
 ) {
     let mut conn: Option<MultiplexedConnection> = None;
     let mut failed_at: Option<Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
+    let mut relayed_so_far: u64 = 0;
+    let mut publishing = true;
     while queue.recv_many(&mut batch, BATCH).await > 0 {
-        let Some(relay) = relay.upgrade() else {
+        if relay.strong_count() == 0 {
             return;
-        };
+        }
+        relayed_so_far += overflowed.swap(0, Ordering::Relaxed);
         if failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+            relayed_so_far += batch.len() as u64;
             batch.clear();
             continue;
         }
         let mut pipe = redis::pipe();
         for relayed in batch.drain(..) {
+            relayed_so_far += 1;
             let envelope = Envelope {
                 from: node,
+                n: relayed_so_far,
                 audience: relayed.audience,
                 frame: relayed.frame.serialised().to_string(),
             };
@@ -130,14 +149,14 @@ async fn publish(
         match send(&client, &mut conn, &pipe).await {
             Ok(()) => {
                 failed_at = None;
-                if !relay.published.swap(true, Ordering::Relaxed) {
+                if !std::mem::replace(&mut publishing, true) {
                     tracing::info!("frames reach the other nodes again");
                 }
             }
             Err(e) => {
                 conn = None;
                 failed_at = Some(Instant::now());
-                if relay.published.swap(false, Ordering::Relaxed) {
+                if std::mem::replace(&mut publishing, false) {
                     tracing::warn!(error = %e, "frames cannot reach the other nodes; they stay on this node");
                 }
             }
@@ -166,7 +185,7 @@ async fn send(
 }
 
 /// Delivers the other nodes' frames to `hub` over one pattern subscription, renewed whenever
-/// it is lost; after a gap, resynchronises the hub's sockets.
+/// it is lost; when another node's numbers jump, resynchronises the hub's sockets.
 async fn listen(
     client: redis::Client,
     prefix: String,
@@ -175,24 +194,13 @@ async fn listen(
     relay: Weak<FrameRelay>,
 ) {
     let pattern = format!("{prefix}:frames:*");
-    let mut had_subscription = false;
+    let mut heard = Numbering::default();
     loop {
         if let Some(mut pubsub) = subscribe(&client, &pattern).await {
-            let Some(relay) = relay.upgrade() else {
-                return;
-            };
-            relay.subscribed.store(true, Ordering::Relaxed);
-            if had_subscription {
-                tracing::warn!(
-                    "frame subscription back after a gap: sockets reconnect for a snapshot"
-                );
-                match hub.upgrade() {
-                    Some(hub) => hub.resync_all(),
-                    None => return,
-                }
+            match relay.upgrade() {
+                Some(relay) => relay.subscribed.store(true, Ordering::Relaxed),
+                None => return,
             }
-            had_subscription = true;
-            drop(relay);
             let mut messages = pubsub.on_message();
             while let Some(message) = messages.next().await {
                 let Some(hub) = hub.upgrade() else {
@@ -205,11 +213,17 @@ async fn listen(
                 let account = account_of(&prefix, message.get_channel_name());
                 match (envelope, account) {
                     (Ok(e), _) if e.from == node => {}
-                    (Ok(e), Some(account_id)) => hub.deliver(
-                        account_id,
-                        &e.audience,
-                        &EventFrame::from_serialised(e.frame.into()),
-                    ),
+                    (Ok(e), Some(account_id)) => {
+                        if heard.missed_before(e.from, e.n) {
+                            tracing::warn!("frames from another node were missed: sockets reconnect for a snapshot");
+                            hub.resync_all();
+                        }
+                        hub.deliver(
+                            account_id,
+                            &e.audience,
+                            &EventFrame::from_serialised(e.frame.into()),
+                        );
+                    }
                     (Ok(_), None) => tracing::warn!(
                         channel = message.get_channel_name(),
                         "a frame on an unknown channel"
@@ -224,6 +238,23 @@ async fn listen(
             None => return,
         }
         tokio::time::sleep(RETRY_AFTER).await;
+    }
+}
+
+/// The last frame number heard from each publishing process.
+#[derive(Default)]
+struct Numbering {
+    last: HashMap<u64, u64>,
+}
+
+impl Numbering {
+    /// Records frame `n` of `from`; answers whether frames of it were missed just before
+    /// (the first frame heard from a process is taken as it comes).
+    fn missed_before(&mut self, from: u64, n: u64) -> bool {
+        match self.last.insert(from, n) {
+            Some(previous) => n != previous + 1,
+            None => false,
+        }
     }
 }
 
@@ -259,9 +290,23 @@ mod tests {
     }
 
     #[test]
+    fn a_jump_in_a_publishers_numbers_is_a_gap() {
+        let mut heard = Numbering::default();
+        assert!(
+            !heard.missed_before(7, 3),
+            "the first frame heard sets the start"
+        );
+        assert!(!heard.missed_before(7, 4));
+        assert!(!heard.missed_before(8, 1), "each publisher counts alone");
+        assert!(heard.missed_before(7, 6), "frame 5 was missed");
+        assert!(!heard.missed_before(7, 7));
+    }
+
+    #[test]
     fn an_envelope_carries_the_audience_and_the_frame_text() {
         let json = serde_json::to_value(Envelope {
             from: 1,
+            n: 5,
             audience: Audience::UsersAndManagers {
                 users: vec![UserId(3)],
             },
@@ -270,7 +315,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"from": 1, "audience": {"to": "users_and_managers", "users": ["3"]},
+            serde_json::json!({"from": 1, "n": 5, "audience": {"to": "users_and_managers", "users": ["3"]},
                 "frame": "{\"type\":\"offer.withdrawn\",\"ticket_id\":\"9\"}"})
         );
     }

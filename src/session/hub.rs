@@ -10,6 +10,7 @@ use crate::domain::ids::{AccountId, SessionId, UserId};
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
 
@@ -225,6 +226,23 @@ pub struct Relayed {
 /// frames reach this node's sockets only, and the others' clients catch up on reconnecting.
 pub const RELAY_QUEUE: usize = 16 * 1024;
 
+/// The hub's way to the other nodes: a bounded queue of frames, and a count of the frames
+/// that found it full, which the relay numbers as sent so that the other nodes see the gap.
+#[derive(Clone)]
+pub struct RelayQueue {
+    pub frames: mpsc::Sender<Relayed>,
+    pub overflowed: Arc<AtomicU64>,
+}
+
+impl RelayQueue {
+    /// A queue of [`RELAY_QUEUE`] frames, and its receiving end.
+    pub fn new() -> (RelayQueue, mpsc::Receiver<Relayed>) {
+        let (frames, queued) = mpsc::channel(RELAY_QUEUE);
+        let overflowed = Arc::new(AtomicU64::new(0));
+        (RelayQueue { frames, overflowed }, queued)
+    }
+}
+
 /// Live sessions of this node, by user.
 #[derive(Default)]
 pub struct Hub {
@@ -232,7 +250,7 @@ pub struct Hub {
     /// Where the node's sockets are counted.
     metrics: Arc<Metrics>,
     /// Where every push also goes, for the other nodes' sockets (`None`: a single node).
-    relay: Option<mpsc::Sender<Relayed>>,
+    relay: Option<RelayQueue>,
 }
 
 impl Hub {
@@ -246,7 +264,7 @@ impl Hub {
 
     /// This hub, handing a copy of every push to `relay` so that the user's sockets on the
     /// other nodes get it too (frames coming back from them enter through [`Hub::deliver`]).
-    pub fn relaying(self, relay: mpsc::Sender<Relayed>) -> Hub {
+    pub fn relaying(self, relay: RelayQueue) -> Hub {
         Hub {
             relay: Some(relay),
             ..self
@@ -351,7 +369,8 @@ impl Hub {
                 audience,
                 frame: event.clone(),
             };
-            if let Err(mpsc::error::TrySendError::Full(_)) = relay.try_send(relayed) {
+            if let Err(mpsc::error::TrySendError::Full(_)) = relay.frames.try_send(relayed) {
+                relay.overflowed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!("the relay to the other nodes is full; a frame stays on this node");
             }
         }
