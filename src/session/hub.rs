@@ -678,6 +678,54 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_push_reaches_the_local_tabs_and_goes_to_the_relay_once_while_a_relayed_frame_stays() {
+        let (queue, mut relayed) = RelayQueue::new();
+        let hub = Hub::default().relaying(queue);
+        let (tab, mut rx, _) = link(1, 8);
+        hub.attach(A, U, false, tab);
+        hub.push(A, U, &event(1));
+        let copy = relayed.try_recv().expect("relayed");
+        assert_eq!(copy.account_id, A);
+        assert_eq!(copy.audience, Audience::User { user_id: U });
+        assert_eq!(copy.frame.serialised(), event(1).serialised());
+        // What another node relayed here is delivered, never relayed again.
+        hub.deliver(A, &Audience::User { user_id: U }, &event(2));
+        assert!(
+            relayed.try_recv().is_err(),
+            "no echo back to the other nodes"
+        );
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":1,"#));
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":2,"#));
+    }
+
+    #[test]
+    fn a_full_relay_counts_what_it_dropped() {
+        let (queue, _relayed) = RelayQueue::new();
+        let overflowed = queue.overflowed.clone();
+        let hub = Hub::default().relaying(queue);
+        for n in 0..RELAY_QUEUE as i64 + 3 {
+            hub.push_to_managers(A, &event(n));
+        }
+        assert_eq!(overflowed.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test]
+    async fn a_resync_closes_every_session_and_makes_resume_a_snapshot() {
+        let hub = Hub::default();
+        let (tab, _rx, closer) = link(1, 8);
+        hub.attach(A, U, false, tab);
+        hub.push(A, U, &event(1));
+        let seen = hub.seq(U);
+        hub.resync_all();
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer.closed())
+            .await
+            .expect("closed");
+        assert_eq!(why, Closing::MissedFrames);
+        assert_eq!(hub.replay(U, seen), Replay::TooOld);
+        assert_eq!(hub.replay(U, 0), Replay::TooOld);
+    }
+
     #[tokio::test]
     async fn shutting_down_closes_every_session_with_its_reason() {
         let hub = Hub::default();

@@ -15,15 +15,23 @@ async fn an_agent_on_node_b_gets_the_ticket_node_a_assigned() {
     let (_a, node_a) = app.node_process().await;
     let (_b, node_b) = app.node_process().await;
     let mut ana = node_b.working_agent("ana", json!({})).await;
+    let mut tab_on_a = node_a.open_tab(&ana).await;
     let mut manager = node_b.ws(&node_b.manager().await).await;
     manager.expect("snapshot").await;
 
     let created = node_a.ingest(&inquiry("g1", "m1")).await.ticket_id;
-    let assigned = ana.ws.expect("ticket.assigned").await;
-    assert_eq!(assigned["ticket"]["id"], created);
-    assert_eq!(assigned["ticket"]["assignee_id"], ana.user_id);
+    for tab in [&mut ana.ws, &mut tab_on_a] {
+        let assigned = tab.expect("ticket.assigned").await;
+        assert_eq!(assigned["ticket"]["id"], created);
+        assert_eq!(assigned["ticket"]["assignee_id"], ana.user_id);
+    }
     // Managers watching from node B get node A's wallboard.
     manager.expect("wallboard").await;
+    // Each node delivered the frame once: node A does not hear its own publish again.
+    for tab in [&mut ana.ws, &mut tab_on_a] {
+        tab.expect_none("ticket.assigned", Duration::from_millis(500))
+            .await;
+    }
 }
 
 #[actix_web::test]
