@@ -20,10 +20,11 @@ async fn an_agent_on_node_b_gets_the_ticket_node_a_assigned() {
     manager.expect("snapshot").await;
 
     let created = node_a.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let ana_id = ana.user_id.clone();
     for tab in [&mut ana.ws, &mut tab_on_a] {
         let assigned = tab.expect("ticket.assigned").await;
         assert_eq!(assigned["ticket"]["id"], created);
-        assert_eq!(assigned["ticket"]["assignee_id"], ana.user_id);
+        assert_eq!(assigned["ticket"]["assignee_id"], ana_id);
     }
     // Managers watching from node B get node A's wallboard.
     manager.expect("wallboard").await;
