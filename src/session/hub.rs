@@ -49,7 +49,7 @@ pub enum Closing {
     Ended,
     /// The user's role changed; the client reconnects at once and gets the new one.
     RoleChanged,
-    /// Frames from other nodes may have been missed (the relay's subscription had a gap);
+    /// Frames relayed from other nodes were missed (Redis was down, or a relay queue full);
     /// the client reconnects at once and gets a snapshot.
     MissedFrames,
 }
