@@ -1,9 +1,12 @@
 //! What the nodes of one deployment tell each other through Redis pub/sub: login sessions that
-//! ended, so that every node closes their sockets and forgets them at once.
+//! ended, so that every node closes their sockets and forgets them at once (here), and the
+//! live frames of every account ([`frames`]).
 //!
 //! A hint, never the truth: PostgreSQL holds the sessions, and a node that misses a message
 //! (Redis down, its subscription lost) catches up by checking its sockets against it. Nothing
 //! here waits on Redis on behalf of a request.
+
+pub mod frames;
 
 use crate::domain::ids::{SessionId, UserId};
 use futures_util::StreamExt;
@@ -16,6 +19,23 @@ use std::time::Duration;
 const CALL_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a lost subscription waits before subscribing again.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+
+/// Where a deployment's nodes meet: the Redis server and the prefix of every key and channel.
+#[derive(Debug, Clone)]
+pub struct RedisAt {
+    pub client: redis::Client,
+    pub prefix: String,
+}
+
+impl RedisAt {
+    /// Fails only on a malformed URL (nothing is connected yet).
+    pub fn open(url: &str, prefix: &str) -> Result<RedisAt, redis::RedisError> {
+        Ok(RedisAt {
+            client: redis::Client::open(url)?,
+            prefix: prefix.to_string(),
+        })
+    }
+}
 
 /// A change to a user's login sessions that every node must apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use crate::app::outbound::DeliveryWorker;
 use crate::app::services::{Parts, Services};
-use crate::cluster::RevocationRelay;
+use crate::cluster::{RedisAt, RevocationRelay};
 use crate::config::Config;
 use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
@@ -90,6 +90,11 @@ impl Application {
             pool,
             presence: presence_store(&config).await?,
             relay: revocation_relay(&config)?,
+            cluster: config
+                .redis_url
+                .as_ref()
+                .map(|url| RedisAt::open(url.expose_secret(), &config.redis_prefix))
+                .transpose()?,
             limits: RateLimits::new(quotas),
             session_hours: config.session_hours,
             metrics_token: config.metrics_token.clone(),

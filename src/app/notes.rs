@@ -112,7 +112,7 @@ impl Notes {
                 self.hub
                     .push_to_users_and_managers(account_id, audience, &created);
                 for user in &note.mentions {
-                    self.hub.push(*user, &mention);
+                    self.hub.push(account_id, *user, &mention);
                 }
             }
             (Err(e), _) | (_, Err(e)) => {

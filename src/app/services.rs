@@ -23,14 +23,15 @@ use super::tickets::TicketActions;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
-use crate::cluster::RevocationRelay;
+use crate::cluster::frames::FrameRelay;
+use crate::cluster::{RedisAt, RevocationRelay};
 use crate::dispatch::Dispatchers;
 use crate::domain::delivery::DeliveryPolicy;
 use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
-use crate::session::hub::{Closing, Hub};
+use crate::session::hub::{Closing, Hub, RelayQueue};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub struct Parts {
     pub presence: Arc<dyn PresenceStore>,
     /// How revocations reach the other nodes (`None`: a single node without Redis).
     pub relay: Option<Arc<RevocationRelay>>,
+    /// Where live frames meet the other nodes' (`None`: a single node without Redis).
+    pub cluster: Option<RedisAt>,
     pub limits: RateLimits,
     pub session_hours: i64,
     /// Who may read the figures (`SWITCHBOARD_METRICS_TOKEN`; anyone when unset).
@@ -85,6 +88,7 @@ impl Services {
             pool,
             presence,
             relay,
+            cluster,
             limits,
             session_hours,
             metrics_token,
@@ -92,7 +96,16 @@ impl Services {
             ingest_queue,
         } = parts;
         let metrics = Arc::new(Metrics::new());
-        let hub = Arc::new(Hub::new(metrics.clone()));
+        let (hub, frames) = match cluster {
+            Some(at) => {
+                let (queue, queued) = RelayQueue::new();
+                let overflowed = queue.overflowed.clone();
+                let hub = Arc::new(Hub::new(metrics.clone()).relaying(queue));
+                let frames = FrameRelay::start(at, overflowed, queued, Arc::downgrade(&hub));
+                (hub, Some(frames))
+            }
+            None => (Arc::new(Hub::new(metrics.clone())), None),
+        };
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
         let dispatchers = Arc::new(Dispatchers::new(
             pool.clone(),
@@ -171,7 +184,7 @@ impl Services {
                 presence.clone(),
                 metrics_token.as_ref(),
             ),
-            health: Health::new(pool, presence),
+            health: Health::new(pool, presence, frames),
             outbound,
             live,
             hub,

@@ -105,7 +105,7 @@ impl WorkState {
         };
         match EventFrame::new(&event) {
             Ok(frame) => {
-                self.hub.push(user_id, &frame);
+                self.hub.push(account_id, user_id, &frame);
                 self.hub.push_to_managers(account_id, &frame);
             }
             Err(e) => tracing::error!(error = %e, "agent state did not serialise"),

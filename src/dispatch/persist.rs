@@ -46,9 +46,9 @@ pub struct Push {
 }
 
 impl Push {
-    pub fn send(self, hub: &Hub, _account_id: AccountId) {
+    pub fn send(self, hub: &Hub, account_id: AccountId) {
         match EventFrame::new(&self.event) {
-            Ok(frame) => hub.push(self.to, &frame),
+            Ok(frame) => hub.push(account_id, self.to, &frame),
             Err(e) => tracing::error!(error = %e, "a frame did not serialise"),
         }
     }

@@ -470,7 +470,7 @@ fn counted_as(why: Closing) -> Option<SocketClosed> {
         Closing::ShuttingDown => Some(SocketClosed::ShuttingDown),
         Closing::Revoked => Some(SocketClosed::Revoked),
         Closing::Superseded => Some(SocketClosed::Superseded),
-        Closing::Ended | Closing::RoleChanged => None,
+        Closing::Ended | Closing::RoleChanged | Closing::MissedFrames => None,
     }
 }
 
@@ -489,6 +489,7 @@ fn close_reason(why: Closing) -> CloseReason {
         Closing::Flooding => (CloseCode::Policy, "too many frames"),
         Closing::Ended => (CloseCode::Normal, "session ended"),
         Closing::RoleChanged => (CloseCode::Restart, "your role changed; reconnect now"),
+        Closing::MissedFrames => (CloseCode::Restart, "missed live frames; reconnect now"),
     };
     CloseReason {
         code,

@@ -77,6 +77,16 @@ impl EventFrame {
         serde_json::to_string(event).map(|text| EventFrame(text.into()))
     }
 
+    /// A frame serialised by another node (relayed through Redis).
+    pub fn from_serialised(text: Arc<str>) -> EventFrame {
+        EventFrame(text)
+    }
+
+    /// The serialised event, without a `seq`.
+    pub fn serialised(&self) -> &Arc<str> {
+        &self.0
+    }
+
     /// The frame with its place in a user's sequence: `{"seq":N,` followed by the event's
     /// own fields.
     pub fn numbered(&self, seq: u64) -> Arc<str> {

@@ -8,7 +8,9 @@ use super::frame_budget::{self, FrameBudget};
 use super::frames::EventFrame;
 use crate::domain::ids::{AccountId, SessionId, UserId};
 use crate::metrics::Metrics;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
 
@@ -47,6 +49,9 @@ pub enum Closing {
     Ended,
     /// The user's role changed; the client reconnects at once and gets the new one.
     RoleChanged,
+    /// Frames relayed from other nodes were missed (Redis was down, or a relay queue full);
+    /// the client reconnects at once and gets a snapshot.
+    MissedFrames,
 }
 
 /// Tells a session's writer to close the connection, and why.
@@ -197,12 +202,55 @@ pub enum Replay {
     TooOld,
 }
 
+/// Who a frame is for, wherever they are connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum Audience {
+    /// One user.
+    User { user_id: UserId },
+    /// Every manager of the account.
+    Managers,
+    /// These users and every manager of the account (a user who is both gets it once).
+    UsersAndManagers { users: Vec<UserId> },
+}
+
+/// A frame pushed on this node, on its way to the account's sockets on the other nodes.
+#[derive(Debug, Clone)]
+pub struct Relayed {
+    pub account_id: AccountId,
+    pub audience: Audience,
+    pub frame: EventFrame,
+}
+
+/// How many frames may wait for the relay to the other nodes; past it (Redis slow or down)
+/// frames reach this node's sockets only, and the others' clients catch up on reconnecting.
+pub const RELAY_QUEUE: usize = 16 * 1024;
+
+/// The hub's way to the other nodes: a bounded queue of frames, and a count of the frames
+/// that found it full, which the relay numbers as sent so that the other nodes see the gap.
+#[derive(Clone)]
+pub struct RelayQueue {
+    pub frames: mpsc::Sender<Relayed>,
+    pub overflowed: Arc<AtomicU64>,
+}
+
+impl RelayQueue {
+    /// A queue of [`RELAY_QUEUE`] frames, and its receiving end.
+    pub fn new() -> (RelayQueue, mpsc::Receiver<Relayed>) {
+        let (frames, queued) = mpsc::channel(RELAY_QUEUE);
+        let overflowed = Arc::new(AtomicU64::new(0));
+        (RelayQueue { frames, overflowed }, queued)
+    }
+}
+
 /// Live sessions of this node, by user.
 #[derive(Default)]
 pub struct Hub {
     feeds: Mutex<HashMap<UserId, Feed>>,
     /// Where the node's sockets are counted.
     metrics: Arc<Metrics>,
+    /// Where every push also goes, for the other nodes' sockets (`None`: a single node).
+    relay: Option<RelayQueue>,
 }
 
 impl Hub {
@@ -210,6 +258,16 @@ impl Hub {
         Hub {
             feeds: Mutex::default(),
             metrics,
+            relay: None,
+        }
+    }
+
+    /// This hub, handing a copy of every push to `relay` so that the user's sockets on the
+    /// other nodes get it too (frames coming back from them enter through [`Hub::deliver`]).
+    pub fn relaying(self, relay: RelayQueue) -> Hub {
+        Hub {
+            relay: Some(relay),
+            ..self
         }
     }
 
@@ -277,41 +335,70 @@ impl Hub {
         })
     }
 
-    /// Numbers `event` for the user, remembers it, and sends it to each of their sessions.
-    /// A user who never connected to this node has no feed: they get a snapshot on connect.
-    pub fn push(&self, user_id: UserId, event: &EventFrame) {
-        self.with(|feeds| {
-            if let Some(feed) = feeds.get_mut(&user_id) {
-                Self::push_to(feed, event);
-            }
-        });
+    /// Numbers `event` for the user, remembers it, and sends it to each of their sessions,
+    /// here and on every other node. A user who never connected to a node has no feed there:
+    /// they get a snapshot on connect.
+    pub fn push(&self, account_id: AccountId, user_id: UserId, event: &EventFrame) {
+        self.push_everywhere(account_id, Audience::User { user_id }, event);
     }
 
-    /// Sends `event` to every manager of the account with a feed on this node.
+    /// Sends `event` to every manager of the account, here and on every other node.
     pub fn push_to_managers(&self, account_id: AccountId, event: &EventFrame) {
-        self.with(|feeds| {
-            for feed in feeds
-                .values_mut()
-                .filter(|f| f.account_id == account_id && f.is_manager)
-            {
-                Self::push_to(feed, event);
-            }
-        });
+        self.push_everywhere(account_id, Audience::Managers, event);
     }
 
-    /// Sends `event` once to each of `users` and to every manager of the account with a feed
-    /// on this node (a user who is both gets it once).
+    /// Sends `event` once to each of `users` and to every manager of the account, here and on
+    /// every other node (a user who is both gets it once).
     pub fn push_to_users_and_managers(
         &self,
         account_id: AccountId,
         users: &[UserId],
         event: &EventFrame,
     ) {
-        self.with(|feeds| {
-            for (_, feed) in feeds.iter_mut().filter(|(id, f)| {
-                f.account_id == account_id && (f.is_manager || users.contains(id))
-            }) {
-                Self::push_to(feed, event);
+        let users = users.to_vec();
+        self.push_everywhere(account_id, Audience::UsersAndManagers { users }, event);
+    }
+
+    /// Delivers here, then hands the frame to the relay without waiting; a full relay queue
+    /// drops it for the other nodes only (logged), never blocks the pusher.
+    fn push_everywhere(&self, account_id: AccountId, audience: Audience, event: &EventFrame) {
+        self.deliver(account_id, &audience, event);
+        if let Some(relay) = &self.relay {
+            let relayed = Relayed {
+                account_id,
+                audience,
+                frame: event.clone(),
+            };
+            if let Err(mpsc::error::TrySendError::Full(_)) = relay.frames.try_send(relayed) {
+                relay.overflowed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("the relay to the other nodes is full; a frame stays on this node");
+            }
+        }
+    }
+
+    /// Sends `event` to the audience's sessions on this node only (a frame another node
+    /// pushed and relayed here, or the local half of a push).
+    pub fn deliver(&self, account_id: AccountId, audience: &Audience, event: &EventFrame) {
+        self.with(|feeds| match audience {
+            Audience::User { user_id } => {
+                if let Some(feed) = feeds.get_mut(user_id) {
+                    Self::push_to(feed, event);
+                }
+            }
+            Audience::Managers => {
+                for feed in feeds
+                    .values_mut()
+                    .filter(|f| f.account_id == account_id && f.is_manager)
+                {
+                    Self::push_to(feed, event);
+                }
+            }
+            Audience::UsersAndManagers { users } => {
+                for (_, feed) in feeds.iter_mut().filter(|(id, f)| {
+                    f.account_id == account_id && (f.is_manager || users.contains(id))
+                }) {
+                    Self::push_to(feed, event);
+                }
             }
         });
     }
@@ -354,13 +441,15 @@ impl Hub {
         self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.seq))
     }
 
-    /// Whether any manager of the account has a live session on this node.
+    /// Whether a manager of the account may be listening: one has a live session on this
+    /// node, or the hub relays to other nodes (where one may be; they are not tracked here).
     pub fn has_managers(&self, account_id: AccountId) -> bool {
-        self.with(|feeds| {
-            feeds
-                .values()
-                .any(|f| f.account_id == account_id && f.is_manager && !f.sessions.is_empty())
-        })
+        self.relay.is_some()
+            || self.with(|feeds| {
+                feeds
+                    .values()
+                    .any(|f| f.account_id == account_id && f.is_manager && !f.sessions.is_empty())
+            })
     }
 
     /// Closes the user's connections opened with a revoked login session: `only` that one,
@@ -430,6 +519,23 @@ impl Hub {
         });
     }
 
+    /// Closes every session of this node with "reconnect now" and makes their next `resume`
+    /// a snapshot: frames relayed from other nodes were missed, so no history here is whole.
+    pub fn resync_all(&self) {
+        self.with(|feeds| {
+            for feed in feeds.values_mut() {
+                // A seq past every one the client saw, with no history: `resume` answers
+                // a snapshot.
+                feed.seq += 1;
+                feed.history.clear();
+                feed.history_bytes = 0;
+                for s in feed.sessions.drain(..) {
+                    s.closer.close(Closing::MissedFrames);
+                }
+            }
+        });
+    }
+
     /// Whether the user has a live session on this node.
     pub fn is_connected(&self, user_id: UserId) -> bool {
         self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))
@@ -484,15 +590,15 @@ mod tests {
         let (b, mut rx_b, _) = link(2, 8);
         assert_eq!(hub.attach(A, U, false, a), 0);
         assert_eq!(hub.attach(A, U, false, b), 0);
-        hub.push(U, &event(1));
-        hub.push(U, &event(2));
+        hub.push(A, U, &event(1));
+        hub.push(A, U, &event(2));
         for rx in [&mut rx_a, &mut rx_b] {
             assert!(text(rx.try_recv().unwrap()).contains(r#""seq":1"#));
             assert!(text(rx.try_recv().unwrap()).contains(r#""seq":2"#));
         }
         assert!(!hub.detach(U, 1));
         assert!(hub.detach(U, 2));
-        hub.push(U, &event(3));
+        hub.push(A, U, &event(3));
         assert_eq!(
             hub.seq(U),
             3,
@@ -506,7 +612,7 @@ mod tests {
         let (a, _rx, _) = link(1, 1024);
         hub.attach(A, U, false, a);
         for n in 1..=5 {
-            hub.push(U, &event(n));
+            hub.push(A, U, &event(n));
         }
         match hub.replay(U, 3) {
             Replay::Frames(frames) => {
@@ -523,7 +629,7 @@ mod tests {
             "a seq from another server life"
         );
         for n in 6..=(HISTORY_FRAMES as i64 + 10) {
-            hub.push(U, &event(n));
+            hub.push(A, U, &event(n));
         }
         assert_eq!(hub.replay(U, 1), Replay::TooOld);
         assert_eq!(hub.replay(UserId(404), 0), Replay::TooOld);
@@ -537,7 +643,7 @@ mod tests {
         hub.attach(A, U, false, slow);
         hub.attach(A, U, false, fast);
         for n in 0..5 {
-            hub.push(U, &event(n));
+            hub.push(A, U, &event(n));
         }
         let why = tokio::time::timeout(std::time::Duration::from_secs(1), cut_off.closed())
             .await
@@ -572,6 +678,54 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_push_reaches_the_local_tabs_and_goes_to_the_relay_once_while_a_relayed_frame_stays() {
+        let (queue, mut relayed) = RelayQueue::new();
+        let hub = Hub::default().relaying(queue);
+        let (tab, mut rx, _) = link(1, 8);
+        hub.attach(A, U, false, tab);
+        hub.push(A, U, &event(1));
+        let copy = relayed.try_recv().expect("relayed");
+        assert_eq!(copy.account_id, A);
+        assert_eq!(copy.audience, Audience::User { user_id: U });
+        assert_eq!(copy.frame.serialised(), event(1).serialised());
+        // What another node relayed here is delivered, never relayed again.
+        hub.deliver(A, &Audience::User { user_id: U }, &event(2));
+        assert!(
+            relayed.try_recv().is_err(),
+            "no echo back to the other nodes"
+        );
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":1,"#));
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":2,"#));
+    }
+
+    #[test]
+    fn a_full_relay_counts_what_it_dropped() {
+        let (queue, _relayed) = RelayQueue::new();
+        let overflowed = queue.overflowed.clone();
+        let hub = Hub::default().relaying(queue);
+        for n in 0..RELAY_QUEUE as i64 + 3 {
+            hub.push_to_managers(A, &event(n));
+        }
+        assert_eq!(overflowed.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test]
+    async fn a_resync_closes_every_session_and_makes_resume_a_snapshot() {
+        let hub = Hub::default();
+        let (tab, _rx, closer) = link(1, 8);
+        hub.attach(A, U, false, tab);
+        hub.push(A, U, &event(1));
+        let seen = hub.seq(U);
+        hub.resync_all();
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer.closed())
+            .await
+            .expect("closed");
+        assert_eq!(why, Closing::MissedFrames);
+        assert_eq!(hub.replay(U, seen), Replay::TooOld);
+        assert_eq!(hub.replay(U, 0), Replay::TooOld);
+    }
+
     #[tokio::test]
     async fn shutting_down_closes_every_session_with_its_reason() {
         let hub = Hub::default();
@@ -604,7 +758,7 @@ mod tests {
             .await
             .expect("the oldest is closed");
         assert_eq!(why, Closing::Superseded);
-        hub.push(U, &event(1));
+        hub.push(A, U, &event(1));
         assert!(
             receivers[0].try_recv().is_err(),
             "the oldest gets nothing more"
@@ -624,7 +778,7 @@ mod tests {
             .await
             .expect("closed");
         assert_eq!(why, Closing::Revoked);
-        hub.push(U, &event(1));
+        hub.push(A, U, &event(1));
         assert!(rx_b.try_recv().is_ok(), "the other login keeps its socket");
         hub.close_revoked(U, None, Some(SessionId(2)));
         assert!(hub.is_connected(U), "kept");

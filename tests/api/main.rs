@@ -8,6 +8,7 @@ mod helpers;
 mod account;
 mod agents;
 mod auth;
+mod cluster;
 mod cross_site;
 mod demo;
 mod dispatch_balanced;

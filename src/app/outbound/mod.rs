@@ -173,14 +173,22 @@ fn channels_of(raw: &[String]) -> Result<Vec<Channel>, OutboundError> {
     Ok(channels)
 }
 
-/// Sends `message.updated` to everyone in `to` with a feed on this node.
-pub(crate) fn announce(hub: &Hub, ticket_id: TicketId, to: &[UserId], message: MessageRecord) {
+/// Sends `message.updated` to everyone in `to`, on whichever node they are connected.
+pub(crate) fn announce(
+    hub: &Hub,
+    account_id: AccountId,
+    ticket_id: TicketId,
+    to: &[UserId],
+    message: MessageRecord,
+) {
     let event = ServerEvent::MessageUpdated {
         ticket_id,
         message: MessageView::from(message),
     };
     match EventFrame::new(&event) {
-        Ok(frame) => to.iter().for_each(|user| hub.push(*user, &frame)),
+        Ok(frame) => to
+            .iter()
+            .for_each(|user| hub.push(account_id, *user, &frame)),
         Err(e) => tracing::warn!(error = %e, "message.updated could not be encoded"),
     }
 }
@@ -473,7 +481,7 @@ impl Outbound {
             .pop()
             .ok_or(OutboundError::NotFound)?;
         if let Some((ticket_id, to)) = store::outbound::audience(&self.pool, message_id).await? {
-            announce(&self.hub, ticket_id, &to, message.clone());
+            announce(&self.hub, account_id, ticket_id, &to, message.clone());
         }
         Ok(MessageView::from(message))
     }

@@ -119,7 +119,7 @@ impl Courier {
         let audience = store::outbound::audience(&mut *tx, due.message_id).await?;
         tx.commit().await?;
         if let (Some(message), Some((ticket_id, to))) = (message, audience) {
-            announce(&self.hub, ticket_id, &to, message);
+            announce(&self.hub, due.account_id, ticket_id, &to, message);
         }
         Ok(true)
     }

@@ -57,3 +57,28 @@ pub async fn serve(db: &TestDatabase, vars: &[(&str, &str)]) -> (Child, String) 
     }
     panic!("the server did not become ready");
 }
+
+impl super::TestApp {
+    /// Another node of this app as a real `switchboard serve` process: the same database,
+    /// Redis and key prefix, a port of its own. Answers the process (killed when dropped) and
+    /// this app as seen through that node.
+    pub async fn node_process(&self) -> (Child, super::TestApp) {
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .filter(|(k, _)| k.as_str() != "SWITCHBOARD_BIND")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (child, base) = serve(&self._db, &vars).await;
+        let address = base.trim_end_matches("/api/v1").to_string();
+        let port = address.rsplit(':').next().unwrap().parse().unwrap();
+        let node = super::TestApp {
+            address,
+            port,
+            client: reqwest::Client::new(),
+            setup_manager: tokio::sync::OnceCell::new(),
+            ..self.clone()
+        };
+        (child, node)
+    }
+}
