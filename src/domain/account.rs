@@ -50,6 +50,9 @@ pub struct Settings {
     /// An IANA time zone name such as `Europe/Lisbon`.
     #[schema(value_type = String, example = "Europe/Lisbon")]
     pub timezone: Tz,
+    /// An assigned ticket its agent has not opened within this many seconds moves on;
+    /// `null`: never (the default).
+    pub return_after_seconds: Option<i32>,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             rebalance_threshold: 2,
             offline_grace_seconds: 60,
             timezone: Tz::UTC,
+            return_after_seconds: None,
         }
     }
 }
@@ -75,6 +79,19 @@ pub struct SettingsPatch {
     pub rebalance_threshold: Option<i32>,
     pub offline_grace_seconds: Option<i32>,
     pub timezone: Option<String>,
+    /// A number of seconds, or `null` to turn the return timer off; absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>, nullable)]
+    pub return_after_seconds: Option<Option<i32>>,
+}
+
+/// A field that is present (possibly `null`), as opposed to absent (`None` by default).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl Settings {
@@ -104,6 +121,12 @@ impl Settings {
         }
         if let Some(v) = &patch.timezone {
             next.timezone = parse_timezone(v)?;
+        }
+        if let Some(v) = patch.return_after_seconds {
+            if v.is_some_and(|v| !(1..=7 * 24 * 3600).contains(&v)) {
+                return Err("return_after_seconds must be between 1 and 604800, or null".into());
+            }
+            next.return_after_seconds = v;
         }
         Ok(next)
     }
@@ -150,6 +173,10 @@ mod tests {
             },
             SettingsPatch {
                 assignment_strategy: Some("random".into()),
+                ..Default::default()
+            },
+            SettingsPatch {
+                return_after_seconds: Some(Some(0)),
                 ..Default::default()
             },
         ] {

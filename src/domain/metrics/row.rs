@@ -2,6 +2,7 @@
 //! metric (shares, rates, rounding), for agents and the team alike, as JSON and as CSV.
 
 use super::reviews::ReviewFigures;
+use crate::domain::dispatch::Reason;
 use crate::domain::ids::UserId;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,12 +58,15 @@ pub struct ReportRow {
     pub tickets_per_work_hour: Option<f64>,
     pub reviews: i64,
     pub communication_score_avg: Option<f64>,
+    /// Tickets the return timer took from the agent (unopened too long); part of
+    /// `reassigned_away`, shown on its own because leads coach on it.
+    pub returned: i64,
     /// `reassigned_away` split by reason (JSON only).
     pub reassigned_away_by_reason: BTreeMap<String, i64>,
 }
 
-/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9.
-pub const CSV_HEADER: [&str; 21] = [
+/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9, then `returned`.
+pub const CSV_HEADER: [&str; 22] = [
     "agent_id",
     "agent_name",
     "incoming",
@@ -84,6 +88,7 @@ pub const CSV_HEADER: [&str; 21] = [
     "tickets_per_work_hour",
     "reviews",
     "communication_score_avg",
+    "returned",
 ];
 
 /// `v` to `places` decimals; a negative zero (a clipped interval, say) comes out as `0`.
@@ -128,6 +133,11 @@ impl ReportRow {
                     2,
                 )
             }),
+            returned: f
+                .reassigned_away
+                .get(Reason::ReturnTimer.as_str())
+                .copied()
+                .unwrap_or_default(),
             reassigned_away_by_reason: f.reassigned_away.clone(),
         }
     }
@@ -165,6 +175,7 @@ impl ReportRow {
             opt(self.tickets_per_work_hour),
             self.reviews.to_string(),
             opt(self.communication_score_avg),
+            self.returned.to_string(),
         ]
     }
 }
