@@ -33,6 +33,7 @@ impl Loaded {
                 assigned_at: t.assigned_at,
                 previous_agent: t.previous_agent,
                 pinned: t.pinned,
+                lapsed_with: t.lapsed_with,
             });
         }
         board

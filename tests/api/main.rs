@@ -24,6 +24,7 @@ mod outbound;
 mod outbound_restart;
 mod presence_outage;
 mod reports;
+mod return_timer;
 mod reviews;
 mod revocation;
 mod shutdown;

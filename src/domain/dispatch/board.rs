@@ -80,9 +80,6 @@ struct Offer {
 struct Ticket {
     entry: TicketEntry,
     offer: Option<Offer>,
-    /// Agents who let it lapse under the return timer: it is never given back to them
-    /// automatically (only a manager may).
-    lapsed_with: Vec<UserId>,
 }
 
 impl Ticket {
@@ -238,11 +235,7 @@ impl Board {
             return;
         }
         let (id, assignee) = (entry.id, entry.assignee);
-        let ticket = Ticket {
-            entry,
-            offer: None,
-            lapsed_with: Vec::new(),
-        };
+        let ticket = Ticket { entry, offer: None };
         let key = ticket.queue_key();
         self.tickets.insert(id, ticket);
         match assignee {
@@ -291,7 +284,7 @@ impl Board {
         self.agents
             .get(&agent)
             .is_some_and(|a| a.eligible_for(&ticket.entry.traits))
-            && !ticket.lapsed_with.contains(&agent)
+            && !ticket.entry.lapsed_with.contains(&agent)
     }
 
     /// The first available agent in ranking order who may take the ticket.
@@ -448,7 +441,7 @@ impl Board {
             let fits = self.tickets.get(&ticket_id).is_some_and(|t| {
                 t.offer.is_none()
                     && a.entry.card.matches(&t.entry.traits)
-                    && !t.lapsed_with.contains(&agent)
+                    && !t.entry.lapsed_with.contains(&agent)
             });
             if fits {
                 self.place(ticket_id, Reason::New, out);
@@ -519,7 +512,7 @@ impl Board {
                     t.entry.unanswered
                         && !t.entry.pinned
                         && receiver.entry.card.matches(&t.entry.traits)
-                        && !t.lapsed_with.contains(&rank.agent)
+                        && !t.entry.lapsed_with.contains(&rank.agent)
                 });
                 if let Some(t) = movable {
                     return Some((t.entry.id, rank.agent));
@@ -566,7 +559,7 @@ impl Board {
         for (_, ticket, agent) in lapsed {
             self.unassign(ticket, Reason::ReturnTimer, out);
             if let Some(t) = self.tickets.get_mut(&ticket) {
-                t.lapsed_with.push(agent);
+                t.entry.lapsed_with.push(agent);
             }
             if !self.place(ticket, Reason::ReturnTimer, out) {
                 out.push(Decision::Queue { ticket });
@@ -598,6 +591,7 @@ impl Board {
                 assigned_at: None,
                 previous_agent,
                 pinned: false,
+                lapsed_with: Vec::new(),
             };
             self.load_ticket(entry);
         }
@@ -838,6 +832,19 @@ impl Board {
                 entry.present = is_present;
                 out.extend(self.upsert_agent(entry, now));
             }
+        }
+        out
+    }
+
+    /// The return timer's own pass, run more often than the sweep so a short setting is
+    /// kept to the second: lapsed tickets move on, and what that frees is dispatched.
+    pub fn return_unopened(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
+        let mut out = Vec::new();
+        self.return_lapsed(now, &mut out);
+        if !out.is_empty() {
+            self.drain_all(&mut out);
+            self.rebalance(&mut out);
         }
         out
     }

@@ -130,4 +130,7 @@ pub struct TicketEntry {
     /// A manager gave it to its assignee: no automatic move takes it away (rebalancing and
     /// release on leave leave it be; leaving queues it back instead of moving it).
     pub pinned: bool,
+    /// Agents who let it lapse under the return timer: it is never given back to them
+    /// automatically (only a manager may).
+    pub lapsed_with: Vec<UserId>,
 }

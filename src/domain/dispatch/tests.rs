@@ -537,6 +537,8 @@ enum Event {
     /// Agent `.1` claims ticket `.0` (broadcast: only an offered ticket can be claimed).
     Claim(usize, usize),
     Sweep,
+    /// The return timer's own pass.
+    ReturnTimer,
 }
 
 const AGENTS: i64 = 5;
@@ -557,6 +559,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (0..64usize, a.clone(), any::<bool>()).prop_map(|(t, a, force)| Event::Manager(t, a, force)),
         2 => (0..64usize, a).prop_map(|(t, a)| Event::Claim(t, a)),
         1 => Just(Event::Sweep),
+        1 => Just(Event::ReturnTimer),
     ]
 }
 
@@ -703,6 +706,7 @@ proptest! {
                     None => vec![],
                 },
                 Event::Sweep => b.sweep(now),
+                Event::ReturnTimer => b.return_unopened(now),
             };
             for d in &decisions {
                 match d {
