@@ -12,6 +12,7 @@ use super::ingest::Ingest;
 use super::live::Live;
 use super::metrics::Exposition;
 use super::notes::Notes;
+use super::alerts::Alerts;
 use super::outbound::Outbound;
 use super::reports::Reports;
 use super::reviews::Reviews;
@@ -53,6 +54,8 @@ pub struct Services {
     pub metrics: Exposition,
     /// Channel connections, delivery reports, the pull feed, and the delivery worker.
     pub outbound: Outbound,
+    /// Alerts for managers, and the node's watcher that raises them.
+    pub alerts: Alerts,
     /// What sockets call.
     pub live: Arc<Live>,
     /// Live sessions of this node.
@@ -112,6 +115,7 @@ impl Services {
             users.clone(),
             share.clone(),
         );
+        let alerts = Alerts::new(pool.clone(), hub.clone(), &delivery)?;
         let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
         let tickets = TicketActions::new(pool.clone(), dispatchers.clone(), outbound.bell());
         let live = Arc::new(Live {
@@ -151,6 +155,7 @@ impl Services {
             ),
             health: Health::new(pool, presence),
             outbound,
+            alerts,
             live,
             hub,
             dispatchers,

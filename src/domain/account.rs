@@ -53,6 +53,8 @@ pub struct Settings {
     /// An assigned ticket its agent has not opened within this many seconds moves on;
     /// `null`: never (the default).
     pub return_after_seconds: Option<i32>,
+    /// Where alerts are POSTed as Slack-compatible JSON; `null`: nowhere.
+    pub notification_webhook_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             offline_grace_seconds: 60,
             timezone: Tz::UTC,
             return_after_seconds: None,
+            notification_webhook_url: None,
         }
     }
 }
@@ -83,6 +86,10 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i32>, nullable)]
     pub return_after_seconds: Option<Option<i32>>,
+    /// An http(s) URL, or `null` to stop sending alerts; absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub notification_webhook_url: Option<Option<String>>,
 }
 
 /// A field that is present (possibly `null`), as opposed to absent (`None` by default).
@@ -128,8 +135,22 @@ impl Settings {
             }
             next.return_after_seconds = v;
         }
+        if let Some(v) = &patch.notification_webhook_url {
+            next.notification_webhook_url = v.as_deref().map(webhook_url).transpose()?;
+        }
         Ok(next)
     }
+}
+
+/// An http(s) URL of at most 2,048 characters. Whether its address may be reached is judged
+/// when an alert is sent, as for every outbound delivery.
+fn webhook_url(raw: &str) -> Result<String, String> {
+    let refused = || "notification_webhook_url must be an http(s) URL".to_string();
+    let url = url::Url::parse(raw).map_err(|_| refused())?;
+    if raw.len() > 2048 || !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(refused());
+    }
+    Ok(url.to_string())
 }
 
 /// Parses an IANA timezone name such as `Europe/Lisbon`.
@@ -177,6 +198,10 @@ mod tests {
             },
             SettingsPatch {
                 return_after_seconds: Some(Some(0)),
+                ..Default::default()
+            },
+            SettingsPatch {
+                notification_webhook_url: Some(Some("ftp://example.com/hook".into())),
                 ..Default::default()
             },
         ] {

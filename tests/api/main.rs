@@ -7,6 +7,7 @@ mod helpers;
 
 mod account;
 mod agents;
+mod alerts;
 mod auth;
 mod cross_site;
 mod demo;
