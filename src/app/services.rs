@@ -5,6 +5,7 @@
 use super::account_share::AccountShare;
 use super::accounts::Accounts;
 use super::agents::Agents;
+use super::alerts::Alerts;
 use super::auth::Auth;
 use super::health::Health;
 use super::inbox::Inbox;
@@ -12,7 +13,6 @@ use super::ingest::Ingest;
 use super::live::Live;
 use super::metrics::Exposition;
 use super::notes::Notes;
-use super::alerts::Alerts;
 use super::outbound::Outbound;
 use super::reports::Reports;
 use super::reviews::Reviews;

@@ -108,5 +108,7 @@ pub async fn ack(
     .bind(by)
     .fetch_optional(db)
     .await?;
-    row.as_ref().map(|r| from_row(r).map(|(_, a)| a)).transpose()
+    row.as_ref()
+        .map(|r| from_row(r).map(|(_, a)| a))
+        .transpose()
 }

@@ -2,8 +2,8 @@
 //! with what dispatching needs to know of it.
 
 use crate::domain::card::TicketTraits;
-use crate::domain::dispatch::Reason;
 use crate::domain::channel::Channel;
+use crate::domain::dispatch::Reason;
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;

@@ -40,20 +40,47 @@ async fn each_alert_is_raised_once_pushed_listed_acknowledged_and_sent_to_the_we
     let acked = app.ack_alert(&manager, &first).ok().await;
     assert!(acked["acked_at"].is_string());
     let again = app.ack_alert(&manager, &first).ok().await;
-    assert_eq!(again["acked_at"], acked["acked_at"], "the first acknowledgement stays");
-    assert_eq!(app.alerts(&manager, "open").ok().await["items"].as_array().unwrap().len(), 2);
-    assert_eq!(app.alerts(&manager, "all").ok().await["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        again["acked_at"], acked["acked_at"],
+        "the first acknowledgement stays"
+    );
+    assert_eq!(
+        app.alerts(&manager, "open").ok().await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.alerts(&manager, "all").ok().await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     let agent = app.agent("Ana", json!({})).await;
-    assert_eq!(assert_error(app.alerts(&agent, "open").await, 403).await, "forbidden");
-    assert_eq!(assert_error(app.ack_alert(&agent, &first).await, 403).await, "forbidden");
-    assert_eq!(assert_error(app.ack_alert(&manager, "999999").await, 404).await, "not_found");
+    assert_eq!(
+        assert_error(app.alerts(&agent, "open").await, 403).await,
+        "forbidden"
+    );
+    assert_eq!(
+        assert_error(app.ack_alert(&agent, &first).await, 403).await,
+        "forbidden"
+    );
+    assert_eq!(
+        assert_error(app.ack_alert(&manager, "999999").await, 404).await,
+        "not_found"
+    );
 
     let posted = hook.wait_until(|r| r.len() >= 3).await;
     for request in &posted {
         let body = request.json();
         assert!(
-            body["text"].as_str().unwrap().contains(&format!("ticket {id}")),
+            body["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("ticket {id}")),
             "{body}"
         );
         assert_eq!(body["alert"]["ticket_id"], json!(id));

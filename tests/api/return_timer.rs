@@ -71,7 +71,10 @@ async fn opened_and_pinned_tickets_stay_and_null_turns_the_timer_off() {
         .expect_none("ticket.unassigned", Duration::from_millis(3000))
         .await;
     for id in [&opened, &pinned] {
-        assert_eq!(app.ticket_as_manager(id).await["assignee_id"], json!(ana.user_id));
+        assert_eq!(
+            app.ticket_as_manager(id).await["assignee_id"],
+            json!(ana.user_id)
+        );
     }
 
     let account = app
@@ -93,5 +96,8 @@ async fn opened_and_pinned_tickets_stay_and_null_turns_the_timer_off() {
     ben.ws
         .expect_none("ticket.unassigned", Duration::from_millis(2500))
         .await;
-    assert_eq!(app.ticket_as_manager(&fresh).await["assignee_id"], json!(ben.user_id));
+    assert_eq!(
+        app.ticket_as_manager(&fresh).await["assignee_id"],
+        json!(ben.user_id)
+    );
 }
