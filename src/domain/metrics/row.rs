@@ -220,7 +220,12 @@ mod tests {
             converted: 1,
             sales_cents: 45050,
             avg_response: Some(123.456),
-            reassigned_away: [("rebalanced".to_string(), 2), ("manager".to_string(), 1)].into(),
+            reassigned_away: [
+                ("rebalanced".to_string(), 2),
+                ("manager".to_string(), 1),
+                ("return_timer".to_string(), 2),
+            ]
+            .into(),
             reviews: ReviewFigures {
                 reviews: 4,
                 communication_sum: 14,
@@ -234,7 +239,11 @@ mod tests {
         assert_eq!(row.tickets_per_work_hour, Some(3.0));
         assert_eq!(row.sales, 450.5);
         assert_eq!(row.avg_response_seconds, Some(123.5));
-        assert_eq!(row.reassigned_away, 3);
+        assert_eq!(row.reassigned_away, 5);
+        assert_eq!(
+            row.returned, 2,
+            "the return timer's part of reassigned_away"
+        );
         assert_eq!(row.reviews, 4);
         assert_eq!(row.communication_score_avg, Some(4.67));
         let empty = ReportRow::new(None, &Figures::default());
@@ -249,9 +258,9 @@ mod tests {
         );
         assert_eq!(row.csv_record().len(), CSV_HEADER.len());
         assert_eq!(
-            row.csv_record()[CSV_HEADER.len() - 2..],
-            ["4".to_string(), "4.67".to_string()],
-            "the review columns come last"
+            row.csv_record()[CSV_HEADER.len() - 3..],
+            ["4".to_string(), "4.67".to_string(), "2".to_string()],
+            "the review columns, then returned, come last"
         );
         assert_eq!(empty.csv_record()[1], "Team");
     }
