@@ -501,12 +501,12 @@ fn the_return_timer_moves_a_lapsed_ticket_on_and_never_back_to_who_let_it_lapse(
 fn the_return_timer_leaves_opened_and_pinned_tickets_and_is_off_by_default() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
     b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
-    assert!(b.sweep(at(100_000)).is_empty(), "off by default");
+    assert!(b.sweep(at(1000)).is_empty(), "off by default");
     with_return_timer(&mut b, 60);
-    b.ticket_created(tk(2), any_ticket(), at(1), None, at(1));
-    b.ticket_created(tk(3), any_ticket(), at(2), None, at(2));
-    b.ticket_opened(tk(2), at(3));
-    b.assign_by_manager(tk(3), ag(2), false, at(4)).unwrap();
+    b.ticket_created(tk(2), any_ticket(), at(1001), None, at(1001));
+    b.ticket_created(tk(3), any_ticket(), at(1002), None, at(1002));
+    b.ticket_opened(tk(2), at(1003));
+    b.assign_by_manager(tk(3), ag(2), false, at(1004)).unwrap();
     // Ticket 1 (held since 0) moves; the opened 2 and the pinned 3 stay.
     let d = b.sweep(at(100_000));
     assert_eq!(unassigned(&d), vec![(1, 1, Reason::ReturnTimer)]);
