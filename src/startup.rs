@@ -1,5 +1,6 @@
 //! Building and running the application: the same value the binary serves and the tests spawn.
 
+use crate::app::alerts::AlertWatcher;
 use crate::app::outbound::DeliveryWorker;
 use crate::app::services::{Parts, Services};
 use crate::cluster::{RedisAt, RevocationRelay};
@@ -68,6 +69,8 @@ pub struct Application {
     services: web::Data<Services>,
     /// This node's delivery worker (outbound replies to channel bridges).
     deliveries: DeliveryWorker,
+    /// This node's alert watcher.
+    alerts: AlertWatcher,
 }
 
 impl Application {
@@ -102,6 +105,7 @@ impl Application {
             ingest_queue: config.ingest_queue,
         })?);
         let deliveries = services.outbound.start_worker();
+        let alerts = services.alerts.start_watcher();
         let body_limit = config.body_limit;
         let origins = http::origin::OriginPolicy {
             allowed: config.allowed_origins.clone(),
@@ -125,6 +129,7 @@ impl Application {
             server,
             services,
             deliveries,
+            alerts,
         })
     }
 
@@ -160,6 +165,7 @@ impl Application {
         let (_, served) = tokio::join!(stopping, server);
         self.services.drain_dispatchers(SHUTDOWN_GRACE).await;
         self.deliveries.stop(SHUTDOWN_GRACE).await;
+        self.alerts.stop(SHUTDOWN_GRACE).await;
         tracing::info!("shut down");
         served
     }

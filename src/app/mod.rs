@@ -8,6 +8,7 @@
 pub mod account_share;
 pub mod accounts;
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 mod failure;
 pub mod health;

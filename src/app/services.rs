@@ -6,6 +6,7 @@ use super::account_share::AccountShare;
 use super::accounts::Accounts;
 use super::accounts::KnownAccounts;
 use super::agents::Agents;
+use super::alerts::Alerts;
 use super::auth::Auth;
 use super::auth::KnownKeys;
 use super::health::Health;
@@ -56,6 +57,8 @@ pub struct Services {
     pub metrics: Exposition,
     /// Channel connections, delivery reports, the pull feed, and the delivery worker.
     pub outbound: Outbound,
+    /// Alerts for managers, and the node's watcher that raises them.
+    pub alerts: Alerts,
     /// What sockets call.
     pub live: Arc<Live>,
     /// Live sessions of this node.
@@ -132,6 +135,7 @@ impl Services {
             users.clone(),
             share.clone(),
         );
+        let alerts = Alerts::new(pool.clone(), hub.clone(), &delivery)?;
         let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
         let tickets = TicketActions::new(pool.clone(), dispatchers.clone(), outbound.bell());
         let live = Arc::new(Live {
@@ -186,6 +190,7 @@ impl Services {
             ),
             health: Health::new(pool, presence, frames),
             outbound,
+            alerts,
             live,
             hub,
             dispatchers,

@@ -24,6 +24,8 @@ use tokio::sync::oneshot;
 
 /// How often queued tickets, rebalancing, presence and broadcast offers are re-examined.
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// How often the return timer looks for tickets held unopened too long.
+const RETURN_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The wallboard is pushed at most this often, and only when something changed.
 const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
 
@@ -233,6 +235,23 @@ impl Dispatcher {
         );
     }
 
+    /// Moves on the tickets held unopened past the return timer, when the account has one;
+    /// a pass that moves nothing leaves the wallboard alone.
+    fn check_return_timer(&mut self, ctx: &mut Context<Self>) {
+        if self.stale || self.settings.return_after_seconds.is_none() {
+            return;
+        }
+        let now = Utc::now();
+        if let Some(decisions) = self.guarded(ctx, |board| board.return_unopened(now)) {
+            if !decisions.is_empty() {
+                self.wallboard_dirty = true;
+                self.outbox
+                    .extend(decisions.into_iter().map(Outgoing::Decision));
+                self.flush(ctx);
+            }
+        }
+    }
+
     fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: UserId) {
         self.reloads_wanted.insert(agent_id);
         self.reload_agents(ctx);
@@ -246,6 +265,7 @@ impl Actor for Dispatcher {
         ctx.set_mailbox_capacity(100_000);
         self.rebuild(ctx);
         ctx.run_interval(WALLBOARD_EVERY, |act, ctx| act.push_wallboard(ctx));
+        ctx.run_interval(RETURN_CHECK_EVERY, |act, ctx| act.check_return_timer(ctx));
         ctx.run_interval(SWEEP_EVERY, |act, ctx| {
             if act.stale {
                 return act.rebuild(ctx);

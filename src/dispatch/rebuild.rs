@@ -30,8 +30,10 @@ impl Loaded {
                 assignee: t.assignee_id,
                 unanswered: t.unanswered,
                 created_at: t.created_at,
+                assigned_at: t.assigned_at,
                 previous_agent: t.previous_agent,
                 pinned: t.pinned,
+                lapsed_with: t.lapsed_with,
             });
         }
         board

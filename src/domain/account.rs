@@ -50,6 +50,11 @@ pub struct Settings {
     /// An IANA time zone name such as `Europe/Lisbon`.
     #[schema(value_type = String, example = "Europe/Lisbon")]
     pub timezone: Tz,
+    /// An assigned ticket its agent has not opened within this many seconds moves on;
+    /// `null`: never (the default).
+    pub return_after_seconds: Option<i32>,
+    /// Where alerts are POSTed as Slack-compatible JSON; `null`: nowhere.
+    pub notification_webhook_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -60,6 +65,8 @@ impl Default for Settings {
             rebalance_threshold: 2,
             offline_grace_seconds: 60,
             timezone: Tz::UTC,
+            return_after_seconds: None,
+            notification_webhook_url: None,
         }
     }
 }
@@ -75,6 +82,23 @@ pub struct SettingsPatch {
     pub rebalance_threshold: Option<i32>,
     pub offline_grace_seconds: Option<i32>,
     pub timezone: Option<String>,
+    /// A number of seconds, or `null` to turn the return timer off; absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>, nullable)]
+    pub return_after_seconds: Option<Option<i32>>,
+    /// An http(s) URL, or `null` to stop sending alerts; absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub notification_webhook_url: Option<Option<String>>,
+}
+
+/// A field that is present (possibly `null`), as opposed to absent (`None` by default).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl Settings {
@@ -105,8 +129,28 @@ impl Settings {
         if let Some(v) = &patch.timezone {
             next.timezone = parse_timezone(v)?;
         }
+        if let Some(v) = patch.return_after_seconds {
+            if v.is_some_and(|v| !(1..=7 * 24 * 3600).contains(&v)) {
+                return Err("return_after_seconds must be between 1 and 604800, or null".into());
+            }
+            next.return_after_seconds = v;
+        }
+        if let Some(v) = &patch.notification_webhook_url {
+            next.notification_webhook_url = v.as_deref().map(webhook_url).transpose()?;
+        }
         Ok(next)
     }
+}
+
+/// An http(s) URL of at most 2,048 characters. Whether its address may be reached is judged
+/// when an alert is sent, as for every outbound delivery.
+fn webhook_url(raw: &str) -> Result<String, String> {
+    let refused = || "notification_webhook_url must be an http(s) URL".to_string();
+    let url = url::Url::parse(raw).map_err(|_| refused())?;
+    if raw.len() > 2048 || !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(refused());
+    }
+    Ok(url.to_string())
 }
 
 /// Parses an IANA timezone name such as `Europe/Lisbon`.
@@ -150,6 +194,14 @@ mod tests {
             },
             SettingsPatch {
                 assignment_strategy: Some("random".into()),
+                ..Default::default()
+            },
+            SettingsPatch {
+                return_after_seconds: Some(Some(0)),
+                ..Default::default()
+            },
+            SettingsPatch {
+                notification_webhook_url: Some(Some("ftp://example.com/hook".into())),
                 ..Default::default()
             },
         ] {

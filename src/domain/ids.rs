@@ -82,6 +82,8 @@ ids! {
     ConnectionId;
     /// One webhook delivery (a reply or a test event) to one connection.
     DeliveryId;
+    /// An alert raised for managers.
+    AlertId;
 }
 
 /// The documented form of every id: the decimal digits of a positive `BIGINT`, as a string

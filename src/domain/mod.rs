@@ -3,6 +3,7 @@
 //! callers pass "now" in, so every rule can be unit- and property-tested.
 
 pub mod account;
+pub mod alert;
 pub mod card;
 pub mod channel;
 pub mod delivery;

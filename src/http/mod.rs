@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 pub mod body;
 pub mod error;
@@ -63,6 +64,7 @@ fn endpoints(r: &mut Routes<'_>) {
     auth::routes(r);
     account::routes(r);
     agents::routes(r);
+    alerts::routes(r);
     ingest::routes(r);
     reviews::routes(r);
     notes::routes(r);

@@ -43,6 +43,8 @@ use utoipa::{Modify, OpenApi};
         super::agents::create,
         super::agents::get,
         super::agents::update,
+        super::alerts::list,
+        super::alerts::ack,
         super::ingest::messages,
         super::ingest::reservations,
         super::reviews::receive,

@@ -65,6 +65,9 @@ pub enum ServerEvent {
     /// The live wallboard, already serialised by whoever computed it.
     #[serde(rename = "wallboard")]
     Wallboard { wallboard: Arc<RawValue> },
+    /// To managers: an alert was raised (`GET /alerts` lists them).
+    #[serde(rename = "alert")]
+    Alert { alert: crate::store::alerts::Alert },
 }
 
 /// An event serialised once, waiting for each user's `seq`.

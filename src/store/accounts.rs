@@ -16,7 +16,7 @@ pub struct Account {
 }
 
 const COLUMNS: &str =
-    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone";
+    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone, return_after_seconds, notification_webhook_url";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
     let strategy: String = row.try_get("assignment_strategy")?;
@@ -32,6 +32,8 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
             rebalance_threshold: row.try_get("rebalance_threshold")?,
             offline_grace_seconds: row.try_get("offline_grace_seconds")?,
             timezone: parse_timezone(&timezone).map_err(decode)?,
+            return_after_seconds: row.try_get("return_after_seconds")?,
+            notification_webhook_url: row.try_get("notification_webhook_url")?,
         },
     })
 }
@@ -87,7 +89,8 @@ pub async fn update(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE accounts SET name = $2, response_sla_seconds = $3, assignment_strategy = $4, \
-         rebalance_threshold = $5, offline_grace_seconds = $6, timezone = $7 WHERE id = $1",
+         rebalance_threshold = $5, offline_grace_seconds = $6, timezone = $7, \
+         return_after_seconds = $8, notification_webhook_url = $9 WHERE id = $1",
     )
     .bind(account_id)
     .bind(name)
@@ -96,6 +99,8 @@ pub async fn update(
     .bind(s.rebalance_threshold)
     .bind(s.offline_grace_seconds)
     .bind(s.timezone.name())
+    .bind(s.return_after_seconds)
+    .bind(&s.notification_webhook_url)
     .execute(db)
     .await?;
     Ok(())

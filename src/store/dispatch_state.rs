@@ -3,6 +3,7 @@
 
 use crate::domain::card::TicketTraits;
 use crate::domain::channel::Channel;
+use crate::domain::dispatch::Reason;
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
@@ -23,6 +24,8 @@ pub struct OpenTicket {
     pub previous_agent: Option<UserId>,
     /// A manager gave it to its assignee (no automatic move takes it).
     pub pinned: bool,
+    /// Agents who let it lapse under the return timer.
+    pub lapsed_with: Vec<UserId>,
 }
 
 /// Every queued, assigned, opened or pending ticket of the account, oldest first.
@@ -32,7 +35,9 @@ pub async fn open_tickets(
 ) -> Result<Vec<OpenTicket>, sqlx::Error> {
     let rows = sqlx::query(concat!(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, prev.assignee_id AS previous_agent \
+                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, prev.assignee_id AS previous_agent, \
+                ARRAY(SELECT e.agent_id FROM events e WHERE e.ticket_id = t.id AND e.kind = 'ticket.unassigned' \
+                      AND e.reason = $2 AND e.agent_id IS NOT NULL) AS lapsed_with \
          FROM tickets t \
          LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = ",
         state_sql!(Done),
@@ -42,6 +47,7 @@ pub async fn open_tickets(
         " ORDER BY t.created_at, t.id"
     ))
     .bind(account_id)
+    .bind(Reason::ReturnTimer.as_str())
     .fetch_all(db)
     .await?;
     rows.iter().map(open_ticket).collect()
@@ -55,11 +61,14 @@ pub async fn ticket(
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent \
+                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent, \
+                ARRAY(SELECT e.agent_id FROM events e WHERE e.ticket_id = t.id AND e.kind = 'ticket.unassigned' \
+                      AND e.reason = $3 AND e.agent_id IS NOT NULL) AS lapsed_with \
          FROM tickets t WHERE t.account_id = $1 AND t.id = $2",
     )
     .bind(account_id)
     .bind(ticket_id)
+    .bind(Reason::ReturnTimer.as_str())
     .fetch_optional(db)
     .await?;
     row.as_ref().map(open_ticket).transpose()
@@ -85,6 +94,11 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
         assigned_at: r.try_get("assigned_at")?,
         previous_agent: r.try_get("previous_agent")?,
         pinned: r.try_get("pinned")?,
+        lapsed_with: r
+            .try_get::<Vec<i64>, _>("lapsed_with")?
+            .into_iter()
+            .map(UserId)
+            .collect(),
     })
 }
 

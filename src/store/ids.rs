@@ -54,4 +54,5 @@ sql_ids!(
     NoteId,
     ConnectionId,
     DeliveryId,
+    AlertId,
 );

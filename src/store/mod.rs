@@ -67,6 +67,7 @@ macro_rules! state_sql {
 }
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 pub mod dispatch_state;
 pub mod events;

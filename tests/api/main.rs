@@ -7,6 +7,7 @@ mod helpers;
 
 mod account;
 mod agents;
+mod alerts;
 mod auth;
 mod cluster;
 mod cross_site;
@@ -26,6 +27,7 @@ mod outbound;
 mod outbound_restart;
 mod presence_outage;
 mod reports;
+mod return_timer;
 mod reviews;
 mod revocation;
 mod shutdown;

@@ -149,4 +149,6 @@ export const api = {
   agentReport: (from, to) => get('/reports/agents', { from, to }),
   teamReport: (from, to) => get('/reports/team', { from, to, compare: 'previous' }),
   wallboard: () => get('/wallboard'),
+  alerts: (state = 'open') => get('/alerts', { state }),
+  ackAlert: (alertId) => post(`/alerts/${id(alertId)}/ack`),
 };

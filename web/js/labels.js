@@ -1,4 +1,4 @@
-// The wire values of stages, ticket states and channels with the words shown for them.
+// The wire values of stages, ticket states, channels and alert kinds with the words shown for them.
 // Lists feed the filter and card pickers; the `*Label` functions name a single value.
 
 export const STAGES = [
@@ -23,7 +23,15 @@ export const CHANNELS = [
   { value: 'sms', label: 'SMS' },
   { value: 'whatsapp', label: 'WhatsApp' },
 ];
+export const ALERT_KINDS = [
+  { value: 'sla_warning', label: 'SLA warning: 80% of the response time gone' },
+  { value: 'sla_breach', label: 'SLA breached' },
+  { value: 'queue_wait', label: 'Waiting in the queue' },
+  { value: 'agent_left', label: 'Agent left with an opened ticket' },
+  { value: 'pending_waiting', label: 'Pending: waiting for a manager' },
+];
 const labelOf = (list, v) => (list.find((x) => x.value === v) || { label: v || '—' }).label;
 export const stageLabel = (v) => labelOf(STAGES, v);
 export const stateLabel = (v) => labelOf(STATES, v);
 export const channelLabel = (v) => labelOf(CHANNELS, v);
+export const alertLabel = (v) => labelOf(ALERT_KINDS, v);

@@ -20,12 +20,13 @@
 //   agent       {agent_id, state}          any agent's state (managers see others)
 //   offers      {}
 //   wallboard   {wallboard}
+//   alert       {alert}                    managers: an alert was raised
 //   notice      {text}                     a short message for the aria-live region
 //   server-error {code, message}
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
-const MOVED_AWAY = new Set(['rebalanced', 'agent_left', 'manager']);
+const MOVED_AWAY = new Set(['rebalanced', 'agent_left', 'manager', 'return_timer']);
 const ACTIVE_STATES = new Set(['assigned', 'opened', 'pending']);
 
 /** Backoff for reconnect attempt `n` (0-based): 0.5 s doubling to 10 s, ±25 % jitter, never past 10 s. */
@@ -301,6 +302,8 @@ export class Live extends EventTarget {
       case 'wallboard':
         this.wallboard = frame.wallboard;
         return this.emit('wallboard', { wallboard: frame.wallboard });
+      case 'alert':
+        return this.emit('alert', { alert: frame.alert || {} });
       default:
         return; // an event this client does not know yet
     }
@@ -322,7 +325,8 @@ export class Live extends EventTarget {
     this.tickets.delete(id);
     if (ticket && MOVED_AWAY.has(reason)) {
       const who = ticket.guest && ticket.guest.name ? ` (${ticket.guest.name})` : '';
-      this.emit('notice', { text: `Ticket moved to another agent${who}.` });
+      const text = reason === 'return_timer' ? `Ticket moved on: it was not opened in time${who}.` : `Ticket moved to another agent${who}.`;
+      this.emit('notice', { text });
     }
     this.emit('removed', { ticket_id: id, reason, ticket });
   }

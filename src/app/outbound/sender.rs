@@ -74,6 +74,30 @@ impl Sender {
         Ok(url)
     }
 
+    /// POSTs a notification (an alert) to `url`, unsigned: chat webhooks such as Slack's take
+    /// plain JSON, and the URL itself is the secret. The same address rules as deliveries.
+    pub async fn notify(&self, url: &str, body: &str) -> Answer {
+        let url = match DeliveryUrl::parse(url, self.allow_private) {
+            Ok(url) => url,
+            Err(refusal) => return Answer::Refused(refusal.to_string()),
+        };
+        let sent = self
+            .client
+            .post(url.as_str())
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        match sent {
+            Ok(res) => Answer::Status {
+                code: res.status().as_u16(),
+                retry_after: None,
+            },
+            Err(e) if e.is_timeout() => Answer::TimedOut,
+            Err(e) => Answer::Unreachable(cause_chain(&e)),
+        }
+    }
+
     /// POSTs `body` to `url`, signed for `webhook_id` at the current time.
     pub async fn send(
         &self,

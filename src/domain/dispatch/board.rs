@@ -105,6 +105,10 @@ pub struct Board {
     donors: BTreeSet<(Reverse<u32>, UserId)>,
     assignments: u64,
     round_robin_last: UserId,
+    /// How long an agent may hold a ticket unopened before it moves on; `None`: forever.
+    return_after: Option<Duration>,
+    /// The time of the event being applied: what an assignment is stamped with.
+    now: DateTime<Utc>,
 }
 
 impl Board {
@@ -120,15 +124,25 @@ impl Board {
             donors: BTreeSet::new(),
             assignments: 0,
             round_robin_last: UserId(i64::MIN),
+            return_after: None,
+            now: DateTime::<Utc>::MIN_UTC,
         };
         board.update_settings(settings);
         board
     }
 
-    /// Takes the account's strategy and rebalance threshold.
+    /// Takes the account's strategy, rebalance threshold and return timer.
     pub fn update_settings(&mut self, settings: &Settings) {
         self.strategy = settings.assignment_strategy;
         self.threshold = u32::try_from(settings.rebalance_threshold.max(1)).unwrap_or(2);
+        self.return_after = settings
+            .return_after_seconds
+            .map(|s| Duration::seconds(i64::from(s)));
+    }
+
+    /// Moves the board's clock to the event being applied (never backwards).
+    fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = self.now.max(now);
     }
 
     // ----- indexes -------------------------------------------------------------------
@@ -264,15 +278,24 @@ impl Board {
 
     // ----- choosing ------------------------------------------------------------------
 
-    /// The first available agent in ranking order who may take these traits.
-    fn least_loaded_eligible(&self, traits: &TicketTraits) -> Option<UserId> {
+    /// Whether `agent` may be given `ticket` automatically right now: eligible by the rules,
+    /// and not someone who let this ticket lapse.
+    fn may_take(&self, agent: UserId, ticket: &Ticket) -> bool {
+        self.agents
+            .get(&agent)
+            .is_some_and(|a| a.eligible_for(&ticket.entry.traits))
+            && !ticket.entry.lapsed_with.contains(&agent)
+    }
+
+    /// The first available agent in ranking order who may take the ticket.
+    fn least_loaded_eligible(&self, ticket: &Ticket) -> Option<UserId> {
         self.ranking
             .iter()
             .map(|r| r.agent)
-            .find(|id| self.agents[id].eligible_for(traits))
+            .find(|id| self.may_take(*id, ticket))
     }
 
-    fn next_in_turn(&self, traits: &TicketTraits) -> Option<UserId> {
+    fn next_in_turn(&self, ticket: &Ticket) -> Option<UserId> {
         let after = self
             .available
             .range(UserId(self.round_robin_last.0.saturating_add(1))..);
@@ -280,14 +303,14 @@ impl Board {
         after
             .chain(before)
             .copied()
-            .find(|id| self.agents[id].eligible_for(traits))
+            .find(|id| self.may_take(*id, ticket))
     }
 
-    fn all_eligible(&self, traits: &TicketTraits) -> Vec<UserId> {
+    fn all_eligible(&self, ticket: &Ticket) -> Vec<UserId> {
         self.available
             .iter()
             .copied()
-            .filter(|id| self.agents[id].eligible_for(traits))
+            .filter(|id| self.may_take(*id, ticket))
             .collect()
     }
 
@@ -296,10 +319,10 @@ impl Board {
     fn follow_up_agent(&self, ticket: &Ticket) -> Option<UserId> {
         let prev = ticket.entry.previous_agent?;
         let agent = self.agents.get(&prev)?;
-        if !agent.eligible_for(&ticket.entry.traits) {
+        if !self.may_take(prev, ticket) {
             return None;
         }
-        let least = self.least_loaded_eligible(&ticket.entry.traits)?;
+        let least = self.least_loaded_eligible(ticket)?;
         (agent.unanswered <= self.agents[&least].unanswered + self.threshold).then_some(prev)
     }
 
@@ -317,6 +340,7 @@ impl Board {
         let key = t.queue_key();
         advance(&mut t.entry, TicketAction::Assign);
         t.entry.assignee = Some(agent_id);
+        t.entry.assigned_at = Some(self.now);
         self.queue.remove(&key);
         self.assignments += 1;
         let stamp = self.assignments;
@@ -341,6 +365,7 @@ impl Board {
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
             advance(&mut t.entry, TicketAction::Release);
             t.entry.assignee = None;
+            t.entry.assigned_at = None;
             t.entry.pinned = false;
             let key = t.queue_key();
             self.queue.insert(key);
@@ -364,11 +389,10 @@ impl Board {
             self.assign(ticket_id, prev, Reason::FollowUp, out);
             return true;
         }
-        let traits = ticket.entry.traits.clone();
         let chosen = match self.strategy {
-            AssignmentStrategy::RoundRobin => self.next_in_turn(&traits),
+            AssignmentStrategy::RoundRobin => self.next_in_turn(ticket),
             AssignmentStrategy::Balanced | AssignmentStrategy::Broadcast => {
-                self.least_loaded_eligible(&traits)
+                self.least_loaded_eligible(ticket)
             }
         };
         match chosen {
@@ -385,7 +409,7 @@ impl Board {
         let Some(ticket) = self.tickets.get(&ticket_id) else {
             return false;
         };
-        let agents = self.all_eligible(&ticket.entry.traits);
+        let agents = self.all_eligible(ticket);
         if agents.is_empty() {
             return false;
         }
@@ -414,10 +438,11 @@ impl Board {
             if !a.entry.available() || !a.under_cap() {
                 return;
             }
-            let fits = self
-                .tickets
-                .get(&ticket_id)
-                .is_some_and(|t| t.offer.is_none() && a.entry.card.matches(&t.entry.traits));
+            let fits = self.tickets.get(&ticket_id).is_some_and(|t| {
+                t.offer.is_none()
+                    && a.entry.card.matches(&t.entry.traits)
+                    && !t.entry.lapsed_with.contains(&agent)
+            });
             if fits {
                 self.place(ticket_id, Reason::New, out);
             }
@@ -487,6 +512,7 @@ impl Board {
                     t.entry.unanswered
                         && !t.entry.pinned
                         && receiver.entry.card.matches(&t.entry.traits)
+                        && !t.entry.lapsed_with.contains(&rank.agent)
                 });
                 if let Some(t) = movable {
                     return Some((t.entry.id, rank.agent));
@@ -512,6 +538,35 @@ impl Board {
         }
     }
 
+    /// The return timer: an unopened ticket its agent has held for `return_after` moves to
+    /// another agent who may take it, or back to the queue when there is none; it is never
+    /// given back to an agent who let it lapse, and a pinned ticket never moves.
+    fn return_lapsed(&mut self, now: DateTime<Utc>, out: &mut Vec<Decision>) {
+        let Some(after) = self.return_after else {
+            return;
+        };
+        let mut lapsed: Vec<(DateTime<Utc>, TicketId, UserId)> = self
+            .tickets
+            .values()
+            .filter(|t| t.entry.state == TicketState::Assigned && !t.entry.pinned)
+            .filter_map(|t| {
+                let since = t.entry.assigned_at?;
+                let agent = t.entry.assignee?;
+                (since + after <= now).then_some((since, t.entry.id, agent))
+            })
+            .collect();
+        lapsed.sort_unstable();
+        for (_, ticket, agent) in lapsed {
+            self.unassign(ticket, Reason::ReturnTimer, out);
+            if let Some(t) = self.tickets.get_mut(&ticket) {
+                t.entry.lapsed_with.push(agent);
+            }
+            if !self.place(ticket, Reason::ReturnTimer, out) {
+                out.push(Decision::Queue { ticket });
+            }
+        }
+    }
+
     // ----- events --------------------------------------------------------------------
 
     /// A new ticket (queued in the database): follow-up, strategy, or queue.
@@ -523,6 +578,7 @@ impl Board {
         previous_agent: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Vec<Decision> {
+        self.tick(now);
         let mut out = Vec::new();
         if !self.tickets.contains_key(&id) {
             let entry = TicketEntry {
@@ -532,8 +588,10 @@ impl Board {
                 assignee: None,
                 unanswered: true,
                 created_at,
+                assigned_at: None,
                 previous_agent,
                 pinned: false,
+                lapsed_with: Vec::new(),
             };
             self.load_ticket(entry);
         }
@@ -560,13 +618,15 @@ impl Board {
     }
 
     /// A guest wrote again on an open ticket: it is unanswered again.
-    pub fn message_arrived(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn message_arrived(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         self.set_unanswered(id, true);
         Vec::new()
     }
 
     /// Someone replied: the ticket is answered, its agent's load drops.
-    pub fn ticket_answered(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_answered(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         let mut out = Vec::new();
         self.set_state(id, TicketAction::Reply);
         self.set_unanswered(id, false);
@@ -575,13 +635,15 @@ impl Board {
     }
 
     /// The assignee looked at it: it will never move automatically again.
-    pub fn ticket_opened(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_opened(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         self.set_state(id, TicketAction::Open);
         Vec::new()
     }
 
     /// Flagged for a manager.
-    pub fn ticket_pending(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_pending(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         if self
             .tickets
             .get(&id)
@@ -593,7 +655,8 @@ impl Board {
     }
 
     /// Finished: it leaves the board, and its agent may take more.
-    pub fn ticket_done(&mut self, id: TicketId, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn ticket_done(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         let mut out = Vec::new();
         let Some(t) = self.tickets.get(&id) else {
             return out;
@@ -625,8 +688,9 @@ impl Board {
         ticket: TicketId,
         agent: UserId,
         force: bool,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<Decision>, Refusal> {
+        self.tick(now);
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
         let chosen = self
             .agents
@@ -653,6 +717,7 @@ impl Board {
             t.offer = None;
             advance(&mut t.entry, TicketAction::Assign);
             t.entry.assignee = Some(agent);
+            t.entry.assigned_at = Some(self.now);
             t.entry.pinned = true;
             let key = t.queue_key();
             self.queue.remove(&key);
@@ -678,8 +743,9 @@ impl Board {
         &mut self,
         ticket: TicketId,
         agent: UserId,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<Decision>, Refusal> {
+        self.tick(now);
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
         let offered = t.offer.as_ref().is_some_and(|o| o.agents.contains(&agent));
         if !offered || t.entry.state != TicketState::Queued {
@@ -715,7 +781,8 @@ impl Board {
     }
 
     /// An agent's work state, card, activity or presence changed.
-    pub fn upsert_agent(&mut self, entry: AgentEntry, _now: DateTime<Utc>) -> Vec<Decision> {
+    pub fn upsert_agent(&mut self, entry: AgentEntry, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         let id = entry.id;
         let was_on_duty = self.agents.get(&id).is_some_and(|a| a.entry.on_duty());
         self.load_agent(entry);
@@ -769,9 +836,23 @@ impl Board {
         out
     }
 
-    /// The periodic pass: expired offers fall back to `balanced`, the queue drains, loads
-    /// even out.
+    /// The return timer's own pass, run more often than the sweep so a short setting is
+    /// kept to the second: lapsed tickets move on, and what that frees is dispatched.
+    pub fn return_unopened(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
+        let mut out = Vec::new();
+        self.return_lapsed(now, &mut out);
+        if !out.is_empty() {
+            self.drain_all(&mut out);
+            self.rebalance(&mut out);
+        }
+        out
+    }
+
+    /// The periodic pass: expired offers fall back to `balanced`, unopened tickets past the
+    /// return timer move on, the queue drains, loads even out.
     pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
         let mut out = Vec::new();
         let expired: Vec<TicketId> = self
             .tickets
@@ -789,11 +870,12 @@ impl Board {
             if let Some(agent) = self
                 .tickets
                 .get(&ticket)
-                .and_then(|t| self.least_loaded_eligible(&t.entry.traits))
+                .and_then(|t| self.least_loaded_eligible(t))
             {
                 self.assign(ticket, agent, Reason::New, &mut out);
             }
         }
+        self.return_lapsed(now, &mut out);
         self.drain_all(&mut out);
         self.rebalance(&mut out);
         out

@@ -25,6 +25,8 @@ pub enum Reason {
     AgentLeft,
     Manager,
     FollowUp,
+    /// Its agent did not open it within the account's `return_after_seconds`.
+    ReturnTimer,
 }
 
 impl Reason {
@@ -35,6 +37,7 @@ impl Reason {
             Reason::AgentLeft => "agent_left",
             Reason::Manager => "manager",
             Reason::FollowUp => "follow_up",
+            Reason::ReturnTimer => "return_timer",
         }
     }
 }
@@ -120,9 +123,14 @@ pub struct TicketEntry {
     /// Its latest message is inbound.
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
+    /// When its current assignee got it (the return timer counts from here).
+    pub assigned_at: Option<DateTime<Utc>>,
     /// Who closed the thread's previous ticket.
     pub previous_agent: Option<UserId>,
     /// A manager gave it to its assignee: no automatic move takes it away (rebalancing and
     /// release on leave leave it be; leaving queues it back instead of moving it).
     pub pinned: bool,
+    /// Agents who let it lapse under the return timer: it is never given back to them
+    /// automatically (only a manager may).
+    pub lapsed_with: Vec<UserId>,
 }

@@ -451,6 +451,70 @@ fn a_pinned_ticket_of_an_agent_who_leaves_is_dispatched_again() {
     b.assert_consistent();
 }
 
+fn with_return_timer(b: &mut Board, seconds: i32) {
+    b.update_settings(&Settings {
+        return_after_seconds: Some(seconds),
+        ..Settings::default()
+    });
+}
+
+fn unassigned(decisions: &[Decision]) -> Vec<(i64, i64, Reason)> {
+    decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Unassign {
+                ticket,
+                agent,
+                reason,
+            } => Some((ticket.0, agent.0, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_return_timer_moves_a_lapsed_ticket_on_and_never_back_to_who_let_it_lapse() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    with_return_timer(&mut b, 60);
+    b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
+    assert!(b.sweep(at(59)).is_empty(), "not yet");
+    let d = b.sweep(at(60));
+    assert_eq!(unassigned(&d), vec![(1, 1, Reason::ReturnTimer)]);
+    assert_eq!(assigned_to(&d), vec![(1, 2, Reason::ReturnTimer)]);
+    // Agent 2 lets it lapse too: nobody else may take it, so it waits in the queue, and no
+    // later sweep or drain hands it back to either of them.
+    let d = b.sweep(at(120));
+    assert_eq!(unassigned(&d), vec![(1, 2, Reason::ReturnTimer)]);
+    assert!(d.contains(&Decision::Queue { ticket: tk(1) }), "{d:?}");
+    assert!(assigned_to(&b.sweep(at(200))).is_empty());
+    assert_eq!(b.holder(tk(1)), None);
+    // A newcomer takes it; a manager may still give it to anyone.
+    let d = b.upsert_agent(agent(3), at(201));
+    assert_eq!(assigned_to(&d), vec![(1, 3, Reason::New)]);
+    b.assign_by_manager(tk(1), ag(1), false, at(202)).unwrap();
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
+    b.assert_consistent();
+}
+
+#[test]
+fn the_return_timer_leaves_opened_and_pinned_tickets_and_is_off_by_default() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
+    assert!(b.sweep(at(1000)).is_empty(), "off by default");
+    with_return_timer(&mut b, 60);
+    b.ticket_created(tk(2), any_ticket(), at(1001), None, at(1001));
+    b.ticket_created(tk(3), any_ticket(), at(1002), None, at(1002));
+    b.ticket_opened(tk(2), at(1003));
+    b.assign_by_manager(tk(3), ag(2), false, at(1004)).unwrap();
+    // Ticket 1 (held since 0) moves; the opened 2 and the pinned 3 stay.
+    let d = b.sweep(at(100_000));
+    assert_eq!(unassigned(&d), vec![(1, 1, Reason::ReturnTimer)]);
+    assert_eq!(b.holder(tk(2)), Some(ag(2)));
+    assert_eq!(b.holder(tk(3)), Some(ag(2)));
+    b.assert_consistent();
+}
+
 // ----- properties ----------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -473,6 +537,8 @@ enum Event {
     /// Agent `.1` claims ticket `.0` (broadcast: only an offered ticket can be claimed).
     Claim(usize, usize),
     Sweep,
+    /// The return timer's own pass.
+    ReturnTimer,
 }
 
 const AGENTS: i64 = 5;
@@ -493,6 +559,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (0..64usize, a.clone(), any::<bool>()).prop_map(|(t, a, force)| Event::Manager(t, a, force)),
         2 => (0..64usize, a).prop_map(|(t, a)| Event::Claim(t, a)),
         1 => Just(Event::Sweep),
+        1 => Just(Event::ReturnTimer),
     ]
 }
 
@@ -503,6 +570,10 @@ struct Model {
     opened: HashSet<TicketId>,
     /// Tickets a manager gave to their holder, not moved since.
     pinned: HashSet<TicketId>,
+    /// When each held ticket reached its holder.
+    assigned_at: HashMap<TicketId, DateTime<Utc>>,
+    /// (ticket, agent) pairs where the agent let the ticket lapse under the return timer.
+    lapsed: HashSet<(TicketId, UserId)>,
 }
 
 use std::collections::{HashMap, HashSet};
@@ -523,12 +594,13 @@ fn cards() -> Vec<AgentEntry> {
         .collect()
 }
 
-/// An available agent, under their cap, whose card takes a queued ticket, with that ticket;
-/// tickets on offer count as taken care of when `offers_count`.
+/// An available agent, under their cap, whose card takes a queued ticket they did not let
+/// lapse, with that ticket; tickets on offer count as taken care of when `offers_count`.
 fn idle_while_queued(
     b: &Board,
     entries: &[AgentEntry],
     live: &[i64],
+    lapsed: &HashSet<(TicketId, UserId)>,
     offers_count: bool,
 ) -> Option<(UserId, i64)> {
     for t in live.iter().filter(|t| b.holder(tk(**t)).is_none()) {
@@ -536,7 +608,10 @@ fn idle_while_queued(
         if offers_count && on_offer {
             continue;
         }
-        for e in entries.iter().filter(|e| e.available()) {
+        for e in entries
+            .iter()
+            .filter(|e| e.available() && !lapsed.contains(&(tk(*t), e.id)))
+        {
             let (_, active) = b.loads(e.id)?;
             let under_cap = e
                 .card
@@ -562,10 +637,18 @@ proptest! {
             Just(AssignmentStrategy::Broadcast),
         ],
         threshold in 1i32..4,
+        return_after in proptest::option::of(1i32..30),
         events in proptest::collection::vec(event(), 1..80),
     ) {
         let mut entries = cards();
         let mut b = board_with(strategy, threshold, &entries);
+        b.update_settings(&Settings {
+            assignment_strategy: strategy,
+            rebalance_threshold: threshold,
+            return_after_seconds: return_after,
+            ..Settings::default()
+        });
+        let timer = return_after.map(|s| chrono::Duration::seconds(i64::from(s)));
         let mut model = Model::default();
         let mut next_ticket = 1i64;
         let mut live: Vec<i64> = Vec::new();
@@ -623,6 +706,7 @@ proptest! {
                     None => vec![],
                 },
                 Event::Sweep => b.sweep(now),
+                Event::ReturnTimer => b.return_unopened(now),
             };
             for d in &decisions {
                 match d {
@@ -637,8 +721,10 @@ proptest! {
                             prop_assert!(previous.is_none(), "ticket {} given to {} while {:?} holds it", ticket, agent, previous);
                             let entry = &entries[(agent.0 - 1) as usize];
                             prop_assert!(entry.available(), "assigned to unavailable agent {}", agent);
+                            prop_assert!(!model.lapsed.contains(&(*ticket, *agent)), "ticket {} given back to {} who let it lapse", ticket, agent);
                         }
                         model.holder.insert(*ticket, *agent);
+                        model.assigned_at.insert(*ticket, now);
                     }
                     Decision::Unassign { ticket, agent, reason } => {
                         prop_assert_eq!(model.holder.remove(ticket), Some(*agent));
@@ -646,6 +732,11 @@ proptest! {
                             prop_assert_eq!(*reason, Reason::AgentLeft, "pinned ticket {} moved", ticket);
                         }
                         prop_assert!(!model.opened.contains(ticket), "opened ticket {} moved automatically", ticket);
+                        if *reason == Reason::ReturnTimer {
+                            let held_since = model.assigned_at[ticket];
+                            prop_assert!(timer.is_some_and(|t| held_since + t <= now), "ticket {} returned after {} s", ticket, (now - held_since).num_seconds());
+                            model.lapsed.insert((*ticket, *agent));
+                        }
                     }
                     _ => {}
                 }
@@ -656,13 +747,27 @@ proptest! {
             }
             // No available agent idles while a queued ticket they may take waits (broadcast:
             // unless the ticket is on offer, which the sweep turns into an assignment).
-            let idle = idle_while_queued(&b, &entries, &live, true);
+            let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, true);
             prop_assert!(idle.is_none(), "agent idles while a ticket is queued: {:?}", idle);
         }
         // After a sweep every offer has expired into an assignment: nobody idles at all, and no
         // available agent is the threshold below a holder of a ticket they may take.
-        b.sweep(at(10_000));
-        let idle = idle_while_queued(&b, &entries, &live, false);
+        let end = at(10_000);
+        for d in b.sweep(end) {
+            match d {
+                Decision::Assign { ticket, agent, .. } => { model.assigned_at.insert(ticket, end); model.holder.insert(ticket, agent); }
+                Decision::Unassign { ticket, agent, reason: Reason::ReturnTimer } => { model.lapsed.insert((ticket, agent)); model.holder.remove(&ticket); }
+                _ => {}
+            }
+        }
+        // The return timer has run: no unopened ticket it may move is held past it.
+        if let Some(t) = timer {
+            for id in live.iter().map(|t| tk(*t)) {
+                let movable = model.holder.contains_key(&id) && !model.opened.contains(&id) && !model.pinned.contains(&id);
+                prop_assert!(!movable || model.assigned_at[&id] + t > end, "ticket {} held unopened past the return timer", id);
+            }
+        }
+        let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, false);
         prop_assert!(idle.is_none(), "agent idles after the sweep: {:?}", idle);
         let need = threshold.max(2) as u32;
         for receiver in entries.iter().filter(|e| e.available()) {
@@ -671,7 +776,7 @@ proptest! {
             for donor in entries.iter().filter(|e| e.available() && e.id != receiver.id) {
                 let (d_load, _) = b.loads(donor.id).unwrap();
                 if d_load >= r_load + need {
-                    let movable = b.unopened_of(donor.id).into_iter().filter(|t| !model.pinned.contains(t)).any(|t| b.traits_of(t).is_some_and(|tr| receiver.card.matches(&tr)));
+                    let movable = b.unopened_of(donor.id).into_iter().filter(|t| !model.pinned.contains(t) && !model.lapsed.contains(&(*t, receiver.id))).any(|t| b.traits_of(t).is_some_and(|tr| receiver.card.matches(&tr)));
                     prop_assert!(!movable, "agent {} ({}) could take from {} ({})", receiver.id, r_load, donor.id, d_load);
                 }
             }

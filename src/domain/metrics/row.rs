@@ -2,6 +2,7 @@
 //! metric (shares, rates, rounding), for agents and the team alike, as JSON and as CSV.
 
 use super::reviews::ReviewFigures;
+use crate::domain::dispatch::Reason;
 use crate::domain::ids::UserId;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,12 +58,15 @@ pub struct ReportRow {
     pub tickets_per_work_hour: Option<f64>,
     pub reviews: i64,
     pub communication_score_avg: Option<f64>,
+    /// Tickets the return timer took from the agent (unopened too long); part of
+    /// `reassigned_away`, shown on its own because leads coach on it.
+    pub returned: i64,
     /// `reassigned_away` split by reason (JSON only).
     pub reassigned_away_by_reason: BTreeMap<String, i64>,
 }
 
-/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9.
-pub const CSV_HEADER: [&str; 21] = [
+/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9, then `returned`.
+pub const CSV_HEADER: [&str; 22] = [
     "agent_id",
     "agent_name",
     "incoming",
@@ -84,6 +88,7 @@ pub const CSV_HEADER: [&str; 21] = [
     "tickets_per_work_hour",
     "reviews",
     "communication_score_avg",
+    "returned",
 ];
 
 /// `v` to `places` decimals; a negative zero (a clipped interval, say) comes out as `0`.
@@ -128,6 +133,11 @@ impl ReportRow {
                     2,
                 )
             }),
+            returned: f
+                .reassigned_away
+                .get(Reason::ReturnTimer.as_str())
+                .copied()
+                .unwrap_or_default(),
             reassigned_away_by_reason: f.reassigned_away.clone(),
         }
     }
@@ -165,6 +175,7 @@ impl ReportRow {
             opt(self.tickets_per_work_hour),
             self.reviews.to_string(),
             opt(self.communication_score_avg),
+            self.returned.to_string(),
         ]
     }
 }
@@ -209,7 +220,12 @@ mod tests {
             converted: 1,
             sales_cents: 45050,
             avg_response: Some(123.456),
-            reassigned_away: [("rebalanced".to_string(), 2), ("manager".to_string(), 1)].into(),
+            reassigned_away: [
+                ("rebalanced".to_string(), 2),
+                ("manager".to_string(), 1),
+                ("return_timer".to_string(), 2),
+            ]
+            .into(),
             reviews: ReviewFigures {
                 reviews: 4,
                 communication_sum: 14,
@@ -223,7 +239,11 @@ mod tests {
         assert_eq!(row.tickets_per_work_hour, Some(3.0));
         assert_eq!(row.sales, 450.5);
         assert_eq!(row.avg_response_seconds, Some(123.5));
-        assert_eq!(row.reassigned_away, 3);
+        assert_eq!(row.reassigned_away, 5);
+        assert_eq!(
+            row.returned, 2,
+            "the return timer's part of reassigned_away"
+        );
         assert_eq!(row.reviews, 4);
         assert_eq!(row.communication_score_avg, Some(4.67));
         let empty = ReportRow::new(None, &Figures::default());
@@ -238,9 +258,9 @@ mod tests {
         );
         assert_eq!(row.csv_record().len(), CSV_HEADER.len());
         assert_eq!(
-            row.csv_record()[CSV_HEADER.len() - 2..],
-            ["4".to_string(), "4.67".to_string()],
-            "the review columns come last"
+            row.csv_record()[CSV_HEADER.len() - 3..],
+            ["4".to_string(), "4.67".to_string(), "2".to_string()],
+            "the review columns, then returned, come last"
         );
         assert_eq!(empty.csv_record()[1], "Team");
     }

@@ -447,6 +447,16 @@ impl TestApp {
         self.patch("/account", user, patch)
     }
 
+    /// `GET /alerts?state=…`.
+    pub fn alerts(&self, user: &Session, state: &str) -> Call {
+        self.get(&format!("/alerts?state={state}"), user)
+    }
+
+    /// `POST /alerts/{id}/ack`.
+    pub fn ack_alert(&self, user: &Session, id: &str) -> Call {
+        self.post(&format!("/alerts/{id}/ack"), user, &json!({}))
+    }
+
     pub fn create_api_key(&self, user: &Session, label: &str) -> Call {
         self.post("/api-keys", user, &json!({ "label": label }))
     }

@@ -34,6 +34,7 @@ const TEAM_METRICS = [
   ['pending', 'Pending at end', num, 'down'],
   ['reviews', 'Guest reviews', num, null],
   ['communication_score_avg', 'Communication score (1–5)', score, 'up'],
+  ['returned', 'Returned unopened', num, 'down'],
 ];
 
 const AGENT_COLUMNS = [
@@ -56,6 +57,7 @@ const AGENT_COLUMNS = [
   ['tickets_per_work_hour', 'Tickets / h', (v) => fmtNumber(v, 1)],
   ['reviews', 'Reviews', num],
   ['communication_score_avg', 'Comm. score', score],
+  ['returned', 'Returned', num],
 ];
 
 /** A period bound (RFC 3339) as a local date; an exclusive end shows the day before. */

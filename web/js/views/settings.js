@@ -1,5 +1,5 @@
 // Managers: the account's dispatching settings (SPEC §1): response SLA, assignment strategy,
-// rebalance threshold, offline grace and timezone.
+// rebalance threshold, offline grace, timezone, the return timer and the alerts webhook.
 
 import { h } from '../dom.js';
 import { field, formMessage, busy } from '../forms.js';
@@ -39,6 +39,8 @@ export async function render({ root, api, notify }) {
   const strategy = h('select', { name: 'assignment_strategy' }, STRATEGIES.map((s) => h('option', { value: s.value, selected: s.value === account.assignment_strategy }, s.label)));
   const threshold = h('input', { name: 'rebalance_threshold', type: 'number', min: '1', step: '1', required: true, value: String(account.rebalance_threshold) });
   const grace = h('input', { name: 'offline_grace_seconds', type: 'number', min: '0', step: '1', required: true, value: String(account.offline_grace_seconds) });
+  const returnAfter = h('input', { name: 'return_after_seconds', type: 'number', min: '1', step: '1', value: account.return_after_seconds == null ? '' : String(account.return_after_seconds) });
+  const webhook = h('input', { name: 'notification_webhook_url', type: 'url', placeholder: 'https://hooks.slack.com/services/…', value: account.notification_webhook_url || '' });
   const tz = h('select', { name: 'timezone' }, timezones(account.timezone).map((z) => h('option', { value: z, selected: z === account.timezone }, z)));
   const msg = formMessage();
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
@@ -51,6 +53,8 @@ export async function render({ root, api, notify }) {
     field('Rebalance threshold', threshold, 'Move unopened tickets when one agent has this many more unanswered than another.'),
     field('Offline grace (seconds)', grace, 'How long a disconnected agent keeps their unopened tickets.'),
     field('Timezone', tz, 'Days and months in reports and the wallboard follow this timezone.'),
+    field('Return timer (seconds)', returnAfter, 'An assigned ticket not opened within this time moves to another agent. Empty: off.'),
+    field('Alerts webhook', webhook, 'Alerts are POSTed here as Slack-compatible JSON. Empty: none.'),
     msg.el,
     save,
   );
@@ -64,6 +68,8 @@ export async function render({ root, api, notify }) {
       rebalance_threshold: Number(threshold.value),
       offline_grace_seconds: Number(grace.value),
       timezone: tz.value,
+      return_after_seconds: returnAfter.value === '' ? null : Number(returnAfter.value),
+      notification_webhook_url: webhook.value.trim() === '' ? null : webhook.value.trim(),
     };
     busy(save, async () => {
       try {

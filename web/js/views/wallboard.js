@@ -1,12 +1,14 @@
 // The manager's wallboard, made to be read on a TV across the room: big tiles (queue, oldest
 // waiting, unanswered, SLA and response time today), agents by state with their loads and a
-// "working since" clock, and the tickets at risk with Reassign and Open. It loads
-// `GET /wallboard` and then follows the socket's `wallboard` events (polling as a fallback).
+// "working since" clock, the tickets at risk with Reassign and Open, and the open alerts with
+// Acknowledge. It loads `GET /wallboard` and `GET /alerts`, then follows the socket's
+// `wallboard` and `alert` events (polling as a fallback); a new alert also shows as a browser
+// notification when the manager allowed them.
 
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
 import { busy } from '../forms.js';
-import { channelLabel, stageLabel, stateLabel } from '../labels.js';
+import { alertLabel, channelLabel, stageLabel, stateLabel } from '../labels.js';
 import { fmtDuration, fmtShort, fmtTime, fmtNumber, secondsSince } from '../format.js';
 
 const POLL_MS = 15_000;
@@ -24,6 +26,8 @@ export function render(ctx) {
   const tiles = h('section', { class: 'tiles', 'aria-label': 'Live figures' });
   const agentsSection = h('section', { class: 'wb-agents', 'aria-labelledby': 'wb-agents-title' });
   const riskSection = h('section', { class: 'wb-risk', 'aria-labelledby': 'wb-risk-title' });
+  const alertsSection = h('section', { class: 'wb-alerts', 'aria-labelledby': 'wb-alerts-title' });
+  let alerts = [];
   const status = h('p', { class: 'wb-status', role: 'status' });
   const fullBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Full screen');
   fullBtn.addEventListener('click', () => {
@@ -163,6 +167,66 @@ export function render(ctx) {
     );
   }
 
+  function drawAlerts() {
+    const askBtn = typeof Notification !== 'undefined' && Notification.permission === 'default' ? h('button', { type: 'button', class: 'btn btn-quiet' }, 'Notify me') : null;
+    if (askBtn) askBtn.addEventListener('click', () => Notification.requestPermission().then(drawAlerts));
+    replace(
+      alertsSection,
+      h('h2', { id: 'wb-alerts-title' }, 'Alerts ', h('span', { class: 'count' }, `(${alerts.length})`), askBtn ? ' ' : null, askBtn),
+      alerts.length
+        ? h(
+            'ul',
+            { class: 'risk-list' },
+            alerts.map((a) => {
+              const ack = h('button', { type: 'button', class: 'btn' }, 'Acknowledge');
+              ack.addEventListener('click', () =>
+                busy(ack, async () => {
+                  try {
+                    await api.ackAlert(a.id);
+                    alerts = alerts.filter((x) => x.id !== a.id);
+                    drawAlerts();
+                  } catch (e) {
+                    notify(e.message, 'error');
+                  }
+                }),
+              );
+              return h(
+                'li',
+                { class: 'risk', dataset: { alertId: String(a.id) } },
+                h('div', { class: 'risk-what' }, h('span', { class: 'pill pill-alert' }, alertLabel(a.kind)), h('span', { class: 'risk-meta' }, fmtTime(a.created_at))),
+                h('div', { class: 'risk-actions' }, ack, a.ticket_id ? h('a', { class: 'btn btn-quiet', href: `#/tickets/${a.ticket_id}` }, 'Open') : null),
+              );
+            }),
+          )
+        : h('p', { class: 'muted' }, 'No open alerts.'),
+    );
+  }
+
+  async function loadAlerts() {
+    try {
+      alerts = (await api.alerts('open')).items || [];
+    } catch (e) {
+      status.textContent = e.message;
+    }
+    drawAlerts();
+  }
+
+  const onAlert = (e) => {
+    const a = e.detail.alert;
+    if (!a || a.id == null || alerts.some((x) => x.id === a.id)) return;
+    alerts = [a, ...alerts];
+    drawAlerts();
+    if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+      try {
+        new Notification('Switchboard', { body: alertLabel(a.kind), tag: `alert-${a.id}` });
+      } catch {
+        // Some browsers only notify from a service worker; the list above still shows it.
+      }
+    }
+  };
+  live.addEventListener('alert', onAlert);
+  disposers.push(() => live.removeEventListener('alert', onAlert));
+
   function draw() {
     if (unavailable && !board) {
       replace(tiles, h('p', { class: 'panel' }, 'Wallboard data not available yet.'));
@@ -224,9 +288,11 @@ export function render(ctx) {
       h('div', { class: 'wb-head' }, h('h1', { id: 'wb-title' }, 'Wallboard'), status, fullBtn),
       tiles,
       h('div', { class: 'wb-columns' }, agentsSection, riskSection),
+      alertsSection,
     ),
   );
   draw();
   refresh();
+  loadAlerts();
   return () => disposers.forEach((d) => d());
 }
