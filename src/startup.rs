@@ -1,6 +1,7 @@
 //! Building and running the application: the same value the binary serves and the tests spawn.
 
 use crate::app::outbound::DeliveryWorker;
+use crate::app::rollups::RollupWorker;
 use crate::app::services::{Parts, Services};
 use crate::cluster::RevocationRelay;
 use crate::config::Config;
@@ -68,6 +69,8 @@ pub struct Application {
     services: web::Data<Services>,
     /// This node's delivery worker (outbound replies to channel bridges).
     deliveries: DeliveryWorker,
+    /// This node's rollup worker (the reports' daily rollups).
+    rollups: RollupWorker,
 }
 
 impl Application {
@@ -86,6 +89,7 @@ impl Application {
         MIGRATOR.run(&pool).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
+        let rollups = RollupWorker::start(pool.clone());
         let services = web::Data::new(Services::new(Parts {
             pool,
             presence: presence_store(&config).await?,
@@ -119,6 +123,7 @@ impl Application {
             server,
             services,
             deliveries,
+            rollups,
         })
     }
 
@@ -153,7 +158,10 @@ impl Application {
         let stopping = handle.stop(true);
         let (_, served) = tokio::join!(stopping, server);
         self.services.drain_dispatchers(SHUTDOWN_GRACE).await;
-        self.deliveries.stop(SHUTDOWN_GRACE).await;
+        tokio::join!(
+            self.deliveries.stop(SHUTDOWN_GRACE),
+            self.rollups.stop(SHUTDOWN_GRACE)
+        );
         tracing::info!("shut down");
         served
     }

@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod reports;
 pub mod reviews;
 pub mod revocations;
+pub mod rollups;
 pub mod services;
 pub mod templates;
 pub mod tickets;

@@ -76,6 +76,7 @@ pub mod notes;
 pub mod outbound;
 pub mod reports;
 pub mod reviews;
+pub mod rollups;
 pub mod sessions;
 pub mod templates;
 pub mod tickets;

@@ -26,6 +26,7 @@ mod presence_outage;
 mod reports;
 mod reviews;
 mod revocation;
+mod rollups;
 mod shutdown;
 mod slow_client;
 mod templates;
