@@ -222,22 +222,31 @@ async fn the_rebuild_command_recounts_an_account_from_a_day_on() {
     MIGRATOR.run(&pool).await.unwrap();
     let account = generated_account(&pool, &mut StdRng::seed_from_u64(7), 100).await;
     let rows = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM agent_day_rollups WHERE account_id = $1 AND day < '2026-04-01'")
-            .bind(account.id)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM agent_day_rollups WHERE account_id = $1 AND day < '2026-04-01'",
+        )
+        .bind(account.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
     };
     let (ok, all) = rebuild_command(&db, &["--account", "gen100"]).await;
     assert!(ok, "{all}");
     let all_days = all["days"].as_i64().unwrap();
-    assert!(all_days > DAYS, "every settled day since the first fact: {all}");
+    assert!(
+        all_days > DAYS,
+        "every settled day since the first fact: {all}"
+    );
     let before_april = rows().await;
     assert!(before_april > 0);
-    let (ok, from_april) = rebuild_command(&db, &["--account", "gen100", "--from", "2026-04-01"]).await;
+    let (ok, from_april) =
+        rebuild_command(&db, &["--account", "gen100", "--from", "2026-04-01"]).await;
     assert!(ok, "{from_april}");
     let april_on = from_april["days"].as_i64().unwrap();
-    assert!(april_on < all_days && april_on > 0, "{all} then {from_april}");
+    assert!(
+        april_on < all_days && april_on > 0,
+        "{all} then {from_april}"
+    );
     assert_eq!(rows().await, before_april, "days before --from are kept");
     let (ok, _) = rebuild_command(&db, &["--account", "nobody"]).await;
     assert!(!ok, "an unknown account is an error");
