@@ -2,6 +2,7 @@
 
 use crate::app::alerts::AlertWatcher;
 use crate::app::outbound::DeliveryWorker;
+use crate::app::rollups::RollupWorker;
 use crate::app::services::{Parts, Services};
 use crate::cluster::{RedisAt, RevocationRelay};
 use crate::config::Config;
@@ -71,6 +72,8 @@ pub struct Application {
     deliveries: DeliveryWorker,
     /// This node's alert watcher.
     alerts: AlertWatcher,
+    /// This node's rollup worker (the reports' daily rollups).
+    rollups: RollupWorker,
 }
 
 impl Application {
@@ -89,6 +92,7 @@ impl Application {
         MIGRATOR.run(&pool).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
+        let rollups = RollupWorker::start(pool.clone());
         let services = web::Data::new(Services::new(Parts {
             pool,
             presence: presence_store(&config).await?,
@@ -130,6 +134,7 @@ impl Application {
             services,
             deliveries,
             alerts,
+            rollups,
         })
     }
 
@@ -164,8 +169,11 @@ impl Application {
         let stopping = handle.stop(true);
         let (_, served) = tokio::join!(stopping, server);
         self.services.drain_dispatchers(SHUTDOWN_GRACE).await;
-        self.deliveries.stop(SHUTDOWN_GRACE).await;
-        self.alerts.stop(SHUTDOWN_GRACE).await;
+        tokio::join!(
+            self.deliveries.stop(SHUTDOWN_GRACE),
+            self.alerts.stop(SHUTDOWN_GRACE),
+            self.rollups.stop(SHUTDOWN_GRACE)
+        );
         tracing::info!("shut down");
         served
     }

@@ -22,6 +22,7 @@ pub mod recent;
 pub mod reports;
 pub mod reviews;
 pub mod revocations;
+pub mod rollups;
 pub mod services;
 pub mod templates;
 pub mod tickets;

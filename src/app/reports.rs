@@ -3,16 +3,18 @@
 
 use super::account_share::AccountShare;
 use super::failure::{failure_from, Failure};
+use super::rollups;
 use crate::domain::ids::{AccountId, UserId};
-use crate::domain::metrics::intervals::work_and_invisible;
 use crate::domain::metrics::period::Period;
 use crate::domain::metrics::reviews;
 use crate::domain::metrics::row::{Figures, ReportRow, CSV_HEADER};
+use crate::domain::metrics::sums::Sums;
 use crate::domain::user::Role;
 use crate::store::{self, accounts::Account};
 use crate::wire::{Code, ErrorCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Why a report could not be made.
@@ -45,59 +47,82 @@ pub struct Report {
     pub team: ReportRow,
 }
 
-/// Computes the report of an account for a period.
+/// Computes the report of an account for a period: the additive figures from the daily
+/// rollups and raw rows ([`rollups::sums`]), the rest from the raw rows, and median and p90
+/// by the one rule of [`Period::quantiles_are_exact`].
 pub async fn build(
     pool: &PgPool,
-    account_id: AccountId,
-    sla_seconds: i32,
+    account: &Account,
     period: Period,
     now: DateTime<Utc>,
 ) -> Result<Report, sqlx::Error> {
-    let users = store::users::list(pool, account_id).await?;
-    let mut raw =
-        store::reports::load(pool, account_id, period.from, period.to, sla_seconds).await?;
-    // Distributions come from all replies at once; counts are sums over the agents. Reviews
-    // count for the team even when no agent answered the stay.
+    let sla = account.settings.response_sla_seconds;
+    let exact = async {
+        match period.quantiles_are_exact() {
+            true => store::reports::replies(pool, account.id, period.from, period.to, sla)
+                .await
+                .map(Some),
+            false => Ok(None),
+        }
+    };
+    let (users, mut sums, mut raw, exact) = tokio::try_join!(
+        store::users::list(pool, account.id),
+        rollups::sums(pool, account, period, now),
+        store::reports::load(pool, account.id, period.from, period.to),
+        exact,
+    )?;
+    let (exact_team, mut exact_by_agent) = match exact {
+        Some((team, agents)) => (Some(team), agents.into_iter().collect()),
+        None => (None, HashMap::new()),
+    };
+    // Reviews count for the team even when no agent answered the stay.
     let (mut reviews_by_agent, team_reviews) = reviews::tally(&raw.reviews);
-    let mut team = Figures {
-        replied_pre_booking: 0,
+    let mut team_sums = Sums::default();
+    let mut team_rest = Figures {
         reviews: team_reviews,
-        ..raw.team_replies.clone()
+        ..Figures::default()
     };
     let mut agents = Vec::new();
     for user in users {
-        let mut f = raw.by_agent.remove(&user.id.0).unwrap_or_default();
-        let work = raw.work.remove(&user.id.0).unwrap_or_default();
-        let paused = raw.paused.remove(&user.id.0).unwrap_or_default();
-        f.reviews = reviews_by_agent.remove(&user.id).unwrap_or_default();
-        (f.work_seconds, f.invisible_seconds) =
-            work_and_invisible(&work, &paused, period.from, period.to, now);
+        let s = sums.remove(&user.id.0).unwrap_or_default();
+        let rest = raw.by_agent.remove(&user.id.0).unwrap_or_default();
+        let mut f = Figures {
+            pending: rest.pending,
+            replied_pre_booking: rest.replied_pre_booking,
+            converted: rest.converted,
+            sales_cents: rest.sales_cents,
+            reviews: reviews_by_agent.remove(&user.id).unwrap_or_default(),
+            ..s.figures()
+        };
+        if let Some(e) = exact_by_agent.remove(&user.id.0) {
+            (f.median_response, f.p90_response) = (e.median_response, e.p90_response);
+        }
         if user.role == Role::Manager && f == Figures::default() {
             continue;
         }
-        add_sums(&mut team, &f);
+        team_sums.add(&s);
+        team_rest.pending += f.pending;
+        team_rest.replied_pre_booking += f.replied_pre_booking;
+        team_rest.converted += f.converted;
+        team_rest.sales_cents += f.sales_cents;
         agents.push(ReportRow::new(Some((user.id, user.name)), &f));
+    }
+    let mut team = Figures {
+        pending: team_rest.pending,
+        replied_pre_booking: team_rest.replied_pre_booking,
+        converted: team_rest.converted,
+        sales_cents: team_rest.sales_cents,
+        reviews: team_rest.reviews,
+        ..team_sums.figures()
+    };
+    if let Some(e) = exact_team {
+        (team.median_response, team.p90_response) = (e.median_response, e.p90_response);
     }
     Ok(Report {
         period,
         agents,
         team: ReportRow::new(None, &team),
     })
-}
-
-/// Adds an agent's countable figures to the team (distributions come from all replies).
-fn add_sums(team: &mut Figures, f: &Figures) {
-    team.incoming += f.incoming;
-    for (reason, n) in &f.reassigned_away {
-        *team.reassigned_away.entry(reason.clone()).or_default() += n;
-    }
-    team.pending += f.pending;
-    team.closed += f.closed;
-    team.work_seconds += f.work_seconds;
-    team.invisible_seconds += f.invisible_seconds;
-    team.replied_pre_booking += f.replied_pre_booking;
-    team.converted += f.converted;
-    team.sales_cents += f.sales_cents;
 }
 
 /// Sales as support-team leads know them.
@@ -147,12 +172,11 @@ pub async fn sales_kpis(
     now: DateTime<Utc>,
 ) -> Result<SalesKpis, sqlx::Error> {
     let tz = account.settings.timezone;
-    let sla = account.settings.response_sla_seconds;
     let today = Period::today(tz, now);
     let month = Period::parse(None, None, tz, now).unwrap_or(today);
     let (today_report, month_report) = tokio::try_join!(
-        build(pool, account.id, sla, today, now),
-        build(pool, account.id, sla, month, now)
+        build(pool, account, today, now),
+        build(pool, account, month, now)
     )?;
     let (today_cents, potential_cents, open_inquiries) =
         store::reports::sales_kpis(pool, account.id, today.from).await?;
@@ -216,12 +240,15 @@ impl Reports {
         let now = Utc::now();
         let period = Period::parse(from, to, account.settings.timezone, now)
             .map_err(ReportError::InvalidPeriod)?;
-        let sla = account.settings.response_sla_seconds;
-        let current = build(&self.pool, account.id, sla, period, now).await?;
-        let previous = match compare {
-            true => Some(build(&self.pool, account.id, sla, period.previous(), now).await?),
-            false => None,
-        };
+        let (current, previous) =
+            tokio::try_join!(build(&self.pool, &account, period, now), async {
+                match compare {
+                    true => build(&self.pool, &account, period.previous(), now)
+                        .await
+                        .map(Some),
+                    false => Ok(None),
+                }
+            })?;
         Ok(Reported {
             account,
             current,

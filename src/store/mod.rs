@@ -78,6 +78,7 @@ pub mod notes;
 pub mod outbound;
 pub mod reports;
 pub mod reviews;
+pub mod rollups;
 pub mod sessions;
 pub mod templates;
 pub mod tickets;

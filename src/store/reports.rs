@@ -1,103 +1,63 @@
-//! The report queries (SPEC §4): raw figures per agent over [from, to), each from one indexed
-//! pass (events by kind and time, replies by time). Derived metrics are computed in
+//! The report queries (SPEC §4) that daily rollups cannot answer: figures over a whole period
+//! (pending at its end, conversion over distinct tickets, reviews) and exact medians for short
+//! periods. The additive figures are in `store::rollups`. Derived metrics are computed in
 //! `domain::metrics::row`, never here.
 
 use crate::domain::ids::{AccountId, MessageId, UserId};
-use crate::domain::metrics::intervals::Interval;
 use crate::domain::metrics::reviews::{ReplyTally, ReviewedStay};
 use crate::domain::metrics::row::Figures;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
-/// Figures per agent id, and the distributions over all replies for the team.
+/// The figures per agent id that are not sums over days (pending at the period's end,
+/// conversion over distinct tickets), and the period's reviews.
 pub struct RawFigures {
     pub by_agent: HashMap<i64, Figures>,
-    pub team_replies: Figures,
-    pub work: HashMap<i64, Vec<Interval>>,
-    pub paused: HashMap<i64, Vec<Interval>>,
     /// Reviews submitted in the period, with who replied on their reservations.
     pub reviews: Vec<ReviewedStay>,
 }
 
-/// Loads every raw figure of the account for [from, to).
+/// Loads the figures of the account for [from, to) that daily rollups cannot add up.
 pub async fn load(
     pool: &PgPool,
     account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    sla_seconds: i32,
 ) -> Result<RawFigures, sqlx::Error> {
-    let (events, replies, pending, conversion, work, paused, reviews) = tokio::try_join!(
-        events(pool, account_id, from, to),
-        replies(pool, account_id, from, to, sla_seconds),
+    let (pending, replied, conversion, reviews) = tokio::try_join!(
         pending(pool, account_id, to),
+        replied_pre_booking(pool, account_id, from, to),
         conversion(pool, account_id, from, to),
-        intervals(pool, "work_intervals", account_id, from, to),
-        intervals(pool, "intake_pauses", account_id, from, to),
         reviews(pool, account_id, from, to),
     )?;
     let mut by_agent: HashMap<i64, Figures> = HashMap::new();
-    for (agent, kind, reason, n) in events {
-        let f = by_agent.entry(agent).or_default();
-        match kind.as_str() {
-            "ticket.assigned" => f.incoming += n,
-            "ticket.unassigned" => {
-                *f.reassigned_away
-                    .entry(reason.unwrap_or_else(|| "other".into()))
-                    .or_default() += n
-            }
-            "ticket.done" => f.closed += n,
-            _ => {}
-        }
-    }
-    let (team_replies, per_agent) = replies;
-    for (agent, r) in per_agent {
-        let f = by_agent.entry(agent).or_default();
-        merge_replies(f, &r);
-    }
     for (agent, n) in pending {
         by_agent.entry(agent).or_default().pending = n;
+    }
+    for (agent, n) in replied {
+        by_agent.entry(agent).or_default().replied_pre_booking = n;
     }
     for (agent, converted, sales) in conversion {
         let f = by_agent.entry(agent).or_default();
         f.converted = converted;
         f.sales_cents = sales;
     }
-    Ok(RawFigures {
-        by_agent,
-        team_replies,
-        work,
-        paused,
-        reviews,
-    })
+    Ok(RawFigures { by_agent, reviews })
 }
 
-fn merge_replies(f: &mut Figures, r: &Figures) {
-    f.replies = r.replies;
-    f.timed_replies = r.timed_replies;
-    f.within_sla = r.within_sla;
-    f.avg_response = r.avg_response;
-    f.median_response = r.median_response;
-    f.p90_response = r.p90_response;
-    f.avg_response_pre_booking = r.avg_response_pre_booking;
-    f.avg_response_post_booking = r.avg_response_post_booking;
-    f.first_response_avg = r.first_response_avg;
-    f.replied_pre_booking = r.replied_pre_booking;
-}
-
-type EventCount = (i64, String, Option<String>, i64);
-
-async fn events(
+/// Per agent, the distinct pre-booking tickets they replied to in [from, to): a count over the
+/// whole period, so it is not a sum of days.
+async fn replied_pre_booking(
     pool: &PgPool,
     account_id: AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<EventCount>, sqlx::Error> {
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT agent_id, kind, reason, count(*) FROM events \
-         WHERE account_id = $1 AND kind IN ('ticket.assigned', 'ticket.unassigned', 'ticket.done') AND at >= $2 AND at < $3 \
-           AND agent_id IS NOT NULL GROUP BY agent_id, kind, reason",
+        "SELECT author_id, count(DISTINCT ticket_id) FROM messages \
+         WHERE account_id = $1 AND direction = 'outbound' AND stage = 'pre_booking' AND sent_at >= $2 AND sent_at < $3 \
+           AND author_id IS NOT NULL GROUP BY author_id",
     )
     .bind(account_id)
     .bind(from)
@@ -258,28 +218,6 @@ async fn reviews(
         }
     }
     Ok(stays)
-}
-
-async fn intervals(
-    pool: &PgPool,
-    table: &str,
-    account_id: AccountId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<HashMap<i64, Vec<Interval>>, sqlx::Error> {
-    let rows: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
-        "SELECT user_id, started_at, ended_at FROM {table} WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)"
-    ))
-    .bind(account_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
-    let mut out: HashMap<i64, Vec<Interval>> = HashMap::new();
-    for (user, start, end) in rows {
-        out.entry(user).or_default().push(Interval { start, end });
-    }
-    Ok(out)
 }
 
 /// Sales figures a team lead watches: the total price of reservations confirmed since

@@ -30,6 +30,7 @@ mod reports;
 mod return_timer;
 mod reviews;
 mod revocation;
+mod rollups;
 mod shutdown;
 mod slow_client;
 mod templates;

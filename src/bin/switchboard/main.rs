@@ -61,6 +61,25 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Manage the reports' daily rollups.
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Recompute an account's daily rollups from the raw rows (from a day on, or all of them);
+    /// prints `{"account": ..., "days": ...}`.
+    Rebuild {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The first local day to recompute (YYYY-MM-DD); all days without it.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,6 +147,18 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(config.clone()).await?;
             tracing::info!(bind = %config.bind, port = app.port(), "serving");
             app.run_until_stopped().await?;
+        }
+        Command::Rollups {
+            command: RollupsCommand::Rebuild { account, from },
+        } => {
+            let pool = connect_pool(&config)?;
+            MIGRATOR.run(&pool).await.context("applying migrations")?;
+            let found = switchboard::store::accounts::find_by_slug(&pool, &account)
+                .await?
+                .with_context(|| format!("no account `{account}`"))?;
+            let days =
+                switchboard::app::rollups::rebuild(&pool, &found, from, chrono::Utc::now()).await?;
+            println!("{}", serde_json::json!({"account": account, "days": days}));
         }
         Command::Account {
             command:

@@ -10,6 +10,9 @@ use crate::domain::time_range;
 /// The longest period a report covers.
 pub const MAX_DAYS: i64 = 366;
 
+/// Periods up to this many days get exact medians; longer ones read the sketches.
+pub const EXACT_QUANTILE_DAYS: i64 = 2;
+
 /// A validated reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -66,6 +69,14 @@ impl Period {
             return Err(format!("a report covers at most {MAX_DAYS} days"));
         }
         Ok(period)
+    }
+
+    /// Whether median and p90 are exact (nearest-rank over the period's replies) rather than
+    /// read from the daily sketches (within 1 %): the one rule for reports, the wallboard and
+    /// CSV. Periods of up to two days (today, yesterday, a shift) are exact; they read few
+    /// replies, and a manager comparing a single ticket's wait with the median sees it agree.
+    pub fn quantiles_are_exact(&self) -> bool {
+        self.to - self.from <= Duration::days(EXACT_QUANTILE_DAYS)
     }
 
     /// The period of equal length just before this one.
