@@ -50,6 +50,10 @@ pub enum TicketError {
     CardMismatch(Vec<Mismatch>),
     #[error("this ticket is assigned to someone else")]
     NotYours,
+    /// Said apart from [`TicketError::NotYours`]: "someone else" about a ticket nobody has
+    /// sent agents looking for a colleague who does not exist.
+    #[error("this ticket waits in the queue and is assigned to nobody yet; a manager can give it to you")]
+    InQueue,
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -67,7 +71,7 @@ impl ErrorCode for TicketError {
     fn code(&self) -> Code {
         match self {
             TicketError::NotFound | TicketError::AgentNotFound => Code::NotFound,
-            TicketError::NotYours => Code::Forbidden,
+            TicketError::NotYours | TicketError::InQueue => Code::Forbidden,
             TicketError::CardMismatch(_) => Code::CardMismatch,
             TicketError::Invalid(_) => Code::InvalidInput,
             TicketError::Transition(_) | TicketError::NotPossible(_) => Code::InvalidState,
@@ -160,7 +164,10 @@ impl TicketActions {
             .await?
             .ok_or(TicketError::NotFound)?;
         if who.role != Role::Manager && ticket.assignee_id != Some(who.user_id) {
-            return Err(TicketError::NotYours);
+            return Err(match ticket.assignee_id {
+                None => TicketError::InQueue,
+                Some(_) => TicketError::NotYours,
+            });
         }
         let next = ticket.state.apply(action)?;
         let (kind, change, data) = match effect {

@@ -20,6 +20,8 @@ pub struct TicketView {
     pub stage: Stage,
     pub channel: Channel,
     pub assignee_id: Option<UserId>,
+    /// Who has it, by name (null while queued).
+    pub assignee_name: Option<String>,
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
@@ -74,6 +76,7 @@ impl TicketView {
             stage: t.stage,
             channel: t.channel,
             assignee_id: t.assignee_id,
+            assignee_name: t.assignee_name,
             unanswered: t.unanswered,
             created_at: t.created_at,
             assigned_at: t.assigned_at,

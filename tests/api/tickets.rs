@@ -178,3 +178,29 @@ async fn only_managers_assign_and_only_to_active_agents_of_the_account() {
     assert_eq!(t["assignee_id"], agent.user_id.as_str());
     assert_eq!(t["state"], "assigned");
 }
+
+#[actix_web::test]
+async fn a_refusal_says_whether_the_ticket_is_queued_or_someone_elses_and_tickets_name_their_assignee(
+) {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let ana = app.agent("Ana Lima", json!({})).await;
+    let rui = app.agent("Rui Costa", json!({})).await;
+    let id = app.ingest(&inquiry("queued", "m1")).await.ticket_id;
+    let message = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 403);
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["error"]["message"].as_str().unwrap().to_string()
+    };
+
+    let queued = app.ticket(&manager, &id).ok().await;
+    assert_eq!(queued["assignee_name"], serde_json::Value::Null);
+    let said = message(app.reply(&rui, &id, "Hello").await).await;
+    assert!(said.contains("assigned to nobody"), "{said}");
+
+    app.assign(&manager, &id, &ana.user_id).ok().await;
+    let theirs = app.ticket(&rui, &id).ok().await;
+    assert_eq!(theirs["assignee_name"], "Ana Lima");
+    let said = message(app.reply(&rui, &id, "Hello").await).await;
+    assert!(said.contains("someone else"), "{said}");
+}

@@ -6,3 +6,4 @@ pub mod intervals;
 pub mod period;
 pub mod reviews;
 pub mod row;
+pub mod service_level;
