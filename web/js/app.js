@@ -211,6 +211,8 @@ async function route() {
   }
   if (id !== app.renderId) return; // the user moved on meanwhile
   main.replaceChildren();
+  // A new page opens at its top; a view that keeps its place (the inbox) restores it itself.
+  window.scrollTo(0, 0);
   const ctx = {
     root: main,
     api,
@@ -239,6 +241,7 @@ async function route() {
   }
 }
 
+history.scrollRestoration = 'manual';
 window.addEventListener('hashchange', route);
 
 async function boot() {

@@ -27,3 +27,13 @@ const labelOf = (list, v) => (list.find((x) => x.value === v) || { label: v || '
 export const stageLabel = (v) => labelOf(STAGES, v);
 export const stateLabel = (v) => labelOf(STATES, v);
 export const channelLabel = (v) => labelOf(CHANNELS, v);
+
+/** Whether a ticket still waits for a reply: a done ticket is finished, whatever it last heard. */
+export const awaitsReply = (t) => !!t.unanswered && t.state !== 'done';
+
+/** Who has a ticket, in words, for `me` (the signed-in user's id). */
+export function holderLabel(t, me) {
+  if (!t.assignee_id) return 'In the queue: nobody has it yet';
+  if (String(t.assignee_id) === String(me)) return 'Assigned to you';
+  return `Assigned to ${t.assignee_name || 'another agent'}`;
+}

@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, busy } from '../forms.js';
-import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
 import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
 
@@ -25,6 +25,10 @@ const EMPTY = {
 
 // Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
 let refocusTab = false;
+
+// Where the user left each tab (how many tickets "Load more" had shown, and the scroll
+// position), so coming back from a ticket puts them where they were.
+const placeByTab = new Map();
 
 const byNewest = (a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : Number(b.id) - Number(a.id));
 
@@ -250,11 +254,11 @@ export function render(ctx) {
 
   function row(t) {
     const r = t.reservation;
-    const waiting = t.unanswered && t.awaiting_reply_since ? secondsSince(t.awaiting_reply_since) : null;
-    const mineTag = isManager && t.assignee_id && String(t.assignee_id) !== me ? ' · another agent' : '';
+    const waiting = awaitsReply(t) && t.awaiting_reply_since ? secondsSince(t.awaiting_reply_since) : null;
+    const holder = t.assignee_id && String(t.assignee_id) !== me ? ` · ${t.assignee_name || 'another agent'}` : '';
     return h(
       'li',
-      { class: `ticket-row${t.unanswered ? ' is-unanswered' : ''}`, dataset: { ticketId: String(t.id), state: t.state } },
+      { class: `ticket-row${awaitsReply(t) ? ' is-unanswered' : ''}`, dataset: { ticketId: String(t.id), state: t.state } },
       h(
         'a',
         { href: `#/tickets/${t.id}`, class: 'ticket-link' },
@@ -262,7 +266,7 @@ export function render(ctx) {
           'span',
           { class: 'ticket-main' },
           h('strong', { class: 'guest-name' }, (t.guest && t.guest.name) || 'Guest'),
-          t.unanswered ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
+          awaitsReply(t) ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
           h('span', { class: `pill pill-state state-${t.state}` }, stateLabel(t.state)),
         ),
         h(
@@ -272,7 +276,7 @@ export function render(ctx) {
           r && r.listing ? ` · ${r.listing}` : '',
           r && r.check_in ? ` · ${fmtDate(r.check_in)} – ${fmtDate(r.check_out)}` : '',
           r && r.external_id ? ` · #${r.external_id}` : '',
-          mineTag,
+          holder,
         ),
         h(
           'span',
@@ -344,6 +348,13 @@ export function render(ctx) {
   }
   more.addEventListener('click', () => busy(more, () => load(nextCursor)));
 
+  const place = placeByTab.get(view) || { shown: 0, scrollY: 0 };
+  placeByTab.set(view, place);
+  disposers.push(() => {
+    place.shown = items.length;
+    place.scrollY = window.scrollY;
+  });
+
   // ---- live updates ----------------------------------------------------------------------
   // The server says which tabs a ticket belongs in (`ticket.views`). Whether it also matches a
   // search or filter only the server knows, so a filtered list is fetched again instead, at
@@ -403,7 +414,9 @@ export function render(ctx) {
   drawWork();
   drawBadge();
   drawOffers();
-  load();
+  load(null, place.shown).then(() => {
+    if (place.scrollY) window.scrollTo(0, place.scrollY);
+  });
   if (refocusTab) {
     refocusTab = false;
     tablist.querySelector('[aria-selected="true"]').focus();
