@@ -287,8 +287,28 @@ export function render(ctx) {
     );
   }
 
+  // Rows are kept per ticket: a live event rebuilds only the row of the ticket it is about,
+  // and the list is put in order by moving the elements it already has (200 tickets
+  // streaming in once held one frame for 4 s while the whole list was rebuilt per event).
+  const rowEls = new Map();
+  function rowFor(t) {
+    const id = String(t.id);
+    const known = rowEls.get(id);
+    if (known && known.t === t) return known.el;
+    const el = row(t);
+    rowEls.set(id, { t, el });
+    return el;
+  }
+
   function drawList() {
-    replace(list, items.map(row));
+    const els = items.map(rowFor);
+    const kept = new Set(items.map((t) => String(t.id)));
+    for (const id of rowEls.keys()) if (!kept.has(id)) rowEls.delete(id);
+    const current = new Set(els);
+    for (const el of [...list.children]) if (!current.has(el)) el.remove();
+    els.forEach((el, i) => {
+      if (list.children[i] !== el) list.insertBefore(el, list.children[i] || null);
+    });
     more.hidden = !nextCursor;
     if (loading && items.length === 0) listStatus.textContent = 'Loading tickets…';
     else if (items.length === 0) listStatus.textContent = EMPTY[view];
@@ -369,6 +389,22 @@ export function render(ctx) {
   }
   disposers.push(() => clearTimeout(refreshTimer));
 
+  // Live events come in bursts: they are drawn together, once per frame (or every 100 ms
+  // while the page is hidden, when frames stop).
+  let drawPending = 0;
+  function drawSoon() {
+    if (drawPending) return;
+    const draw = () => {
+      drawPending = 0;
+      drawList();
+    };
+    drawPending = document.visibilityState === 'visible' ? requestAnimationFrame(draw) : setTimeout(draw, 100);
+  }
+  disposers.push(() => {
+    cancelAnimationFrame(drawPending);
+    clearTimeout(drawPending);
+  });
+
   on(live, 'ticket', (e) => {
     const t = e.detail.ticket;
     const id = String(t.id);
@@ -379,14 +415,14 @@ export function render(ctx) {
     else if (i >= 0) items.splice(i, 1);
     else if (insert) items = [...items, t].sort(byNewest);
     if (inView && filtered()) refreshSoon();
-    if (i >= 0 || insert) drawList();
+    if (i >= 0 || insert) drawSoon();
     drawBadge();
   });
   on(live, 'removed', (e) => {
     if (view !== 'all') {
       const before = items.length;
       items = items.filter((x) => String(x.id) !== e.detail.ticket_id);
-      if (items.length !== before) drawList();
+      if (items.length !== before) drawSoon();
     }
     drawBadge();
   });

@@ -260,7 +260,8 @@ export function render({ root, api }) {
       rows.length
         ? h(
             'div',
-            { class: 'table-wrap' },
+            // Focusable, so a keyboard user can scroll the wide table sideways.
+            { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'agents-report-title' },
             h(
               'table',
               { class: 'data-table report-table' },

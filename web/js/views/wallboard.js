@@ -95,7 +95,7 @@ export function render(ctx) {
       agents.length
         ? h(
             'div',
-            { class: 'table-scroll' },
+            { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'wb-agents-title' },
             h(
             'table',
             { class: 'wb-table' },
