@@ -152,7 +152,7 @@ test('the wallboard shows the ten most urgent at-risk tickets and a service leve
 });
 
 test('going back from a ticket keeps the list’s "Load more" progress and place', async (t) => {
-  for (let n = 0; n < 50; n++) await server.ingest(guestMessage({ name: `Bulk Guest ${n}`, body: 'Hi' }));
+  for (let n = 0; n < 60; n++) await server.ingest(guestMessage({ name: `Bulk Guest ${n}`, body: 'Hi' }));
   const page = await managerPage({ width: 1280, height: 800 });
   t.after(() => page.close());
   await page.goto(`${server.url}/#/inbox/all`);
@@ -165,7 +165,7 @@ test('going back from a ticket keeps the list’s "Load more" progress and place
   assert.ok(scrolled > 0);
   await last.getByRole('link').click();
   await page.waitForURL(/#\/tickets\//);
-  await page.locator('#ticket-holder').waitFor({ timeout: 5000 });
+  await page.locator('.ticket-view h1').waitFor({ timeout: 5000 });
   await page.goBack();
   await page.waitForFunction((n) => document.querySelectorAll('.ticket-row').length >= n, shown, { timeout: 5000 });
   await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 5, scrolled, { timeout: 5000 });
