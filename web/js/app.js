@@ -7,6 +7,7 @@ import { Live } from './socket.js';
 import { h, replace } from './dom.js';
 import { beep } from './sound.js';
 import { prefs } from './prefs.js';
+import { useTimeZone } from './format.js';
 
 const main = document.getElementById('main');
 const header = document.getElementById('app-header');
@@ -130,6 +131,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 function signedIn(session) {
   app.session = session;
+  useTimeZone(session.account && session.account.timezone);
   app.live.user = session.user;
   app.live.start();
   drawHeader();

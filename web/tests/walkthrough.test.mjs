@@ -171,3 +171,14 @@ test('going back from a ticket keeps the list’s "Load more" progress and place
   await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 5, scrolled, { timeout: 5000 });
   await screenshot(page, 'walkthrough-back-to-list');
 });
+
+test('times read in the account’s timezone, without a padded 12-hour clock', async (t) => {
+  const token = await server.managerToken();
+  await server.api('PATCH', '/account', { timezone: 'Asia/Tokyo' }, { token });
+  t.after(() => server.api('PATCH', '/account', { timezone: 'UTC' }, { token }));
+  const page = await managerPage();
+  t.after(() => page.close());
+  // 09:53 UTC is 18:53 in Tokyo; the browser's en-US locale writes it "6:53 PM".
+  const shown = await page.evaluate(async () => (await import('/js/format.js')).fmtTime('2026-01-01T09:53:00Z'));
+  assert.equal(shown, '6:53 PM');
+});
