@@ -182,3 +182,16 @@ test('times read in the account’s timezone, without a padded 12-hour clock', a
   const shown = await page.evaluate(async () => (await import('/js/format.js')).fmtTime('2026-01-01T09:53:00Z'));
   assert.equal(shown, '6:53 PM');
 });
+
+test('at phone width the work bar stays compact, the tabs wrap and the agent’s name shows', async (t) => {
+  const creds = await server.createAgent('Pia Phone');
+  const page = await signedIn(creds, /#\/inbox$/, { width: 390, height: 844 });
+  t.after(() => page.close());
+  const bar = await page.locator('.workbar').boundingBox();
+  assert.ok(bar.height <= 160, `the work bar takes ${bar.height} px`);
+  assert.ok(await page.locator('#who').isVisible(), 'the signed-in name shows');
+  assert.match(await page.locator('#who').innerText(), /Pia Phone/);
+  const overflow = await page.locator('.tabs').evaluate((el) => el.scrollWidth - el.clientWidth);
+  assert.equal(overflow, 0, 'every tab is in sight');
+  await screenshot(page, 'walkthrough-phone');
+});
