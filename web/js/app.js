@@ -8,6 +8,7 @@ import { h, replace } from './dom.js';
 import { beep } from './sound.js';
 import { prefs } from './prefs.js';
 import { useTimeZone } from './format.js';
+import { installShortcuts } from './shortcuts.js';
 
 const main = document.getElementById('main');
 const header = document.getElementById('app-header');
@@ -244,6 +245,7 @@ async function route() {
 }
 
 history.scrollRestoration = 'manual';
+installShortcuts(() => main.dataset.route);
 window.addEventListener('hashchange', route);
 
 async function boot() {

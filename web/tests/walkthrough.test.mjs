@@ -195,3 +195,41 @@ test('at phone width the work bar stays compact, the tabs wrap and the agent’s
   assert.equal(overflow, 0, 'every tab is in sight');
   await screenshot(page, 'walkthrough-phone');
 });
+
+test('keyboard shortcuts: j/k move, Enter opens, r replies, Ctrl+Enter sends, e is done, ? lists them', async (t) => {
+  const creds = await server.createAgent('Kai Keys');
+  const page = await signedIn(creds, /#\/inbox$/);
+  t.after(() => leave(page));
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+  await server.ingest(guestMessage({ name: 'Key Guest One', body: 'First?' }));
+  await server.ingest(guestMessage({ name: 'Key Guest Two', body: 'Second?' }));
+  await page.locator('.ticket-row', { hasText: 'Key Guest One' }).waitFor({ timeout: 3000 });
+  await page.locator('.ticket-row', { hasText: 'Key Guest Two' }).waitFor({ timeout: 3000 });
+  await page.locator('#inbox-title').focus();
+
+  const focusedRow = () => page.evaluate(() => document.activeElement.closest('.ticket-row')?.querySelector('.guest-name')?.textContent);
+  await page.keyboard.press('j');
+  const first = await focusedRow();
+  await page.keyboard.press('j');
+  const second = await focusedRow();
+  assert.notEqual(first, second);
+  await page.keyboard.press('k');
+  assert.equal(await focusedRow(), first);
+
+  await page.keyboard.press('?');
+  await page.locator('#shortcuts-help').getByText('Send the reply').waitFor();
+  await screenshot(page, 'walkthrough-shortcuts');
+  await page.keyboard.press('Escape');
+
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: first }).waitFor({ timeout: 5000 });
+  await page.locator('#ticket-state', { hasText: 'Opened' }).waitFor({ timeout: 5000 });
+  await page.keyboard.press('r');
+  await page.keyboard.type('On its way.');
+  await page.keyboard.press('Control+Enter');
+  await page.locator('.message.outbound', { hasText: 'On its way.' }).waitFor({ timeout: 5000 });
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('e');
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+});
