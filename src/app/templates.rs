@@ -222,11 +222,10 @@ impl Templates {
             }
             None => (None, None),
         };
-        let wanted = req.language.clone().or_else(|| {
-            ticket
-                .as_ref()
-                .and_then(|t| t.guest.language.clone())
-        });
+        let wanted = req
+            .language
+            .clone()
+            .or_else(|| ticket.as_ref().and_then(|t| t.guest.language.clone()));
         let variants: Vec<(String, String)> = template
             .variants
             .into_iter()

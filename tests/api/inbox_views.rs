@@ -100,7 +100,11 @@ async fn search_folds_accents_and_takes_a_reservation_id_as_the_list_shows_it() 
             .tickets(&manager, &[("view", "all"), ("q", q)])
             .ok()
             .await;
-        let want = if q.contains("Ana") { "Ana" } else { "Zoë Duval" };
+        let want = if q.contains("Ana") {
+            "Ana"
+        } else {
+            "Zoë Duval"
+        };
         assert_eq!(names(&page), [want], "searching {q:?}");
     }
 }

@@ -9,6 +9,7 @@ import { beep } from './sound.js';
 import { prefs } from './prefs.js';
 import { useTimeZone } from './format.js';
 import { installShortcuts } from './shortcuts.js';
+import { desktopNotify } from './desktop.js';
 
 const main = document.getElementById('main');
 const header = document.getElementById('app-header');
@@ -102,7 +103,16 @@ app.live.addEventListener('mentions', drawMentions);
 app.live.addEventListener('ticket', (e) => {
   const { kind, isNew, ticket } = e.detail;
   const me = app.session && String(app.session.user.id);
-  if (kind === 'assigned' && isNew && String(ticket.assignee_id) === me && prefs.get('sound', false)) beep();
+  if (kind !== 'assigned' || !isNew || String(ticket.assignee_id) !== me) return;
+  if (prefs.get('sound', false)) beep();
+  desktopNotify(ticket.id, `New ticket: ${(ticket.guest && ticket.guest.name) || 'a guest'}`, 'A guest is waiting for your reply.');
+});
+app.live.addEventListener('message', (e) => {
+  const { ticket_id: id, message } = e.detail;
+  const ticket = app.live.tickets.get(String(id));
+  const me = app.session && String(app.session.user.id);
+  if (!ticket || message.direction !== 'inbound' || String(ticket.assignee_id) !== me) return;
+  desktopNotify(id, `${(ticket.guest && ticket.guest.name) || 'The guest'} replied`, message.body);
 });
 
 function drawHeader() {

@@ -233,3 +233,45 @@ test('keyboard shortcuts: j/k move, Enter opens, r replies, Ctrl+Enter sends, e 
   await page.keyboard.press('e');
   await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
 });
+
+/** A stand-in for the browser's Notification that records what the page shows. */
+function recordNotifications(page) {
+  return page.addInitScript(() => {
+    window.__shown = [];
+    window.Notification = class {
+      static permission = 'default';
+      static async requestPermission() {
+        window.Notification.permission = 'granted';
+        return 'granted';
+      }
+      constructor(title, options) {
+        window.__shown.push({ title, body: options && options.body });
+      }
+      close() {}
+    };
+  });
+}
+
+test('desktop notifications, once allowed, tell of a new ticket and of a guest’s reply on mine', async (t) => {
+  const creds = await server.createAgent('Nina Notify');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  t.after(() => leave(page));
+  await recordNotifications(page);
+  await loginThroughForm(page, server, creds.email, creds.password);
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+  await page.locator('#connection[data-status="live"]').waitFor({ timeout: 5000 });
+  await page.getByLabel('Desktop notifications').check();
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+
+  const first = guestMessage({ name: 'Noa Ping', body: 'Hello there' });
+  await server.ingest(first);
+  await page.waitForFunction(() => window.__shown.length === 1, null, { timeout: 5000 });
+  await server.ingest(guestMessage({ name: 'Noa Ping', thread: first.thread_external_id, body: 'Are you there?' }));
+  await page.waitForFunction(() => window.__shown.length === 2, null, { timeout: 5000 });
+  const shown = await page.evaluate(() => window.__shown);
+  assert.deepEqual(shown, [
+    { title: 'New ticket: Noa Ping', body: 'A guest is waiting for your reply.' },
+    { title: 'Noa Ping replied', body: 'Are you there?' },
+  ]);
+});

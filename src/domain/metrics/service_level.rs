@@ -4,7 +4,11 @@
 
 /// Percent of today's timed replies within the SLA, out of those replies plus the tickets
 /// waiting past the SLA now; `None` when there is nothing to measure.
-pub fn live_service_level(within_sla: i64, timed_replies: i64, waiting_past_sla: i64) -> Option<f64> {
+pub fn live_service_level(
+    within_sla: i64,
+    timed_replies: i64,
+    waiting_past_sla: i64,
+) -> Option<f64> {
     let whole = timed_replies + waiting_past_sla;
     (whole > 0).then(|| (within_sla as f64 * 1000.0 / whole as f64).round() / 10.0)
 }

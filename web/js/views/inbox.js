@@ -7,6 +7,7 @@ import { field, busy } from '../forms.js';
 import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
 import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
+import { desktopOn, setDesktop } from '../desktop.js';
 
 const TABS = [
   { view: 'unanswered', label: 'Unanswered' },
@@ -56,6 +57,12 @@ export function render(ctx) {
   const soundId = 'sound-toggle';
   const sound = h('input', { type: 'checkbox', id: soundId, checked: prefs.get('sound', false) });
   sound.addEventListener('change', () => prefs.set('sound', sound.checked));
+  const desktopId = 'desktop-toggle';
+  const desktop = h('input', { type: 'checkbox', id: desktopId, checked: desktopOn() });
+  desktop.addEventListener('change', async () => {
+    desktop.checked = await setDesktop(desktop.checked);
+    if (!desktop.checked && Notification.permission === 'denied') notify('The browser blocks notifications for this site; allow them in its site settings.', 'error');
+  });
 
   function drawWork() {
     const w = live.work;
@@ -109,6 +116,7 @@ export function render(ctx) {
     h('div', { class: 'workbar-buttons' }, timerBtn, intakeBtn),
     h('span', { class: 'unread' }, 'Unanswered ', badge),
     h('label', { class: 'check', for: soundId }, sound, ' Sound on new ticket'),
+    typeof Notification === 'undefined' ? null : h('label', { class: 'check', for: desktopId }, desktop, ' Desktop notifications'),
   );
 
   // ---- offers (broadcast strategy) -------------------------------------------------------
