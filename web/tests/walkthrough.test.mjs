@@ -275,3 +275,23 @@ test('desktop notifications, once allowed, tell of a new ticket and of a guest�
     { title: 'Noa Ping replied', body: 'Are you there?' },
   ]);
 });
+
+test('a guest’s new message marks the ticket’s row until it is opened', async (t) => {
+  const creds = await server.createAgent('Max Marker');
+  const page = await signedIn(creds, /#\/inbox$/);
+  t.after(() => leave(page));
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+  const first = guestMessage({ name: 'Mo Marked', body: 'Hi' });
+  await server.ingest(first);
+  const row = page.locator('.ticket-row', { hasText: 'Mo Marked' });
+  await row.waitFor({ timeout: 3000 });
+  await server.ingest(guestMessage({ name: 'Mo Marked', thread: first.thread_external_id, body: 'Hello again' }));
+  await row.locator('.pill-new', { hasText: 'New message' }).waitFor({ timeout: 3000 });
+  await screenshot(page, 'walkthrough-new-message');
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: 'Mo Marked' }).waitFor({ timeout: 5000 });
+  await page.goBack();
+  await row.waitFor({ timeout: 5000 });
+  assert.equal(await row.locator('.pill-new').count(), 0);
+});

@@ -275,6 +275,7 @@ export function render(ctx) {
           { class: 'ticket-main' },
           h('strong', { class: 'guest-name' }, (t.guest && t.guest.name) || 'Guest'),
           awaitsReply(t) ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
+          live.freshMessages.has(String(t.id)) ? h('span', { class: 'pill pill-new' }, 'New message') : null,
           h('span', { class: `pill pill-state state-${t.state}` }, stateLabel(t.state)),
         ),
         h(

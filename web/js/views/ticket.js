@@ -47,6 +47,7 @@ export async function render(ctx) {
   let notes = ticket.notes || [];
   let templates = [];
   live.seeMentions(ticketId);
+  live.seeMessages(ticketId);
   let agents = [];
 
   // Looking at an assigned ticket opens it (the dispatcher will no longer move it).
@@ -462,7 +463,9 @@ export async function render(ctx) {
 
   // ---- live ------------------------------------------------------------------------------
   on(live, 'message', (e) => {
-    if (e.detail.ticket_id === ticketId) addMessage(e.detail.message);
+    if (e.detail.ticket_id !== ticketId) return;
+    live.seeMessages(ticketId);
+    addMessage(e.detail.message);
   });
   on(live, 'note', (e) => {
     if (e.detail.ticket_id !== ticketId) return;
