@@ -20,7 +20,7 @@ use crate::domain::ids::{TicketId, UserId};
 use crate::domain::ticket::{InvalidTransition, TicketAction, TicketState};
 use crate::domain::user::Role;
 use crate::store::{self, events::NewEvent, sessions::Identity};
-use crate::wire::{Code, ErrorCode, TicketView};
+use crate::wire::{ActivityLog, Code, ErrorCode, TicketView};
 use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -332,6 +332,23 @@ impl TicketActions {
         Ok(Assigned {
             ticket: self.current(manager, ticket_id).await?,
             agent_working: agent.working && !agent.intake_paused,
+        })
+    }
+
+    /// What happened to a ticket, with who and when: any user of the account may read it,
+    /// as they may read the ticket.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn activity(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<ActivityLog, TicketError> {
+        store::tickets::record(&self.pool, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        let events = store::events::of_ticket(&self.pool, who.account_id, ticket_id).await?;
+        Ok(ActivityLog {
+            items: events.into_iter().map(Into::into).collect(),
         })
     }
 

@@ -33,6 +33,8 @@ pub struct TicketRecord {
     pub pinned: bool,
     pub guest: GuestRecord,
     pub reservation: Option<ReservationRecord>,
+    /// The newest message of the ticket (its first 140 characters), for the list's preview.
+    pub last_message: Option<(Direction, String)>,
 }
 
 /// The guest of a ticket.
@@ -84,7 +86,8 @@ macro_rules! view_columns {
     t.awaiting_reply_since, t.closed_at, t.pinned, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
-    r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name"
+    r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
+    lm.direction AS last_direction, lm.preview AS last_preview"
     };
 }
 
@@ -99,7 +102,9 @@ macro_rules! view_joins {
     LEFT JOIN LATERAL (SELECT id, external_id, status, listing_id, check_in, check_out, total_price_cents, \
       currency, payment_status FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
     LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true \
-    LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true"
+    LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true \
+    LEFT JOIN LATERAL (SELECT direction, left(body, 140) AS preview FROM messages WHERE ticket_id = t.id \
+      ORDER BY sent_at DESC, id DESC LIMIT 1) lm ON true"
     };
 }
 
@@ -151,6 +156,13 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
             language: r.try_get("guest_language")?,
         },
         reservation,
+        last_message: match r.try_get::<Option<&str>, _>("last_direction")? {
+            Some(d) => Some((
+                Direction::parse(d).map_err(decode)?,
+                r.try_get("last_preview")?,
+            )),
+            None => None,
+        },
     })
 }
 

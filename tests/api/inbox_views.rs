@@ -108,3 +108,20 @@ async fn search_folds_accents_and_takes_a_reservation_id_as_the_list_shows_it() 
         assert_eq!(names(&page), [want], "searching {q:?}");
     }
 }
+
+#[actix_web::test]
+async fn each_listed_ticket_previews_its_newest_message() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    let id = app.ingest(&inquiry("zoe", "m1")).await.ticket_id;
+    ana.ws.expect("ticket.assigned").await;
+    let long = "Yes, it is free. ".repeat(20);
+    app.reply(&ana, &id, &long).ok().await;
+
+    let list = app.tickets(&manager, &[("view", "all")]).ok().await;
+    let preview = &list["items"][0]["last_message"];
+    assert_eq!(preview["direction"], "outbound");
+    assert_eq!(preview["body"].as_str().unwrap().chars().count(), 140);
+    assert!(long.starts_with(preview["body"].as_str().unwrap()));
+}

@@ -276,7 +276,7 @@ test('desktop notifications, once allowed, tell of a new ticket and of a guest�
   ]);
 });
 
-test('a guest’s new message marks the ticket’s row until it is opened', async (t) => {
+test('a guest’s new message marks the ticket’s row until it is opened, and the row previews it', async (t) => {
   const creds = await server.createAgent('Max Marker');
   const page = await signedIn(creds, /#\/inbox$/);
   t.after(() => leave(page));
@@ -288,10 +288,44 @@ test('a guest’s new message marks the ticket’s row until it is opened', asyn
   await row.waitFor({ timeout: 3000 });
   await server.ingest(guestMessage({ name: 'Mo Marked', thread: first.thread_external_id, body: 'Hello again' }));
   await row.locator('.pill-new', { hasText: 'New message' }).waitFor({ timeout: 3000 });
+  await row.locator('.ticket-preview', { hasText: 'Hello again' }).waitFor({ timeout: 3000 });
   await screenshot(page, 'walkthrough-new-message');
   await row.getByRole('link').click();
   await page.getByRole('heading', { name: 'Mo Marked' }).waitFor({ timeout: 5000 });
   await page.goBack();
   await row.waitFor({ timeout: 5000 });
   assert.equal(await row.locator('.pill-new').count(), 0);
+});
+
+test('a manager resets an agent’s password in the agent dialog', async (t) => {
+  const creds = await server.createAgent('Fay Forgot');
+  const page = await managerPage();
+  t.after(() => page.close());
+  await page.goto(`${server.url}/#/agents`);
+  await page.getByRole('button', { name: 'Edit Fay Forgot' }).click();
+  await page.getByLabel('New password').fill('fresh-password-9');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('.toast', { hasText: 'Fay Forgot was saved with the new password.' }).waitFor({ timeout: 5000 });
+  assert.ok(await server.login(creds.email, 'fresh-password-9'));
+  await assert.rejects(server.login(creds.email, creds.password), /401/);
+});
+
+test('the ticket page says why the ticket came and logs what happened, by whom', async (t) => {
+  const creds = await server.createAgent('Lou Logged');
+  const page = await signedIn(creds, /#\/inbox$/);
+  t.after(() => leave(page));
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('button', { name: 'Stop timer' }).waitFor({ timeout: 5000 });
+  await server.ingest(guestMessage({ name: 'Lia Logbook', body: 'Where are the keys?' }));
+  const row = page.locator('.ticket-row', { hasText: 'Lia Logbook' });
+  await row.waitFor({ timeout: 3000 });
+  await row.getByRole('link').click();
+  await page.locator('#ticket-holder', { hasText: 'Assigned to you · new ticket' }).waitFor({ timeout: 5000 });
+  const log = page.locator('#ticket-activity');
+  await log.getByText('Assigned to Lou Logged (new ticket)').waitFor({ timeout: 5000 });
+  await log.getByText('Lou Logged opened it').waitFor({ timeout: 5000 });
+  await page.getByLabel('Reply', { exact: true }).fill('In the box by the door.');
+  await page.getByRole('button', { name: 'Send reply' }).click();
+  await log.getByText('Lou Logged replied').waitFor({ timeout: 5000 });
+  await screenshot(page, 'walkthrough-activity');
 });

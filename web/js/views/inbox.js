@@ -287,6 +287,9 @@ export function render(ctx) {
           r && r.external_id ? ` · #${r.external_id}` : '',
           holder,
         ),
+        t.last_message
+          ? h('span', { class: 'ticket-preview' }, t.last_message.direction === 'outbound' ? `Reply: ${t.last_message.body}` : t.last_message.body)
+          : null,
         h(
           'span',
           { class: 'ticket-age', dataset: { since: t.awaiting_reply_since || t.created_at, waiting: waiting !== null ? '1' : '' } },

@@ -9,7 +9,7 @@
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
 import { field, busy, formMessage } from '../forms.js';
-import { stageLabel, stateLabel, channelLabel, awaitsReply, holderLabel } from '../labels.js';
+import { stageLabel, stateLabel, channelLabel, awaitsReply, holderLabel, activityLabel, reasonLabel } from '../labels.js';
 import { fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../format.js';
 
 const PAYMENT = { paid: 'Paid', partially_paid: 'Partially paid', unpaid: 'Unpaid', refunded: 'Refunded', pending: 'Payment pending' };
@@ -49,6 +49,13 @@ export async function render(ctx) {
   live.seeMentions(ticketId);
   live.seeMessages(ticketId);
   let agents = [];
+  // The activity log (drawn with the reservation panel) and why the ticket went to its agent.
+  let activity = [];
+  const activityEl = h('ol', { class: 'activity', id: 'ticket-activity', 'aria-label': 'Activity' });
+  const assignedWhy = () => {
+    const last = [...activity].reverse().find((e) => e.kind === 'ticket.assigned');
+    return last && ticket.assignee_id && String(last.agent_id) === String(ticket.assignee_id) ? reasonLabel(last.reason) : '';
+  };
 
   // Looking at an assigned ticket opens it (the dispatcher will no longer move it).
   if (ticket.state === 'assigned' && String(ticket.assignee_id) === me) {
@@ -83,7 +90,7 @@ export async function render(ctx) {
         h('span', { class: 'pill' }, stageLabel(ticket.stage)),
         g.language ? h('span', { class: 'pill', title: 'Guest language' }, g.language.toUpperCase()) : null,
       ),
-      h('p', { class: 'ticket-holder', id: 'ticket-holder' }, holderLabel(ticket, me)),
+      h('p', { class: 'ticket-holder', id: 'ticket-holder' }, holderLabel(ticket, me), assignedWhy() ? ` · ${assignedWhy()}` : ''),
     );
     drawAccess();
     drawNote();
@@ -403,6 +410,29 @@ export async function render(ctx) {
     replace(pendingNoteEl, h('strong', {}, 'Pending note: '), typeof note === 'string' ? note : '');
   }
 
+  // ---- activity log ----------------------------------------------------------------------
+  // Who did what and when, from the server's event log; fetched again after live changes.
+  function drawActivity() {
+    replace(
+      activityEl,
+      activity.map((e) => h('li', {}, h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ', activityLabel(e))),
+    );
+  }
+  let activityTimer = 0;
+  function loadActivity() {
+    clearTimeout(activityTimer);
+    activityTimer = setTimeout(async () => {
+      try {
+        activity = (await api.ticketActivity(ticketId)).items || [];
+        drawActivity();
+        drawHeader();
+      } catch {
+        /* the log is a courtesy: the ticket itself is shown either way */
+      }
+    }, 150);
+  }
+  disposers.push(() => clearTimeout(activityTimer));
+
   // ---- reservation panel -----------------------------------------------------------------
   const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
   function drawReservation() {
@@ -435,6 +465,8 @@ export async function render(ctx) {
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
+      h('h2', {}, 'Activity'),
+      activityEl,
       isManager ? reassignForm : null,
     );
   }
@@ -481,6 +513,7 @@ export async function render(ctx) {
     movedBanner.hidden = true;
     drawHeader();
     drawReservation();
+    loadActivity();
   });
   on(live, 'removed', (e) => {
     if (e.detail.ticket_id !== ticketId || isManager) return;
@@ -501,6 +534,7 @@ export async function render(ctx) {
   drawHeader();
   drawMessages();
   drawReservation();
+  loadActivity();
 
   api
     .templates()
