@@ -330,3 +330,24 @@ test('the ticket page says why the ticket came and logs what happened, by whom',
   await log.getByText('Lou Logged replied').waitFor({ timeout: 5000 });
   await screenshot(page, 'walkthrough-activity');
 });
+
+test('the reports agent table keeps each row on one line and scrolls by keyboard', async (t) => {
+  // Someone with figures this month, so the table has a row.
+  const creds = await server.createAgent('Rex Reports');
+  const delivered = await server.ingest(guestMessage({ name: 'Rita Report', body: 'Hi' }));
+  await server.api('POST', `/tickets/${delivered.ticket_id}/assign`, { agent_id: String(creds.agent.id) }, { token: await server.managerToken() });
+  await server.api('POST', `/tickets/${delivered.ticket_id}/reply`, { body: 'Hello!' }, { token: await server.login(creds.email, creds.password) });
+  const page = await managerPage({ width: 1024, height: 800 });
+  t.after(() => page.close());
+  await page.goto(`${server.url}/#/reports`);
+  const area = page.locator('.table-wrap:has(.report-table)');
+  await area.waitFor({ timeout: 5000 });
+  assert.equal(await area.getAttribute('tabindex'), '0');
+  const heights = await area.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+  const line = await area.locator('tbody tr th').first().evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 24);
+  assert.ok(heights.every((h) => h < line * 2 + 16), `row heights ${heights} for a ${line} px line`);
+  await area.focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.ok(await area.evaluate((el) => el.scrollLeft > 0 || el.scrollWidth <= el.clientWidth), 'the keyboard scrolls the table');
+});
