@@ -97,6 +97,9 @@ pub struct AccountSummary {
     pub id: AccountId,
     pub slug: String,
     pub name: String,
+    /// The account's IANA timezone: the browser shows times in it, so a team spread over
+    /// timezones sees the same clock as its reports.
+    pub timezone: String,
 }
 
 /// When this node last recorded each key's use: at most once a minute per key, so ingest does
@@ -251,6 +254,7 @@ impl Auth {
                 id: account.id,
                 slug: account.slug,
                 name: account.name,
+                timezone: account.settings.timezone.name().to_string(),
             },
         })
     }

@@ -146,6 +146,15 @@ fn non_empty(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The search box's text: reservation ids are shown as `#245`, so a pasted leading `#` is
+/// dropped; at most 200 characters.
+fn search_text(raw: &Option<String>) -> Option<String> {
+    non_empty(raw)
+        .map(|q| q.trim_start_matches('#').trim())
+        .filter(|q| !q.is_empty())
+        .map(|q| q.chars().take(200).collect())
+}
+
 fn refuse_nul(query: &ListQuery) -> Result<(), InboxError> {
     let fields = [
         &query.view,
@@ -199,7 +208,7 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         assignee: scope.assignee,
         states,
         only_unanswered: scope.only_unanswered,
-        q: non_empty(&query.q).map(|q| q.chars().take(200).collect()),
+        q: search_text(&query.q),
         channel: non_empty(&query.channel)
             .map(Channel::parse)
             .transpose()
@@ -375,6 +384,14 @@ mod tests {
             ..Default::default()
         };
         assert!(filter_for(AGENT, &bad_limit).is_err());
+    }
+
+    #[test]
+    fn a_reservation_id_pasted_as_the_list_shows_it_is_searched_without_its_hash() {
+        let q = |raw: &str| search_text(&Some(raw.to_string()));
+        assert_eq!(q(" #245 ").as_deref(), Some("245"));
+        assert_eq!(q("Zoë").as_deref(), Some("Zoë"));
+        assert_eq!(q("#"), None);
     }
 
     #[test]

@@ -128,8 +128,12 @@ pub async fn build(
 /// Sales as support-team leads know them.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SalesKpis {
-    /// Reservations confirmed today that started as inquiries (or requests).
+    /// Today's sales by the one definition (SPEC §4 `sales`, the team's today): the total
+    /// price of reservations converted from pre-booking tickets an agent replied to. An
+    /// earlier "confirmed today from any inquiry" figure sat beside it and disagreed.
     pub today_sales: f64,
+    /// The currency money figures are in: the one most of the account's reservations use.
+    pub currency: Option<String>,
     /// Total price of inquiries and requests still open (created in the last 30 days).
     pub potential_sales: f64,
     pub open_inquiries: i64,
@@ -178,10 +182,11 @@ pub async fn sales_kpis(
         build(pool, account, today, now),
         build(pool, account, month, now)
     )?;
-    let (today_cents, potential_cents, open_inquiries) =
-        store::reports::sales_kpis(pool, account.id, today.from).await?;
+    let (potential_cents, open_inquiries, currency) =
+        store::reports::sales_kpis(pool, account.id).await?;
     Ok(SalesKpis {
-        today_sales: today_cents as f64 / 100.0,
+        today_sales: today_report.team.sales,
+        currency,
         potential_sales: potential_cents as f64 / 100.0,
         open_inquiries,
         conversion_percent: current.team.conversion_percent,
@@ -202,6 +207,27 @@ pub fn to_csv(rows: &[&ReportRow]) -> Result<String, Failure> {
         .into_inner()
         .map_err(|e| Failure::Internal(e.to_string().into()))?;
     String::from_utf8(bytes).map_err(|e| Failure::Internal(Box::new(e)))
+}
+
+/// The team CSV: one row per period, each named for its period in the account's timezone
+/// ("Team, this period 2026-11-01 to 2026-11-30", then "Team, previous period …"), so two
+/// rows both called "Team" never leave a reader guessing which is which.
+pub fn team_csv(reported: &Reported) -> Result<String, Failure> {
+    let tz = reported.account.settings.timezone;
+    let labelled = |report: &Report, which: &str| {
+        let day = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+        let through = day(report.period.to - chrono::Duration::seconds(1));
+        ReportRow {
+            agent_name: Some(format!(
+                "Team, {which} period {} to {through}",
+                day(report.period.from)
+            )),
+            ..report.team.clone()
+        }
+    };
+    let mut rows = vec![labelled(&reported.current, "this")];
+    rows.extend(reported.previous.as_ref().map(|p| labelled(p, "previous")));
+    to_csv(&rows.iter().collect::<Vec<_>>())
 }
 
 /// A report with the account it is for, and optionally the previous period's.

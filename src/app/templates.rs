@@ -212,33 +212,43 @@ impl Templates {
         req: &PreviewBody,
     ) -> Result<Rendered, TemplateError> {
         let template = self.get(who.account_id, id).await?;
-        let (language, values) = match req.ticket_id {
+        let (ticket, agent) = match req.ticket_id {
             Some(ticket_id) => {
                 let ticket = store::tickets::record(&self.pool, who.account_id, ticket_id)
                     .await?
                     .ok_or(TemplateError::TicketNotFound)?;
                 let agent = store::users::get(&self.pool, who.account_id, who.user_id).await?;
-                let reservation = ticket.reservation.as_ref();
-                let fill = Fill {
-                    guest_name: &ticket.guest.name,
-                    check_in: reservation.and_then(|r| r.check_in),
-                    check_out: reservation.and_then(|r| r.check_out),
-                    listing: reservation.and_then(|r| r.listing.as_deref()),
-                    agent_name: agent.as_ref().map_or("", |a| a.name.as_str()),
-                    reservation_id: reservation.map(|r| r.external_id.as_str()),
-                };
-                let language = req.language.clone().or(ticket.guest.language.clone());
-                (language, fill.values())
+                (Some(ticket), agent)
             }
-            None => (req.language.clone(), req.values.clone()),
+            None => (None, None),
         };
+        let wanted = req
+            .language
+            .clone()
+            .or_else(|| ticket.as_ref().and_then(|t| t.guest.language.clone()));
         let variants: Vec<(String, String)> = template
             .variants
             .into_iter()
             .map(|v| (v.language, v.body))
             .collect();
         let (language, body) =
-            pick_variant(&variants, language.as_deref()).ok_or(TemplateError::VariantNotFound)?;
+            pick_variant(&variants, wanted.as_deref()).ok_or(TemplateError::VariantNotFound)?;
+        // Filled in the variant's language: its dates read as that language writes them.
+        let values = match &ticket {
+            Some(ticket) => {
+                let reservation = ticket.reservation.as_ref();
+                Fill {
+                    guest_name: &ticket.guest.name,
+                    check_in: reservation.and_then(|r| r.check_in),
+                    check_out: reservation.and_then(|r| r.check_out),
+                    listing: reservation.and_then(|r| r.listing.as_deref()),
+                    agent_name: agent.as_ref().map_or("", |a| a.name.as_str()),
+                    reservation_id: reservation.map(|r| r.external_id.as_str()),
+                }
+                .values(language)
+            }
+            None => req.values.clone(),
+        };
         Ok(Rendered {
             language: language.to_string(),
             body: render(body, &values),

@@ -20,7 +20,7 @@ use crate::domain::ids::{TicketId, UserId};
 use crate::domain::ticket::{InvalidTransition, TicketAction, TicketState};
 use crate::domain::user::Role;
 use crate::store::{self, events::NewEvent, sessions::Identity};
-use crate::wire::{Code, ErrorCode, TicketView};
+use crate::wire::{ActivityLog, Code, ErrorCode, TicketView};
 use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -50,6 +50,10 @@ pub enum TicketError {
     CardMismatch(Vec<Mismatch>),
     #[error("this ticket is assigned to someone else")]
     NotYours,
+    /// Said apart from [`TicketError::NotYours`]: "someone else" about a ticket nobody has
+    /// sent agents looking for a colleague who does not exist.
+    #[error("this ticket waits in the queue and is assigned to nobody yet; a manager can give it to you")]
+    InQueue,
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -67,7 +71,7 @@ impl ErrorCode for TicketError {
     fn code(&self) -> Code {
         match self {
             TicketError::NotFound | TicketError::AgentNotFound => Code::NotFound,
-            TicketError::NotYours => Code::Forbidden,
+            TicketError::NotYours | TicketError::InQueue => Code::Forbidden,
             TicketError::CardMismatch(_) => Code::CardMismatch,
             TicketError::Invalid(_) => Code::InvalidInput,
             TicketError::Transition(_) | TicketError::NotPossible(_) => Code::InvalidState,
@@ -160,7 +164,10 @@ impl TicketActions {
             .await?
             .ok_or(TicketError::NotFound)?;
         if who.role != Role::Manager && ticket.assignee_id != Some(who.user_id) {
-            return Err(TicketError::NotYours);
+            return Err(match ticket.assignee_id {
+                None => TicketError::InQueue,
+                Some(_) => TicketError::NotYours,
+            });
         }
         let next = ticket.state.apply(action)?;
         let (kind, change, data) = match effect {
@@ -325,6 +332,23 @@ impl TicketActions {
         Ok(Assigned {
             ticket: self.current(manager, ticket_id).await?,
             agent_working: agent.working && !agent.intake_paused,
+        })
+    }
+
+    /// What happened to a ticket, with who and when: any user of the account may read it,
+    /// as they may read the ticket.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn activity(
+        &self,
+        who: &Identity,
+        ticket_id: TicketId,
+    ) -> Result<ActivityLog, TicketError> {
+        store::tickets::record(&self.pool, who.account_id, ticket_id)
+            .await?
+            .ok_or(TicketError::NotFound)?;
+        let events = store::events::of_ticket(&self.pool, who.account_id, ticket_id).await?;
+        Ok(ActivityLog {
+            items: events.into_iter().map(Into::into).collect(),
         })
     }
 

@@ -9,6 +9,7 @@ use crate::domain::ids::{AccountId, UserId};
 use crate::domain::inbox::Viewer;
 use crate::domain::metrics::period::Period;
 use crate::domain::metrics::row::{Figures, ReportRow};
+use crate::domain::metrics::service_level::live_service_level;
 use crate::presence::{Presence, PresenceStore};
 use crate::store::{self, tickets::TicketRecord};
 use crate::wire::TicketView;
@@ -37,7 +38,13 @@ pub struct AgentTile {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Today {
     pub replies: i64,
+    /// Today's replies within the SLA (SPEC §4 response SLA): sent replies only.
     pub sla_percent: Option<f64>,
+    /// The live service level: today's replies within the SLA out of those replies plus the
+    /// tickets waiting past the SLA now, so a backlog shows (`domain::metrics::service_level`).
+    pub service_level_percent: Option<f64>,
+    /// Open tickets whose guest has waited longer than the SLA, right now.
+    pub waiting_past_sla: i64,
     pub avg_response_seconds: Option<f64>,
     pub median_response_seconds: Option<f64>,
     pub closed: i64,
@@ -192,12 +199,10 @@ async fn compute(
             ..replies.clone()
         },
     );
-    let (breaching_sla, pending, at_risk) = tokio::try_join!(
-        store::wallboard::breaching(
-            pool,
-            account_id,
-            now - chrono::Duration::seconds(i64::from(sla))
-        ),
+    let sla_cutoff = now - chrono::Duration::seconds(i64::from(sla));
+    let (breaching_sla, waiting_past_sla, pending, at_risk) = tokio::try_join!(
+        store::wallboard::breaching(pool, account_id, sla_cutoff),
+        store::wallboard::waiting_since_before(pool, account_id, sla_cutoff),
         store::wallboard::pending(pool, account_id),
         store::wallboard::held_by(pool, account_id, &left),
     )?;
@@ -213,6 +218,12 @@ async fn compute(
         today: Today {
             replies: replies.replies,
             sla_percent: row.sla_percent,
+            service_level_percent: live_service_level(
+                replies.within_sla,
+                replies.timed_replies,
+                waiting_past_sla,
+            ),
+            waiting_past_sla,
             avg_response_seconds: row.avg_response_seconds,
             median_response_seconds: row.median_response_seconds,
             closed,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum View {
-    /// Open tickets waiting for a reply (the agent's own; every one for a manager).
+    /// Tickets in hand waiting for a reply (the agent's own; every one for a manager). A
+    /// pending ticket waits for a manager, not for the agent, so it leaves this tab.
     Unanswered,
     /// The viewer's own open tickets.
     Mine,
@@ -48,6 +49,10 @@ pub struct Scope {
     pub assignee: Option<UserId>,
 }
 
+/// Tickets an agent is working on.
+const IN_HAND: &[TicketState] = &[TicketState::Assigned, TicketState::Opened];
+
+/// Tickets an agent holds: in hand or waiting for a manager.
 const OPEN: &[TicketState] = &[
     TicketState::Assigned,
     TicketState::Opened,
@@ -90,7 +95,7 @@ impl View {
     pub fn scope(self, viewer: Viewer) -> Scope {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
-            View::Unanswered => (OPEN, true, own),
+            View::Unanswered => (IN_HAND, true, own),
             View::Mine => (OPEN, false, Some(viewer.user_id)),
             View::Pending => (&[TicketState::Pending], false, own),
             View::Done => (&[TicketState::Done], false, own),
@@ -163,7 +168,7 @@ mod tests {
         assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
         assert_eq!(
             View::all_showing(t, MANAGER),
-            vec![View::Unanswered, View::Pending, View::All]
+            vec![View::Pending, View::All]
         );
         let queued = placed(TicketState::Queued, true, None);
         assert_eq!(
@@ -197,6 +202,7 @@ mod tests {
             if views.contains(&View::Mine) {
                 prop_assert_eq!(t.assignee, Some(viewer.user_id));
             }
+            prop_assert!(!(views.contains(&View::Unanswered) && views.contains(&View::Pending)));
         }
     }
 }

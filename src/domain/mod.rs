@@ -8,6 +8,7 @@ pub mod card;
 pub mod channel;
 pub mod delivery;
 pub mod dispatch;
+pub mod guest_dates;
 pub mod ids;
 pub mod inbox;
 pub mod ingest;

@@ -5,6 +5,7 @@
 //! the guest's name, which falls back to "there" ("Hi {{guest_name}}" → "Hi there").
 
 use super::card::normalize_language;
+use super::guest_dates::long_date;
 use std::collections::BTreeMap;
 
 /// The placeholders a template may use.
@@ -86,10 +87,10 @@ pub struct Fill<'a> {
 }
 
 impl Fill<'_> {
-    /// The placeholder values. Dates are written `YYYY-MM-DD`, which reads the same in every
-    /// language a variant may be in.
-    pub fn values(&self) -> BTreeMap<String, String> {
-        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    /// The placeholder values for a text in `language` (the variant's): dates are written the
+    /// way that language writes them ("12 de março de 2026").
+    pub fn values(&self, language: &str) -> BTreeMap<String, String> {
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| long_date(d, language));
         [
             ("guest_name", Some(self.guest_name.to_string())),
             ("check_in", date(self.check_in)),
@@ -160,12 +161,12 @@ mod tests {
         };
         let body = "Olá {{guest_name}}, {{check_in}}–{{check_out}} em {{listing}} ({{reservation_id}}). {{agent_name}}";
         assert_eq!(
-            render(body, &fill.values()),
-            "Olá Ana, 2026-03-12– em Alfama Loft (r-1). Rui"
+            render(body, &fill.values("pt")),
+            "Olá Ana, 12 de março de 2026– em Alfama Loft (r-1). Rui"
         );
         for name in PLACEHOLDERS {
             assert!(
-                ["check_out"].contains(&name) || fill.values().contains_key(name),
+                ["check_out"].contains(&name) || fill.values("pt").contains_key(name),
                 "{name}"
             );
         }

@@ -49,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         super::ingest::reservations,
         super::reviews::receive,
         super::tickets::assign,
+        super::tickets::activity,
         super::notes::add,
         super::metrics::scrape,
         super::outbound::list,

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::identity::ManagerCaller;
 use super::responses as doc;
 use super::Routes;
-use crate::app::reports::{to_csv, SalesKpis};
+use crate::app::reports::{team_csv, to_csv, SalesKpis};
 use crate::app::Services;
 use crate::domain::metrics::row::ReportRow;
 use crate::wire::Code;
@@ -165,9 +165,7 @@ pub(super) async fn team(
         )
         .await?;
     if csv {
-        let mut rows = vec![&reported.current.team];
-        rows.extend(reported.previous.as_ref().map(|p| &p.team));
-        return Ok(csv_response(to_csv(&rows)?, "team-report"));
+        return Ok(csv_response(team_csv(&reported)?, "team-report"));
     }
     let sales = services.reports.sales(&reported).await?;
     let previous = reported.previous;

@@ -10,7 +10,7 @@ use crate::app::inbox::{ListQuery, Page, TicketDetail};
 use crate::app::tickets::Assigned;
 use crate::app::Services;
 use crate::domain::ids::{TicketId, UserId};
-use crate::wire::TicketView;
+use crate::wire::{ActivityLog, TicketView};
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 pub fn routes(r: &mut Routes<'_>) {
     r.add(Method::GET, "/tickets", list)
         .add(Method::GET, "/tickets/{id}", get)
+        .add(Method::GET, "/tickets/{id}/activity", activity)
         .add(Method::POST, "/tickets/{id}/open", open)
         .add(Method::POST, "/tickets/{id}/reply", reply)
         .add(Method::POST, "/tickets/{id}/pending", pending)
@@ -62,6 +63,25 @@ pub(super) async fn get(
     id: web::Path<TicketId>,
 ) -> Answer {
     Ok(HttpResponse::Ok().json(services.inbox.ticket(&caller.0, *id).await?))
+}
+
+/// What happened to the ticket (created, assigned and why, opened, replied, pending, done),
+/// with who and when, oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/activity", tag = "tickets",
+    params(("id" = TicketId, Path, description = "The ticket's id.", example = "1")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The ticket's activity log.", body = ActivityLog),
+        (status = 401, response = doc::Unauthorized),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn activity(
+    services: web::Data<Services>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> Answer {
+    Ok(HttpResponse::Ok().json(services.tickets.activity(&caller.0, *id).await?))
 }
 
 /// The assignee (or a manager) looks at the ticket: the dispatcher no longer moves it.

@@ -40,3 +40,34 @@ pub async fn append(db: impl PgExecutor<'_>, e: NewEvent<'_>) -> Result<(), sqlx
     .await?;
     Ok(())
 }
+
+/// One entry of a ticket's activity log, with the names of whom it is about and who did it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub reason: Option<String>,
+    pub agent_id: Option<UserId>,
+    pub agent_name: Option<String>,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+}
+
+/// The `ticket.*` events of a ticket of the account, oldest first (at most 500).
+pub async fn of_ticket(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    ticket_id: TicketId,
+) -> Result<Vec<TicketEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.at, e.kind, e.reason, e.agent_id, ag.name AS agent_name, e.actor_id, \
+         ac.name AS actor_name FROM events e \
+         LEFT JOIN users ag ON ag.id = e.agent_id LEFT JOIN users ac ON ac.id = e.actor_id \
+         WHERE e.ticket_id = $2 AND e.account_id = $1 AND e.kind LIKE 'ticket.%' \
+         ORDER BY e.at, e.id LIMIT 500",
+    )
+    .bind(account_id)
+    .bind(ticket_id)
+    .fetch_all(db)
+    .await
+}

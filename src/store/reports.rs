@@ -220,24 +220,22 @@ async fn reviews(
     Ok(stays)
 }
 
-/// Sales figures a team lead watches: the total price of reservations confirmed since
-/// `today_from` that started as an inquiry or request, and of inquiries and requests still
-/// open (created within the last 30 days).
+/// The sales pipeline a team lead watches: the total price of inquiries and requests still
+/// open (created within the last 30 days), how many there are, and the currency most of the
+/// account's reservations are priced in (the one money figures are shown in).
 pub async fn sales_kpis(
     pool: &PgPool,
     account_id: AccountId,
-    today_from: DateTime<Utc>,
-) -> Result<(i64, i64, i64), sqlx::Error> {
+) -> Result<(i64, i64, Option<String>), sqlx::Error> {
     sqlx::query_as(
         "SELECT \
-           COALESCE(sum(r.total_price_cents) FILTER (WHERE r.confirmed_at >= $2 AND EXISTS ( \
-             SELECT 1 FROM reservation_status_changes c WHERE c.reservation_id = r.id AND c.status IN ('inquiry', 'request'))), 0)::bigint, \
            COALESCE(sum(r.total_price_cents) FILTER (WHERE r.status IN ('inquiry', 'request') AND r.created_at >= now() - interval '30 days'), 0)::bigint, \
-           count(*) FILTER (WHERE r.status IN ('inquiry', 'request') AND r.created_at >= now() - interval '30 days') \
+           count(*) FILTER (WHERE r.status IN ('inquiry', 'request') AND r.created_at >= now() - interval '30 days'), \
+           (SELECT c.currency FROM reservations c WHERE c.account_id = $1 AND c.currency IS NOT NULL \
+            GROUP BY c.currency ORDER BY count(*) DESC, c.currency LIMIT 1) \
          FROM reservations r WHERE r.account_id = $1",
     )
     .bind(account_id)
-    .bind(today_from)
     .fetch_one(pool)
     .await
 }

@@ -20,6 +20,8 @@ pub struct TicketRecord {
     pub stage: Stage,
     pub channel: Channel,
     pub assignee_id: Option<UserId>,
+    /// The assignee's display name, so lists and the ticket page say who has it.
+    pub assignee_name: Option<String>,
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
@@ -31,6 +33,8 @@ pub struct TicketRecord {
     pub pinned: bool,
     pub guest: GuestRecord,
     pub reservation: Option<ReservationRecord>,
+    /// The newest message of the ticket (its first 140 characters), for the list's preview.
+    pub last_message: Option<(Direction, String)>,
 }
 
 /// The guest of a ticket.
@@ -82,7 +86,8 @@ macro_rules! view_columns {
     t.awaiting_reply_since, t.closed_at, t.pinned, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
-    r.payment_status AS r_payment_status, r.listing_id AS r_listing_id"
+    r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
+    lm.direction AS last_direction, lm.preview AS last_preview"
     };
 }
 
@@ -96,7 +101,10 @@ macro_rules! view_joins {
         "CROSS JOIN LATERAL (SELECT id, name, language FROM guests WHERE id = t.guest_id LIMIT 1) g \
     LEFT JOIN LATERAL (SELECT id, external_id, status, listing_id, check_in, check_out, total_price_cents, \
       currency, payment_status FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
-    LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true"
+    LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true \
+    LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true \
+    LEFT JOIN LATERAL (SELECT direction, left(body, 140) AS preview FROM messages WHERE ticket_id = t.id \
+      ORDER BY sent_at DESC, id DESC LIMIT 1) lm ON true"
     };
 }
 
@@ -133,6 +141,7 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
         stage: Stage::parse(r.try_get("stage")?).map_err(decode)?,
         channel: Channel::parse(r.try_get("channel")?).map_err(decode)?,
         assignee_id: r.try_get("assignee_id")?,
+        assignee_name: r.try_get("assignee_name")?,
         unanswered: r.try_get("unanswered")?,
         created_at: r.try_get("created_at")?,
         assigned_at: r.try_get("assigned_at")?,
@@ -147,6 +156,13 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
             language: r.try_get("guest_language")?,
         },
         reservation,
+        last_message: match r.try_get::<Option<&str>, _>("last_direction")? {
+            Some(d) => Some((
+                Direction::parse(d).map_err(decode)?,
+                r.try_get("last_preview")?,
+            )),
+            None => None,
+        },
     })
 }
 
@@ -370,7 +386,8 @@ pub struct ListFilter {
     /// Restrict to these states (empty: every state).
     pub states: Vec<TicketState>,
     pub only_unanswered: bool,
-    /// Guest name (substring, any case) or exact reservation id.
+    /// Guest name (substring, any case, accents folded: "zoe" finds "Zoë") or exact
+    /// reservation id.
     pub q: Option<String>,
     pub channel: Option<Channel>,
     pub stage: Option<Stage>,
@@ -409,8 +426,9 @@ pub async fn list(
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        q.push(" AND (g.name ILIKE ")
+        q.push(" AND (unaccent(g.name) ILIKE unaccent(")
             .push_bind(pattern)
+            .push(")")
             .push(" OR r.external_id = ")
             .push_bind(text.clone())
             .push(")");

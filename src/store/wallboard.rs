@@ -123,6 +123,24 @@ pub async fn breaching(
     .await
 }
 
+/// How many open tickets have waited for a reply since before `cutoff` (every one, where
+/// [`breaching`] lists at most 50).
+pub async fn waiting_since_before(
+    pool: &PgPool,
+    account_id: AccountId,
+    cutoff: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT count(*) FROM tickets WHERE account_id = $1 AND state <> ",
+        state_sql!(Done),
+        " AND awaiting_reply_since < $2"
+    ))
+    .bind(account_id)
+    .bind(cutoff)
+    .fetch_one(pool)
+    .await
+}
+
 /// Tickets waiting for a manager.
 pub async fn pending(
     pool: &PgPool,

@@ -10,5 +10,5 @@ mod user;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
-pub use ticket::{GuestView, MessageView, ReservationView, TicketView};
+pub use ticket::{ActivityLog, GuestView, MessageView, ReservationView, TicketView};
 pub use user::{UserView, WorkStateView};

@@ -20,6 +20,8 @@ pub struct TicketView {
     pub stage: Stage,
     pub channel: Channel,
     pub assignee_id: Option<UserId>,
+    /// Who has it, by name (null while queued).
+    pub assignee_name: Option<String>,
     pub unanswered: bool,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
@@ -31,8 +33,17 @@ pub struct TicketView {
     pub pinned: bool,
     pub guest: GuestView,
     pub reservation: Option<ReservationView>,
+    /// The newest message, cut to 140 characters: the list's one-line preview.
+    pub last_message: Option<MessagePreview>,
     /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
     pub views: Vec<View>,
+}
+
+/// The start of a ticket's newest message.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessagePreview {
+    pub direction: Direction,
+    pub body: String,
 }
 
 /// The guest of a ticket.
@@ -74,6 +85,7 @@ impl TicketView {
             stage: t.stage,
             channel: t.channel,
             assignee_id: t.assignee_id,
+            assignee_name: t.assignee_name,
             unanswered: t.unanswered,
             created_at: t.created_at,
             assigned_at: t.assigned_at,
@@ -99,6 +111,9 @@ impl TicketView {
                 currency: r.currency,
                 payment_status: r.payment_status,
             }),
+            last_message: t
+                .last_message
+                .map(|(direction, body)| MessagePreview { direction, body }),
             views: View::all_showing(placement, viewer),
         }
     }
@@ -129,6 +144,43 @@ impl From<MessageRecord> for MessageView {
             sent_at: m.sent_at,
             author_id: m.author_id,
             delivery: m.delivery.map(Into::into),
+        }
+    }
+}
+
+/// One entry of a ticket's activity log (`GET /tickets/{id}/activity`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActivityEntry {
+    pub at: DateTime<Utc>,
+    /// `ticket.created`, `ticket.assigned` (with `reason`: new, rebalanced, agent_left,
+    /// manager, follow_up, …), `ticket.unassigned`, `ticket.opened`, `ticket.replied`,
+    /// `ticket.pending` or `ticket.done`.
+    pub kind: String,
+    pub reason: Option<String>,
+    /// Whom it is about (the new assignee, the agent who replied…).
+    pub agent_id: Option<UserId>,
+    pub agent_name: Option<String>,
+    /// Who did it; null for the system (dispatcher, ingest).
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+}
+
+/// A ticket's activity log, oldest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActivityLog {
+    pub items: Vec<ActivityEntry>,
+}
+
+impl From<crate::store::events::TicketEvent> for ActivityEntry {
+    fn from(e: crate::store::events::TicketEvent) -> ActivityEntry {
+        ActivityEntry {
+            at: e.at,
+            kind: e.kind,
+            reason: e.reason,
+            agent_id: e.agent_id,
+            agent_name: e.agent_name,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
         }
     }
 }

@@ -59,3 +59,69 @@ async fn a_status_outside_the_view_lists_nothing_and_a_nul_is_refused() {
         .await;
     assert_eq!(assert_error(res, 400).await, "invalid_query");
 }
+
+#[actix_web::test]
+async fn a_pending_ticket_waits_for_a_manager_and_leaves_the_unanswered_tab() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    let id = app.ingest(&inquiry("zoe", "m1")).await.ticket_id;
+    ana.ws.expect("ticket.assigned").await;
+
+    let pending = app
+        .mark_pending(&ana, &id, "Refund above my limit")
+        .ok()
+        .await;
+    assert_eq!(pending["unanswered"], true, "nobody has answered the guest");
+    assert_eq!(views(&pending), ["mine", "pending", "all"]);
+    let unanswered = app.tickets(&ana, &[("view", "unanswered")]).ok().await;
+    assert_eq!(unanswered["items"], json!([]));
+    let managed = app.ticket(&manager, &id).ok().await;
+    assert_eq!(views(&managed), ["pending", "all"]);
+}
+
+#[actix_web::test]
+async fn search_folds_accents_and_takes_a_reservation_id_as_the_list_shows_it() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    app.ingest(&inquiry("Zoë Duval", "m1")).await;
+    app.ingest(&inquiry("Ana", "m2")).await;
+
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["guest"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for q in ["zoe", "ZOË", "Zoe Duval", "#r-Zoë Duval", "  #r-Ana "] {
+        let page = app
+            .tickets(&manager, &[("view", "all"), ("q", q)])
+            .ok()
+            .await;
+        let want = if q.contains("Ana") {
+            "Ana"
+        } else {
+            "Zoë Duval"
+        };
+        assert_eq!(names(&page), [want], "searching {q:?}");
+    }
+}
+
+#[actix_web::test]
+async fn each_listed_ticket_previews_its_newest_message() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    let id = app.ingest(&inquiry("zoe", "m1")).await.ticket_id;
+    ana.ws.expect("ticket.assigned").await;
+    let long = "Yes, it is free. ".repeat(20);
+    app.reply(&ana, &id, &long).ok().await;
+
+    let list = app.tickets(&manager, &[("view", "all")]).ok().await;
+    let preview = &list["items"][0]["last_message"];
+    assert_eq!(preview["direction"], "outbound");
+    assert_eq!(preview["body"].as_str().unwrap().chars().count(), 140);
+    assert!(long.starts_with(preview["body"].as_str().unwrap()));
+}

@@ -186,3 +186,38 @@ async fn periods_follow_the_account_timezone() {
     assert_eq!(report["from"], "2026-06-30T15:00:00Z");
     assert_eq!(report["to"], "2026-07-01T15:00:00Z");
 }
+
+#[actix_web::test]
+async fn the_team_csv_names_each_period_and_sales_say_their_currency() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut priced = inquiry("Eva", "m1");
+    priced["reservation"]["total_price"] = json!(480.5);
+    priced["reservation"]["currency"] = json!("EUR");
+    app.ingest(&priced).await;
+
+    let query = [
+        ("from", "2026-11-01"),
+        ("to", "2026-12-01"),
+        ("compare", "previous"),
+    ];
+    let csv = app
+        .team_report_csv(&manager, &query)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].starts_with(",\"Team, this period 2026-11-01 to 2026-11-30\","),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with(",\"Team, previous period 2026-10-02 to 2026-10-31\","),
+        "{csv}"
+    );
+
+    let team = app.team_report(&manager, &[]).ok().await;
+    assert_eq!(team["sales"]["currency"], "EUR");
+}

@@ -114,7 +114,7 @@ async fn a_template_is_filled_from_the_ticket_on_the_server() {
     assert_eq!(filled["language"], "pt");
     assert_eq!(
         filled["body"],
-        "Olá Ana, até 2026-12-24 em Alfama Loft. Rui"
+        "Olá Ana, até 24 de dezembro de 2026 em Alfama Loft. Rui"
     );
     let res = app
         .preview_template(&agent, &template, &json!({"ticket_id": "999999"}))

@@ -178,3 +178,75 @@ async fn only_managers_assign_and_only_to_active_agents_of_the_account() {
     assert_eq!(t["assignee_id"], agent.user_id.as_str());
     assert_eq!(t["state"], "assigned");
 }
+
+#[actix_web::test]
+async fn a_refusal_says_whether_the_ticket_is_queued_or_someone_elses_and_tickets_name_their_assignee(
+) {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let ana = app.agent("Ana Lima", json!({})).await;
+    let rui = app.agent("Rui Costa", json!({})).await;
+    let id = app.ingest(&inquiry("queued", "m1")).await.ticket_id;
+    let message = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 403);
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["error"]["message"].as_str().unwrap().to_string()
+    };
+
+    let queued = app.ticket(&manager, &id).ok().await;
+    assert_eq!(queued["assignee_name"], serde_json::Value::Null);
+    let said = message(app.reply(&rui, &id, "Hello").await).await;
+    assert!(said.contains("assigned to nobody"), "{said}");
+
+    app.assign(&manager, &id, &ana.user_id).ok().await;
+    let theirs = app.ticket(&rui, &id).ok().await;
+    assert_eq!(theirs["assignee_name"], "Ana Lima");
+    let said = message(app.reply(&rui, &id, "Hello").await).await;
+    assert!(said.contains("someone else"), "{said}");
+}
+
+#[actix_web::test]
+async fn the_activity_log_says_what_happened_why_and_by_whom() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("Ana Lima", json!({})).await;
+    let rui = app.agent("Rui Costa", json!({})).await;
+    let id = app.ingest(&inquiry("logged", "m1")).await.ticket_id;
+    ana.ws.expect("ticket.assigned").await;
+    app.open(&ana, &id).ok().await;
+    app.reply(&ana, &id, "Yes").ok().await;
+    app.assign(&manager, &id, &rui.user_id).ok().await;
+    app.mark_pending(&rui, &id, "Needs a refund").ok().await;
+    app.mark_done(&rui, &id).ok().await;
+
+    let log = app.activity(&rui, &id).ok().await;
+    let said: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e["kind"].as_str().unwrap(),
+                e["reason"].as_str().unwrap_or("-"),
+                e["agent_name"].as_str().unwrap_or("-"),
+                e["actor_name"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "ticket.created - - -",
+            "ticket.assigned new Ana Lima -",
+            "ticket.opened - Ana Lima Ana Lima",
+            "ticket.replied - Ana Lima Ana Lima",
+            "ticket.unassigned manager Ana Lima Manager",
+            "ticket.assigned manager Rui Costa Manager",
+            "ticket.pending - Rui Costa Rui Costa",
+            "ticket.done - Rui Costa Rui Costa",
+        ]
+    );
+    let res = app.activity(&manager, "999999").await;
+    assert_eq!(assert_error(res, 404).await, "not_found");
+}

@@ -89,3 +89,26 @@ async fn get_wallboard_has_the_live_figures_and_is_for_managers() {
         "forbidden"
     );
 }
+
+#[actix_web::test]
+async fn the_live_service_level_counts_guests_waiting_past_the_sla_against_it() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    app.patch_account(&manager, &json!({"response_sla_seconds": 60}))
+        .ok()
+        .await;
+    let mut ana = app.working_agent("Ana", json!({})).await;
+    let quick = app.ingest(&inquiry("quick", "m1")).await.ticket_id;
+    ana.ws.expect("ticket.assigned").await;
+    app.reply(&ana, &quick, "Yes, it is free").ok().await;
+    for n in 0..3 {
+        let mut old = inquiry(&format!("slow{n}"), &format!("s{n}"));
+        old["sent_at"] = json!((chrono::Utc::now() - chrono::Duration::seconds(300)).to_rfc3339());
+        app.ingest(&old).await;
+    }
+
+    let today = &app.wallboard(&manager).ok().await["today"];
+    assert_eq!(today["sla_percent"], 100.0, "the one reply was quick");
+    assert_eq!(today["waiting_past_sla"], 3);
+    assert_eq!(today["service_level_percent"], 25.0);
+}

@@ -107,6 +107,7 @@ export const api = {
   // Tickets
   tickets: (params, opts) => get('/tickets', params, opts),
   ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
+  ticketActivity: (ticketId) => get(`/tickets/${id(ticketId)}/activity`),
   openTicket: (ticketId) => post(`/tickets/${id(ticketId)}/open`),
   reply: (ticketId, body) => post(`/tickets/${id(ticketId)}/reply`, { body }),
   pending: (ticketId, note) => post(`/tickets/${id(ticketId)}/pending`, { note }),

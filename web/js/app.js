@@ -7,6 +7,9 @@ import { Live } from './socket.js';
 import { h, replace } from './dom.js';
 import { beep } from './sound.js';
 import { prefs } from './prefs.js';
+import { useTimeZone } from './format.js';
+import { installShortcuts } from './shortcuts.js';
+import { desktopNotify } from './desktop.js';
 
 const main = document.getElementById('main');
 const header = document.getElementById('app-header');
@@ -100,7 +103,16 @@ app.live.addEventListener('mentions', drawMentions);
 app.live.addEventListener('ticket', (e) => {
   const { kind, isNew, ticket } = e.detail;
   const me = app.session && String(app.session.user.id);
-  if (kind === 'assigned' && isNew && String(ticket.assignee_id) === me && prefs.get('sound', false)) beep();
+  if (kind !== 'assigned' || !isNew || String(ticket.assignee_id) !== me) return;
+  if (prefs.get('sound', false)) beep();
+  desktopNotify(ticket.id, `New ticket: ${(ticket.guest && ticket.guest.name) || 'a guest'}`, 'A guest is waiting for your reply.');
+});
+app.live.addEventListener('message', (e) => {
+  const { ticket_id: id, message } = e.detail;
+  const ticket = app.live.tickets.get(String(id));
+  const me = app.session && String(app.session.user.id);
+  if (!ticket || message.direction !== 'inbound' || String(ticket.assignee_id) !== me) return;
+  desktopNotify(id, `${(ticket.guest && ticket.guest.name) || 'The guest'} replied`, message.body);
 });
 
 function drawHeader() {
@@ -130,6 +142,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 function signedIn(session) {
   app.session = session;
+  useTimeZone(session.account && session.account.timezone);
   app.live.user = session.user;
   app.live.start();
   drawHeader();
@@ -211,6 +224,8 @@ async function route() {
   }
   if (id !== app.renderId) return; // the user moved on meanwhile
   main.replaceChildren();
+  // A new page opens at its top; a view that keeps its place (the inbox) restores it itself.
+  window.scrollTo(0, 0);
   const ctx = {
     root: main,
     api,
@@ -239,6 +254,8 @@ async function route() {
   }
 }
 
+history.scrollRestoration = 'manual';
+installShortcuts(() => main.dataset.route);
 window.addEventListener('hashchange', route);
 
 async function boot() {

@@ -1,5 +1,18 @@
-// Numbers, durations, dates and money as people read them, in the browser's locale.
-// Pure functions of their arguments (and, for `secondsSince`/`fmtAgo`, the clock).
+// Numbers, durations, dates and money as people read them, in the browser's locale; times in
+// the account's timezone (set once signed in). Pure functions of their arguments (and, for
+// `secondsSince`/`fmtAgo`, the clock; for times, the account's timezone).
+
+let timeZone;
+
+/** Shows times in the account's IANA timezone from now on (`undefined`: the browser's). */
+export function useTimeZone(zone) {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    timeZone = zone || undefined;
+  } catch {
+    timeZone = undefined;
+  }
+}
 
 /** "3 min", "1 h 05 min", "2 d 4 h"; `null` → "—". */
 export function fmtDuration(seconds) {
@@ -40,13 +53,14 @@ export function fmtAgo(iso) {
 export function fmtDateTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone });
 }
 
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  // `numeric` hours: "18:53" or "6:53 PM" as the locale writes them, never "06:53 PM".
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit', timeZone });
 }
 
 /** A `YYYY-MM-DD` date as "12 Jun 2026" (no timezone shift). */

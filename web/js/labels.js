@@ -35,3 +35,41 @@ export const stageLabel = (v) => labelOf(STAGES, v);
 export const stateLabel = (v) => labelOf(STATES, v);
 export const channelLabel = (v) => labelOf(CHANNELS, v);
 export const alertLabel = (v) => labelOf(ALERT_KINDS, v);
+
+/** Whether a ticket still waits for a reply: a done ticket is finished, whatever it last heard. */
+export const awaitsReply = (t) => !!t.unanswered && t.state !== 'done';
+
+/** Who has a ticket, in words, for `me` (the signed-in user's id). */
+export function holderLabel(t, me) {
+  if (!t.assignee_id) return 'In the queue: nobody has it yet';
+  if (String(t.assignee_id) === String(me)) return 'Assigned to you';
+  return `Assigned to ${t.assignee_name || 'another agent'}`;
+}
+
+/** Why a ticket went to its agent (`ticket.assigned` reasons), in words. */
+const REASONS = { new: 'new ticket', rebalanced: 'rebalanced', follow_up: 'follow-up', manager: 'by a manager', agent_left: 'the agent left', return_timer: 'returned unanswered', overflow: 'overflow' };
+export const reasonLabel = (r) => REASONS[r] || r || '';
+
+/** One activity-log entry as a sentence. */
+export function activityLabel(e) {
+  const who = e.agent_name || 'someone';
+  const by = e.actor_name && e.actor_name !== e.agent_name ? ` by ${e.actor_name}` : '';
+  switch (e.kind) {
+    case 'ticket.created':
+      return 'The guest wrote: ticket created';
+    case 'ticket.assigned':
+      return `Assigned to ${who} (${reasonLabel(e.reason)})${by}`;
+    case 'ticket.unassigned':
+      return `Taken from ${who} (${reasonLabel(e.reason)})${by}`;
+    case 'ticket.opened':
+      return `${who} opened it`;
+    case 'ticket.replied':
+      return `${who} replied`;
+    case 'ticket.pending':
+      return `${who} marked it pending`;
+    case 'ticket.done':
+      return `${who} marked it done`;
+    default:
+      return e.kind;
+  }
+}

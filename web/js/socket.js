@@ -56,6 +56,8 @@ export class Live extends EventTarget {
     this.work = { working: false, intake_paused: false, presence: 'offline' };
     this.wallboard = null;
     this.mentions = new Map();
+    /** Tickets with a guest message that arrived live and nobody here has opened since. */
+    this.freshMessages = new Set();
     this.status = 'offline';
     this.lastSeq = null;
     this.ws = null;
@@ -346,6 +348,7 @@ export class Live extends EventTarget {
           : m.direction === 'outbound' ? null : t.awaiting_reply_since,
       });
     }
+    if (m.direction === 'inbound') this.freshMessages.add(id);
     this.emit('message', { ticket_id: id, message: m });
     if (t) this.emit('ticket', { ticket: this.tickets.get(id), reason: null, kind: 'updated', isNew: false });
   }
@@ -362,6 +365,11 @@ export class Live extends EventTarget {
   }
 
   /** The caller has looked at a ticket: its mentions are no longer unseen. */
+  /** The ticket was looked at: its "New message" marker goes. */
+  seeMessages(ticketId) {
+    this.freshMessages.delete(String(ticketId));
+  }
+
   seeMentions(ticketId) {
     const id = String(ticketId);
     let changed = false;

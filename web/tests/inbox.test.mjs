@@ -252,7 +252,7 @@ test('a template is filled in by the server for the ticket; a failed one says so
   await page.getByLabel('Insert a template').selectOption({ label: 'Arrival' });
   await page.waitForFunction(() => document.querySelector('textarea[name="body"]').value !== '', null, { timeout: 5000 });
   // The server's words: the guest's language, its date format, the reservation's details.
-  assert.equal(await reply.inputValue(), 'Olá Ana Costa, até 2030-07-03 na Casa Azul (reserva PT77).');
+  assert.equal(await reply.inputValue(), 'Olá Ana Costa, até 3 de julho de 2030 na Casa Azul (reserva PT77).');
 
   // A template deleted since the page listed it cannot be filled in: nothing is made up here.
   await reply.fill('');

@@ -8,5 +8,6 @@ pub mod intervals;
 pub mod period;
 pub mod reviews;
 pub mod row;
+pub mod service_level;
 pub mod sketch;
 pub mod sums;

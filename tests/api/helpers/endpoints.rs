@@ -270,6 +270,11 @@ impl TestApp {
         self.get(&format!("/tickets/{id}"), user)
     }
 
+    /// `GET /tickets/{id}/activity`.
+    pub fn activity(&self, user: &Session, id: &str) -> Call {
+        self.get(&format!("/tickets/{id}/activity"), user)
+    }
+
     /// A ticket as the manager sees it, asserting success.
     pub async fn ticket_as_manager(&self, id: &str) -> Value {
         self.ticket(self.setup_manager().await, id).ok().await

@@ -93,6 +93,8 @@ export function render({ root, api, live, notify }) {
     const languages = h('input', { name: 'languages', value: (c.languages || []).join(', '), placeholder: 'en, de, fr' });
     const groups = h('input', { name: 'listing_groups', value: (c.listing_groups || []).join(', '), placeholder: 'Lisbon, Porto' });
     const cap = h('input', { name: 'max_active', type: 'number', min: '1', max: '10000', inputmode: 'numeric', value: c.max_active || '' });
+    // A manager resets a forgotten password here; empty leaves it as it is.
+    const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: '8' });
     const msg = formMessage();
     const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save');
     const form = h(
@@ -102,6 +104,7 @@ export function render({ root, api, live, notify }) {
       h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), h('div', { class: 'field' }, h('label', { class: 'check', for: 'edit-active' }, active, ' Active (can log in and take tickets)'))),
       h('div', { class: 'form-grid' }, stages.el, channels.el),
       h('div', { class: 'form-grid' }, field('Languages', languages, 'Comma-separated codes; empty = any language.'), field('Listing groups', groups, 'Comma-separated; empty = any listing.'), field('Most active tickets', cap, 'Empty = no cap.')),
+      field('New password', password, 'At least 8 characters; empty keeps the current one. Tell the agent in person.'),
       msg.el,
       h('div', { class: 'button-row' }, save, h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => dialog.close() }, 'Cancel')),
     );
@@ -120,11 +123,12 @@ export function render({ root, api, live, notify }) {
           max_active: cap.value ? Number(cap.value) : null,
         },
       };
+      if (password.value) changes.password = password.value;
       busy(save, async () => {
         try {
           await api.updateAgent(a.id, changes);
           dialog.close();
-          notify(`${changes.name} was saved.`);
+          notify(changes.password ? `${changes.name} was saved with the new password.` : `${changes.name} was saved.`);
           await load();
         } catch (e) {
           msg.error(e.message);

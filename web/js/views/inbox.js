@@ -4,9 +4,10 @@
 
 import { h, replace } from '../dom.js';
 import { field, busy } from '../forms.js';
-import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
 import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
+import { desktopOn, setDesktop } from '../desktop.js';
 
 const TABS = [
   { view: 'unanswered', label: 'Unanswered' },
@@ -25,6 +26,10 @@ const EMPTY = {
 
 // Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
 let refocusTab = false;
+
+// Where the user left each tab (how many tickets "Load more" had shown, and the scroll
+// position), so coming back from a ticket puts them where they were.
+const placeByTab = new Map();
 
 const byNewest = (a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : Number(b.id) - Number(a.id));
 
@@ -52,6 +57,12 @@ export function render(ctx) {
   const soundId = 'sound-toggle';
   const sound = h('input', { type: 'checkbox', id: soundId, checked: prefs.get('sound', false) });
   sound.addEventListener('change', () => prefs.set('sound', sound.checked));
+  const desktopId = 'desktop-toggle';
+  const desktop = h('input', { type: 'checkbox', id: desktopId, checked: desktopOn() });
+  desktop.addEventListener('change', async () => {
+    desktop.checked = await setDesktop(desktop.checked);
+    if (!desktop.checked && Notification.permission === 'denied') notify('The browser blocks notifications for this site; allow them in its site settings.', 'error');
+  });
 
   function drawWork() {
     const w = live.work;
@@ -105,6 +116,7 @@ export function render(ctx) {
     h('div', { class: 'workbar-buttons' }, timerBtn, intakeBtn),
     h('span', { class: 'unread' }, 'Unanswered ', badge),
     h('label', { class: 'check', for: soundId }, sound, ' Sound on new ticket'),
+    typeof Notification === 'undefined' ? null : h('label', { class: 'check', for: desktopId }, desktop, ' Desktop notifications'),
   );
 
   // ---- offers (broadcast strategy) -------------------------------------------------------
@@ -250,11 +262,11 @@ export function render(ctx) {
 
   function row(t) {
     const r = t.reservation;
-    const waiting = t.unanswered && t.awaiting_reply_since ? secondsSince(t.awaiting_reply_since) : null;
-    const mineTag = isManager && t.assignee_id && String(t.assignee_id) !== me ? ' · another agent' : '';
+    const waiting = awaitsReply(t) && t.awaiting_reply_since ? secondsSince(t.awaiting_reply_since) : null;
+    const holder = t.assignee_id && String(t.assignee_id) !== me ? ` · ${t.assignee_name || 'another agent'}` : '';
     return h(
       'li',
-      { class: `ticket-row${t.unanswered ? ' is-unanswered' : ''}`, dataset: { ticketId: String(t.id), state: t.state } },
+      { class: `ticket-row${awaitsReply(t) ? ' is-unanswered' : ''}`, dataset: { ticketId: String(t.id), state: t.state } },
       h(
         'a',
         { href: `#/tickets/${t.id}`, class: 'ticket-link' },
@@ -262,7 +274,8 @@ export function render(ctx) {
           'span',
           { class: 'ticket-main' },
           h('strong', { class: 'guest-name' }, (t.guest && t.guest.name) || 'Guest'),
-          t.unanswered ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
+          awaitsReply(t) ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : null,
+          live.freshMessages.has(String(t.id)) ? h('span', { class: 'pill pill-new' }, 'New message') : null,
           h('span', { class: `pill pill-state state-${t.state}` }, stateLabel(t.state)),
         ),
         h(
@@ -272,8 +285,11 @@ export function render(ctx) {
           r && r.listing ? ` · ${r.listing}` : '',
           r && r.check_in ? ` · ${fmtDate(r.check_in)} – ${fmtDate(r.check_out)}` : '',
           r && r.external_id ? ` · #${r.external_id}` : '',
-          mineTag,
+          holder,
         ),
+        t.last_message
+          ? h('span', { class: 'ticket-preview' }, t.last_message.direction === 'outbound' ? `Reply: ${t.last_message.body}` : t.last_message.body)
+          : null,
         h(
           'span',
           { class: 'ticket-age', dataset: { since: t.awaiting_reply_since || t.created_at, waiting: waiting !== null ? '1' : '' } },
@@ -283,8 +299,28 @@ export function render(ctx) {
     );
   }
 
+  // Rows are kept per ticket: a live event rebuilds only the row of the ticket it is about,
+  // and the list is put in order by moving the elements it already has (200 tickets
+  // streaming in once held one frame for 4 s while the whole list was rebuilt per event).
+  const rowEls = new Map();
+  function rowFor(t) {
+    const id = String(t.id);
+    const known = rowEls.get(id);
+    if (known && known.t === t) return known.el;
+    const el = row(t);
+    rowEls.set(id, { t, el });
+    return el;
+  }
+
   function drawList() {
-    replace(list, items.map(row));
+    const els = items.map(rowFor);
+    const kept = new Set(items.map((t) => String(t.id)));
+    for (const id of rowEls.keys()) if (!kept.has(id)) rowEls.delete(id);
+    const current = new Set(els);
+    for (const el of [...list.children]) if (!current.has(el)) el.remove();
+    els.forEach((el, i) => {
+      if (list.children[i] !== el) list.insertBefore(el, list.children[i] || null);
+    });
     more.hidden = !nextCursor;
     if (loading && items.length === 0) listStatus.textContent = 'Loading tickets…';
     else if (items.length === 0) listStatus.textContent = EMPTY[view];
@@ -344,6 +380,13 @@ export function render(ctx) {
   }
   more.addEventListener('click', () => busy(more, () => load(nextCursor)));
 
+  const place = placeByTab.get(view) || { shown: 0, scrollY: 0 };
+  placeByTab.set(view, place);
+  disposers.push(() => {
+    place.shown = items.length;
+    place.scrollY = window.scrollY;
+  });
+
   // ---- live updates ----------------------------------------------------------------------
   // The server says which tabs a ticket belongs in (`ticket.views`). Whether it also matches a
   // search or filter only the server knows, so a filtered list is fetched again instead, at
@@ -358,6 +401,22 @@ export function render(ctx) {
   }
   disposers.push(() => clearTimeout(refreshTimer));
 
+  // Live events come in bursts: they are drawn together, once per frame (or every 100 ms
+  // while the page is hidden, when frames stop).
+  let drawPending = 0;
+  function drawSoon() {
+    if (drawPending) return;
+    const draw = () => {
+      drawPending = 0;
+      drawList();
+    };
+    drawPending = document.visibilityState === 'visible' ? requestAnimationFrame(draw) : setTimeout(draw, 100);
+  }
+  disposers.push(() => {
+    cancelAnimationFrame(drawPending);
+    clearTimeout(drawPending);
+  });
+
   on(live, 'ticket', (e) => {
     const t = e.detail.ticket;
     const id = String(t.id);
@@ -368,14 +427,14 @@ export function render(ctx) {
     else if (i >= 0) items.splice(i, 1);
     else if (insert) items = [...items, t].sort(byNewest);
     if (inView && filtered()) refreshSoon();
-    if (i >= 0 || insert) drawList();
+    if (i >= 0 || insert) drawSoon();
     drawBadge();
   });
   on(live, 'removed', (e) => {
     if (view !== 'all') {
       const before = items.length;
       items = items.filter((x) => String(x.id) !== e.detail.ticket_id);
-      if (items.length !== before) drawList();
+      if (items.length !== before) drawSoon();
     }
     drawBadge();
   });
@@ -403,7 +462,9 @@ export function render(ctx) {
   drawWork();
   drawBadge();
   drawOffers();
-  load();
+  load(null, place.shown).then(() => {
+    if (place.scrollY) window.scrollTo(0, place.scrollY);
+  });
   if (refocusTab) {
     refocusTab = false;
     tablist.querySelector('[aria-selected="true"]').focus();

@@ -5,11 +5,13 @@
 import { apiUrl } from '../api.js';
 import { h, replace } from '../dom.js';
 import { field } from '../forms.js';
-import { fmtDuration, fmtNumber, fmtPercent, ymd } from '../format.js';
+import { fmtDuration, fmtMoney, fmtNumber, fmtPercent, ymd } from '../format.js';
 
 const dur = (v) => fmtDuration(v);
 const hours = (v) => (v === null || v === undefined ? '—' : Number(v) < 3600 ? fmtDuration(v) : `${fmtNumber(Number(v) / 3600, 1)} h`);
-const money = (v) => (v === null || v === undefined ? '—' : fmtNumber(v, 2));
+// Money is shown in the currency the server names for the account's reservations.
+let currency = null;
+const money = (v) => (v === null || v === undefined ? '—' : currency ? fmtMoney(v, currency) : fmtNumber(v, 2));
 const num = (v) => fmtNumber(v);
 const score = (v) => fmtNumber(v, 2);
 
@@ -181,6 +183,7 @@ export function render({ root, api }) {
       const [agents, team] = await Promise.all([api.agentReport(from, to), api.teamReport(from, to)]);
       if (mine !== loadSeq) return;
       status.textContent = '';
+      currency = (team && team.sales && team.sales.currency) || null;
       drawTeam(team);
       drawSales(team && team.sales);
       drawCharts((agents && agents.items) || []);
@@ -231,11 +234,11 @@ export function render({ root, api }) {
     const month = sales.sales_this_month_by_agent || [];
     replace(
       salesEl,
-      h('h2', { id: 'sales-title' }, 'Sales'),
+      h('h2', { id: 'sales-title' }, currency ? `Sales (${currency})` : 'Sales'),
       h(
         'div',
         { class: 'kpis' },
-        kpi('Sold today', money(sales.today_sales), 'inquiries confirmed today'),
+        kpi('Sales today', money(sales.today_sales), 'converted from inquiries an agent answered, as in Sales below'),
         kpi('Potential', money(sales.potential_sales), `${fmtNumber(sales.open_inquiries || 0)} open inquiries`),
         kpi('Conversion', fmtPercent(sales.conversion_percent), 'this period'),
         kpi('Top seller today', top ? top.agent_name || '—' : '—', top ? money(top.sales) : 'no sales yet'),
@@ -262,7 +265,8 @@ export function render({ root, api }) {
       rows.length
         ? h(
             'div',
-            { class: 'table-wrap' },
+            // Focusable, so a keyboard user can scroll the wide table sideways.
+            { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'agents-report-title' },
             h(
               'table',
               { class: 'data-table report-table' },

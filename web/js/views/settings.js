@@ -58,6 +58,9 @@ export async function render({ root, api, notify }) {
     msg.el,
     save,
   );
+  // An edit makes an earlier "Saved." stale; it must never stand beside a new error.
+  form.addEventListener('input', () => msg.clear());
+  form.addEventListener('invalid', () => msg.clear(), true);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     msg.clear();

@@ -9,7 +9,7 @@
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
 import { field, busy, formMessage } from '../forms.js';
-import { stageLabel, stateLabel, channelLabel } from '../labels.js';
+import { stageLabel, stateLabel, channelLabel, awaitsReply, holderLabel, activityLabel, reasonLabel } from '../labels.js';
 import { fmtDate, fmtDateTime, fmtMoney, fmtAgo } from '../format.js';
 
 const PAYMENT = { paid: 'Paid', partially_paid: 'Partially paid', unpaid: 'Unpaid', refunded: 'Refunded', pending: 'Payment pending' };
@@ -47,7 +47,15 @@ export async function render(ctx) {
   let notes = ticket.notes || [];
   let templates = [];
   live.seeMentions(ticketId);
+  live.seeMessages(ticketId);
   let agents = [];
+  // The activity log (drawn with the reservation panel) and why the ticket went to its agent.
+  let activity = [];
+  const activityEl = h('ol', { class: 'activity', id: 'ticket-activity', 'aria-label': 'Activity' });
+  const assignedWhy = () => {
+    const last = [...activity].reverse().find((e) => e.kind === 'ticket.assigned');
+    return last && ticket.assignee_id && String(last.agent_id) === String(ticket.assignee_id) ? reasonLabel(last.reason) : '';
+  };
 
   // Looking at an assigned ticket opens it (the dispatcher will no longer move it).
   if (ticket.state === 'assigned' && String(ticket.assignee_id) === me) {
@@ -77,17 +85,51 @@ export async function render(ctx) {
         'p',
         { class: 'ticket-pills' },
         h('span', { class: `pill pill-state state-${ticket.state}`, id: 'ticket-state' }, stateLabel(ticket.state)),
-        ticket.unanswered ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : h('span', { class: 'pill' }, 'Answered'),
+        awaitsReply(ticket) ? h('span', { class: 'pill pill-alert' }, 'Unanswered') : ticket.unanswered ? null : h('span', { class: 'pill' }, 'Answered'),
         h('span', { class: 'pill' }, channelLabel(ticket.channel)),
         h('span', { class: 'pill' }, stageLabel(ticket.stage)),
         g.language ? h('span', { class: 'pill', title: 'Guest language' }, g.language.toUpperCase()) : null,
       ),
+      h('p', { class: 'ticket-holder', id: 'ticket-holder' }, holderLabel(ticket, me), assignedWhy() ? ` · ${assignedWhy()}` : ''),
     );
-    const closed = ticket.state === 'done';
-    replyBtn.disabled = closed;
-    doneBtn.disabled = closed;
-    pendingBtn.disabled = closed || ticket.state === 'pending';
+    drawAccess();
     drawNote();
+  }
+
+  // The reply box says what is true: a ticket is answered by whoever has it (or a manager);
+  // anyone else reads it, and claims it when it is on offer to them.
+  const accessEl = h('div', { class: 'banner access', role: 'status', hidden: true });
+  function drawAccess() {
+    const mine = String(ticket.assignee_id) === me;
+    const closed = ticket.state === 'done';
+    const canAct = !closed && (isManager || (mine && ticket.state !== 'queued'));
+    for (const el of [replyText, templateSelect, replyBtn, doneBtn]) el.disabled = !canAct;
+    pendingBtn.disabled = !canAct || ticket.state === 'pending';
+    const offered = live.offers && live.offers.has(ticketId);
+    let why = null;
+    if (closed) why = 'This ticket is done.';
+    else if (!canAct && !ticket.assignee_id) why = offered ? 'This ticket is on offer to you: claim it to reply.' : 'This ticket waits in the queue; the dispatcher or a manager gives it to an agent. You can read it.';
+    else if (!canAct) why = `${ticket.assignee_name || 'Another agent'} has this ticket. You can read it; only they or a manager can reply.`;
+    accessEl.hidden = !why;
+    const claim = offered && !canAct && !closed ? h('button', { type: 'button', class: 'btn btn-primary', onclick: (ev) => claimTicket(ev.currentTarget) }, 'Claim') : null;
+    replace(accessEl, why || '', claim ? ' ' : null, claim);
+  }
+  function claimTicket(button) {
+    busy(button, async () => {
+      try {
+        const t = await api.claim(ticketId);
+        if (t && t.id) {
+          live.upsert(t);
+          Object.assign(ticket, t);
+        }
+        drawHeader();
+        drawReservation();
+      } catch (e) {
+        notify(e.message, 'error');
+        live.offers.delete(ticketId);
+        drawAccess();
+      }
+    });
   }
 
   // ---- conversation ----------------------------------------------------------------------
@@ -368,6 +410,29 @@ export async function render(ctx) {
     replace(pendingNoteEl, h('strong', {}, 'Pending note: '), typeof note === 'string' ? note : '');
   }
 
+  // ---- activity log ----------------------------------------------------------------------
+  // Who did what and when, from the server's event log; fetched again after live changes.
+  function drawActivity() {
+    replace(
+      activityEl,
+      activity.map((e) => h('li', {}, h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ', activityLabel(e))),
+    );
+  }
+  let activityTimer = 0;
+  function loadActivity() {
+    clearTimeout(activityTimer);
+    activityTimer = setTimeout(async () => {
+      try {
+        activity = (await api.ticketActivity(ticketId)).items || [];
+        drawActivity();
+        drawHeader();
+      } catch {
+        /* the log is a courtesy: the ticket itself is shown either way */
+      }
+    }, 150);
+  }
+  disposers.push(() => clearTimeout(activityTimer));
+
   // ---- reservation panel -----------------------------------------------------------------
   const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
   function drawReservation() {
@@ -398,8 +463,10 @@ export async function render(ctx) {
         { class: 'facts' },
         row('Created', fmtDateTime(ticket.created_at)),
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
-        row('Waiting since', ticket.unanswered && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
+        row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
+      h('h2', {}, 'Activity'),
+      activityEl,
       isManager ? reassignForm : null,
     );
   }
@@ -428,7 +495,9 @@ export async function render(ctx) {
 
   // ---- live ------------------------------------------------------------------------------
   on(live, 'message', (e) => {
-    if (e.detail.ticket_id === ticketId) addMessage(e.detail.message);
+    if (e.detail.ticket_id !== ticketId) return;
+    live.seeMessages(ticketId);
+    addMessage(e.detail.message);
   });
   on(live, 'note', (e) => {
     if (e.detail.ticket_id !== ticketId) return;
@@ -444,6 +513,7 @@ export async function render(ctx) {
     movedBanner.hidden = true;
     drawHeader();
     drawReservation();
+    loadActivity();
   });
   on(live, 'removed', (e) => {
     if (e.detail.ticket_id !== ticketId || isManager) return;
@@ -452,17 +522,19 @@ export async function render(ctx) {
     replyBtn.disabled = doneBtn.disabled = pendingBtn.disabled = true;
   });
   on(live, 'snapshot', refreshMessages);
+  on(live, 'offers', drawAccess);
 
   replace(
     section,
     headerEl,
     movedBanner,
-    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, replyForm, internalForm), aside),
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), aside),
     dialog,
   );
   drawHeader();
   drawMessages();
   drawReservation();
+  loadActivity();
 
   api
     .templates()

@@ -1,9 +1,10 @@
 // The manager's wallboard, made to be read on a TV across the room: big tiles (queue, oldest
-// waiting, unanswered, SLA and response time today), agents by state with their loads and a
-// "working since" clock, the tickets at risk with Reassign and Open, and the open alerts with
-// Acknowledge. It loads `GET /wallboard` and `GET /alerts`, then follows the socket's
-// `wallboard` and `alert` events (polling as a fallback); a new alert also shows as a browser
-// notification when the manager allowed them.
+// waiting, unanswered, the live service level beside today's reply SLA, response time today),
+// agents by state with their loads and a "working since" clock, the ten most urgent tickets at
+// risk with Reassign and Open ("Show all" for the rest), and the open alerts with Acknowledge.
+// It loads `GET /wallboard` and `GET /alerts`, then follows the socket's `wallboard` and
+// `alert` events (polling as a fallback); a new alert also shows as a browser notification
+// when the manager allowed them.
 
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
@@ -12,6 +13,8 @@ import { alertLabel, channelLabel, stageLabel, stateLabel } from '../labels.js';
 import { fmtDuration, fmtShort, fmtTime, fmtNumber, secondsSince } from '../format.js';
 
 const POLL_MS = 15_000;
+/** At-risk cards shown before "Show all": a room reads ten, not sixty. */
+const RISK_SHOWN = 10;
 const STATE_LABEL = { working: 'Working', paused: 'Paused', away: 'Away', offline: 'Offline' };
 const STATE_ORDER = { working: 0, paused: 1, away: 2, offline: 3 };
 
@@ -29,12 +32,19 @@ export function render(ctx) {
   const alertsSection = h('section', { class: 'wb-alerts', 'aria-labelledby': 'wb-alerts-title' });
   let alerts = [];
   const status = h('p', { class: 'wb-status', role: 'status' });
-  const fullBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Full screen');
+  const fullBtn = h('button', { type: 'button', class: 'btn btn-quiet', id: 'wb-fullscreen' });
+  const drawFullBtn = () => {
+    fullBtn.textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
+  };
   fullBtn.addEventListener('click', () => {
     const el = root.querySelector('.wallboard');
     if (document.fullscreenElement) document.exitFullscreen();
     else if (el && el.requestFullscreen) el.requestFullscreen().catch(() => {});
   });
+  document.addEventListener('fullscreenchange', drawFullBtn);
+  disposers.push(() => document.removeEventListener('fullscreenchange', drawFullBtn));
+  drawFullBtn();
+  let showAllRisk = false;
 
   /** Seconds of an age figure, advanced by the time since the board was computed. */
   const aged = (s) => (s === null || s === undefined ? null : Number(s) + (Date.now() - receivedAt) / 1000);
@@ -50,13 +60,26 @@ export function render(ctx) {
     const oldest = aged(board.oldest_queued_seconds);
     const longest = aged(board.longest_unanswered_seconds);
     const slaPct = today.sla_percent;
+    // Coloured by the live service level: guests waiting past the SLA count against it.
+    const level = today.service_level_percent;
     const byState = board.agents_by_state || {};
     replace(
       tiles,
       tile('queued', 'Queued', fmtNumber(board.queued), board.queued ? 'waiting for an agent' : 'nobody waiting', board.queued ? 'tone-warn' : 'tone-ok'),
       tile('oldest', 'Oldest waiting', oldest === null ? '—' : fmtShort(oldest), 'in the queue', oldest !== null && sla && oldest > sla ? 'tone-bad' : ''),
       tile('unanswered', 'Unanswered', fmtNumber(board.unanswered), longest === null ? 'all answered' : `longest ${fmtShort(longest)}`, longest !== null && sla && longest > sla ? 'tone-bad' : ''),
-      tile('sla', 'SLA today', slaPct === null || slaPct === undefined ? '—' : `${Math.round(slaPct)}%`, sla ? `replies within ${fmtDuration(sla)}` : '', slaPct === null || slaPct === undefined ? '' : slaPct >= 90 ? 'tone-ok' : slaPct >= 75 ? 'tone-warn' : 'tone-bad'),
+      tile(
+        'sla',
+        'Service level',
+        level === null || level === undefined ? '—' : `${Math.round(level)}%`,
+        [
+          sla ? `replies within ${fmtDuration(sla)} today: ${slaPct === null || slaPct === undefined ? '—' : `${Math.round(slaPct)}%`}` : null,
+          today.waiting_past_sla ? `${fmtNumber(today.waiting_past_sla)} waiting past the SLA` : null,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+        level === null || level === undefined ? '' : level >= 90 ? 'tone-ok' : level >= 75 ? 'tone-warn' : 'tone-bad',
+      ),
       tile('response', 'Average response', fmtShort(today.avg_response_seconds), today.median_response_seconds != null ? `median ${fmtShort(today.median_response_seconds)}` : `${fmtNumber(today.replies || 0)} replies today`),
       tile('agents', 'Agents working', fmtNumber(byState.working || 0), `${byState.paused || 0} paused · ${byState.away || 0} away`),
     );
@@ -76,7 +99,7 @@ export function render(ctx) {
       agents.length
         ? h(
             'div',
-            { class: 'table-scroll' },
+            { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'wb-agents-title' },
             h(
             'table',
             { class: 'wb-table' },
@@ -114,17 +137,38 @@ export function render(ctx) {
     add(board.breaching_sla, 'SLA breached');
     add(board.at_risk, 'Agent left');
     add(board.pending, 'Pending');
-    return [...rows.values()];
+    // Most urgent first: a breached SLA, then the longest wait.
+    const since = (t) => Date.parse(t.awaiting_reply_since || t.created_at) || Infinity;
+    const breached = (r) => (r.reasons.includes('SLA breached') ? 0 : 1);
+    return [...rows.values()].sort((a, b) => breached(a) - breached(b) || since(a.ticket) - since(b.ticket));
   }
 
   function drawRisk() {
     if (!board) return;
     const names = new Map((board.agents || []).map((a) => [String(a.id), a.name]));
     const choices = (board.agents || []).filter((a) => a.state === 'working' || a.state === 'paused');
-    const rows = riskRows();
+    const all = riskRows();
+    const rows = showAllRisk ? all : all.slice(0, RISK_SHOWN);
+    const toggle =
+      all.length > RISK_SHOWN
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-quiet',
+              id: 'wb-risk-toggle',
+              onclick: () => {
+                showAllRisk = !showAllRisk;
+                drawRisk();
+              },
+            },
+            showAllRisk ? `Show the ${RISK_SHOWN} most urgent` : `Show all ${all.length}`,
+          )
+        : null;
     replace(
       riskSection,
-      h('h2', { id: 'wb-risk-title' }, 'At risk ', h('span', { class: 'count' }, `(${rows.length})`)),
+      h('h2', { id: 'wb-risk-title' }, 'At risk ', h('span', { class: 'count' }, `(${all.length})`)),
+      all.length > RISK_SHOWN ? h('p', { class: 'muted', id: 'wb-risk-shown' }, `${rows.length} of ${all.length} shown, most urgent first.`) : null,
       rows.length
         ? h(
             'ul',
@@ -164,6 +208,7 @@ export function render(ctx) {
             }),
           )
         : h('p', { class: 'muted big-ok' }, 'Nothing at risk.'),
+      toggle,
     );
   }
 
