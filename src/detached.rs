@@ -1,11 +1,12 @@
-//! Fire-and-forget work (a socket's presence updates, an API key's last use) that may still be
-//! running when its worker thread stops.
+//! Work that may still be running when its worker thread stops: a socket's presence update, a
+//! request being answered, an actor's pending commit.
 //!
 //! An actix worker drops its unfinished tasks after its Tokio runtime has stopped driving them,
 //! outside any runtime context. A task that holds a pooled database connection then panics in
-//! the connection's destructor (sqlx returns it to the pool by spawning), and a panic during
-//! that cleanup aborts the whole process. [`spawn`] drops an unfinished task inside the
-//! runtime it was spawned on, so the connection is released the ordinary way.
+//! the connection's destructor (sqlx returns it to the pool by spawning), and a second such
+//! panic during that cleanup aborts the whole process. [`bound`] makes a future that, dropped
+//! unfinished, is dropped inside the runtime it was made on, so its connection is released the
+//! ordinary way; [`spawn`] runs such a future without waiting for it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,25 +19,29 @@ pub fn spawn<F>(work: F)
 where
     F: Future<Output = ()> + 'static,
 {
-    let runtime = Handle::current();
-    actix_web::rt::spawn(InRuntime {
-        runtime,
+    actix_web::rt::spawn(bound(work));
+}
+
+/// `work`, dropped inside the current runtime should it be dropped unfinished.
+pub fn bound<F: Future>(work: F) -> InRuntime<F> {
+    InRuntime {
+        runtime: Handle::current(),
         work: Some(Box::pin(work)),
-    });
+    }
 }
 
 /// A future that, when dropped unfinished, is dropped inside its runtime's context.
-struct InRuntime<F> {
+pub struct InRuntime<F> {
     runtime: Handle,
     work: Option<Pin<Box<F>>>,
 }
 
-impl<F: Future<Output = ()>> Future for InRuntime<F> {
-    type Output = ();
+impl<F: Future> Future for InRuntime<F> {
+    type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let Some(work) = self.work.as_mut() else {
-            return Poll::Ready(());
+            return Poll::Pending;
         };
         let done = work.as_mut().poll(cx);
         if done.is_ready() {
@@ -54,3 +59,12 @@ impl<F> Drop for InRuntime<F> {
         }
     }
 }
+
+/// [`bound`] as a method, for futures about to become an actor's (`.in_runtime().into_actor(..)`).
+pub trait InRuntimeExt: Future + Sized {
+    fn in_runtime(self) -> InRuntime<Self> {
+        bound(self)
+    }
+}
+
+impl<F: Future> InRuntimeExt for F {}

@@ -10,6 +10,7 @@ use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
 use crate::security::rate_limit::{RateLimits, RateQuotas};
 use actix_web::dev::Server;
+use actix_web::dev::Service as _;
 use actix_web::{web, App, HttpServer};
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -118,6 +119,9 @@ impl Application {
         let data = services.clone();
         let server = HttpServer::new(move || {
             App::new()
+                // Innermost wrapper: a request a stopping worker drops mid-query lets go of
+                // its database connection cleanly (see `detached`).
+                .wrap_fn(|req, srv| crate::detached::bound(srv.call(req)))
                 .wrap(http::security_headers())
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(data.clone())

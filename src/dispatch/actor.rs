@@ -11,6 +11,7 @@ use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
 use super::rebuild;
 use super::Shared;
+use crate::detached::InRuntimeExt;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
 use crate::domain::ids::{AccountId, TicketId, UserId};
@@ -72,7 +73,7 @@ impl Dispatcher {
     /// settles it (drains the queue, rebalances) and flushes what that decided.
     fn rebuild(&mut self, ctx: &mut Context<Self>) {
         let (shared, account_id) = (self.shared.clone(), self.account_id);
-        ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.into_actor(self).map(
+        ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.in_runtime().into_actor(self).map(
             |loaded, act, ctx| match loaded {
                 Ok(state) => {
                     act.settings = state.settings.clone();
@@ -128,7 +129,7 @@ impl Dispatcher {
         let waiting = std::mem::take(&mut self.waiting);
         let (pool, account_id) = (self.shared.pool.clone(), self.account_id);
         let metrics = self.shared.metrics.clone();
-        ctx.spawn(async move { persist::commit(&pool, account_id, batch, &metrics).await }.into_actor(self).map(
+        ctx.spawn(async move { persist::commit(&pool, account_id, batch, &metrics).await }.in_runtime().into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {
@@ -180,19 +181,25 @@ impl Dispatcher {
         self.wallboard_dirty = false;
         self.wallboard_in_flight = true;
         let computing = self.shared.wallboards.serialised(self.account_id);
-        ctx.spawn(computing.into_actor(self).map(|computed, act, _| {
-            act.wallboard_in_flight = false;
-            let frame = computed.and_then(|wallboard| {
-                EventFrame::new(&ServerEvent::Wallboard { wallboard }).map_err(|e| e.to_string())
-            });
-            match frame {
-                Ok(frame) => act.shared.hub.push_to_managers(act.account_id, &frame),
-                Err(e) => {
-                    tracing::warn!(error = %e, "wallboard could not be computed");
-                    act.wallboard_dirty = true;
-                }
-            }
-        }));
+        ctx.spawn(
+            computing
+                .in_runtime()
+                .into_actor(self)
+                .map(|computed, act, _| {
+                    act.wallboard_in_flight = false;
+                    let frame = computed.and_then(|wallboard| {
+                        EventFrame::new(&ServerEvent::Wallboard { wallboard })
+                            .map_err(|e| e.to_string())
+                    });
+                    match frame {
+                        Ok(frame) => act.shared.hub.push_to_managers(act.account_id, &frame),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "wallboard could not be computed");
+                            act.wallboard_dirty = true;
+                        }
+                    }
+                }),
+        );
     }
 
     /// Applies freshly loaded agents to the board.
@@ -220,6 +227,7 @@ impl Dispatcher {
             async move {
                 rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &ids).await
             }
+            .in_runtime()
             .into_actor(self)
             .map(|loaded, act, ctx| {
                 act.reloading = false;
@@ -281,6 +289,7 @@ impl Actor for Dispatcher {
                         .await
                         .map(|p| (ids, p))
                 }
+                .in_runtime()
                 .into_actor(act)
                 .map(|found, act, ctx| {
                     let now = Utc::now();
@@ -380,19 +389,24 @@ impl Handler<AssignTicket> for Dispatcher {
         let load = async move {
             rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &[agent]).await
         };
-        Box::pin(load.into_actor(self).then(move |loaded, act, ctx| {
-            if let Ok(loaded) = loaded {
-                act.apply_agents(ctx, loaded);
-            }
-            let answer = act.assign_now(&msg, ctx);
-            async move {
-                match answer {
-                    Ok(rx) => rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)),
-                    Err(refusal) => Err(refusal),
-                }
-            }
-            .into_actor(act)
-        }))
+        Box::pin(
+            load.in_runtime()
+                .into_actor(self)
+                .then(move |loaded, act, ctx| {
+                    if let Ok(loaded) = loaded {
+                        act.apply_agents(ctx, loaded);
+                    }
+                    let answer = act.assign_now(&msg, ctx);
+                    async move {
+                        match answer {
+                            Ok(rx) => rx.await.unwrap_or(Err(DispatchRefusal::Unavailable)),
+                            Err(refusal) => Err(refusal),
+                        }
+                    }
+                    .in_runtime()
+                    .into_actor(act)
+                }),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use super::desk::Desk;
 use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
-use crate::detached;
+use crate::detached::{self, InRuntimeExt};
 use crate::domain::ids::SessionId;
 use crate::metrics::{LiveSocket, Metrics, SocketClosed};
 use crate::presence::SessionKey;
@@ -157,7 +157,7 @@ impl WsSession {
             }
             frames
         };
-        ctx.wait(load.into_actor(&self).map(|frames, act, _| {
+        ctx.wait(load.in_runtime().into_actor(&self).map(|frames, act, _| {
             if let Some(first) = act.first_frames.take() {
                 let _ = first.send(frames);
             }
@@ -235,6 +235,7 @@ impl WsSession {
                                 let desk = self.desk.clone();
                                 ctx.wait(
                                     async move { snapshot_frame(desk.as_ref(), key, seq).await }
+                                        .in_runtime()
                                         .into_actor(self)
                                         .map(move |loaded, act, ctx| match loaded {
                                             Ok(frame) => {
@@ -254,6 +255,7 @@ impl WsSession {
                 let key = self.peer.key;
                 ctx.spawn(
                     async move { desk.open(key, ticket_id).await }
+                        .in_runtime()
                         .into_actor(self)
                         .map(|result, act, ctx| {
                             if let Err(e) = result {
