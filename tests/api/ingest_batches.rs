@@ -31,6 +31,24 @@ impl Held {
     }
 }
 
+/// Holds the writer, then sends one message, which the writer takes and waits with; answers
+/// the hold and that message's pending answer.
+async fn writer_held_on_a_first_message(
+    app: &TestApp,
+) -> (Held, tokio::task::JoinHandle<reqwest::StatusCode>) {
+    let held = hold_writer(app).await;
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), inquiry("early", "m-0"));
+        async move {
+            app.ingest_message(&app.account.api_key, &body)
+                .await
+                .status()
+        }
+    });
+    until_blocked(app).await;
+    (held, first)
+}
+
 /// One series of the node's metrics.
 async fn metric(app: &TestApp, series: &str) -> f64 {
     let text = app
@@ -86,16 +104,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 async fn repeats_and_one_threads_messages_in_one_batch_store_once_and_open_one_ticket() {
     let app = spawn_app().await;
     let app = &app;
-    let held = hold_writer(app).await;
-    let first = tokio::spawn({
-        let (app, body) = (app.clone(), inquiry("early", "m-0"));
-        async move {
-            app.ingest_message(&app.account.api_key, &body)
-                .await
-                .status()
-        }
-    });
-    until_blocked(app).await;
+    let (held, first) = writer_held_on_a_first_message(app).await;
     let repeat = inquiry("twice", "m-dup");
     let sends = (0..5)
         .map(|_| repeat.clone())
@@ -163,16 +172,7 @@ async fn a_row_that_cannot_be_stored_fails_alone_and_its_batch_mates_are_stored(
         .execute("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
         .await
         .unwrap();
-    let held = hold_writer(app).await;
-    let first = tokio::spawn({
-        let (app, body) = (app.clone(), inquiry("early", "m-0"));
-        async move {
-            app.ingest_message(&app.account.api_key, &body)
-                .await
-                .status()
-        }
-    });
-    until_blocked(app).await;
+    let (held, first) = writer_held_on_a_first_message(app).await;
     let sends = (1..=6).map(|n| async move {
         let mut body = inquiry(&format!("guest{n}"), &format!("m-{n}"));
         if n == 4 {
@@ -212,16 +212,7 @@ async fn a_full_queue_answers_503_with_retry_after_at_once_and_stores_nothing() 
     })
     .await;
     let app = &app;
-    let held = hold_writer(app).await;
-    let first = tokio::spawn({
-        let (app, body) = (app.clone(), inquiry("early", "m-0"));
-        async move {
-            app.ingest_message(&app.account.api_key, &body)
-                .await
-                .status()
-        }
-    });
-    until_blocked(app).await;
+    let (held, first) = writer_held_on_a_first_message(app).await;
     let second = tokio::spawn({
         let (app, body) = (app.clone(), inquiry("second", "m-1"));
         async move {

@@ -17,7 +17,8 @@ use crate::dispatch::Dispatchers;
 use crate::domain::card::TicketTraits;
 use crate::metrics::Metrics;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgPool, Postgres};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -83,19 +84,48 @@ async fn run(
     dispatchers: Arc<Dispatchers>,
     metrics: Arc<Metrics>,
 ) {
+    let mut line = Line { pool, held: None };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics.ingest_batch(batch.len());
-        write_batch(&pool, &dispatchers, std::mem::take(&mut batch)).await;
+        write_batch(&mut line, &dispatchers, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// The writer's own connection, kept between batches, so it never queues for the pool behind
+/// the requests whose messages it carries; taken again after a failure.
+struct Line {
+    pool: PgPool,
+    held: Option<PoolConnection<Postgres>>,
+}
+
+impl Line {
+    async fn commit(&mut self, items: &[Item]) -> Result<Written, BatchError> {
+        let conn = match self.held.as_mut() {
+            Some(conn) => conn,
+            None => self.held.insert(self.pool.acquire().await?),
+        };
+        let outcome = async {
+            let mut tx = conn.begin().await?;
+            let written = ingest_batch::write(&mut tx, items).await?;
+            tx.commit().await?;
+            Ok(written)
+        }
+        .await;
+        if matches!(&outcome, Err(BatchError::Database(e)) if !matches!(e, sqlx::Error::Database(_)))
+        {
+            self.held = None;
+        }
+        outcome
     }
 }
 
 /// Writes `batch`, splitting it on failure (see the module docs), and answers every caller.
-async fn write_batch(pool: &PgPool, dispatchers: &Dispatchers, batch: Vec<Job>) {
+async fn write_batch(line: &mut Line, dispatchers: &Dispatchers, batch: Vec<Job>) {
     let mut pending = vec![(batch, true)];
     while let Some((jobs, may_repeat)) = pending.pop() {
         let items: Vec<Item> = jobs.iter().map(|j| j.item.clone()).collect();
-        match commit(pool, &items).await {
+        match line.commit(&items).await {
             Ok(written) => {
                 tell_dispatchers(dispatchers, &items, &written);
                 for (job, outcome) in jobs.into_iter().zip(written.outcomes) {
@@ -131,13 +161,6 @@ fn splits(e: &BatchError) -> bool {
         BatchError::Contended => true,
         BatchError::Database(e) => matches!(e, sqlx::Error::Database(_)),
     }
-}
-
-async fn commit(pool: &PgPool, items: &[Item]) -> Result<Written, BatchError> {
-    let mut tx = pool.begin().await?;
-    let written = ingest_batch::write(&mut tx, items).await?;
-    tx.commit().await?;
-    Ok(written)
 }
 
 /// Tells each account's dispatcher of the tickets the batch opened and of the messages that
