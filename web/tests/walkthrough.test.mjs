@@ -123,9 +123,9 @@ test('the wallboard shows the ten most urgent at-risk tickets and a service leve
   const page = await managerPage({ width: 1920, height: 1080 });
   t.after(() => page.close());
   await page.locator('#wb-risk-title', { hasText: /\(1[2-9]\)/ }).waitFor({ timeout: 5000 });
-  assert.equal(await page.locator('.risk').count(), 10);
+  assert.equal(await page.locator('.wb-risk .risk').count(), 10);
   // The oldest wait comes first.
-  assert.match(await page.locator('.risk').first().innerText(), /Late Guest 00/);
+  assert.match(await page.locator('.wb-risk .risk').first().innerText(), /Late Guest 00/);
   const sla = page.locator('#tile-sla');
   assert.equal(await sla.locator('.tile-label').textContent(), 'Service level');
   assert.equal(await sla.locator('[data-tile="sla"]').innerText(), '0%');
@@ -135,7 +135,7 @@ test('the wallboard shows the ten most urgent at-risk tickets and a service leve
   await screenshot(page, 'walkthrough-wallboard-ten');
 
   await page.locator('#wb-risk-toggle').click();
-  assert.ok((await page.locator('.risk').count()) >= 12);
+  assert.ok((await page.locator('.wb-risk .risk').count()) >= 12);
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   assert.ok(await page.evaluate(() => window.scrollY > 0), 'the full list scrolls');
   await page.getByRole('link', { name: 'Settings' }).click();
