@@ -17,8 +17,10 @@ use crate::dispatch::Dispatchers;
 use crate::domain::card::TicketTraits;
 use crate::metrics::Metrics;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
+use futures_util::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -88,7 +90,15 @@ async fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics.ingest_batch(batch.len());
-        write_batch(&mut line, &dispatchers, std::mem::take(&mut batch)).await;
+        let writing = write_batch(&mut line, &dispatchers, std::mem::take(&mut batch));
+        // A bug in one batch must not stop ingest for good: its callers (whose answers are
+        // dropped with it) get 503, its transaction rolls back, and the next batch goes on.
+        if AssertUnwindSafe(writing).catch_unwind().await.is_err() {
+            tracing::error!(
+                "writing a batch of guest messages panicked; its callers were answered 503"
+            );
+            line.held = None;
+        }
     }
 }
 
