@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 pub const MAX_BATCH: usize = 256;
 
 /// Why the writer did not store a message.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WriteError {
     /// Its queue is full: the database is not keeping up. Answered at once.
     #[error("ingest is busy; send the message again shortly")]
@@ -36,6 +36,9 @@ pub enum WriteError {
     /// The writer is gone (the node is stopping).
     #[error("ingest is stopping")]
     Stopped,
+    /// Another node stored the same rows at the same moment, twice in a row.
+    #[error("the message met a concurrent delivery of the same rows; send it again")]
+    Contended,
     /// Its batch, or its own row once split off, did not commit.
     #[error(transparent)]
     Database(Arc<sqlx::Error>),
@@ -130,34 +133,60 @@ impl Line {
     }
 }
 
+/// A part of a batch being written: its items, the callers waiting for them (in the same
+/// order), and whether a contended write may be repeated whole.
+struct Part {
+    items: Vec<Item>,
+    answers: Vec<oneshot::Sender<Result<Outcome, WriteError>>>,
+    may_repeat: bool,
+}
+
+impl Part {
+    /// Splits off the second half.
+    fn halve(&mut self) -> Part {
+        let at = self.items.len() / 2;
+        Part {
+            items: self.items.split_off(at),
+            answers: self.answers.split_off(at),
+            may_repeat: true,
+        }
+    }
+}
+
 /// Writes `batch`, splitting it on failure (see the module docs), and answers every caller.
 async fn write_batch(line: &mut Line, dispatchers: &Dispatchers, batch: Vec<Job>) {
-    let mut pending = vec![(batch, true)];
-    while let Some((jobs, may_repeat)) = pending.pop() {
-        let items: Vec<Item> = jobs.iter().map(|j| j.item.clone()).collect();
-        match line.commit(&items).await {
+    let (items, answers) = batch.into_iter().map(|j| (j.item, j.answer)).unzip();
+    let mut pending = vec![Part {
+        items,
+        answers,
+        may_repeat: true,
+    }];
+    while let Some(mut part) = pending.pop() {
+        match line.commit(&part.items).await {
             Ok(written) => {
-                tell_dispatchers(dispatchers, &items, &written);
-                for (job, outcome) in jobs.into_iter().zip(written.outcomes) {
-                    let _ = job.answer.send(Ok(outcome));
+                tell_dispatchers(dispatchers, &part.items, &written);
+                for (answer, outcome) in part.answers.into_iter().zip(written.outcomes) {
+                    let _ = answer.send(Ok(outcome));
                 }
             }
-            Err(BatchError::Contended) if may_repeat => pending.push((jobs, false)),
-            Err(e) if jobs.len() > 1 && splits(&e) => {
-                let mut first = jobs;
-                let second = first.split_off(first.len() / 2);
-                pending.push((second, true));
-                pending.push((first, true));
+            Err(BatchError::Contended) if part.may_repeat => {
+                part.may_repeat = false;
+                pending.push(part);
+            }
+            Err(e) if part.items.len() > 1 && splits(&e) => {
+                let second = part.halve();
+                part.may_repeat = true;
+                pending.push(second);
+                pending.push(part);
             }
             Err(e) => {
-                let e = match e {
-                    BatchError::Database(e) => e,
-                    BatchError::Contended => sqlx::Error::WorkerCrashed,
+                tracing::warn!(error = %e, messages = part.items.len(), "a batch of guest messages was not stored");
+                let failed = match e {
+                    BatchError::Database(e) => WriteError::Database(Arc::new(e)),
+                    BatchError::Contended => WriteError::Contended,
                 };
-                tracing::warn!(error = %e, messages = jobs.len(), "a batch of guest messages was not stored");
-                let shared = Arc::new(e);
-                for job in jobs {
-                    let _ = job.answer.send(Err(WriteError::Database(shared.clone())));
+                for answer in part.answers {
+                    let _ = answer.send(Err(failed.clone()));
                 }
             }
         }
