@@ -311,3 +311,41 @@ async fn years_postgresql_cannot_hold_are_refused_at_the_edge() {
         .await;
     assert_eq!(assert_error(res, 400).await, "invalid_input");
 }
+
+/// Ingest remembers each account's settings for a few seconds; a change made through the API
+/// is seen by the very next message. A stay that checks in today in Kiritimati (UTC+14) has
+/// not begun yet anywhere on UTC-12, so the new ticket's stage tells which timezone was used.
+#[actix_web::test]
+async fn a_timezone_change_is_seen_by_the_next_message() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let set_timezone = |tz: &'static str| {
+        let (app, manager) = (&app, &manager);
+        async move {
+            let res = app.patch_account(manager, &json!({ "timezone": tz })).await;
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        }
+    };
+    set_timezone("Pacific/Kiritimati").await;
+    let today_there = (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive();
+    let staying = |guest: &str| {
+        let mut m = inquiry(guest, &format!("m-{guest}"));
+        m["reservation"]["status"] = json!("confirmed");
+        m["reservation"]["check_in"] = json!(today_there.to_string());
+        m["reservation"]["check_out"] =
+            json!((today_there + chrono::Duration::days(3)).to_string());
+        m
+    };
+    let first = app.ingest(&staying("east")).await;
+    assert_eq!(
+        app.ticket_as_manager(&first.ticket_id).await["stage"],
+        "staying"
+    );
+
+    set_timezone("Etc/GMT+12").await;
+    let second = app.ingest(&staying("west")).await;
+    assert_eq!(
+        app.ticket_as_manager(&second.ticket_id).await["stage"],
+        "booked"
+    );
+}
