@@ -349,5 +349,9 @@ test('the reports agent table keeps each row on one line and scrolls by keyboard
   await area.focus();
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
-  assert.ok(await area.evaluate((el) => el.scrollLeft > 0 || el.scrollWidth <= el.clientWidth), 'the keyboard scrolls the table');
+  // The browser may scroll smoothly: wait for it rather than read the position at once.
+  await page.waitForFunction(() => {
+    const el = document.querySelector('.table-wrap:has(.report-table)');
+    return el.scrollLeft > 0 || el.scrollWidth <= el.clientWidth;
+  }, null, { timeout: 3000 }).catch(() => assert.fail('the keyboard scrolls the table'));
 });
