@@ -11,17 +11,17 @@
 use super::failure::{failure_from, Failure};
 use super::outbound::DeliveryBell;
 use crate::dispatch::messages::{
-    AssignTicket, ClaimTicket, DispatchRefusal, TicketChange, TicketChanged,
+    AssignTicket, ClaimTicket, DispatchRefusal, Known, TicketChange, TicketChanged,
 };
 use crate::dispatch::Dispatchers;
 use crate::domain::card::Mismatch;
 use crate::domain::dispatch::Refusal;
 use crate::domain::ids::{TicketId, UserId};
-use crate::domain::ticket::{InvalidTransition, TicketAction, TicketState};
+use crate::domain::ticket::{InvalidTransition, TicketAction};
 use crate::domain::user::Role;
-use crate::store::{self, events::NewEvent, sessions::Identity};
+use crate::store::ticket_actions::ActionSql;
+use crate::store::{self, sessions::Identity, tickets::TicketRecord};
 use crate::wire::{ActivityLog, Code, ErrorCode, TicketView};
-use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -152,6 +152,9 @@ impl TicketActions {
         }
     }
 
+    /// Applies `action` in one statement ([`store::ticket_actions`]) and tells the dispatcher
+    /// what changed, with the ticket as the statement returned it. When the action did not
+    /// apply, the same answer says why; a repeated open is answered with the ticket as it is.
     async fn act(
         &self,
         who: &Identity,
@@ -159,82 +162,82 @@ impl TicketActions {
         action: TicketAction,
         effect: Effect<'_>,
     ) -> Result<TicketView, TicketError> {
-        let mut tx = self.pool.begin().await?;
-        let ticket = store::tickets::lock(&mut tx, who.account_id, ticket_id)
-            .await?
-            .ok_or(TicketError::NotFound)?;
+        let (event, reply, note) = match (action, effect) {
+            (_, Effect::Reply(body)) => ("ticket.replied", Some(body), None),
+            (_, Effect::Note(note)) => ("ticket.pending", None, Some(note)),
+            (TicketAction::MarkDone, Effect::None) => ("ticket.done", None, None),
+            (_, Effect::None) => ("ticket.opened", None, None),
+        };
+        // A transition that changes nothing and stores nothing (opening an opened ticket) is
+        // not written: it touches no row and tells nobody.
+        let transitions: Vec<_> = action
+            .transitions()
+            .into_iter()
+            .filter(|(from, to)| from != to || reply.is_some() || note.is_some())
+            .collect();
+        let acted = store::ticket_actions::act(
+            &self.pool,
+            ActionSql {
+                account_id: who.account_id,
+                ticket_id,
+                actor: who.user_id,
+                is_manager: who.role == Role::Manager,
+                transitions: &transitions,
+                event,
+                reply,
+                note,
+            },
+        )
+        .await?
+        .ok_or(TicketError::NotFound)?;
+        let Some(_) = acted.applied_from else {
+            return self.not_applied(who, action, acted.record);
+        };
+        let change = match (&acted.reply, action) {
+            (Some(message), _) => TicketChange::Replied {
+                message_id: message.id,
+            },
+            (None, TicketAction::MarkPending) => TicketChange::Pending,
+            (None, TicketAction::MarkDone) => TicketChange::Done,
+            (None, _) => TicketChange::Opened,
+        };
+        if acted.reply.is_some() {
+            self.deliveries.ring();
+        }
+        let view = TicketView::new(acted.record.clone(), who.viewer());
+        self.dispatchers.get(who.account_id).do_send(TicketChanged {
+            ticket_id,
+            change,
+            known: Some(Arc::new(Known {
+                ticket: acted.record,
+                message: acted.reply,
+            })),
+        });
+        Ok(view)
+    }
+
+    /// Why an action changed nothing, from the ticket as it is: not theirs, a state the
+    /// action does not apply to, or (for an open) nothing to do, answered with the ticket.
+    fn not_applied(
+        &self,
+        who: &Identity,
+        action: TicketAction,
+        ticket: TicketRecord,
+    ) -> Result<TicketView, TicketError> {
         if who.role != Role::Manager && ticket.assignee_id != Some(who.user_id) {
             return Err(match ticket.assignee_id {
                 None => TicketError::InQueue,
                 Some(_) => TicketError::NotYours,
             });
         }
-        let next = ticket.state.apply(action)?;
-        let (kind, change, data) = match effect {
-            Effect::Reply(body) => {
-                let message_id = store::tickets::insert_reply(
-                    &mut tx,
-                    who.account_id,
-                    ticket.id,
-                    who.user_id,
-                    body,
-                )
-                .await?;
-                // Queued with the message, in its transaction: no reply is lost, and none
-                // is sent that was not stored.
-                store::outbound::enqueue_reply(&mut tx, who.account_id, message_id).await?;
-                (
-                    "ticket.replied",
-                    TicketChange::Replied { message_id },
-                    json!({"message_id": message_id}),
-                )
-            }
-            Effect::Note(note) => (
-                "ticket.pending",
-                TicketChange::Pending,
-                json!({"note": note}),
-            ),
-            Effect::None => match next {
-                TicketState::Done => ("ticket.done", TicketChange::Done, json!({})),
-                _ => ("ticket.opened", TicketChange::Opened, json!({})),
-            },
-        };
-        let note = match effect {
-            Effect::Note(n) => Some(n),
-            _ => None,
-        };
-        if next != ticket.state || note.is_some() {
-            store::tickets::set_state(&mut tx, ticket.id, next, who.user_id, note).await?;
+        ticket.state.apply(action)?;
+        if action == TicketAction::Open {
+            return Ok(TicketView::new(ticket, who.viewer()));
         }
-        // Opening an opened ticket again changes nothing and tells nobody.
-        let first_open = action == TicketAction::Open && ticket.state == TicketState::Assigned;
-        let announce = action != TicketAction::Open || first_open;
-        if announce {
-            let event = NewEvent {
-                account_id: who.account_id,
-                kind,
-                ticket_id: Some(ticket.id),
-                agent_id: Some(who.user_id),
-                actor_id: Some(who.user_id),
-                data: Some(data),
-                ..Default::default()
-            };
-            store::events::append(&mut *tx, event).await?;
-        }
-        // Read on the transaction's connection: what was just written, without a second checkout.
-        let record = store::tickets::record(&mut *tx, who.account_id, ticket_id)
-            .await?
-            .ok_or(TicketError::NotFound)?;
-        tx.commit().await?;
-        if matches!(effect, Effect::Reply(_)) {
-            self.deliveries.ring();
-        }
-        if announce {
-            self.dispatchers
-                .get(who.account_id)
-                .do_send(TicketChanged { ticket_id, change });
-        }
-        Ok(TicketView::new(record, who.viewer()))
+        // Allowed now, so the ticket changed between the guard and this answer's snapshot.
+        Err(TicketError::NotPossible(
+            "the ticket changed meanwhile; try again".into(),
+        ))
     }
 
     /// The assignee looks at the ticket; from now on only a manager can move it.
@@ -244,16 +247,6 @@ impl TicketActions {
         who: &Identity,
         ticket_id: TicketId,
     ) -> Result<TicketView, TicketError> {
-        // Opening a ticket already opened is the common repeat (every tab, every reconnect):
-        // answer it from one read, with no transaction and no row locked.
-        let current = store::tickets::record(&self.pool, who.account_id, ticket_id)
-            .await?
-            .ok_or(TicketError::NotFound)?;
-        let looked = matches!(current.state, TicketState::Opened | TicketState::Pending);
-        let may = who.role == Role::Manager || current.assignee_id == Some(who.user_id);
-        if looked && may {
-            return Ok(TicketView::new(current, who.viewer()));
-        }
         self.act(who, ticket_id, TicketAction::Open, Effect::None)
             .await
     }

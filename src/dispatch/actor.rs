@@ -341,7 +341,7 @@ impl Handler<TicketChanged> for Dispatcher {
     #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketChanged, ctx: &mut Self::Context) {
         self.outbox
-            .push(Outgoing::Changed(msg.ticket_id, msg.change));
+            .push(Outgoing::Changed(msg.ticket_id, msg.change, msg.known));
         let now = Utc::now();
         let id = msg.ticket_id;
         self.decide(ctx, |board| match msg.change {

@@ -4,8 +4,10 @@
 use crate::domain::card::TicketTraits;
 use crate::domain::dispatch::Refusal;
 use crate::domain::ids::{MessageId, TicketId, UserId};
+use crate::store::tickets::{MessageRecord, TicketRecord};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A new ticket was committed (queued) by ingest; the dispatcher decides who gets it.
@@ -40,6 +42,16 @@ pub enum TicketChange {
 pub struct TicketChanged {
     pub ticket_id: TicketId,
     pub change: TicketChange,
+    /// The ticket (and the message the change is about) as the change's own statement
+    /// returned them, when the sender has them: pushed as they are, with nothing read back.
+    pub known: Option<Arc<Known>>,
+}
+
+/// What a change's statement returned.
+#[derive(Debug)]
+pub struct Known {
+    pub ticket: TicketRecord,
+    pub message: Option<MessageRecord>,
 }
 
 /// Why a request to the dispatcher was refused.

@@ -4,7 +4,7 @@
 //! can never overwrite a concurrent change (an agent opening the ticket being moved): a guard
 //! that matches no row rolls the whole batch back and the dispatcher rebuilds.
 
-use super::messages::TicketChange;
+use super::messages::{Known, TicketChange};
 use crate::domain::dispatch::{Decision, Reason, OFFER_SECONDS};
 use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
 use crate::domain::inbox::Viewer;
@@ -17,6 +17,7 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One thing the dispatcher has to commit or announce, in order.
 #[derive(Debug, Clone)]
@@ -25,8 +26,9 @@ pub enum Outgoing {
     Decision(Decision),
     /// A manager's decision, by that manager.
     ByManager(Decision, UserId),
-    /// A change already committed elsewhere that the assignee must hear about.
-    Changed(TicketId, TicketChange),
+    /// A change already committed elsewhere that the assignee must hear about, with what its
+    /// statement returned when the sender had it.
+    Changed(TicketId, TicketChange, Option<Arc<Known>>),
 }
 
 /// Why a batch did not commit.
@@ -243,7 +245,8 @@ fn payloads_unavailable<T>(e: sqlx::Error) -> Vec<T> {
     Vec::new()
 }
 
-/// The frames of a committed batch, with ticket and message payloads read after the commit.
+/// The frames of a committed batch. Ticket and message payloads a change brought along are
+/// used as they are; the others (the dispatcher's own decisions) are read after the commit.
 /// Each ticket frame goes to the ticket's assignee or to the agents it is offered to, and
 /// carries the views it belongs to for that agent.
 async fn frames(
@@ -259,7 +262,7 @@ async fn frames(
                 Decision::Assign { ticket, .. } | Decision::Offer { ticket, .. },
             )
             | Outgoing::ByManager(Decision::Assign { ticket, .. }, _)
-            | Outgoing::Changed(ticket, _) => Some(*ticket),
+            | Outgoing::Changed(ticket, _, None) => Some(*ticket),
             _ => None,
         })
         .collect();
@@ -278,6 +281,7 @@ async fn frames(
             Outgoing::Changed(
                 _,
                 TicketChange::MessageArrived { message_id } | TicketChange::Replied { message_id },
+                None,
             ) => Some(*message_id),
             _ => None,
         })
@@ -291,15 +295,13 @@ async fn frames(
             .collect();
     // A ticket as `to` sees it (the frame's recipient is its assignee or an agent it is offered
     // to, for whom an agent's and a manager's views coincide).
-    let ticket_for = |id: TicketId, to: UserId| {
-        let viewer = Viewer {
-            user_id: to,
-            is_manager: false,
-        };
-        match records.get(&id) {
-            Some(t) => TicketPayload::View(Box::new(TicketView::new(t.clone(), viewer))),
-            None => TicketPayload::Id { id },
-        }
+    let viewer = |to: UserId| Viewer {
+        user_id: to,
+        is_manager: false,
+    };
+    let ticket_for = |id: TicketId, to: UserId| match records.get(&id) {
+        Some(t) => TicketPayload::View(Box::new(TicketView::new(t.clone(), viewer(to)))),
+        None => TicketPayload::Id { id },
     };
     let assignee = |id: &TicketId| records.get(id).and_then(|t| t.assignee_id);
 
@@ -307,26 +309,40 @@ async fn frames(
     for item in batch {
         let decision = match item {
             Outgoing::Decision(d) | Outgoing::ByManager(d, _) => d,
-            Outgoing::Changed(id, change) => {
-                let Some(to) = assignee(&id) else { continue };
-                if let TicketChange::MessageArrived { message_id }
-                | TicketChange::Replied { message_id } = change
-                {
-                    if let Some(message) = messages.get(&message_id).cloned() {
-                        pushes.push(Push {
-                            to,
-                            event: ServerEvent::MessageCreated {
-                                ticket_id: id,
-                                message,
-                            },
-                        });
+            Outgoing::Changed(id, change, known) => {
+                let (to, message, ticket) = match known.as_deref() {
+                    Some(known) => {
+                        let Some(to) = known.ticket.assignee_id else {
+                            continue;
+                        };
+                        let view = TicketView::new(known.ticket.clone(), viewer(to));
+                        let message = known.message.clone().map(MessageView::from);
+                        (to, message, TicketPayload::View(Box::new(view)))
                     }
+                    None => {
+                        let Some(to) = assignee(&id) else { continue };
+                        let message = match change {
+                            TicketChange::MessageArrived { message_id }
+                            | TicketChange::Replied { message_id } => {
+                                messages.get(&message_id).cloned()
+                            }
+                            _ => None,
+                        };
+                        (to, message, ticket_for(id, to))
+                    }
+                };
+                if let Some(message) = message {
+                    pushes.push(Push {
+                        to,
+                        event: ServerEvent::MessageCreated {
+                            ticket_id: id,
+                            message,
+                        },
+                    });
                 }
                 pushes.push(Push {
                     to,
-                    event: ServerEvent::TicketUpdated {
-                        ticket: ticket_for(id, to),
-                    },
+                    event: ServerEvent::TicketUpdated { ticket },
                 });
                 continue;
             }

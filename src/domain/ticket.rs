@@ -132,6 +132,15 @@ impl TicketState {
 }
 
 impl TicketAction {
+    /// Every (from, to) pair of states this action allows, so one guarded SQL statement can
+    /// apply it with the domain's rules instead of reading the state first.
+    pub fn transitions(self) -> Vec<(TicketState, TicketState)> {
+        TicketState::ALL
+            .into_iter()
+            .filter_map(|from| from.apply(self).ok().map(|to| (from, to)))
+            .collect()
+    }
+
     fn verb(self) -> &'static str {
         match self {
             TicketAction::Assign => "assigned",
@@ -174,6 +183,25 @@ mod tests {
         assert_eq!(err.to_string(), "a done ticket cannot be replied to");
         assert!(TicketState::Queued.apply(TicketAction::Open).is_err());
         assert!(TicketState::Opened.apply(TicketAction::Release).is_err());
+    }
+
+    #[test]
+    fn transitions_list_exactly_what_apply_allows() {
+        for action in ACTIONS {
+            let pairs = action.transitions();
+            for from in TicketState::ALL {
+                let listed = pairs.iter().find(|(f, _)| *f == from).map(|(_, to)| *to);
+                assert_eq!(listed, from.apply(action).ok(), "{action:?} from {from:?}");
+            }
+        }
+        assert_eq!(
+            TicketAction::Open.transitions(),
+            vec![
+                (TicketState::Assigned, TicketState::Opened),
+                (TicketState::Opened, TicketState::Opened),
+                (TicketState::Pending, TicketState::Pending),
+            ]
+        );
     }
 
     proptest! {

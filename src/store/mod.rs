@@ -75,13 +75,16 @@ pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;
 pub mod notes;
+#[macro_use]
 pub mod outbound;
 pub mod reports;
 pub mod reviews;
 pub mod rollups;
 pub mod sessions;
 pub mod templates;
+#[macro_use]
 pub mod tickets;
+pub mod ticket_actions;
 pub mod users;
 pub mod wallboard;
 pub mod work;

@@ -1,8 +1,23 @@
 //! Channel connections, the outbox of webhook deliveries, and each reply's delivery status
-//! (issue 17). SQL only. A reply's deliveries are written in the reply's own transaction
-//! ([`enqueue_reply`]); the worker claims one due delivery at a time with `FOR UPDATE SKIP
+//! (issue 17). SQL only. A reply's deliveries are written by the reply's own statement
+//! ([`crate::store::ticket_actions`], with [`enqueue_deliveries`]); the worker claims one due delivery at a time with `FOR UPDATE SKIP
 //! LOCKED` and keeps the row locked while it sends ([`claim_due`]), so two nodes never send
 //! one delivery at the same time, and a thread's later delivery waits for its earlier one.
+
+/// The INSERT that queues a delivery of each message of `$messages` (a table or CTE with `id`,
+/// `account_id`, `thread_id` and `channel`, aliased `m`) to every connection of its account
+/// that serves its channel. Shared by a reply's own statement and a manual retry.
+macro_rules! enqueue_deliveries {
+    ($messages:literal) => {
+        concat!(
+            "INSERT INTO deliveries (account_id, connection_id, event, message_id, thread_id, status) \
+             SELECT m.account_id, c.id, 'message.created', m.id, m.thread_id, 'pending' FROM ",
+            $messages,
+            " m JOIN connections c ON c.account_id = m.account_id \
+               AND (c.channels = '{}' OR m.channel = ANY (c.channels))"
+        )
+    };
+}
 
 use crate::domain::channel::Channel;
 use crate::domain::delivery::{DeliveryStatus, Step};
@@ -242,13 +257,10 @@ pub async fn enqueue_reply(
     account_id: AccountId,
     message_id: MessageId,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO deliveries (account_id, connection_id, event, message_id, thread_id, status) \
-         SELECT m.account_id, c.id, 'message.created', m.id, m.thread_id, 'pending' \
-         FROM messages m JOIN connections c ON c.account_id = m.account_id \
-           AND (c.channels = '{}' OR m.channel = ANY (c.channels)) \
-         WHERE m.account_id = $1 AND m.id = $2",
-    )
+    let done = sqlx::query(concat!(
+        enqueue_deliveries!("messages"),
+        " WHERE m.account_id = $1 AND m.id = $2"
+    ))
     .bind(account_id)
     .bind(message_id)
     .execute(conn)

@@ -225,6 +225,7 @@ fn tell_dispatchers(dispatchers: &Dispatchers, items: &[Item], written: &Written
             change: TicketChange::MessageArrived {
                 message_id: arrived.message_id,
             },
+            known: None,
         });
     }
 }

@@ -2,7 +2,7 @@
 //! replies, and the secret we sign them with), the delivery worker that sends the outbox, the
 //! bridges' reports (`/ingest/deliveries`), the pull feed for bridges that cannot receive
 //! webhooks, and a manual retry of a failed reply. A reply's deliveries are queued by the
-//! ticket actions in the reply's own transaction ([`crate::store::outbound::enqueue_reply`]);
+//! ticket actions in the reply's own statement ([`crate::store::ticket_actions`]);
 //! nothing here sends anything that was not stored first.
 
 mod sender;
