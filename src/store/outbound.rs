@@ -1,8 +1,8 @@
 //! Channel connections, the outbox of webhook deliveries, and each reply's delivery status
 //! (issue 17). SQL only. A reply's deliveries are written by the reply's own statement
-//! ([`crate::store::ticket_actions`], with [`enqueue_deliveries`]); the worker claims one due delivery at a time with `FOR UPDATE SKIP
-//! LOCKED` and keeps the row locked while it sends ([`claim_due`]), so two nodes never send
-//! one delivery at the same time, and a thread's later delivery waits for its earlier one.
+//! ([`crate::store::ticket_actions`], with [`enqueue_deliveries`]). The worker claims due
+//! deliveries with `FOR UPDATE SKIP LOCKED` and leases them ([`claim_due`]), so two nodes never
+//! send one delivery at the same time, and a thread's later delivery waits for its earlier one.
 
 /// The INSERT that queues a delivery of each message of `$messages` (a table or CTE with `id`,
 /// `account_id`, `thread_id` and `channel`, aliased `m`) to every connection of its account
@@ -19,6 +19,7 @@ macro_rules! enqueue_deliveries {
     };
 }
 
+use super::tickets::MessageRecord;
 use crate::domain::channel::Channel;
 use crate::domain::delivery::{DeliveryStatus, Step};
 use crate::domain::ids::{
@@ -268,43 +269,59 @@ pub async fn enqueue_reply(
     Ok(done.rows_affected())
 }
 
-/// A delivery the worker claimed: its row stays locked until the claiming transaction ends.
+/// A delivery the worker claimed: nobody else claims it until its lease ends.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: DeliveryId,
     pub account_id: AccountId,
     pub message_id: MessageId,
+    /// Attempts made before this one; recording the outcome checks it is unchanged, so an
+    /// attempt whose lease ran out (and was claimed again) records nothing.
     pub attempts: i32,
     pub window_from: DateTime<Utc>,
     pub url: String,
     pub secret: String,
 }
 
-/// Claims the next due delivery no other worker holds, skipping any whose thread has an
-/// earlier delivery to the same connection still pending (replies go out in order).
-pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<DueDelivery>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT d.id, d.account_id, d.message_id, d.attempts, d.window_from, c.url, c.secret \
-         FROM deliveries d JOIN connections c ON c.id = d.connection_id \
-         WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
-           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' \
-             AND e.connection_id = d.connection_id AND e.thread_id = d.thread_id AND e.id < d.id) \
-         ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
+/// Claims up to `limit` due deliveries no other worker holds, skipping any whose thread has an
+/// earlier delivery to the same connection still pending (replies go out in order), and leases
+/// them for `lease`: their next attempt moves that far ahead, so no other slot or node sends
+/// them meanwhile, and one whose worker died is sent again once the lease ends. One statement,
+/// committed at once: no connection is held while the webhooks are sent.
+pub async fn claim_due(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    lease: std::time::Duration,
+) -> Result<Vec<DueDelivery>, sqlx::Error> {
+    let rows = sqlx::query(
+        "WITH due AS (SELECT d.id FROM deliveries d \
+           WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
+             AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' \
+               AND e.connection_id = d.connection_id AND e.thread_id = d.thread_id AND e.id < d.id) \
+           ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED), \
+         claimed AS (UPDATE deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond' \
+           FROM due WHERE d.id = due.id \
+           RETURNING d.id, d.account_id, d.message_id, d.attempts, d.window_from, d.connection_id) \
+         SELECT cl.id, cl.account_id, cl.message_id, cl.attempts, cl.window_from, c.url, c.secret \
+         FROM claimed cl JOIN connections c ON c.id = cl.connection_id ORDER BY cl.id",
     )
-    .fetch_optional(conn)
+    .bind(limit)
+    .bind(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    .fetch_all(db)
     .await?;
-    row.map(|r| {
-        Ok(DueDelivery {
-            id: r.try_get("id")?,
-            account_id: r.try_get("account_id")?,
-            message_id: r.try_get("message_id")?,
-            attempts: r.try_get("attempts")?,
-            window_from: r.try_get("window_from")?,
-            url: r.try_get("url")?,
-            secret: r.try_get("secret")?,
+    rows.iter()
+        .map(|r| {
+            Ok(DueDelivery {
+                id: r.try_get("id")?,
+                account_id: r.try_get("account_id")?,
+                message_id: r.try_get("message_id")?,
+                attempts: r.try_get("attempts")?,
+                window_from: r.try_get("window_from")?,
+                url: r.try_get("url")?,
+                secret: r.try_get("secret")?,
+            })
         })
-    })
-    .transpose()
+        .collect()
 }
 
 /// When the earliest pending delivery comes due (the worker sleeps until then at most).
@@ -316,49 +333,56 @@ pub async fn next_due(db: impl PgExecutor<'_>) -> Result<Option<DateTime<Utc>>, 
 
 /// Writes an attempt's outcome on the delivery and on its message's status: `sent` on
 /// acceptance (a `delivered` message stays delivered), the reason on a retry, and `failed` on
-/// giving up unless another connection still has it pending or sent it.
+/// giving up unless another connection still has it pending or sent it. One statement; it
+/// answers the message as it now is and who sees it (its ticket's assignee and its author),
+/// or `None` when the claim was lost (its lease ran out and the delivery was claimed again).
 pub async fn record_attempt(
-    conn: &mut PgConnection,
+    db: impl PgExecutor<'_>,
     due: &DueDelivery,
     step: &Step,
     status_code: Option<u16>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<(MessageRecord, TicketId, Vec<UserId>)>, sqlx::Error> {
     let (status, next, error) = match step {
         Step::Sent => ("sent", None, None),
         Step::RetryAt { at, reason } => ("pending", Some(*at), Some(reason.as_str())),
         Step::Failed { reason } => ("failed", None, Some(reason.as_str())),
     };
-    sqlx::query(
-        "UPDATE deliveries SET status = $2, attempts = attempts + 1, \
+    let row = sqlx::query(
+        "WITH attempt AS (UPDATE deliveries SET status = $2, attempts = attempts + 1, \
            next_attempt_at = COALESCE($3, next_attempt_at), last_status_code = $4, \
-           last_error = $5, updated_at = now() WHERE id = $1",
+           last_error = $5, updated_at = now() \
+           WHERE id = $1 AND status = 'pending' AND attempts = $6 RETURNING message_id), \
+         m AS (UPDATE messages m SET delivery_attempts = delivery_attempts + 1, \
+           delivery_error = $5, \
+           delivery_status = CASE \
+             WHEN delivery_status = 'delivered' THEN delivery_status \
+             WHEN $2 = 'sent' THEN 'sent' \
+             WHEN $2 = 'failed' AND delivery_status = 'queued' AND NOT EXISTS ( \
+               SELECT 1 FROM deliveries o WHERE o.message_id = m.id AND o.id <> $1 \
+                 AND o.status IN ('pending', 'sent')) THEN 'failed' \
+             ELSE delivery_status END \
+           FROM attempt WHERE m.id = attempt.message_id RETURNING m.*) \
+         SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, m.delivery_status, \
+           m.delivery_attempts, m.delivery_error, t.assignee_id \
+         FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
     .bind(due.id)
     .bind(status)
     .bind(next)
     .bind(status_code.map(i32::from))
     .bind(error)
-    .execute(&mut *conn)
+    .bind(due.attempts)
+    .fetch_optional(db)
     .await?;
-    sqlx::query(
-        "UPDATE messages m SET delivery_attempts = delivery_attempts + 1, \
-           delivery_error = $3, \
-           delivery_status = CASE \
-             WHEN delivery_status = 'delivered' THEN delivery_status \
-             WHEN $2 = 'sent' THEN 'sent' \
-             WHEN $2 = 'failed' AND delivery_status = 'queued' AND NOT EXISTS ( \
-               SELECT 1 FROM deliveries o WHERE o.message_id = m.id AND o.id <> $4 \
-                 AND o.status IN ('pending', 'sent')) THEN 'failed' \
-             ELSE delivery_status END \
-         WHERE m.id = $1",
-    )
-    .bind(due.message_id)
-    .bind(status)
-    .bind(error)
-    .bind(due.id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    row.map(|r| {
+        let message = super::tickets::message_from_row(&r)?;
+        let ticket_id = message
+            .ticket_id
+            .ok_or_else(|| decode("a reply without its ticket".into()))?;
+        let audience = audience_of(r.try_get("assignee_id")?, message.author_id);
+        Ok((message, ticket_id, audience))
+    })
+    .transpose()
 }
 
 /// A bridge's report on a reply (`POST /ingest/deliveries`); false when the account has no
@@ -429,11 +453,14 @@ pub async fn audience(
     .bind(message_id)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(ticket, assignee, author)| {
-        let mut to: Vec<UserId> = assignee.into_iter().chain(author).collect();
-        to.dedup();
-        (ticket, to)
-    }))
+    Ok(row.map(|(ticket, assignee, author)| (ticket, audience_of(assignee, author))))
+}
+
+/// Who hears of a reply's delivery: the ticket's assignee and the reply's author, once each.
+fn audience_of(assignee: Option<UserId>, author: Option<UserId>) -> Vec<UserId> {
+    let mut to: Vec<UserId> = assignee.into_iter().chain(author).collect();
+    to.dedup();
+    to
 }
 
 /// What a `message.created` webhook says about a reply.
@@ -474,19 +501,14 @@ fn reply_event_from_row(r: &PgRow) -> Result<ReplyEventRecord, sqlx::Error> {
     })
 }
 
-/// The webhook facts of one reply.
-pub async fn reply_event(
+/// The webhook facts of these replies.
+pub async fn reply_events(
     db: impl PgExecutor<'_>,
-    account_id: AccountId,
-    message_id: MessageId,
-) -> Result<Option<ReplyEventRecord>, sqlx::Error> {
-    let sql = format!("{REPLY_EVENT_SELECT} WHERE m.account_id = $1 AND m.id = $2");
-    let row = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(message_id)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(reply_event_from_row).transpose()
+    ids: &[MessageId],
+) -> Result<Vec<ReplyEventRecord>, sqlx::Error> {
+    let sql = format!("{REPLY_EVENT_SELECT} WHERE m.id = ANY($1)");
+    let rows = sqlx::query(&sql).bind(ids).fetch_all(db).await?;
+    rows.iter().map(reply_event_from_row).collect()
 }
 
 /// The account's replies after `after`, oldest first (the pull feed).

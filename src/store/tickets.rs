@@ -214,7 +214,7 @@ pub async fn active_for_agent(
     rows.iter().map(record_from_row).collect()
 }
 
-fn message_from_row(r: &PgRow) -> Result<MessageRecord, sqlx::Error> {
+pub(super) fn message_from_row(r: &PgRow) -> Result<MessageRecord, sqlx::Error> {
     Ok(MessageRecord {
         id: r.try_get("id")?,
         ticket_id: r.try_get("ticket_id")?,

@@ -194,6 +194,33 @@ async fn a_receiver_slower_than_the_time_out_is_retried() {
     assert_eq!(delivery["attempts"], 2);
 }
 
+/// A bridge that takes its time holds none of the server's database connections: the
+/// delivery is leased, not kept locked in an open transaction while its webhook is sent.
+#[actix_web::test]
+async fn no_transaction_stays_open_while_a_webhook_is_sent() {
+    let app = spawn_app().await;
+    let bridge = Receiver::answering(|_| Reply::Slow(Duration::from_secs(3))).await;
+    app.connect(&bridge.url).await;
+    let agent = app.agent("Ana", json!({})).await;
+    let reply = app.guest_answered(&agent, "uma", "m-1", "Hello").await;
+
+    bridge.wait_until(|r| !r.is_empty()).await;
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+    )
+    .bind(&database)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "a transaction waits on the bridge");
+    let delivery = app.delivery_reaches(&reply, "sent").await;
+    assert_eq!(delivery["attempts"], 1);
+}
+
 #[actix_web::test]
 async fn the_retry_window_ends_in_failed() {
     let app = spawn_app_with(Options {

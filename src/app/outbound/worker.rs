@@ -1,21 +1,32 @@
-//! The delivery worker of one node: a few slots (the policy's concurrency), each claiming one
-//! due delivery at a time with `FOR UPDATE SKIP LOCKED`, sending it, and writing the outcome in
-//! the same transaction, so the row stays locked while it is being sent and no other slot or
-//! node sends it meanwhile. State lives only in PostgreSQL: a killed node's locks go with its
-//! connections, and the next node (or the restarted one) carries on. A stop lets each slot
-//! finish the attempt it is making (at most the request time-out) and then ends.
+//! The delivery worker of one node: a few slots (the policy's concurrency), each claiming up
+//! to [`CLAIM_BATCH`] due deliveries at once with `FOR UPDATE SKIP LOCKED`, leasing them (their
+//! next attempt moves past two request time-outs), sending them side by side without holding a
+//! database connection, and recording each outcome in one statement. State lives only in
+//! PostgreSQL: no other slot or node sends a leased delivery, and one whose node died is sent
+//! again when its lease ends. A stop lets each slot finish the attempts it is making (at most
+//! the request time-out) and then ends.
 
 use super::{announce, DeliveryBell, Sender};
 use crate::domain::delivery::{judge, next_step, Answer, DeliveryPolicy, SigningSecret, Step};
+use crate::domain::ids::MessageId;
 use crate::session::hub::Hub;
 use crate::store;
+use crate::store::outbound::{DueDelivery, ReplyEventRecord};
 use crate::wire::outbound::{reply_webhook_id, WebhookBody};
 use chrono::Utc;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Deliveries one slot claims and sends side by side.
+const CLAIM_BATCH: i64 = 16;
+
+/// How much longer than two request time-outs a claim is leased: the time to record the
+/// outcome of the slowest attempt, with room for a busy database.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
 /// What every slot shares.
 pub(super) struct Courier {
@@ -42,8 +53,8 @@ impl DeliveryWorker {
         DeliveryWorker { stop, slots }
     }
 
-    /// Lets each slot finish its attempt, waiting at most `limit`; an attempt cut short is
-    /// rolled back and sent again by whoever claims it next.
+    /// Lets each slot finish its attempts, waiting at most `limit`; an attempt cut short is
+    /// sent again by whoever claims it when its lease ends.
     pub async fn stop(self, limit: Duration) {
         let _ = self.stop.send(true);
         let all = futures_util::future::join_all(self.slots);
@@ -56,7 +67,7 @@ impl DeliveryWorker {
 impl Courier {
     async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         while !*stopped.borrow() {
-            match self.deliver_one().await {
+            match self.deliver_batch().await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => {
@@ -71,13 +82,33 @@ impl Courier {
         }
     }
 
-    /// Claims, sends and records one due delivery; false when none is due.
-    async fn deliver_one(&self) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let Some(due) = store::outbound::claim_due(&mut tx).await? else {
+    /// Claims up to [`CLAIM_BATCH`] due deliveries, sends them side by side and records each
+    /// outcome; false when none is due.
+    async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
+        let lease = self.policy.timeout * 2 + LEASE_MARGIN;
+        let claimed = store::outbound::claim_due(&self.pool, CLAIM_BATCH, lease).await?;
+        if claimed.is_empty() {
             return Ok(false);
-        };
-        let event = store::outbound::reply_event(&mut *tx, due.account_id, due.message_id).await?;
+        }
+        let ids: Vec<MessageId> = claimed.iter().map(|due| due.message_id).collect();
+        let mut events: HashMap<MessageId, ReplyEventRecord> =
+            store::outbound::reply_events(&self.pool, &ids)
+                .await?
+                .into_iter()
+                .map(|event| (event.message_id, event))
+                .collect();
+        let attempts = claimed.into_iter().map(|due| {
+            let event = events.remove(&due.message_id);
+            self.attempt(due, event)
+        });
+        futures_util::future::join_all(attempts).await;
+        Ok(true)
+    }
+
+    /// Sends one claimed delivery and records the outcome. One that cannot be recorded stays
+    /// leased and is sent again when its lease ends (same `webhook-id`, so the bridge can
+    /// tell).
+    async fn attempt(&self, due: DueDelivery, event: Option<ReplyEventRecord>) {
         let answer = match (event, SigningSecret::parse(&due.secret)) {
             (Some(event), Ok(secret)) => match serde_json::to_string(&WebhookBody::reply(event)) {
                 Ok(body) => {
@@ -112,15 +143,16 @@ impl Courier {
                 tracing::warn!(delivery_id = %due.id, attempt, reason, "delivery failed")
             }
         }
-        store::outbound::record_attempt(&mut tx, &due, &step, code).await?;
-        let message = store::tickets::messages(&mut *tx, due.account_id, &[due.message_id])
-            .await?
-            .pop();
-        let audience = store::outbound::audience(&mut *tx, due.message_id).await?;
-        tx.commit().await?;
-        if let (Some(message), Some((ticket_id, to))) = (message, audience) {
-            announce(&self.hub, due.account_id, ticket_id, &to, message);
+        match store::outbound::record_attempt(&self.pool, &due, &step, code).await {
+            Ok(Some((message, ticket_id, to))) => {
+                announce(&self.hub, due.account_id, ticket_id, &to, message)
+            }
+            Ok(None) => {
+                tracing::info!(delivery_id = %due.id, "the delivery's lease ran out before its outcome was recorded")
+            }
+            Err(e) => {
+                tracing::warn!(delivery_id = %due.id, error = %e, "could not record a delivery's outcome; it is sent again when its lease ends")
+            }
         }
-        Ok(true)
     }
 }
