@@ -530,23 +530,3 @@ pub async fn reply_events_after(
         .await?;
     rows.iter().map(reply_event_from_row).collect()
 }
-
-/// A reply's delivery status as stored on the message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessageDelivery {
-    pub status: DeliveryStatus,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-}
-
-/// Decodes the `delivery_status, delivery_attempts, delivery_error` columns of a message row.
-pub fn message_delivery_from_row(r: &PgRow) -> Result<Option<MessageDelivery>, sqlx::Error> {
-    let Some(status) = r.try_get::<Option<String>, _>("delivery_status")? else {
-        return Ok(None);
-    };
-    Ok(Some(MessageDelivery {
-        status: DeliveryStatus::parse(&status).map_err(decode)?,
-        attempts: r.try_get("delivery_attempts")?,
-        last_error: r.try_get("delivery_error")?,
-    }))
-}

@@ -4,8 +4,7 @@
 //! (someone else's ticket, a state the action does not apply to, a repeated open) the same
 //! statement answers the ticket as it is, so the caller can say why without asking again.
 
-use super::outbound::MessageDelivery;
-use super::tickets::{record_from_row, MessageRecord, TicketRecord};
+use super::tickets::{record_from_row, MessageDelivery, MessageRecord, TicketRecord};
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::ticket::{Direction, TicketState};

@@ -2,6 +2,7 @@
 //! ticket rows' state changes.
 
 use crate::domain::channel::Channel;
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
@@ -71,7 +72,7 @@ pub struct MessageRecord {
     pub sent_at: DateTime<Utc>,
     pub author_id: Option<UserId>,
     /// A reply's delivery to the channel (`None` for guest messages).
-    pub delivery: Option<super::outbound::MessageDelivery>,
+    pub delivery: Option<MessageDelivery>,
 }
 
 fn decode(e: String) -> sqlx::Error {
@@ -222,7 +223,7 @@ pub(super) fn message_from_row(r: &PgRow) -> Result<MessageRecord, sqlx::Error> 
         body: r.try_get("body")?,
         sent_at: r.try_get("sent_at")?,
         author_id: r.try_get("author_id")?,
-        delivery: super::outbound::message_delivery_from_row(r)?,
+        delivery: message_delivery_from_row(r)?,
     })
 }
 
@@ -369,4 +370,24 @@ pub async fn list(
         .push_bind(f.limit);
     let rows = q.build().fetch_all(db).await?;
     rows.iter().map(record_from_row).collect()
+}
+
+/// A reply's delivery status as stored on the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageDelivery {
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Decodes the `delivery_status, delivery_attempts, delivery_error` columns of a message row.
+fn message_delivery_from_row(r: &PgRow) -> Result<Option<MessageDelivery>, sqlx::Error> {
+    let Some(status) = r.try_get::<Option<String>, _>("delivery_status")? else {
+        return Ok(None);
+    };
+    Ok(Some(MessageDelivery {
+        status: DeliveryStatus::parse(&status).map_err(decode)?,
+        attempts: r.try_get("delivery_attempts")?,
+        last_error: r.try_get("delivery_error")?,
+    }))
 }

@@ -5,7 +5,8 @@
 use crate::domain::channel::Channel;
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{ConnectionId, DeliveryId, MessageId, ThreadId, TicketId, UserId};
-use crate::store::outbound::{ConnectionRecord, DeliveryRecord, MessageDelivery, ReplyEventRecord};
+use crate::store::outbound::{ConnectionRecord, DeliveryRecord, ReplyEventRecord};
+use crate::store::tickets::MessageDelivery;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
