@@ -10,6 +10,7 @@
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
 use super::rebuild;
+use super::rechecks::Rechecks;
 use super::Shared;
 use crate::detached::InRuntimeExt;
 use crate::domain::account::Settings;
@@ -20,7 +21,7 @@ use actix::prelude::*;
 use chrono::Utc;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// How often queued tickets, rebalancing, presence and broadcast offers are re-examined.
@@ -29,6 +30,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 const RETURN_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The wallboard is pushed at most this often, and only when something changed.
 const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
+/// How often agents whose grace period ended are looked at again.
+const RECHECK_EVERY: Duration = Duration::from_millis(200);
 
 /// The live dispatching state of one account.
 pub struct Dispatcher {
@@ -48,6 +51,8 @@ pub struct Dispatcher {
     /// Something changed since the last wallboard frame.
     wallboard_dirty: bool,
     wallboard_in_flight: bool,
+    /// Agents to look at again when their grace period ends.
+    rechecks: Rechecks,
 }
 
 impl Dispatcher {
@@ -66,6 +71,7 @@ impl Dispatcher {
             reloading: false,
             wallboard_dirty: true,
             wallboard_in_flight: false,
+            rechecks: Rechecks::default(),
         }
     }
 
@@ -274,6 +280,11 @@ impl Actor for Dispatcher {
         self.rebuild(ctx);
         ctx.run_interval(WALLBOARD_EVERY, |act, ctx| act.push_wallboard(ctx));
         ctx.run_interval(RETURN_CHECK_EVERY, |act, ctx| act.check_return_timer(ctx));
+        ctx.run_interval(RECHECK_EVERY, |act, ctx| {
+            for agent in act.rechecks.take_due(Instant::now()) {
+                act.want_reload(ctx, agent);
+            }
+        });
         ctx.run_interval(SWEEP_EVERY, |act, ctx| {
             if act.stale {
                 return act.rebuild(ctx);
@@ -439,10 +450,9 @@ impl Handler<AgentChanged> for Dispatcher {
 
 impl Handler<RecheckAgentAfter> for Dispatcher {
     type Result = ();
-    fn handle(&mut self, msg: RecheckAgentAfter, ctx: &mut Self::Context) {
-        ctx.run_later(msg.after + Duration::from_millis(100), move |act, ctx| {
-            act.want_reload(ctx, msg.agent_id)
-        });
+    fn handle(&mut self, msg: RecheckAgentAfter, _: &mut Self::Context) {
+        let at = Instant::now() + msg.after + Duration::from_millis(100);
+        self.rechecks.schedule(msg.agent_id, at);
     }
 }
 

@@ -11,6 +11,7 @@ mod actor;
 pub mod messages;
 mod persist;
 mod rebuild;
+mod rechecks;
 
 pub use actor::Dispatcher;
 
