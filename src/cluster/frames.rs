@@ -22,6 +22,7 @@ use crate::session::hub::{Audience, Hub, Relayed};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -36,17 +37,35 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// The most frames one pipeline publishes.
 const BATCH: usize = 256;
 
-/// What goes over a channel.
+/// What goes over a channel, after the publishing process's id (16 hex digits and a space,
+/// so a node skips its own frames, which come back to it too, without parsing them).
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
-    /// The publishing process, so it skips its own frames.
-    from: u64,
     /// The publisher's count of frames relayed so far, this one included: a jump tells the
     /// listeners they missed some.
     n: u64,
     audience: Audience,
-    /// The serialised event, without a `seq` (each node numbers it for its own sockets).
-    frame: String,
+    /// The serialised event as JSON, not re-encoded as a string, without a `seq` (each node
+    /// numbers it for its own sockets).
+    frame: Box<RawValue>,
+}
+
+impl Envelope {
+    /// The message published for `node`.
+    fn publish(&self, node: u64) -> Result<String, serde_json::Error> {
+        Ok(format!("{node:016x} {}", serde_json::to_string(self)?))
+    }
+
+    /// The publisher of a message, and its envelope unless `skip` is that publisher.
+    fn read(payload: &str, skip: u64) -> Result<(u64, Option<Envelope>), String> {
+        let (from, json) = payload.split_once(' ').ok_or("no publisher")?;
+        let from = u64::from_str_radix(from, 16).map_err(|e| e.to_string())?;
+        if from == skip {
+            return Ok((from, None));
+        }
+        let envelope = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        Ok((from, Some(envelope)))
+    }
 }
 
 /// This node's end of the frame relay; answers whether cross-node push works.
@@ -130,13 +149,15 @@ async fn publish(
         let mut pipe = redis::pipe();
         for relayed in batch.drain(..) {
             relayed_so_far += 1;
-            let envelope = Envelope {
-                from: node,
-                n: relayed_so_far,
-                audience: relayed.audience,
-                frame: relayed.frame.serialised().to_string(),
-            };
-            match serde_json::to_string(&envelope) {
+            let envelope =
+                RawValue::from_string(relayed.frame.serialised().to_string()).map(|frame| {
+                    Envelope {
+                        n: relayed_so_far,
+                        audience: relayed.audience,
+                        frame,
+                    }
+                });
+            match envelope.and_then(|e| e.publish(node)) {
                 Ok(payload) => {
                     pipe.cmd("PUBLISH")
                         .arg(channel(&prefix, relayed.account_id))
@@ -209,22 +230,22 @@ async fn listen(
                 let envelope = message
                     .get_payload::<String>()
                     .map_err(|e| e.to_string())
-                    .and_then(|p| serde_json::from_str::<Envelope>(&p).map_err(|e| e.to_string()));
+                    .and_then(|p| Envelope::read(&p, node));
                 let account = account_of(&prefix, message.get_channel_name());
                 match (envelope, account) {
-                    (Ok(e), _) if e.from == node => {}
-                    (Ok(e), Some(account_id)) => {
-                        if heard.missed_before(e.from, e.n) {
+                    (Ok((_, None)), _) => {}
+                    (Ok((from, Some(e))), Some(account_id)) => {
+                        if heard.missed_before(from, e.n) {
                             tracing::warn!("frames from another node were missed: sockets reconnect for a snapshot");
                             hub.resync_all();
                         }
                         hub.deliver(
                             account_id,
                             &e.audience,
-                            &EventFrame::from_serialised(e.frame.into()),
+                            &EventFrame::from_serialised(e.frame.get().into()),
                         );
                     }
-                    (Ok(_), None) => tracing::warn!(
+                    (Ok((_, Some(_))), None) => tracing::warn!(
                         channel = message.get_channel_name(),
                         "a frame on an unknown channel"
                     ),
@@ -303,20 +324,32 @@ mod tests {
     }
 
     #[test]
-    fn an_envelope_carries_the_audience_and_the_frame_text() {
-        let json = serde_json::to_value(Envelope {
-            from: 1,
+    fn an_envelope_carries_the_audience_and_the_frame_as_json_after_its_publisher() {
+        let frame = r#"{"type":"offer.withdrawn","ticket_id":"9"}"#;
+        let published = Envelope {
             n: 5,
             audience: Audience::UsersAndManagers {
                 users: vec![UserId(3)],
             },
-            frame: r#"{"type":"offer.withdrawn","ticket_id":"9"}"#.into(),
-        })
+            frame: RawValue::from_string(frame.into()).unwrap(),
+        }
+        .publish(0xab)
         .unwrap();
+        let (from, json) = published.split_once(' ').unwrap();
+        assert_eq!(from, "00000000000000ab");
         assert_eq!(
-            json,
-            serde_json::json!({"from": 1, "n": 5, "audience": {"to": "users_and_managers", "users": ["3"]},
-                "frame": "{\"type\":\"offer.withdrawn\",\"ticket_id\":\"9\"}"})
+            serde_json::from_str::<serde_json::Value>(json).unwrap(),
+            serde_json::json!({"n": 5, "audience": {"to": "users_and_managers", "users": ["3"]},
+                "frame": {"type": "offer.withdrawn", "ticket_id": "9"}})
         );
+
+        let (from, read) = Envelope::read(&published, 7).unwrap();
+        let read = read.expect("another node's frame is read");
+        assert_eq!((from, read.n, read.frame.get()), (0xab, 5, frame));
+        assert!(
+            Envelope::read(&published, 0xab).unwrap().1.is_none(),
+            "a node's own frame is skipped unread"
+        );
+        assert!(Envelope::read("not a frame", 7).is_err());
     }
 }
