@@ -220,6 +220,7 @@ pub struct Metrics {
     sockets: Gauge,
     frames_sent: Counter,
     client_frames_dropped: Counter,
+    wallboards_computed: Counter,
     disconnects: Family<DisconnectLabels, Counter>,
     queue_depth: Gauge,
     queue_oldest: Gauge<f64, AtomicU64>,
@@ -254,6 +255,7 @@ impl Metrics {
             sockets: Gauge::default(),
             frames_sent: Counter::default(),
             client_frames_dropped: Counter::default(),
+            wallboards_computed: Counter::default(),
             disconnects: Family::default(),
             queue_depth: Gauge::default(),
             queue_oldest: Gauge::default(),
@@ -303,6 +305,11 @@ impl Metrics {
             "ws_frames_sent",
             "Frames written to WebSocket clients",
             m.frames_sent.clone(),
+        );
+        r.register(
+            "wallboards_computed",
+            "Wallboards the dispatchers computed to push (only while a manager is online)",
+            m.wallboards_computed.clone(),
         );
         r.register(
             "ws_client_frames_dropped",
@@ -406,6 +413,11 @@ impl Metrics {
     /// A frame was written to a client.
     pub fn frame_sent(&self) {
         self.frames_sent.inc();
+    }
+
+    /// A dispatcher computed its account's wallboard to push it.
+    pub fn wallboard_computed(&self) {
+        self.wallboards_computed.inc();
     }
 
     /// A client frame dropped for going over its budget.

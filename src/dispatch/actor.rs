@@ -9,7 +9,7 @@
 
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
-use super::rebuild;
+use super::rebuild::{self, Managers};
 use super::rechecks::Rechecks;
 use super::Shared;
 use crate::detached::InRuntimeExt;
@@ -53,6 +53,8 @@ pub struct Dispatcher {
     wallboard_in_flight: bool,
     /// Agents to look at again when their grace period ends.
     rechecks: Rechecks,
+    /// The account's managers, and whether one is online anywhere.
+    managers: Managers,
 }
 
 impl Dispatcher {
@@ -72,6 +74,7 @@ impl Dispatcher {
             wallboard_dirty: true,
             wallboard_in_flight: false,
             rechecks: Rechecks::default(),
+            managers: Managers::default(),
         }
     }
 
@@ -81,8 +84,9 @@ impl Dispatcher {
         let (shared, account_id) = (self.shared.clone(), self.account_id);
         ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.in_runtime().into_actor(self).map(
             |loaded, act, ctx| match loaded {
-                Ok(state) => {
+                Ok(mut state) => {
                     act.settings = state.settings.clone();
+                    act.managers = std::mem::take(&mut state.managers);
                     act.board = state.into_board();
                     act.stale = false;
                     act.decide(ctx, |board| board.sweep(Utc::now()));
@@ -180,12 +184,13 @@ impl Dispatcher {
     fn push_wallboard(&mut self, ctx: &mut Context<Self>) {
         if !self.wallboard_dirty
             || self.wallboard_in_flight
-            || !self.shared.hub.has_managers(self.account_id)
+            || !(self.managers.online || self.shared.hub.has_local_managers(self.account_id))
         {
             return;
         }
         self.wallboard_dirty = false;
         self.wallboard_in_flight = true;
+        self.shared.metrics.wallboard_computed();
         let computing = self.shared.wallboards.serialised(self.account_id);
         ctx.spawn(
             computing
@@ -212,7 +217,10 @@ impl Dispatcher {
     fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
             match entry {
-                Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
+                Some(agent) => {
+                    self.managers.seen_one(agent.id, agent.present);
+                    self.decide(ctx, |board| board.upsert_agent(agent, Utc::now()))
+                }
                 None => self.decide(ctx, |board| board.remove_agent(id, Utc::now())),
             }
         }
@@ -310,6 +318,7 @@ impl Actor for Dispatcher {
                             .zip(presence)
                             .map(|(id, p)| (*id, p != crate::presence::Presence::Offline));
                         let present: Vec<(UserId, bool)> = present.collect();
+                        act.managers.seen(&present);
                         act.decide(ctx, |board| board.set_presence(&present, now));
                     }
                     act.decide(ctx, |board| board.sweep(now));

@@ -441,15 +441,14 @@ impl Hub {
         self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.seq))
     }
 
-    /// Whether a manager of the account may be listening: one has a live session on this
-    /// node, or the hub relays to other nodes (where one may be; they are not tracked here).
-    pub fn has_managers(&self, account_id: AccountId) -> bool {
-        self.relay.is_some()
-            || self.with(|feeds| {
-                feeds
-                    .values()
-                    .any(|f| f.account_id == account_id && f.is_manager && !f.sessions.is_empty())
-            })
+    /// Whether a manager of the account has a live session on this node (the dispatcher asks
+    /// presence about the other nodes).
+    pub fn has_local_managers(&self, account_id: AccountId) -> bool {
+        self.with(|feeds| {
+            feeds
+                .values()
+                .any(|f| f.account_id == account_id && f.is_manager && !f.sessions.is_empty())
+        })
     }
 
     /// Closes the user's connections opened with a revoked login session: `only` that one,

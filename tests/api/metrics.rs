@@ -170,3 +170,29 @@ async fn a_configured_token_is_required_to_read_metrics() {
     let text = scrape(&app, &Session::bearer("scrape-secret")).await;
     assert!(text.contains("switchboard_http_requests_total"));
 }
+
+/// With Redis (so frames are relayed to other nodes), a dispatcher computes the wallboard
+/// only while a manager of the account is online somewhere, not for nobody.
+#[actix_web::test]
+async fn the_wallboard_is_computed_only_while_a_manager_is_online() {
+    let app = spawn_app_with(Options {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let mut agent = app.working_agent("mia", json!({})).await;
+    app.ingest(&inquiry("ana", "m-1")).await;
+    agent.ws.expect("ticket.assigned").await;
+    app.ingest(&inquiry("rui", "m-2")).await;
+    agent.ws.expect("ticket.assigned").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let computed = "switchboard_wallboards_computed_total";
+    assert_series(&scrape(&app, &Session::anonymous()).await, computed, 0.0);
+
+    let mut manager = app.ws(&app.manager().await).await;
+    manager.expect("snapshot").await;
+    app.ingest(&inquiry("eva", "m-3")).await;
+    manager.expect("wallboard").await;
+    let text = scrape(&app, &Session::anonymous()).await;
+    assert!(value(&text, computed).unwrap_or(0.0) >= 1.0, "{text}");
+}
