@@ -6,7 +6,7 @@ use super::failure::{failure_from, Failure};
 use crate::dispatch::{messages as dm, Dispatchers};
 use crate::domain::channel::Channel;
 use crate::domain::ids::TicketId;
-use crate::domain::inbox::{View, Viewer};
+use crate::domain::inbox::{Order, View, Viewer};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
 use crate::domain::time_range;
@@ -81,7 +81,11 @@ pub struct ListQuery {
     pub from: Option<String>,
     /// Created before: an RFC 3339 time or a date.
     pub to: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// `waiting` (longest waiting first; the unanswered tab's default) or `newest` (every
+    /// other tab's default).
+    #[param(value_type = Option<Order>)]
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page (of the same order).
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -127,12 +131,21 @@ fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, InboxError> {
     time_range::time(field, time).map_err(bad)
 }
 
-/// The keyset cursor: the last item's creation time (microseconds) and id.
-pub fn encode_cursor(at: DateTime<Utc>, id: TicketId) -> String {
-    format!("{}_{}", at.timestamp_micros(), id)
+/// The keyset cursor: the last item's sort time (microseconds) and id, marked `w` in the
+/// longest-waiting order so a cursor of one order is refused in the other.
+pub fn encode_cursor(order: Order, at: DateTime<Utc>, id: TicketId) -> String {
+    let mark = match order {
+        Order::Newest => "",
+        Order::Waiting => "w",
+    };
+    format!("{mark}{}_{}", at.timestamp_micros(), id)
 }
 
-pub fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, TicketId), InboxError> {
+pub fn decode_cursor(order: Order, raw: &str) -> Result<(DateTime<Utc>, TicketId), InboxError> {
+    let raw = match order {
+        Order::Newest => raw,
+        Order::Waiting => raw.strip_prefix('w').ok_or(InboxError::InvalidCursor)?,
+    };
     let (micros, id) = raw.split_once('_').ok_or(InboxError::InvalidCursor)?;
     let micros = micros.parse().map_err(|_| InboxError::InvalidCursor)?;
     let at = DateTime::from_timestamp_micros(micros)
@@ -166,6 +179,7 @@ fn refuse_nul(query: &ListQuery) -> Result<(), InboxError> {
         &query.from,
         &query.to,
         &query.cursor,
+        &query.sort,
     ];
     match fields
         .iter()
@@ -199,6 +213,10 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         }
         states = vec![wanted];
     }
+    let order = match non_empty(&query.sort) {
+        Some(raw) => Order::parse(raw).map_err(bad)?,
+        None => view.default_order(),
+    };
     let limit = match query.limit {
         None => 50,
         Some(n @ 1..=200) => n,
@@ -224,7 +242,10 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         created_to: non_empty(&query.to)
             .map(|v| parse_time("to", v))
             .transpose()?,
-        before: non_empty(&query.cursor).map(decode_cursor).transpose()?,
+        order,
+        after: non_empty(&query.cursor)
+            .map(|c| decode_cursor(order, c))
+            .transpose()?,
         limit,
     }))
 }
@@ -253,7 +274,7 @@ impl Inbox {
         }
     }
 
-    /// A page of the caller's view, newest first.
+    /// A page of the caller's view, in the order asked for (or the view's own).
     #[tracing::instrument(skip(self, who, query), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn list(&self, who: &Identity, query: &ListQuery) -> Result<Page, InboxError> {
         let viewer = who.viewer();
@@ -269,7 +290,13 @@ impl Inbox {
         let mut records = store::tickets::list(&self.pool, who.account_id, &filter).await?;
         let next_cursor = if records.len() as i64 > limit {
             records.truncate(limit as usize);
-            records.last().map(|t| encode_cursor(t.created_at, t.id))
+            records.last().map(|t| {
+                encode_cursor(
+                    filter.order,
+                    store::tickets::sort_time(filter.order, t),
+                    t.id,
+                )
+            })
         } else {
             None
         };
@@ -350,13 +377,29 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {
         let at: DateTime<Utc> = "2026-05-01T10:00:00.123456Z".parse().unwrap();
-        assert_eq!(
-            decode_cursor(&encode_cursor(at, TicketId(42))).unwrap(),
-            (at, TicketId(42))
-        );
-        for junk in ["", "abc", "1_", "_1", "x_1", "1_x", "-200000000000000000_1"] {
-            assert!(decode_cursor(junk).is_err(), "{junk}");
+        for order in [Order::Newest, Order::Waiting] {
+            assert_eq!(
+                decode_cursor(order, &encode_cursor(order, at, TicketId(42))).unwrap(),
+                (at, TicketId(42))
+            );
         }
+        for junk in [
+            "",
+            "abc",
+            "1_",
+            "_1",
+            "x_1",
+            "1_x",
+            "-200000000000000000_1",
+            "w1_1",
+        ] {
+            assert!(decode_cursor(Order::Newest, junk).is_err(), "{junk}");
+        }
+        let newest = encode_cursor(Order::Newest, at, TicketId(42));
+        assert!(
+            decode_cursor(Order::Waiting, &newest).is_err(),
+            "a cursor of one order is refused in the other"
+        );
     }
 
     #[test]

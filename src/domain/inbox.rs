@@ -25,6 +25,28 @@ pub enum View {
     All,
 }
 
+/// The order of a list of tickets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Newest first, by creation.
+    #[default]
+    Newest,
+    /// Longest waiting first: by the oldest guest message not yet answered (a ticket that is
+    /// answered, by its creation), so the guest who has waited longest is at the top.
+    Waiting,
+}
+
+impl Order {
+    pub fn parse(raw: &str) -> Result<Order, String> {
+        match raw {
+            "newest" => Ok(Order::Newest),
+            "waiting" => Ok(Order::Waiting),
+            other => Err(format!("`{other}` is not an order (newest, waiting)")),
+        }
+    }
+}
+
 /// Who is looking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {
@@ -87,6 +109,15 @@ impl View {
             .ok_or_else(|| {
                 format!("`{raw}` is not a view (unanswered, mine, pending, done, queued, all)")
             })
+    }
+
+    /// The order a view is listed in unless the caller asks for another: the unanswered tab
+    /// puts the guest who has waited longest first, every other tab the newest ticket.
+    pub fn default_order(self) -> Order {
+        match self {
+            View::Unanswered => Order::Waiting,
+            _ => Order::Newest,
+        }
     }
 
     /// What the view shows to `viewer`: agents see their own tickets in their working tabs
@@ -183,6 +214,11 @@ mod tests {
             assert_eq!(View::parse(v.as_str()), Ok(v));
         }
         assert!(View::parse("everything").is_err());
+        assert_eq!(Order::parse("waiting"), Ok(Order::Waiting));
+        assert_eq!(Order::parse("newest"), Ok(Order::Newest));
+        assert!(Order::parse("oldest").is_err());
+        assert_eq!(View::Unanswered.default_order(), Order::Waiting);
+        assert_eq!(View::All.default_order(), Order::Newest);
     }
 
     proptest! {

@@ -6,6 +6,7 @@ use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
+use crate::domain::inbox::Order;
 use crate::domain::stage::{ReservationStatus, Stage};
 use crate::domain::ticket::{Direction, TicketState};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -299,12 +300,21 @@ pub struct ListFilter {
     pub listing: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
-    /// Keyset position: tickets strictly older than (created_at, id).
-    pub before: Option<(DateTime<Utc>, TicketId)>,
+    pub order: Order,
+    /// Keyset position: tickets strictly after (sort time, id) in `order`.
+    pub after: Option<(DateTime<Utc>, TicketId)>,
     pub limit: i64,
 }
 
-/// A page of tickets, newest first.
+/// The time a ticket is sorted by in `order` (its keyset cursor holds it).
+pub fn sort_time(order: Order, t: &TicketRecord) -> DateTime<Utc> {
+    match order {
+        Order::Newest => t.created_at,
+        Order::Waiting => t.awaiting_reply_since.unwrap_or(t.created_at),
+    }
+}
+
+/// A page of tickets in the filter's order.
 pub async fn list(
     db: impl PgExecutor<'_>,
     account_id: AccountId,
@@ -359,14 +369,30 @@ pub async fn list(
     if let Some(to) = f.created_to {
         q.push(" AND t.created_at < ").push_bind(to);
     }
-    if let Some((at, id)) = f.before {
-        q.push(" AND (t.created_at, t.id) < (")
+    let (key, after, direction) = match f.order {
+        Order::Newest => ("t.created_at", " < (", " DESC"),
+        Order::Waiting => (
+            "COALESCE(t.awaiting_reply_since, t.created_at)",
+            " > (",
+            " ASC",
+        ),
+    };
+    if let Some((at, id)) = f.after {
+        q.push(" AND (")
+            .push(key)
+            .push(", t.id)")
+            .push(after)
             .push_bind(at)
             .push(", ")
             .push_bind(id)
             .push(")");
     }
-    q.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+    q.push(" ORDER BY ")
+        .push(key)
+        .push(direction)
+        .push(", t.id")
+        .push(direction)
+        .push(" LIMIT ")
         .push_bind(f.limit);
     let rows = q.build().fetch_all(db).await?;
     rows.iter().map(record_from_row).collect()

@@ -125,3 +125,51 @@ async fn each_listed_ticket_previews_its_newest_message() {
     assert_eq!(preview["body"].as_str().unwrap().chars().count(), 140);
     assert!(long.starts_with(preview["body"].as_str().unwrap()));
 }
+
+/// Longest waiting first puts the guest whose oldest unanswered message is oldest at the top,
+/// whatever order the tickets were created in, page after page; newest first is by creation.
+#[actix_web::test]
+async fn lists_sort_by_longest_waiting_or_newest_page_after_page() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let now = chrono::Utc::now();
+    for (guest, minutes_ago) in [("ana", 10), ("ben", 30), ("cid", 5)] {
+        let mut message = inquiry(guest, &format!("m-{guest}"));
+        message["sent_at"] = json!((now - chrono::Duration::minutes(minutes_ago)).to_rfc3339());
+        app.ingest(&message).await;
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["guest"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let newest = app.tickets(&manager, &[("view", "all")]).ok().await;
+    assert_eq!(names(&newest), ["cid", "ben", "ana"]);
+    let first = app
+        .tickets(&manager, &[("view", "all"), ("sort", "waiting"), ("limit", "2")])
+        .ok()
+        .await;
+    assert_eq!(names(&first), ["ben", "ana"]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .tickets(
+            &manager,
+            &[("view", "all"), ("sort", "waiting"), ("cursor", &cursor)],
+        )
+        .ok()
+        .await;
+    assert_eq!(names(&rest), ["cid"]);
+
+    let other_order = app
+        .tickets(&manager, &[("view", "all"), ("cursor", &cursor)])
+        .await;
+    assert_eq!(assert_error(other_order, 400).await, "invalid_cursor");
+    let unknown = app
+        .tickets(&manager, &[("view", "all"), ("sort", "oldest")])
+        .await;
+    assert_eq!(assert_error(unknown, 400).await, "invalid_query");
+}

@@ -261,3 +261,29 @@ test('a template is filled in by the server for the ticket; a failed one says so
   await page.locator('.reply-form .form-message.error', { hasText: 'Withdrawn' }).waitFor({ timeout: 5000 });
   assert.equal(await reply.inputValue(), '');
 });
+
+test('the unanswered tab lists the longest-waiting guest first, and the user can sort newest first', async () => {
+  const { page } = await agentAtWork('Sofia Sorter');
+  const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
+  // Created in this order, waiting since 5, 40 and 20 minutes ago.
+  for (const [name, minutes] of [['Sort Early', 5], ['Sort Longest', 40], ['Sort Middle', 20]]) {
+    await server.ingest({ ...guestMessage({ name }), sent_at: ago(minutes) });
+    await page.locator('.ticket-link', { hasText: name }).waitFor({ timeout: 5000 });
+  }
+  const names = () => page.locator('.ticket-list .ticket-link').evaluateAll((links) => links.map((a) => a.textContent).filter((t) => t.includes('Sort ')).map((t) => t.match(/Sort (Early|Longest|Middle)/)[0]));
+
+  assert.equal(await page.locator('#inbox-sort').inputValue(), 'waiting');
+  await page.reload();
+  await page.locator('.ticket-link', { hasText: 'Sort Middle' }).waitFor({ timeout: 5000 });
+  assert.deepEqual(await names(), ['Sort Longest', 'Sort Middle', 'Sort Early'], 'longest waiting first, as the server lists them');
+
+  await page.locator('#inbox-sort').selectOption('newest');
+  await page.waitForFunction(() => {
+    const t = [...document.querySelectorAll('.ticket-list .ticket-link')].map((a) => a.textContent).filter((x) => x.includes('Sort '));
+    return t.length === 3 && t[0].includes('Sort Middle');
+  }, null, { timeout: 5000 });
+  assert.deepEqual(await names(), ['Sort Middle', 'Sort Longest', 'Sort Early'], 'newest first');
+  await screenshot(page, 'inbox-sorted-newest');
+  await page.locator('#inbox-sort').selectOption('waiting');
+  await leave(page);
+});

@@ -32,6 +32,14 @@ let refocusTab = false;
 const placeByTab = new Map();
 
 const byNewest = (a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : Number(b.id) - Number(a.id));
+// Longest waiting first, as the server sorts `sort=waiting`: by the oldest unanswered guest
+// message (an answered ticket by its creation), then by id.
+const waitingSince = (t) => Date.parse(t.awaiting_reply_since || t.created_at);
+const byWaiting = (a, b) => waitingSince(a) - waitingSince(b) || Number(a.id) - Number(b.id);
+const ORDERS = [
+  { value: 'waiting', label: 'Longest waiting first' },
+  { value: 'newest', label: 'Newest first' },
+];
 
 export function render(ctx) {
   const { root, api, live, session, params, notify, navigate } = ctx;
@@ -211,10 +219,22 @@ export function render(ctx) {
   const from = h('input', { type: 'date', name: 'from', value: filters.from || '' });
   const to = h('input', { type: 'date', name: 'to', value: filters.to || '' });
   const clearBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Clear filters');
+  // The unanswered tab puts the guest who has waited longest first; the others the newest.
+  const sortKey = `inbox.sort.${view}`;
+  const sort = h(
+    'select',
+    { name: 'sort', id: 'inbox-sort' },
+    ORDERS.map((o) => h('option', { value: o.value, selected: o.value === prefs.get(sortKey, view === 'unanswered' ? 'waiting' : 'newest') }, o.label)),
+  );
+  const byOrder = () => (sort.value === 'waiting' ? byWaiting : byNewest);
+  sort.addEventListener('change', () => {
+    prefs.set(sortKey, sort.value);
+    load();
+  });
   const filterForm = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Search and filter tickets' },
-    h('div', { class: 'search-row' }, field('Search', q), h('button', { type: 'submit', class: 'btn' }, 'Search')),
+    h('div', { class: 'search-row' }, field('Search', q), h('button', { type: 'submit', class: 'btn' }, 'Search'), field('Sort', sort)),
     h(
       'details',
       { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to) },
@@ -338,6 +358,7 @@ export function render(ctx) {
       listing: f.listing,
       from: f.from,
       to: f.to,
+      sort: sort.value,
       cursor,
     };
   }
@@ -423,9 +444,12 @@ export function render(ctx) {
     const i = items.findIndex((x) => String(x.id) === id);
     const inView = (t.views || []).includes(view);
     const insert = inView && i < 0 && !filtered();
-    if (inView && i >= 0) items[i] = { ...items[i], ...t };
-    else if (i >= 0) items.splice(i, 1);
-    else if (insert) items = [...items, t].sort(byNewest);
+    if (inView && i >= 0) {
+      items[i] = { ...items[i], ...t };
+      // A guest writing again (or being answered) changes how long they have waited.
+      if (sort.value === 'waiting') items.sort(byWaiting);
+    } else if (i >= 0) items.splice(i, 1);
+    else if (insert) items = [...items, t].sort(byOrder());
     if (inView && filtered()) refreshSoon();
     if (i >= 0 || insert) drawSoon();
     drawBadge();
