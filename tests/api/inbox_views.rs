@@ -150,7 +150,10 @@ async fn lists_sort_by_longest_waiting_or_newest_page_after_page() {
     let newest = app.tickets(&manager, &[("view", "all")]).ok().await;
     assert_eq!(names(&newest), ["cid", "ben", "ana"]);
     let first = app
-        .tickets(&manager, &[("view", "all"), ("sort", "waiting"), ("limit", "2")])
+        .tickets(
+            &manager,
+            &[("view", "all"), ("sort", "waiting"), ("limit", "2")],
+        )
         .ok()
         .await;
     assert_eq!(names(&first), ["ben", "ana"]);
