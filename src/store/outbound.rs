@@ -275,10 +275,12 @@ pub struct DueDelivery {
     pub id: DeliveryId,
     pub account_id: AccountId,
     pub message_id: MessageId,
-    /// Attempts made before this one; recording the outcome checks it is unchanged, so an
-    /// attempt whose lease ran out (and was claimed again) records nothing.
+    /// Attempts made before this one.
     pub attempts: i32,
     pub window_from: DateTime<Utc>,
+    /// When this claim's lease ends. Recording the outcome checks the row still says so: a
+    /// claim whose lease ran out and was claimed again records nothing.
+    pub leased_until: DateTime<Utc>,
     pub url: String,
     pub secret: String,
 }
@@ -301,8 +303,10 @@ pub async fn claim_due(
            ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED), \
          claimed AS (UPDATE deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond' \
            FROM due WHERE d.id = due.id \
-           RETURNING d.id, d.account_id, d.message_id, d.attempts, d.window_from, d.connection_id) \
-         SELECT cl.id, cl.account_id, cl.message_id, cl.attempts, cl.window_from, c.url, c.secret \
+           RETURNING d.id, d.account_id, d.message_id, d.attempts, d.window_from, d.next_attempt_at, \
+             d.connection_id) \
+         SELECT cl.id, cl.account_id, cl.message_id, cl.attempts, cl.window_from, \
+           cl.next_attempt_at AS leased_until, c.url, c.secret \
          FROM claimed cl JOIN connections c ON c.id = cl.connection_id ORDER BY cl.id",
     )
     .bind(limit)
@@ -317,6 +321,7 @@ pub async fn claim_due(
                 message_id: r.try_get("message_id")?,
                 attempts: r.try_get("attempts")?,
                 window_from: r.try_get("window_from")?,
+                leased_until: r.try_get("leased_until")?,
                 url: r.try_get("url")?,
                 secret: r.try_get("secret")?,
             })
@@ -351,7 +356,7 @@ pub async fn record_attempt(
         "WITH attempt AS (UPDATE deliveries SET status = $2, attempts = attempts + 1, \
            next_attempt_at = COALESCE($3, next_attempt_at), last_status_code = $4, \
            last_error = $5, updated_at = now() \
-           WHERE id = $1 AND status = 'pending' AND attempts = $6 RETURNING message_id), \
+           WHERE id = $1 AND status = 'pending' AND next_attempt_at = $6 RETURNING message_id), \
          m AS (UPDATE messages m SET delivery_attempts = delivery_attempts + 1, \
            delivery_error = $5, \
            delivery_status = CASE \
@@ -371,7 +376,7 @@ pub async fn record_attempt(
     .bind(next)
     .bind(status_code.map(i32::from))
     .bind(error)
-    .bind(due.attempts)
+    .bind(due.leased_until)
     .fetch_optional(db)
     .await?;
     row.map(|r| {
@@ -501,13 +506,21 @@ fn reply_event_from_row(r: &PgRow) -> Result<ReplyEventRecord, sqlx::Error> {
     })
 }
 
-/// The webhook facts of these replies.
+/// The webhook facts of these replies, each named with its account.
 pub async fn reply_events(
     db: impl PgExecutor<'_>,
-    ids: &[MessageId],
+    replies: &[(AccountId, MessageId)],
 ) -> Result<Vec<ReplyEventRecord>, sqlx::Error> {
-    let sql = format!("{REPLY_EVENT_SELECT} WHERE m.id = ANY($1)");
-    let rows = sqlx::query(&sql).bind(ids).fetch_all(db).await?;
+    let (accounts, ids): (Vec<AccountId>, Vec<MessageId>) = replies.iter().copied().unzip();
+    let sql = format!(
+        "{REPLY_EVENT_SELECT} WHERE (m.account_id, m.id) IN \
+         (SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(accounts)
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
     rows.iter().map(reply_event_from_row).collect()
 }
 

@@ -221,6 +221,47 @@ async fn no_transaction_stays_open_while_a_webhook_is_sent() {
     assert_eq!(delivery["attempts"], 1);
 }
 
+/// A claim whose lease ran out while its webhook was still out records nothing once another
+/// worker has claimed the delivery again: only the newer claim's outcome is written.
+#[actix_web::test]
+async fn an_attempt_whose_lease_ran_out_records_nothing() {
+    use switchboard::domain::delivery::Step;
+    use switchboard::store::outbound::{claim_due, record_attempt};
+    let app = spawn_app().await;
+    let bridge = Receiver::answering(|_| Reply::Slow(Duration::from_secs(2))).await;
+    app.connect(&bridge.url).await;
+    let agent = app.agent("Ana", json!({})).await;
+    app.guest_answered(&agent, "uma", "m-1", "Hello").await;
+    bridge.wait_until(|r| !r.is_empty()).await;
+
+    // The server's worker is waiting on the bridge; its lease is cut short and the delivery
+    // claimed again, as a second node would once the lease ended.
+    sqlx::query("UPDATE deliveries SET next_attempt_at = now()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let again = claim_due(&app.pool, 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "the delivery is due again");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM deliveries")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), attempts),
+        ("pending", 0),
+        "the stale attempt recorded nothing"
+    );
+
+    let recorded = record_attempt(&app.pool, &again[0], &Step::Sent, Some(200))
+        .await
+        .unwrap();
+    assert!(recorded.is_some(), "the newer claim's outcome is written");
+}
+
 #[actix_web::test]
 async fn the_retry_window_ends_in_failed() {
     let app = spawn_app_with(Options {

@@ -90,9 +90,12 @@ impl Courier {
         if claimed.is_empty() {
             return Ok(false);
         }
-        let ids: Vec<MessageId> = claimed.iter().map(|due| due.message_id).collect();
+        let replies: Vec<_> = claimed
+            .iter()
+            .map(|due| (due.account_id, due.message_id))
+            .collect();
         let mut events: HashMap<MessageId, ReplyEventRecord> =
-            store::outbound::reply_events(&self.pool, &ids)
+            store::outbound::reply_events(&self.pool, &replies)
                 .await?
                 .into_iter()
                 .map(|event| (event.message_id, event))
