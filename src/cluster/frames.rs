@@ -22,7 +22,6 @@ use crate::session::hub::{Audience, Hub, Relayed};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -37,34 +36,38 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// The most frames one pipeline publishes.
 const BATCH: usize = 256;
 
-/// What goes over a channel, after the publishing process's id (16 hex digits and a space,
-/// so a node skips its own frames, which come back to it too, without parsing them).
+/// The header of what goes over a channel. A message is the publishing process's id (16 hex
+/// digits), a space, this header as JSON, a newline, and the frame as this node serialised it
+/// (compact JSON holds no raw newline). A node skips its own frames, which come back to it
+/// too, by the id alone, and nobody parses or re-encodes a frame on its way.
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
     /// The publisher's count of frames relayed so far, this one included: a jump tells the
     /// listeners they missed some.
     n: u64,
     audience: Audience,
-    /// The serialised event as JSON, not re-encoded as a string, without a `seq` (each node
-    /// numbers it for its own sockets).
-    frame: Box<RawValue>,
 }
 
 impl Envelope {
-    /// The message published for `node`.
-    fn publish(&self, node: u64) -> Result<String, serde_json::Error> {
-        Ok(format!("{node:016x} {}", serde_json::to_string(self)?))
+    /// The message published by `node` for `frame` (serialised, without a `seq`: each node
+    /// numbers it for its own sockets).
+    fn publish(&self, node: u64, frame: &str) -> Result<String, serde_json::Error> {
+        Ok(format!(
+            "{node:016x} {}\n{frame}",
+            serde_json::to_string(self)?
+        ))
     }
 
-    /// The publisher of a message, and its envelope unless `skip` is that publisher.
-    fn read(payload: &str, skip: u64) -> Result<(u64, Option<Envelope>), String> {
-        let (from, json) = payload.split_once(' ').ok_or("no publisher")?;
+    /// The publisher of a message, and its envelope and frame unless `skip` published it.
+    fn read(payload: &str, skip: u64) -> Result<(u64, Option<(Envelope, &str)>), String> {
+        let (from, rest) = payload.split_once(' ').ok_or("no publisher")?;
         let from = u64::from_str_radix(from, 16).map_err(|e| e.to_string())?;
         if from == skip {
             return Ok((from, None));
         }
-        let envelope = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        Ok((from, Some(envelope)))
+        let (header, frame) = rest.split_once('\n').ok_or("no frame")?;
+        let envelope = serde_json::from_str(header).map_err(|e| e.to_string())?;
+        Ok((from, Some((envelope, frame))))
     }
 }
 
@@ -149,15 +152,11 @@ async fn publish(
         let mut pipe = redis::pipe();
         for relayed in batch.drain(..) {
             relayed_so_far += 1;
-            let envelope =
-                RawValue::from_string(relayed.frame.serialised().to_string()).map(|frame| {
-                    Envelope {
-                        n: relayed_so_far,
-                        audience: relayed.audience,
-                        frame,
-                    }
-                });
-            match envelope.and_then(|e| e.publish(node)) {
+            let envelope = Envelope {
+                n: relayed_so_far,
+                audience: relayed.audience,
+            };
+            match envelope.publish(node, relayed.frame.serialised()) {
                 Ok(payload) => {
                     pipe.cmd("PUBLISH")
                         .arg(channel(&prefix, relayed.account_id))
@@ -227,14 +226,15 @@ async fn listen(
                 let Some(hub) = hub.upgrade() else {
                     return;
                 };
-                let envelope = message
-                    .get_payload::<String>()
-                    .map_err(|e| e.to_string())
-                    .and_then(|p| Envelope::read(&p, node));
+                let payload = message.get_payload::<String>().map_err(|e| e.to_string());
+                let envelope = payload
+                    .as_deref()
+                    .map_err(Clone::clone)
+                    .and_then(|p| Envelope::read(p, node));
                 let account = account_of(&prefix, message.get_channel_name());
                 match (envelope, account) {
                     (Ok((_, None)), _) => {}
-                    (Ok((from, Some(e))), Some(account_id)) => {
+                    (Ok((from, Some((e, frame)))), Some(account_id)) => {
                         if heard.missed_before(from, e.n) {
                             tracing::warn!("frames from another node were missed: sockets reconnect for a snapshot");
                             hub.resync_all();
@@ -242,7 +242,7 @@ async fn listen(
                         hub.deliver(
                             account_id,
                             &e.audience,
-                            &EventFrame::from_serialised(e.frame.get().into()),
+                            &EventFrame::from_serialised(frame.into()),
                         );
                     }
                     (Ok((_, Some(_))), None) => tracing::warn!(
@@ -324,32 +324,32 @@ mod tests {
     }
 
     #[test]
-    fn an_envelope_carries_the_audience_and_the_frame_as_json_after_its_publisher() {
-        let frame = r#"{"type":"offer.withdrawn","ticket_id":"9"}"#;
+    fn a_message_carries_its_publisher_the_audience_and_the_frame_as_it_was() {
+        let frame = r#"{"type":"offer.withdrawn","ticket_id":"9","note":"a\nb"}"#;
         let published = Envelope {
             n: 5,
             audience: Audience::UsersAndManagers {
                 users: vec![UserId(3)],
             },
-            frame: RawValue::from_string(frame.into()).unwrap(),
         }
-        .publish(0xab)
+        .publish(0xab, frame)
         .unwrap();
-        let (from, json) = published.split_once(' ').unwrap();
-        assert_eq!(from, "00000000000000ab");
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(json).unwrap(),
-            serde_json::json!({"n": 5, "audience": {"to": "users_and_managers", "users": ["3"]},
-                "frame": {"type": "offer.withdrawn", "ticket_id": "9"}})
+            published,
+            format!(
+                r#"00000000000000ab {{"n":5,"audience":{{"to":"users_and_managers","users":["3"]}}}}"#
+            ) + "\n"
+                + frame
         );
 
         let (from, read) = Envelope::read(&published, 7).unwrap();
-        let read = read.expect("another node's frame is read");
-        assert_eq!((from, read.n, read.frame.get()), (0xab, 5, frame));
+        let (envelope, read_frame) = read.expect("another node's frame is read");
+        assert_eq!((from, envelope.n, read_frame), (0xab, 5, frame));
         assert!(
             Envelope::read(&published, 0xab).unwrap().1.is_none(),
             "a node's own frame is skipped unread"
         );
         assert!(Envelope::read("not a frame", 7).is_err());
+        assert!(Envelope::read("00000000000000ab {}", 7).is_err());
     }
 }
