@@ -9,7 +9,7 @@
 
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
-use super::rebuild::{self, Managers};
+use super::rebuild;
 use super::rechecks::Rechecks;
 use super::Shared;
 use crate::detached::InRuntimeExt;
@@ -53,8 +53,9 @@ pub struct Dispatcher {
     wallboard_in_flight: bool,
     /// Agents to look at again when their grace period ends.
     rechecks: Rechecks,
-    /// The account's managers, and whether one is online anywhere.
-    managers: Managers,
+    /// The account's active managers, as of the last rebuild: the wallboard is computed
+    /// while one of them is present (on any node, as presence says) or has a socket here.
+    managers: BTreeSet<UserId>,
 }
 
 impl Dispatcher {
@@ -74,7 +75,7 @@ impl Dispatcher {
             wallboard_dirty: true,
             wallboard_in_flight: false,
             rechecks: Rechecks::default(),
-            managers: Managers::default(),
+            managers: BTreeSet::new(),
         }
     }
 
@@ -179,13 +180,16 @@ impl Dispatcher {
         rx
     }
 
+    /// Whether a manager of the account may be looking at the wallboard.
+    fn watched(&self) -> bool {
+        self.managers.iter().any(|id| self.board.is_present(*id))
+            || self.shared.hub.has_local_managers(self.account_id)
+    }
+
     /// Computes the wallboard and pushes it to the account's managers, when one is connected
     /// and something changed since the last frame (so at most twice a second).
     fn push_wallboard(&mut self, ctx: &mut Context<Self>) {
-        if !self.wallboard_dirty
-            || self.wallboard_in_flight
-            || !(self.managers.online || self.shared.hub.has_local_managers(self.account_id))
-        {
+        if !self.wallboard_dirty || self.wallboard_in_flight || !self.watched() {
             return;
         }
         self.wallboard_dirty = false;
@@ -217,10 +221,7 @@ impl Dispatcher {
     fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
             match entry {
-                Some(agent) => {
-                    self.managers.seen_one(agent.id, agent.present);
-                    self.decide(ctx, |board| board.upsert_agent(agent, Utc::now()))
-                }
+                Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
                 None => self.decide(ctx, |board| board.remove_agent(id, Utc::now())),
             }
         }
@@ -318,7 +319,6 @@ impl Actor for Dispatcher {
                             .zip(presence)
                             .map(|(id, p)| (*id, p != crate::presence::Presence::Offline));
                         let present: Vec<(UserId, bool)> = present.collect();
-                        act.managers.seen(&present);
                         act.decide(ctx, |board| board.set_presence(&present, now));
                     }
                     act.decide(ctx, |board| board.sweep(now));

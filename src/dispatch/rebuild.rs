@@ -13,32 +13,10 @@ use std::collections::BTreeSet;
 /// Everything a board is rebuilt from.
 pub struct Loaded {
     pub settings: Settings,
-    /// The account's active managers, and whether one of them is online on any node.
-    pub managers: Managers,
+    /// The account's active managers (whether one is online is the board's presence).
+    pub managers: BTreeSet<UserId>,
     agents: Vec<AgentEntry>,
     tickets: Vec<OpenTicket>,
-}
-
-/// Who may watch the account's wallboard, and whether one is online anywhere (as presence
-/// last said): the dispatcher computes the wallboard only then.
-#[derive(Debug, Default)]
-pub struct Managers {
-    ids: BTreeSet<UserId>,
-    pub online: bool,
-}
-
-impl Managers {
-    /// Takes in what presence says of these users (managers among them or not).
-    pub fn seen(&mut self, present: &[(UserId, bool)]) {
-        self.online = present
-            .iter()
-            .any(|(id, present)| *present && self.ids.contains(id));
-    }
-
-    /// A manager came online: counted at once, without waiting for the next full look.
-    pub fn seen_one(&mut self, id: UserId, present: bool) {
-        self.online |= present && self.ids.contains(&id);
-    }
 }
 
 impl Loaded {
@@ -100,20 +78,11 @@ pub async fn load(
     let users = store::users::list(pool, account_id).await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let found = presence_of(presence, account_id, &ids).await;
-    let mut managers = Managers {
-        ids: users
-            .iter()
-            .filter(|u| u.active && u.role == Role::Manager)
-            .map(|u| u.id)
-            .collect(),
-        online: false,
-    };
-    let present: Vec<(UserId, bool)> = ids
+    let managers = users
         .iter()
-        .zip(&found)
-        .map(|(id, p)| (*id, *p != Presence::Offline))
+        .filter(|u| u.active && u.role == Role::Manager)
+        .map(|u| u.id)
         .collect();
-    managers.seen(&present);
     let agents = users
         .into_iter()
         .zip(found)
@@ -145,25 +114,4 @@ pub async fn agents(
         .map(|(u, p)| (u.id, entry(u, p)))
         .collect();
     Ok(ids.iter().map(|id| (*id, entries.remove(id))).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn managers_are_online_while_presence_shows_one_of_them() {
-        let mut managers = Managers {
-            ids: [UserId(1), UserId(2)].into(),
-            online: false,
-        };
-        managers.seen(&[(UserId(1), false), (UserId(3), true)]);
-        assert!(!managers.online, "an agent online is not a manager");
-        managers.seen_one(UserId(3), true);
-        assert!(!managers.online);
-        managers.seen_one(UserId(2), true);
-        assert!(managers.online, "a manager who came online counts at once");
-        managers.seen(&[(UserId(1), false), (UserId(2), false)]);
-        assert!(!managers.online, "the next full look sees them gone");
-    }
 }

@@ -276,6 +276,12 @@ impl Board {
         self.agents.get(&agent).map(|a| (a.unanswered, a.active))
     }
 
+    /// Whether the user has a live session on some node (or is within their grace period),
+    /// as presence last said.
+    pub fn is_present(&self, user: UserId) -> bool {
+        self.agents.get(&user).is_some_and(|a| a.entry.present)
+    }
+
     // ----- choosing ------------------------------------------------------------------
 
     /// Whether `agent` may be given `ticket` automatically right now: eligible by the rules,

@@ -783,3 +783,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn presence_is_as_last_said_and_unknown_users_are_absent() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    assert!(b.is_present(ag(1)));
+    b.set_presence(&[(ag(1), false)], at(1));
+    assert!(!b.is_present(ag(1)));
+    assert!(b.is_present(ag(2)));
+    assert!(!b.is_present(ag(9)), "not a user of the board");
+}
