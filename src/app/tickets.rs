@@ -190,9 +190,9 @@ impl TicketActions {
         )
         .await?
         .ok_or(TicketError::NotFound)?;
-        let Some(_) = acted.applied_from else {
+        if !acted.applied {
             return self.not_applied(who, action, acted.record);
-        };
+        }
         let change = match (&acted.reply, action) {
             (Some(message), _) => TicketChange::Replied {
                 message_id: message.id,

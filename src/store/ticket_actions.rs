@@ -32,8 +32,8 @@ pub struct ActionSql<'a> {
 pub struct Acted {
     /// The ticket after the action (or as it is, when it did not apply).
     pub record: TicketRecord,
-    /// The state the action started from, when it applied.
-    pub applied_from: Option<TicketState>,
+    /// Whether the action applied (false: the ticket is as it was).
+    pub applied: bool,
     /// The reply it stored.
     pub reply: Option<MessageRecord>,
 }
@@ -71,17 +71,18 @@ const ACT: &str = concat!(
          awaiting_reply_since = CASE WHEN $8::text IS NOT NULL THEN NULL ELSE tk.awaiting_reply_since END, \
          first_response_at = CASE WHEN $8::text IS NOT NULL THEN COALESCE(tk.first_response_at, now()) \
            ELSE tk.first_response_at END \
-       FROM (SELECT id, state AS was, ($6::text[])[array_position($5::text[], state)] AS next FROM old) n \
-       WHERE tk.id = n.id RETURNING tk.*, n.was), \
+       FROM (SELECT id, ($6::text[])[array_position($5::text[], state)] AS next FROM old) n \
+       WHERE tk.id = n.id RETURNING tk.*), \
      logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, actor_id, data) \
        SELECT $1, $7, id, $3, $3, CASE WHEN $8::text IS NOT NULL THEN jsonb_build_object('message_id', (SELECT id FROM reply)) \
          WHEN $9::text IS NOT NULL THEN jsonb_build_object('note', $9::text) ELSE '{}'::jsonb END FROM acted) ",
     view_columns!(),
-    ", t.was, (SELECT id FROM reply) AS reply_id, (SELECT sent_at FROM reply) AS reply_sent_at FROM acted t ",
+    ", true AS applied, (SELECT id FROM reply) AS reply_id, (SELECT sent_at FROM reply) AS reply_sent_at \
+     FROM acted t ",
     view_joins!(),
     " UNION ALL ",
     view_columns!(),
-    ", NULL, NULL, NULL FROM tickets t ",
+    ", false, NULL, NULL FROM tickets t ",
     view_joins!(),
     " WHERE t.account_id = $1 AND t.id = $2 AND NOT EXISTS (SELECT 1 FROM acted)"
 );
@@ -109,11 +110,6 @@ pub async fn act(
         .fetch_optional(db)
         .await?;
     row.map(|r| {
-        let applied_from = r
-            .try_get::<Option<&str>, _>("was")?
-            .map(TicketState::parse)
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
         let mut record = record_from_row(&r)?;
         let reply = match (r.try_get("reply_id")?, action.reply) {
             (Some(id), Some(body)) => {
@@ -137,7 +133,7 @@ pub async fn act(
         };
         Ok(Acted {
             record,
-            applied_from,
+            applied: r.try_get("applied")?,
             reply,
         })
     })

@@ -4,6 +4,16 @@
 use crate::helpers::{assert_error, inquiry, spawn_app};
 use serde_json::{json, Value};
 
+/// The guest names of a page of tickets, in order.
+fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["guest"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn views(ticket: &Value) -> Vec<&str> {
     ticket["views"]
         .as_array()
@@ -87,14 +97,6 @@ async fn search_folds_accents_and_takes_a_reservation_id_as_the_list_shows_it() 
     app.ingest(&inquiry("Zoë Duval", "m1")).await;
     app.ingest(&inquiry("Ana", "m2")).await;
 
-    let names = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["guest"]["name"].as_str().unwrap().to_string())
-            .collect()
-    };
     for q in ["zoe", "ZOË", "Zoe Duval", "#r-Zoë Duval", "  #r-Ana "] {
         let page = app
             .tickets(&manager, &[("view", "all"), ("q", q)])
@@ -117,13 +119,21 @@ async fn each_listed_ticket_previews_its_newest_message() {
     let id = app.ingest(&inquiry("zoe", "m1")).await.ticket_id;
     ana.ws.expect("ticket.assigned").await;
     let long = "Yes, it is free. ".repeat(20);
-    app.reply(&ana, &id, &long).ok().await;
+    let answered = app.reply(&ana, &id, &long).ok().await;
 
     let list = app.tickets(&manager, &[("view", "all")]).ok().await;
-    let preview = &list["items"][0]["last_message"];
-    assert_eq!(preview["direction"], "outbound");
-    assert_eq!(preview["body"].as_str().unwrap().chars().count(), 140);
-    assert!(long.starts_with(preview["body"].as_str().unwrap()));
+    // The list, the reply's own answer and the frame pushed to the assignee all preview the
+    // reply (the answer and the frame come from the reply's one statement, read before it).
+    let pushed = ana.ws.expect("ticket.updated").await;
+    for preview in [
+        &list["items"][0]["last_message"],
+        &answered["last_message"],
+        &pushed["ticket"]["last_message"],
+    ] {
+        assert_eq!(preview["direction"], "outbound", "{preview}");
+        assert_eq!(preview["body"].as_str().unwrap().chars().count(), 140);
+        assert!(long.starts_with(preview["body"].as_str().unwrap()));
+    }
 }
 
 /// Longest waiting first puts the guest whose oldest unanswered message is oldest at the top,
@@ -138,14 +148,6 @@ async fn lists_sort_by_longest_waiting_or_newest_page_after_page() {
         message["sent_at"] = json!((now - chrono::Duration::minutes(minutes_ago)).to_rfc3339());
         app.ingest(&message).await;
     }
-    let names = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["guest"]["name"].as_str().unwrap().to_string())
-            .collect()
-    };
 
     let newest = app.tickets(&manager, &[("view", "all")]).ok().await;
     assert_eq!(names(&newest), ["cid", "ben", "ana"]);
