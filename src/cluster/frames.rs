@@ -59,7 +59,7 @@ impl Envelope {
     }
 
     /// The publisher of a message, and its envelope and frame unless `skip` published it.
-    fn read(payload: &str, skip: u64) -> Result<(u64, Option<(Envelope, &str)>), String> {
+    fn read(payload: &str, skip: u64) -> Result<(u64, Option<Heard<'_>>), String> {
         let (from, rest) = payload.split_once(' ').ok_or("no publisher")?;
         let from = u64::from_str_radix(from, 16).map_err(|e| e.to_string())?;
         if from == skip {
@@ -67,8 +67,14 @@ impl Envelope {
         }
         let (header, frame) = rest.split_once('\n').ok_or("no frame")?;
         let envelope = serde_json::from_str(header).map_err(|e| e.to_string())?;
-        Ok((from, Some((envelope, frame))))
+        Ok((from, Some(Heard { envelope, frame })))
     }
+}
+
+/// Another node's frame, as read off its message.
+struct Heard<'a> {
+    envelope: Envelope,
+    frame: &'a str,
 }
 
 /// This node's end of the frame relay; answers whether cross-node push works.
@@ -234,7 +240,7 @@ async fn listen(
                 let account = account_of(&prefix, message.get_channel_name());
                 match (envelope, account) {
                     (Ok((_, None)), _) => {}
-                    (Ok((from, Some((e, frame)))), Some(account_id)) => {
+                    (Ok((from, Some(Heard { envelope: e, frame }))), Some(account_id)) => {
                         if heard.missed_before(from, e.n) {
                             tracing::warn!("frames from another node were missed: sockets reconnect for a snapshot");
                             hub.resync_all();
@@ -336,15 +342,15 @@ mod tests {
         .unwrap();
         assert_eq!(
             published,
-            format!(
-                r#"00000000000000ab {{"n":5,"audience":{{"to":"users_and_managers","users":["3"]}}}}"#
-            ) + "\n"
+            r#"00000000000000ab {"n":5,"audience":{"to":"users_and_managers","users":["3"]}}"#
+                .to_string()
+                + "\n"
                 + frame
         );
 
         let (from, read) = Envelope::read(&published, 7).unwrap();
-        let (envelope, read_frame) = read.expect("another node's frame is read");
-        assert_eq!((from, envelope.n, read_frame), (0xab, 5, frame));
+        let heard = read.expect("another node's frame is read");
+        assert_eq!((from, heard.envelope.n, heard.frame), (0xab, 5, frame));
         assert!(
             Envelope::read(&published, 0xab).unwrap().1.is_none(),
             "a node's own frame is skipped unread"
