@@ -235,14 +235,17 @@ async fn an_attempt_whose_lease_ran_out_records_nothing() {
     bridge.wait_until(|r| !r.is_empty()).await;
 
     // The server's worker is waiting on the bridge; its lease is cut short and the delivery
-    // claimed again, as a second node would once the lease ended.
+    // claimed again, as a second node would once the lease ended (in one transaction, so the
+    // server's own idle slots cannot claim it in between).
+    let mut tx = app.pool.begin().await.unwrap();
     sqlx::query("UPDATE deliveries SET next_attempt_at = now()")
-        .execute(&app.pool)
+        .execute(&mut *tx)
         .await
         .unwrap();
-    let again = claim_due(&app.pool, 1, Duration::from_secs(60))
+    let again = claim_due(&mut *tx, 1, Duration::from_secs(60))
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(again.len(), 1, "the delivery is due again");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let (status, attempts): (String, i32) =
