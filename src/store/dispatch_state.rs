@@ -179,6 +179,10 @@ pub async fn release_unopened(
 
 /// Gives queued tickets to agents in two statements, logging a `ticket.assigned` event for
 /// each; answers how many were still queued (the caller rolls back unless that is all).
+///
+/// Both are planned for their own arrays (not prepared): a cached generic plan guesses a
+/// hundred elements and keeps the table size it was made with, and one made while `tickets`
+/// was small hash-joined the whole table on every commit once it had grown.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     account_id: AccountId,
@@ -198,6 +202,7 @@ pub async fn assign_queued_many(
     .bind(account_id)
     .bind(&tickets)
     .bind(&agents)
+    .persistent(false)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -209,6 +214,7 @@ pub async fn assign_queued_many(
     .bind(&tickets)
     .bind(&agents)
     .bind(&reasons)
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(updated as usize)

@@ -290,6 +290,10 @@ pub struct DueDelivery {
 /// them for `lease`: their next attempt moves that far ahead, so no other slot or node sends
 /// them meanwhile, and one whose worker died is sent again once the lease ends. One statement,
 /// committed at once: no connection is held while the webhooks are sent.
+///
+/// "First pending of its thread" is a probe of `deliveries_thread_pending` per candidate (the
+/// `LIMIT 1` keeps it one): written as `NOT EXISTS`, a plan made while the table was small
+/// compared every candidate with every pending delivery, which grew with the backlog.
 pub async fn claim_due(
     db: impl PgExecutor<'_>,
     limit: i64,
@@ -298,8 +302,9 @@ pub async fn claim_due(
     let rows = sqlx::query(
         "WITH due AS (SELECT d.id FROM deliveries d \
            WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
-             AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' \
-               AND e.connection_id = d.connection_id AND e.thread_id = d.thread_id AND e.id < d.id) \
+             AND (d.thread_id IS NULL OR d.id = (SELECT e.id FROM deliveries e \
+               WHERE e.status = 'pending' AND e.connection_id = d.connection_id \
+                 AND e.thread_id = d.thread_id ORDER BY e.id LIMIT 1)) \
            ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED), \
          claimed AS (UPDATE deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond' \
            FROM due WHERE d.id = due.id \
