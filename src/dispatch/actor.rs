@@ -261,7 +261,7 @@ impl Dispatcher {
     /// Moves on the tickets held unopened past the return timer, when the account has one;
     /// a pass that moves nothing leaves the wallboard alone.
     fn check_return_timer(&mut self, ctx: &mut Context<Self>) {
-        if self.stale || self.settings.return_after_seconds.is_none() {
+        if self.stale || !self.settings.has_return_timer() {
             return;
         }
         let now = Utc::now();

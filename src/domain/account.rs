@@ -1,5 +1,6 @@
 //! Account (tenant) settings of SPEC §1 and their validation.
 
+use super::stage::Stage;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,9 @@ pub struct Settings {
     /// An assigned ticket its agent has not opened within this many seconds moves on;
     /// `null`: never (the default).
     pub return_after_seconds: Option<i32>,
+    /// A return timer of its own for each stage listed, in place of `return_after_seconds`
+    /// (a guest about to book is worth a shorter one than a past stay).
+    pub return_after_seconds_by_stage: StageTimers,
     /// Where alerts are POSTed as Slack-compatible JSON; `null`: nowhere.
     pub notification_webhook_url: Option<String>,
 }
@@ -66,7 +70,34 @@ impl Default for Settings {
             offline_grace_seconds: 60,
             timezone: Tz::UTC,
             return_after_seconds: None,
+            return_after_seconds_by_stage: StageTimers::default(),
             notification_webhook_url: None,
+        }
+    }
+}
+
+/// Seconds per booking stage; a stage left out has none of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageTimers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_booking: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booked: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staying: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_stay: Option<i32>,
+}
+
+impl StageTimers {
+    /// The stage's own seconds, if it has them.
+    pub fn get(&self, stage: Stage) -> Option<i32> {
+        match stage {
+            Stage::PreBooking => self.pre_booking,
+            Stage::Booked => self.booked,
+            Stage::Staying => self.staying,
+            Stage::PostStay => self.post_stay,
         }
     }
 }
@@ -86,6 +117,8 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i32>, nullable)]
     pub return_after_seconds: Option<Option<i32>>,
+    /// Replaces the per-stage timers whole (`{}` clears them); absent keeps them.
+    pub return_after_seconds_by_stage: Option<StageTimers>,
     /// An http(s) URL, or `null` to stop sending alerts; absent keeps it.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, nullable)]
@@ -102,6 +135,20 @@ where
 }
 
 impl Settings {
+    /// How long an agent may hold a ticket of `stage` unopened; `None`: forever.
+    pub fn return_after(&self, stage: Stage) -> Option<i32> {
+        self.return_after_seconds_by_stage
+            .get(stage)
+            .or(self.return_after_seconds)
+    }
+
+    /// Whether any ticket can ever be returned.
+    pub fn has_return_timer(&self) -> bool {
+        Stage::ALL
+            .into_iter()
+            .any(|stage| self.return_after(stage).is_some())
+    }
+
     /// Applies `patch`, refusing the whole patch if any field is out of range.
     pub fn patched(&self, patch: &SettingsPatch) -> Result<Settings, String> {
         let mut next = self.clone();
@@ -135,6 +182,18 @@ impl Settings {
             }
             next.return_after_seconds = v;
         }
+        if let Some(timers) = patch.return_after_seconds_by_stage {
+            if Stage::ALL
+                .into_iter()
+                .filter_map(|stage| timers.get(stage))
+                .any(|v| !(1..=7 * 24 * 3600).contains(&v))
+            {
+                return Err(
+                    "return_after_seconds_by_stage takes seconds between 1 and 604800".into(),
+                );
+            }
+            next.return_after_seconds_by_stage = timers;
+        }
         if let Some(v) = &patch.notification_webhook_url {
             next.notification_webhook_url = v.as_deref().map(webhook_url).transpose()?;
         }
@@ -162,6 +221,34 @@ pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stage_with_a_timer_of_its_own_uses_it_and_the_others_the_account_s() {
+        let patch: SettingsPatch = serde_json::from_value(serde_json::json!({
+            "return_after_seconds": 600,
+            "return_after_seconds_by_stage": {"pre_booking": 120}
+        }))
+        .unwrap();
+        let s = Settings::default().patched(&patch).unwrap();
+        assert_eq!(s.return_after(Stage::PreBooking), Some(120));
+        assert_eq!(s.return_after(Stage::Staying), Some(600));
+        let only_one: SettingsPatch = serde_json::from_value(serde_json::json!({
+            "return_after_seconds": null
+        }))
+        .unwrap();
+        let s = s.patched(&only_one).unwrap();
+        assert_eq!(s.return_after(Stage::PreBooking), Some(120));
+        assert_eq!(s.return_after(Stage::Staying), None);
+        assert!(s.has_return_timer());
+        let cleared: SettingsPatch =
+            serde_json::from_value(serde_json::json!({"return_after_seconds_by_stage": {}}))
+                .unwrap();
+        assert!(!s.patched(&cleared).unwrap().has_return_timer());
+        assert!(serde_json::from_value::<SettingsPatch>(
+            serde_json::json!({"return_after_seconds_by_stage": {"checkout": 5}})
+        )
+        .is_err());
+    }
 
     #[test]
     fn a_patch_is_all_or_nothing() {
@@ -198,6 +285,13 @@ mod tests {
             },
             SettingsPatch {
                 return_after_seconds: Some(Some(0)),
+                ..Default::default()
+            },
+            SettingsPatch {
+                return_after_seconds_by_stage: Some(StageTimers {
+                    staying: Some(0),
+                    ..StageTimers::default()
+                }),
                 ..Default::default()
             },
             SettingsPatch {

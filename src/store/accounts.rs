@@ -1,8 +1,9 @@
 //! Accounts and their settings.
 
-use crate::domain::account::{parse_timezone, AssignmentStrategy, Settings};
+use crate::domain::account::{parse_timezone, AssignmentStrategy, Settings, StageTimers};
 use crate::domain::ids::AccountId;
 use serde::Serialize;
+use sqlx::types::Json;
 use sqlx::{PgExecutor, Row};
 
 /// An account as the API shows it.
@@ -16,7 +17,7 @@ pub struct Account {
 }
 
 const COLUMNS: &str =
-    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone, return_after_seconds, notification_webhook_url";
+    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone, return_after_seconds, return_after_by_stage, notification_webhook_url";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
     let strategy: String = row.try_get("assignment_strategy")?;
@@ -33,6 +34,9 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
             offline_grace_seconds: row.try_get("offline_grace_seconds")?,
             timezone: parse_timezone(&timezone).map_err(decode)?,
             return_after_seconds: row.try_get("return_after_seconds")?,
+            return_after_seconds_by_stage: row
+                .try_get::<Json<StageTimers>, _>("return_after_by_stage")?
+                .0,
             notification_webhook_url: row.try_get("notification_webhook_url")?,
         },
     })
@@ -90,7 +94,8 @@ pub async fn update(
     sqlx::query(
         "UPDATE accounts SET name = $2, response_sla_seconds = $3, assignment_strategy = $4, \
          rebalance_threshold = $5, offline_grace_seconds = $6, timezone = $7, \
-         return_after_seconds = $8, notification_webhook_url = $9 WHERE id = $1",
+         return_after_seconds = $8, notification_webhook_url = $9, return_after_by_stage = $10 \
+         WHERE id = $1",
     )
     .bind(account_id)
     .bind(name)
@@ -101,6 +106,7 @@ pub async fn update(
     .bind(s.timezone.name())
     .bind(s.return_after_seconds)
     .bind(&s.notification_webhook_url)
+    .bind(Json(s.return_after_seconds_by_stage))
     .execute(db)
     .await?;
     Ok(())

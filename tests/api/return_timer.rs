@@ -101,3 +101,81 @@ async fn opened_and_pinned_tickets_stay_and_null_turns_the_timer_off() {
         json!(ben.user_id)
     );
 }
+
+#[actix_web::test]
+async fn a_stage_with_a_timer_of_its_own_returns_its_tickets_and_only_those() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut ana = app.working_agent("Ana", json!({})).await;
+    let account = app
+        .patch_account(
+            &manager,
+            &json!({"return_after_seconds_by_stage": {"pre_booking": 1}}),
+        )
+        .ok()
+        .await;
+    assert_eq!(
+        account["return_after_seconds_by_stage"],
+        json!({"pre_booking": 1})
+    );
+    assert_eq!(account["return_after_seconds"], Value::Null);
+
+    let mut booked = inquiry("booked", "m1");
+    booked["reservation"]["status"] = json!("confirmed");
+    booked["reservation"]["check_in"] = json!("2099-01-10");
+    booked["reservation"]["check_out"] = json!("2099-01-12");
+    let kept = app.ingest(&booked).await.ticket_id;
+    assert_eq!(
+        ana.ws.expect("ticket.assigned").await["ticket"]["id"],
+        json!(kept)
+    );
+    let returned = app.ingest(&inquiry("asking", "m2")).await.ticket_id;
+    assert_eq!(
+        ana.ws.expect("ticket.assigned").await["ticket"]["id"],
+        json!(returned)
+    );
+    // Only the pre-booking ticket has a timer: it lapses (back to the queue, as nobody else
+    // works), while Ana keeps the booked one however long she leaves it.
+    let taken = ana.ws.expect("ticket.unassigned").await;
+    assert_eq!(taken["reason"], "return_timer");
+    assert_eq!(taken["ticket_id"], json!(returned));
+    ana.ws
+        .expect_none("ticket.unassigned", Duration::from_millis(2500))
+        .await;
+    assert_eq!(
+        app.ticket_as_manager(&kept).await["assignee_id"],
+        json!(ana.user_id)
+    );
+    assert_eq!(app.ticket_as_manager(&returned).await["state"], "queued");
+
+    // A stage's timer is checked like the account's, and `{}` clears them.
+    assert_eq!(
+        assert_error(
+            app.patch_account(
+                &manager,
+                &json!({"return_after_seconds_by_stage": {"staying": 0}})
+            )
+            .await,
+            400
+        )
+        .await,
+        "invalid_input"
+    );
+    assert_eq!(
+        assert_error(
+            app.patch_account(
+                &manager,
+                &json!({"return_after_seconds_by_stage": {"checkout": 60}})
+            )
+            .await,
+            400
+        )
+        .await,
+        "invalid_json"
+    );
+    let account = app
+        .patch_account(&manager, &json!({"return_after_seconds_by_stage": {}}))
+        .ok()
+        .await;
+    assert_eq!(account["return_after_seconds_by_stage"], json!({}));
+}

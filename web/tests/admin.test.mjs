@@ -98,6 +98,7 @@ test('the manager changes the dispatching settings', async () => {
   await page.getByLabel('Rebalance threshold').fill('3');
   await page.getByLabel('Offline grace (seconds)').fill('90');
   await page.getByLabel('Timezone').selectOption('Europe/Lisbon');
+  await page.getByLabel('Return timer for pre-booking (seconds)').fill('120');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.locator('.form-message.ok', { hasText: 'Saved' }).waitFor({ timeout: 5000 });
   const account = await server.api('GET', '/account', undefined, { token: await server.managerToken() });
@@ -106,4 +107,6 @@ test('the manager changes the dispatching settings', async () => {
   assert.equal(account.rebalance_threshold, 3);
   assert.equal(account.offline_grace_seconds, 90);
   assert.equal(account.timezone, 'Europe/Lisbon');
+  assert.deepEqual(account.return_after_seconds_by_stage, { pre_booking: 120 });
+  assert.equal(account.return_after_seconds, null);
 });

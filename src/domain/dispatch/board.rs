@@ -8,6 +8,7 @@ use super::{AgentEntry, Decision, Reason, Refusal, TicketEntry};
 use crate::domain::account::{AssignmentStrategy, Settings};
 use crate::domain::card::TicketTraits;
 use crate::domain::ids::{TicketId, UserId};
+use crate::domain::stage::Stage;
 use crate::domain::ticket::{TicketAction, TicketState};
 use chrono::{DateTime, Duration, Utc};
 use std::cmp::Reverse;
@@ -105,8 +106,9 @@ pub struct Board {
     donors: BTreeSet<(Reverse<u32>, UserId)>,
     assignments: u64,
     round_robin_last: UserId,
-    /// How long an agent may hold a ticket unopened before it moves on; `None`: forever.
-    return_after: Option<Duration>,
+    /// How long an agent may hold a ticket of each stage unopened before it moves on; a stage
+    /// left out: forever.
+    return_after: HashMap<Stage, Duration>,
     /// The time of the event being applied: what an assignment is stamped with.
     now: DateTime<Utc>,
 }
@@ -124,7 +126,7 @@ impl Board {
             donors: BTreeSet::new(),
             assignments: 0,
             round_robin_last: UserId(i64::MIN),
-            return_after: None,
+            return_after: HashMap::new(),
             now: DateTime::<Utc>::MIN_UTC,
         };
         board.update_settings(settings);
@@ -135,9 +137,13 @@ impl Board {
     pub fn update_settings(&mut self, settings: &Settings) {
         self.strategy = settings.assignment_strategy;
         self.threshold = u32::try_from(settings.rebalance_threshold.max(1)).unwrap_or(2);
-        self.return_after = settings
-            .return_after_seconds
-            .map(|s| Duration::seconds(i64::from(s)));
+        self.return_after = Stage::ALL
+            .into_iter()
+            .filter_map(|stage| {
+                let seconds = settings.return_after(stage)?;
+                Some((stage, Duration::seconds(i64::from(seconds))))
+            })
+            .collect();
     }
 
     /// Moves the board's clock to the event being applied (never backwards).
@@ -544,21 +550,22 @@ impl Board {
         }
     }
 
-    /// The return timer: an unopened ticket its agent has held for `return_after` moves to
+    /// The return timer: an unopened ticket its agent has held for its stage's `return_after` moves to
     /// another agent who may take it, or back to the queue when there is none; it is never
     /// given back to an agent who let it lapse, and a pinned ticket never moves.
     fn return_lapsed(&mut self, now: DateTime<Utc>, out: &mut Vec<Decision>) {
-        let Some(after) = self.return_after else {
+        if self.return_after.is_empty() {
             return;
-        };
+        }
         let mut lapsed: Vec<(DateTime<Utc>, TicketId, UserId)> = self
             .tickets
             .values()
             .filter(|t| t.entry.state == TicketState::Assigned && !t.entry.pinned)
             .filter_map(|t| {
+                let after = self.return_after.get(&t.entry.traits.stage)?;
                 let since = t.entry.assigned_at?;
                 let agent = t.entry.assignee?;
-                (since + after <= now).then_some((since, t.entry.id, agent))
+                (since + *after <= now).then_some((since, t.entry.id, agent))
             })
             .collect();
         lapsed.sort_unstable();

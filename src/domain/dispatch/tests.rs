@@ -1,7 +1,7 @@
 //! Unit tests for each rule of SPEC §2, and properties over random event sequences.
 
 use super::*;
-use crate::domain::account::{AssignmentStrategy, Settings};
+use crate::domain::account::{AssignmentStrategy, Settings, StageTimers};
 use crate::domain::channel::Channel;
 use crate::domain::ids::{TicketId, UserId};
 use crate::domain::stage::Stage;
@@ -515,6 +515,29 @@ fn the_return_timer_leaves_opened_and_pinned_tickets_and_is_off_by_default() {
     b.assert_consistent();
 }
 
+#[test]
+fn a_stage_s_own_return_timer_moves_its_tickets_and_leaves_the_others() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1), agent(2)]);
+    b.update_settings(&Settings {
+        return_after_seconds_by_stage: StageTimers {
+            pre_booking: Some(60),
+            ..StageTimers::default()
+        },
+        ..Settings::default()
+    });
+    let inquiry = traits(Stage::PreBooking, "airbnb", Some("en"));
+    let stay = traits(Stage::Staying, "airbnb", Some("en"));
+    b.ticket_created(tk(1), inquiry, at(0), None, at(0));
+    b.ticket_created(tk(2), stay, at(0), None, at(0));
+    let d = b.return_unopened(at(1000));
+    let returned: Vec<_> = unassigned(&d)
+        .into_iter()
+        .filter(|(_, _, reason)| *reason == Reason::ReturnTimer)
+        .collect();
+    assert_eq!(returned, vec![(1, 1, Reason::ReturnTimer)], "{d:?}");
+    b.assert_consistent();
+}
+
 // ----- properties ----------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -574,6 +597,8 @@ struct Model {
     assigned_at: HashMap<TicketId, DateTime<Utc>>,
     /// (ticket, agent) pairs where the agent let the ticket lapse under the return timer.
     lapsed: HashSet<(TicketId, UserId)>,
+    /// Each ticket's booking stage (whose return timer applies).
+    stage: HashMap<TicketId, Stage>,
 }
 
 use std::collections::{HashMap, HashSet};
@@ -638,17 +663,20 @@ proptest! {
         ],
         threshold in 1i32..4,
         return_after in proptest::option::of(1i32..30),
+        staying_after in proptest::option::of(1i32..30),
         events in proptest::collection::vec(event(), 1..80),
     ) {
         let mut entries = cards();
         let mut b = board_with(strategy, threshold, &entries);
-        b.update_settings(&Settings {
+        let settings = Settings {
             assignment_strategy: strategy,
             rebalance_threshold: threshold,
             return_after_seconds: return_after,
+            return_after_seconds_by_stage: StageTimers { staying: staying_after, ..StageTimers::default() },
             ..Settings::default()
-        });
-        let timer = return_after.map(|s| chrono::Duration::seconds(i64::from(s)));
+        };
+        b.update_settings(&settings);
+        let timer = |stage: Stage| settings.return_after(stage).map(|s| chrono::Duration::seconds(i64::from(s)));
         let mut model = Model::default();
         let mut next_ticket = 1i64;
         let mut live: Vec<i64> = Vec::new();
@@ -660,6 +688,7 @@ proptest! {
                     let id = next_ticket;
                     next_ticket += 1;
                     live.push(id);
+                    model.stage.insert(tk(id), Stage::ALL[stage]);
                     let t = traits(Stage::ALL[stage], CHANNELS[channel], Some("en"));
                     b.ticket_created(tk(id), t, now, previous.map(|p| ag(p as i64 + 1)), now)
                 }
@@ -734,7 +763,7 @@ proptest! {
                         prop_assert!(!model.opened.contains(ticket), "opened ticket {} moved automatically", ticket);
                         if *reason == Reason::ReturnTimer {
                             let held_since = model.assigned_at[ticket];
-                            prop_assert!(timer.is_some_and(|t| held_since + t <= now), "ticket {} returned after {} s", ticket, (now - held_since).num_seconds());
+                            prop_assert!(timer(model.stage[ticket]).is_some_and(|t| held_since + t <= now), "ticket {} returned after {} s", ticket, (now - held_since).num_seconds());
                             model.lapsed.insert((*ticket, *agent));
                         }
                     }
@@ -761,11 +790,10 @@ proptest! {
             }
         }
         // The return timer has run: no unopened ticket it may move is held past it.
-        if let Some(t) = timer {
-            for id in live.iter().map(|t| tk(*t)) {
-                let movable = model.holder.contains_key(&id) && !model.opened.contains(&id) && !model.pinned.contains(&id);
-                prop_assert!(!movable || model.assigned_at[&id] + t > end, "ticket {} held unopened past the return timer", id);
-            }
+        for id in live.iter().map(|t| tk(*t)) {
+            let Some(t) = timer(model.stage[&id]) else { continue };
+            let movable = model.holder.contains_key(&id) && !model.opened.contains(&id) && !model.pinned.contains(&id);
+            prop_assert!(!movable || model.assigned_at[&id] + t > end, "ticket {} held unopened past the return timer", id);
         }
         let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, false);
         prop_assert!(idle.is_none(), "agent idles after the sweep: {:?}", idle);

@@ -1,8 +1,10 @@
 // Managers: the account's dispatching settings (SPEC §1): response SLA, assignment strategy,
-// rebalance threshold, offline grace, timezone, the return timer and the alerts webhook.
+// rebalance threshold, offline grace, timezone, the return timer (and one per stage) and the
+// alerts webhook.
 
 import { h } from '../dom.js';
 import { field, formMessage, busy } from '../forms.js';
+import { STAGES } from '../labels.js';
 
 const STRATEGIES = [
   { value: 'balanced', label: 'Balanced — fewest unanswered first' },
@@ -40,6 +42,11 @@ export async function render({ root, api, notify }) {
   const threshold = h('input', { name: 'rebalance_threshold', type: 'number', min: '1', step: '1', required: true, value: String(account.rebalance_threshold) });
   const grace = h('input', { name: 'offline_grace_seconds', type: 'number', min: '0', step: '1', required: true, value: String(account.offline_grace_seconds) });
   const returnAfter = h('input', { name: 'return_after_seconds', type: 'number', min: '1', step: '1', value: account.return_after_seconds == null ? '' : String(account.return_after_seconds) });
+  const byStage = account.return_after_seconds_by_stage || {};
+  const stageTimers = STAGES.map((stage) => ({
+    stage,
+    input: h('input', { name: `return_after_seconds_${stage.value}`, type: 'number', min: '1', step: '1', value: byStage[stage.value] == null ? '' : String(byStage[stage.value]) }),
+  }));
   const webhook = h('input', { name: 'notification_webhook_url', type: 'url', placeholder: 'https://hooks.slack.com/services/…', value: account.notification_webhook_url || '' });
   const tz = h('select', { name: 'timezone' }, timezones(account.timezone).map((z) => h('option', { value: z, selected: z === account.timezone }, z)));
   const msg = formMessage();
@@ -54,6 +61,7 @@ export async function render({ root, api, notify }) {
     field('Offline grace (seconds)', grace, 'How long a disconnected agent keeps their unopened tickets.'),
     field('Timezone', tz, 'Days and months in reports and the wallboard follow this timezone.'),
     field('Return timer (seconds)', returnAfter, 'An assigned ticket not opened within this time moves to another agent. Empty: off.'),
+    ...stageTimers.map(({ stage, input }) => field(`Return timer for ${stage.label.toLowerCase()} (seconds)`, input, 'Empty: the return timer above.')),
     field('Alerts webhook', webhook, 'Alerts are POSTed here as Slack-compatible JSON. Empty: none.'),
     msg.el,
     save,
@@ -72,6 +80,7 @@ export async function render({ root, api, notify }) {
       offline_grace_seconds: Number(grace.value),
       timezone: tz.value,
       return_after_seconds: returnAfter.value === '' ? null : Number(returnAfter.value),
+      return_after_seconds_by_stage: Object.fromEntries(stageTimers.filter(({ input }) => input.value !== '').map(({ stage, input }) => [stage.value, Number(input.value)])),
       notification_webhook_url: webhook.value.trim() === '' ? null : webhook.value.trim(),
     };
     busy(save, async () => {
