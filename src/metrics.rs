@@ -216,6 +216,8 @@ pub struct Metrics {
     ingest: Family<IngestLabels, Counter>,
     ingest_batches: Histogram,
     ingest_waiting: Gauge,
+    action_batches: Histogram,
+    action_waiting: Gauge,
     decisions: Family<DecisionLabels, Counter>,
     sockets: Gauge,
     frames_sent: Counter,
@@ -251,6 +253,8 @@ impl Metrics {
             ingest: Family::default(),
             ingest_batches: Histogram::new(BATCH_BUCKETS),
             ingest_waiting: Gauge::default(),
+            action_batches: Histogram::new(BATCH_BUCKETS),
+            action_waiting: Gauge::default(),
             decisions: Family::default(),
             sockets: Gauge::default(),
             frames_sent: Counter::default(),
@@ -285,6 +289,16 @@ impl Metrics {
             "ingest_batch_messages",
             "Guest messages stored per group-committed transaction",
             m.ingest_batches.clone(),
+        );
+        r.register(
+            "action_batch_actions",
+            "Ticket actions (open, reply, pending, done) applied per group-committed transaction",
+            m.action_batches.clone(),
+        );
+        r.register(
+            "action_waiting_actions",
+            "Ticket actions waiting for an action writer",
+            m.action_waiting.clone(),
         );
         r.register(
             "ingest_waiting_messages",
@@ -395,6 +409,17 @@ impl Metrics {
     pub fn ingest_batch(&self, messages: usize) {
         self.ingest_waiting.dec_by(messages as i64);
         self.ingest_batches.observe(messages as f64);
+    }
+
+    /// A ticket action joined the action writers' queue.
+    pub fn action_queued(&self) {
+        self.action_waiting.inc();
+    }
+
+    /// An action writer took a batch of `actions` to apply in one transaction.
+    pub fn action_batch(&self, actions: usize) {
+        self.action_waiting.dec_by(actions as i64);
+        self.action_batches.observe(actions as f64);
     }
 
     /// Decisions that were just committed.

@@ -7,6 +7,7 @@
 
 pub mod account_share;
 pub mod accounts;
+pub mod action_writer;
 pub mod agents;
 pub mod alerts;
 pub mod auth;

@@ -137,7 +137,12 @@ impl Services {
         );
         let alerts = Alerts::new(pool.clone(), hub.clone(), &delivery)?;
         let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
-        let tickets = TicketActions::new(pool.clone(), dispatchers.clone(), outbound.bell());
+        let tickets = TicketActions::new(
+            pool.clone(),
+            dispatchers.clone(),
+            outbound.bell(),
+            metrics.clone(),
+        );
         let live = Arc::new(Live {
             pool: pool.clone(),
             users: users.clone(),

@@ -10,6 +10,7 @@
 
 use super::failure::{failure_from, Failure};
 use super::outbound::DeliveryBell;
+use crate::app::action_writer::{Action, ActionWriter};
 use crate::dispatch::messages::{
     AssignTicket, ClaimTicket, DispatchRefusal, Known, TicketChange, TicketChanged,
 };
@@ -19,7 +20,7 @@ use crate::domain::dispatch::Refusal;
 use crate::domain::ids::{TicketId, UserId};
 use crate::domain::ticket::{InvalidTransition, TicketAction};
 use crate::domain::user::Role;
-use crate::store::ticket_actions::ActionSql;
+use crate::metrics::Metrics;
 use crate::store::{self, sessions::Identity, tickets::TicketRecord};
 use crate::wire::{ActivityLog, Code, ErrorCode, TicketView};
 use sqlx::PgPool;
@@ -123,6 +124,7 @@ enum Effect<'a> {
 #[derive(Clone)]
 pub struct TicketActions {
     pool: PgPool,
+    writer: ActionWriter,
     dispatchers: Arc<Dispatchers>,
     /// Wakes the delivery worker once a reply's deliveries are committed.
     deliveries: DeliveryBell,
@@ -144,15 +146,18 @@ impl TicketActions {
         pool: PgPool,
         dispatchers: Arc<Dispatchers>,
         deliveries: DeliveryBell,
+        metrics: Arc<Metrics>,
     ) -> TicketActions {
         TicketActions {
+            writer: ActionWriter::start(pool.clone(), metrics),
             pool,
             dispatchers,
             deliveries,
         }
     }
 
-    /// Applies `action` in one statement ([`store::ticket_actions`]) and tells the dispatcher
+    /// Applies `action` in one statement ([`store::ticket_actions`], group-committed by the
+    /// [`ActionWriter`]) and tells the dispatcher
     /// what changed, with the ticket as the statement returned it. When the action did not
     /// apply, the same answer says why; a repeated open is answered with the ticket as it is.
     async fn act(
@@ -175,21 +180,20 @@ impl TicketActions {
             .into_iter()
             .filter(|(from, to)| from != to || reply.is_some() || note.is_some())
             .collect();
-        let acted = store::ticket_actions::act(
-            &self.pool,
-            ActionSql {
+        let acted = self
+            .writer
+            .act(Action {
                 account_id: who.account_id,
                 ticket_id,
                 actor: who.user_id,
                 is_manager: who.role == Role::Manager,
-                transitions: &transitions,
+                transitions,
                 event,
-                reply,
-                note,
-            },
-        )
-        .await?
-        .ok_or(TicketError::NotFound)?;
+                reply: reply.map(str::to_string),
+                note: note.map(str::to_string),
+            })
+            .await?
+            .ok_or(TicketError::NotFound)?;
         if !acted.applied {
             return self.not_applied(who, action, acted.record);
         }

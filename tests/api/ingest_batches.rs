@@ -6,37 +6,17 @@
 //! writer's first batch waits on it), lets the next messages gather in the queue (watched
 //! through the metrics), then lets go.
 
-use crate::helpers::{inquiry, spawn_app, spawn_app_with, Options, Session, TestApp};
+use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
+use crate::helpers::{inquiry, spawn_app, spawn_app_with, Options, TestApp};
 use serde_json::Value;
-use sqlx::{Connection, Executor, PgConnection};
-use std::time::Duration;
-
-/// A connection whose open transaction holds the guests table against inserts.
-struct Held(PgConnection);
-
-async fn hold_writer(app: &TestApp) -> Held {
-    let mut conn = PgConnection::connect_with(&app.pool.connect_options())
-        .await
-        .unwrap();
-    conn.execute("BEGIN; LOCK TABLE guests IN EXCLUSIVE MODE")
-        .await
-        .unwrap();
-    Held(conn)
-}
-
-impl Held {
-    async fn let_go(mut self) {
-        self.0.execute("ROLLBACK").await.unwrap();
-        self.0.close().await.unwrap();
-    }
-}
+use sqlx::Executor;
 
 /// Holds the writer, then sends one message, which the writer takes and waits with; answers
 /// the hold and that message's pending answer.
 async fn writer_held_on_a_first_message(
     app: &TestApp,
 ) -> (Held, tokio::task::JoinHandle<reqwest::StatusCode>) {
-    let held = hold_writer(app).await;
+    let held = Held::table(app, "guests").await;
     let first = tokio::spawn({
         let (app, body) = (app.clone(), inquiry("early", "m-0"));
         async move {
@@ -45,55 +25,13 @@ async fn writer_held_on_a_first_message(
                 .status()
         }
     });
-    until_blocked(app).await;
+    until_blocked(app, 1).await;
     (held, first)
-}
-
-/// One series of the node's metrics.
-async fn metric(app: &TestApp, series: &str) -> f64 {
-    let text = app
-        .metrics(&Session::anonymous())
-        .await
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(series)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("{series} missing"))
 }
 
 /// Waits until `n` messages wait in the writer's queue.
 async fn until_waiting(app: &TestApp, n: f64) {
-    for _ in 0..200 {
-        if metric(app, "switchboard_ingest_waiting_messages").await == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("never saw {n} messages waiting");
-}
-
-/// Waits until some session waits on a lock (the writer, on the held table).
-async fn until_blocked(app: &TestApp) {
-    for _ in 0..200 {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the writer never blocked");
+    until_metric(app, "switchboard_ingest_waiting_messages", n).await;
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod account;
+mod action_batches;
 mod agents;
 mod alerts;
 mod auth;

@@ -14,6 +14,7 @@ mod outbound;
 pub mod process;
 mod receiver;
 mod redis_server;
+pub mod writers;
 mod ws_client;
 
 pub use agents::LiveAgent;

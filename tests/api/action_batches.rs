@@ -1,0 +1,132 @@
+//! Group-committed ticket actions: actions that wait together are applied in one transaction,
+//! each answered with its own outcome; a batch that fails (here: it waited too long for a
+//! ticket another transaction held) is applied again one action at a time, so nobody's
+//! action is lost to a batch mate's trouble.
+//!
+//! The writers are held still by locking the events table (every applied action logs an
+//! event), so the next actions gather in the queue, watched through the metrics.
+
+use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
+use crate::helpers::{inquiry, spawn_app, LiveAgent, TestApp};
+use futures_util::future::join_all;
+use serde_json::json;
+
+/// The node's action writers (`app::action_writer::WRITERS`).
+const WRITERS: usize = 4;
+
+/// `n` tickets, all assigned to one working agent.
+async fn agent_with_tickets(app: &TestApp, n: usize) -> (LiveAgent, Vec<String>) {
+    let mut ana = app.working_agent("Ana", json!({})).await;
+    let mut tickets = Vec::new();
+    for i in 0..n {
+        tickets.push(
+            app.ingest(&inquiry(&format!("guest-{i}"), &format!("m-{i}")))
+                .await
+                .ticket_id,
+        );
+        ana.ws.expect("ticket.assigned").await;
+    }
+    (ana, tickets)
+}
+
+/// Opens each of `first` in turn, each once the ones before hold a writer (stuck on the held
+/// events table), so that every writer holds one; then opens `waiting` at once. Answers the
+/// statuses of all, in order.
+async fn open_with_writers_busy(
+    app: &TestApp,
+    agent: &LiveAgent,
+    first: &[String],
+    waiting: &[String],
+) -> Vec<u16> {
+    let one_by_one = join_all(first.iter().enumerate().map(|(i, t)| async move {
+        until_blocked(app, i as i64).await;
+        app.open(agent, t).await.status().as_u16()
+    }));
+    let then_together = async {
+        until_blocked(app, first.len() as i64).await;
+        open_all(app, agent, waiting).await
+    };
+    let (a, b) = futures_util::future::join(one_by_one, then_together).await;
+    [a, b].concat()
+}
+
+/// Opens each ticket at once; answers the statuses in the same order.
+async fn open_all(app: &TestApp, agent: &LiveAgent, tickets: &[String]) -> Vec<u16> {
+    join_all(
+        tickets
+            .iter()
+            .map(|t| async move { app.open(agent, t).await.status().as_u16() }),
+    )
+    .await
+}
+
+async fn opened(app: &TestApp, tickets: &[String]) -> usize {
+    let mut n = 0;
+    for t in tickets {
+        if app.ticket_as_manager(t).await["state"] == "opened" {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[actix_web::test]
+async fn actions_that_wait_together_commit_in_one_transaction() {
+    let app = spawn_app().await;
+    let (ana, tickets) = agent_with_tickets(&app, WRITERS + 8).await;
+    let (first, waiting) = tickets.split_at(WRITERS);
+
+    let held = Held::table(&app, "events").await;
+    // Every writer holds one action, stuck on the events table; the next eight wait.
+    let opens = open_with_writers_busy(&app, &ana, first, waiting);
+    let release = async {
+        until_metric(&app, "switchboard_action_waiting_actions", 8.0).await;
+        held.let_go().await;
+    };
+    let (statuses, ()) = futures_util::future::join(opens, release).await;
+
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(opened(&app, &tickets).await, tickets.len());
+    let batches = metric(&app, "switchboard_action_batch_actions_count").await;
+    let actions = metric(&app, "switchboard_action_batch_actions_sum").await;
+    assert_eq!(actions, tickets.len() as f64);
+    // Four batches of one, then the eight that waited in at most four more.
+    assert!(batches <= (2 * WRITERS) as f64, "{batches} batches");
+}
+
+#[actix_web::test]
+async fn a_batch_that_fails_is_applied_again_one_action_at_a_time() {
+    let app = spawn_app().await;
+    let (ana, tickets) = agent_with_tickets(&app, WRITERS + 3).await;
+    let (first, waiting) = tickets.split_at(WRITERS);
+
+    // Another transaction holds the first of the three that will be batched together, for
+    // longer than a batch waits for a ticket.
+    let row = Held::ticket(&app, &waiting[0]).await;
+    let table = Held::table(&app, "events").await;
+    let opens = open_with_writers_busy(&app, &ana, first, waiting);
+    let release = async {
+        until_metric(&app, "switchboard_action_waiting_actions", 3.0).await;
+        table.let_go().await;
+        // The batch of three gives up on the held ticket and its actions go one by one; the
+        // first of them waits for the row like any single action.
+        until_metric(
+            &app,
+            "switchboard_action_batch_actions_count",
+            (WRITERS + 1) as f64,
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        row.let_go().await;
+    };
+    let (statuses, ()) = futures_util::future::join(opens, release).await;
+
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(opened(&app, &tickets).await, tickets.len());
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'ticket.opened'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(events, tickets.len() as i64, "each open logged once");
+}
