@@ -1,13 +1,15 @@
 //! Alerts for managers (SPEC §9): a watcher on every node raises what has come due (each kind
 //! once per ticket, whichever node gets there first), pushes each new alert to the account's
 //! managers as an `alert` frame, and POSTs it to the account's notification webhook when one
-//! is set; managers list them and acknowledge them. The rules of when an alert is due are in
+//! is set; managers list them and acknowledge them. The same watcher sends each account's
+//! daily digest of missed tickets to that webhook, once a day. The rules of when an alert is due are in
 //! `domain::alert`; nothing here moves a ticket.
 
 use super::failure::{failure_from, Failure};
 use super::outbound::Sender;
 use crate::domain::alert::webhook_body;
 use crate::domain::delivery::{Answer, DeliveryPolicy};
+use crate::domain::digest;
 use crate::domain::ids::{AccountId, AlertId};
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::Hub;
@@ -99,6 +101,9 @@ impl Alerts {
                 if let Err(e) = alerts.raise_due().await {
                     tracing::warn!(error = %e, "could not look for due alerts");
                 }
+                if let Err(e) = alerts.send_digests().await {
+                    tracing::warn!(error = %e, "could not look for due digests");
+                }
                 tokio::select! {
                     () = tokio::time::sleep(WATCH_EVERY) => {}
                     changed = stopped.changed() => if changed.is_err() { break },
@@ -124,8 +129,23 @@ impl Alerts {
         Ok(())
     }
 
-    /// POSTs the alert to the account's notification webhook, once, in the background: a
-    /// chat webhook that is down must not hold up the next alerts.
+    /// Sends yesterday's digest (`domain::digest`) to every account's webhook that has not had
+    /// it, once across nodes.
+    async fn send_digests(&self) -> Result<(), sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        for (account_id, url, digest) in store::digests::claim_due(&mut conn).await? {
+            tracing::info!(%account_id, day = %digest.day, missed = digest.missed, "daily digest");
+            self.post(
+                account_id,
+                url,
+                digest::webhook_body(account_id, &digest),
+                "a digest",
+            );
+        }
+        Ok(())
+    }
+
+    /// POSTs the alert to the account's notification webhook, if it has one.
     async fn notify(&self, account_id: AccountId, alert: Alert) -> Result<(), sqlx::Error> {
         let Some(account) = store::accounts::get(&self.pool, account_id).await? else {
             return Ok(());
@@ -138,18 +158,29 @@ impl Alerts {
             alert.kind,
             alert.ticket_id,
             &serde_json::to_value(&alert).unwrap_or_default(),
-        )
-        .to_string();
+        );
+        self.post(account_id, url, body, "an alert");
+        Ok(())
+    }
+
+    /// POSTs `body` to a notification webhook, once, in the background: a chat webhook that
+    /// is down must not hold up the next alerts.
+    fn post(
+        &self,
+        account_id: AccountId,
+        url: String,
+        body: serde_json::Value,
+        what: &'static str,
+    ) {
         let sender = self.sender.clone();
         tokio::spawn(async move {
-            match sender.notify(&url, &body).await {
+            match sender.notify(&url, &body.to_string()).await {
                 Answer::Status { code, .. } if (200..300).contains(&code) => {}
                 other => {
-                    tracing::warn!(%account_id, answer = ?other, "the notification webhook did not take an alert")
+                    tracing::warn!(%account_id, answer = ?other, "the notification webhook did not take {what}")
                 }
             }
         });
-        Ok(())
     }
 }
 

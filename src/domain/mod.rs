@@ -7,6 +7,7 @@ pub mod alert;
 pub mod card;
 pub mod channel;
 pub mod delivery;
+pub mod digest;
 pub mod dispatch;
 pub mod guest_dates;
 pub mod ids;

@@ -20,7 +20,7 @@ mod ws_client;
 pub use agents::LiveAgent;
 pub use endpoints::{assert_error, Session};
 pub use guests::inquiry;
-pub use receiver::{signature_is_valid, Receiver, Reply};
+pub use receiver::{signature_is_valid, Received, Receiver, Reply};
 pub use redis_server::RedisServer;
 pub use ws_client::WsClient;
 
