@@ -130,13 +130,19 @@ async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc
                 }
                 tracing::debug!(error = %e, actions = batch.len(), "a batch of ticket actions failed; applying them one by one");
                 for job in batch.drain(..) {
-                    let _ = job
-                        .answer
-                        .send(ticket_actions::act(&pool, job.action.sql()).await);
+                    let _ = job.answer.send(alone(&pool, &job.action).await);
                 }
             }
         }
     }
+}
+
+/// Applies one action in a transaction of its own.
+async fn alone(pool: &PgPool, action: &Action) -> Result<Option<Acted>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let acted = ticket_actions::act(&mut tx, action.sql()).await?;
+    tx.commit().await?;
+    Ok(acted)
 }
 
 async fn in_one_transaction(
