@@ -157,7 +157,7 @@ async fn in_one_transaction(
     }
     let mut acted = Vec::with_capacity(batch.len());
     for job in batch {
-        acted.push(ticket_actions::act(&mut *tx, job.action.sql()).await?);
+        acted.push(ticket_actions::act(&mut tx, job.action.sql()).await?);
     }
     tx.commit().await?;
     Ok(acted)
