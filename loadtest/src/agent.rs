@@ -51,6 +51,9 @@ impl AgentSetup {
             ),
         ];
         for (action, body) in steps {
+            if !self.stats.acting.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             match self
                 .post(&format!("/tickets/{ticket}/{action}"), body)
                 .await
@@ -71,6 +74,9 @@ impl AgentSetup {
                     return;
                 }
             }
+        }
+        if !self.stats.acting.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
         }
         let roll: f64 = rand::thread_rng().gen();
         let last = if roll < 0.1 {
@@ -201,12 +207,20 @@ fn handle(setup: &AgentSetup, frame: &Value, last_seq: &mut Option<u64>) {
             }
         }
         Some("ticket.assigned") => {
+            setup
+                .stats
+                .frames
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Some(ticket) = frame["ticket"]["id"].as_str() {
                 setup.stats.assigned(ticket, &setup.id, now);
                 tokio::spawn(setup.clone().work(ticket.to_string()));
             }
         }
         Some("ticket.unassigned") => {
+            setup
+                .stats
+                .frames
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Some(ticket) = frame["ticket_id"].as_str() {
                 setup.stats.unassigned(ticket, &setup.id);
             }

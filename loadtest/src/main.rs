@@ -75,6 +75,20 @@ async fn post_json(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// Waits until no ticket was assigned or taken from an agent for two seconds (at most 20 s).
+async fn settle(stats: &Stats) {
+    let began = Instant::now();
+    let mut seen = stats.frames.load(Relaxed);
+    while began.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = stats.frames.load(Relaxed);
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
+
 /// Waits until every created ticket reached an agent (at least a few seconds, so the agents'
 /// last actions settle), or until nothing was delivered for 15 s, or `limit` passed.
 async fn drain(stats: &Stats, limit: Duration) {
@@ -306,11 +320,12 @@ async fn main() -> anyhow::Result<()> {
     while senders.join_next().await.is_some() {}
     let duration = started.elapsed().as_secs_f64();
     drain(&stats, Duration::from_secs(args.drain_timeout)).await;
-    let _ = stop_tx.send(true);
-    eprintln!("phase: done");
-    for t in tasks {
-        let _ = t.await;
-    }
+    // The agents stop acting and the run waits until no ticket moves, then compares itself
+    // with the database while every socket still listens: closing the sockets first hid the
+    // moves that the agents' last actions caused (a close rebalances unopened tickets), and
+    // counted them as mismatches.
+    stats.acting.store(false, Relaxed);
+    settle(&stats).await;
 
     // Reconcile with the API: every created ticket exists, and whoever the database says has
     // it is the agent the run last saw receive it.
@@ -352,6 +367,11 @@ async fn main() -> anyhow::Result<()> {
             Some((_, assignee)) if *assignee != last_holder => mismatches += 1,
             Some(_) => {}
         }
+    }
+    let _ = stop_tx.send(true);
+    eprintln!("phase: done");
+    for t in tasks {
+        let _ = t.await;
     }
     let summary = stats.summary(duration, lost, mismatches);
     let replies = bridge::settle(&bridge, stats.replies_sent.load(Relaxed)).await;

@@ -50,6 +50,12 @@ pub struct Stats {
     pub reconnects: std::sync::atomic::AtomicU64,
     /// Agents connected again after the reconnect storm dropped them.
     pub back_after_storm: std::sync::atomic::AtomicU64,
+    /// Whether agents still act on their tickets (cleared before the reconciliation, so
+    /// nothing they do moves a ticket while the run compares itself with the database).
+    pub acting: std::sync::atomic::AtomicBool,
+    /// `ticket.assigned` and `ticket.unassigned` frames so far: the reconciliation waits until
+    /// the count stops growing.
+    pub frames: std::sync::atomic::AtomicU64,
 }
 
 /// The run's summary (SPEC §7 FILE.json).
@@ -106,6 +112,8 @@ impl Stats {
             agents_connected: Default::default(),
             reconnects: Default::default(),
             back_after_storm: Default::default(),
+            acting: std::sync::atomic::AtomicBool::new(true),
+            frames: Default::default(),
         }
     }
 
