@@ -6,21 +6,6 @@ use crate::domain::ids::AccountId;
 use chrono::NaiveDate;
 use sqlx::{PgConnection, Row};
 
-/// The tickets of an account's local day `$2` (in time zone `$3`) that were not answered within
-/// `$4` seconds: no first reply by then, unless it was closed (without one) before.
-macro_rules! missed_on_day {
-    ($columns:literal) => {
-        concat!(
-            "SELECT ",
-            $columns,
-            " FROM tickets t WHERE t.account_id = $1 \
-               AND t.created_at >= ($2::date)::timestamp AT TIME ZONE $3 \
-               AND t.created_at < ($2::date + 1)::timestamp AT TIME ZONE $3 \
-               AND COALESCE(t.first_response_at, t.closed_at, now()) > t.created_at + make_interval(secs => $4)"
-        )
-    };
-}
-
 /// Claims yesterday's digest (each account's own local day) for every account with a
 /// notification webhook that has not had it, and answers them with where to send them. The
 /// claim is a row per account and day, so whichever node gets there first sends it, once.
@@ -30,13 +15,11 @@ pub async fn claim_due(
     let owed = sqlx::query(
         "WITH owed AS (SELECT id, timezone, response_sla_seconds, notification_webhook_url, \
              ((now() AT TIME ZONE timezone)::date - 1) AS day FROM accounts \
-           WHERE notification_webhook_url IS NOT NULL) \
-         INSERT INTO digests (account_id, day) SELECT id, day FROM owed \
-         ON CONFLICT DO NOTHING \
-         RETURNING account_id, day, \
-           (SELECT timezone FROM owed WHERE owed.id = account_id), \
-           (SELECT response_sla_seconds FROM owed WHERE owed.id = account_id), \
-           (SELECT notification_webhook_url FROM owed WHERE owed.id = account_id)",
+           WHERE notification_webhook_url IS NOT NULL), \
+         claimed AS (INSERT INTO digests (account_id, day) SELECT id, day FROM owed \
+           ON CONFLICT DO NOTHING RETURNING account_id) \
+         SELECT o.id AS account_id, o.day, o.timezone, o.response_sla_seconds, \
+           o.notification_webhook_url FROM claimed c JOIN owed o ON o.id = c.account_id",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -53,7 +36,9 @@ pub async fn claim_due(
     Ok(due)
 }
 
-/// The account's day as its digest tells it.
+/// The account's day as its digest tells it: the tickets created that local day that were not
+/// answered within the SLA (no first reply by then, unless closed without one before), the
+/// longest waits first, with how many there are in all.
 pub async fn missed(
     conn: &mut PgConnection,
     account_id: AccountId,
@@ -61,30 +46,29 @@ pub async fn missed(
     timezone: &str,
     sla_seconds: i32,
 ) -> Result<Digest, sqlx::Error> {
-    let sla = f64::from(sla_seconds);
-    let missed: i64 = sqlx::query_scalar(missed_on_day!("count(*)"))
-        .bind(account_id)
-        .bind(day)
-        .bind(timezone)
-        .bind(sla)
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows = sqlx::query(concat!(
-        missed_on_day!(
-            "t.id, (SELECT name FROM guests g WHERE g.id = t.guest_id) AS guest_name, \
-             t.first_response_at IS NOT NULL AS answered, \
-             t.first_response_at IS NULL AND t.closed_at IS NOT NULL AS closed, \
-             EXTRACT(EPOCH FROM COALESCE(t.first_response_at, t.closed_at, now()) - t.created_at)::bigint AS waited"
-        ),
-        " ORDER BY waited DESC, t.id LIMIT $5"
-    ))
+    let rows = sqlx::query(
+        "SELECT t.id, (SELECT name FROM guests g WHERE g.id = t.guest_id) AS guest_name, \
+           t.first_response_at IS NOT NULL AS answered, \
+           t.first_response_at IS NULL AND t.closed_at IS NOT NULL AS closed, \
+           EXTRACT(EPOCH FROM COALESCE(t.first_response_at, t.closed_at, now()) - t.created_at)::bigint AS waited, \
+           count(*) OVER () AS missed \
+         FROM tickets t WHERE t.account_id = $1 \
+           AND t.created_at >= ($2::date)::timestamp AT TIME ZONE $3 \
+           AND t.created_at < ($2::date + 1)::timestamp AT TIME ZONE $3 \
+           AND COALESCE(t.first_response_at, t.closed_at, now()) > t.created_at + make_interval(secs => $4) \
+         ORDER BY waited DESC, t.id LIMIT $5",
+    )
     .bind(account_id)
     .bind(day)
     .bind(timezone)
-    .bind(sla)
+    .bind(f64::from(sla_seconds))
     .bind(NAMED as i64)
     .fetch_all(&mut *conn)
     .await?;
+    let missed = match rows.first() {
+        Some(r) => r.try_get("missed")?,
+        None => 0,
+    };
     let tickets = rows
         .iter()
         .map(|r| {

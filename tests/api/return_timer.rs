@@ -149,30 +149,14 @@ async fn a_stage_with_a_timer_of_its_own_returns_its_tickets_and_only_those() {
     assert_eq!(app.ticket_as_manager(&returned).await["state"], "queued");
 
     // A stage's timer is checked like the account's, and `{}` clears them.
-    assert_eq!(
-        assert_error(
-            app.patch_account(
-                &manager,
-                &json!({"return_after_seconds_by_stage": {"staying": 0}})
-            )
-            .await,
-            400
-        )
-        .await,
-        "invalid_input"
-    );
-    assert_eq!(
-        assert_error(
-            app.patch_account(
-                &manager,
-                &json!({"return_after_seconds_by_stage": {"checkout": 60}})
-            )
-            .await,
-            400
-        )
-        .await,
-        "invalid_json"
-    );
+    for (stages, code) in [
+        (json!({"staying": 0}), "invalid_input"),
+        (json!({"checkout": 60}), "invalid_json"),
+    ] {
+        let patch = json!({ "return_after_seconds_by_stage": stages });
+        let refused = app.patch_account(&manager, &patch).await;
+        assert_eq!(assert_error(refused, 400).await, code, "{patch}");
+    }
     let account = app
         .patch_account(&manager, &json!({"return_after_seconds_by_stage": {}}))
         .ok()
