@@ -44,6 +44,11 @@ pub struct Config {
     /// `SWITCHBOARD_DELIVERY_BACKOFF_MS` (2000), `SWITCHBOARD_DELIVERY_TIMEOUT_MS` (10000),
     /// `SWITCHBOARD_DELIVERY_CONCURRENCY` (4), `SWITCHBOARD_DELIVERY_POLL_MS` (1000).
     pub delivery: DeliveryPolicy,
+    /// `SWITCHBOARD_NODE_ID`; `None`: the host name and the bound port.
+    pub node_id: Option<String>,
+    /// `SWITCHBOARD_LEASE_TTL_MS`: how long a dispatcher lease outlives its holder's last
+    /// renewal, so how soon a dead node's accounts move (default 8 s).
+    pub lease_ttl: Duration,
 }
 
 /// A variable that is missing or malformed.
@@ -105,6 +110,8 @@ impl Config {
                 concurrency: number("SWITCHBOARD_DELIVERY_CONCURRENCY", 4)?.clamp(1, 64) as usize,
                 poll: millis(number("SWITCHBOARD_DELIVERY_POLL_MS", 1_000)?),
             },
+            node_id: lookup("SWITCHBOARD_NODE_ID").filter(|v| !v.trim().is_empty()),
+            lease_ttl: millis(number("SWITCHBOARD_LEASE_TTL_MS", 8_000)?.clamp(400, 600_000)),
         })
     }
 }

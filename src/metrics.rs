@@ -231,6 +231,8 @@ pub struct Metrics {
     pool_acquire: Gauge<f64, AtomicU64>,
     postgres_up: Gauge,
     presence_up: Family<StoreLabels, Gauge>,
+    leases: Gauge,
+    takeovers: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -268,8 +270,20 @@ impl Metrics {
             pool_acquire: Gauge::default(),
             postgres_up: Gauge::default(),
             presence_up: Family::default(),
+            leases: Gauge::default(),
+            takeovers: Counter::default(),
         };
         let r = &mut m.registry;
+        r.register(
+            "dispatcher_leases",
+            "Accounts whose dispatcher runs on this node (leases it holds)",
+            m.leases.clone(),
+        );
+        r.register(
+            "dispatcher_takeovers",
+            "Lapsed dispatcher leases this node took over from another (or an earlier run of itself)",
+            m.takeovers.clone(),
+        );
         r.register(
             "http_requests",
             "HTTP requests answered, by method, route pattern and status",
@@ -409,6 +423,16 @@ impl Metrics {
     pub fn ingest_batch(&self, messages: usize) {
         self.ingest_waiting.dec_by(messages as i64);
         self.ingest_batches.observe(messages as f64);
+    }
+
+    /// This node now holds `count` dispatcher leases.
+    pub fn leases_held(&self, count: usize) {
+        self.leases.set(count as i64);
+    }
+
+    /// This node took over a lapsed dispatcher lease.
+    pub fn lease_taken_over(&self) {
+        self.takeovers.inc();
     }
 
     /// A ticket action joined the action writers' queue.

@@ -6,6 +6,7 @@ use crate::app::rollups::RollupWorker;
 use crate::app::services::{Parts, Services};
 use crate::cluster::{RedisAt, RevocationRelay};
 use crate::config::Config;
+use crate::dispatch::NodeLeases;
 use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
 use crate::security::rate_limit::{RateLimits, RateQuotas};
@@ -108,6 +109,10 @@ impl Application {
             metrics_token: config.metrics_token.clone(),
             delivery: config.delivery,
             ingest_queue: config.ingest_queue,
+            leases: NodeLeases {
+                node: node_id(&config, port).into(),
+                ttl: config.lease_ttl,
+            },
         })?);
         let deliveries = services.outbound.start_worker();
         let alerts = services.alerts.start_watcher();
@@ -181,6 +186,19 @@ impl Application {
         tracing::info!("shut down");
         served
     }
+}
+
+/// `SWITCHBOARD_NODE_ID`, or the host name and the port this node listens on.
+fn node_id(config: &Config, port: u16) -> String {
+    config.node_id.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{port}")
+    })
 }
 
 /// Resolves on SIGTERM (what orchestrators and `kill` send) or Ctrl-C.

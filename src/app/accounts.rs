@@ -129,7 +129,7 @@ impl Accounts {
         }
         store::accounts::update(&self.pool, account_id, &account.name, &account.settings).await?;
         self.known.forget(|id, _| *id == account_id);
-        self.dispatchers.get(account_id).do_send(SettingsChanged);
+        self.dispatchers.tell(account_id, SettingsChanged);
         Ok(account)
     }
 

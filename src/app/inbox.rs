@@ -3,7 +3,7 @@
 //! with the views it belongs to for the caller (`domain::inbox`).
 
 use super::failure::{failure_from, Failure};
-use crate::dispatch::{messages as dm, Dispatchers};
+use crate::dispatch::Dispatchers;
 use crate::domain::channel::Channel;
 use crate::domain::ids::TicketId;
 use crate::domain::inbox::{Order, View, Viewer};
@@ -341,12 +341,8 @@ impl Inbox {
         };
         let offers = self
             .dispatchers
-            .get(key.account_id)
-            .send(dm::OffersFor {
-                agent_id: key.user_id,
-            })
-            .await
-            .unwrap_or_default();
+            .offers_for(key.account_id, key.user_id)
+            .await;
         let offers = store::tickets::records(&self.pool, key.account_id, &offers).await?;
         let view = |t| TicketView::new(t, viewer);
         Ok(Snapshot {

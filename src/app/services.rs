@@ -26,7 +26,7 @@ use super::wallboard::Wallboards;
 use super::work::WorkState;
 use crate::cluster::frames::FrameRelay;
 use crate::cluster::{RedisAt, RevocationRelay};
-use crate::dispatch::Dispatchers;
+use crate::dispatch::{Dispatchers, NodeLeases};
 use crate::domain::delivery::DeliveryPolicy;
 use crate::metrics::Metrics;
 use crate::presence::PresenceStore;
@@ -81,6 +81,8 @@ pub struct Parts {
     pub delivery: DeliveryPolicy,
     /// Room in the ingest writer's queue.
     pub ingest_queue: usize,
+    /// This node's id and its dispatcher leases' TTL.
+    pub leases: NodeLeases,
 }
 
 impl Services {
@@ -97,6 +99,7 @@ impl Services {
             metrics_token,
             delivery,
             ingest_queue,
+            leases,
         } = parts;
         let metrics = Arc::new(Metrics::new());
         let (hub, frames) = match cluster {
@@ -110,12 +113,13 @@ impl Services {
             None => (Arc::new(Hub::new(metrics.clone())), None),
         };
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
-        let dispatchers = Arc::new(Dispatchers::new(
+        let dispatchers = Dispatchers::start(
             pool.clone(),
             hub.clone(),
             presence.clone(),
             Arc::new(wallboards.clone()),
-        ));
+            leases,
+        );
         let sessions = Arc::new(SessionCache::new(SessionCache::TTL));
         let known_keys = Arc::new(KnownKeys::new(KnownKeys::TTL));
         let known_accounts = Arc::new(KnownAccounts::new(KnownAccounts::TTL));
@@ -208,7 +212,8 @@ impl Services {
         self.hub.close_all(Closing::ShuttingDown);
     }
 
-    /// Lets every dispatcher commit what it has decided, waiting at most `limit`.
+    /// Lets every dispatcher commit what it has decided, waiting at most `limit`, then lets
+    /// go of this node's dispatcher leases so other nodes take its accounts over at once.
     pub async fn drain_dispatchers(&self, limit: Duration) {
         if tokio::time::timeout(limit, self.dispatchers.drain())
             .await
@@ -216,5 +221,6 @@ impl Services {
         {
             tracing::warn!("dispatchers did not finish committing in time; the next start rebuilds from the database");
         }
+        self.dispatchers.release().await;
     }
 }

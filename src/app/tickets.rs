@@ -100,7 +100,7 @@ impl From<DispatchRefusal> for TicketError {
             DispatchRefusal::Refused(Refusal::UnknownAgent) => TicketError::AgentNotFound,
             DispatchRefusal::Refused(Refusal::CardMismatch(m)) => TicketError::CardMismatch(m),
             DispatchRefusal::Refused(Refusal::NotPossible(why)) => {
-                TicketError::NotPossible(why.into())
+                TicketError::NotPossible(why.into_owned())
             }
             DispatchRefusal::Unavailable => TicketError::DispatcherUnavailable,
         }
@@ -209,14 +209,17 @@ impl TicketActions {
             self.deliveries.ring();
         }
         let view = TicketView::new(acted.record.clone(), who.viewer());
-        self.dispatchers.get(who.account_id).do_send(TicketChanged {
-            ticket_id,
-            change,
-            known: Some(Arc::new(Known {
-                ticket: acted.record,
-                message: acted.reply,
-            })),
-        });
+        self.dispatchers.tell(
+            who.account_id,
+            TicketChanged {
+                ticket_id,
+                change,
+                known: Some(Arc::new(Known {
+                    ticket: acted.record,
+                    message: acted.reply,
+                })),
+            },
+        );
         Ok(view)
     }
 
@@ -325,7 +328,7 @@ impl TicketActions {
             manager_id: manager.user_id,
             force,
         };
-        self.dispatchers.get(account_id).send(message).await??;
+        self.dispatchers.assign(account_id, message).await?;
         Ok(Assigned {
             ticket: self.current(manager, ticket_id).await?,
             agent_working: agent.working && !agent.intake_paused,
@@ -363,7 +366,7 @@ impl TicketActions {
             ticket_id,
             agent_id: who.user_id,
         };
-        self.dispatchers.get(who.account_id).send(message).await??;
+        self.dispatchers.claim(who.account_id, message).await?;
         self.current(who, ticket_id).await
     }
 

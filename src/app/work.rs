@@ -94,8 +94,7 @@ impl WorkState {
     /// state to their tabs and the account's managers.
     pub async fn agent_changed(&self, account_id: AccountId, user_id: UserId) {
         self.dispatchers
-            .get(account_id)
-            .do_send(dm::AgentChanged { agent_id: user_id });
+            .tell(account_id, dm::AgentChanged { agent_id: user_id });
         let Ok(view) = self.users.view(account_id, user_id).await else {
             return;
         };
@@ -138,12 +137,13 @@ impl WorkState {
         }
         if last_on_this_node {
             self.agent_changed(key.account_id, key.user_id).await;
-            self.dispatchers
-                .get(key.account_id)
-                .do_send(dm::RecheckAgentAfter {
+            self.dispatchers.tell(
+                key.account_id,
+                dm::RecheckAgentAfter {
                     agent_id: key.user_id,
                     after: grace,
-                });
+                },
+            );
         }
     }
 }

@@ -5,7 +5,9 @@
 //! and everything that queued up meanwhile goes into the next one. Frames are pushed only
 //! after their transaction commits. If a guarded write finds the database changed under it
 //! (an agent opened a ticket the board was moving), the flush rolls back and the board is
-//! rebuilt from the database and settled again.
+//! rebuilt from the database and settled again. Every commit also checks that this node
+//! still holds the account's lease (fencing): one that finds it gone commits nothing, and
+//! the dispatcher retires.
 
 use super::messages::*;
 use super::persist::{self, Flushed, Outgoing};
@@ -17,6 +19,7 @@ use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::session::frames::{EventFrame, ServerEvent};
+use crate::store::leases::Held;
 use actix::prelude::*;
 use chrono::Utc;
 use std::collections::BTreeSet;
@@ -36,6 +39,10 @@ const RECHECK_EVERY: Duration = Duration::from_millis(200);
 /// The live dispatching state of one account.
 pub struct Dispatcher {
     account_id: AccountId,
+    /// The lease this dispatcher runs under; every commit checks it is still this node's.
+    lease: Held,
+    /// The lease is gone: nothing more is committed, and the actor stops.
+    retired: bool,
     shared: Shared,
     board: Board,
     settings: Settings,
@@ -59,10 +66,12 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(account_id: AccountId, shared: Shared) -> Dispatcher {
+    pub(crate) fn new(lease: Held, shared: Shared) -> Dispatcher {
         let settings = Settings::default();
         Dispatcher {
-            account_id,
+            account_id: lease.account_id,
+            lease,
+            retired: false,
             shared,
             board: Board::new(&settings),
             settings,
@@ -82,6 +91,9 @@ impl Dispatcher {
     /// Rebuilds the board from the database before any other message is handled, then
     /// settles it (drains the queue, rebalances) and flushes what that decided.
     fn rebuild(&mut self, ctx: &mut Context<Self>) {
+        if self.retired {
+            return;
+        }
         let (shared, account_id) = (self.shared.clone(), self.account_id);
         ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.in_runtime().into_actor(self).map(
             |loaded, act, ctx| match loaded {
@@ -132,15 +144,21 @@ impl Dispatcher {
 
     /// Commits everything queued, in one transaction, unless a commit is already in flight.
     fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.retired {
+            self.outbox.clear();
+            for w in self.waiting.drain(..) {
+                let _ = w.send(Err(DispatchRefusal::Unavailable));
+            }
+            return;
+        }
         if self.flushing || (self.outbox.is_empty() && self.waiting.is_empty()) {
             return;
         }
         self.flushing = true;
         let batch = std::mem::take(&mut self.outbox);
         let waiting = std::mem::take(&mut self.waiting);
-        let (pool, account_id) = (self.shared.pool.clone(), self.account_id);
-        let metrics = self.shared.metrics.clone();
-        ctx.spawn(async move { persist::commit(&pool, account_id, batch, &metrics).await }.in_runtime().into_actor(self).map(
+        let (shared, lease) = (self.shared.clone(), self.lease);
+        ctx.spawn(async move { persist::commit(&shared.pool, (&shared.node, lease), batch, &shared.metrics).await }.in_runtime().into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {
@@ -149,6 +167,12 @@ impl Dispatcher {
                             push.send(&act.shared.hub, act.account_id);
                         }
                         Ok(())
+                    }
+                    Err(persist::FlushError::Fenced) => {
+                        tracing::warn!(account_id = %act.account_id, epoch = act.lease.epoch, "the account's lease is no longer this node's; nothing was committed");
+                        let _ = act.shared.lost.send(act.lease);
+                        act.retire(ctx);
+                        Err(DispatchRefusal::Unavailable)
                     }
                     Err(persist::FlushError::Conflict) => {
                         tracing::info!(account_id = %act.account_id, "the database changed under a decision; rebuilding");
@@ -275,6 +299,17 @@ impl Dispatcher {
         }
     }
 
+    /// Commits nothing more and stops (the supervisor leaves it stopped once the node has
+    /// forgotten its address).
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.retired = true;
+        self.outbox.clear();
+        for w in self.waiting.drain(..) {
+            let _ = w.send(Err(DispatchRefusal::Unavailable));
+        }
+        ctx.stop();
+    }
+
     fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: UserId) {
         self.reloads_wanted.insert(agent_id);
         self.reload_agents(ctx);
@@ -286,6 +321,9 @@ impl Actor for Dispatcher {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(100_000);
+        if self.retired {
+            return;
+        }
         self.rebuild(ctx);
         ctx.run_interval(WALLBOARD_EVERY, |act, ctx| act.push_wallboard(ctx));
         ctx.run_interval(RETURN_CHECK_EVERY, |act, ctx| act.check_return_timer(ctx));
@@ -477,6 +515,13 @@ impl Handler<OffersFor> for Dispatcher {
     fn handle(&mut self, msg: OffersFor, ctx: &mut Self::Context) -> Vec<TicketId> {
         self.guarded(ctx, |board| board.offers_for(msg.agent_id))
             .unwrap_or_default()
+    }
+}
+
+impl Handler<Retire> for Dispatcher {
+    type Result = ();
+    fn handle(&mut self, _: Retire, ctx: &mut Self::Context) {
+        self.retire(ctx);
     }
 }
 

@@ -7,11 +7,12 @@ use crate::domain::ids::{MessageId, TicketId, UserId};
 use crate::store::tickets::{MessageRecord, TicketRecord};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A new ticket was committed (queued) by ingest; the dispatcher decides who gets it.
-#[derive(Message, Debug, Clone)]
+#[derive(Message, Debug, Clone, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct TicketCreated {
     pub ticket_id: TicketId,
@@ -22,7 +23,8 @@ pub struct TicketCreated {
 }
 
 /// Something committed about an existing ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
 pub enum TicketChange {
     /// A guest message arrived (the ticket is unanswered again).
     MessageArrived { message_id: MessageId },
@@ -37,13 +39,15 @@ pub enum TicketChange {
 }
 
 /// A ticket changed in the database; the dispatcher updates loads and tells the sockets.
-#[derive(Message, Debug, Clone)]
+#[derive(Message, Debug, Clone, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct TicketChanged {
     pub ticket_id: TicketId,
     pub change: TicketChange,
     /// The ticket (and the message the change is about) as the change's own statement
     /// returned them, when the sender has them: pushed as they are, with nothing read back.
+    /// Never forwarded to another node: its dispatcher reads the ticket back instead.
+    #[serde(skip)]
     pub known: Option<Arc<Known>>,
 }
 
@@ -55,7 +59,8 @@ pub struct Known {
 }
 
 /// Why a request to the dispatcher was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DispatchRefusal {
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -64,7 +69,7 @@ pub enum DispatchRefusal {
 }
 
 /// A manager moves a ticket (any state but done) to an agent (SPEC §2 rule 5).
-#[derive(Message, Debug, Clone)]
+#[derive(Message, Debug, Clone, Serialize, Deserialize)]
 #[rtype(result = "Result<(), DispatchRefusal>")]
 pub struct AssignTicket {
     pub ticket_id: TicketId,
@@ -75,7 +80,7 @@ pub struct AssignTicket {
 }
 
 /// An agent claims a ticket offered to them (broadcast strategy).
-#[derive(Message, Debug, Clone)]
+#[derive(Message, Debug, Clone, Serialize, Deserialize)]
 #[rtype(result = "Result<(), DispatchRefusal>")]
 pub struct ClaimTicket {
     pub ticket_id: TicketId,
@@ -83,14 +88,14 @@ pub struct ClaimTicket {
 }
 
 /// An agent's work state, card, role, activity or presence may have changed: reload them.
-#[derive(Message, Debug, Clone, Copy)]
+#[derive(Message, Debug, Clone, Copy, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct AgentChanged {
     pub agent_id: UserId,
 }
 
 /// Check the agent's presence again once `after` has passed (the grace period).
-#[derive(Message, Debug, Clone, Copy)]
+#[derive(Message, Debug, Clone, Copy, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct RecheckAgentAfter {
     pub agent_id: UserId,
@@ -98,12 +103,12 @@ pub struct RecheckAgentAfter {
 }
 
 /// The account's settings changed: reload them.
-#[derive(Message, Debug, Clone, Copy)]
+#[derive(Message, Debug, Clone, Copy, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct SettingsChanged;
 
 /// The tickets currently offered to an agent (broadcast strategy).
-#[derive(Message, Debug, Clone, Copy)]
+#[derive(Message, Debug, Clone, Copy, Serialize, Deserialize)]
 #[rtype(result = "Vec<TicketId>")]
 pub struct OffersFor {
     pub agent_id: UserId,
@@ -113,3 +118,8 @@ pub struct OffersFor {
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Drain;
+
+/// This node no longer holds the account's lease: commit nothing more, and stop.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Retire;

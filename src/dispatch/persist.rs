@@ -11,7 +11,7 @@ use crate::domain::inbox::Viewer;
 use crate::metrics::Metrics;
 use crate::session::frames::{EventFrame, ServerEvent, TicketPayload};
 use crate::session::hub::Hub;
-use crate::store::{self, events::NewEvent, tickets::TicketRecord};
+use crate::store::{self, events::NewEvent, leases::Held, tickets::TicketRecord};
 use crate::wire::{MessageView, TicketView};
 use chrono::Utc;
 use serde_json::json;
@@ -37,6 +37,9 @@ pub enum FlushError {
     /// A guarded write found the ticket changed: rebuild from the database.
     #[error("a ticket changed concurrently")]
     Conflict,
+    /// The account's lease is no longer this node's (fencing): nothing was committed.
+    #[error("the dispatcher lease is gone")]
+    Fenced,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -71,13 +74,15 @@ impl Outgoing {
     }
 }
 
-/// Commits `batch` in one transaction, counts its decisions, and prepares its frames.
+/// Commits `batch` in one transaction, counts its decisions, and prepares its frames. The
+/// transaction commits only while `node` still holds `lease`.
 pub async fn commit(
     pool: &PgPool,
-    account_id: AccountId,
+    (node, lease): (&str, Held),
     batch: Vec<Outgoing>,
     metrics: &Metrics,
 ) -> Result<Flushed, FlushError> {
+    let account_id = lease.account_id;
     let writes = batch
         .iter()
         .any(|item| !matches!(item, Outgoing::Changed(..)));
@@ -95,6 +100,7 @@ pub async fn commit(
         if applied != new_assignments.len() {
             return Err(FlushError::Conflict);
         }
+        fence(&mut tx, node, lease).await?;
         tx.commit().await?;
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         return Ok(Flushed {
@@ -119,11 +125,22 @@ pub async fn commit(
             Outgoing::Changed(..) => {}
         }
     }
+    fence(&mut tx, node, lease).await?;
     tx.commit().await?;
     metrics.committed(batch.iter().filter_map(Outgoing::decision));
     Ok(Flushed {
         pushes: frames(pool, account_id, batch, previous_assignee).await?,
     })
+}
+
+/// Checks, last before the commit, that `node` still holds `lease`; the lease row stays
+/// share-locked until the commit, so a takeover cannot overlap it.
+async fn fence(conn: &mut PgConnection, node: &str, lease: Held) -> Result<(), FlushError> {
+    if store::leases::still_held(conn, node, lease).await? {
+        Ok(())
+    } else {
+        Err(FlushError::Fenced)
+    }
 }
 
 /// When a batch holds nothing but automatic assignments from the queue (and changes to

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// What the dispatcher needs to know of a ticket to match it against cards.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketTraits {
     pub stage: Stage,
     pub channel: Channel,
@@ -17,7 +17,7 @@ pub struct TicketTraits {
 }
 
 /// A trait of a ticket that an agent's card does not take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mismatch {
     Stage,

@@ -75,6 +75,7 @@ pub mod events;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;
+pub mod leases;
 pub mod notes;
 #[macro_use]
 pub mod outbound;

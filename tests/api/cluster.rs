@@ -1,6 +1,7 @@
 //! Several nodes behind a load balancer: real `switchboard` processes on one database and one
 //! Redis prefix, each request and socket landing on whichever node.
 
+use crate::helpers::writers::{metric, until_blocked, Held};
 use crate::helpers::{inquiry, spawn_app_with, Options, RedisServer, TestApp};
 use serde_json::json;
 use std::time::Duration;
@@ -44,8 +45,9 @@ async fn a_node_that_missed_frames_while_redis_was_down_makes_its_sockets_take_a
     })
     .await;
     let node_b = node_a.restart().await;
-    let mut ana = node_b.working_agent("ana", json!({})).await;
+    // Node A dispatches the account (the first to need its dispatcher).
     node_a.ingest(&inquiry("g0", "m0")).await;
+    let mut ana = node_b.working_agent("ana", json!({})).await;
     ana.ws.expect("ticket.assigned").await;
     let last_seq = ana.ws.last_seq;
 
@@ -74,6 +76,118 @@ async fn a_node_that_missed_frames_while_redis_was_down_makes_its_sockets_take_a
     assert_eq!(closed, Some(1012), "reconnect now");
     let mut back = node_b.ws_resuming(&ana, last_seq).await;
     back.expect("snapshot").await;
+}
+
+#[actix_web::test]
+async fn a_manager_on_node_b_assigns_through_the_dispatcher_node_a_runs() {
+    let app = spawn_app_with(Options {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let (_a, node_a) = app.node_process().await;
+    let (_b, node_b) = app.node_process().await;
+    // The first node that needs the account's dispatcher takes its lease.
+    let created = node_a.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let (holder, epoch) = lease(&app).await.expect("a lease");
+    assert!(holder.ends_with(&format!(":{}", node_a.port)), "{holder}");
+
+    // Node B forwards Ana's start to node A, whose dispatcher gives her the queued ticket.
+    let mut ana = node_b.working_agent("ana", json!({})).await;
+    assert_eq!(
+        ana.ws.expect("ticket.assigned").await["ticket"]["id"],
+        created
+    );
+    let bo = node_b.working_agent("bo", json!({})).await;
+    let manager = node_b.manager().await;
+    node_b.assign(&manager, &created, &bo.user_id).ok().await;
+    assert_eq!(
+        node_b.ticket_as_manager(&created).await["assignee_id"],
+        bo.user_id
+    );
+    assert_eq!(
+        ana.ws.expect("ticket.unassigned").await["ticket_id"],
+        created
+    );
+    assert_eq!(
+        lease(&app).await,
+        Some((holder, epoch)),
+        "node B never took the lease"
+    );
+    assert_eq!(metric(&node_a, "switchboard_dispatcher_leases").await, 1.0);
+    assert_eq!(metric(&node_b, "switchboard_dispatcher_leases").await, 0.0);
+}
+
+#[actix_web::test]
+async fn a_lease_taken_over_while_a_commit_is_in_flight_commits_nothing() {
+    let app = spawn_app_with(Options::default()).await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    app.ingest(&inquiry("g0", "m0")).await;
+    ana.ws.expect("ticket.assigned").await;
+
+    // Another node is taking the lease over: it holds the row while this node commits.
+    let thief = Held::leases(&app).await;
+    let created = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    until_blocked(&app, 1).await;
+    thief
+        .commit_with(
+            "UPDATE dispatcher_leases SET holder = 'another node', epoch = epoch + 1, \
+             expires_at = now() + interval '1 hour'",
+        )
+        .await;
+
+    ana.ws
+        .expect_none("ticket.assigned", Duration::from_secs(2))
+        .await;
+    let stored = app.ticket_as_manager(&created).await;
+    assert_eq!(stored["state"], "queued");
+    assert!(stored["assignee_id"].is_null(), "{stored}");
+    assert_eq!(metric(&app, "switchboard_dispatcher_leases").await, 0.0);
+}
+
+#[actix_web::test]
+async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
+    let app = spawn_app_with(Options {
+        redis: true,
+        lease_ttl_ms: Some(1_500),
+        ..Default::default()
+    })
+    .await;
+    let (mut a, node_a) = app.node_process().await;
+    let (_b, node_b) = app.node_process().await;
+    node_a.ingest(&inquiry("g0", "m0")).await;
+    let mut ana = node_b.working_agent("ana", json!({})).await;
+    ana.ws.expect("ticket.assigned").await;
+
+    a.start_kill().unwrap();
+    a.wait().await.unwrap();
+    // Nobody dispatches this one until a survivor takes the lapsed lease over and rebuilds.
+    let created = node_b.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let assigned = ana.ws.expect("ticket.assigned").await;
+    assert_eq!(assigned["ticket"]["id"], created);
+    // Whichever survivor (this test's own node, or node B) looked first, under the next epoch.
+    let (holder, epoch) = lease(&app).await.expect("a lease");
+    assert_eq!(epoch, 2);
+    let survivor = [&app, &node_b]
+        .into_iter()
+        .find(|node| holder.ends_with(&format!(":{}", node.port)))
+        .unwrap_or_else(|| panic!("{holder} is no survivor"));
+    assert_eq!(
+        metric(survivor, "switchboard_dispatcher_takeovers_total").await,
+        1.0
+    );
+}
+
+/// The account's dispatcher lease as stored: holder and epoch.
+async fn lease(app: &TestApp) -> Option<(String, i64)> {
+    sqlx::query_as(
+        "SELECT holder, epoch FROM dispatcher_leases \
+         WHERE account_id = (SELECT id FROM accounts WHERE slug = $1)",
+    )
+    .bind(&app.account.slug)
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
 }
 
 /// Waits (up to 10 s) until the node's `/readyz` says cross-node push is `up` or not.

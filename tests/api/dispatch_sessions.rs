@@ -134,8 +134,8 @@ async fn a_restarted_server_continues_where_the_database_says() {
     app.pause_intake(&agent).ok().await;
     let queued = app.ingest(&inquiry("g2", "m2")).await.ticket_id;
 
-    // A second server on the same database, as after a crash and restart.
-    let restarted = app.restart().await;
+    // The server again, on the same database, as after a crash and restart.
+    let restarted = app.restart_in_place().await;
     let mut again = restarted.ws(&agent).await;
     let snapshot = again.expect("snapshot").await;
     assert_eq!(snapshot["tickets"][0]["id"], assigned);

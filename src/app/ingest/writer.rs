@@ -13,13 +13,16 @@
 //! again once, whole.
 
 use crate::dispatch::messages::{TicketChange, TicketChanged, TicketCreated};
+use crate::dispatch::remote::Event;
 use crate::dispatch::Dispatchers;
 use crate::domain::card::TicketTraits;
+use crate::domain::ids::AccountId;
 use crate::metrics::Metrics;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
 use futures_util::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -113,7 +116,13 @@ struct Line {
 }
 
 impl Line {
-    async fn commit(&mut self, items: &[Item]) -> Result<Written, BatchError> {
+    /// Stores `items` in one transaction, which also carries the events for dispatchers on
+    /// other nodes; answers what was written and the events for this node's dispatchers.
+    async fn commit(
+        &mut self,
+        items: &[Item],
+        dispatchers: &Dispatchers,
+    ) -> Result<(Written, Vec<(AccountId, Event)>), BatchError> {
         let conn = match self.held.as_mut() {
             Some(conn) => conn,
             None => self.held.insert(self.pool.acquire().await?),
@@ -121,8 +130,11 @@ impl Line {
         let outcome = async {
             let mut tx = conn.begin().await?;
             let written = ingest_batch::write(&mut tx, items).await?;
+            let here = dispatchers
+                .forward_in(&mut tx, dispatch_events(items, &written))
+                .await?;
             tx.commit().await?;
-            Ok(written)
+            Ok((written, here))
         }
         .await;
         if matches!(&outcome, Err(BatchError::Database(e)) if !matches!(e, sqlx::Error::Database(_)))
@@ -155,16 +167,20 @@ impl Part {
 
 /// Writes `batch`, splitting it on failure (see the module docs), and answers every caller.
 async fn write_batch(line: &mut Line, dispatchers: &Dispatchers, batch: Vec<Job>) {
-    let (items, answers) = batch.into_iter().map(|j| (j.item, j.answer)).unzip();
+    let (items, answers): (Vec<Item>, _) = batch.into_iter().map(|j| (j.item, j.answer)).unzip();
+    let accounts: BTreeSet<AccountId> = items.iter().map(|i| i.account_id).collect();
+    dispatchers.resolve_all(accounts).await;
     let mut pending = vec![Part {
         items,
         answers,
         may_repeat: true,
     }];
     while let Some(mut part) = pending.pop() {
-        match line.commit(&part.items).await {
-            Ok(written) => {
-                tell_dispatchers(dispatchers, &part.items, &written);
+        match line.commit(&part.items, dispatchers).await {
+            Ok((written, here)) => {
+                for (account_id, event) in here {
+                    dispatchers.tell(account_id, event);
+                }
                 for (answer, outcome) in part.answers.into_iter().zip(written.outcomes) {
                     let _ = answer.send(Ok(outcome));
                 }
@@ -202,12 +218,12 @@ fn splits(e: &BatchError) -> bool {
     }
 }
 
-/// Tells each account's dispatcher of the tickets the batch opened and of the messages that
-/// reached tickets already open, in the order they arrived.
-fn tell_dispatchers(dispatchers: &Dispatchers, items: &[Item], written: &Written) {
-    for opened in &written.opened {
+/// What each account's dispatcher must hear of a written batch: the tickets it opened and
+/// the messages that reached tickets already open, in the order they arrived.
+fn dispatch_events(items: &[Item], written: &Written) -> Vec<(AccountId, Event)> {
+    let opened = written.opened.iter().map(|opened| {
         let item = &items[opened.item];
-        dispatchers.get(opened.account_id).do_send(TicketCreated {
+        let created = TicketCreated {
             ticket_id: opened.ticket_id,
             traits: TicketTraits {
                 stage: item.stage,
@@ -217,15 +233,18 @@ fn tell_dispatchers(dispatchers: &Dispatchers, items: &[Item], written: &Written
             },
             created_at: opened.created_at,
             previous_agent: opened.previous_agent,
-        });
-    }
-    for arrived in &written.arrived {
-        dispatchers.get(arrived.account_id).do_send(TicketChanged {
+        };
+        (opened.account_id, Event::from(created))
+    });
+    let arrived = written.arrived.iter().map(|arrived| {
+        let changed = TicketChanged {
             ticket_id: arrived.ticket_id,
             change: TicketChange::MessageArrived {
                 message_id: arrived.message_id,
             },
             known: None,
-        });
-    }
+        };
+        (arrived.account_id, Event::from(changed))
+    });
+    opened.chain(arrived).collect()
 }

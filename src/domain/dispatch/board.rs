@@ -762,7 +762,9 @@ impl Board {
         let t = self.tickets.get(&ticket).ok_or(Refusal::UnknownTicket)?;
         let offered = t.offer.as_ref().is_some_and(|o| o.agents.contains(&agent));
         if !offered || t.entry.state != TicketState::Queued {
-            return Err(Refusal::NotPossible("this ticket is no longer on offer"));
+            return Err(Refusal::NotPossible(
+                "this ticket is no longer on offer".into(),
+            ));
         }
         if !self
             .agents
@@ -770,7 +772,7 @@ impl Board {
             .is_some_and(|a| a.eligible_for(&t.entry.traits))
         {
             return Err(Refusal::NotPossible(
-                "you cannot take this ticket now (timer, pause or cap)",
+                "you cannot take this ticket now (timer, pause or cap)".into(),
             ));
         }
         let mut out = Vec::new();

@@ -15,6 +15,7 @@ use super::ids::{TicketId, UserId};
 use super::ticket::TicketState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Why a ticket reached or left an agent; every push says it (SPEC §2 rule 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,7 +73,8 @@ pub enum Decision {
 }
 
 /// Why the board refused a manager's assignment or an agent's claim.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "refusal", content = "detail", rename_all = "snake_case")]
 pub enum Refusal {
     #[error("ticket not found")]
     UnknownTicket,
@@ -82,7 +84,7 @@ pub enum Refusal {
     #[error("the agent's card does not take this ticket")]
     CardMismatch(Vec<crate::domain::card::Mismatch>),
     #[error("{0}")]
-    NotPossible(&'static str),
+    NotPossible(Cow<'static, str>),
 }
 
 /// An agent as the board needs to know them.

@@ -198,7 +198,9 @@ fn broadcast_offers_then_the_first_claim_wins_and_unclaimed_offers_fall_back() {
     );
     assert_eq!(
         b.claim(tk(1), ag(1), at(4)),
-        Err(Refusal::NotPossible("this ticket is no longer on offer"))
+        Err(Refusal::NotPossible(
+            "this ticket is no longer on offer".into()
+        ))
     );
 
     b.ticket_created(tk(2), any_ticket(), at(5), None, at(5));

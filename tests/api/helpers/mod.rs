@@ -141,7 +141,7 @@ pub struct TestApp {
     pub account: TestAccount,
     /// `http://127.0.0.1:PORT`: the origin the app's own pages have.
     pub address: String,
-    port: u16,
+    pub port: u16,
     client: reqwest::Client,
     /// The environment the app was configured from (to start it again).
     vars: HashMap<String, String>,
@@ -175,6 +175,8 @@ pub struct Options {
     pub delivery_timeout_ms: Option<u64>,
     /// `SWITCHBOARD_DELIVERY_RETRY_WINDOW` (default 24 h).
     pub delivery_retry_window: Option<&'static str>,
+    /// `SWITCHBOARD_LEASE_TTL_MS` (default 8 s): how soon a dead node's accounts move.
+    pub lease_ttl_ms: Option<u64>,
 }
 
 /// Builds and spawns an application; answers its port.
@@ -233,6 +235,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             "SWITCHBOARD_DELIVERY_RETRY_WINDOW".to_string(),
             window.to_string(),
         );
+    }
+    if let Some(ms) = options.lease_ttl_ms {
+        vars.insert("SWITCHBOARD_LEASE_TTL_MS".to_string(), ms.to_string());
     }
     let redis_prefix = (options.redis || options.redis_url.is_some())
         .then(|| RedisPrefix(format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()))));
@@ -304,6 +309,19 @@ impl TestApp {
             setup_manager: tokio::sync::OnceCell::new(),
             ..self.clone()
         }
+    }
+
+    /// Starts this server again, as after a crash: the same database, configuration and node
+    /// id, so it takes the dispatcher leases this one held back at once (this one, still
+    /// running in the test's process, is fenced out of them).
+    pub async fn restart_in_place(&self) -> TestApp {
+        let holder: String = sqlx::query_scalar("SELECT holder FROM dispatcher_leases LIMIT 1")
+            .fetch_one(&self.pool)
+            .await
+            .expect("this server holds a dispatcher lease");
+        let mut again = self.clone();
+        again.vars.insert("SWITCHBOARD_NODE_ID".to_string(), holder);
+        again.restart().await
     }
 
     /// Creates an account (as `switchboard account create` does) whose manager is

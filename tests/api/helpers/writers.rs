@@ -27,6 +27,11 @@ impl Held {
         .await
     }
 
+    /// Locks every dispatcher lease, as a node taking them over would.
+    pub async fn leases(app: &TestApp) -> Held {
+        Held::with(app, "SELECT account_id FROM dispatcher_leases FOR UPDATE").await
+    }
+
     async fn with(app: &TestApp, statement: &str) -> Held {
         let mut conn = PgConnection::connect_with(&app.pool.connect_options())
             .await
@@ -35,6 +40,15 @@ impl Held {
             .await
             .unwrap();
         Held(conn)
+    }
+
+    /// Runs `statement` in the held transaction and commits it.
+    pub async fn commit_with(mut self, statement: &str) {
+        self.0
+            .execute(format!("{statement}; COMMIT").as_str())
+            .await
+            .unwrap();
+        self.0.close().await.unwrap();
     }
 
     pub async fn let_go(mut self) {
