@@ -10,6 +10,7 @@ use crate::app::Services;
 use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::actor::{Peer, WsSession};
+use crate::session::hub::LeftOff;
 use crate::wire::Code;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -23,6 +24,9 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 pub struct WsQuery {
     /// The last `seq` this client saw: replay what followed instead of a snapshot.
     last_seq: Option<u64>,
+    /// The `epoch` of the `hello` that `last_seq` counts after: a node whose history for the
+    /// user is another (another node, a restart) answers a snapshot.
+    epoch: Option<u64>,
 }
 
 pub fn routes(r: &mut Routes<'_>) {
@@ -63,7 +67,10 @@ pub(super) async fn connect(
         },
         session_id: who.session_id,
         is_manager: who.role == Role::Manager,
-        resume_from: query.last_seq,
+        resume_from: query.last_seq.map(|seq| LeftOff {
+            seq,
+            epoch: query.epoch,
+        }),
     };
     let desk = services.live.clone();
     WsSession::start(peer, desk, services.hub.clone(), socket, stream);

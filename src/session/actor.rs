@@ -9,7 +9,7 @@
 use super::desk::Desk;
 use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
-use super::hub::{Closer, Closing, Hub, Outbound, Outbox, Replay, SessionLink};
+use super::hub::{Attached, Closer, Closing, Hub, LeftOff, Outbound, Outbox, Replay, SessionLink};
 use crate::detached::{self, InRuntimeExt};
 use crate::domain::ids::SessionId;
 use crate::metrics::{LiveSocket, Metrics, SocketClosed};
@@ -38,8 +38,8 @@ pub struct Peer {
     /// The login session the connection was opened with (closed when it is revoked).
     pub session_id: SessionId,
     pub is_manager: bool,
-    /// The `last_seq` the client gave when reconnecting, if any.
-    pub resume_from: Option<u64>,
+    /// Where the client left off, when reconnecting.
+    pub resume_from: Option<LeftOff>,
 }
 
 /// A live WebSocket connection.
@@ -88,8 +88,7 @@ impl WsSession {
             outbound: tx.clone(),
             closer: closer.clone(),
         };
-        let seq_at_attach =
-            hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
+        let attached = hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
         let user_budget = hub.user_budget(peer.key.user_id);
         let stream = stream
             .max_frame_size(MAX_FRAME_BYTES)
@@ -112,7 +111,7 @@ impl WsSession {
                 user_budget,
                 last_snapshot: None,
             }
-            .with_initial_frames(ctx, seq_at_attach)
+            .with_initial_frames(ctx, attached)
         });
         let writer = Writer {
             socket,
@@ -126,12 +125,14 @@ impl WsSession {
     }
 
     /// Loads `hello` plus the snapshot (or the replay) before the actor handles anything else.
-    fn with_initial_frames(self, ctx: &mut Context<Self>, seq_at_attach: u64) -> Self {
+    fn with_initial_frames(self, ctx: &mut Context<Self>, attached: Attached) -> Self {
         let (desk, hub) = (self.desk.clone(), self.hub.clone());
         let peer = self.peer.clone();
+        let seq_at_attach = attached.seq;
         let load = async move {
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
+                epoch: attached.epoch,
                 user: desk.user(peer.key).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
@@ -221,8 +222,12 @@ impl WsSession {
         };
         match frame {
             ClientFrame::Ping => self.send(ctx, to_frame(&ControlFrame::Pong)),
-            ClientFrame::Resume { last_seq } => {
-                match self.hub.replay(self.peer.key.user_id, last_seq) {
+            ClientFrame::Resume { last_seq, epoch } => {
+                let left_off = LeftOff {
+                    seq: last_seq,
+                    epoch,
+                };
+                match self.hub.replay(self.peer.key.user_id, left_off) {
                     Replay::Frames(missed) => {
                         missed.into_iter().for_each(|(_, f)| self.send(ctx, f))
                     }

@@ -105,6 +105,9 @@ pub enum ControlFrame {
     /// First frame of every connection.
     Hello {
         seq: u64,
+        /// The history `seq` counts in: a client resuming says it, so a node never replays
+        /// frames of another history as if they were the missed ones.
+        epoch: u64,
         user: Option<UserView>,
         heartbeat_seconds: u64,
     },
@@ -152,6 +155,9 @@ pub enum ClientFrame {
     /// Replay everything after `last_seq`, or send a fresh snapshot if that is too old.
     Resume {
         last_seq: u64,
+        /// The `epoch` of the `hello` that `last_seq` was counted after.
+        #[serde(default)]
+        epoch: Option<u64>,
     },
     /// The agent looks at a ticket (same as `POST /tickets/{id}/open`).
     Open {
@@ -185,7 +191,13 @@ mod tests {
     fn client_frames_parse_and_junk_is_refused() {
         let resume: ClientFrame =
             serde_json::from_str(r#"{"type":"resume","last_seq":12}"#).unwrap();
-        assert_eq!(resume, ClientFrame::Resume { last_seq: 12 });
+        assert_eq!(
+            resume,
+            ClientFrame::Resume {
+                last_seq: 12,
+                epoch: None
+            }
+        );
         let open: ClientFrame =
             serde_json::from_str(r#"{"type":"open","ticket_id":"44"}"#).unwrap();
         assert_eq!(

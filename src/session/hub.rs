@@ -1,6 +1,11 @@
 //! The per-node registry of live sessions. It numbers each user's events (`seq`), keeps a
 //! short bounded history for `resume`, and fans every frame out to all of the user's tabs.
 //!
+//! Each node numbers a user's frames on its own, so a `seq` means something only in the
+//! history it was counted in: every history has an `epoch` (random, told in `hello`), and a
+//! resume that names another epoch (another node, or this one before a restart or a resync)
+//! is answered with a snapshot instead of frames that would only look like the missed ones.
+//!
 //! Sending never waits: each session has a bounded outbound queue, and a session whose queue
 //! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
 
@@ -155,6 +160,8 @@ pub struct SessionLink {
 struct Feed {
     account_id: AccountId,
     is_manager: bool,
+    /// Names this history: `seq`s from another are not comparable.
+    epoch: u64,
     seq: u64,
     history: VecDeque<(u64, Arc<str>)>,
     history_bytes: usize,
@@ -191,6 +198,27 @@ impl Feed {
                 Err(Refused::Closed) => false,
             });
     }
+}
+
+/// Where a client left off: the last `seq` it saw, and the epoch of the history that `seq`
+/// was counted in (`None` from a client that does not send it: the `seq` alone is trusted,
+/// which holds on a single node within one run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOff {
+    pub seq: u64,
+    pub epoch: Option<u64>,
+}
+
+/// Where a new session starts: the user's current `seq` and the history's epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attached {
+    pub seq: u64,
+    pub epoch: u64,
+}
+
+/// A new history's epoch: random, nonzero, and below 2^53 so JavaScript reads it exactly.
+fn new_epoch() -> u64 {
+    (rand::random::<u64>() >> 11).max(1)
 }
 
 /// What `resume` can offer.
@@ -280,7 +308,7 @@ impl Hub {
         f(&mut self.feeds.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Registers a session and returns the user's current `seq`: every event after it will
+    /// Registers a session and returns where it starts: every event after that `seq` will
     /// reach the session.
     pub fn attach(
         &self,
@@ -288,11 +316,12 @@ impl Hub {
         user_id: UserId,
         is_manager: bool,
         link: SessionLink,
-    ) -> u64 {
+    ) -> Attached {
         self.with(|feeds| {
             let feed = feeds.entry(user_id).or_insert_with(|| Feed {
                 account_id,
                 is_manager,
+                epoch: new_epoch(),
                 seq: 0,
                 history: VecDeque::new(),
                 history_bytes: 0,
@@ -308,7 +337,10 @@ impl Hub {
                 oldest.closer.close(Closing::Superseded);
             }
             feed.sessions.push(link);
-            feed.seq
+            Attached {
+                seq: feed.seq,
+                epoch: feed.epoch,
+            }
         })
     }
 
@@ -411,13 +443,15 @@ impl Hub {
         feed.fan_out(&frame);
     }
 
-    /// The frames after `last_seq`, if the history still has all of them.
-    pub fn replay(&self, user_id: UserId, last_seq: u64) -> Replay {
+    /// The frames after where the client left off, if that is in this history and the
+    /// history still has all of them.
+    pub fn replay(&self, user_id: UserId, left_off: LeftOff) -> Replay {
+        let last_seq = left_off.seq;
         self.with(|feeds| {
             let Some(feed) = feeds.get(&user_id) else {
                 return Replay::TooOld;
             };
-            if last_seq > feed.seq {
+            if left_off.epoch.is_some_and(|e| e != feed.epoch) || last_seq > feed.seq {
                 return Replay::TooOld;
             }
             if last_seq == feed.seq {
@@ -523,8 +557,9 @@ impl Hub {
     pub fn resync_all(&self) {
         self.with(|feeds| {
             for feed in feeds.values_mut() {
-                // A seq past every one the client saw, with no history: `resume` answers
-                // a snapshot.
+                // A new history (and a seq past every one the client saw, for clients that
+                // do not send the epoch): `resume` answers a snapshot.
+                feed.epoch = new_epoch();
                 feed.seq += 1;
                 feed.history.clear();
                 feed.history_bytes = 0;
@@ -587,8 +622,8 @@ mod tests {
         let hub = Hub::default();
         let (a, mut rx_a, _) = link(1, 8);
         let (b, mut rx_b, _) = link(2, 8);
-        assert_eq!(hub.attach(A, U, false, a), 0);
-        assert_eq!(hub.attach(A, U, false, b), 0);
+        assert_eq!(hub.attach(A, U, false, a).seq, 0);
+        assert_eq!(hub.attach(A, U, false, b).seq, 0);
         hub.push(A, U, &event(1));
         hub.push(A, U, &event(2));
         for rx in [&mut rx_a, &mut rx_b] {
@@ -605,6 +640,40 @@ mod tests {
         );
     }
 
+    /// Where a client that sends no epoch left off.
+    fn seq(n: u64) -> LeftOff {
+        LeftOff {
+            seq: n,
+            epoch: None,
+        }
+    }
+
+    #[test]
+    fn a_resume_counted_in_another_history_is_too_old_however_its_seq_compares() {
+        let hub = Hub::default();
+        let (tab, _rx, _) = link(1, 1024);
+        let here = hub.attach(A, U, false, tab);
+        for n in 1..=5 {
+            hub.push(A, U, &event(n));
+        }
+        let elsewhere = LeftOff {
+            seq: 3,
+            epoch: Some(here.epoch + 1),
+        };
+        assert_eq!(hub.replay(U, elsewhere), Replay::TooOld);
+        let same = LeftOff {
+            seq: 3,
+            epoch: Some(here.epoch),
+        };
+        assert!(matches!(hub.replay(U, same), Replay::Frames(f) if f.len() == 2));
+        hub.resync_all();
+        assert_eq!(
+            hub.replay(U, same),
+            Replay::TooOld,
+            "a resync starts a new history"
+        );
+    }
+
     #[test]
     fn replay_serves_the_gap_or_says_it_is_too_old() {
         let hub = Hub::default();
@@ -613,7 +682,7 @@ mod tests {
         for n in 1..=5 {
             hub.push(A, U, &event(n));
         }
-        match hub.replay(U, 3) {
+        match hub.replay(U, seq(3)) {
             Replay::Frames(frames) => {
                 assert_eq!(frames.len(), 2);
                 assert_eq!(frames[0].0, 4);
@@ -621,17 +690,17 @@ mod tests {
             }
             Replay::TooOld => panic!("history should reach seq 4"),
         }
-        assert_eq!(hub.replay(U, 5), Replay::Frames(vec![]));
+        assert_eq!(hub.replay(U, seq(5)), Replay::Frames(vec![]));
         assert_eq!(
-            hub.replay(U, 6),
+            hub.replay(U, seq(6)),
             Replay::TooOld,
             "a seq from another server life"
         );
         for n in 6..=(HISTORY_FRAMES as i64 + 10) {
             hub.push(A, U, &event(n));
         }
-        assert_eq!(hub.replay(U, 1), Replay::TooOld);
-        assert_eq!(hub.replay(UserId(404), 0), Replay::TooOld);
+        assert_eq!(hub.replay(U, seq(1)), Replay::TooOld);
+        assert_eq!(hub.replay(UserId(404), seq(0)), Replay::TooOld);
     }
 
     #[tokio::test]
@@ -721,8 +790,8 @@ mod tests {
             .await
             .expect("closed");
         assert_eq!(why, Closing::MissedFrames);
-        assert_eq!(hub.replay(U, seen), Replay::TooOld);
-        assert_eq!(hub.replay(U, 0), Replay::TooOld);
+        assert_eq!(hub.replay(U, seq(seen)), Replay::TooOld);
+        assert_eq!(hub.replay(U, seq(0)), Replay::TooOld);
     }
 
     #[tokio::test]

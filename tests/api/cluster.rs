@@ -178,6 +178,35 @@ async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
     );
 }
 
+#[actix_web::test]
+async fn a_resume_on_another_node_gets_a_snapshot_never_that_nodes_own_numbering() {
+    let app = spawn_app_with(Options {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let node_b = app.restart().await;
+    // Node B counts Ana's frames from her first tab on.
+    let mut ana = node_b.working_agent("ana", json!({})).await;
+    for n in 0..3 {
+        app.ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
+            .await;
+        ana.ws.expect("ticket.assigned").await;
+    }
+    // A tab on this node counts only what came after it opened: a history of its own.
+    let mut tab = app.open_tab(&ana).await;
+    app.ingest(&inquiry("g3", "m3")).await;
+    tab.expect("ticket.assigned").await;
+    assert!(tab.last_seq < ana.ws.last_seq);
+
+    // The tab reconnects, and the balancer sends it to node B.
+    let mut moved = node_b.ws_resuming_after(&ana, &tab).await;
+    moved.expect("hello").await;
+    let next = moved.next(Duration::from_secs(5)).await.expect("a frame");
+    assert_eq!(next["type"], "snapshot", "{next}");
+    assert_eq!(next["tickets"].as_array().map(Vec::len), Some(4));
+}
+
 /// The account's dispatcher lease as stored: holder and epoch.
 async fn lease(app: &TestApp) -> Option<(String, i64)> {
     sqlx::query_as(

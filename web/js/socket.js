@@ -60,6 +60,8 @@ export class Live extends EventTarget {
     this.freshMessages = new Set();
     this.status = 'offline';
     this.lastSeq = null;
+    /** The history `lastSeq` counts in (from `hello`). */
+    this.epoch = null;
     this.ws = null;
     this.attempt = 0;
     this.stopped = true;
@@ -113,7 +115,12 @@ export class Live extends EventTarget {
   connect() {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const query = this.lastSeq !== null ? `?last_seq=${this.lastSeq}` : '';
+    // Where we left off: the last seq, in the history (epoch) it was counted in.
+    let query = '';
+    if (this.lastSeq !== null) {
+      query = `?last_seq=${this.lastSeq}`;
+      if (this.epoch !== null) query += `&epoch=${this.epoch}`;
+    }
     const ws = new WebSocket(`${proto}//${location.host}${this.path}${query}`);
     this.ws = ws;
     this.setStatus('connecting');
@@ -225,11 +232,14 @@ export class Live extends EventTarget {
     this.attempt = 0;
     this.user = frame.user || this.user;
     this.heartbeatSeconds = frame.heartbeat_seconds || 15;
-    // A server that restarted numbers from scratch; what we hold can't be resumed and a
-    // snapshot follows.
-    if (this.lastSeq !== null && typeof frame.seq === 'number' && frame.seq < this.lastSeq) {
+    // Another history (another node, a restarted server) numbers on its own; what we hold
+    // can't be resumed there and a snapshot follows.
+    const epoch = typeof frame.epoch === 'number' ? frame.epoch : null;
+    const otherHistory = this.epoch !== null && epoch !== this.epoch;
+    if (this.lastSeq !== null && (otherHistory || (typeof frame.seq === 'number' && frame.seq < this.lastSeq))) {
       this.lastSeq = null;
     }
+    this.epoch = epoch;
     if (this.user && this.user.state) this.setWork(this.user.state);
     this.setStatus('live');
     this.startHeartbeat();
@@ -262,7 +272,9 @@ export class Live extends EventTarget {
         // A gap: ask for what we missed; frames after the gap come again in the replay.
         if (!this.resumingSince) {
           this.resumingSince = Date.now();
-          this.send({ type: 'resume', last_seq: this.lastSeq });
+          const resume = { type: 'resume', last_seq: this.lastSeq };
+          if (this.epoch !== null) resume.epoch = this.epoch;
+          this.send(resume);
         }
         return;
       }

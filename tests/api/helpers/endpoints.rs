@@ -516,6 +516,11 @@ impl TestApp {
         WsClient::connect(self.port, user.token(), Some(last_seq)).await
     }
 
+    /// A socket as `user` that resumes where `before` (a socket to any node) left off.
+    pub async fn ws_resuming_after(&self, user: &Session, before: &WsClient) -> WsClient {
+        WsClient::connect_after(self.port, user.token(), before).await
+    }
+
     /// A socket opened the way a browser on `origin` opens it: with the session cookie and
     /// `Origin`; answers the HTTP status of a refused upgrade.
     pub async fn ws_in_browser(&self, user: &Session, origin: &str) -> Result<WsClient, u16> {

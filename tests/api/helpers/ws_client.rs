@@ -13,6 +13,8 @@ pub struct WsClient {
     stream: Stream,
     /// The highest `seq` seen.
     pub last_seq: u64,
+    /// The history `last_seq` counts in, from the last `hello`.
+    pub epoch: Option<u64>,
     /// Every frame received, in order.
     pub seen: Vec<Value>,
 }
@@ -23,12 +25,28 @@ impl WsClient {
         if let Some(seq) = last_seq {
             url.push_str(&format!("&last_seq={seq}"));
         }
+        WsClient::open(&url).await
+    }
+
+    /// Reconnects (to the node on `port`) where `before` left off: its last `seq`, in the
+    /// history of its last `hello`.
+    pub async fn connect_after(port: u16, token: &str, before: &WsClient) -> WsClient {
+        let epoch = before.epoch.expect("a hello was seen");
+        WsClient::open(&format!(
+            "ws://127.0.0.1:{port}/api/v1/ws?token={token}&last_seq={}&epoch={epoch}",
+            before.last_seq
+        ))
+        .await
+    }
+
+    async fn open(url: &str) -> WsClient {
         let (stream, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("websocket connect");
         WsClient {
             stream,
             last_seq: 0,
+            epoch: None,
             seen: Vec::new(),
         }
     }
@@ -50,6 +68,7 @@ impl WsClient {
         WsClient {
             stream,
             last_seq: 0,
+            epoch: None,
             seen: Vec::new(),
         }
     }
@@ -88,6 +107,7 @@ impl WsClient {
             Ok((stream, _)) => Ok(WsClient {
                 stream,
                 last_seq: 0,
+                epoch: None,
                 seen: Vec::new(),
             }),
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
@@ -145,6 +165,9 @@ impl WsClient {
                 .ok()?;
             if let Message::Text(text) = msg {
                 let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+                if frame["type"] == "hello" {
+                    self.epoch = frame["epoch"].as_u64();
+                }
                 if let Some(seq) = frame["seq"].as_u64() {
                     self.last_seq = self.last_seq.max(seq);
                 }
