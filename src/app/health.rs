@@ -2,6 +2,7 @@
 //! leaves the node serving with in-process presence (SPEC §8), reported as `degraded`.
 
 use crate::cluster::frames::FrameRelay;
+use crate::dispatch::Dispatchers;
 use crate::presence::PresenceStore;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -20,6 +21,11 @@ pub struct Readiness {
     /// without Redis (a single node). While `false`, each node's sockets get only its own
     /// frames, and reconnect for a snapshot once Redis is back.
     pub cross_node_push: Option<bool>,
+    /// This node's id (`SWITCHBOARD_NODE_ID`).
+    pub node: String,
+    /// Accounts whose dispatcher runs on this node. Leases live in PostgreSQL, so Redis being
+    /// down never moves one; while PostgreSQL is down nothing is dispatched anywhere.
+    pub dispatchers: usize,
 }
 
 /// Checks the dependencies.
@@ -28,6 +34,7 @@ pub struct Health {
     pool: PgPool,
     presence: Arc<dyn PresenceStore>,
     frames: Option<Arc<FrameRelay>>,
+    dispatchers: Arc<Dispatchers>,
 }
 
 impl Health {
@@ -35,11 +42,13 @@ impl Health {
         pool: PgPool,
         presence: Arc<dyn PresenceStore>,
         frames: Option<Arc<FrameRelay>>,
+        dispatchers: Arc<Dispatchers>,
     ) -> Health {
         Health {
             pool,
             presence,
             frames,
+            dispatchers,
         }
     }
 
@@ -62,6 +71,8 @@ impl Health {
             redis,
             presence: self.presence.kind(),
             cross_node_push,
+            node: self.dispatchers.node().to_string(),
+            dispatchers: self.dispatchers.running(),
         }
     }
 }

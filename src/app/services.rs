@@ -197,7 +197,7 @@ impl Services {
                 presence.clone(),
                 metrics_token.as_ref(),
             ),
-            health: Health::new(pool, presence, frames),
+            health: Health::new(pool, presence, frames, dispatchers.clone()),
             outbound,
             alerts,
             live,

@@ -145,6 +145,11 @@ impl Dispatchers {
         &self.leases.node
     }
 
+    /// How many accounts' dispatchers run on this node.
+    pub fn running(&self) -> usize {
+        here_count(&lock(&self.owners))
+    }
+
     /// Tells the account's dispatcher, wherever it runs; never waits. Events for one account
     /// reach it in the order this node told them.
     pub fn tell(&self, account_id: AccountId, event: impl Into<Event>) {

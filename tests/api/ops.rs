@@ -11,6 +11,13 @@ async fn health_and_readiness_answer() {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["postgres"], true);
+    assert!(body["node"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{}", app.port)));
+    assert_eq!(body["dispatchers"], 0);
+    app.ingest(&crate::helpers::inquiry("g1", "m1")).await;
+    assert_eq!(app.readyz().ok().await["dispatchers"], 1);
 }
 
 #[actix_web::test]
