@@ -6,18 +6,73 @@ use crate::stats::Stats;
 use futures_util::StreamExt;
 use rand::Rng;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
+
+/// One URL the harness was given (`--url`, comma-separated for several).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Base {
+    /// `…/api/v1`
+    pub api: String,
+    /// `ws…/api/v1/ws`
+    pub ws: String,
+    /// The node's name when this URL is one node's own (`--nodes`); else answers name their
+    /// node in `X-Served-By` (scripts/cluster's HAProxy), or the URL stands for it.
+    pub node: Option<String>,
+}
+
+/// The URLs an agent uses: the one it was handed first, and the next one in turn whenever its
+/// socket cannot connect (a node that died), so an agent given one node's own URL fails over.
+/// With a single URL (a balancer, or one server) it always uses that one.
+#[derive(Clone)]
+pub struct Route {
+    bases: Arc<Vec<Base>>,
+    at: Arc<AtomicUsize>,
+}
+
+impl Route {
+    /// Starts at `bases[first % len]`; `bases` is not empty.
+    pub fn new(bases: Arc<Vec<Base>>, first: usize) -> Route {
+        Route {
+            at: Arc::new(AtomicUsize::new(first % bases.len().max(1))),
+            bases,
+        }
+    }
+
+    fn base(&self) -> &Base {
+        &self.bases[self.at.load(Relaxed) % self.bases.len()]
+    }
+
+    pub fn api(&self) -> &str {
+        &self.base().api
+    }
+
+    fn fail_over(&self) {
+        let len = self.bases.len();
+        let _ = self
+            .at
+            .fetch_update(Relaxed, Relaxed, |at| Some((at + 1) % len));
+    }
+
+    /// The node a socket to the current URL landed on.
+    fn node(&self, served_by: Option<&str>) -> String {
+        let base = self.base();
+        served_by
+            .map(str::to_string)
+            .or_else(|| base.node.clone())
+            .unwrap_or_else(|| base.api.clone())
+    }
+}
 
 /// What an agent needs to work.
 #[derive(Clone)]
 pub struct AgentSetup {
     pub id: String,
     pub token: String,
-    pub api: String,
-    pub ws: String,
+    pub route: Route,
     pub client: reqwest::Client,
     pub stats: Arc<Stats>,
     /// Drops and resumes its connection now and then.
@@ -29,7 +84,7 @@ impl AgentSetup {
     async fn post(&self, path: &str, body: Value) -> Option<reqwest::StatusCode> {
         let res = self
             .client
-            .post(format!("{}{path}", self.api))
+            .post(format!("{}{path}", self.route.api()))
             .bearer_auth(&self.token)
             .json(&body)
             .send()
@@ -106,21 +161,34 @@ pub async fn run(
     mut storm: watch::Receiver<()>,
 ) {
     let mut last_seq: Option<u64> = None;
+    // The history `last_seq` counts in (from `hello`): another node answers a snapshot.
+    let mut epoch: Option<u64> = None;
     let mut first = true;
     let mut stormed = false;
     while !*stop.borrow() {
-        let mut url = format!("{}?token={}", setup.ws, setup.token);
+        let mut url = format!("{}?token={}", setup.route.base().ws, setup.token);
         if let Some(seq) = last_seq {
             url.push_str(&format!("&last_seq={seq}"));
+            if let Some(epoch) = epoch {
+                url.push_str(&format!("&epoch={epoch}"));
+            }
         }
-        let Ok((mut stream, _)) = tokio_tungstenite::connect_async(url).await else {
+        let Ok((mut stream, answer)) = tokio_tungstenite::connect_async(url).await else {
             setup
                 .stats
                 .errors
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            setup.route.fail_over();
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         };
+        let served_by = answer
+            .headers()
+            .get("x-served-by")
+            .and_then(|v| v.to_str().ok());
+        setup
+            .stats
+            .connected(&setup.id, &setup.route.node(served_by));
         if first {
             setup
                 .stats
@@ -168,6 +236,9 @@ pub async fn run(
                     let Some(Ok(msg)) = msg else { break };
                     let Message::Text(text) = msg else { continue };
                     let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                    if frame["type"] == "hello" {
+                        epoch = frame["epoch"].as_u64();
+                    }
                     handle(&setup, &frame, &mut last_seq);
                 }
             }

@@ -111,7 +111,9 @@ struct Receiver {
     secret: Mutex<String>,
     stats: Arc<BridgeStats>,
     client: reqwest::Client,
-    api: String,
+    /// Where acknowledgements go: the first URL, and the next in turn when one does not answer
+    /// (a node that died, when the harness was given several).
+    apis: Arc<Vec<String>>,
     api_key: String,
 }
 
@@ -165,13 +167,22 @@ impl Receiver {
 
     /// Tells the server the channel has the message (`POST /ingest/deliveries`).
     async fn acknowledge(self: Arc<Self>, message_id: String) {
-        let sent = self
-            .client
-            .post(format!("{}/ingest/deliveries", self.api))
-            .bearer_auth(&self.api_key)
-            .json(&json!({"message_id": message_id, "status": "delivered"}))
-            .send()
-            .await;
+        let mut sent = None;
+        for api in self.apis.iter() {
+            let answer = self
+                .client
+                .post(format!("{api}/ingest/deliveries"))
+                .bearer_auth(&self.api_key)
+                .json(&json!({"message_id": message_id, "status": "delivered"}))
+                .send()
+                .await;
+            let unanswered = answer.is_err();
+            sent = Some(answer);
+            if !unanswered {
+                break;
+            }
+        }
+        let Some(sent) = sent else { return };
         match sent {
             Ok(res) if res.status().is_success() => {
                 self.stats
@@ -210,10 +221,10 @@ pub async fn settle(stats: &BridgeStats, sent: u64) -> Replies {
 }
 
 /// Starts the receiver on a free loopback port and registers it as a connection of the
-/// account for every channel.
+/// account for every channel (through `apis[0]`; acknowledgements fail over to the others).
 pub async fn start(
     client: &reqwest::Client,
-    api: &str,
+    apis: Arc<Vec<String>>,
     manager_token: &str,
     api_key: &str,
     name: &str,
@@ -225,11 +236,11 @@ pub async fn start(
         secret: Mutex::new(String::new()),
         stats: stats.clone(),
         client: client.clone(),
-        api: api.to_string(),
+        apis: apis.clone(),
         api_key: api_key.to_string(),
     });
     let res = client
-        .post(format!("{api}/connections"))
+        .post(format!("{}/connections", apis[0]))
         .bearer_auth(manager_token)
         .json(&json!({"name": name, "channels": [], "url": url}))
         .send()

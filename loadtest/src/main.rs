@@ -4,9 +4,10 @@
 
 mod agent;
 mod bridge;
+mod failover;
 mod stats;
 
-use agent::AgentSetup;
+use agent::{AgentSetup, Base, Route};
 use anyhow::{bail, Context};
 use clap::Parser;
 use futures_util::{stream, StreamExt};
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
     args_override_self = true
 )]
 struct Args {
+    /// The server's URL, or several comma-separated (nodes without a balancer): each agent
+    /// and each guest message takes the next one in turn.
     #[arg(long)]
     url: String,
     #[arg(long)]
@@ -57,6 +60,28 @@ struct Args {
     /// (a server behind on its work catches up) before stopping the agents and reconciling.
     #[arg(long, default_value_t = 120)]
     drain_timeout: u64,
+    /// The nodes' own URLs behind the balancer, as NAME=URL pairs separated by commas (NAME is
+    /// the node's SWITCHBOARD_NODE_ID): `--kill-at` reads their lease gauges from here.
+    #[arg(long)]
+    nodes: Option<String>,
+    /// Seconds into the guest traffic at which one node is killed: the one holding the
+    /// dispatcher lease (by its `switchboard_dispatcher_leases` gauge); needs `--nodes` and
+    /// `--kill-command`.
+    #[arg(long)]
+    kill_at: Option<f64>,
+    /// The shell command that kills a node; `{node}` in it becomes the node's name
+    /// (e.g. `kill -9 $(cat target/cluster/{node}.pid)`).
+    #[arg(long)]
+    kill_command: Option<String>,
+    /// The bearer token of `GET /api/v1/metrics`, when the nodes have one (default: the
+    /// environment's SWITCHBOARD_METRICS_TOKEN, as the scenarios hand the nodes).
+    #[arg(long)]
+    metrics_token: Option<String>,
+    /// Times a guest message is sent again (same ids, so at most stored once) when the
+    /// request fails or answers 502, 503 or 504, as a channel retries: a node killed under
+    /// the balancer drops the requests it was answering.
+    #[arg(long, default_value_t = 0)]
+    ingest_retries: u32,
 }
 
 async fn post_json(
@@ -112,6 +137,48 @@ async fn drain(stats: &Stats, limit: Duration) {
     }
 }
 
+/// Sends one guest message to `apis[first]`, and again (to the next URL in turn) up to
+/// `retries` times when the request fails or answers 502, 503 or 504.
+async fn ingest(
+    client: &reqwest::Client,
+    apis: &[String],
+    first: usize,
+    key: &str,
+    body: &Value,
+    retries: u32,
+) -> anyhow::Result<(u16, Value)> {
+    let mut attempt = 0;
+    loop {
+        let api = &apis[(first + attempt as usize) % apis.len()];
+        let answer = post_json(client, &format!("{api}/ingest/messages"), Some(key), body).await;
+        let retry = match &answer {
+            Ok((status, _)) => matches!(status, 502..=504),
+            Err(_) => true,
+        };
+        if !retry || attempt >= retries {
+            return answer;
+        }
+        attempt += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The first of `apis` that answers `/healthz` (the first when none does).
+async fn live_api<'a>(client: &reqwest::Client, apis: &'a [String]) -> &'a str {
+    for api in apis {
+        let alive = client
+            .get(format!("{api}/healthz"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if alive {
+            return api;
+        }
+    }
+    &apis[0]
+}
+
 /// After `after`, drops every agent's connection at once and records how long until all of
 /// them are back (each resumes with its last sequence number).
 async fn storm(trigger: tokio::sync::watch::Sender<()>, stats: Arc<Stats>, after: Duration) {
@@ -134,17 +201,36 @@ async fn storm(trigger: tokio::sync::watch::Sender<()>, stats: Arc<Stats>, after
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let base = args.url.trim_end_matches('/').to_string();
-    let api = format!("{base}/api/v1");
-    let ws = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+    let nodes = failover::parse_nodes(args.nodes.as_deref().unwrap_or_default())?;
+    let bases: Vec<Base> = args
+        .url
+        .split(',')
+        .map(|u| u.trim().trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+        .map(|base| Base {
+            api: format!("{base}/api/v1"),
+            ws: format!("{}/api/v1/ws", base.replacen("http", "ws", 1)),
+            node: nodes.iter().find(|n| n.url == base).map(|n| n.name.clone()),
+        })
+        .collect();
+    if bases.is_empty() {
+        bail!("--url names no URL");
+    }
+    if args.kill_at.is_some() && (nodes.len() < 2 || args.kill_command.is_none()) {
+        bail!("--kill-at needs --nodes (two or more) and --kill-command");
+    }
+    let apis: Arc<Vec<String>> = Arc::new(bases.iter().map(|b| b.api.clone()).collect());
+    let bases = Arc::new(bases);
+    // The manager's set-up and the bridge's registration go through the first URL.
+    let api = apis[0].clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;
     let run = format!("lt{}", chrono::Utc::now().timestamp_millis());
 
     // Set-up through the public API.
-    let login = |email: String, password: String| {
-        let (client, api, account) = (client.clone(), api.clone(), args.account.clone());
+    let login = |email: String, password: String, api: String| {
+        let (client, account) = (client.clone(), args.account.clone());
         async move {
             let (status, body) = post_json(
                 &client,
@@ -162,9 +248,13 @@ async fn main() -> anyhow::Result<()> {
             ))
         }
     };
-    let (manager, _) = login(args.manager_email.clone(), args.manager_password.clone())
-        .await
-        .context("manager login")?;
+    let (manager, _) = login(
+        args.manager_email.clone(),
+        args.manager_password.clone(),
+        api.clone(),
+    )
+    .await
+    .context("manager login")?;
     let (status, key) = post_json(
         &client,
         &format!("{api}/api-keys"),
@@ -176,7 +266,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("creating an ingest key: {status} {key}");
     }
     let api_key = key["key"].as_str().unwrap_or_default().to_string();
-    let bridge = bridge::start(&client, &api, &manager, &api_key, &run)
+    let bridge = bridge::start(&client, apis.clone(), &manager, &api_key, &run)
         .await
         .context(
             "starting the bridge (the server needs SWITCHBOARD_DELIVERY_ALLOW_PRIVATE=true)",
@@ -186,7 +276,7 @@ async fn main() -> anyhow::Result<()> {
     let created: Vec<anyhow::Result<(String, String)>> = stream::iter(0..args.agents)
         .map(|k| {
             let (client, api, manager, run) = (client.clone(), api.clone(), manager.clone(), run.clone());
-            let login = &login;
+            let (login, apis) = (&login, &apis);
             async move {
                 let email = format!("{run}-{k}@loadtest.test");
                 let body = json!({"email": email, "name": format!("Load agent {k}"), "password": password});
@@ -194,7 +284,8 @@ async fn main() -> anyhow::Result<()> {
                 if status != 201 {
                     bail!("creating agent {k}: {status} {agent}");
                 }
-                login(email, password.to_string()).await
+                // Each agent signs in where it will work.
+                login(email, password.to_string(), apis[k % apis.len()].clone()).await
             }
         })
         .buffer_unordered(16)
@@ -211,8 +302,7 @@ async fn main() -> anyhow::Result<()> {
         let setup = AgentSetup {
             id: id.clone(),
             token: token.clone(),
-            api: api.clone(),
-            ws: ws.clone(),
+            route: Route::new(bases.clone(), i),
             client: client.clone(),
             stats: stats.clone(),
             flaky: i < flaky_count,
@@ -231,9 +321,9 @@ async fn main() -> anyhow::Result<()> {
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stream::iter(agents.iter())
-        .for_each_concurrent(32, |(token, _)| {
-            let (client, api) = (client.clone(), api.clone());
+    stream::iter(agents.iter().enumerate())
+        .for_each_concurrent(32, |(i, (token, _))| {
+            let (client, api) = (client.clone(), apis[i % apis.len()].clone());
             async move {
                 let _ = post_json(
                     &client,
@@ -257,6 +347,27 @@ async fn main() -> anyhow::Result<()> {
     if let Some(at) = args.storm_at {
         tokio::spawn(storm(storm_tx, stats.clone(), Duration::from_secs_f64(at)));
     }
+    let kill = match (args.kill_at, &args.kill_command) {
+        (Some(at), Some(command)) => {
+            let plan = failover::Plan {
+                nodes: nodes.clone(),
+                command: command.clone(),
+                metrics_token: args
+                    .metrics_token
+                    .clone()
+                    .or_else(|| std::env::var("SWITCHBOARD_METRICS_TOKEN").ok()),
+                client: client.clone(),
+            };
+            let stats = stats.clone();
+            Some(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs_f64(at)).await;
+                if let Err(e) = plan.run(stats, at).await {
+                    eprintln!("kill: {e:#}");
+                }
+            }))
+        }
+        _ => None,
+    };
     eprintln!("phase: traffic");
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.1));
     let mut ticker = tokio::time::interval(period);
@@ -278,19 +389,14 @@ async fn main() -> anyhow::Result<()> {
             "reservation": {"external_id": format!("{run}-r{thread}"), "status": if thread % 3 == 0 { "confirmed" } else { "inquiry" },
                             "listing_external_id": format!("listing-{}", thread % 20)}
         });
-        let (client, api, key, shared) =
-            (client.clone(), api.clone(), api_key.clone(), stats.clone());
+        let (client, apis, key, shared) =
+            (client.clone(), apis.clone(), api_key.clone(), stats.clone());
+        let retries = args.ingest_retries;
         senders.spawn(async move {
             let stats = shared;
             let sent = Instant::now();
-            match post_json(
-                &client,
-                &format!("{api}/ingest/messages"),
-                Some(&key),
-                &body,
-            )
-            .await
-            {
+            let first = n as usize % apis.len();
+            match ingest(&client, &apis, first, &key, &body, retries).await {
                 Ok((202, ids)) | Ok((200, ids)) => {
                     stats.messages_sent.fetch_add(1, Relaxed);
                     if let Some(ticket) = ids["ticket_id"].as_str() {
@@ -319,6 +425,14 @@ async fn main() -> anyhow::Result<()> {
     }
     while senders.join_next().await.is_some() {}
     let duration = started.elapsed().as_secs_f64();
+    if let Some(kill) = kill {
+        // The takeover is measured (or given up on) before the drain begins.
+        let _ = kill.await;
+        let began = Instant::now();
+        while stats.still_away() > 0 && began.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     drain(&stats, Duration::from_secs(args.drain_timeout)).await;
     // The agents stop acting and the run waits until no ticket moves, then compares itself
     // with the database while every socket still listens: closing the sockets first hid the
@@ -331,6 +445,7 @@ async fn main() -> anyhow::Result<()> {
     // it is the agent the run last saw receive it.
     let mut db: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut cursor: Option<String> = None;
+    let api = live_api(&client, &apis).await;
     loop {
         let mut url = format!("{api}/tickets?view=all&limit=200");
         if let Some(c) = &cursor {
@@ -398,5 +513,43 @@ async fn main() -> anyhow::Result<()> {
         replies.delivery_latency_ms.p50,
         replies.delivery_latency_ms.p99
     );
+    if let Some(kill) = &summary.kill {
+        report_kill(kill);
+    }
     Ok(())
+}
+
+/// The kill's lines of the summary.
+fn report_kill(kill: &stats::Kill) {
+    let lease = match kill.leases_held {
+        Some(n) => format!("held {n} dispatcher lease(s)"),
+        None => "lease gauge not reported".to_string(),
+    };
+    eprintln!(
+        "kill: {} killed {:.1} s into the traffic ({lease}); {} agents had their socket on it",
+        kill.node, kill.at_s, kill.agents_on_node
+    );
+    match kill.all_back_ms {
+        Some(ms) => eprintln!(
+            "reconnect: all {} agents of {} connected again {ms:.0} ms after the kill",
+            kill.agents_on_node, kill.node
+        ),
+        None => eprintln!(
+            "reconnect: only {} of {} agents of {} connected again",
+            kill.agents_back, kill.agents_on_node, kill.node
+        ),
+    }
+    match (kill.leases_held, kill.takeover_ms, &kill.takeover_node) {
+        (None, _, _) => eprintln!(
+            "takeover: not measured (no node reported {})",
+            failover::LEASE_GAUGE
+        ),
+        (Some(n), _, _) if n <= 0.0 => {
+            eprintln!("takeover: not measured (the killed node held no lease)")
+        }
+        (Some(_), Some(ms), Some(node)) => {
+            eprintln!("takeover: {node} holds the lease {ms:.0} ms after the kill")
+        }
+        _ => eprintln!("takeover: no surviving node showed the lease within 60 s"),
+    }
 }

@@ -42,6 +42,10 @@ pub struct Stats {
     /// (two sockets race; the server already refuses the first agent's actions).
     overlapped: Mutex<HashSet<String>>,
     storm: Mutex<Option<Storm>>,
+    /// The node each agent's latest socket was served by.
+    sockets: Mutex<HashMap<String, String>>,
+    /// A node killed during the run (`--kill-at`), and who is still to come back from it.
+    kill: Mutex<Option<KillWatch>>,
     pub messages_sent: std::sync::atomic::AtomicU64,
     /// Replies the server accepted from the simulated agents.
     pub replies_sent: std::sync::atomic::AtomicU64,
@@ -79,6 +83,8 @@ pub struct Summary {
     pub duration_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storm: Option<Storm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill: Option<Kill>,
 }
 
 /// How a reconnect storm went: how many agents came back, and how long until the last did.
@@ -86,6 +92,37 @@ pub struct Summary {
 pub struct Storm {
     pub agents_back: u64,
     pub all_back_ms: f64,
+}
+
+/// A node killed with the traffic running: whose sockets it held, how long until all of those
+/// agents were connected again (to another node), and how long until a surviving node held the
+/// dispatcher lease the killed node had.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Kill {
+    pub node: String,
+    /// Seconds into the guest traffic.
+    pub at_s: f64,
+    /// Its `switchboard_dispatcher_leases` when it was killed (`None`: no node reported the
+    /// gauge).
+    pub leases_held: Option<f64>,
+    /// Agents whose socket was on it.
+    pub agents_on_node: u64,
+    /// Of those, the agents connected again (to another node) by the end of the run.
+    pub agents_back: u64,
+    /// From the kill until the last of them was connected again (`None`: not all came back).
+    pub all_back_ms: Option<f64>,
+    /// From the kill until a surviving node's gauge showed the lease (`None`: not measured,
+    /// or no takeover).
+    pub takeover_ms: Option<f64>,
+    pub takeover_node: Option<String>,
+}
+
+/// What the run knows of a killed node while its agents come back.
+struct KillWatch {
+    fired: Instant,
+    waiting: HashSet<String>,
+    last_back: Option<Instant>,
+    report: Kill,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +143,8 @@ impl Stats {
             ),
             overlapped: Mutex::new(HashSet::new()),
             storm: Mutex::new(None),
+            sockets: Mutex::new(HashMap::new()),
+            kill: Mutex::new(None),
             messages_sent: Default::default(),
             replies_sent: Default::default(),
             errors: Default::default(),
@@ -218,6 +257,94 @@ impl Stats {
         });
     }
 
+    /// `agent` opened a socket that `node` serves.
+    pub fn connected(&self, agent: &str, node: &str) {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(agent.to_string(), node.to_string());
+        let mut kill = self.kill.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(watch) = kill.as_mut() {
+            // A socket to the killed node before it died does not count as coming back.
+            if watch.report.node != node && watch.waiting.remove(agent) {
+                watch.report.agents_back += 1;
+                watch.last_back = Some(Instant::now());
+            }
+        }
+    }
+
+    /// How many agents' latest sockets each node serves.
+    pub fn sockets_per_node(&self) -> HashMap<String, u64> {
+        let mut per_node = HashMap::new();
+        for node in self
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            *per_node.entry(node.clone()).or_insert(0) += 1;
+        }
+        per_node
+    }
+
+    /// `node` is about to be killed (`at_s` into the traffic, holding `leases_held`): from now
+    /// on, every agent whose socket it serves is waited for. Answers how many those are.
+    pub fn node_killed(&self, node: &str, at_s: f64, leases_held: Option<f64>) -> u64 {
+        let waiting: HashSet<String> = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, n)| n.as_str() == node)
+            .map(|(agent, _)| agent.clone())
+            .collect();
+        let on_node = waiting.len() as u64;
+        *self.kill.lock().unwrap_or_else(|p| p.into_inner()) = Some(KillWatch {
+            fired: Instant::now(),
+            waiting,
+            last_back: None,
+            report: Kill {
+                node: node.to_string(),
+                at_s,
+                leases_held,
+                agents_on_node: on_node,
+                agents_back: 0,
+                all_back_ms: None,
+                takeover_ms: None,
+                takeover_node: None,
+            },
+        });
+        on_node
+    }
+
+    /// A surviving node (`node`) showed the killed node's lease `ms` after the kill.
+    pub fn took_over(&self, node: &str, ms: f64) {
+        if let Some(watch) = self.kill.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            watch.report.takeover_ms = Some(ms);
+            watch.report.takeover_node = Some(node.to_string());
+        }
+    }
+
+    /// Agents of the killed node not connected again yet (0 when no node was killed).
+    pub fn still_away(&self) -> usize {
+        self.kill
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, |w| w.waiting.len())
+    }
+
+    fn kill_report(&self) -> Option<Kill> {
+        let kill = self.kill.lock().unwrap_or_else(|p| p.into_inner());
+        let watch = kill.as_ref()?;
+        let mut report = watch.report.clone();
+        if watch.waiting.is_empty() {
+            let last = watch.last_back.unwrap_or(watch.fired);
+            report.all_back_ms = Some(last.duration_since(watch.fired).as_secs_f64() * 1000.0);
+        }
+        Some(report)
+    }
+
     /// The summary; `lost` and mismatches come from the reconciliation with the API.
     pub fn summary(&self, duration_s: f64, lost: u64, assignee_mismatches: u64) -> Summary {
         use std::sync::atomic::Ordering::Relaxed;
@@ -263,6 +390,7 @@ impl Stats {
             assignee_mismatches,
             duration_s,
             storm: *self.storm.lock().unwrap_or_else(|p| p.into_inner()),
+            kill: self.kill_report(),
         }
     }
 }
@@ -315,5 +443,30 @@ mod tests {
             .find(|t| t.0 == "2")
             .unwrap();
         assert_eq!(closed.1.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn after_a_kill_only_the_killed_nodes_agents_are_waited_for_until_they_connect_elsewhere() {
+        let s = Stats::new();
+        s.connected("a", "node-1");
+        s.connected("b", "node-2");
+        s.connected("c", "node-2");
+        assert_eq!(s.node_killed("node-2", 30.0, Some(1.0)), 2);
+        // Back on the node about to die: still away.
+        s.connected("b", "node-2");
+        s.connected("a", "node-3");
+        assert_eq!(s.still_away(), 2);
+        s.connected("b", "node-1");
+        let half = s.summary(1.0, 0, 0).kill.unwrap();
+        assert_eq!((half.agents_on_node, half.agents_back), (2, 1));
+        assert_eq!(half.all_back_ms, None);
+        s.connected("c", "node-3");
+        s.took_over("node-3", 250.0);
+        let kill = s.summary(1.0, 0, 0).kill.unwrap();
+        assert_eq!(kill.agents_back, 2);
+        assert!(kill.all_back_ms.is_some());
+        assert_eq!(kill.takeover_node.as_deref(), Some("node-3"));
+        assert_eq!(s.still_away(), 0);
+        assert_eq!(s.sockets_per_node().get("node-3"), Some(&2));
     }
 }
