@@ -179,6 +179,35 @@ async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
 }
 
 #[actix_web::test]
+async fn a_node_that_stops_gracefully_hands_its_accounts_over_at_once() {
+    let app = spawn_app_with(Options {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let (mut a, node_a) = app.node_process().await;
+    let (_b, node_b) = app.node_process().await;
+    node_a.ingest(&inquiry("g0", "m0")).await;
+    let mut ana = node_b.working_agent("ana", json!({})).await;
+    ana.ws.expect("ticket.assigned").await;
+
+    let pid = a.id().unwrap().to_string();
+    let stopped = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await;
+    assert!(stopped.unwrap().success());
+    a.wait().await.unwrap();
+    // Released with a notice: taken over well before the lease (8 s) would have lapsed.
+    let created = node_b.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let assigned = ana.ws.expect("ticket.assigned").await;
+    assert_eq!(assigned["ticket"]["id"], created);
+    let (holder, epoch) = lease(&app).await.expect("a lease");
+    assert!(!holder.ends_with(&format!(":{}", node_a.port)), "{holder}");
+    assert_eq!(epoch, 2);
+}
+
+#[actix_web::test]
 async fn a_resume_on_another_node_gets_a_snapshot_never_that_nodes_own_numbering() {
     let app = spawn_app_with(Options {
         redis: true,
