@@ -4,7 +4,7 @@
 
 pub mod writer;
 
-use super::accounts::KnownAccounts;
+use super::accounts::{recent_account, KnownAccounts};
 use super::failure::{failure_from, Failure};
 use crate::domain::ids::{AccountId, MessageId, ReservationId, ThreadId, TicketId};
 use crate::domain::ingest::{InboundMessage, Stay};
@@ -102,14 +102,9 @@ impl Ingest {
 
     /// The account, as read a moment ago or now.
     async fn account(&self, account_id: AccountId) -> Result<Account, IngestError> {
-        if let Some(account) = self.accounts.get(&account_id) {
-            return Ok(account);
-        }
-        let account = store::accounts::get(&self.pool, account_id)
+        recent_account(&self.accounts, &self.pool, account_id)
             .await?
-            .ok_or(IngestError::AccountNotFound)?;
-        self.accounts.put(account_id, account.clone());
-        Ok(account)
+            .ok_or(IngestError::AccountNotFound)
     }
 
     /// Stores a guest message (and the guest, listing, reservation and thread it names), opening

@@ -131,6 +131,7 @@ impl Services {
             dispatchers.clone(),
             hub.clone(),
             users.clone(),
+            known_accounts.clone(),
         );
         let share = Arc::new(AccountShare::new(pool.options().get_max_connections()));
         let inbox = Inbox::new(

@@ -2,6 +2,7 @@
 //! and go. Each change is committed (or recorded in presence), then the dispatcher is told and
 //! the new state is pushed to the agent's tabs and the account's managers.
 
+use super::accounts::{recent_account, KnownAccounts};
 use super::failure::{failure_from, Failure};
 use super::users::{UserError, Users};
 use crate::dispatch::{messages as dm, Dispatchers};
@@ -52,6 +53,7 @@ pub struct WorkState {
     dispatchers: Arc<Dispatchers>,
     hub: Arc<Hub>,
     users: Users,
+    accounts: Arc<KnownAccounts>,
 }
 
 impl WorkState {
@@ -61,6 +63,7 @@ impl WorkState {
         dispatchers: Arc<Dispatchers>,
         hub: Arc<Hub>,
         users: Users,
+        accounts: Arc<KnownAccounts>,
     ) -> WorkState {
         WorkState {
             pool,
@@ -68,6 +71,7 @@ impl WorkState {
             dispatchers,
             hub,
             users,
+            accounts,
         }
     }
 
@@ -117,21 +121,29 @@ impl WorkState {
         self.agent_changed(key.account_id, key.user_id).await;
     }
 
-    /// A live connection is still there.
+    /// A live connection is still there. Should it vanish without closing (its node died),
+    /// the user stays away for the account's grace period after it, as after closing.
     pub async fn heartbeat(&self, key: SessionKey) {
-        if let Err(e) = self.presence.heartbeat(key, CLIENT_TIMEOUT).await {
+        let grace = self.grace(key.account_id).await;
+        if let Err(e) = self.presence.heartbeat(key, CLIENT_TIMEOUT, grace).await {
             tracing::warn!(error = %e, "presence heartbeat failed");
         }
+    }
+
+    /// How long the account's agents stay away before they count as gone (60 s when the
+    /// account cannot be read).
+    async fn grace(&self, account_id: AccountId) -> Duration {
+        let seconds = match recent_account(&self.accounts, &self.pool, account_id).await {
+            Ok(Some(a)) => a.settings.offline_grace_seconds,
+            _ => 60,
+        };
+        Duration::from_secs(u64::try_from(seconds).unwrap_or(60))
     }
 
     /// A connection closed. If it was the user's last here, they are away for the grace
     /// period; the dispatcher checks again when it ends.
     pub async fn disconnected(&self, key: SessionKey, last_on_this_node: bool) {
-        let grace = match store::accounts::get(&self.pool, key.account_id).await {
-            Ok(Some(a)) => a.settings.offline_grace_seconds,
-            _ => 60,
-        };
-        let grace = Duration::from_secs(u64::try_from(grace).unwrap_or(60));
+        let grace = self.grace(key.account_id).await;
         if let Err(e) = self.presence.disconnected(key, grace).await {
             tracing::warn!(error = %e, "presence disconnect failed");
         }

@@ -73,12 +73,13 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl PresenceStore for MemoryPresence {
-    fn heartbeat(&self, key: SessionKey, ttl: Duration) -> Fut<'_, ()> {
+    fn heartbeat(&self, key: SessionKey, ttl: Duration, grace: Duration) -> Fut<'_, ()> {
         let now = epoch_millis(Utc::now());
         self.with(|users| {
             let entry = users.entry((key.account_id, key.user_id)).or_default();
             entry.connections.insert(key.connection_id, now + ms(ttl));
-            entry.away_until = None;
+            // Read only once no connection is live: the user vanished without closing.
+            entry.away_until = Some(now + ms(ttl) + ms(grace));
         });
         Box::pin(async { Ok(()) })
     }

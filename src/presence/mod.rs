@@ -58,8 +58,10 @@ type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, PresenceError>> + Send +
 
 /// Where presence lives.
 pub trait PresenceStore: Send + Sync {
-    /// The connection is alive; it stays online for `ttl` unless refreshed.
-    fn heartbeat(&self, key: SessionKey, ttl: Duration) -> Fut<'_, ()>;
+    /// The connection is alive; it stays online for `ttl` unless refreshed. If it then
+    /// vanishes without closing (its node died), the user is away for `grace` more, as after
+    /// closing their last tab, so agents who come back through another node keep their work.
+    fn heartbeat(&self, key: SessionKey, ttl: Duration, grace: Duration) -> Fut<'_, ()>;
     /// The connection closed; if it was the user's last, they are away for `grace`.
     fn disconnected(&self, key: SessionKey, grace: Duration) -> Fut<'_, ()>;
     /// The presence of every listed user of the account right now.
@@ -105,11 +107,11 @@ pub(crate) mod contract {
 
         // Two tabs: closing one keeps the user online.
         store
-            .heartbeat(key(UserId(1), 10, account_id), ttl)
+            .heartbeat(key(UserId(1), 10, account_id), ttl, grace)
             .await
             .unwrap();
         store
-            .heartbeat(key(UserId(1), 11, account_id), ttl)
+            .heartbeat(key(UserId(1), 11, account_id), ttl, grace)
             .await
             .unwrap();
         store
@@ -139,24 +141,34 @@ pub(crate) mod contract {
             vec![Presence::Offline]
         );
 
-        // A silent connection expires by its TTL.
+        // A silent connection (its node died) expires by its TTL: away for the grace period,
+        // then offline.
         store
-            .heartbeat(key(UserId(2), 20, account_id), Duration::from_millis(300))
+            .heartbeat(
+                key(UserId(2), 20, account_id),
+                Duration::from_millis(300),
+                grace,
+            )
             .await
             .unwrap();
         assert_eq!(
             store.presence_of(account_id, &[UserId(2)]).await.unwrap(),
             vec![Presence::Online]
         );
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_ne!(
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        assert_eq!(
             store.presence_of(account_id, &[UserId(2)]).await.unwrap(),
-            vec![Presence::Online]
+            vec![Presence::Away]
+        );
+        tokio::time::sleep(grace).await;
+        assert_eq!(
+            store.presence_of(account_id, &[UserId(2)]).await.unwrap(),
+            vec![Presence::Offline]
         );
 
         // Accounts do not see each other.
         store
-            .heartbeat(key(UserId(3), 30, account_id), ttl)
+            .heartbeat(key(UserId(3), 30, account_id), ttl, grace)
             .await
             .unwrap();
         assert_eq!(

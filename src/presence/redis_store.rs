@@ -283,22 +283,20 @@ impl RedisPresence {
         for user in held {
             let conns = self.conns_key(user.account_id, user.user_id);
             let away = self.away_key(user.account_id, user.user_id);
-            let last_expiry = user.connections.iter().map(|(_, exp)| *exp).max();
-            match (last_expiry, user.away_until) {
-                (Some(last), _) => {
-                    for (connection_id, expires) in &user.connections {
-                        pipe.zadd(&conns, *connection_id, *expires).ignore();
-                    }
-                    pipe.pexpire(&conns, (last - now).max(1) * 2)
-                        .ignore()
-                        .del(&away)
-                        .ignore();
+            if let Some(last) = user.connections.iter().map(|(_, exp)| *exp).max() {
+                for (connection_id, expires) in &user.connections {
+                    pipe.zadd(&conns, *connection_id, *expires).ignore();
                 }
-                (None, Some(until)) => {
-                    let left = u64::try_from((until - now).max(1)).unwrap_or(1);
+                pipe.pexpire(&conns, (last - now).max(1) * 2).ignore();
+            }
+            match user.away_until {
+                Some(until) if until > now => {
+                    let left = u64::try_from(until - now).unwrap_or(1);
                     pipe.pset_ex(&away, "1", left).ignore();
                 }
-                (None, None) => {}
+                _ => {
+                    pipe.del(&away).ignore();
+                }
             }
         }
         pipe
@@ -332,9 +330,9 @@ async fn probe_while_alive(store: Weak<RedisPresence>) {
 }
 
 impl PresenceStore for RedisPresence {
-    fn heartbeat(&self, key: SessionKey, ttl: Duration) -> Fut<'_, ()> {
+    fn heartbeat(&self, key: SessionKey, ttl: Duration, grace: Duration) -> Fut<'_, ()> {
         Box::pin(async move {
-            self.mirror.heartbeat(key, ttl).await?;
+            self.mirror.heartbeat(key, ttl, grace).await?;
             let expires = epoch_millis(Utc::now()) + ms(ttl);
             let conns = self.conns_key(key.account_id, key.user_id);
             let away = self.away_key(key.account_id, key.user_id);
@@ -345,7 +343,13 @@ impl PresenceStore for RedisPresence {
                     .ignore()
                     .pexpire(&conns, ms(ttl) * 2)
                     .ignore()
-                    .del(&away)
+                    // Read only once no connection is live: if this one vanishes without
+                    // closing (its node died), the user is away for the grace period after it.
+                    .pset_ex(
+                        &away,
+                        "1",
+                        u64::try_from(ms(ttl + grace)).unwrap_or(u64::MAX),
+                    )
                     .ignore()
                     .query_async::<()>(c)
                     .await
@@ -491,7 +495,7 @@ mod tests {
             .await
             .unwrap();
         store
-            .heartbeat(key(5, 1), Duration::from_secs(30))
+            .heartbeat(key(5, 1), Duration::from_secs(30), Duration::from_secs(60))
             .await
             .unwrap();
         assert_eq!(
@@ -513,15 +517,15 @@ mod tests {
         store.probe().await;
         assert_eq!(store.link(), RedisLink::Up);
         let ttl = Duration::from_secs(30);
-        store.heartbeat(key(1, 10), ttl).await.unwrap();
-        store.heartbeat(key(2, 20), ttl).await.unwrap();
-        store.heartbeat(key(3, 30), ttl).await.unwrap();
+        store.heartbeat(key(1, 10), ttl, ttl).await.unwrap();
+        store.heartbeat(key(2, 20), ttl, ttl).await.unwrap();
+        store.heartbeat(key(3, 30), ttl, ttl).await.unwrap();
 
         // Redis goes away and comes back empty; meanwhile user 2 leaves and user 3's tab closes.
         let generation = store.with(|c| c.generation);
         store.failed(generation, "test outage");
         assert_eq!(store.link(), RedisLink::Down);
-        store.heartbeat(key(3, 31), ttl).await.unwrap();
+        store.heartbeat(key(3, 31), ttl, ttl).await.unwrap();
         store
             .disconnected(key(2, 20), Duration::from_secs(60))
             .await
@@ -552,7 +556,8 @@ mod tests {
             "the tab closed while Redis was away is gone"
         );
 
-        // A restarted Redis: it holds what the node republished, nothing else.
+        // A restarted Redis: it holds what the node republished, nothing else (live users'
+        // away markers too: they cover this node's loss).
         wipe(&store).await;
         store.failed(store.with(|c| c.generation), "restart");
         store.probe().await;
@@ -560,8 +565,10 @@ mod tests {
         assert_eq!(
             keys(&store).await,
             vec![
+                format!("{}:presence:1:1:away", store.prefix),
                 format!("{}:presence:1:1:conns", store.prefix),
                 format!("{}:presence:1:2:away", store.prefix),
+                format!("{}:presence:1:3:away", store.prefix),
                 format!("{}:presence:1:3:conns", store.prefix),
             ]
         );
