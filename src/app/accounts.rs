@@ -4,7 +4,7 @@
 
 use super::auth::KnownKeys;
 use super::failure::{failure_from, Failure};
-use super::recent::Recent;
+use super::recent::KnownAccounts;
 use crate::dispatch::{messages::SettingsChanged, Dispatchers};
 use crate::domain::account::SettingsPatch;
 use crate::domain::ids::{AccountId, ApiKeyId, UserId};
@@ -69,26 +69,6 @@ pub struct NewApiKey {
     pub id: ApiKeyId,
     pub key: String,
     pub label: String,
-}
-
-/// Accounts read a moment ago, by id: what ingest needs of its account on every delivery,
-/// and presence on every heartbeat.
-pub type KnownAccounts = Recent<AccountId, Account>;
-
-/// The account as this node read it at most [`KnownAccounts::TTL`] ago, or now.
-pub async fn recent_account(
-    known: &KnownAccounts,
-    pool: &PgPool,
-    account_id: AccountId,
-) -> Result<Option<Account>, sqlx::Error> {
-    if let Some(account) = known.get(&account_id) {
-        return Ok(Some(account));
-    }
-    let Some(account) = store::accounts::get(pool, account_id).await? else {
-        return Ok(None);
-    };
-    known.put(account_id, account.clone());
-    Ok(Some(account))
 }
 
 /// The account's settings and keys (managers).

@@ -4,8 +4,8 @@
 
 pub mod writer;
 
-use super::accounts::{recent_account, KnownAccounts};
 use super::failure::{failure_from, Failure};
+use super::recent::{recent_account, KnownAccounts};
 use crate::domain::ids::{AccountId, MessageId, ReservationId, ThreadId, TicketId};
 use crate::domain::ingest::{InboundMessage, Stay};
 use crate::domain::stage::derive_stage;

@@ -4,6 +4,9 @@
 //! An entry is trusted for its TTL; a change made on this node forgets it at once, and other
 //! nodes see the change when their entry expires.
 
+use crate::domain::ids::AccountId;
+use crate::store::{self, accounts::Account};
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -57,6 +60,26 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
     pub fn forget(&self, stale: impl Fn(&K, &V) -> bool) {
         self.with(|entries| entries.retain(|k, (v, _)| !stale(k, v)))
     }
+}
+
+/// Accounts read a moment ago, by id: what ingest needs of its account on every delivery,
+/// and presence on every heartbeat.
+pub type KnownAccounts = Recent<AccountId, Account>;
+
+/// The account as this node read it at most [`Recent::TTL`] ago, or now.
+pub async fn recent_account(
+    known: &KnownAccounts,
+    pool: &PgPool,
+    account_id: AccountId,
+) -> Result<Option<Account>, sqlx::Error> {
+    if let Some(account) = known.get(&account_id) {
+        return Ok(Some(account));
+    }
+    let Some(account) = store::accounts::get(pool, account_id).await? else {
+        return Ok(None);
+    };
+    known.put(account_id, account.clone());
+    Ok(Some(account))
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use super::account_share::AccountShare;
 use super::accounts::Accounts;
-use super::accounts::KnownAccounts;
 use super::agents::Agents;
 use super::alerts::Alerts;
 use super::auth::Auth;
@@ -16,6 +15,7 @@ use super::live::Live;
 use super::metrics::Exposition;
 use super::notes::Notes;
 use super::outbound::Outbound;
+use super::recent::KnownAccounts;
 use super::reports::Reports;
 use super::reviews::Reviews;
 use super::revocations::Revocations;

@@ -2,8 +2,8 @@
 //! and go. Each change is committed (or recorded in presence), then the dispatcher is told and
 //! the new state is pushed to the agent's tabs and the account's managers.
 
-use super::accounts::{recent_account, KnownAccounts};
 use super::failure::{failure_from, Failure};
+use super::recent::{recent_account, KnownAccounts};
 use super::users::{UserError, Users};
 use crate::dispatch::{messages as dm, Dispatchers};
 use crate::domain::ids::{AccountId, UserId};
