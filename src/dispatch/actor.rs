@@ -17,7 +17,7 @@ use super::Shared;
 use crate::detached::InRuntimeExt;
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, Decision};
-use crate::domain::ids::{AccountId, TicketId, UserId};
+use crate::domain::ids::{TicketId, UserId};
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::store::leases::Held;
 use actix::prelude::*;
@@ -38,8 +38,8 @@ const RECHECK_EVERY: Duration = Duration::from_millis(200);
 
 /// The live dispatching state of one account.
 pub struct Dispatcher {
-    account_id: AccountId,
-    /// The lease this dispatcher runs under; every commit checks it is still this node's.
+    /// The account's lease this dispatcher runs under (its account, and the epoch every
+    /// commit checks is still this node's).
     lease: Held,
     /// The lease is gone: nothing more is committed, and the actor stops.
     retired: bool,
@@ -69,7 +69,6 @@ impl Dispatcher {
     pub(crate) fn new(lease: Held, shared: Shared) -> Dispatcher {
         let settings = Settings::default();
         Dispatcher {
-            account_id: lease.account_id,
             lease,
             retired: false,
             shared,
@@ -94,7 +93,7 @@ impl Dispatcher {
         if self.retired {
             return;
         }
-        let (shared, account_id) = (self.shared.clone(), self.account_id);
+        let (shared, account_id) = (self.shared.clone(), self.lease.account_id);
         ctx.wait(async move { rebuild::load(&shared.pool, shared.presence.as_ref(), account_id).await }.in_runtime().into_actor(self).map(
             |loaded, act, ctx| match loaded {
                 Ok(mut state) => {
@@ -105,7 +104,7 @@ impl Dispatcher {
                     act.decide(ctx, |board| board.sweep(Utc::now()));
                 }
                 Err(e) => {
-                    tracing::error!(account_id = %act.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
+                    tracing::error!(account_id = %act.lease.account_id, error = %e, "dispatcher could not load its state; retrying on the next sweep");
                     act.stale = true;
                 }
             },
@@ -123,7 +122,7 @@ impl Dispatcher {
             Ok(answer) => Some(answer),
             Err(_) => {
                 tracing::error!(
-                    account_id = %self.account_id,
+                    account_id = %self.lease.account_id,
                     "dispatching rules panicked; restarting the dispatcher"
                 );
                 ctx.stop();
@@ -145,11 +144,7 @@ impl Dispatcher {
     /// Commits everything queued, in one transaction, unless a commit is already in flight.
     fn flush(&mut self, ctx: &mut Context<Self>) {
         if self.retired {
-            self.outbox.clear();
-            for w in self.waiting.drain(..) {
-                let _ = w.send(Err(DispatchRefusal::Unavailable));
-            }
-            return;
+            return self.refuse_queued();
         }
         if self.flushing || (self.outbox.is_empty() && self.waiting.is_empty()) {
             return;
@@ -164,23 +159,23 @@ impl Dispatcher {
                 let outcome = match result {
                     Ok(Flushed { pushes }) => {
                         for push in pushes {
-                            push.send(&act.shared.hub, act.account_id);
+                            push.send(&act.shared.hub, act.lease.account_id);
                         }
                         Ok(())
                     }
                     Err(persist::FlushError::Fenced) => {
-                        tracing::warn!(account_id = %act.account_id, epoch = act.lease.epoch, "the account's lease is no longer this node's; nothing was committed");
+                        tracing::warn!(account_id = %act.lease.account_id, epoch = act.lease.epoch, "the account's lease is no longer this node's; nothing was committed");
                         let _ = act.shared.lost.send(act.lease);
                         act.retire(ctx);
                         Err(DispatchRefusal::Unavailable)
                     }
                     Err(persist::FlushError::Conflict) => {
-                        tracing::info!(account_id = %act.account_id, "the database changed under a decision; rebuilding");
+                        tracing::info!(account_id = %act.lease.account_id, "the database changed under a decision; rebuilding");
                         act.rebuild(ctx);
                         Ok(())
                     }
                     Err(persist::FlushError::Database(e)) => {
-                        tracing::error!(account_id = %act.account_id, error = %e, "could not commit dispatching decisions");
+                        tracing::error!(account_id = %act.lease.account_id, error = %e, "could not commit dispatching decisions");
                         act.stale = true;
                         Err(DispatchRefusal::Unavailable)
                     }
@@ -207,7 +202,7 @@ impl Dispatcher {
     /// Whether a manager of the account may be looking at the wallboard.
     fn watched(&self) -> bool {
         self.managers.iter().any(|id| self.board.is_present(*id))
-            || self.shared.hub.has_local_managers(self.account_id)
+            || self.shared.hub.has_local_managers(self.lease.account_id)
     }
 
     /// Computes the wallboard and pushes it to the account's managers, when one is connected
@@ -219,7 +214,7 @@ impl Dispatcher {
         self.wallboard_dirty = false;
         self.wallboard_in_flight = true;
         self.shared.metrics.wallboard_computed();
-        let computing = self.shared.wallboards.serialised(self.account_id);
+        let computing = self.shared.wallboards.serialised(self.lease.account_id);
         ctx.spawn(
             computing
                 .in_runtime()
@@ -231,7 +226,10 @@ impl Dispatcher {
                             .map_err(|e| e.to_string())
                     });
                     match frame {
-                        Ok(frame) => act.shared.hub.push_to_managers(act.account_id, &frame),
+                        Ok(frame) => act
+                            .shared
+                            .hub
+                            .push_to_managers(act.lease.account_id, &frame),
                         Err(e) => {
                             tracing::warn!(error = %e, "wallboard could not be computed");
                             act.wallboard_dirty = true;
@@ -261,7 +259,7 @@ impl Dispatcher {
         let ids: Vec<UserId> = std::mem::take(&mut self.reloads_wanted)
             .into_iter()
             .collect();
-        let (shared, account_id) = (self.shared.clone(), self.account_id);
+        let (shared, account_id) = (self.shared.clone(), self.lease.account_id);
         ctx.spawn(
             async move {
                 rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &ids).await
@@ -303,11 +301,17 @@ impl Dispatcher {
     /// forgotten its address).
     fn retire(&mut self, ctx: &mut Context<Self>) {
         self.retired = true;
+        self.refuse_queued();
+        ctx.stop();
+    }
+
+    /// Drops what was decided but not committed, and answers whoever waits on it that the
+    /// dispatcher is unavailable.
+    fn refuse_queued(&mut self) {
         self.outbox.clear();
         for w in self.waiting.drain(..) {
             let _ = w.send(Err(DispatchRefusal::Unavailable));
         }
-        ctx.stop();
     }
 
     fn want_reload(&mut self, ctx: &mut Context<Self>, agent_id: UserId) {
@@ -339,7 +343,7 @@ impl Actor for Dispatcher {
             let Some(ids) = act.guarded(ctx, |board| board.agent_ids()) else {
                 return;
             };
-            let (presence, account_id) = (act.shared.presence.clone(), act.account_id);
+            let (presence, account_id) = (act.shared.presence.clone(), act.lease.account_id);
             ctx.spawn(
                 async move {
                     presence
@@ -368,19 +372,16 @@ impl Actor for Dispatcher {
 
 impl Supervised for Dispatcher {
     fn restarting(&mut self, _: &mut Self::Context) {
-        tracing::warn!(account_id = %self.account_id, "dispatcher restarting");
-        self.outbox.clear();
+        tracing::warn!(account_id = %self.lease.account_id, "dispatcher restarting");
+        self.refuse_queued();
         self.flushing = false;
         self.stale = true;
-        for w in self.waiting.drain(..) {
-            let _ = w.send(Err(DispatchRefusal::Unavailable));
-        }
     }
 }
 
 impl Handler<TicketCreated> for Dispatcher {
     type Result = ();
-    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
+    #[tracing::instrument(skip_all, fields(account_id = %self.lease.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketCreated, ctx: &mut Self::Context) {
         self.decide(ctx, |board| {
             board.ticket_created(
@@ -396,7 +397,7 @@ impl Handler<TicketCreated> for Dispatcher {
 
 impl Handler<TicketChanged> for Dispatcher {
     type Result = ();
-    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id))]
+    #[tracing::instrument(skip_all, fields(account_id = %self.lease.account_id, ticket_id = %msg.ticket_id))]
     fn handle(&mut self, msg: TicketChanged, ctx: &mut Self::Context) {
         self.outbox
             .push(Outgoing::Changed(msg.ticket_id, msg.change, msg.known));
@@ -441,9 +442,10 @@ impl Handler<AssignTicket> for Dispatcher {
     type Result = ResponseActFuture<Self, Result<(), DispatchRefusal>>;
 
     /// Reloads the agent first (their card or activity may have just changed), then assigns.
-    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
+    #[tracing::instrument(skip_all, fields(account_id = %self.lease.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: AssignTicket, _: &mut Self::Context) -> Self::Result {
-        let (shared, account_id, agent) = (self.shared.clone(), self.account_id, msg.agent_id);
+        let (shared, account_id, agent) =
+            (self.shared.clone(), self.lease.account_id, msg.agent_id);
         let load = async move {
             rebuild::agents(&shared.pool, shared.presence.as_ref(), account_id, &[agent]).await
         };
@@ -470,7 +472,7 @@ impl Handler<AssignTicket> for Dispatcher {
 
 impl Handler<ClaimTicket> for Dispatcher {
     type Result = ResponseFuture<Result<(), DispatchRefusal>>;
-    #[tracing::instrument(skip_all, fields(account_id = %self.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
+    #[tracing::instrument(skip_all, fields(account_id = %self.lease.account_id, ticket_id = %msg.ticket_id, user_id = %msg.agent_id))]
     fn handle(&mut self, msg: ClaimTicket, ctx: &mut Self::Context) -> Self::Result {
         let claimed = self.guarded(ctx, |board| {
             board.claim(msg.ticket_id, msg.agent_id, Utc::now())

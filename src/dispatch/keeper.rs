@@ -155,8 +155,9 @@ async fn listen(dispatchers: Weak<Dispatchers>, wake: Arc<Notify>) {
                     tracing::warn!(
                         "lost the dispatch listener's connection; this node's dispatchers rebuild"
                     );
-                    for account_id in d.held().iter().map(|h| h.account_id) {
-                        d.tell(account_id, super::messages::SettingsChanged);
+                    // (A settings reload is a rebuild from the database.)
+                    for (dispatcher, _) in d.running_here() {
+                        dispatcher.do_send(super::messages::SettingsChanged);
                     }
                 }
                 Err(e) => {

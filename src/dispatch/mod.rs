@@ -265,10 +265,7 @@ impl Dispatchers {
 
     /// The account's dispatcher when it runs here.
     fn here(&self, account_id: AccountId) -> Option<Addr<Dispatcher>> {
-        match lock(&self.owners).get(&account_id) {
-            Some(Owner::Here { dispatcher, .. }) => Some(dispatcher.clone()),
-            _ => None,
-        }
+        self.known(account_id).flatten()
     }
 
     /// The account's dispatcher when it runs (or now starts) here; `None` when another node
@@ -348,27 +345,29 @@ impl Dispatchers {
         self.shared.metrics.leases_held(here_count(&owners));
     }
 
-    /// The leases this node holds.
-    fn held(&self) -> Vec<Held> {
+    /// This node's dispatchers, each with its lease.
+    fn running_here(&self) -> Vec<(Addr<Dispatcher>, Held)> {
         lock(&self.owners)
             .values()
             .filter_map(|o| match o {
-                Owner::Here { held, .. } => Some(*held),
+                Owner::Here { dispatcher, held } => Some((dispatcher.clone(), *held)),
                 Owner::Elsewhere => None,
             })
             .collect()
     }
 
+    /// The leases this node holds.
+    fn held(&self) -> Vec<Held> {
+        self.running_here()
+            .into_iter()
+            .map(|(_, held)| held)
+            .collect()
+    }
+
     /// Waits until every dispatcher of this node has committed what it decided (shutdown).
     pub async fn drain(&self) {
-        let running: Vec<Addr<Dispatcher>> = lock(&self.owners)
-            .values()
-            .filter_map(|o| match o {
-                Owner::Here { dispatcher, .. } => Some(dispatcher.clone()),
-                Owner::Elsewhere => None,
-            })
-            .collect();
-        futures_util::future::join_all(running.iter().map(|d| d.send(messages::Drain))).await;
+        let running = self.running_here();
+        futures_util::future::join_all(running.iter().map(|(d, _)| d.send(messages::Drain))).await;
     }
 
     /// Stops renewing and taking leases, lets go of this node's, and tells the other nodes
