@@ -1,10 +1,11 @@
 //! Several nodes behind a load balancer: real `switchboard` processes on one database and one
 //! Redis prefix, each request and socket landing on whichever node.
 
-use crate::helpers::writers::{metric, until_blocked, Held};
-use crate::helpers::{inquiry, spawn_app_with, Options, RedisServer, TestApp};
+use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
+use crate::helpers::{inquiry, spawn_app_with, LiveAgent, Options, RedisServer, TestApp};
 use serde_json::json;
 use std::time::Duration;
+use tokio::process::Child;
 
 #[actix_web::test]
 async fn an_agent_on_node_b_gets_the_ticket_node_a_assigned() {
@@ -80,24 +81,16 @@ async fn a_node_that_missed_frames_while_redis_was_down_makes_its_sockets_take_a
 
 #[actix_web::test]
 async fn a_manager_on_node_b_assigns_through_the_dispatcher_node_a_runs() {
-    let app = spawn_app_with(Options {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let (_a, node_a) = app.node_process().await;
-    let (_b, node_b) = app.node_process().await;
-    // The first node that needs the account's dispatcher takes its lease.
-    let created = node_a.ingest(&inquiry("g1", "m1")).await.ticket_id;
+    let NodeAOwns {
+        app,
+        a: _a,
+        node_a,
+        _b,
+        node_b,
+        mut ana,
+        first: created,
+    } = node_a_owns_and_ana_works_on_b(None).await;
     let (holder, epoch) = lease(&app).await.expect("a lease");
-    assert!(holder.ends_with(&format!(":{}", node_a.port)), "{holder}");
-
-    // Node B forwards Ana's start to node A, whose dispatcher gives her the queued ticket.
-    let mut ana = node_b.working_agent("ana", json!({})).await;
-    assert_eq!(
-        ana.ws.expect("ticket.assigned").await["ticket"]["id"],
-        created
-    );
     let bo = node_b.working_agent("bo", json!({})).await;
     let manager = node_b.manager().await;
     node_b.assign(&manager, &created, &bo.user_id).ok().await;
@@ -146,18 +139,39 @@ async fn a_lease_taken_over_while_a_commit_is_in_flight_commits_nothing() {
 }
 
 #[actix_web::test]
-async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
+async fn a_node_whose_lease_was_taken_over_lets_go_of_it_at_its_next_renewal() {
     let app = spawn_app_with(Options {
-        redis: true,
-        lease_ttl_ms: Some(1_500),
+        lease_ttl_ms: Some(1_000),
         ..Default::default()
     })
     .await;
-    let (mut a, node_a) = app.node_process().await;
-    let (_b, node_b) = app.node_process().await;
-    node_a.ingest(&inquiry("g0", "m0")).await;
-    let mut ana = node_b.working_agent("ana", json!({})).await;
-    ana.ws.expect("ticket.assigned").await;
+    app.ingest(&inquiry("g0", "m0")).await;
+    assert_eq!(metric(&app, "switchboard_dispatcher_leases").await, 1.0);
+    // Another node takes the lease over while this one commits nothing.
+    Held::leases(&app)
+        .await
+        .commit_with(
+            "UPDATE dispatcher_leases SET holder = 'another node', epoch = epoch + 1, \
+             expires_at = now() + interval '1 hour'",
+        )
+        .await;
+    until_metric(&app, "switchboard_dispatcher_leases", 0.0).await;
+    assert_eq!(
+        lease(&app).await.map(|(holder, _)| holder).as_deref(),
+        Some("another node")
+    );
+}
+
+#[actix_web::test]
+async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
+    let NodeAOwns {
+        app,
+        mut a,
+        _b,
+        node_b,
+        mut ana,
+        ..
+    } = node_a_owns_and_ana_works_on_b(Some(1_500)).await;
 
     a.start_kill().unwrap();
     a.wait().await.unwrap();
@@ -180,16 +194,15 @@ async fn killing_the_owner_node_moves_the_account_and_its_queue_to_another() {
 
 #[actix_web::test]
 async fn a_node_that_stops_gracefully_hands_its_accounts_over_at_once() {
-    let app = spawn_app_with(Options {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let (mut a, node_a) = app.node_process().await;
-    let (_b, node_b) = app.node_process().await;
-    node_a.ingest(&inquiry("g0", "m0")).await;
-    let mut ana = node_b.working_agent("ana", json!({})).await;
-    ana.ws.expect("ticket.assigned").await;
+    let NodeAOwns {
+        app,
+        mut a,
+        node_a,
+        _b,
+        node_b,
+        mut ana,
+        ..
+    } = node_a_owns_and_ana_works_on_b(None).await;
 
     let pid = a.id().unwrap().to_string();
     let stopped = tokio::process::Command::new("kill")
@@ -234,6 +247,50 @@ async fn a_resume_on_another_node_gets_a_snapshot_never_that_nodes_own_numbering
     let next = moved.next(Duration::from_secs(5)).await.expect("a frame");
     assert_eq!(next["type"], "snapshot", "{next}");
     assert_eq!(next["tickets"].as_array().map(Vec::len), Some(4));
+}
+
+/// This test's node and two real server processes, on one database and Redis prefix: node A
+/// dispatches the account (the first guest message made it take the lease) and Ana works on
+/// node B, where she got that first ticket through node A's dispatcher.
+struct NodeAOwns {
+    app: TestApp,
+    a: Child,
+    node_a: TestApp,
+    _b: Child,
+    node_b: TestApp,
+    ana: LiveAgent,
+    /// The first ticket's id.
+    first: String,
+}
+
+/// Sets up [`NodeAOwns`], with `SWITCHBOARD_LEASE_TTL_MS` when given. (Bind both processes
+/// when taking it apart: a process is killed when its handle is dropped.)
+async fn node_a_owns_and_ana_works_on_b(lease_ttl_ms: Option<u64>) -> NodeAOwns {
+    let app = spawn_app_with(Options {
+        redis: true,
+        lease_ttl_ms,
+        ..Default::default()
+    })
+    .await;
+    let (a, node_a) = app.node_process().await;
+    let (_b, node_b) = app.node_process().await;
+    let first = node_a.ingest(&inquiry("g0", "m0")).await.ticket_id;
+    let (holder, _) = lease(&app).await.expect("a lease");
+    assert!(holder.ends_with(&format!(":{}", node_a.port)), "{holder}");
+    let mut ana = node_b.working_agent("ana", json!({})).await;
+    assert_eq!(
+        ana.ws.expect("ticket.assigned").await["ticket"]["id"],
+        first
+    );
+    NodeAOwns {
+        app,
+        a,
+        node_a,
+        _b,
+        node_b,
+        ana,
+        first,
+    }
 }
 
 /// The account's dispatcher lease as stored: holder and epoch.
