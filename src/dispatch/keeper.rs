@@ -185,11 +185,7 @@ fn heard(d: &Dispatchers, notification: &PgNotification, wake: &Notify) {
                 Ok(Forwarded::Ask { ask, from, id }) => {
                     let pool = d.shared.pool.clone();
                     tokio::spawn(async move {
-                        let answered = Answered {
-                            to: from,
-                            id,
-                            answer: ask.put_to(&dispatcher).await,
-                        };
+                        let answered = Answered::new(from, id, ask.put_to(&dispatcher).await);
                         let sent = match serde_json::to_string(&answered) {
                             Ok(payload) => leases::notify(&pool, remote::ANSWERS, &[payload])
                                 .await

@@ -103,11 +103,7 @@ impl Ask {
         match self {
             Ask::Assign(m) => Answer::Done(dispatcher.send(m).await.unwrap_or_else(unavailable)),
             Ask::Claim(m) => Answer::Done(dispatcher.send(m).await.unwrap_or_else(unavailable)),
-            Ask::OffersFor(m) => {
-                let mut offers = dispatcher.send(m).await.unwrap_or_default();
-                offers.truncate(MAX_OFFERS);
-                Answer::Offers(offers)
-            }
+            Ask::OffersFor(m) => Answer::Offers(dispatcher.send(m).await.unwrap_or_default()),
         }
     }
 }
@@ -145,6 +141,17 @@ pub struct Answered {
     pub to: String,
     pub id: u64,
     pub answer: Answer,
+}
+
+impl Answered {
+    /// The answer for node `to`'s ask `id`, cut to what one notification holds (only a
+    /// node elsewhere sees fewer offers, never this node's own asks).
+    pub fn new(to: String, id: u64, mut answer: Answer) -> Answered {
+        if let Answer::Offers(offers) = &mut answer {
+            offers.truncate(MAX_OFFERS);
+        }
+        Answered { to, id, answer }
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +199,17 @@ mod tests {
                 serde_json::from_str(&serde_json::to_string(&answered).unwrap()).unwrap();
             assert_eq!(read.answer, Answer::Done(Err(refusal)));
         }
+    }
+
+    #[test]
+    fn only_an_answer_for_another_node_is_cut_to_what_a_notification_holds() {
+        let many: Vec<TicketId> = (0..1_000).map(TicketId).collect();
+        let answered = Answered::new("b".into(), 1, Answer::Offers(many));
+        assert_eq!(
+            answered.answer,
+            Answer::Offers((0..400).map(TicketId).collect())
+        );
+        assert!(serde_json::to_string(&answered).unwrap().len() < 8_000);
     }
 
     #[test]
