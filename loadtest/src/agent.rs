@@ -236,7 +236,7 @@ pub async fn run(
                     let Some(Ok(msg)) = msg else { break };
                     let Message::Text(text) = msg else { continue };
                     let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-                    if frame["type"] == "hello" {
+                    if frame["type"] == "hello" || frame["type"] == "epoch" {
                         epoch = frame["epoch"].as_u64();
                     }
                     handle(&setup, &frame, &mut last_seq);
@@ -298,7 +298,10 @@ fn handle(setup: &AgentSetup, frame: &Value, last_seq: &mut Option<u64>) {
         }
         _ => {}
     }
-    if let Some(seq) = frame["seq"].as_u64() {
+    if frame["type"] == "epoch" {
+        // Another history: its numbers start here.
+        *last_seq = frame["seq"].as_u64();
+    } else if let Some(seq) = frame["seq"].as_u64() {
         if frame["type"] != "hello" {
             *last_seq = Some(last_seq.map_or(seq, |s| s.max(seq)));
         }

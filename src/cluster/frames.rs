@@ -1,24 +1,34 @@
-//! Live frames between nodes: whatever one node pushes to an account's users reaches their
-//! sockets on every other node, through Redis pub/sub.
+//! Live frames between nodes, numbered once for all of them: whatever one node pushes to an
+//! account's users reaches their sockets on every node, and a client can resume on any node
+//! exactly where it left off.
 //!
-//! Each push goes to the account's channel `{prefix}:frames:{account_id}`. Every node holds
-//! one subscription, to the pattern `{prefix}:frames:*`, and hands each frame to its own hub,
-//! which delivers it to whichever of the audience's sockets it holds (none, mostly, which costs
-//! a map lookup). One pattern subscription leaves no window between a socket's snapshot and
-//! its node starting to listen to the account, which subscribing per account on the first
-//! socket would open. A node skips its own frames: its hub delivered them before relaying.
+//! A push runs one Redis script (`scripts/push.lua`) that gives the frame its next number in
+//! each recipient's shared history (a hash with the epoch and last `seq`, and a stream of the
+//! last [`HISTORY_FRAMES`] frames, as Centrifugo keeps history; both expire after
+//! [`HISTORY_TTL`] unused) and publishes it, with those numbers, to the account's channel
+//! `{prefix}:frames:{account_id}`. Every node, the publisher included, holds one subscription
+//! to the pattern `{prefix}:frames:*` and hands each frame to its hub, which delivers it to
+//! whichever recipients' sockets it holds. The script numbers and publishes in one step, so
+//! every node hears a user's frames in the order of their numbers. The account's managers
+//! are a set in Redis, kept by each manager's connection (`scripts/attach.lua`), which also
+//! tells the connection where its history stands; a resume another node cannot serve from
+//! memory reads the stream (`scripts/replay.lua`).
 //!
-//! Nothing waits on Redis on behalf of a push: the hub queues, a task publishes in batches.
-//! While Redis is down frames stay on the node that made them. Each node numbers the frames it
-//! relays (dropped ones too), so a node that sees another's numbers jump knows it missed some:
-//! it closes its sockets with "reconnect now" and makes their resume a snapshot, so no client
-//! goes on with an inbox that silently lacks a frame. A single node with Redis hears only
-//! itself and never resynchronises; its sockets stay open through a Redis restart.
+//! Nothing waits on Redis on behalf of a push: the hub queues, a task runs the scripts in
+//! pipelined batches. While Redis does not answer, each node numbers its frames itself and
+//! they stay on it (the hub tells its sockets the new history in band). Each node also
+//! counts the frames it pushed (relayed or not), so a node that sees another's count jump
+//! knows it missed some: its sockets reconnect and resume from the shared history, or get a
+//! snapshot. A single node hears only itself and its sockets stay open through a Redis
+//! restart.
 
 use super::RedisAt;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, UserId};
 use crate::session::frames::EventFrame;
-use crate::session::hub::{Audience, Hub, Relayed};
+use crate::session::hub::{
+    Attached, Audience, Hub, LeftOff, Numbered, Relayed, Replay, SharedHistory,
+};
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
@@ -28,65 +38,114 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// How long connecting to Redis, or publishing one batch, may take.
+/// How long connecting to Redis, or one call (a batch of pushes), may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long a lost subscription waits before subscribing again, and a failed publisher
-/// before it tries Redis again (frames meanwhile stay on their node).
+/// How long a lost subscription waits before subscribing again, and how often a node that
+/// numbers frames itself asks whether Redis answers again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
-/// The most frames one pipeline publishes.
+/// The most frames one pipeline pushes.
 const BATCH: usize = 256;
+/// How many frames a user's shared history keeps (about; Redis trims whole nodes).
+pub const HISTORY_FRAMES: usize = 128;
+/// How long a user's shared history lives without a frame or a connection: a client away
+/// longer gets a snapshot.
+pub const HISTORY_TTL: Duration = Duration::from_secs(300);
+/// How often the node registers its live users again (so that neither their histories nor
+/// the managers' set expire while they are connected).
+const REGISTER_EVERY: Duration = Duration::from_secs(60);
+
+const PUSH: &str = include_str!("scripts/push.lua");
+const ATTACH: &str = include_str!("scripts/attach.lua");
+const REPLAY: &str = include_str!("scripts/replay.lua");
 
 /// The header of what goes over a channel. A message is the publishing process's id (16 hex
-/// digits), a space, this header as JSON, a newline, and the frame as this node serialised it
-/// (compact JSON holds no raw newline). A node skips its own frames, which come back to it
-/// too, by the id alone, and nobody parses or re-encodes a frame on its way.
+/// digits), a space, this header as JSON, a newline, and the frame as the publisher
+/// serialised it (compact JSON holds no raw newline), so nobody re-encodes a frame.
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
-    /// The publisher's count of frames relayed so far, this one included: a jump tells the
+    /// The publisher's count of frames pushed so far, this one included: a jump tells the
     /// listeners they missed some.
     n: u64,
     audience: Audience,
+    /// The frame's number for each recipient: `user epoch seq`, comma-separated (written by
+    /// the push script).
+    to: String,
 }
 
 impl Envelope {
-    /// The message published by `node` for `frame` (serialised, without a `seq`: each node
-    /// numbers it for its own sockets).
-    fn publish(&self, node: u64, frame: &str) -> Result<String, serde_json::Error> {
-        Ok(format!(
-            "{node:016x} {}\n{frame}",
-            serde_json::to_string(self)?
-        ))
+    /// What the push script's message starts with, up to the numbers it appends (with the
+    /// closing `"}`, a newline and the frame).
+    fn head(node: u64, n: u64, audience: &Audience) -> Result<String, serde_json::Error> {
+        let header = serde_json::to_string(&Envelope {
+            n,
+            audience: audience.clone(),
+            to: String::new(),
+        })?;
+        let open = header.strip_suffix("\"}").unwrap_or(&header);
+        Ok(format!("{node:016x} {open}"))
     }
 
-    /// The publisher of a message, and its envelope and frame unless `skip` published it.
-    fn read(payload: &str, skip: u64) -> Result<(u64, Option<Heard<'_>>), String> {
+    /// The publisher of a message, its envelope and its frame.
+    fn read(payload: &str) -> Result<(u64, Envelope, &str), String> {
         let (from, rest) = payload.split_once(' ').ok_or("no publisher")?;
         let from = u64::from_str_radix(from, 16).map_err(|e| e.to_string())?;
-        if from == skip {
-            return Ok((from, None));
-        }
         let (header, frame) = rest.split_once('\n').ok_or("no frame")?;
         let envelope = serde_json::from_str(header).map_err(|e| e.to_string())?;
-        Ok((from, Some(Heard { envelope, frame })))
+        Ok((from, envelope, frame))
+    }
+
+    /// The frame's numbers, one per recipient.
+    fn numbers(&self) -> Result<Vec<Numbered>, String> {
+        self.to
+            .split(',')
+            .filter(|one| !one.is_empty())
+            .map(|one| {
+                let mut parts = one.split(' ').map(str::parse::<u64>);
+                match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                    (Some(Ok(user)), Some(Ok(epoch)), Some(Ok(seq)), None) => Ok(Numbered {
+                        user_id: UserId(user as i64),
+                        epoch,
+                        seq,
+                    }),
+                    _ => Err(format!("unreadable number {one:?}")),
+                }
+            })
+            .collect()
     }
 }
 
-/// Another node's frame, as read off its message.
-struct Heard<'a> {
-    envelope: Envelope,
-    frame: &'a str,
+/// The users a push names, and whether the account's managers get it too.
+fn recipients(audience: &Audience) -> (&[UserId], bool) {
+    match audience {
+        Audience::User { user_id } => (std::slice::from_ref(user_id), false),
+        Audience::Managers => (&[], true),
+        Audience::UsersAndManagers { users } => (users, true),
+    }
 }
 
-/// This node's end of the frame relay; answers whether cross-node push works.
+/// This node's end of the frame relay: answers whether cross-node push works, and serves
+/// the hub the shared histories.
 pub struct FrameRelay {
-    /// Whether the subscription stands (Redis answers; a failed publish loses its own
-    /// connection and is logged, and is told apart only in the log).
+    client: redis::Client,
+    prefix: String,
+    /// Whether the subscription stands.
     subscribed: AtomicBool,
+    /// The hub it numbers frames for (asked whether it follows the shared histories).
+    hub: Weak<Hub>,
+    /// Whether the last pipeline of pushes went through.
+    publishing: AtomicBool,
+    /// Set when Redis came back: the publisher's connection may be one to the Redis that
+    /// went away, so it makes a new one.
+    reconnect: AtomicBool,
+    /// The connection that registrations and replays use (made on first use).
+    calls: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    attach: redis::Script,
+    replay: redis::Script,
 }
 
 impl FrameRelay {
-    /// Publishes what `queue` receives and delivers the other nodes' frames to `hub`, for as
-    /// long as the hub lives.
+    /// Pushes what `queue` receives and delivers every node's frames to `hub`, for as long
+    /// as the hub lives.
     pub fn start(
         at: RedisAt,
         overflowed: Arc<AtomicU64>,
@@ -96,31 +155,138 @@ impl FrameRelay {
         let RedisAt { client, prefix } = at;
         let node: u64 = rand::random();
         let relay = Arc::new(FrameRelay {
+            client: client.clone(),
+            prefix: prefix.clone(),
             subscribed: AtomicBool::new(false),
+            hub: hub.clone(),
+            publishing: AtomicBool::new(true),
+            reconnect: AtomicBool::new(false),
+            calls: tokio::sync::Mutex::new(None),
+            attach: redis::Script::new(ATTACH),
+            replay: redis::Script::new(REPLAY),
         });
+        if let Some(hub) = hub.upgrade() {
+            hub.share_histories(relay.clone());
+        }
         tokio::spawn(publish(
             client.clone(),
             prefix.clone(),
             node,
             overflowed,
             queue,
+            hub.clone(),
             Arc::downgrade(&relay),
         ));
-        tokio::spawn(listen(client, prefix, node, hub, Arc::downgrade(&relay)));
+        tokio::spawn(listen(
+            client,
+            prefix,
+            node,
+            hub.clone(),
+            Arc::downgrade(&relay),
+        ));
+        tokio::spawn(keep(hub, Arc::downgrade(&relay)));
         relay
     }
 
-    /// Whether frames reach the other nodes and theirs reach this one (Redis answers).
+    /// Whether frames reach the other nodes and theirs reach this one, numbered in the shared
+    /// histories (Redis answers).
     pub fn is_up(&self) -> bool {
         self.subscribed.load(Ordering::Relaxed)
+            && self.hub.upgrade().is_some_and(|hub| hub.is_sequenced())
+    }
+
+    /// Runs `invocation` on the shared connection, within [`CALL_TIMEOUT`].
+    async fn call<T: redis::FromRedisValue>(
+        &self,
+        invocation: redis::ScriptInvocation<'_>,
+    ) -> Result<T, String> {
+        let mut calls = self.calls.lock().await;
+        let mut conn = match calls.as_ref() {
+            Some(c) => c.clone(),
+            None => calls.insert(connect(&self.client).await?).clone(),
+        };
+        drop(calls);
+        let answered = tokio::time::timeout(CALL_TIMEOUT, invocation.invoke_async(&mut conn)).await;
+        match answered {
+            Ok(Ok(value)) => Ok(value),
+            failed => {
+                *self.calls.lock().await = None;
+                Err(match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "the call timed out".to_string(),
+                })
+            }
+        }
     }
 }
 
-fn channel(prefix: &str, account_id: AccountId) -> String {
-    format!("{prefix}:frames:{}", account_id.0)
+impl SharedHistory for FrameRelay {
+    fn attach(
+        &self,
+        account_id: AccountId,
+        user_id: UserId,
+        is_manager: bool,
+    ) -> BoxFuture<'_, Result<Attached, String>> {
+        Box::pin(async move {
+            let mut invocation = self.attach.prepare_invoke();
+            invocation
+                .arg(&self.prefix)
+                .arg(account_id.0)
+                .arg(user_id.0)
+                .arg(if is_manager { "1" } else { "0" })
+                .arg(HISTORY_TTL.as_secs());
+            let (epoch, seq): (u64, u64) = self.call(invocation).await?;
+            Ok(Attached { seq, epoch })
+        })
+    }
+
+    fn replay(&self, user_id: UserId, left_off: LeftOff) -> BoxFuture<'_, Result<Replay, String>> {
+        Box::pin(async move {
+            let mut invocation = self.replay.prepare_invoke();
+            invocation
+                .arg(&self.prefix)
+                .arg(user_id.0)
+                .arg(left_off.epoch.map(|e| e.to_string()).unwrap_or_default())
+                .arg(left_off.seq);
+            let frames: Option<Vec<String>> = self.call(invocation).await?;
+            Ok(match frames {
+                Some(frames) => Replay::Frames(
+                    frames
+                        .into_iter()
+                        .zip(left_off.seq + 1..)
+                        .map(|(frame, seq)| {
+                            (seq, EventFrame::from_serialised(frame.into()).numbered(seq))
+                        })
+                        .collect(),
+                ),
+                None => Replay::TooOld,
+            })
+        })
+    }
 }
 
-/// The account a channel name is for.
+/// A new connection to Redis, with the push script loaded (a Redis that restarted lost its
+/// scripts, and with them this connection).
+async fn connect(client: &redis::Client) -> Result<MultiplexedConnection, String> {
+    let connected = tokio::time::timeout(CALL_TIMEOUT, async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(PUSH)
+            .query_async::<String>(&mut conn)
+            .await?;
+        Ok::<_, redis::RedisError>(conn)
+    })
+    .await;
+    match connected {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("connecting timed out".to_string()),
+    }
+}
+
+/// The account a channel name (`{prefix}:frames:{account_id}`, named by the push script) is
+/// for.
 fn account_of(prefix: &str, channel: &str) -> Option<AccountId> {
     channel
         .strip_prefix(prefix)?
@@ -130,61 +296,71 @@ fn account_of(prefix: &str, channel: &str) -> Option<AccountId> {
         .map(AccountId)
 }
 
-/// Publishes queued frames in batches until the hub (the queue's sender) is gone. After a
-/// failure it drops what arrives for [`RETRY_AFTER`] instead of trying Redis once per batch.
+/// Pushes queued frames in pipelined batches until the hub (the queue's sender) is gone. A
+/// batch that fails makes the hub number frames itself (its frames are lost on their way, so
+/// its sockets reconnect for a snapshot) until Redis answers again.
 async fn publish(
     client: redis::Client,
     prefix: String,
     node: u64,
     overflowed: Arc<AtomicU64>,
     mut queue: mpsc::Receiver<Relayed>,
+    hub: Weak<Hub>,
     relay: Weak<FrameRelay>,
 ) {
+    let push = redis::Script::new(PUSH);
     let mut conn: Option<MultiplexedConnection> = None;
-    let mut failed_at: Option<Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
-    let mut relayed_so_far: u64 = 0;
-    let mut publishing = true;
+    let mut pushed_so_far: u64 = 0;
     while queue.recv_many(&mut batch, BATCH).await > 0 {
-        if relay.strong_count() == 0 {
+        let (Some(relay), Some(hub)) = (relay.upgrade(), hub.upgrade()) else {
             return;
-        }
-        relayed_so_far += overflowed.swap(0, Ordering::Relaxed);
-        if failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
-            relayed_so_far += batch.len() as u64;
+        };
+        pushed_so_far += overflowed.swap(0, Ordering::Relaxed);
+        if !hub.is_sequenced() {
+            // Pushed before a failure made the hub number frames itself, whose sockets then
+            // reconnected for snapshots that hold what these said.
+            pushed_so_far += batch.len() as u64;
             batch.clear();
             continue;
         }
         let mut pipe = redis::pipe();
         for relayed in batch.drain(..) {
-            relayed_so_far += 1;
-            let envelope = Envelope {
-                n: relayed_so_far,
-                audience: relayed.audience,
-            };
-            match envelope.publish(node, relayed.frame.serialised()) {
-                Ok(payload) => {
-                    pipe.cmd("PUBLISH")
-                        .arg(channel(&prefix, relayed.account_id))
-                        .arg(payload)
+            pushed_so_far += 1;
+            let (users, managers) = recipients(&relayed.audience);
+            match Envelope::head(node, pushed_so_far, &relayed.audience) {
+                Ok(head) => {
+                    pipe.cmd("EVALSHA")
+                        .arg(push.get_hash())
+                        .arg(0)
+                        .arg(&prefix)
+                        .arg(relayed.account_id.0)
+                        .arg(HISTORY_TTL.as_secs())
+                        .arg(HISTORY_FRAMES)
+                        .arg(if managers { "1" } else { "0" })
+                        .arg(head)
+                        .arg(relayed.frame.serialised().as_ref())
+                        .arg(users.iter().map(|u| u.0).collect::<Vec<_>>())
                         .ignore();
                 }
                 Err(e) => tracing::error!(error = %e, "a relayed frame did not serialise"),
             }
         }
+        if relay.reconnect.swap(false, Ordering::Relaxed) {
+            conn = None;
+        }
         match send(&client, &mut conn, &pipe).await {
             Ok(()) => {
-                failed_at = None;
-                if !std::mem::replace(&mut publishing, true) {
+                if !relay.publishing.swap(true, Ordering::Relaxed) {
                     tracing::info!("frames reach the other nodes again");
                 }
             }
             Err(e) => {
                 conn = None;
-                failed_at = Some(Instant::now());
-                if std::mem::replace(&mut publishing, false) {
-                    tracing::warn!(error = %e, "frames cannot reach the other nodes; they stay on this node");
+                if relay.publishing.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "frames cannot reach Redis; numbering them on this node");
                 }
+                hub.number_locally(true);
             }
         }
     }
@@ -197,21 +373,78 @@ async fn send(
 ) -> Result<(), String> {
     let c = match conn {
         Some(c) => c,
-        None => conn.insert(
-            tokio::time::timeout(CALL_TIMEOUT, client.get_multiplexed_async_connection())
-                .await
-                .map_err(|_| "connecting timed out".to_string())?
-                .map_err(|e| e.to_string())?,
-        ),
+        None => conn.insert(connect(client).await?),
     };
     tokio::time::timeout(CALL_TIMEOUT, pipe.query_async::<()>(c))
         .await
-        .map_err(|_| "publishing timed out".to_string())?
+        .map_err(|_| "pushing timed out".to_string())?
         .map_err(|e| e.to_string())
 }
 
-/// Delivers the other nodes' frames to `hub` over one pattern subscription, renewed whenever
-/// it is lost; when another node's numbers jump, resynchronises the hub's sockets.
+/// Brings the hub back to the shared histories once Redis answers both ways, and keeps the
+/// live users registered there (histories and the managers' set expire unused).
+async fn keep(hub: Weak<Hub>, relay: Weak<FrameRelay>) {
+    let mut registered_at: Option<Instant> = None;
+    let mut wait = Duration::ZERO;
+    loop {
+        tokio::time::sleep(wait).await;
+        let (Some(hub), Some(relay)) = (hub.upgrade(), relay.upgrade()) else {
+            return;
+        };
+        // Soon after a start or an outage; then once a second.
+        wait = match hub.is_sequenced() {
+            true => RETRY_AFTER,
+            false => RETRY_AFTER / 10,
+        };
+        if !relay.subscribed.load(Ordering::Relaxed) {
+            continue;
+        }
+        let came_back = !hub.is_sequenced();
+        if !came_back && registered_at.is_some_and(|at| at.elapsed() < REGISTER_EVERY) {
+            continue;
+        }
+        if came_back {
+            // Ask before numbering there: a push that fails sends the sockets for snapshots.
+            if let Err(e) = relay.call::<Option<Vec<String>>>(relay.probe()).await {
+                tracing::debug!(error = %e, "Redis does not answer calls yet");
+                continue;
+            }
+            relay.publishing.store(true, Ordering::Relaxed);
+            relay.reconnect.store(true, Ordering::Relaxed);
+            hub.number_shared();
+            tracing::info!("frames are numbered in the shared histories again");
+        }
+        register(&hub, &relay).await;
+        registered_at = Some(Instant::now());
+    }
+}
+
+impl FrameRelay {
+    /// A call that only asks whether Redis runs scripts (the replay of nobody).
+    fn probe(&self) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.replay.prepare_invoke();
+        invocation.arg(&self.prefix).arg(0).arg("").arg(0);
+        invocation
+    }
+}
+
+/// Registers every live user of this node in the shared histories, and has the hub follow
+/// each one's history.
+async fn register(hub: &Hub, relay: &FrameRelay) {
+    for (account_id, user_id, is_manager) in hub.live_users() {
+        match relay.attach(account_id, user_id, is_manager).await {
+            Ok(at) => hub.adopt(user_id, at, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "registering live users in Redis failed");
+                return;
+            }
+        }
+    }
+}
+
+/// Delivers every node's frames to `hub` over one pattern subscription, renewed whenever it
+/// is lost (the hub numbers frames itself meanwhile); when another node's count jumps,
+/// resynchronises the hub's sockets.
 async fn listen(
     client: redis::Client,
     prefix: String,
@@ -233,36 +466,38 @@ async fn listen(
                     return;
                 };
                 let payload = message.get_payload::<String>().map_err(|e| e.to_string());
-                let envelope = payload
-                    .as_deref()
-                    .map_err(Clone::clone)
-                    .and_then(|p| Envelope::read(p, node));
+                let read = payload.as_deref().map_err(Clone::clone).and_then(|p| {
+                    let (from, envelope, frame) = Envelope::read(p)?;
+                    Ok((from, envelope.numbers()?, envelope, frame))
+                });
                 let account = account_of(&prefix, message.get_channel_name());
-                match (envelope, account) {
-                    (Ok((_, None)), _) => {}
-                    (Ok((from, Some(Heard { envelope: e, frame }))), Some(account_id)) => {
-                        if heard.missed_before(from, e.n) {
-                            tracing::warn!("frames from another node were missed: sockets reconnect for a snapshot");
+                match (read, account) {
+                    (Ok((from, numbers, envelope, frame)), Some(account_id)) => {
+                        if from != node && heard.missed_before(from, envelope.n) {
+                            tracing::warn!("frames from another node were missed: sockets reconnect and resume");
                             hub.resync_all();
                         }
-                        hub.deliver(
+                        hub.deliver_numbered(
                             account_id,
-                            &e.audience,
+                            &numbers,
                             &EventFrame::from_serialised(frame.into()),
                         );
                     }
-                    (Ok((_, Some(_))), None) => tracing::warn!(
+                    (Ok(_), None) => tracing::warn!(
                         channel = message.get_channel_name(),
                         "a frame on an unknown channel"
                     ),
                     (Err(e), _) => tracing::warn!(error = %e, "unreadable relayed frame"),
                 }
             }
-            tracing::warn!("the frame subscription was lost; subscribing again");
+            tracing::warn!("the frame subscription was lost; numbering frames on this node");
         }
         match relay.upgrade() {
             Some(relay) => relay.subscribed.store(false, Ordering::Relaxed),
             None => return,
+        }
+        if let Some(hub) = hub.upgrade() {
+            hub.number_locally(false);
         }
         tokio::time::sleep(RETRY_AFTER).await;
     }
@@ -309,10 +544,9 @@ mod tests {
 
     #[test]
     fn a_channel_names_its_account_under_the_prefix() {
-        let name = channel("sb", AccountId(42));
-        assert_eq!(name, "sb:frames:42");
-        assert_eq!(account_of("sb", &name), Some(AccountId(42)));
-        assert_eq!(account_of("other", &name), None);
+        let name = "sb:frames:42";
+        assert_eq!(account_of("sb", name), Some(AccountId(42)));
+        assert_eq!(account_of("other", name), None);
         assert_eq!(account_of("sb", "sb:revocations"), None);
     }
 
@@ -330,32 +564,40 @@ mod tests {
     }
 
     #[test]
-    fn a_message_carries_its_publisher_the_audience_and_the_frame_as_it_was() {
+    fn a_message_carries_its_publisher_the_numbers_and_the_frame_as_it_was() {
         let frame = r#"{"type":"offer.withdrawn","ticket_id":"9","note":"a\nb"}"#;
-        let published = Envelope {
-            n: 5,
-            audience: Audience::UsersAndManagers {
-                users: vec![UserId(3)],
-            },
-        }
-        .publish(0xab, frame)
-        .unwrap();
+        let audience = Audience::UsersAndManagers {
+            users: vec![UserId(3)],
+        };
+        let head = Envelope::head(0xab, 5, &audience).unwrap();
         assert_eq!(
-            published,
-            r#"00000000000000ab {"n":5,"audience":{"to":"users_and_managers","users":["3"]}}"#
-                .to_string()
-                + "\n"
-                + frame
+            head,
+            r#"00000000000000ab {"n":5,"audience":{"to":"users_and_managers","users":["3"]},"to":""#
         );
+        // What the push script appends: the numbers, the header's end, and the frame.
+        let published = format!("{head}3 1764790000123456 7,12 1764790000123456 2\"}}\n{frame}");
 
-        let (from, read) = Envelope::read(&published, 7).unwrap();
-        let heard = read.expect("another node's frame is read");
-        assert_eq!((from, heard.envelope.n, heard.frame), (0xab, 5, frame));
-        assert!(
-            Envelope::read(&published, 0xab).unwrap().1.is_none(),
-            "a node's own frame is skipped unread"
+        let (from, envelope, read) = Envelope::read(&published).unwrap();
+        assert_eq!((from, envelope.n, read), (0xab, 5, frame));
+        assert_eq!(envelope.audience, audience);
+        assert_eq!(
+            envelope.numbers().unwrap(),
+            [
+                Numbered {
+                    user_id: UserId(3),
+                    epoch: 1764790000123456,
+                    seq: 7
+                },
+                Numbered {
+                    user_id: UserId(12),
+                    epoch: 1764790000123456,
+                    seq: 2
+                }
+            ]
         );
-        assert!(Envelope::read("not a frame", 7).is_err());
-        assert!(Envelope::read("00000000000000ab {}", 7).is_err());
+        assert!(Envelope::read("not a frame").is_err());
+        assert!(Envelope::read("00000000000000ab {}").is_err());
+        let nobody = format!("{head}\"}}\n{frame}");
+        assert_eq!(Envelope::read(&nobody).unwrap().1.numbers().unwrap(), []);
     }
 }

@@ -128,27 +128,37 @@ impl WsSession {
     fn with_initial_frames(self, ctx: &mut Context<Self>, attached: Attached) -> Self {
         let (desk, hub) = (self.desk.clone(), self.hub.clone());
         let peer = self.peer.clone();
-        let seq_at_attach = attached.seq;
         let load = async move {
+            let key = peer.key;
+            let attached = hub
+                .attach_shared(
+                    key.account_id,
+                    key.user_id,
+                    peer.is_manager,
+                    key.connection_id,
+                    attached,
+                )
+                .await;
+            let seq_at_attach = attached.seq;
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
                 epoch: attached.epoch,
-                user: desk.user(peer.key).await,
+                user: desk.user(key).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
-            let replayed = match peer
-                .resume_from
-                .map(|last| hub.replay(peer.key.user_id, last))
-            {
-                // Frames numbered after the attach are already queued for this session.
-                Some(Replay::Frames(missed)) => Some(
-                    missed
-                        .into_iter()
-                        .filter(|(seq, _)| *seq <= seq_at_attach)
-                        .map(|(_, f)| f)
-                        .collect::<Vec<_>>(),
-                ),
-                _ => None,
+            let replayed = match peer.resume_from {
+                Some(last) => match hub.replay_anywhere(key.user_id, last).await {
+                    // Frames numbered after the attach are already queued for this session.
+                    Replay::Frames(missed) => Some(
+                        missed
+                            .into_iter()
+                            .filter(|(seq, _)| *seq <= seq_at_attach)
+                            .map(|(_, f)| f)
+                            .collect::<Vec<_>>(),
+                    ),
+                    Replay::TooOld => None,
+                },
+                None => None,
             };
             match replayed {
                 Some(missed) => frames.extend(missed),
@@ -227,33 +237,35 @@ impl WsSession {
                     seq: last_seq,
                     epoch,
                 };
-                match self.hub.replay(self.peer.key.user_id, left_off) {
-                    Replay::Frames(missed) => {
-                        missed.into_iter().for_each(|(_, f)| self.send(ctx, f))
-                    }
-                    Replay::TooOld => {
-                        let key = self.peer.key;
-                        let seq = self.hub.seq(key.user_id);
-                        match &self.last_snapshot {
-                            Some((at, frame)) if *at == seq => self.send(ctx, frame.clone()),
-                            _ => {
-                                let desk = self.desk.clone();
-                                ctx.wait(
-                                    async move { snapshot_frame(desk.as_ref(), key, seq).await }
-                                        .in_runtime()
-                                        .into_actor(self)
-                                        .map(move |loaded, act, ctx| match loaded {
-                                            Ok(frame) => {
-                                                act.last_snapshot = Some((seq, frame.clone()));
-                                                act.send(ctx, frame)
-                                            }
-                                            Err(error) => act.send(ctx, error),
-                                        }),
-                                );
-                            }
-                        }
-                    }
+                let key = self.peer.key;
+                if let Replay::Frames(missed) = self.hub.replay(key.user_id, left_off) {
+                    return missed.into_iter().for_each(|(_, f)| self.send(ctx, f));
                 }
+                let (desk, hub) = (self.desk.clone(), self.hub.clone());
+                let last_snapshot = self.last_snapshot.clone();
+                let resumed = async move {
+                    if let Replay::Frames(missed) = hub.replay_anywhere(key.user_id, left_off).await
+                    {
+                        return Resumed::Frames(missed.into_iter().map(|(_, f)| f).collect());
+                    }
+                    let seq = hub.seq(key.user_id);
+                    match last_snapshot {
+                        Some((at, frame)) if at == seq => Resumed::Frames(vec![frame]),
+                        _ => Resumed::Snapshot(seq, snapshot_frame(desk.as_ref(), key, seq).await),
+                    }
+                };
+                ctx.wait(resumed.in_runtime().into_actor(self).map(
+                    |resumed, act, ctx| match resumed {
+                        Resumed::Frames(frames) => {
+                            frames.into_iter().for_each(|f| act.send(ctx, f))
+                        }
+                        Resumed::Snapshot(seq, Ok(frame)) => {
+                            act.last_snapshot = Some((seq, frame.clone()));
+                            act.send(ctx, frame)
+                        }
+                        Resumed::Snapshot(_, Err(error)) => act.send(ctx, error),
+                    },
+                ));
             }
             ClientFrame::Open { ticket_id } => {
                 let desk = self.desk.clone();
@@ -502,6 +514,13 @@ fn close_reason(why: Closing) -> CloseReason {
         code,
         description: Some(description.into()),
     }
+}
+
+/// How a `resume` is answered: the missed frames (or the last snapshot again, when nothing
+/// happened since), or a snapshot read at `seq`.
+enum Resumed {
+    Frames(Vec<Arc<str>>),
+    Snapshot(u64, Result<Arc<str>, Arc<str>>),
 }
 
 /// The `snapshot` frame, or an error frame asking the client to reconnect.

@@ -117,6 +117,10 @@ pub enum ControlFrame {
         #[serde(flatten)]
         inbox: Snapshot,
     },
+    /// The frames after this one count in history `epoch`, from `seq` on: the node moved
+    /// between numbering frames itself and the shared history (Redis lost or back). A client
+    /// takes both as if a `hello` had said them.
+    Epoch { epoch: u64, seq: u64 },
     /// Answer to a client `ping`.
     Pong,
     /// A client frame that could not be used.

@@ -1,22 +1,27 @@
 //! The per-node registry of live sessions. It numbers each user's events (`seq`), keeps a
 //! short bounded history for `resume`, and fans every frame out to all of the user's tabs.
 //!
-//! Each node numbers a user's frames on its own, so a `seq` means something only in the
-//! history it was counted in: every history has an `epoch` (random, told in `hello`), and a
-//! resume that names another epoch (another node, or this one before a restart or a resync)
-//! is answered with a snapshot instead of frames that would only look like the missed ones.
+//! A `seq` means something only in the history it was counted in, and every history has an
+//! `epoch` (told in `hello`). With Redis, a user's frames are numbered once for every node
+//! (the shared history, [`SharedHistory`]): every node hears them numbered, in order, and a
+//! client that reconnects to any node resumes exactly where it left off. Without Redis, or
+//! while it is unreachable, each node numbers its users' frames on its own, in a history of
+//! its own (a random epoch): moving between the two tells the live sessions the new epoch in
+//! band (an `epoch` frame), and a resume that names another history is answered with a
+//! snapshot instead of frames that would only look like the missed ones.
 //!
 //! Sending never waits: each session has a bounded outbound queue, and a session whose queue
 //! is full is cut off (it reconnects and gets a snapshot) rather than growing memory.
 
 use super::frame_budget::{self, FrameBudget};
-use super::frames::EventFrame;
+use super::frames::{ControlFrame, EventFrame};
 use crate::domain::ids::{AccountId, SessionId, UserId};
 use crate::metrics::Metrics;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, Notify};
 
 /// How many frames, and how many bytes of frames, each user's history keeps for `resume`.
@@ -160,7 +165,8 @@ pub struct SessionLink {
 struct Feed {
     account_id: AccountId,
     is_manager: bool,
-    /// Names this history: `seq`s from another are not comparable.
+    /// Names this history: `seq`s from another are not comparable. 0 while the feed waits to
+    /// learn the shared history it follows (from its next frame or connection).
     epoch: u64,
     seq: u64,
     history: VecDeque<(u64, Arc<str>)>,
@@ -171,6 +177,44 @@ struct Feed {
 }
 
 impl Feed {
+    /// Follows history `epoch` from `seq` on, forgetting the frames of the one before.
+    fn start_history(&mut self, epoch: u64, seq: u64) {
+        self.epoch = epoch;
+        self.seq = seq;
+        self.history.clear();
+        self.history_bytes = 0;
+    }
+
+    /// Tells every session but `skip` (one whose `hello` says it), in band, that the frames
+    /// after this one count in history `epoch` from `seq` on.
+    fn announce(&mut self, skip: Option<u64>) {
+        let frame = ControlFrame::Epoch {
+            epoch: self.epoch,
+            seq: self.seq,
+        };
+        let text: Arc<str> = match serde_json::to_string(&frame) {
+            Ok(text) => text.into(),
+            Err(e) => return tracing::error!(error = %e, "an epoch frame did not serialise"),
+        };
+        let (skipped, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sessions)
+            .into_iter()
+            .partition(|s| Some(s.connection_id) == skip);
+        self.sessions = rest;
+        self.fan_out(&text);
+        self.sessions.extend(skipped);
+    }
+
+    /// Closes every session but `keep`: they reconnect at once and resume.
+    fn resync(&mut self, keep: Option<u64>) {
+        self.sessions.retain(|s| {
+            let kept = Some(s.connection_id) == keep;
+            if !kept {
+                s.closer.close(Closing::MissedFrames);
+            }
+            kept
+        });
+    }
+
     fn remember(&mut self, seq: u64, frame: Arc<str>) {
         self.history_bytes += frame.len();
         self.history.push_back((seq, frame));
@@ -230,6 +274,30 @@ pub enum Replay {
     TooOld,
 }
 
+/// Where a user's frames are numbered once for every node (Redis): the history any node can
+/// resume a client from. Implemented by the frame relay, which also hands the hub each frame
+/// numbered ([`Hub::deliver_numbered`]).
+pub trait SharedHistory: Send + Sync + 'static {
+    /// Registers a connection of the user: the history their frames are numbered in now, and
+    /// the last `seq` in it.
+    fn attach(
+        &self,
+        account_id: AccountId,
+        user_id: UserId,
+        is_manager: bool,
+    ) -> BoxFuture<'_, Result<Attached, String>>;
+    /// The frames after where the client left off, numbered, if the history still has them.
+    fn replay(&self, user_id: UserId, left_off: LeftOff) -> BoxFuture<'_, Result<Replay, String>>;
+}
+
+/// A frame's number in one recipient's shared history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbered {
+    pub user_id: UserId,
+    pub epoch: u64,
+    pub seq: u64,
+}
+
 /// Who a frame is for, wherever they are connected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
@@ -277,8 +345,13 @@ pub struct Hub {
     feeds: Mutex<HashMap<UserId, Feed>>,
     /// Where the node's sockets are counted.
     metrics: Arc<Metrics>,
-    /// Where every push also goes, for the other nodes' sockets (`None`: a single node).
+    /// Where every push goes to be numbered for every node (`None`: a single node without
+    /// Redis).
     relay: Option<RelayQueue>,
+    /// The histories every node shares, once the relay is running.
+    shared: OnceLock<Arc<dyn SharedHistory>>,
+    /// Whether frames are numbered in the shared history now (Redis answers) rather than here.
+    sequenced: AtomicBool,
 }
 
 impl Hub {
@@ -287,16 +360,77 @@ impl Hub {
             feeds: Mutex::default(),
             metrics,
             relay: None,
+            shared: OnceLock::new(),
+            sequenced: AtomicBool::new(false),
         }
     }
 
-    /// This hub, handing a copy of every push to `relay` so that the user's sockets on the
-    /// other nodes get it too (frames coming back from them enter through [`Hub::deliver`]).
+    /// This hub, handing every push to `relay`, which has it numbered in the shared history
+    /// and hands it back, numbered, to every node ([`Hub::deliver_numbered`]). Until
+    /// [`Hub::number_shared`], frames are numbered here.
     pub fn relaying(self, relay: RelayQueue) -> Hub {
         Hub {
             relay: Some(relay),
             ..self
         }
+    }
+
+    /// Where the shared histories are read (set once, by the relay).
+    pub fn share_histories(&self, shared: Arc<dyn SharedHistory>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// Whether frames are numbered in the shared history now.
+    pub fn is_sequenced(&self) -> bool {
+        self.sequenced.load(Ordering::Relaxed)
+    }
+
+    /// Frames are numbered in the shared history again (Redis answers): every feed learns
+    /// its history from its next frame or connection, and its sessions are told in band.
+    pub fn number_shared(&self) {
+        if self.sequenced.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        self.with(|feeds| {
+            for feed in feeds.values_mut() {
+                let seq = feed.seq;
+                feed.start_history(0, seq);
+            }
+        });
+    }
+
+    /// Frames are numbered on this node alone from now on (Redis does not answer). Every
+    /// feed starts a history of its own, told to its sessions in band; when frames may have
+    /// been `lost` on their way (a failed publish), the sessions reconnect for a snapshot
+    /// instead.
+    pub fn number_locally(&self, lost: bool) {
+        if !self.sequenced.swap(false, Ordering::Relaxed) && !lost {
+            return;
+        }
+        self.with(|feeds| {
+            for feed in feeds.values_mut() {
+                // A seq past every one the client saw, for clients that send no epoch.
+                let seq = feed.seq + 1;
+                feed.start_history(new_epoch(), seq);
+                if lost {
+                    feed.resync(None);
+                } else {
+                    feed.announce(None);
+                }
+            }
+        });
+    }
+
+    /// The users with live sessions here, to register again with a Redis that came back
+    /// (or whose keys are about to expire): account, user and whether a manager.
+    pub fn live_users(&self) -> Vec<(AccountId, UserId, bool)> {
+        self.with(|feeds| {
+            feeds
+                .iter()
+                .filter(|(_, f)| !f.sessions.is_empty())
+                .map(|(id, f)| (f.account_id, *id, f.is_manager))
+                .collect()
+        })
     }
 
     /// The node's figures, for its sessions to count sockets and frames in.
@@ -309,7 +443,7 @@ impl Hub {
     }
 
     /// Registers a session and returns where it starts: every event after that `seq` will
-    /// reach the session.
+    /// reach the session. With the shared history, [`Hub::attach_shared`] then says where.
     pub fn attach(
         &self,
         account_id: AccountId,
@@ -318,10 +452,11 @@ impl Hub {
         link: SessionLink,
     ) -> Attached {
         self.with(|feeds| {
+            let sequenced = self.is_sequenced();
             let feed = feeds.entry(user_id).or_insert_with(|| Feed {
                 account_id,
                 is_manager,
-                epoch: new_epoch(),
+                epoch: if sequenced { 0 } else { new_epoch() },
                 seq: 0,
                 history: VecDeque::new(),
                 history_bytes: 0,
@@ -342,6 +477,55 @@ impl Hub {
                 epoch: feed.epoch,
             }
         })
+    }
+
+    /// Where a session attached `here` starts in the shared history (when frames are
+    /// numbered there): the feed follows that history from then on. A shared history that
+    /// cannot be reached makes this node number its frames alone.
+    pub async fn attach_shared(
+        &self,
+        account_id: AccountId,
+        user_id: UserId,
+        is_manager: bool,
+        connection_id: u64,
+        here: Attached,
+    ) -> Attached {
+        let Some(shared) = self.shared.get().filter(|_| self.is_sequenced()) else {
+            return here;
+        };
+        match shared.attach(account_id, user_id, is_manager).await {
+            Ok(there) => {
+                self.adopt(user_id, there, Some(connection_id));
+                there
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared history did not answer; numbering frames here");
+                self.number_locally(false);
+                Attached {
+                    seq: self.seq(user_id),
+                    epoch: self.epoch(user_id),
+                }
+            }
+        }
+    }
+
+    /// The feed follows the shared history `at` (from a connection's registration): nothing
+    /// changes when it already does; a feed still learning starts it, told in band; one that
+    /// followed another closes its sessions but `keep` (they may have missed frames).
+    pub fn adopt(&self, user_id: UserId, at: Attached, keep: Option<u64>) {
+        self.with(|feeds| {
+            let Some(feed) = feeds.get_mut(&user_id) else {
+                return;
+            };
+            if feed.epoch == at.epoch {
+                return;
+            }
+            if feed.epoch != 0 {
+                feed.resync(keep);
+            }
+            feed.start_history(at.epoch, at.seq);
+            feed.announce(keep);
+        });
     }
 
     /// The frame budget the user's connections on this node share (a fresh one for a user not
@@ -391,25 +575,69 @@ impl Hub {
         self.push_everywhere(account_id, Audience::UsersAndManagers { users }, event);
     }
 
-    /// Delivers here, then hands the frame to the relay without waiting; a full relay queue
-    /// drops it for the other nodes only (logged), never blocks the pusher.
+    /// Hands the frame to the relay to be numbered for every node, without waiting; while
+    /// frames are numbered here (or the relay is full), delivers it here only and counts it
+    /// as relayed, so that the other nodes see they missed it.
     fn push_everywhere(&self, account_id: AccountId, audience: Audience, event: &EventFrame) {
-        self.deliver(account_id, &audience, event);
         if let Some(relay) = &self.relay {
-            let relayed = Relayed {
-                account_id,
-                audience,
-                frame: event.clone(),
-            };
-            if let Err(mpsc::error::TrySendError::Full(_)) = relay.frames.try_send(relayed) {
-                relay.overflowed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("the relay to the other nodes is full; a frame stays on this node");
+            if self.is_sequenced() {
+                let relayed = Relayed {
+                    account_id,
+                    audience: audience.clone(),
+                    frame: event.clone(),
+                };
+                match relay.frames.try_send(relayed) {
+                    Ok(()) => return,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        tracing::warn!("the relay is full; numbering frames on this node");
+                        self.number_locally(true);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => self.number_locally(false),
+                }
             }
+            relay.overflowed.fetch_add(1, Ordering::Relaxed);
         }
+        self.deliver(account_id, &audience, event);
     }
 
-    /// Sends `event` to the audience's sessions on this node only (a frame another node
-    /// pushed and relayed here, or the local half of a push).
+    /// Delivers a frame numbered in the shared history to the recipients' sessions on this
+    /// node, each once and in order. A number past the next one means frames were missed:
+    /// the sessions reconnect and resume exactly (the shared history has them). Ignored while
+    /// frames are numbered here.
+    pub fn deliver_numbered(&self, account_id: AccountId, to: &[Numbered], event: &EventFrame) {
+        if !self.is_sequenced() {
+            return;
+        }
+        self.with(|feeds| {
+            for n in to {
+                let Some(feed) = feeds.get_mut(&n.user_id) else {
+                    continue;
+                };
+                if feed.account_id != account_id || n.seq == 0 {
+                    continue;
+                }
+                if feed.epoch == n.epoch {
+                    if n.seq <= feed.seq {
+                        continue;
+                    }
+                    if n.seq > feed.seq + 1 {
+                        feed.resync(None);
+                        feed.start_history(n.epoch, n.seq - 1);
+                    }
+                } else if feed.epoch == 0 || n.seq == 1 {
+                    // A history this feed is learning, or one that begins with this frame.
+                    feed.start_history(n.epoch, n.seq - 1);
+                    feed.announce(None);
+                } else {
+                    feed.resync(None);
+                    feed.start_history(n.epoch, n.seq - 1);
+                }
+                Self::push_to(feed, event);
+            }
+        });
+    }
+
+    /// Numbers `event` here and sends it to the audience's sessions on this node only.
     pub fn deliver(&self, account_id: AccountId, audience: &Audience, event: &EventFrame) {
         self.with(|feeds| match audience {
             Audience::User { user_id } => {
@@ -468,6 +696,29 @@ impl Hub {
                 _ => Replay::TooOld,
             }
         })
+    }
+
+    /// The frames after where the client left off: from this node's history when it has
+    /// them, else from the shared one.
+    pub async fn replay_anywhere(&self, user_id: UserId, left_off: LeftOff) -> Replay {
+        if let Replay::Frames(frames) = self.replay(user_id, left_off) {
+            return Replay::Frames(frames);
+        }
+        let Some(shared) = self.shared.get().filter(|_| self.is_sequenced()) else {
+            return Replay::TooOld;
+        };
+        match shared.replay(user_id, left_off).await {
+            Ok(replay) => replay,
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared history did not answer a resume");
+                Replay::TooOld
+            }
+        }
+    }
+
+    /// The epoch of the user's history here (0 while it is being learned).
+    pub fn epoch(&self, user_id: UserId) -> u64 {
+        self.with(|feeds| feeds.get(&user_id).map_or(0, |f| f.epoch))
     }
 
     /// The user's current `seq`.
@@ -552,20 +803,22 @@ impl Hub {
         });
     }
 
-    /// Closes every session of this node with "reconnect now" and makes their next `resume`
-    /// a snapshot: frames relayed from other nodes were missed, so no history here is whole.
+    /// Closes every session of this node with "reconnect now": frames from other nodes were
+    /// missed, so no history here is whole, and each resume is served from the shared history
+    /// (or is a snapshot).
     pub fn resync_all(&self) {
+        let sequenced = self.is_sequenced();
         self.with(|feeds| {
             for feed in feeds.values_mut() {
-                // A new history (and a seq past every one the client saw, for clients that
-                // do not send the epoch): `resume` answers a snapshot.
-                feed.epoch = new_epoch();
-                feed.seq += 1;
-                feed.history.clear();
-                feed.history_bytes = 0;
-                for s in feed.sessions.drain(..) {
-                    s.closer.close(Closing::MissedFrames);
-                }
+                // With the shared history, the feed learns it again (and a resume is served
+                // from it, exactly); without, a new history here (and a seq past every one the
+                // client saw, for clients that send no epoch): `resume` answers a snapshot.
+                let (epoch, seq) = match sequenced {
+                    true => (0, feed.seq),
+                    false => (new_epoch(), feed.seq + 1),
+                };
+                feed.start_history(epoch, seq);
+                feed.resync(None);
             }
         });
     }
@@ -746,36 +999,142 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_push_reaches_the_local_tabs_and_goes_to_the_relay_once_while_a_relayed_frame_stays() {
-        let (queue, mut relayed) = RelayQueue::new();
+    /// A hub with a relay, following the shared histories.
+    fn sequenced() -> (Hub, mpsc::Receiver<Relayed>) {
+        let (queue, relayed) = RelayQueue::new();
         let hub = Hub::default().relaying(queue);
-        let (tab, mut rx, _) = link(1, 8);
+        hub.number_shared();
+        (hub, relayed)
+    }
+
+    fn numbered(epoch: u64, seq: u64) -> [Numbered; 1] {
+        [Numbered {
+            user_id: U,
+            epoch,
+            seq,
+        }]
+    }
+
+    const E: u64 = 1764790000123456;
+
+    #[tokio::test]
+    async fn a_push_waits_for_its_number_in_the_shared_history_and_comes_once_in_order() {
+        let (hub, mut relayed) = sequenced();
+        let (tab, mut rx, closer) = link(1, 8);
         hub.attach(A, U, false, tab);
         hub.push(A, U, &event(1));
         let copy = relayed.try_recv().expect("relayed");
-        assert_eq!(copy.account_id, A);
         assert_eq!(copy.audience, Audience::User { user_id: U });
-        assert_eq!(copy.frame.serialised(), event(1).serialised());
-        // What another node relayed here is delivered, never relayed again.
-        hub.deliver(A, &Audience::User { user_id: U }, &event(2));
         assert!(
-            relayed.try_recv().is_err(),
-            "no echo back to the other nodes"
+            rx.try_recv().is_err(),
+            "not delivered before it is numbered"
+        );
+
+        hub.deliver_numbered(A, &numbered(E, 1), &event(1));
+        assert_eq!(
+            text(rx.try_recv().unwrap()),
+            format!(r#"{{"type":"epoch","epoch":{E},"seq":0}}"#),
+            "the learnt history is told in band first"
         );
         assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":1,"#));
+        hub.deliver_numbered(A, &numbered(E, 1), &event(1));
+        hub.deliver_numbered(AccountId(10), &numbered(E, 2), &event(2));
+        assert!(rx.try_recv().is_err(), "heard twice, or another account's");
+        hub.deliver_numbered(A, &numbered(E, 2), &event(2));
         assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":2,"#));
+        assert_eq!(
+            hub.replay(
+                U,
+                LeftOff {
+                    seq: 1,
+                    epoch: Some(E)
+                }
+            ),
+            Replay::Frames(vec![(2, event(2).numbered(2))])
+        );
+
+        hub.deliver_numbered(A, &numbered(E, 4), &event(4));
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), closer.closed())
+            .await
+            .expect("a gap closes the session");
+        assert_eq!(why, Closing::MissedFrames);
+        assert_eq!(hub.seq(U), 4);
     }
 
     #[test]
-    fn a_full_relay_counts_what_it_dropped() {
-        let (queue, _relayed) = RelayQueue::new();
-        let overflowed = queue.overflowed.clone();
-        let hub = Hub::default().relaying(queue);
+    fn without_redis_frames_are_numbered_here_in_a_history_of_its_own_told_in_band() {
+        let (hub, mut relayed) = sequenced();
+        let (tab, mut rx, _) = link(1, 8);
+        hub.attach(A, U, false, tab);
+        hub.deliver_numbered(A, &numbered(E, 5), &event(5));
+        while rx.try_recv().is_ok() {}
+
+        hub.number_locally(false);
+        let told: serde_json::Value = serde_json::from_str(&text(rx.try_recv().unwrap())).unwrap();
+        assert_eq!(told["type"], "epoch");
+        assert_ne!(told["epoch"], E);
+        assert_eq!(told["seq"], 6);
+        hub.push(A, U, &event(7));
+        assert!(relayed.try_recv().is_err(), "nothing waits for Redis");
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":7,"#));
+        hub.deliver_numbered(A, &numbered(E, 6), &event(6));
+        assert!(
+            rx.try_recv().is_err(),
+            "numbered frames wait for the shared history"
+        );
+
+        hub.number_shared();
+        hub.deliver_numbered(A, &numbered(E, 8), &event(8));
+        assert_eq!(
+            text(rx.try_recv().unwrap()),
+            format!(r#"{{"type":"epoch","epoch":{E},"seq":7}}"#)
+        );
+        assert!(text(rx.try_recv().unwrap()).starts_with(r#"{"seq":8,"#));
+    }
+
+    #[tokio::test]
+    async fn a_connection_makes_its_feed_follow_the_shared_history_it_was_told() {
+        let (hub, _relayed) = sequenced();
+        let (first, mut rx, first_closer) = link(1, 8);
+        let (second, mut rx_second, _) = link(2, 8);
+        assert_eq!(hub.attach(A, U, false, first).epoch, 0, "still to learn");
+        hub.attach(A, U, false, second);
+        hub.adopt(U, Attached { seq: 4, epoch: E }, Some(2));
+        assert_eq!((hub.epoch(U), hub.seq(U)), (E, 4));
+        assert_eq!(
+            text(rx.try_recv().unwrap()),
+            format!(r#"{{"type":"epoch","epoch":{E},"seq":4}}"#)
+        );
+        assert!(rx_second.try_recv().is_err(), "its hello says it");
+        hub.adopt(U, Attached { seq: 3, epoch: E }, None);
+        assert!(rx.try_recv().is_err(), "already following it");
+
+        let (third, _rx, _) = link(3, 8);
+        hub.attach(A, U, false, third);
+        hub.adopt(
+            U,
+            Attached {
+                seq: 0,
+                epoch: E + 1,
+            },
+            Some(3),
+        );
+        let why = tokio::time::timeout(std::time::Duration::from_secs(1), first_closer.closed())
+            .await
+            .expect("a tab of another history reconnects");
+        assert_eq!(why, Closing::MissedFrames);
+        assert!(hub.is_connected(U), "the new connection stays");
+    }
+
+    #[test]
+    fn a_full_relay_numbers_frames_here_and_counts_what_it_dropped() {
+        let (hub, _relayed) = sequenced();
+        let overflowed = hub.relay.as_ref().unwrap().overflowed.clone();
         for n in 0..RELAY_QUEUE as i64 + 3 {
             hub.push_to_managers(A, &event(n));
         }
         assert_eq!(overflowed.load(Ordering::Relaxed), 3);
+        assert!(!hub.is_sequenced());
     }
 
     #[tokio::test]

@@ -221,32 +221,58 @@ async fn a_node_that_stops_gracefully_hands_its_accounts_over_at_once() {
 }
 
 #[actix_web::test]
-async fn a_resume_on_another_node_gets_a_snapshot_never_that_nodes_own_numbering() {
+async fn a_resume_on_another_node_replays_exactly_the_frames_it_missed() {
     let app = spawn_app_with(Options {
         redis: true,
         ..Default::default()
     })
     .await;
     let node_b = app.restart().await;
-    // Node B counts Ana's frames from her first tab on.
-    let mut ana = node_b.working_agent("ana", json!({})).await;
-    for n in 0..3 {
-        app.ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
-            .await;
-        ana.ws.expect("ticket.assigned").await;
+    for node in [&app, &node_b] {
+        wait_for_cross_node_push(node, true).await;
     }
-    // A tab on this node counts only what came after it opened: a history of its own.
+    // Ana works on this node; node B has never seen her.
+    let mut ana = app.working_agent("ana", json!({})).await;
+    // A second tab sees the first ticket, then reads nothing more.
     let mut tab = app.open_tab(&ana).await;
-    app.ingest(&inquiry("g3", "m3")).await;
-    tab.expect("ticket.assigned").await;
-    assert!(tab.last_seq < ana.ws.last_seq);
+    let first = app.ingest(&inquiry("g0", "m0")).await.ticket_id;
+    assert_eq!(tab.expect("ticket.assigned").await["ticket"]["id"], first);
+    let mut missed = Vec::new();
+    for n in 1..3 {
+        let id = app
+            .ingest(&inquiry(&format!("g{n}"), &format!("m{n}")))
+            .await
+            .ticket_id;
+        missed.push(json!(id));
+    }
+    while ana.ws.next(Duration::from_millis(500)).await.is_some() {}
+    let since_tab: Vec<_> = ana
+        .ws
+        .seen
+        .iter()
+        .filter(|f| f["seq"].as_u64().is_some_and(|seq| seq > tab.last_seq))
+        .cloned()
+        .collect();
+    let assigned: Vec<_> = since_tab
+        .iter()
+        .filter(|f| f["type"] == "ticket.assigned")
+        .map(|f| f["ticket"]["id"].clone())
+        .collect();
+    assert_eq!(assigned, missed);
 
-    // The tab reconnects, and the balancer sends it to node B.
+    // The tab reconnects, and the balancer sends it to node B: it gets exactly what it
+    // missed (from the history the nodes share), numbered on from where it left off, and no
+    // snapshot.
     let mut moved = node_b.ws_resuming_after(&ana, &tab).await;
-    moved.expect("hello").await;
-    let next = moved.next(Duration::from_secs(5)).await.expect("a frame");
-    assert_eq!(next["type"], "snapshot", "{next}");
-    assert_eq!(next["tickets"].as_array().map(Vec::len), Some(4));
+    assert_eq!(moved.expect("hello").await["epoch"].as_u64(), tab.epoch);
+    let mut replayed = Vec::new();
+    while let Some(frame) = moved.next(Duration::from_millis(500)).await {
+        replayed.push(frame);
+    }
+    // What follows is live (the reconnection itself tells Ana's tabs her state).
+    let last = since_tab.last().and_then(|f| f["seq"].as_u64());
+    replayed.retain(|f| f["seq"].as_u64() <= last);
+    assert_eq!(replayed, since_tab);
 }
 
 /// This test's node and two real server processes, on one database and Redis prefix: node A

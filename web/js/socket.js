@@ -218,6 +218,8 @@ export class Live extends EventTarget {
         return this.onHello(frame);
       case 'snapshot':
         return this.onSnapshot(frame);
+      case 'epoch':
+        return this.onEpoch(frame);
       case 'pong':
         return;
       case 'error':
@@ -244,6 +246,13 @@ export class Live extends EventTarget {
     this.setStatus('live');
     this.startHeartbeat();
     this.emit('hello', { user: this.user });
+  }
+
+  // The server moved between numbering frames itself and the history every node shares:
+  // what follows counts in this epoch, after this seq.
+  onEpoch(frame) {
+    if (typeof frame.epoch === 'number') this.epoch = frame.epoch;
+    if (typeof frame.seq === 'number') this.lastSeq = frame.seq;
   }
 
   onSnapshot(frame) {

@@ -86,6 +86,18 @@ test('a hello from a restarted server forgets the old seq', () => {
   assert.equal(l.tickets.size, 1);
 });
 
+test('an epoch frame moves the client to another history, numbered on from its seq', () => {
+  const l = live();
+  l.frame({ type: 'snapshot', seq: 8, tickets: [], state: {}, offers: [] });
+  l.epoch = 111;
+  l.frame({ type: 'epoch', epoch: 222, seq: 3 });
+  assert.equal(l.epoch, 222);
+  assert.equal(l.lastSeq, 3);
+  l.frame({ type: 'ticket.assigned', seq: 4, reason: 'new', ticket: ticket(4) });
+  assert.deepEqual(l.sent, [], 'no gap: the history goes on at 4');
+  assert.equal(l.tickets.size, 1);
+});
+
 test('offers come and go; an assignment clears the offer', () => {
   const l = live();
   l.frame({ type: 'snapshot', seq: 0, tickets: [], state: {}, offers: [ticket(5, { state: 'queued', assignee_id: null })] });

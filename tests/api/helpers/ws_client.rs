@@ -168,7 +168,11 @@ impl WsClient {
                 if frame["type"] == "hello" {
                     self.epoch = frame["epoch"].as_u64();
                 }
-                if let Some(seq) = frame["seq"].as_u64() {
+                if frame["type"] == "epoch" {
+                    // Another history: its numbers start here.
+                    self.epoch = frame["epoch"].as_u64();
+                    self.last_seq = frame["seq"].as_u64().unwrap_or(0);
+                } else if let Some(seq) = frame["seq"].as_u64() {
                     self.last_seq = self.last_seq.max(seq);
                 }
                 self.seen.push(frame.clone());
