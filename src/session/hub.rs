@@ -240,6 +240,9 @@ pub enum Audience {
     Managers,
     /// These users and every manager of the account (a user who is both gets it once).
     UsersAndManagers { users: Vec<UserId> },
+    /// No socket: every node itself (what it keeps of the deployment, e.g. who views which
+    /// ticket), handed to the receiver given to [`Hub::hearing`].
+    Nodes,
 }
 
 /// A frame pushed on this node, on its way to the account's sockets on the other nodes.
@@ -279,6 +282,8 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     /// Where every push also goes, for the other nodes' sockets (`None`: a single node).
     relay: Option<RelayQueue>,
+    /// Where frames for the nodes themselves go ([`Audience::Nodes`]).
+    node_notices: Option<mpsc::Sender<(AccountId, EventFrame)>>,
 }
 
 impl Hub {
@@ -287,6 +292,16 @@ impl Hub {
             feeds: Mutex::default(),
             metrics,
             relay: None,
+            node_notices: None,
+        }
+    }
+
+    /// This hub, handing frames pushed to [`Audience::Nodes`] (by this node or another) to
+    /// `notices`; one that finds it full is dropped (logged).
+    pub fn hearing(self, notices: mpsc::Sender<(AccountId, EventFrame)>) -> Hub {
+        Hub {
+            node_notices: Some(notices),
+            ..self
         }
     }
 
@@ -391,6 +406,11 @@ impl Hub {
         self.push_everywhere(account_id, Audience::UsersAndManagers { users }, event);
     }
 
+    /// Sends `event` to every node's receiver of node notices, this one's included.
+    pub fn push_to_nodes(&self, account_id: AccountId, event: &EventFrame) {
+        self.push_everywhere(account_id, Audience::Nodes, event);
+    }
+
     /// Delivers here, then hands the frame to the relay without waiting; a full relay queue
     /// drops it for the other nodes only (logged), never blocks the pusher.
     fn push_everywhere(&self, account_id: AccountId, audience: Audience, event: &EventFrame) {
@@ -430,6 +450,13 @@ impl Hub {
                     f.account_id == account_id && (f.is_manager || users.contains(id))
                 }) {
                     Self::push_to(feed, event);
+                }
+            }
+            Audience::Nodes => {
+                if let Some(notices) = &self.node_notices {
+                    if notices.try_send((account_id, event.clone())).is_err() {
+                        tracing::warn!("node notices are full or gone; one is dropped");
+                    }
                 }
             }
         });
@@ -895,6 +922,26 @@ mod tests {
         }
         assert!(rx_other.try_recv().is_err());
         assert!(rx_elsewhere.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_frame_for_the_nodes_reaches_the_node_and_no_socket() {
+        let (notices, mut heard) = mpsc::channel(4);
+        let (queue, mut relayed) = RelayQueue::new();
+        let hub = Hub::default().relaying(queue).hearing(notices);
+        let (m, mut rx_m, _) = link(1, 8);
+        hub.attach(A, UserId(1), true, m);
+        hub.push_to_nodes(A, &event(1));
+        let (account, frame) = heard.try_recv().expect("heard here");
+        assert_eq!(account, A);
+        assert_eq!(frame.serialised(), event(1).serialised());
+        assert_eq!(
+            relayed.try_recv().expect("relayed").audience,
+            Audience::Nodes
+        );
+        assert!(rx_m.try_recv().is_err(), "no socket gets it");
+        hub.deliver(A, &Audience::Nodes, &event(2));
+        assert!(heard.try_recv().is_ok(), "another node's too");
     }
 
     #[test]
