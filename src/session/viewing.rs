@@ -23,6 +23,9 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// ten seconds, repairs what was missed).
 pub const NOTICES: usize = 4096;
 
+/// A node notice as the hub hands it over: the account it was published for, and the notice.
+pub type NodeNotice = (AccountId, EventFrame);
+
 /// What one node tells the others about one of its sockets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -52,7 +55,7 @@ pub struct Viewing {
 impl Viewing {
     /// The keeper of `hub`'s node, applying the node notices the hub hands to `notices` and
     /// forgetting stale sightings, for as long as it lives.
-    pub fn start(hub: Arc<Hub>, notices: mpsc::Receiver<(AccountId, EventFrame)>) -> Arc<Viewing> {
+    pub fn start(hub: Arc<Hub>, notices: mpsc::Receiver<NodeNotice>) -> Arc<Viewing> {
         let viewing = Arc::new(Viewing {
             node: rand::random(),
             viewers: Mutex::default(),
@@ -64,10 +67,7 @@ impl Viewing {
     }
 
     /// A channel for [`Hub::hearing`] and its receiving end, for [`Viewing::start`].
-    pub fn notices() -> (
-        mpsc::Sender<(AccountId, EventFrame)>,
-        mpsc::Receiver<(AccountId, EventFrame)>,
-    ) {
+    pub fn notices() -> (mpsc::Sender<NodeNotice>, mpsc::Receiver<NodeNotice>) {
         mpsc::channel(NOTICES)
     }
 
@@ -187,7 +187,7 @@ fn list_for(viewers: &Viewers, key: TicketKey, user_id: UserId) -> Option<EventF
     EventFrame::new(&event).ok()
 }
 
-async fn hear(mut notices: mpsc::Receiver<(AccountId, EventFrame)>, viewing: Weak<Viewing>) {
+async fn hear(mut notices: mpsc::Receiver<NodeNotice>, viewing: Weak<Viewing>) {
     while let Some((account_id, frame)) = notices.recv().await {
         let Some(viewing) = viewing.upgrade() else {
             return;
@@ -264,7 +264,7 @@ mod tests {
         let node_b = Viewing::start(hub_b.clone(), idle_b);
         let mut ana = tab(&hub_a, 1, 1);
         let mut bo = tab(&hub_b, 2, 1);
-        let relay = |from: &mut mpsc::Receiver<(AccountId, EventFrame)>, to: &Viewing| {
+        let relay = |from: &mut mpsc::Receiver<NodeNotice>, to: &Viewing| {
             while let Ok((account, frame)) = from.try_recv() {
                 to.heard(account, &frame);
             }
