@@ -81,8 +81,8 @@ pub struct ListQuery {
     pub from: Option<String>,
     /// Created before: an RFC 3339 time or a date.
     pub to: Option<String>,
-    /// `waiting` (longest waiting first; the unanswered tab's default) or `newest` (every
-    /// other tab's default).
+    /// `waiting` (longest waiting first; the unanswered tab's default), `newest` (every
+    /// other tab's default) or `activity` (latest message, guest's or agent's, first).
     #[param(value_type = Option<Order>)]
     pub sort: Option<String>,
     /// The `next_cursor` of the previous page (of the same order).
@@ -132,11 +132,13 @@ fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, InboxError> {
 }
 
 /// The keyset cursor: the last item's sort time (microseconds) and id, marked `w` in the
-/// longest-waiting order so a cursor of one order is refused in the other.
+/// longest-waiting order and `a` in the latest-activity one, so a cursor of one order is
+/// refused in another.
 pub fn encode_cursor(order: Order, at: DateTime<Utc>, id: TicketId) -> String {
     let mark = match order {
         Order::Newest => "",
         Order::Waiting => "w",
+        Order::Activity => "a",
     };
     format!("{mark}{}_{}", at.timestamp_micros(), id)
 }
@@ -145,6 +147,7 @@ pub fn decode_cursor(order: Order, raw: &str) -> Result<(DateTime<Utc>, TicketId
     let raw = match order {
         Order::Newest => raw,
         Order::Waiting => raw.strip_prefix('w').ok_or(InboxError::InvalidCursor)?,
+        Order::Activity => raw.strip_prefix('a').ok_or(InboxError::InvalidCursor)?,
     };
     let (micros, id) = raw.split_once('_').ok_or(InboxError::InvalidCursor)?;
     let micros = micros.parse().map_err(|_| InboxError::InvalidCursor)?;
@@ -373,7 +376,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {
         let at: DateTime<Utc> = "2026-05-01T10:00:00.123456Z".parse().unwrap();
-        for order in [Order::Newest, Order::Waiting] {
+        for order in [Order::Newest, Order::Waiting, Order::Activity] {
             assert_eq!(
                 decode_cursor(order, &encode_cursor(order, at, TicketId(42))).unwrap(),
                 (at, TicketId(42))
@@ -388,14 +391,20 @@ mod tests {
             "1_x",
             "-200000000000000000_1",
             "w1_1",
+            "a1_1",
         ] {
             assert!(decode_cursor(Order::Newest, junk).is_err(), "{junk}");
         }
-        let newest = encode_cursor(Order::Newest, at, TicketId(42));
-        assert!(
-            decode_cursor(Order::Waiting, &newest).is_err(),
-            "a cursor of one order is refused in the other"
-        );
+        let orders = [Order::Newest, Order::Waiting, Order::Activity];
+        for made in orders {
+            let cursor = encode_cursor(made, at, TicketId(42));
+            for other in orders.into_iter().filter(|o| *o != made) {
+                assert!(
+                    decode_cursor(other, &cursor).is_err(),
+                    "a cursor of {made:?} is refused in {other:?}"
+                );
+            }
+        }
     }
 
     #[test]

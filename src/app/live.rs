@@ -76,6 +76,28 @@ impl Desk for Live {
         })
     }
 
+    /// Every user of the account may read every ticket of it (the `all` view), so a ticket
+    /// found in the user's account is one they may look at.
+    fn look(
+        &self,
+        key: SessionKey,
+        ticket_id: TicketId,
+    ) -> BoxFuture<'_, Result<String, FrameError>> {
+        Box::pin(async move {
+            let _place = self.share.enter(key.account_id).await;
+            let user = store::users::get(&self.pool, key.account_id, key.user_id)
+                .await
+                .map_err(|e| refused(&TicketError::from(e)))?
+                .filter(|u| u.active)
+                .ok_or_else(|| refused(&TicketError::NotFound))?;
+            store::tickets::record(&self.pool, key.account_id, ticket_id)
+                .await
+                .map_err(|e| refused(&TicketError::from(e)))?
+                .ok_or_else(|| refused(&TicketError::NotFound))?;
+            Ok(user.name)
+        })
+    }
+
     fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()> {
         Box::pin(self.work.connected(key))
     }

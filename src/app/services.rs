@@ -33,6 +33,7 @@ use crate::presence::PresenceStore;
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::session::hub::{Closing, Hub, RelayQueue};
+use crate::session::viewing::Viewing;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Services {
     pub live: Arc<Live>,
     /// Live sessions of this node.
     pub hub: Arc<Hub>,
+    /// Who views which ticket (the collision notice), for the sockets of this node.
+    pub viewing: Arc<Viewing>,
     dispatchers: Arc<Dispatchers>,
 }
 
@@ -102,16 +105,18 @@ impl Services {
             leases,
         } = parts;
         let metrics = Arc::new(Metrics::new());
+        let (notices, heard) = Viewing::notices();
         let (hub, frames) = match cluster {
             Some(at) => {
                 let (queue, queued) = RelayQueue::new();
                 let overflowed = queue.overflowed.clone();
-                let hub = Arc::new(Hub::new(metrics.clone()).relaying(queue));
+                let hub = Arc::new(Hub::new(metrics.clone()).relaying(queue).hearing(notices));
                 let frames = FrameRelay::start(at, overflowed, queued, Arc::downgrade(&hub));
                 (hub, Some(frames))
             }
-            None => (Arc::new(Hub::new(metrics.clone())), None),
+            None => (Arc::new(Hub::new(metrics.clone()).hearing(notices)), None),
         };
+        let viewing = Viewing::start(hub.clone(), heard);
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
         let dispatchers = Dispatchers::start(
             pool.clone(),
@@ -203,6 +208,7 @@ impl Services {
             alerts,
             live,
             hub,
+            viewing,
             dispatchers,
         })
     }

@@ -120,6 +120,7 @@ fn recipients(audience: &Audience) -> (&[UserId], bool) {
         Audience::User { user_id } => (std::slice::from_ref(user_id), false),
         Audience::Managers => (&[], true),
         Audience::UsersAndManagers { users } => (users, true),
+        Audience::Nodes => (&[], false),
     }
 }
 
@@ -477,11 +478,12 @@ async fn listen(
                             tracing::warn!("frames from another node were missed: sockets reconnect and resume");
                             hub.resync_all();
                         }
-                        hub.deliver_numbered(
-                            account_id,
-                            &numbers,
-                            &EventFrame::from_serialised(frame.into()),
-                        );
+                        let frame = EventFrame::from_serialised(frame.into());
+                        match envelope.audience {
+                            // For the nodes themselves: nobody's history numbers it.
+                            Audience::Nodes => hub.deliver(account_id, &Audience::Nodes, &frame),
+                            _ => hub.deliver_numbered(account_id, &numbers, &frame),
+                        }
                     }
                     (Ok(_), None) => tracing::warn!(
                         channel = message.get_channel_name(),

@@ -35,6 +35,9 @@ pub enum Order {
     /// Longest waiting first: by the oldest guest message not yet answered (a ticket that is
     /// answered, by its creation), so the guest who has waited longest is at the top.
     Waiting,
+    /// Latest activity first: by the ticket's newest message, guest's or agent's (or its
+    /// creation, if later), so a ticket a guest just wrote on comes to the top.
+    Activity,
 }
 
 impl Order {
@@ -42,7 +45,10 @@ impl Order {
         match raw {
             "newest" => Ok(Order::Newest),
             "waiting" => Ok(Order::Waiting),
-            other => Err(format!("`{other}` is not an order (newest, waiting)")),
+            "activity" => Ok(Order::Activity),
+            other => Err(format!(
+                "`{other}` is not an order (newest, waiting, activity)"
+            )),
         }
     }
 }
@@ -216,6 +222,7 @@ mod tests {
         assert!(View::parse("everything").is_err());
         assert_eq!(Order::parse("waiting"), Ok(Order::Waiting));
         assert_eq!(Order::parse("newest"), Ok(Order::Newest));
+        assert_eq!(Order::parse("activity"), Ok(Order::Activity));
         assert!(Order::parse("oldest").is_err());
         assert_eq!(View::Unanswered.default_order(), Order::Waiting);
         assert_eq!(View::All.default_order(), Order::Newest);

@@ -22,3 +22,4 @@ pub mod template;
 pub mod ticket;
 pub mod time_range;
 pub mod user;
+pub mod viewers;

@@ -83,7 +83,8 @@ use utoipa::{Modify, OpenApi};
         super::work::resume_intake,
         super::ws::connect,
     ),
-    components(schemas(ErrorBody), responses(
+    // `Order` is named only by the ticket list's `sort` parameter, which refers to it.
+    components(schemas(ErrorBody, crate::domain::inbox::Order), responses(
         BadRequest,
         Unauthorized,
         Forbidden,
@@ -212,5 +213,21 @@ mod tests {
         assert_eq!(codes, table);
         let ticket_id = &json["components"]["schemas"]["TicketId"];
         assert_eq!(ticket_id["type"], "string");
+    }
+
+    #[test]
+    fn the_ticket_list_names_every_order() {
+        let json: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let sort = json["paths"]["/api/v1/tickets"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "sort")
+            .expect("a sort parameter");
+        assert_eq!(sort["schema"]["$ref"], "#/components/schemas/Order");
+        assert_eq!(
+            json["components"]["schemas"]["Order"]["enum"],
+            serde_json::json!(["newest", "waiting", "activity"])
+        );
     }
 }

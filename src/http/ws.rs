@@ -73,6 +73,13 @@ pub(super) async fn connect(
         }),
     };
     let desk = services.live.clone();
-    WsSession::start(peer, desk, services.hub.clone(), socket, stream);
+    WsSession::start(
+        peer,
+        desk,
+        services.hub.clone(),
+        services.viewing.clone(),
+        socket,
+        stream,
+    );
     Ok(response)
 }

@@ -10,8 +10,10 @@ use super::desk::Desk;
 use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
 use super::hub::{Attached, Closer, Closing, Hub, LeftOff, Outbound, Outbox, Replay, SessionLink};
+use super::viewing::Viewing;
 use crate::detached::{self, InRuntimeExt};
-use crate::domain::ids::SessionId;
+use crate::domain::ids::{SessionId, TicketId};
+use crate::domain::viewers::Sighting;
 use crate::metrics::{LiveSocket, Metrics, SocketClosed};
 use crate::presence::SessionKey;
 use crate::wire::Code;
@@ -60,8 +62,20 @@ pub struct WsSession {
     /// The last snapshot sent and the `seq` it was taken at: a `resume` that needs a snapshot
     /// while nothing has happened since gets this one again instead of another read.
     last_snapshot: Option<(u64, Arc<str>)>,
+    /// Who views which ticket on this node (and, as this node knows, on the others).
+    viewing: Arc<Viewing>,
+    /// The one ticket this connection says it shows, once found readable: a client can
+    /// register no more than that.
+    looking: Option<Looking>,
     /// Counts this connection as live until the actor is gone.
     _live: LiveSocket,
+}
+
+/// The ticket a connection shows, and how its user appears to the others on it.
+#[derive(Debug, Clone)]
+struct Looking {
+    ticket_id: TicketId,
+    name: String,
 }
 
 /// Stops the session (the writer ended, the client closed, or it was cut off).
@@ -75,6 +89,7 @@ impl WsSession {
         peer: Peer,
         desk: Arc<dyn Desk>,
         hub: Arc<Hub>,
+        viewing: Arc<Viewing>,
         socket: actix_ws::Session,
         stream: actix_ws::MessageStream,
     ) -> Addr<WsSession> {
@@ -110,6 +125,8 @@ impl WsSession {
                 budget: FrameBudget::new(frame_budget::PER_CONNECTION, Instant::now()),
                 user_budget,
                 last_snapshot: None,
+                viewing,
+                looking: None,
             }
             .with_initial_frames(ctx, attached)
         });
@@ -267,6 +284,7 @@ impl WsSession {
                     },
                 ));
             }
+            ClientFrame::Viewing { ticket_id, typing } => self.look(ctx, ticket_id, typing),
             ClientFrame::Open { ticket_id } => {
                 let desk = self.desk.clone();
                 let key = self.peer.key;
@@ -282,6 +300,55 @@ impl WsSession {
                 );
             }
         }
+    }
+}
+
+impl WsSession {
+    /// The `viewing` frame: the tab shows `ticket_id` (none: no ticket). A ticket other than
+    /// the one already shown is first checked readable (one read; renewals read nothing).
+    fn look(&mut self, ctx: &mut Context<Self>, ticket_id: Option<TicketId>, typing: bool) {
+        let key = self.peer.key;
+        let Some(ticket_id) = ticket_id else {
+            if self.looking.take().is_some() {
+                self.viewing.leave(key.account_id, key.connection_id);
+            }
+            return;
+        };
+        if let Some(looking) = self.looking.as_ref().filter(|l| l.ticket_id == ticket_id) {
+            let name = looking.name.clone();
+            return self.sighted(ticket_id, name, typing);
+        }
+        let desk = self.desk.clone();
+        // Waits: frames after this one see the ticket as shown (or refused).
+        ctx.wait(
+            async move { desk.look(key, ticket_id).await }
+                .in_runtime()
+                .into_actor(self)
+                .map(move |found, act, ctx| match found {
+                    Ok(name) => act.sighted(ticket_id, name, typing),
+                    Err(e) => {
+                        if act.looking.take().is_some() {
+                            act.viewing.leave(key.account_id, key.connection_id);
+                        }
+                        act.send(ctx, to_frame(&ControlFrame::error(e)));
+                    }
+                }),
+        );
+    }
+
+    fn sighted(&mut self, ticket_id: TicketId, name: String, typing: bool) {
+        let key = self.peer.key;
+        self.viewing.see(
+            key.connection_id,
+            Sighting {
+                account_id: key.account_id,
+                ticket_id,
+                user_id: key.user_id,
+                name: name.clone(),
+                typing,
+            },
+        );
+        self.looking = Some(Looking { ticket_id, name });
     }
 }
 
@@ -310,6 +377,9 @@ impl Actor for WsSession {
     fn stopped(&mut self, _: &mut Self::Context) {
         self.closer.close(Closing::Ended);
         let (desk, key) = (self.desk.clone(), self.peer.key);
+        if self.looking.take().is_some() {
+            self.viewing.leave(key.account_id, key.connection_id);
+        }
         let last_here = self.hub.detach(key.user_id, key.connection_id);
         detached::spawn(async move { desk.disconnected(key, last_here).await });
     }

@@ -16,6 +16,13 @@ pub trait Desk: Send + Sync + 'static {
     fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>>;
     /// The agent looks at a ticket (the `open` frame).
     fn open(&self, key: SessionKey, ticket_id: TicketId) -> BoxFuture<'_, Result<(), FrameError>>;
+    /// The user looks at a ticket (the `viewing` frame): answers their name as the others on
+    /// it see it, or a refusal when the ticket is not one of the user's account.
+    fn look(
+        &self,
+        key: SessionKey,
+        ticket_id: TicketId,
+    ) -> BoxFuture<'_, Result<String, FrameError>>;
     /// A connection opened: the user is online.
     fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()>;
     /// A live connection is still there.

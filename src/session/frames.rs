@@ -4,6 +4,7 @@
 
 use crate::domain::dispatch::Reason;
 use crate::domain::ids::{TicketId, UserId};
+use crate::domain::viewers::Viewer;
 use crate::wire::{Code, MessageView, NoteView, TicketView, UserView, WorkStateView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,13 @@ pub enum ServerEvent {
     /// To managers: an alert was raised (`GET /alerts` lists them).
     #[serde(rename = "alert")]
     Alert { alert: crate::store::alerts::Alert },
+    /// To a user looking at a ticket: the other people looking at it now (the receiver never
+    /// among them), each once, `typing` while they write on it. Sent whenever that changes.
+    #[serde(rename = "ticket.viewers")]
+    TicketViewers {
+        ticket_id: TicketId,
+        viewers: Vec<Viewer>,
+    },
 }
 
 /// An event serialised once, waiting for each user's `seq`.
@@ -167,7 +175,35 @@ pub enum ClientFrame {
     Open {
         ticket_id: TicketId,
     },
+    /// The tab shows this ticket (`typing` while the user writes on it), again every ten
+    /// seconds while it does; an empty or absent `ticket_id`: it shows none any more.
+    Viewing {
+        #[serde(default, deserialize_with = "blank_or_id")]
+        ticket_id: Option<TicketId>,
+        #[serde(default)]
+        typing: bool,
+    },
     Ping,
+}
+
+/// A ticket id, or none for `""` or `null`.
+fn blank_or_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TicketId>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Raw::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("`ticket_id` is not a ticket id")),
+        Some(Raw::Number(n)) => Ok(Some(TicketId(n))),
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +245,32 @@ mod tests {
             ClientFrame::Open {
                 ticket_id: TicketId(44)
             }
+        );
+        let viewing: ClientFrame =
+            serde_json::from_str(r#"{"type":"viewing","ticket_id":"44","typing":true}"#).unwrap();
+        assert_eq!(
+            viewing,
+            ClientFrame::Viewing {
+                ticket_id: Some(TicketId(44)),
+                typing: true
+            }
+        );
+        for left in [
+            r#"{"type":"viewing","ticket_id":""}"#,
+            r#"{"type":"viewing","ticket_id":null}"#,
+            r#"{"type":"viewing"}"#,
+        ] {
+            assert_eq!(
+                serde_json::from_str::<ClientFrame>(left).unwrap(),
+                ClientFrame::Viewing {
+                    ticket_id: None,
+                    typing: false
+                },
+                "{left}"
+            );
+        }
+        assert!(
+            serde_json::from_str::<ClientFrame>(r#"{"type":"viewing","ticket_id":"x1"}"#).is_err()
         );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"resume"}"#).is_err());

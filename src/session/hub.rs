@@ -308,6 +308,9 @@ pub enum Audience {
     Managers,
     /// These users and every manager of the account (a user who is both gets it once).
     UsersAndManagers { users: Vec<UserId> },
+    /// No socket: every node itself (what it keeps of the deployment, e.g. who views which
+    /// ticket), handed to the receiver given to [`Hub::hearing`].
+    Nodes,
 }
 
 /// A frame pushed on this node, on its way to the account's sockets on the other nodes.
@@ -352,6 +355,8 @@ pub struct Hub {
     shared: OnceLock<Arc<dyn SharedHistory>>,
     /// Whether frames are numbered in the shared history now (Redis answers) rather than here.
     sequenced: AtomicBool,
+    /// Where frames for the nodes themselves go ([`Audience::Nodes`]).
+    node_notices: Option<mpsc::Sender<(AccountId, EventFrame)>>,
 }
 
 impl Hub {
@@ -362,6 +367,16 @@ impl Hub {
             relay: None,
             shared: OnceLock::new(),
             sequenced: AtomicBool::new(false),
+            node_notices: None,
+        }
+    }
+
+    /// This hub, handing frames pushed to [`Audience::Nodes`] (by this node or another) to
+    /// `notices`; one that finds it full is dropped (logged).
+    pub fn hearing(self, notices: mpsc::Sender<(AccountId, EventFrame)>) -> Hub {
+        Hub {
+            node_notices: Some(notices),
+            ..self
         }
     }
 
@@ -575,6 +590,11 @@ impl Hub {
         self.push_everywhere(account_id, Audience::UsersAndManagers { users }, event);
     }
 
+    /// Sends `event` to every node's receiver of node notices, this one's included.
+    pub fn push_to_nodes(&self, account_id: AccountId, event: &EventFrame) {
+        self.push_everywhere(account_id, Audience::Nodes, event);
+    }
+
     /// Hands the frame to the relay to be numbered for every node, without waiting; while
     /// frames are numbered here (or the relay is full), delivers it here only and counts it
     /// as relayed, so that the other nodes see they missed it.
@@ -658,6 +678,13 @@ impl Hub {
                     f.account_id == account_id && (f.is_manager || users.contains(id))
                 }) {
                     Self::push_to(feed, event);
+                }
+            }
+            Audience::Nodes => {
+                if let Some(notices) = &self.node_notices {
+                    if notices.try_send((account_id, event.clone())).is_err() {
+                        tracing::warn!("node notices are full or gone; one is dropped");
+                    }
                 }
             }
         });
@@ -1254,6 +1281,35 @@ mod tests {
         }
         assert!(rx_other.try_recv().is_err());
         assert!(rx_elsewhere.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_frame_for_the_nodes_reaches_every_node_through_the_relay_and_no_socket() {
+        let (notices, mut heard) = mpsc::channel(4);
+        let (queue, mut relayed) = RelayQueue::new();
+        let hub = Hub::default().relaying(queue).hearing(notices);
+        hub.number_shared();
+        let (m, mut rx_m, _) = link(1, 8);
+        hub.attach(A, UserId(1), true, m);
+        hub.push_to_nodes(A, &event(1));
+        assert_eq!(
+            relayed.try_recv().expect("relayed").audience,
+            Audience::Nodes
+        );
+        assert!(heard.try_recv().is_err(), "heard here when it comes back");
+        // What the relay hands back, this node's own included.
+        hub.deliver(A, &Audience::Nodes, &event(1));
+        let (account, frame) = heard.try_recv().expect("heard here");
+        assert_eq!(account, A);
+        assert_eq!(frame.serialised(), event(1).serialised());
+        assert!(rx_m.try_recv().is_err(), "no socket gets it");
+
+        hub.number_locally(false);
+        while rx_m.try_recv().is_ok() {}
+        hub.push_to_nodes(A, &event(2));
+        assert!(heard.try_recv().is_ok(), "without Redis, this node alone");
+        assert!(relayed.try_recv().is_err());
+        assert!(rx_m.try_recv().is_err(), "no socket gets it");
     }
 
     #[test]

@@ -10,3 +10,4 @@ pub mod desk;
 pub mod frame_budget;
 pub mod frames;
 pub mod hub;
+pub mod viewing;

@@ -260,6 +260,15 @@ async fn write_fresh(
             .or_insert(sent_at);
     }
     let awaiting = |thread: ThreadId| awaiting_since[&thread];
+    // The newest live message of each thread: the open ticket's latest activity.
+    let mut newest_sent: HashMap<ThreadId, DateTime<Utc>> = HashMap::new();
+    for i in &live {
+        let sent_at = items[*i].message.sent_at;
+        newest_sent
+            .entry(thread_of(*i))
+            .and_modify(|at| *at = (*at).max(sent_at))
+            .or_insert(sent_at);
+    }
     if !opens.is_empty() {
         let mut q = TicketColumns::default();
         for (thread, i) in &opens {
@@ -321,9 +330,9 @@ async fn write_fresh(
             });
         }
     }
-    let reopened: Vec<(TicketId, DateTime<Utc>)> = open
+    let reopened: Vec<(TicketId, DateTime<Utc>, DateTime<Utc>)> = open
         .iter()
-        .map(|(thread, ticket)| (*ticket, awaiting(*thread)))
+        .map(|(thread, ticket)| (*ticket, awaiting(*thread), newest_sent[thread]))
         .collect();
     mark_unanswered(conn, &reopened).await?;
 
@@ -746,22 +755,26 @@ async fn previous_agents(
     Ok(rows.into_iter().collect())
 }
 
-/// New guest messages on open tickets: each is unanswered since its oldest unanswered message.
+/// New guest messages on open tickets (ticket, oldest and newest of them): each is unanswered
+/// since its oldest unanswered message, and its latest activity is at least the newest.
 async fn mark_unanswered(
     conn: &mut PgConnection,
-    tickets: &[(TicketId, DateTime<Utc>)],
+    tickets: &[(TicketId, DateTime<Utc>, DateTime<Utc>)],
 ) -> Result<(), sqlx::Error> {
     if tickets.is_empty() {
         return Ok(());
     }
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.0).collect();
     let since: Vec<DateTime<Utc>> = tickets.iter().map(|t| t.1).collect();
+    let newest: Vec<DateTime<Utc>> = tickets.iter().map(|t| t.2).collect();
     sqlx::query(
-        "UPDATE tickets t SET awaiting_reply_since = LEAST(COALESCE(t.awaiting_reply_since, u.s), u.s) \
-         FROM UNNEST($1::bigint[], $2::timestamptz[]) AS u(id, s) WHERE t.id = u.id",
+        "UPDATE tickets t SET awaiting_reply_since = LEAST(COALESCE(t.awaiting_reply_since, u.s), u.s), \
+           last_activity_at = GREATEST(t.last_activity_at, u.n) \
+         FROM UNNEST($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS u(id, s, n) WHERE t.id = u.id",
     )
     .bind(&ids)
     .bind(&since)
+    .bind(&newest)
     .execute(conn)
     .await?;
     Ok(())

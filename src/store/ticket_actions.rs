@@ -69,6 +69,7 @@ const ACT: &str = concat!(
     " THEN COALESCE(tk.assignee_id, $3) ELSE tk.assignee_id END, \
          pending_note = COALESCE($9, tk.pending_note), \
          awaiting_reply_since = CASE WHEN $8::text IS NOT NULL THEN NULL ELSE tk.awaiting_reply_since END, \
+         last_activity_at = CASE WHEN $8::text IS NOT NULL THEN now() ELSE tk.last_activity_at END, \
          first_response_at = CASE WHEN $8::text IS NOT NULL THEN COALESCE(tk.first_response_at, now()) \
            ELSE tk.first_response_at END \
        FROM (SELECT id, ($6::text[])[array_position($5::text[], state)] AS next FROM old) n \

@@ -37,6 +37,9 @@ pub struct TicketRecord {
     pub reservation: Option<ReservationRecord>,
     /// The newest message of the ticket (its first 140 characters), for the list's preview.
     pub last_message: Option<(Direction, String)>,
+    /// When its newest message was sent, or its creation if that is later: what the
+    /// latest-activity order sorts by.
+    pub last_activity_at: DateTime<Utc>,
 }
 
 /// The guest of a ticket.
@@ -89,7 +92,8 @@ macro_rules! view_columns {
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
-    lm.direction AS last_direction, lm.preview AS last_preview"
+    lm.direction AS last_direction, lm.preview AS last_preview, \
+    GREATEST(t.created_at, t.last_activity_at) AS activity_at"
     };
 }
 
@@ -165,6 +169,7 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
             )),
             None => None,
         },
+        last_activity_at: r.try_get("activity_at")?,
     })
 }
 
@@ -311,6 +316,7 @@ pub fn sort_time(order: Order, t: &TicketRecord) -> DateTime<Utc> {
     match order {
         Order::Newest => t.created_at,
         Order::Waiting => t.awaiting_reply_since.unwrap_or(t.created_at),
+        Order::Activity => t.last_activity_at,
     }
 }
 
@@ -375,6 +381,12 @@ pub async fn list(
             "COALESCE(t.awaiting_reply_since, t.created_at)",
             " > (",
             " ASC",
+        ),
+        // The expression `tickets_by_activity` (migration 0150) indexes.
+        Order::Activity => (
+            "GREATEST(t.created_at, t.last_activity_at)",
+            " < (",
+            " DESC",
         ),
     };
     if let Some((at, id)) = f.after {

@@ -35,6 +35,9 @@ pub struct TicketView {
     pub reservation: Option<ReservationView>,
     /// The newest message, cut to 140 characters: the list's one-line preview.
     pub last_message: Option<MessagePreview>,
+    /// When its newest message was sent (guest's or agent's), or its creation if later: the
+    /// key of `sort=activity`.
+    pub last_activity_at: DateTime<Utc>,
     /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
     pub views: Vec<View>,
 }
@@ -114,6 +117,7 @@ impl TicketView {
             last_message: t
                 .last_message
                 .map(|(direction, body)| MessagePreview { direction, body }),
+            last_activity_at: t.last_activity_at,
             views: View::all_showing(placement, viewer),
         }
     }

@@ -178,3 +178,72 @@ async fn lists_sort_by_longest_waiting_or_newest_page_after_page() {
         .await;
     assert_eq!(assert_error(unknown, 400).await, "invalid_query");
 }
+
+/// Latest activity first: a ticket goes to the top when its guest writes again or an agent
+/// answers, page after page, with cursors of its own.
+#[actix_web::test]
+async fn latest_activity_first_brings_a_ticket_someone_wrote_on_to_the_top() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut rui = app.working_agent("rui", json!({})).await;
+    let mut ids = std::collections::HashMap::new();
+    for guest in ["ana", "ben", "cid", "dan"] {
+        let id = app
+            .ingest(&inquiry(guest, &format!("m-{guest}")))
+            .await
+            .ticket_id;
+        rui.ws.expect("ticket.assigned").await;
+        ids.insert(guest, id);
+    }
+    let by_activity = [("view", "all"), ("sort", "activity")];
+    let activity = |limit: &'static str| {
+        let mut query = by_activity.to_vec();
+        query.push(("limit", limit));
+        app.tickets(&manager, &query).ok()
+    };
+    assert_eq!(
+        names(&activity("50").await),
+        ["dan", "cid", "ben", "ana"],
+        "by creation"
+    );
+
+    let mut again = inquiry("ana", "m-ana-2");
+    again["body"] = json!("Is there parking, too?");
+    app.ingest(&again).await;
+    assert_eq!(names(&activity("50").await), ["ana", "dan", "cid", "ben"]);
+    app.reply(&rui, &ids["ben"], "Yes, it is free").ok().await;
+    let page = activity("50").await;
+    assert_eq!(names(&page), ["ben", "ana", "dan", "cid"]);
+    let at = |i: usize| {
+        page["items"][i]["last_activity_at"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(at(0) >= at(1) && at(1) >= at(2), "{page}");
+    // The newest first order is still by creation.
+    let newest = app.tickets(&manager, &[("view", "all")]).ok().await;
+    assert_eq!(names(&newest), ["dan", "cid", "ben", "ana"]);
+
+    let first = activity("3").await;
+    assert_eq!(names(&first), ["ben", "ana", "dan"]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .tickets(
+            &manager,
+            &[("view", "all"), ("sort", "activity"), ("cursor", &cursor)],
+        )
+        .ok()
+        .await;
+    assert_eq!(names(&rest), ["cid"]);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    for other in ["newest", "waiting"] {
+        let res = app
+            .tickets(
+                &manager,
+                &[("view", "all"), ("sort", other), ("cursor", &cursor)],
+            )
+            .await;
+        assert_eq!(assert_error(res, 400).await, "invalid_cursor", "{other}");
+    }
+}

@@ -36,4 +36,5 @@ mod shutdown;
 mod slow_client;
 mod templates;
 mod tickets;
+mod viewers;
 mod wallboard;

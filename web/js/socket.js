@@ -21,10 +21,13 @@
 //   offers      {}
 //   wallboard   {wallboard}
 //   alert       {alert}                    managers: an alert was raised
+//   viewers     {ticket_id, viewers}       the other people on the ticket this tab shows
 //   notice      {text}                     a short message for the aria-live region
 //   server-error {code, message}
 
 const MIN_DELAY_MS = 500;
+/** How often a tab says again which ticket it shows (the server forgets it after 30 s). */
+export const VIEWING_EVERY_MS = 10_000;
 const MAX_DELAY_MS = 10_000;
 const MOVED_AWAY = new Set(['rebalanced', 'agent_left', 'manager', 'return_timer']);
 const ACTIVE_STATES = new Set(['assigned', 'opened', 'pending']);
@@ -68,7 +71,9 @@ export class Live extends EventTarget {
     this.heartbeatSeconds = 15;
     this.resumingSince = 0;
     this.lastHeard = 0;
-    this.timers = { reconnect: 0, ping: 0 };
+    this.timers = { reconnect: 0, ping: 0, viewing: 0 };
+    /** The ticket this tab shows, and whether the user is writing on it (`viewing` frames). */
+    this.viewing = null;
     this.onOnline = () => {
       if (!this.stopped && this.status !== 'live') this.reconnectNow();
     };
@@ -89,6 +94,8 @@ export class Live extends EventTarget {
     window.removeEventListener('online', this.onOnline);
     clearTimeout(this.timers.reconnect);
     clearInterval(this.timers.ping);
+    clearInterval(this.timers.viewing);
+    this.viewing = null;
     if (this.ws) {
       this.ws.onclose = null;
       this.ws.close(1000, 'bye');
@@ -173,6 +180,26 @@ export class Live extends EventTarget {
     return false;
   }
 
+  /**
+   * This tab shows `ticketId` (null: none any more), `typing` while the user writes on it. Said
+   * at once on a change, again every ten seconds, and after every reconnect; the server tells
+   * the other people on the ticket.
+   */
+  setViewing(ticketId, typing = false) {
+    const next = ticketId == null ? null : { ticket_id: String(ticketId), typing: !!typing };
+    const same = (a, b) => (a && b ? a.ticket_id === b.ticket_id && a.typing === b.typing : a === b);
+    if (same(next, this.viewing)) return;
+    this.viewing = next;
+    clearInterval(this.timers.viewing);
+    this.sendViewing();
+    if (next) this.timers.viewing = setInterval(() => this.sendViewing(), VIEWING_EVERY_MS);
+  }
+
+  sendViewing() {
+    const v = this.viewing;
+    this.send({ type: 'viewing', ticket_id: v ? v.ticket_id : '', typing: v ? v.typing : false });
+  }
+
   /** Tells the server the agent looked at a ticket (same as `POST /tickets/{id}/open`). */
   openTicket(ticketId) {
     return this.send({ type: 'open', ticket_id: String(ticketId) });
@@ -245,6 +272,8 @@ export class Live extends EventTarget {
     if (this.user && this.user.state) this.setWork(this.user.state);
     this.setStatus('live');
     this.startHeartbeat();
+    // A new socket shows nothing until told.
+    if (this.viewing) this.sendViewing();
     this.emit('hello', { user: this.user });
   }
 
@@ -327,6 +356,8 @@ export class Live extends EventTarget {
         return this.emit('wallboard', { wallboard: frame.wallboard });
       case 'alert':
         return this.emit('alert', { alert: frame.alert || {} });
+      case 'ticket.viewers':
+        return this.emit('viewers', { ticket_id: String(frame.ticket_id), viewers: frame.viewers || [] });
       default:
         return; // an event this client does not know yet
     }
@@ -361,8 +392,10 @@ export class Live extends EventTarget {
     if (t) {
       // An inbound message means the ticket awaits a reply; an outbound one answers it.
       const unanswered = m.direction === 'inbound' ? true : m.direction === 'outbound' ? false : t.unanswered;
+      const at = m.sent_at && (!t.last_activity_at || Date.parse(m.sent_at) > Date.parse(t.last_activity_at)) ? m.sent_at : t.last_activity_at;
       this.tickets.set(id, {
         ...t,
+        last_activity_at: at,
         unanswered,
         awaiting_reply_since:
           m.direction === 'inbound' ? t.awaiting_reply_since || m.sent_at || null

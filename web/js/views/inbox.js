@@ -36,10 +36,16 @@ const byNewest = (a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.c
 // message (an answered ticket by its creation), then by id.
 const waitingSince = (t) => Date.parse(t.awaiting_reply_since || t.created_at);
 const byWaiting = (a, b) => waitingSince(a) - waitingSince(b) || Number(a.id) - Number(b.id);
+// Latest activity first, as the server sorts `sort=activity`: by the newest message, guest's
+// or agent's (or the creation), then by id.
+const activeAt = (t) => Date.parse(t.last_activity_at || t.created_at);
+const byActivity = (a, b) => activeAt(b) - activeAt(a) || Number(b.id) - Number(a.id);
 const ORDERS = [
   { value: 'waiting', label: 'Longest waiting first' },
   { value: 'newest', label: 'Newest first' },
+  { value: 'activity', label: 'Latest activity' },
 ];
+const COMPARE = { waiting: byWaiting, newest: byNewest, activity: byActivity };
 
 export function render(ctx) {
   const { root, api, live, session, params, notify, navigate } = ctx;
@@ -226,7 +232,7 @@ export function render(ctx) {
     { name: 'sort', id: 'inbox-sort' },
     ORDERS.map((o) => h('option', { value: o.value, selected: o.value === prefs.get(sortKey, view === 'unanswered' ? 'waiting' : 'newest') }, o.label)),
   );
-  const byOrder = () => (sort.value === 'waiting' ? byWaiting : byNewest);
+  const byOrder = () => COMPARE[sort.value] || byNewest;
   sort.addEventListener('change', () => {
     prefs.set(sortKey, sort.value);
     load();
@@ -446,8 +452,9 @@ export function render(ctx) {
     const insert = inView && i < 0 && !filtered();
     if (inView && i >= 0) {
       items[i] = { ...items[i], ...t };
-      // A guest writing again (or being answered) changes how long they have waited.
-      if (sort.value === 'waiting') items.sort(byWaiting);
+      // A guest writing again (or being answered) changes how long they have waited and
+      // their latest activity.
+      if (sort.value !== 'newest') items.sort(byOrder());
     } else if (i >= 0) items.splice(i, 1);
     else if (insert) items = [...items, t].sort(byOrder());
     if (inView && filtered()) refreshSoon();

@@ -5,6 +5,10 @@
 // Internal notes (the team's, never sent to the guest) sit in the conversation in time order,
 // drawn apart from messages (centred, dashed, "Internal note"), with their own form below the
 // reply box; `@First` or `@"First Last"` mentions a teammate.
+//
+// Who else is on the ticket ("Ana is viewing", "Ana is replying…") comes live from the
+// server: this tab says which ticket it shows and whether the user is writing (socket.js
+// repeats it), and the server sends the others' list whenever it changes.
 
 import { assignTicket } from '../assign.js';
 import { h, replace } from '../dom.js';
@@ -75,6 +79,19 @@ export async function render(ctx) {
   // ---- header ----------------------------------------------------------------------------
   const headerEl = h('header', { class: 'ticket-header' });
   const movedBanner = h('p', { class: 'banner', role: 'status', hidden: true });
+  // The collision notice: the other people on this ticket, never the user themselves.
+  const viewersEl = h('p', { class: 'viewers', id: 'ticket-viewers', role: 'status', 'aria-live': 'polite', hidden: true });
+  function drawViewers(viewers) {
+    const people = viewers.filter((v) => String(v.user_id) !== me);
+    viewersEl.hidden = people.length === 0;
+    replace(
+      viewersEl,
+      people.map((v, i) => [
+        i ? ' · ' : null,
+        h('span', { class: `viewer${v.typing ? ' is-typing' : ''}`, dataset: { userId: String(v.user_id) } }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ' ', v.typing ? `${v.name} is replying…` : `${v.name} is viewing`),
+      ]),
+    );
+  }
   function drawHeader() {
     const g = ticket.guest || {};
     replace(
@@ -91,6 +108,7 @@ export async function render(ctx) {
         g.language ? h('span', { class: 'pill', title: 'Guest language' }, g.language.toUpperCase()) : null,
       ),
       h('p', { class: 'ticket-holder', id: 'ticket-holder' }, holderLabel(ticket, me), assignedWhy() ? ` · ${assignedWhy()}` : ''),
+      viewersEl,
     );
     drawAccess();
     drawNote();
@@ -523,6 +541,31 @@ export async function render(ctx) {
   });
   on(live, 'snapshot', refreshMessages);
   on(live, 'offers', drawAccess);
+  on(live, 'viewers', (e) => {
+    if (e.detail.ticket_id === ticketId) drawViewers(e.detail.viewers);
+  });
+
+  // Writing a reply or a note shows the others "replying…" until four quiet seconds pass
+  // or it is sent.
+  let typingTimer = 0;
+  const stopTyping = () => {
+    clearTimeout(typingTimer);
+    live.setViewing(ticketId, false);
+  };
+  for (const el of [replyText, internalText]) {
+    el.addEventListener('input', () => {
+      clearTimeout(typingTimer);
+      live.setViewing(ticketId, el.value.trim() !== '');
+      typingTimer = setTimeout(stopTyping, 4000);
+    });
+  }
+  replyForm.addEventListener('submit', stopTyping);
+  internalForm.addEventListener('submit', stopTyping);
+  live.setViewing(ticketId, false);
+  disposers.push(() => {
+    clearTimeout(typingTimer);
+    if (live.viewing && live.viewing.ticket_id === ticketId) live.setViewing(null);
+  });
 
   replace(
     section,
