@@ -125,6 +125,12 @@ export const api = {
   createAgent: (agent) => post('/agents', agent),
   updateAgent: (agentId, changes) => patch(`/agents/${id(agentId)}`, changes),
 
+  // Routing groups (managers)
+  groups: () => get('/groups'),
+  createGroup: (g) => post('/groups', g),
+  updateGroup: (groupId, changes) => patch(`/groups/${id(groupId)}`, changes),
+  deleteGroup: (groupId) => del(`/groups/${id(groupId)}`),
+
   // Templates
   templates: () => get('/templates'),
   createTemplate: (t) => post('/templates', t),
