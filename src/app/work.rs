@@ -25,7 +25,7 @@ pub enum WorkError {
     #[error("user not found")]
     UserNotFound,
     /// Pausing or stopping would leave a routing group below its floor (a manager may).
-    #[error("group {} needs {} working agents; without you it would have {} (a manager can allow it)", .0.name, .0.min_agents, .0.working_after)]
+    #[error("{} needs at least {} agents working and would be left with {}; a manager can let you go", .0.name, .0.min_agents, .0.working_after)]
     CoverageFloor(Uncovered),
     #[error(transparent)]
     Failure(#[from] Failure),

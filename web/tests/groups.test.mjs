@@ -90,6 +90,16 @@ test('the manager creates, edits and deletes routing groups and puts an agent in
   const { items } = await server.api('GET', '/agents', undefined, { token: await server.managerToken() });
   assert.deepEqual(items.find((a) => a.name === 'Rita Resort').card.groups, [resorts.id]);
 
+  // Rita works the resorts alone (floor 2): she may not pause, but the manager may pause her.
+  const rita = await server.login(items.find((a) => a.name === 'Rita Resort').email, 'agent-password-1');
+  await server.api('POST', '/me/timer/start', undefined, { token: rita });
+  await assert.rejects(server.api('POST', '/me/intake/pause', undefined, { token: rita }), (e) => e.status === 409 && e.body.error.code === 'coverage_floor');
+  await page.reload();
+  await row.getByRole('button', { name: 'Pause intake of Rita Resort' }).click();
+  await row.getByText('Paused').waitFor({ timeout: 5000 });
+  await row.getByRole('button', { name: 'Stop timer of Rita Resort' }).click();
+  await row.getByText('Not working').waitFor({ timeout: 5000 });
+
   // A ticket written to the resorts' address waits in the group's queue on the wallboard.
   const msg = guestMessage({ name: 'Zoë', language: 'es' });
   msg.entry_point = 'resorts@example.com';

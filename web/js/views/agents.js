@@ -48,10 +48,34 @@ export function render({ root, api, live, notify }) {
           h('td', {}, h('span', { class: `state-dot state-${a.state && a.state.working ? (a.state.intake_paused ? 'paused' : a.state.presence === 'online' ? 'working' : 'away') : 'offline'}`, 'aria-hidden': 'true' }), ' ', presenceText(a)),
           h('td', { class: 'card-summary' }, `Stages: ${anyOr(c.stages, stageLabel)}`, h('br'), `Channels: ${anyOr(c.channels, channelLabel)}`, h('br'), `Languages: ${anyOr(c.languages, (l) => l.toUpperCase())}`, h('br'), `Listing groups: ${anyOr(c.listing_groups, String)}`, groups.length ? [h('br'), `Routing groups: ${c.groups && c.groups.length ? c.groups.map(groupName).join(', ') : 'None'}`] : null),
           h('td', { class: 'num' }, c.max_active ? String(c.max_active) : 'No cap'),
-          h('td', {}, h('button', { type: 'button', class: 'btn', onclick: () => edit(a) }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${a.name}`))),
+          h(
+            'td',
+            { class: 'row-actions' },
+            h('button', { type: 'button', class: 'btn', onclick: () => edit(a) }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${a.name}`)),
+            // A manager may let an agent go even when their group would fall below its floor.
+            a.state && a.state.working && !a.state.intake_paused
+              ? h('button', { type: 'button', class: 'btn btn-quiet', onclick: (ev) => letGo(a, ev.currentTarget, 'pause') }, 'Pause intake', h('span', { class: 'visually-hidden' }, ` of ${a.name}`))
+              : null,
+            a.state && a.state.working
+              ? h('button', { type: 'button', class: 'btn btn-quiet', onclick: (ev) => letGo(a, ev.currentTarget, 'stop') }, 'Stop timer', h('span', { class: 'visually-hidden' }, ` of ${a.name}`))
+              : null,
+          ),
         );
       }),
     );
+  }
+
+  async function letGo(a, button, what) {
+    await busy(button, async () => {
+      try {
+        const user = what === 'pause' ? await api.pauseIntakeOf(a.id) : await api.stopTimerOf(a.id);
+        a.state = user.state;
+        notify(what === 'pause' ? `${a.name} takes no new tickets now.` : `${a.name}'s timer is stopped.`);
+        draw();
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    });
   }
 
   // ---- create ----------------------------------------------------------------------------
