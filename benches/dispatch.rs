@@ -45,6 +45,8 @@ fn board(agents: i64) -> Board {
         channel: Channel::parse("airbnb").unwrap(),
         language: Some("en".into()),
         listing_group: None,
+        entry_point: None,
+        group: None,
     };
     for t in 0..agents * 2 {
         board.ticket_created(TicketId(1_000_000 + t), traits.clone(), now, None, now);
@@ -60,6 +62,8 @@ fn one_decision(c: &mut Criterion) {
         channel: Channel::parse("vrbo").unwrap(),
         language: Some("pt".into()),
         listing_group: None,
+        entry_point: None,
+        group: None,
     };
     for agents in [1_000i64, 10_000] {
         let base = board(agents);

@@ -10,7 +10,7 @@ use super::users::{UserError, Users};
 use super::work::WorkState;
 use crate::cluster::Revocation;
 use crate::domain::card::AgentCard;
-use crate::domain::ids::{AccountId, UserId};
+use crate::domain::ids::{AccountId, GroupId, UserId};
 use crate::domain::user::{check_password, normalize_email, Role};
 use crate::store::{self, sessions::Identity, users::NewUser};
 use crate::wire::{Code, ErrorCode, UserView};
@@ -29,6 +29,9 @@ pub enum AgentError {
     EmailTaken(String),
     #[error("the account needs at least one active manager")]
     LastManager,
+    /// The card lists routing groups the account does not have.
+    #[error("the card lists unknown groups: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    UnknownGroups(Vec<GroupId>),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -41,8 +44,39 @@ impl ErrorCode for AgentError {
             AgentError::NotFound => Code::NotFound,
             AgentError::EmailTaken(_) => Code::Conflict,
             AgentError::LastManager => Code::InvalidState,
+            AgentError::UnknownGroups(_) => Code::UnknownGroup,
             AgentError::Failure(f) => f.code(),
         }
+    }
+
+    fn details(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        match self {
+            AgentError::UnknownGroups(ids) => {
+                let mut m = serde_json::Map::new();
+                m.insert("unknown_groups".into(), serde_json::json!(ids));
+                Some(m)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Refuses a card that lists a group the account does not have.
+async fn check_groups(
+    conn: &mut sqlx::PgConnection,
+    account_id: AccountId,
+    card: &AgentCard,
+) -> Result<(), AgentError> {
+    if card.groups.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<GroupId> = card.groups.iter().copied().collect();
+    let found = store::groups::existing(&mut *conn, account_id, &wanted).await?;
+    let unknown: Vec<GroupId> = wanted.into_iter().filter(|g| !found.contains(g)).collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(AgentError::UnknownGroups(unknown))
     }
 }
 
@@ -156,6 +190,7 @@ impl Agents {
         let hash = hashed(&new.password).await?;
 
         let mut tx = self.pool.begin().await?;
+        check_groups(&mut tx, account_id, &card).await?;
         let inserted = store::users::insert(
             &mut *tx,
             NewUser {
@@ -208,6 +243,7 @@ impl Agents {
         }
         if let Some(card) = &patch.card {
             user.card = card.clone().validated().map_err(invalid)?;
+            check_groups(&mut tx, account_id, &user.card).await?;
         }
         let password_hash = match &patch.password {
             Some(p) => Some(hashed(p).await?),

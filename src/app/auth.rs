@@ -13,7 +13,6 @@ use crate::domain::user::{LoginName, MAX_PASSWORD_BYTES};
 use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::security::{password, token, token::Secret};
-use crate::store::work::WorkChange;
 use crate::store::{self, sessions::Identity};
 use crate::wire::{Code, ErrorCode, UserView};
 use serde::Serialize;
@@ -231,13 +230,11 @@ impl Auth {
             session_id: who.session_id,
         });
         if !store::sessions::has_other_live(&self.pool, who.user_id, who.session_id).await? {
-            self.work
-                .change(who, WorkChange::StopTimer)
-                .await
-                .map_err(|e| match e {
-                    WorkError::UserNotFound => AuthError::UserNotFound,
-                    WorkError::Failure(f) => AuthError::Failure(f),
-                })?;
+            self.work.stop_on_sign_out(who).await.map_err(|e| match e {
+                // The floor never holds back signing out.
+                WorkError::UserNotFound | WorkError::CoverageFloor(_) => AuthError::UserNotFound,
+                WorkError::Failure(f) => AuthError::Failure(f),
+            })?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod agents;
 pub mod alerts;
 pub mod auth;
 mod failure;
+pub mod groups;
 pub mod health;
 pub mod inbox;
 pub mod ingest;

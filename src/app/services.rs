@@ -8,6 +8,7 @@ use super::agents::Agents;
 use super::alerts::Alerts;
 use super::auth::Auth;
 use super::auth::KnownKeys;
+use super::groups::Groups;
 use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::{writer::Writer, Ingest};
@@ -52,6 +53,8 @@ pub struct Services {
     pub wallboards: Wallboards,
     pub accounts: Accounts,
     pub agents: Agents,
+    /// Routing groups.
+    pub groups: Groups,
     pub templates: Templates,
     pub health: Health,
     /// The node's operational figures.
@@ -185,6 +188,7 @@ impl Services {
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
+            groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,
             inbox,
             work,

@@ -51,6 +51,18 @@ pub struct Today {
     pub incoming: i64,
 }
 
+/// One routing group's queue on the wallboard.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GroupTile {
+    pub id: crate::domain::ids::GroupId,
+    pub name: String,
+    pub queued: i64,
+    pub oldest_queued_seconds: Option<i64>,
+    /// Members working now (timer running, intake open), against the group's `min_agents`.
+    pub working: i64,
+    pub min_agents: i32,
+}
+
 /// The whole wallboard.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Wallboard {
@@ -61,6 +73,8 @@ pub struct Wallboard {
     pub longest_unanswered_seconds: Option<i64>,
     pub agents_by_state: HashMap<&'static str, usize>,
     pub agents: Vec<AgentTile>,
+    /// The queue of each routing group, by id (empty when the account has none).
+    pub groups: Vec<GroupTile>,
     pub today: Today,
     pub sla_seconds: i32,
     pub breaching_sla: Vec<TicketView>,
@@ -144,8 +158,9 @@ async fn compute(
         .presence_of(account_id, &ids)
         .await
         .unwrap_or_else(|_| vec![Presence::Offline; ids.len()]);
-    let (queue, loads, since, (replies, _), (closed, incoming)) = tokio::try_join!(
+    let (queue, groups, loads, since, (replies, _), (closed, incoming)) = tokio::try_join!(
         store::wallboard::queue(pool, account_id),
+        store::groups::queues(pool, account_id),
         store::wallboard::loads(pool, account_id),
         store::wallboard::working_since(pool, account_id),
         store::reports::replies(
@@ -215,6 +230,17 @@ async fn compute(
         longest_unanswered_seconds: age(queue.oldest_unanswered),
         agents_by_state,
         agents,
+        groups: groups
+            .into_iter()
+            .map(|g| GroupTile {
+                id: g.id,
+                name: g.name,
+                queued: g.queued,
+                oldest_queued_seconds: age(g.oldest_queued),
+                working: g.working,
+                min_agents: g.min_agents,
+            })
+            .collect(),
         today: Today {
             replies: replies.replies,
             sla_percent: row.sla_percent,

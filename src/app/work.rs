@@ -7,6 +7,8 @@ use super::recent::{recent_account, KnownAccounts};
 use super::users::{UserError, Users};
 use crate::dispatch::{messages as dm, Dispatchers};
 use crate::domain::ids::{AccountId, UserId};
+use crate::domain::routing::{left_uncovered, Uncovered};
+use crate::domain::user::Role;
 use crate::presence::{PresenceStore, SessionKey};
 use crate::session::actor::CLIENT_TIMEOUT;
 use crate::session::frames::{EventFrame, ServerEvent};
@@ -22,6 +24,9 @@ use std::time::Duration;
 pub enum WorkError {
     #[error("user not found")]
     UserNotFound,
+    /// Pausing or stopping would leave a routing group below its floor (a manager may).
+    #[error("{} needs at least {} agents working and would be left with {}; a manager can let you go", .0.name, .0.min_agents, .0.working_after)]
+    CoverageFloor(Uncovered),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -40,7 +45,19 @@ impl ErrorCode for WorkError {
     fn code(&self) -> Code {
         match self {
             WorkError::UserNotFound => Code::NotFound,
+            WorkError::CoverageFloor(_) => Code::CoverageFloor,
             WorkError::Failure(f) => f.code(),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        match self {
+            WorkError::CoverageFloor(uncovered) => {
+                let mut m = serde_json::Map::new();
+                m.insert("group".into(), serde_json::json!(uncovered));
+                Some(m)
+            }
+            _ => None,
         }
     }
 }
@@ -76,22 +93,85 @@ impl WorkState {
     }
 
     /// Starts/stops the timer or pauses/resumes intake (idempotent), and answers the user.
+    /// An agent's pause or stop that would leave one of their routing groups below its
+    /// `min_agents` is refused; a manager's own is not (managers decide the coverage).
     #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
     pub async fn change(&self, who: &Identity, change: WorkChange) -> Result<UserView, WorkError> {
-        let mut tx = self.pool.begin().await?;
-        let changed = store::work::apply(
-            &mut tx,
+        let floor = who.role != Role::Manager;
+        self.apply(who.account_id, who.user_id, change, who.user_id, floor)
+            .await
+    }
+
+    /// A manager stops an agent's timer or pauses their intake (or starts, resumes): the
+    /// coverage floor does not hold a manager back — this is how one allows an agent to go.
+    #[tracing::instrument(skip(self, manager), fields(account_id = %manager.account_id, user_id = %agent_id))]
+    pub async fn change_for(
+        &self,
+        manager: &Identity,
+        agent_id: UserId,
+        change: WorkChange,
+    ) -> Result<UserView, WorkError> {
+        self.apply(manager.account_id, agent_id, change, manager.user_id, false)
+            .await
+    }
+
+    /// Signing out of the last session stops the timer: never refused by the coverage floor
+    /// (the floor guards a choice to leave; it cannot keep a signed-out agent at work).
+    pub async fn stop_on_sign_out(&self, who: &Identity) -> Result<(), WorkError> {
+        self.apply(
             who.account_id,
             who.user_id,
-            change,
-            Some(who.user_id),
+            WorkChange::StopTimer,
+            who.user_id,
+            false,
         )
-        .await?;
+        .await
+        .map(drop)
+    }
+
+    async fn apply(
+        &self,
+        account_id: AccountId,
+        user_id: UserId,
+        change: WorkChange,
+        actor: UserId,
+        floor: bool,
+    ) -> Result<UserView, WorkError> {
+        let mut tx = self.pool.begin().await?;
+        let leaving = matches!(change, WorkChange::StopTimer | WorkChange::PauseIntake);
+        if floor && leaving {
+            // The account's lock makes two agents of one group leaving at once take turns,
+            // so the second sees the first gone. Taken only when a floor concerns the user.
+            if !store::groups::coverage_without(&mut *tx, account_id, user_id)
+                .await?
+                .is_empty()
+            {
+                store::accounts::lock(&mut tx, account_id).await?;
+                let user = store::users::get(&mut *tx, account_id, user_id)
+                    .await?
+                    .ok_or(WorkError::UserNotFound)?;
+                if user.active && user.working && !user.intake_paused {
+                    let coverage =
+                        store::groups::coverage_without(&mut *tx, account_id, user_id).await?;
+                    if let Some(uncovered) = left_uncovered(&coverage) {
+                        return Err(WorkError::CoverageFloor(uncovered));
+                    }
+                }
+            }
+        }
+        if actor != user_id
+            && store::users::get(&mut *tx, account_id, user_id)
+                .await?
+                .is_none()
+        {
+            return Err(WorkError::UserNotFound);
+        }
+        let changed = store::work::apply(&mut tx, account_id, user_id, change, Some(actor)).await?;
         tx.commit().await?;
         if changed {
-            self.agent_changed(who.account_id, who.user_id).await;
+            self.agent_changed(account_id, user_id).await;
         }
-        Ok(self.users.view(who.account_id, who.user_id).await?)
+        Ok(self.users.view(account_id, user_id).await?)
     }
 
     /// Tells the dispatcher an agent's eligibility may have changed, and pushes their new

@@ -29,7 +29,8 @@ use tokio::sync::oneshot;
 
 /// How often queued tickets, rebalancing, presence and broadcast offers are re-examined.
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
-/// How often the return timer looks for tickets held unopened too long.
+/// How often the return timer looks for tickets held unopened too long, and the overflow
+/// for queued tickets that waited long enough.
 const RETURN_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The wallboard is pushed at most this often, and only when something changed.
 const WALLBOARD_EVERY: Duration = Duration::from_millis(500);
@@ -297,6 +298,24 @@ impl Dispatcher {
         }
     }
 
+    /// Gives queued tickets whose routing group's queue overflowed to the overflow group's
+    /// agents, when a group of the account overflows (reason `overflow`, committed with the
+    /// event before it is pushed, like every decision).
+    fn check_overflow(&mut self, ctx: &mut Context<Self>) {
+        if self.stale || !self.board.has_overflow() {
+            return;
+        }
+        let now = Utc::now();
+        if let Some(decisions) = self.guarded(ctx, |board| board.overflow_queued(now)) {
+            if !decisions.is_empty() {
+                self.wallboard_dirty = true;
+                self.outbox
+                    .extend(decisions.into_iter().map(Outgoing::Decision));
+                self.flush(ctx);
+            }
+        }
+    }
+
     /// Commits nothing more and stops (the supervisor leaves it stopped once the node has
     /// forgotten its address).
     fn retire(&mut self, ctx: &mut Context<Self>) {
@@ -330,7 +349,10 @@ impl Actor for Dispatcher {
         }
         self.rebuild(ctx);
         ctx.run_interval(WALLBOARD_EVERY, |act, ctx| act.push_wallboard(ctx));
-        ctx.run_interval(RETURN_CHECK_EVERY, |act, ctx| act.check_return_timer(ctx));
+        ctx.run_interval(RETURN_CHECK_EVERY, |act, ctx| {
+            act.check_return_timer(ctx);
+            act.check_overflow(ctx);
+        });
         ctx.run_interval(RECHECK_EVERY, |act, ctx| {
             for agent in act.rechecks.take_due(Instant::now()) {
                 act.want_reload(ctx, agent);

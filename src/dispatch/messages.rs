@@ -102,7 +102,7 @@ pub struct RecheckAgentAfter {
     pub after: Duration,
 }
 
-/// The account's settings changed: reload them.
+/// The account's settings or routing groups changed: reload them (a rebuild).
 #[derive(Message, Debug, Clone, Copy, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct SettingsChanged;

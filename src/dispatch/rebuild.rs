@@ -4,6 +4,7 @@
 use crate::domain::account::Settings;
 use crate::domain::dispatch::{AgentEntry, Board, TicketEntry};
 use crate::domain::ids::{AccountId, UserId};
+use crate::domain::routing::RoutingGroup;
 use crate::domain::user::Role;
 use crate::presence::{Presence, PresenceStore};
 use crate::store::{self, dispatch_state::OpenTicket, users::UserRecord};
@@ -17,12 +18,14 @@ pub struct Loaded {
     pub managers: BTreeSet<UserId>,
     agents: Vec<AgentEntry>,
     tickets: Vec<OpenTicket>,
+    groups: Vec<RoutingGroup>,
 }
 
 impl Loaded {
     /// A board holding exactly what the database says.
     pub fn into_board(self) -> Board {
         let mut board = Board::new(&self.settings);
+        board.set_groups(&self.groups);
         for agent in self.agents {
             board.load_agent(agent);
         }
@@ -89,11 +92,17 @@ pub async fn load(
         .map(|(u, p)| entry(u, p))
         .collect();
     let tickets = store::dispatch_state::open_tickets(pool, account_id).await?;
+    let groups = store::groups::list(pool, account_id)
+        .await?
+        .iter()
+        .map(|g| g.routing())
+        .collect();
     Ok(Loaded {
         settings: account.settings,
         managers,
         agents,
         tickets,
+        groups,
     })
 }
 

@@ -126,7 +126,7 @@ pub struct SettingsPatch {
 }
 
 /// A field that is present (possibly `null`), as opposed to absent (`None` by default).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

@@ -1,6 +1,7 @@
 //! The agent card (SPEC §1): which tickets an agent takes. An empty set means "any".
 
 use super::channel::Channel;
+use super::ids::GroupId;
 use super::stage::Stage;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -14,6 +15,13 @@ pub struct TicketTraits {
     pub language: Option<String>,
     /// The listing's group, when the ticket has a listing in a group.
     pub listing_group: Option<String>,
+    /// The channel's inbound address the guest wrote to, when the bridge says it.
+    #[serde(default)]
+    pub entry_point: Option<String>,
+    /// The routing group the ticket was routed to when it was opened (`domain::routing`):
+    /// only agents whose card lists it take the ticket.
+    #[serde(default)]
+    pub group: Option<GroupId>,
 }
 
 /// A trait of a ticket that an agent's card does not take.
@@ -24,13 +32,16 @@ pub enum Mismatch {
     Channel,
     Language,
     ListingGroup,
+    /// The ticket is in a routing group the card does not list.
+    Group,
 }
 
 impl Mismatch {
     /// Every trait a card filters on, cheapest test first.
-    pub const ALL: [Mismatch; 4] = [
+    pub const ALL: [Mismatch; 5] = [
         Mismatch::Stage,
         Mismatch::Channel,
+        Mismatch::Group,
         Mismatch::Language,
         Mismatch::ListingGroup,
     ];
@@ -42,6 +53,7 @@ impl Mismatch {
             Mismatch::Channel => "channel",
             Mismatch::Language => "language",
             Mismatch::ListingGroup => "listing_group",
+            Mismatch::Group => "group",
         }
     }
 }
@@ -61,6 +73,11 @@ pub struct AgentCard {
     /// At most this many active (assigned + opened + pending) tickets; `None` is no cap.
     #[serde(default)]
     pub max_active: Option<i32>,
+    /// The routing groups the agent belongs to. Unlike the other sets, empty is not "any":
+    /// a ticket in a group goes only to agents who list it (an account without groups has
+    /// no such tickets).
+    #[serde(default)]
+    pub groups: BTreeSet<GroupId>,
 }
 
 impl AgentCard {
@@ -70,6 +87,16 @@ impl AgentCard {
     /// different: a guest whose language we do not know still needs an answer.
     pub fn matches(&self, t: &TicketTraits) -> bool {
         Mismatch::ALL.iter().all(|&trait_| self.takes(trait_, t))
+    }
+
+    /// Whether the card takes the ticket as a member of `group` instead of the ticket's own
+    /// group (a ticket that overflowed to another group's agents).
+    pub fn matches_in(&self, t: &TicketTraits, group: GroupId) -> bool {
+        self.groups.contains(&group)
+            && Mismatch::ALL
+                .iter()
+                .filter(|&&trait_| trait_ != Mismatch::Group)
+                .all(|&trait_| self.takes(trait_, t))
     }
 
     /// What the card does not take of a ticket with these traits (empty when it matches): a
@@ -98,6 +125,7 @@ impl AgentCard {
             Mismatch::Channel => any_or(&self.channels, &t.channel),
             Mismatch::Language => any_or_unknown(&self.languages, &t.language),
             Mismatch::ListingGroup => any_or_unknown(&self.listing_groups, &t.listing_group),
+            Mismatch::Group => t.group.is_none_or(|g| self.groups.contains(&g)),
         }
     }
 
@@ -152,6 +180,8 @@ mod tests {
             channel: Channel::parse(channel).unwrap(),
             language: language.map(str::to_string),
             listing_group: None,
+            entry_point: None,
+            group: None,
         }
     }
 
@@ -174,6 +204,23 @@ mod tests {
         assert!(!card.matches(&traits(Stage::Booked, "airbnb", Some("en"))));
         assert!(!card.matches(&traits(Stage::PreBooking, "vrbo", Some("en"))));
         assert!(!card.matches(&traits(Stage::PreBooking, "airbnb", Some("fr"))));
+    }
+
+    #[test]
+    fn a_ticket_in_a_group_needs_a_card_that_lists_it() {
+        let grouped = TicketTraits {
+            group: Some(GroupId(3)),
+            ..traits(Stage::Booked, "sms", None)
+        };
+        let anyone = AgentCard::default();
+        assert!(anyone.matches(&traits(Stage::Booked, "sms", None)));
+        assert_eq!(anyone.mismatches(&grouped), vec![Mismatch::Group]);
+        let member = AgentCard {
+            groups: [GroupId(3)].into(),
+            ..Default::default()
+        };
+        assert!(member.matches(&grouped));
+        assert!(member.matches(&traits(Stage::Booked, "sms", None)));
     }
 
     #[test]

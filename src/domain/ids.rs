@@ -84,6 +84,8 @@ ids! {
     DeliveryId;
     /// An alert raised for managers.
     AlertId;
+    /// A routing group: the agents who take the tickets its rules match.
+    GroupId;
 }
 
 /// The documented form of every id: the decimal digits of a positive `BIGINT`, as a string

@@ -35,6 +35,11 @@ pub struct MessageBody {
     /// A backfilled message: stored in its thread, opening no ticket and counting nowhere.
     #[serde(default)]
     pub history: bool,
+    /// The channel's inbound address the guest wrote to (the number dialled, the mailbox),
+    /// when the bridge knows it: routing groups match on it. Folded to lowercase without spaces.
+    #[serde(default)]
+    #[schema(example = "+34 600 000 000")]
+    pub entry_point: Option<String>,
 }
 
 /// A guest as sent.
@@ -163,6 +168,8 @@ pub struct InboundMessage {
     pub reservation: Option<Stay>,
     /// Stored in the thread only: no ticket, no event, no metric.
     pub history: bool,
+    /// The inbound address, normalised (`domain::routing::normalize_entry_point`).
+    pub entry_point: Option<String>,
 }
 
 /// Why a message body was refused.
@@ -329,6 +336,12 @@ impl InboundMessage {
             guest,
             reservation,
             history: raw.history,
+            entry_point: raw
+                .entry_point
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(crate::domain::routing::normalize_entry_point)
+                .transpose()?,
         })
     }
 }
@@ -396,6 +409,9 @@ mod tests {
         let r = m.reservation.unwrap();
         assert_eq!(r.total_price_cents, Some(12050));
         assert_eq!(r.currency.as_deref(), Some("EUR"));
+        assert_eq!(m.entry_point, None);
+        let line = InboundMessage::parse(&body(json!({"entry_point": " +34 600 1 "})), now());
+        assert_eq!(line.unwrap().entry_point.as_deref(), Some("+346001"));
     }
 
     #[test]
@@ -439,6 +455,8 @@ mod tests {
             };
             assert!(err.contains(needle), "{extra}: {err}");
         }
+        let long = body(json!({"entry_point": "x".repeat(300)}));
+        assert!(InboundMessage::parse(&long, now()).is_err());
         let huge = body(json!({"body": "x".repeat(MAX_BODY + 1)}));
         assert!(InboundMessage::parse(&huge, now()).is_err());
     }

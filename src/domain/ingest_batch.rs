@@ -211,6 +211,7 @@ mod tests {
             guest,
             reservation: stay,
             history: false,
+            entry_point: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod ingest_batch;
 pub mod metrics;
 pub mod note;
 pub mod review;
+pub mod routing;
 pub mod stage;
 pub mod template;
 pub mod ticket;

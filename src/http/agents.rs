@@ -8,6 +8,7 @@ use super::Routes;
 use crate::app::agents::{AgentPatch, NewAgent};
 use crate::app::Services;
 use crate::domain::ids::UserId;
+use crate::store::work::WorkChange;
 use crate::wire::UserView;
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
@@ -18,7 +19,9 @@ pub fn routes(r: &mut Routes<'_>) {
     r.add(Method::GET, "/agents", list)
         .add(Method::POST, "/agents", create)
         .add(Method::GET, "/agents/{id}", get)
-        .add(Method::PATCH, "/agents/{id}", update);
+        .add(Method::PATCH, "/agents/{id}", update)
+        .add(Method::POST, "/agents/{id}/timer/stop", stop_timer)
+        .add(Method::POST, "/agents/{id}/intake/pause", pause_intake);
 }
 
 /// `GET /agents` answer: every user of the account, in one page.
@@ -109,4 +112,51 @@ pub(super) async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.parsed()?;
     Ok(HttpResponse::Ok().json(services.agents.update(&caller.0, *path, &patch).await?))
+}
+
+/// A manager stops an agent's work timer: the routing groups' coverage floor does not hold a
+/// manager back (this is how one lets an agent go when their group would be left short).
+#[utoipa::path(post, path = "/api/v1/agents/{id}/timer/stop", tag = "agents",
+    params(("id" = UserId, Path, description = "The user's id.")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The user, not working.", body = UserView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn stop_timer(
+    services: web::Data<Services>,
+    caller: ManagerCaller,
+    path: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let view = services
+        .work
+        .change_for(&caller.0, *path, WorkChange::StopTimer)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A manager pauses an agent's intake, past the routing groups' coverage floor.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/intake/pause", tag = "agents",
+    params(("id" = UserId, Path, description = "The user's id.")),
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The user, taking no new tickets.", body = UserView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn pause_intake(
+    services: web::Data<Services>,
+    caller: ManagerCaller,
+    path: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let view = services
+        .work
+        .change_for(&caller.0, *path, WorkChange::PauseIntake)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

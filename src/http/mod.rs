@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod groups;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;
@@ -72,6 +73,7 @@ fn endpoints(r: &mut Routes<'_>) {
     auth::routes(r);
     account::routes(r);
     agents::routes(r);
+    groups::routes(r);
     alerts::routes(r);
     reviews::routes(r);
     notes::routes(r);

@@ -39,7 +39,7 @@ macro_rules! error_responses {
 error_responses! {
     /// 400.
     BadRequest = "The input is malformed (`invalid_json`, `invalid_input`, `invalid_query`, \
-                  `invalid_cursor`, `unsupported_content_type`); nothing changed.";
+                  `invalid_cursor`, `unsupported_content_type`, `unknown_group`); nothing changed.";
     /// 401.
     Unauthorized = "No valid session, token or key (`unauthorized`).";
     /// 403.
@@ -48,7 +48,8 @@ error_responses! {
     /// 404.
     NotFound = "Nothing by that id in the caller's account (`not_found`).";
     /// 409.
-    Conflict = "It clashes with something that exists (`conflict`).";
+    Conflict = "It clashes with something that exists (`conflict`, `card_mismatch`, \
+                `group_in_use`, `coverage_floor`); nothing changed.";
     /// 413.
     PayloadTooLarge = "The body is larger than the limit (`payload_too_large`).";
     /// 422.

@@ -36,13 +36,16 @@ pub(super) async fn start_timer(services: web::Data<Services>, caller: Caller) -
     change(services, caller, WorkChange::StartTimer).await
 }
 
-/// Stopping also ends a pause; the caller's unopened tickets go back to dispatching.
+/// Stopping also ends a pause; the caller's unopened tickets go back to dispatching. An
+/// agent whose routing group would be left below its `min_agents` is refused (409
+/// `coverage_floor`, naming the group); a manager may stop anyway.
 #[utoipa::path(post, path = "/api/v1/me/timer/stop", tag = "work",
     security(("session" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The caller, not working.", body = UserView),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
         (status = 503, response = doc::Unavailable),
     ))]
 pub(super) async fn stop_timer(services: web::Data<Services>, caller: Caller) -> Answer {
@@ -55,6 +58,7 @@ pub(super) async fn stop_timer(services: web::Data<Services>, caller: Caller) ->
         (status = 200, description = "The caller, taking no new tickets.", body = UserView),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
         (status = 503, response = doc::Unavailable),
     ))]
 pub(super) async fn pause_intake(services: web::Data<Services>, caller: Caller) -> Answer {

@@ -3,7 +3,7 @@
 
 use crate::domain::alert::{AlertKind, QUEUE_WAIT_SHARE, SLA_WARNING_SHARE};
 use crate::domain::dispatch::Reason;
-use crate::domain::ids::{AccountId, AlertId, TicketId, UserId};
+use crate::domain::ids::{AccountId, AlertId, GroupId, TicketId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgExecutor, Row};
@@ -14,14 +14,13 @@ pub struct Alert {
     pub id: AlertId,
     pub kind: AlertKind,
     pub ticket_id: Option<TicketId>,
-    /// The routing group it concerns (none yet: every alert is about a ticket).
-    #[schema(value_type = Option<String>)]
-    pub group_id: Option<String>,
+    /// The routing group of its ticket, when the ticket was routed to one.
+    pub group_id: Option<GroupId>,
     pub created_at: DateTime<Utc>,
     pub acked_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, account_id, kind, ticket_id, created_at, acked_at";
+const COLUMNS: &str = "id, account_id, kind, ticket_id, group_id, created_at, acked_at";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<(AccountId, Alert), sqlx::Error> {
     let kind: String = row.try_get("kind")?;
@@ -31,7 +30,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<(AccountId, Alert), sqlx::Err
             id: row.try_get("id")?,
             kind: AlertKind::parse(&kind).map_err(|e| sqlx::Error::Decode(e.into()))?,
             ticket_id: row.try_get("ticket_id")?,
-            group_id: None,
+            group_id: row.try_get("group_id")?,
             created_at: row.try_get("created_at")?,
             acked_at: row.try_get("acked_at")?,
         },
@@ -59,7 +58,8 @@ pub async fn raise_due(db: impl PgExecutor<'_>) -> Result<Vec<(AccountId, Alert)
             " UNION ALL SELECT t.account_id, 'agent_left', t.id FROM accounts a JOIN tickets t ON t.account_id = a.id ",
             "JOIN users u ON u.id = t.assignee_id WHERE t.state = ", state_sql!(Opened),
             " AND (NOT u.active OR NOT EXISTS (SELECT 1 FROM work_intervals w WHERE w.user_id = u.id AND w.ended_at IS NULL))",
-            ") INSERT INTO alerts (account_id, kind, ticket_id) SELECT account_id, kind, ticket_id FROM due ",
+            ") INSERT INTO alerts (account_id, kind, ticket_id, group_id) ",
+            "SELECT due.account_id, due.kind, due.ticket_id, (SELECT t.group_id FROM tickets t WHERE t.id = due.ticket_id) FROM due ",
             "ON CONFLICT (account_id, kind, ticket_id) DO NOTHING RETURNING {}"
         ),
         COLUMNS

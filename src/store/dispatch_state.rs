@@ -35,7 +35,7 @@ pub async fn open_tickets(
 ) -> Result<Vec<OpenTicket>, sqlx::Error> {
     let rows = sqlx::query(concat!(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, prev.assignee_id AS previous_agent, \
+                t.language, t.listing_group, t.entry_point, t.group_id, t.created_at, t.assigned_at, t.pinned, prev.assignee_id AS previous_agent, \
                 ARRAY(SELECT e.agent_id FROM events e WHERE e.ticket_id = t.id AND e.kind = 'ticket.unassigned' \
                       AND e.reason = $2 AND e.agent_id IS NOT NULL) AS lapsed_with \
          FROM tickets t \
@@ -61,7 +61,7 @@ pub async fn ticket(
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
-                t.language, t.listing_group, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent, \
+                t.language, t.listing_group, t.entry_point, t.group_id, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent, \
                 ARRAY(SELECT e.agent_id FROM events e WHERE e.ticket_id = t.id AND e.kind = 'ticket.unassigned' \
                       AND e.reason = $3 AND e.agent_id IS NOT NULL) AS lapsed_with \
          FROM tickets t WHERE t.account_id = $1 AND t.id = $2",
@@ -89,6 +89,8 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
             channel: Channel::parse(&channel).map_err(decode)?,
             language: r.try_get("language")?,
             listing_group: r.try_get("listing_group")?,
+            entry_point: r.try_get("entry_point")?,
+            group: r.try_get("group_id")?,
         },
         created_at: r.try_get("created_at")?,
         assigned_at: r.try_get("assigned_at")?,

@@ -55,4 +55,5 @@ sql_ids!(
     ConnectionId,
     DeliveryId,
     AlertId,
+    GroupId,
 );

@@ -7,8 +7,9 @@
 //! of several nodes cannot deadlock on them; a batch that meets another's insert of the same
 //! key fails whole with [`BatchError::Contended`] and is written again.
 
+use crate::domain::card::TicketTraits;
 use crate::domain::ids::{
-    AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
+    AccountId, GroupId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
 use crate::domain::ingest::InboundMessage;
 use crate::domain::ingest_batch::{merge_rows, status_changes, StayRow};
@@ -52,6 +53,8 @@ pub struct Opened {
     /// The item whose message opened it.
     pub item: usize,
     pub listing_group: Option<String>,
+    /// The routing group it was routed to.
+    pub group: Option<GroupId>,
 }
 
 /// A message stored on a ticket that was open before it (or opened by an earlier message of
@@ -270,10 +273,28 @@ async fn write_fresh(
             .or_insert(sent_at);
     }
     if !opens.is_empty() {
+        let mut accounts: Vec<AccountId> =
+            opens.iter().map(|(_, i)| items[*i].account_id).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let groups = super::groups::routing_of(&mut *conn, &accounts).await?;
         let mut q = TicketColumns::default();
         for (thread, i) in &opens {
             let item = &items[*i];
             let listing = listing_of(*i);
+            let traits = TicketTraits {
+                stage: item.stage,
+                channel: item.message.channel.clone(),
+                language: item.message.guest.language.clone(),
+                listing_group: listing.as_ref().and_then(|(_, g)| g.clone()),
+                entry_point: item.message.entry_point.clone(),
+                group: None,
+            };
+            q.entry_points.push(traits.entry_point.clone());
+            q.group_ids.push(crate::domain::routing::group_for(
+                groups.get(&item.account_id).into_iter().flatten(),
+                &traits,
+            ));
             q.accounts.push(item.account_id);
             q.threads.push(*thread);
             q.stages.push(item.stage.as_str());
@@ -291,14 +312,15 @@ async fn write_fresh(
             q.listings.push(listing.map(|(id, _)| id));
             q.awaiting.push(awaiting(*thread));
         }
-        let inserted: Vec<(ThreadId, TicketId, DateTime<Utc>)> = sqlx::query_as(concat!(
+        let inserted: Vec<(ThreadId, TicketId, DateTime<Utc>, Option<GroupId>)> = sqlx::query_as(concat!(
             "INSERT INTO tickets (account_id, thread_id, state, stage, channel, language, listing_group, guest_id, \
-               reservation_id, listing_id, awaiting_reply_since) \
+               reservation_id, listing_id, awaiting_reply_since, entry_point, group_id) \
              SELECT a, t, ",
             state_sql!(Queued),
-            ", s, c, l, g, gu, r, li, aw FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
-               $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[]) AS u(a, t, s, c, l, g, gu, r, li, aw) \
-             RETURNING thread_id, id, created_at"
+            ", s, c, l, g, gu, r, li, aw, ep, gr FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+               $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[], $11::text[], $12::bigint[]) \
+               AS u(a, t, s, c, l, g, gu, r, li, aw, ep, gr) \
+             RETURNING thread_id, id, created_at, group_id"
         ))
         .bind(&q.accounts)
         .bind(&q.threads)
@@ -310,15 +332,17 @@ async fn write_fresh(
         .bind(&q.reservations)
         .bind(&q.listings)
         .bind(&q.awaiting)
+        .bind(&q.entry_points)
+        .bind(&q.group_ids)
         .fetch_all(&mut *conn)
         .await
         .map_err(contended_on_unique)?;
-        let by_thread: HashMap<ThreadId, (TicketId, DateTime<Utc>)> = inserted
+        let by_thread: HashMap<ThreadId, (TicketId, DateTime<Utc>, Option<GroupId>)> = inserted
             .into_iter()
-            .map(|(t, id, at)| (t, (id, at)))
+            .map(|(t, id, at, group)| (t, (id, at, group)))
             .collect();
         for (thread, i) in &opens {
-            let (ticket_id, created_at) = by_thread[thread];
+            let (ticket_id, created_at, group) = by_thread[thread];
             ticket_of_thread.insert(*thread, ticket_id);
             written.opened.push(Opened {
                 account_id: items[*i].account_id,
@@ -327,6 +351,7 @@ async fn write_fresh(
                 previous_agent: previous.get(thread).copied().flatten(),
                 item: *i,
                 listing_group: listing_of(*i).and_then(|(_, g)| g),
+                group,
             });
         }
     }
@@ -395,7 +420,7 @@ async fn write_fresh(
                 "ticket.created",
                 ticket_id,
                 json!({"stage": item.stage, "channel": item.message.channel.as_str(),
-                       "previous_agent_id": opened.previous_agent}),
+                       "previous_agent_id": opened.previous_agent, "group_id": opened.group}),
                 None,
             ),
             None => written.arrived.push(Arrived {
@@ -792,6 +817,8 @@ struct TicketColumns {
     reservations: Vec<Option<ReservationId>>,
     listings: Vec<Option<ListingId>>,
     awaiting: Vec<DateTime<Utc>>,
+    entry_points: Vec<Option<String>>,
+    group_ids: Vec<Option<GroupId>>,
 }
 
 #[derive(Default)]

@@ -72,6 +72,7 @@ pub mod api_keys;
 pub mod digests;
 pub mod dispatch_state;
 pub mod events;
+pub mod groups;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;

@@ -2,7 +2,7 @@
 
 use crate::domain::card::AgentCard;
 use crate::domain::channel::Channel;
-use crate::domain::ids::{AccountId, UserId};
+use crate::domain::ids::{AccountId, GroupId, UserId};
 use crate::domain::stage::Stage;
 use crate::domain::user::Role;
 use sqlx::postgres::PgRow;
@@ -39,7 +39,7 @@ macro_rules! user_columns {
         "SELECT u.id, u.account_id, u.email, u.name, u.role, u.active, \
     COALESCE(c.stages, '{}') AS stages, COALESCE(c.channels, '{}') AS channels, \
     COALESCE(c.languages, '{}') AS languages, COALESCE(c.listing_groups, '{}') AS listing_groups, \
-    c.max_active, \
+    c.max_active, COALESCE(c.groups, '{}') AS groups, \
     (SELECT true FROM work_intervals w WHERE w.user_id = u.id AND w.ended_at IS NULL LIMIT 1) IS NOT NULL AS working, \
     (SELECT true FROM intake_pauses p WHERE p.user_id = u.id AND p.ended_at IS NULL LIMIT 1) IS NOT NULL AS intake_paused"
     };
@@ -48,7 +48,7 @@ macro_rules! user_columns {
 /// The card of the user `u`, by key.
 macro_rules! user_card {
     () => {
-        "LEFT JOIN LATERAL (SELECT stages, channels, languages, listing_groups, max_active \
+        "LEFT JOIN LATERAL (SELECT stages, channels, languages, listing_groups, max_active, groups \
       FROM agent_cards WHERE user_id = u.id LIMIT 1) c ON true"
     };
 }
@@ -93,6 +93,10 @@ fn from_row(row: &PgRow) -> Result<UserRecord, sqlx::Error> {
                 .into_iter()
                 .collect(),
             max_active: row.try_get("max_active")?,
+            groups: row
+                .try_get::<Vec<GroupId>, _>("groups")?
+                .into_iter()
+                .collect(),
         },
         working: row.try_get("working")?,
         intake_paused: row.try_get("intake_paused")?,
@@ -195,9 +199,9 @@ pub async fn update(conn: &mut sqlx::PgConnection, u: &UserRecord) -> Result<(),
     .await?;
     let strings = |it: Vec<&str>| it.into_iter().map(str::to_string).collect::<Vec<String>>();
     sqlx::query(
-        "INSERT INTO agent_cards (user_id, account_id, stages, channels, languages, listing_groups, max_active) \
-         VALUES ($2, $1, $3, $4, $5, $6, $7) ON CONFLICT (user_id) DO UPDATE SET stages = $3, channels = $4, \
-         languages = $5, listing_groups = $6, max_active = $7",
+        "INSERT INTO agent_cards (user_id, account_id, stages, channels, languages, listing_groups, max_active, groups) \
+         VALUES ($2, $1, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO UPDATE SET stages = $3, channels = $4, \
+         languages = $5, listing_groups = $6, max_active = $7, groups = $8",
     )
     .bind(u.account_id)
     .bind(u.id)
@@ -206,6 +210,7 @@ pub async fn update(conn: &mut sqlx::PgConnection, u: &UserRecord) -> Result<(),
     .bind(u.card.languages.iter().cloned().collect::<Vec<_>>())
     .bind(u.card.listing_groups.iter().cloned().collect::<Vec<_>>())
     .bind(u.card.max_active)
+    .bind(u.card.groups.iter().copied().collect::<Vec<GroupId>>())
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -58,6 +58,8 @@ codes! {
     TextTooLong = "text_too_long", 400;
     /// A review names a reservation the account does not have on that channel.
     UnknownReservation = "unknown_reservation", 400;
+    /// An agent card or a group's overflow names a routing group the account does not have.
+    UnknownGroup = "unknown_group", 400;
     /// No valid session, token or key.
     Unauthorized = "unauthorized", 401;
     /// Signed in, but the role (or the ticket's assignee) does not allow it.
@@ -69,6 +71,11 @@ codes! {
     /// A manager's assignment to an agent whose card does not take the ticket (the error says
     /// what does not match; `force: true` assigns anyway).
     CardMismatch = "card_mismatch", 409;
+    /// A routing group other groups overflow to cannot be deleted (the error lists them).
+    GroupInUse = "group_in_use", 409;
+    /// Pausing intake or stopping the timer would leave a routing group with fewer working
+    /// agents than its `min_agents` (the error names the group); a manager may do it.
+    CoverageFloor = "coverage_floor", 409;
     /// The body is larger than the limit.
     PayloadTooLarge = "payload_too_large", 413;
     /// The change is not possible in the current state.

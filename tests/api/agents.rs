@@ -18,7 +18,9 @@ async fn a_manager_creates_lists_and_edits_agents() {
     let ana: Value = res.json().await.unwrap();
     assert_eq!(ana["email"], "ana@test.test");
     assert_eq!(ana["role"], "agent");
-    assert_eq!(ana["card"], card, "the card round-trips exactly");
+    let mut stored = card.clone();
+    stored["groups"] = json!([]); // no routing groups (SPEC §9: the card gains `groups[]`)
+    assert_eq!(ana["card"], stored, "the card round-trips exactly");
     assert_eq!(ana["state"]["presence"], "offline");
 
     let list = app.agents(&manager).ok().await;

@@ -32,6 +32,7 @@ mod return_timer;
 mod reviews;
 mod revocation;
 mod rollups;
+mod routing_groups;
 mod shutdown;
 mod slow_client;
 mod templates;

@@ -124,6 +124,15 @@ export const api = {
   agents: () => get('/agents'),
   createAgent: (agent) => post('/agents', agent),
   updateAgent: (agentId, changes) => patch(`/agents/${id(agentId)}`, changes),
+  /** A manager pauses an agent's intake or stops their timer (past a group's floor). */
+  pauseIntakeOf: (agentId) => post(`/agents/${id(agentId)}/intake/pause`),
+  stopTimerOf: (agentId) => post(`/agents/${id(agentId)}/timer/stop`),
+
+  // Routing groups (managers)
+  groups: () => get('/groups'),
+  createGroup: (g) => post('/groups', g),
+  updateGroup: (groupId, changes) => patch(`/groups/${id(groupId)}`, changes),
+  deleteGroup: (groupId) => del(`/groups/${id(groupId)}`),
 
   // Templates
   templates: () => get('/templates'),

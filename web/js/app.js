@@ -22,17 +22,19 @@ const ROUTES = {
   tickets: () => import('./views/ticket.js'),
   wallboard: () => import('./views/wallboard.js'),
   agents: () => import('./views/agents.js'),
+  groups: () => import('./views/groups.js'),
   templates: () => import('./views/templates.js'),
   reports: () => import('./views/reports.js'),
   settings: () => import('./views/settings.js'),
   connections: () => import('./views/connections.js'),
 };
-const MANAGER_ONLY = new Set(['wallboard', 'agents', 'reports', 'settings', 'connections']);
+const MANAGER_ONLY = new Set(['wallboard', 'agents', 'groups', 'reports', 'settings', 'connections']);
 
 const NAV = [
   { route: 'inbox', label: 'Inbox', roles: ['agent', 'manager'] },
   { route: 'wallboard', label: 'Wallboard', roles: ['manager'] },
   { route: 'agents', label: 'Agents', roles: ['manager'] },
+  { route: 'groups', label: 'Groups', roles: ['manager'] },
   { route: 'templates', label: 'Templates', roles: ['agent', 'manager'] },
   { route: 'reports', label: 'Reports', roles: ['manager'] },
   { route: 'settings', label: 'Settings', roles: ['manager'] },

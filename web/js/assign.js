@@ -9,6 +9,7 @@ const TRAITS = {
   channel: 'channel',
   language: 'language',
   listing_group: 'listing group',
+  group: 'routing group',
 };
 
 /**

@@ -230,6 +230,8 @@ fn dispatch_events(items: &[Item], written: &Written) -> Vec<(AccountId, Event)>
                 channel: item.message.channel.clone(),
                 language: item.message.guest.language.clone(),
                 listing_group: opened.listing_group.clone(),
+                entry_point: item.message.entry_point.clone(),
+                group: opened.group,
             },
             created_at: opened.created_at,
             previous_agent: opened.previous_agent,

@@ -7,7 +7,8 @@ use super::ranking::{Rank, Ranking};
 use super::{AgentEntry, Decision, Reason, Refusal, TicketEntry};
 use crate::domain::account::{AssignmentStrategy, Settings};
 use crate::domain::card::TicketTraits;
-use crate::domain::ids::{TicketId, UserId};
+use crate::domain::ids::{GroupId, TicketId, UserId};
+use crate::domain::routing::{overflow_open, Overflow, RoutingGroup};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::{TicketAction, TicketState};
 use chrono::{DateTime, Duration, Utc};
@@ -56,9 +57,16 @@ impl Agent {
             .is_none_or(|cap| i64::from(self.active) < i64::from(cap))
     }
 
-    /// Whether this agent may be given a ticket with these traits right now.
-    fn eligible_for(&self, traits: &TicketTraits) -> bool {
-        self.entry.available() && self.under_cap() && self.entry.card.matches(traits)
+    /// Whether this agent may be given a ticket with these traits right now; `overflow` is
+    /// the group whose agents may also take it (its own group's queue overflowed).
+    fn eligible_for(&self, traits: &TicketTraits, overflow: Option<GroupId>) -> bool {
+        self.entry.available() && self.under_cap() && self.card_takes(traits, overflow)
+    }
+
+    /// The card takes the ticket, as a member of its group or of the group it overflowed to.
+    fn card_takes(&self, traits: &TicketTraits, overflow: Option<GroupId>) -> bool {
+        self.entry.card.matches(traits)
+            || overflow.is_some_and(|g| self.entry.card.matches_in(traits, g))
     }
 }
 
@@ -109,6 +117,8 @@ pub struct Board {
     /// How long an agent may hold a ticket of each stage unopened before it moves on; a stage
     /// left out: forever.
     return_after: HashMap<Stage, Duration>,
+    /// The routing groups whose queued tickets may overflow to another group's agents.
+    overflow: HashMap<GroupId, Overflow>,
     /// The time of the event being applied: what an assignment is stamped with.
     now: DateTime<Utc>,
 }
@@ -127,6 +137,7 @@ impl Board {
             assignments: 0,
             round_robin_last: UserId(i64::MIN),
             return_after: HashMap::new(),
+            overflow: HashMap::new(),
             now: DateTime::<Utc>::MIN_UTC,
         };
         board.update_settings(settings);
@@ -144,6 +155,32 @@ impl Board {
                 Some((stage, Duration::seconds(i64::from(seconds))))
             })
             .collect();
+    }
+
+    /// Takes the account's routing groups (their overflow; which group a ticket is in is
+    /// decided when it is opened, and travels with it).
+    pub fn set_groups(&mut self, groups: &[RoutingGroup]) {
+        self.overflow = groups
+            .iter()
+            .filter_map(|g| Some((g.id, g.overflow?)))
+            .collect();
+    }
+
+    /// Whether the account has a group whose queue overflows (the dispatcher then looks
+    /// every second).
+    pub fn has_overflow(&self) -> bool {
+        !self.overflow.is_empty()
+    }
+
+    /// The group whose agents may also take this ticket now: its group's overflow, once it
+    /// has waited `overflow_after_seconds` in the queue (counted from its creation: the
+    /// guest's wait). Only a queued ticket overflows; one already given to someone stays.
+    fn overflow_of(&self, ticket: &Ticket) -> Option<GroupId> {
+        if ticket.entry.state != TicketState::Queued {
+            return None;
+        }
+        let group = ticket.entry.traits.group?;
+        overflow_open(self.overflow.get(&group), ticket.entry.created_at, self.now)
     }
 
     /// Moves the board's clock to the event being applied (never backwards).
@@ -293,29 +330,50 @@ impl Board {
     /// Whether `agent` may be given `ticket` automatically right now: eligible by the rules,
     /// and not someone who let this ticket lapse.
     fn may_take(&self, agent: UserId, ticket: &Ticket) -> bool {
+        self.may_take_in(agent, ticket, self.overflow_of(ticket))
+    }
+
+    /// [`Board::may_take`], counting the agents of `overflow` (a group whose agents may also
+    /// take it) as well as those of the ticket's own group.
+    fn may_take_in(&self, agent: UserId, ticket: &Ticket, overflow: Option<GroupId>) -> bool {
         self.agents
             .get(&agent)
-            .is_some_and(|a| a.eligible_for(&ticket.entry.traits))
+            .is_some_and(|a| a.eligible_for(&ticket.entry.traits, overflow))
             && !ticket.entry.lapsed_with.contains(&agent)
     }
 
-    /// The first available agent in ranking order who may take the ticket.
+    /// Runs a choice among the ticket's own group first, and only when it finds nobody among
+    /// its overflow group too (when the ticket's queue has overflowed).
+    fn own_group_first(
+        &self,
+        ticket: &Ticket,
+        choose: impl Fn(Option<GroupId>) -> Option<UserId>,
+    ) -> Option<UserId> {
+        choose(None).or_else(|| self.overflow_of(ticket).and_then(|o| choose(Some(o))))
+    }
+
+    /// The first available agent in ranking order who may take the ticket (of its own group
+    /// first; of its overflow group when none of its own may).
     fn least_loaded_eligible(&self, ticket: &Ticket) -> Option<UserId> {
-        self.ranking
-            .iter()
-            .map(|r| r.agent)
-            .find(|id| self.may_take(*id, ticket))
+        self.own_group_first(ticket, |overflow| {
+            self.ranking
+                .iter()
+                .map(|r| r.agent)
+                .find(|id| self.may_take_in(*id, ticket, overflow))
+        })
     }
 
     fn next_in_turn(&self, ticket: &Ticket) -> Option<UserId> {
-        let after = self
-            .available
-            .range(UserId(self.round_robin_last.0.saturating_add(1))..);
-        let before = self.available.range(..=self.round_robin_last);
-        after
-            .chain(before)
-            .copied()
-            .find(|id| self.may_take(*id, ticket))
+        self.own_group_first(ticket, |overflow| {
+            let after = self
+                .available
+                .range(UserId(self.round_robin_last.0.saturating_add(1))..);
+            let before = self.available.range(..=self.round_robin_last);
+            after
+                .chain(before)
+                .copied()
+                .find(|id| self.may_take_in(*id, ticket, overflow))
+        })
     }
 
     fn all_eligible(&self, ticket: &Ticket) -> Vec<UserId> {
@@ -346,6 +404,11 @@ impl Board {
         reason: Reason,
         out: &mut Vec<Decision>,
     ) {
+        // A ticket in a group given to someone outside it went there by overflow.
+        let reason = match (self.tickets.get(&ticket_id), self.agents.get(&agent_id)) {
+            (Some(t), Some(a)) if !a.entry.card.matches(&t.entry.traits) => Reason::Overflow,
+            _ => reason,
+        };
         let Some(t) = self.tickets.get_mut(&ticket_id) else {
             return;
         };
@@ -452,7 +515,7 @@ impl Board {
             }
             let fits = self.tickets.get(&ticket_id).is_some_and(|t| {
                 t.offer.is_none()
-                    && a.entry.card.matches(&t.entry.traits)
+                    && a.card_takes(&t.entry.traits, self.overflow_of(t))
                     && !t.entry.lapsed_with.contains(&agent)
             });
             if fits {
@@ -766,10 +829,11 @@ impl Board {
                 "this ticket is no longer on offer".into(),
             ));
         }
+        let overflow = self.overflow_of(t);
         if !self
             .agents
             .get(&agent)
-            .is_some_and(|a| a.eligible_for(&t.entry.traits))
+            .is_some_and(|a| a.eligible_for(&t.entry.traits, overflow))
         {
             return Err(Refusal::NotPossible(
                 "you cannot take this ticket now (timer, pause or cap)".into(),
@@ -860,6 +924,31 @@ impl Board {
         if !out.is_empty() {
             self.drain_all(&mut out);
             self.rebalance(&mut out);
+        }
+        out
+    }
+
+    /// The overflow's own pass, run every second while a group overflows: queued tickets
+    /// whose group's queue has overflowed go to the overflow group's agents (reason
+    /// `overflow`) when none of their own group can take them.
+    pub fn overflow_queued(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
+        self.tick(now);
+        let mut out = Vec::new();
+        if self.overflow.is_empty() || self.available.is_empty() {
+            return out;
+        }
+        let due: Vec<TicketId> = self
+            .queue
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| {
+                self.tickets
+                    .get(id)
+                    .is_some_and(|t| t.offer.is_none() && self.overflow_of(t).is_some())
+            })
+            .collect();
+        for ticket in due {
+            self.place(ticket, Reason::New, &mut out);
         }
         out
     }

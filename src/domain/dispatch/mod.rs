@@ -28,6 +28,9 @@ pub enum Reason {
     FollowUp,
     /// Its agent did not open it within the account's `return_after_seconds`.
     ReturnTimer,
+    /// It waited in its routing group's queue past `overflow_after_seconds` and went to an
+    /// agent of the overflow group.
+    Overflow,
 }
 
 impl Reason {
@@ -39,6 +42,7 @@ impl Reason {
             Reason::Manager => "manager",
             Reason::FollowUp => "follow_up",
             Reason::ReturnTimer => "return_timer",
+            Reason::Overflow => "overflow",
         }
     }
 }

@@ -22,6 +22,8 @@ fn traits(stage: Stage, channel: &str, language: Option<&str>) -> TicketTraits {
         channel: Channel::parse(channel).unwrap(),
         language: language.map(str::to_string),
         listing_group: None,
+        entry_point: None,
+        group: None,
     }
 }
 
@@ -540,6 +542,127 @@ fn a_stage_s_own_return_timer_moves_its_tickets_and_leaves_the_others() {
     b.assert_consistent();
 }
 
+// ----- routing groups ------------------------------------------------------------------
+
+fn in_group(t: TicketTraits, group: i64) -> TicketTraits {
+    TicketTraits {
+        group: Some(crate::domain::ids::GroupId(group)),
+        ..t
+    }
+}
+
+fn member_of(mut a: AgentEntry, groups: &[i64]) -> AgentEntry {
+    a.card.groups = groups
+        .iter()
+        .map(|g| crate::domain::ids::GroupId(*g))
+        .collect();
+    a
+}
+
+fn groups_overflowing(from: i64, to: i64, after: i64) -> Vec<crate::domain::routing::RoutingGroup> {
+    use crate::domain::ids::GroupId;
+    use crate::domain::routing::{GroupRules, Overflow, RoutingGroup};
+    vec![
+        RoutingGroup {
+            id: GroupId(from),
+            rules: GroupRules::default(),
+            min_agents: 0,
+            overflow: Some(Overflow {
+                group: GroupId(to),
+                after: chrono::Duration::seconds(after),
+            }),
+        },
+        RoutingGroup {
+            id: GroupId(to),
+            rules: GroupRules::default(),
+            min_agents: 0,
+            overflow: None,
+        },
+    ]
+}
+
+#[test]
+fn a_ticket_in_a_group_goes_only_to_its_members_and_one_without_to_anyone() {
+    let outsider = agent(1);
+    let member = member_of(agent(2), &[10]);
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[outsider, member.clone()]);
+    b.set_groups(&groups_overflowing(10, 20, 60));
+    // Both idle: the outsider (lower id) would win a tie, but only the member may take it.
+    let d = b.ticket_created(tk(1), in_group(any_ticket(), 10), at(0), None, at(0));
+    assert_eq!(assigned_to(&d), vec![(1, 2, Reason::New)]);
+    // The member pauses: the next one of the group waits although the outsider is free.
+    let mut paused = member.clone();
+    paused.intake_paused = true;
+    b.upsert_agent(paused, at(1));
+    let d = b.ticket_created(tk(2), in_group(any_ticket(), 10), at(2), None, at(2));
+    assert_eq!(d, vec![Decision::Queue { ticket: tk(2) }]);
+    // A ticket in no group goes to anyone, as without groups.
+    let d = b.ticket_created(tk(3), any_ticket(), at(3), None, at(3));
+    assert_eq!(assigned_to(&d), vec![(3, 1, Reason::New)]);
+    // Back to work: the member drains the group's queue.
+    let d = b.upsert_agent(member, at(4));
+    assert_eq!(assigned_to(&d), vec![(2, 2, Reason::New)]);
+    b.assert_consistent();
+}
+
+#[test]
+fn a_queued_ticket_overflows_to_the_overflow_group_after_its_delay() {
+    let spare = member_of(agent(1), &[20]);
+    let stranger = agent(2);
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[spare, stranger]);
+    b.set_groups(&groups_overflowing(10, 20, 30));
+    assert!(b.has_overflow());
+    let d = b.ticket_created(tk(1), in_group(any_ticket(), 10), at(0), None, at(0));
+    assert_eq!(d, vec![Decision::Queue { ticket: tk(1) }]);
+    assert!(b.overflow_queued(at(29)).is_empty());
+    assert!(b.sweep(at(29)).is_empty());
+    let d = b.overflow_queued(at(30));
+    assert_eq!(assigned_to(&d), vec![(1, 1, Reason::Overflow)]);
+    // Only a queued ticket overflows; the overflow group's member keeps it, and the stranger
+    // (in no group) never gets one.
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
+    b.assert_consistent();
+}
+
+#[test]
+fn the_ticket_s_own_group_comes_before_its_overflow_group() {
+    let spare = member_of(agent(1), &[20]);
+    let mut own = member_of(agent(2), &[10]);
+    own.working = false;
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[spare, own.clone()]);
+    b.set_groups(&groups_overflowing(10, 20, 30));
+    // Give the overflow agent nothing and the own agent a load: still the own agent first.
+    b.ticket_created(tk(1), in_group(any_ticket(), 10), at(0), None, at(0));
+    own.working = true;
+    b.ticket_created(tk(2), in_group(any_ticket(), 10), at(1), None, at(1));
+    let d = b.upsert_agent(own, at(40));
+    assert_eq!(
+        assigned_to(&d),
+        vec![(1, 2, Reason::New), (2, 2, Reason::New)]
+    );
+    b.assert_consistent();
+}
+
+#[test]
+fn a_manager_assigning_outside_the_ticket_s_group_is_told_so() {
+    let mut b = board_with(
+        AssignmentStrategy::Balanced,
+        2,
+        &[agent(1), member_of(agent(2), &[10])],
+    );
+    b.set_groups(&groups_overflowing(10, 20, 30));
+    b.ticket_created(tk(1), in_group(any_ticket(), 10), at(0), None, at(0));
+    assert_eq!(
+        b.assign_by_manager(tk(1), ag(1), false, at(1)),
+        Err(Refusal::CardMismatch(vec![
+            crate::domain::card::Mismatch::Group
+        ]))
+    );
+    let d = b.assign_by_manager(tk(1), ag(1), true, at(1)).unwrap();
+    assert_eq!(assigned_to(&d), vec![(1, 1, Reason::Manager)]);
+    b.assert_consistent();
+}
+
 // ----- properties ----------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -548,6 +671,8 @@ enum Event {
         stage: usize,
         channel: usize,
         previous: Option<usize>,
+        /// Whether the guest wrote to the desk's entry point (`desk-a`).
+        desk: bool,
     },
     Open(usize),
     Answer(usize),
@@ -564,6 +689,8 @@ enum Event {
     Sweep,
     /// The return timer's own pass.
     ReturnTimer,
+    /// The overflow's own pass.
+    Overflow,
 }
 
 const AGENTS: i64 = 5;
@@ -572,7 +699,7 @@ const CHANNELS: [&str; 2] = ["airbnb", "vrbo"];
 fn event() -> impl Strategy<Value = Event> {
     let a = 0..AGENTS as usize;
     prop_oneof![
-        4 => (0..4usize, 0..2usize, proptest::option::of(0..AGENTS as usize)).prop_map(|(stage, channel, previous)| Event::Create { stage, channel, previous }),
+        4 => (0..4usize, 0..2usize, proptest::option::of(0..AGENTS as usize), any::<bool>()).prop_map(|(stage, channel, previous, desk)| Event::Create { stage, channel, previous, desk }),
         2 => (0..64usize).prop_map(Event::Open),
         2 => (0..64usize).prop_map(Event::Answer),
         1 => (0..64usize).prop_map(Event::Message),
@@ -585,6 +712,7 @@ fn event() -> impl Strategy<Value = Event> {
         2 => (0..64usize, a).prop_map(|(t, a)| Event::Claim(t, a)),
         1 => Just(Event::Sweep),
         1 => Just(Event::ReturnTimer),
+        1 => Just(Event::Overflow),
     ]
 }
 
@@ -601,14 +729,68 @@ struct Model {
     lapsed: HashSet<(TicketId, UserId)>,
     /// Each ticket's booking stage (whose return timer applies).
     stage: HashMap<TicketId, Stage>,
+    /// When each ticket was created (its group's overflow counts from there).
+    created: HashMap<TicketId, DateTime<Utc>>,
+}
+
+/// The routing groups of the property test: vrbo tickets are group 10, which overflows to
+/// group 20 after [`OVERFLOW_AFTER`] seconds; tickets written to the `desk-a` entry point
+/// are group 20; the rest are in no group.
+const OVERFLOW_AFTER: i64 = 5;
+
+fn routing_groups() -> Vec<crate::domain::routing::RoutingGroup> {
+    use crate::domain::ids::GroupId;
+    use crate::domain::routing::{GroupRules, Overflow, RoutingGroup};
+    vec![
+        RoutingGroup {
+            id: GroupId(10),
+            rules: GroupRules {
+                channels: [Channel::parse("vrbo").unwrap()].into(),
+                ..GroupRules::default()
+            },
+            min_agents: 0,
+            overflow: Some(Overflow {
+                group: GroupId(20),
+                after: chrono::Duration::seconds(OVERFLOW_AFTER),
+            }),
+        },
+        RoutingGroup {
+            id: GroupId(20),
+            rules: GroupRules {
+                entry_points: ["desk-a".to_string()].into(),
+                ..GroupRules::default()
+            },
+            min_agents: 0,
+            overflow: None,
+        },
+    ]
+}
+
+/// The group whose agents may also take ticket `t` at `now` (its group's overflow is open).
+fn overflow_at(
+    groups: &[crate::domain::routing::RoutingGroup],
+    traits: &TicketTraits,
+    created: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<crate::domain::ids::GroupId> {
+    let group = groups.iter().find(|g| Some(g.id) == traits.group)?;
+    crate::domain::routing::overflow_open(group.overflow.as_ref(), created, now)
 }
 
 use std::collections::{HashMap, HashSet};
 
-fn cards() -> Vec<AgentEntry> {
+/// The agents; with groups, 1 is in none, 2 and 5 in group 20, 3 and 4 in group 10.
+fn cards(with_groups: bool) -> Vec<AgentEntry> {
     (1..=AGENTS)
         .map(|id| {
             let mut a = agent(id);
+            if with_groups {
+                a = match id {
+                    2 | 5 => member_of(a, &[20]),
+                    3 | 4 => member_of(a, &[10]),
+                    _ => a,
+                };
+            }
             if id == 2 {
                 a.card.stages = [Stage::PreBooking, Stage::Booked].into();
             }
@@ -623,12 +805,19 @@ fn cards() -> Vec<AgentEntry> {
 
 /// An available agent, under their cap, whose card takes a queued ticket they did not let
 /// lapse, with that ticket; tickets on offer count as taken care of when `offers_count`.
+/// With `overflow_now`, an agent of a ticket's overflow group counts once its overflow is
+/// open then (the overflow pass runs every second, not on every event).
 fn idle_while_queued(
     b: &Board,
     entries: &[AgentEntry],
     live: &[i64],
     lapsed: &HashSet<(TicketId, UserId)>,
     offers_count: bool,
+    overflow_now: Option<(
+        &[crate::domain::routing::RoutingGroup],
+        &Model,
+        DateTime<Utc>,
+    )>,
 ) -> Option<(UserId, i64)> {
     for t in live.iter().filter(|t| b.holder(tk(**t)).is_none()) {
         let on_offer = entries.iter().any(|e| b.offers_for(e.id).contains(&tk(*t)));
@@ -644,7 +833,13 @@ fn idle_while_queued(
                 .card
                 .max_active
                 .is_none_or(|c| i64::from(active) < i64::from(c));
-            let fits = b.traits_of(tk(*t)).is_some_and(|tr| e.card.matches(&tr));
+            let fits = b.traits_of(tk(*t)).is_some_and(|tr| {
+                e.card.matches(&tr)
+                    || overflow_now.is_some_and(|(groups, model, now)| {
+                        overflow_at(groups, &tr, model.created[&tk(*t)], now)
+                            .is_some_and(|g| e.card.matches_in(&tr, g))
+                    })
+            });
             if under_cap && fits {
                 return Some((e.id, *t));
             }
@@ -666,10 +861,13 @@ proptest! {
         threshold in 1i32..4,
         return_after in proptest::option::of(1i32..30),
         staying_after in proptest::option::of(1i32..30),
+        with_groups in any::<bool>(),
         events in proptest::collection::vec(event(), 1..80),
     ) {
-        let mut entries = cards();
+        let mut entries = cards(with_groups);
         let mut b = board_with(strategy, threshold, &entries);
+        let groups = if with_groups { routing_groups() } else { Vec::new() };
+        b.set_groups(&groups);
         let settings = Settings {
             assignment_strategy: strategy,
             rebalance_threshold: threshold,
@@ -684,14 +882,18 @@ proptest! {
         let mut live: Vec<i64> = Vec::new();
         for (step, e) in events.into_iter().enumerate() {
             let now = at(step as i64);
+            let overflow_pass = matches!(e, Event::Overflow | Event::Sweep);
             let pick = |i: usize| live.get(i % live.len().max(1)).copied();
             let decisions = match e {
-                Event::Create { stage, channel, previous } => {
+                Event::Create { stage, channel, previous, desk } => {
                     let id = next_ticket;
                     next_ticket += 1;
                     live.push(id);
                     model.stage.insert(tk(id), Stage::ALL[stage]);
-                    let t = traits(Stage::ALL[stage], CHANNELS[channel], Some("en"));
+                    model.created.insert(tk(id), now);
+                    let mut t = traits(Stage::ALL[stage], CHANNELS[channel], Some("en"));
+                    t.entry_point = desk.then(|| "desk-a".to_string());
+                    t.group = crate::domain::routing::group_for(&groups, &t);
                     b.ticket_created(tk(id), t, now, previous.map(|p| ag(p as i64 + 1)), now)
                 }
                 Event::Open(i) => match pick(i) {
@@ -738,6 +940,7 @@ proptest! {
                 },
                 Event::Sweep => b.sweep(now),
                 Event::ReturnTimer => b.return_unopened(now),
+                Event::Overflow => b.overflow_queued(now),
             };
             for d in &decisions {
                 match d {
@@ -753,6 +956,18 @@ proptest! {
                             let entry = &entries[(agent.0 - 1) as usize];
                             prop_assert!(entry.available(), "assigned to unavailable agent {}", agent);
                             prop_assert!(!model.lapsed.contains(&(*ticket, *agent)), "ticket {} given back to {} who let it lapse", ticket, agent);
+                            // Within its group, or past its group's overflow delay to the
+                            // overflow group, and then said so.
+                            // (Membership is spelled out here, not taken from the card.)
+                            let tr = b.traits_of(*ticket).unwrap();
+                            let card_fits = entry.card.matches(&TicketTraits { group: None, ..tr.clone() });
+                            prop_assert!(card_fits, "ticket {} given to {} whose card does not take it", ticket, agent);
+                            let member = tr.group.is_none_or(|g| entry.card.groups.contains(&g));
+                            prop_assert_eq!(*reason == Reason::Overflow, !member, "ticket {} to {} with reason {:?}", ticket, agent, reason);
+                            if !member {
+                                let open = overflow_at(&groups, &tr, model.created[ticket], now);
+                                prop_assert!(open.is_some_and(|g| entry.card.groups.contains(&g)), "ticket {} of group {:?} overflowed to {} early or to a stranger", ticket, tr.group, agent);
+                            }
                         }
                         model.holder.insert(*ticket, *agent);
                         model.assigned_at.insert(*ticket, now);
@@ -778,7 +993,8 @@ proptest! {
             }
             // No available agent idles while a queued ticket they may take waits (broadcast:
             // unless the ticket is on offer, which the sweep turns into an assignment).
-            let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, true);
+            let overflow_now = overflow_pass.then_some((groups.as_slice(), &model, now));
+            let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, true, overflow_now);
             prop_assert!(idle.is_none(), "agent idles while a ticket is queued: {:?}", idle);
         }
         // After a sweep every offer has expired into an assignment: nobody idles at all, and no
@@ -797,7 +1013,7 @@ proptest! {
             let movable = model.holder.contains_key(&id) && !model.opened.contains(&id) && !model.pinned.contains(&id);
             prop_assert!(!movable || model.assigned_at[&id] + t > end, "ticket {} held unopened past the return timer", id);
         }
-        let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, false);
+        let idle = idle_while_queued(&b, &entries, &live, &model.lapsed, false, Some((groups.as_slice(), &model, end)));
         prop_assert!(idle.is_none(), "agent idles after the sweep: {:?}", idle);
         let need = threshold.max(2) as u32;
         for receiver in entries.iter().filter(|e| e.available()) {

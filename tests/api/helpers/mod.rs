@@ -9,6 +9,7 @@
 
 mod agents;
 mod endpoints;
+mod groups;
 mod guests;
 mod outbound;
 pub mod process;

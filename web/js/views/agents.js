@@ -1,5 +1,6 @@
 // Managers: the team. List agents with their live state, create one, and edit an agent's
-// card (stages, channels, languages, listing groups, cap), role and whether they are active.
+// card (stages, channels, languages, listing groups, routing groups, cap), role and whether
+// they are active.
 
 import { h, replace } from '../dom.js';
 import { field, checkboxGroup, formMessage, busy } from '../forms.js';
@@ -17,13 +18,16 @@ function presenceText(a) {
 
 export function render({ root, api, live, notify }) {
   let agents = [];
+  let groups = [];
+  const groupName = (gid) => (groups.find((g) => String(g.id) === String(gid)) || { name: `#${gid}` }).name;
   const tbody = h('tbody');
   const status = h('p', { role: 'status', class: 'list-status' }, 'Loading agents…');
 
   async function load() {
     try {
-      const page = await api.agents();
+      const [page, groupPage] = await Promise.all([api.agents(), api.groups().catch(() => ({ items: [] }))]);
       agents = (page && page.items) || [];
+      groups = (groupPage && groupPage.items) || [];
       draw();
     } catch (e) {
       status.textContent = e.message;
@@ -42,12 +46,36 @@ export function render({ root, api, live, notify }) {
           h('th', { scope: 'row' }, a.name, h('br'), h('small', { class: 'muted' }, a.email)),
           h('td', {}, a.role === 'manager' ? 'Manager' : 'Agent'),
           h('td', {}, h('span', { class: `state-dot state-${a.state && a.state.working ? (a.state.intake_paused ? 'paused' : a.state.presence === 'online' ? 'working' : 'away') : 'offline'}`, 'aria-hidden': 'true' }), ' ', presenceText(a)),
-          h('td', { class: 'card-summary' }, `Stages: ${anyOr(c.stages, stageLabel)}`, h('br'), `Channels: ${anyOr(c.channels, channelLabel)}`, h('br'), `Languages: ${anyOr(c.languages, (l) => l.toUpperCase())}`, h('br'), `Groups: ${anyOr(c.listing_groups, String)}`),
+          h('td', { class: 'card-summary' }, `Stages: ${anyOr(c.stages, stageLabel)}`, h('br'), `Channels: ${anyOr(c.channels, channelLabel)}`, h('br'), `Languages: ${anyOr(c.languages, (l) => l.toUpperCase())}`, h('br'), `Listing groups: ${anyOr(c.listing_groups, String)}`, groups.length ? [h('br'), `Routing groups: ${c.groups && c.groups.length ? c.groups.map(groupName).join(', ') : 'None'}`] : null),
           h('td', { class: 'num' }, c.max_active ? String(c.max_active) : 'No cap'),
-          h('td', {}, h('button', { type: 'button', class: 'btn', onclick: () => edit(a) }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${a.name}`))),
+          h(
+            'td',
+            { class: 'row-actions' },
+            h('button', { type: 'button', class: 'btn', onclick: () => edit(a) }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${a.name}`)),
+            // A manager may let an agent go even when their group would fall below its floor.
+            a.state && a.state.working && !a.state.intake_paused
+              ? h('button', { type: 'button', class: 'btn btn-quiet', onclick: (ev) => letGo(a, ev.currentTarget, 'pause') }, 'Pause intake', h('span', { class: 'visually-hidden' }, ` of ${a.name}`))
+              : null,
+            a.state && a.state.working
+              ? h('button', { type: 'button', class: 'btn btn-quiet', onclick: (ev) => letGo(a, ev.currentTarget, 'stop') }, 'Stop timer', h('span', { class: 'visually-hidden' }, ` of ${a.name}`))
+              : null,
+          ),
         );
       }),
     );
+  }
+
+  async function letGo(a, button, what) {
+    await busy(button, async () => {
+      try {
+        const user = what === 'pause' ? await api.pauseIntakeOf(a.id) : await api.stopTimerOf(a.id);
+        a.state = user.state;
+        notify(what === 'pause' ? `${a.name} takes no new tickets now.` : `${a.name}'s timer is stopped.`);
+        draw();
+      } catch (e) {
+        notify(e.message, 'error');
+      }
+    });
   }
 
   // ---- create ----------------------------------------------------------------------------
@@ -91,8 +119,14 @@ export function render({ root, api, live, notify }) {
     const knownChannels = CHANNELS.concat((c.channels || []).filter((v) => !CHANNELS.some((x) => x.value === v)).map((v) => ({ value: v, label: v })));
     const channels = checkboxGroup('Channels (none ticked = any)', knownChannels, c.channels || []);
     const languages = h('input', { name: 'languages', value: (c.languages || []).join(', '), placeholder: 'en, de, fr' });
-    const groups = h('input', { name: 'listing_groups', value: (c.listing_groups || []).join(', '), placeholder: 'Lisbon, Porto' });
+    const listingGroups = h('input', { name: 'listing_groups', value: (c.listing_groups || []).join(', '), placeholder: 'Lisbon, Porto' });
     const cap = h('input', { name: 'max_active', type: 'number', min: '1', max: '10000', inputmode: 'numeric', value: c.max_active || '' });
+    // Routing groups: a ticket in a group goes only to agents ticked here.
+    const routing = checkboxGroup(
+      'Routing groups (tickets of a group go only to its agents)',
+      groups.map((g) => ({ value: String(g.id), label: g.name })),
+      (c.groups || []).map(String),
+    );
     // A manager resets a forgotten password here; empty leaves it as it is.
     const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: '8' });
     const msg = formMessage();
@@ -103,7 +137,8 @@ export function render({ root, api, live, notify }) {
       h('h2', { id: 'edit-agent-title' }, `Edit ${a.name}`),
       h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), h('div', { class: 'field' }, h('label', { class: 'check', for: 'edit-active' }, active, ' Active (can log in and take tickets)'))),
       h('div', { class: 'form-grid' }, stages.el, channels.el),
-      h('div', { class: 'form-grid' }, field('Languages', languages, 'Comma-separated codes; empty = any language.'), field('Listing groups', groups, 'Comma-separated; empty = any listing.'), field('Most active tickets', cap, 'Empty = no cap.')),
+      h('div', { class: 'form-grid' }, field('Languages', languages, 'Comma-separated codes; empty = any language.'), field('Listing groups', listingGroups, 'Comma-separated; empty = any listing.'), field('Most active tickets', cap, 'Empty = no cap.')),
+      groups.length ? routing.el : null,
       field('New password', password, 'At least 8 characters; empty keeps the current one. Tell the agent in person.'),
       msg.el,
       h('div', { class: 'button-row' }, save, h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => dialog.close() }, 'Cancel')),
@@ -119,8 +154,9 @@ export function render({ root, api, live, notify }) {
           stages: stages.values(),
           channels: channels.values(),
           languages: list(languages.value).map((l) => l.toLowerCase()),
-          listing_groups: list(groups.value),
+          listing_groups: list(listingGroups.value),
           max_active: cap.value ? Number(cap.value) : null,
+          groups: groups.length ? routing.values() : c.groups || [],
         },
       };
       if (password.value) changes.password = password.value;

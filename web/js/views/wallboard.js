@@ -30,6 +30,7 @@ export function render(ctx) {
   const agentsSection = h('section', { class: 'wb-agents', 'aria-labelledby': 'wb-agents-title' });
   const riskSection = h('section', { class: 'wb-risk', 'aria-labelledby': 'wb-risk-title' });
   const alertsSection = h('section', { class: 'wb-alerts', 'aria-labelledby': 'wb-alerts-title' });
+  const groupsSection = h('section', { class: 'wb-groups', 'aria-labelledby': 'wb-groups-title' });
   let alerts = [];
   const status = h('p', { class: 'wb-status', role: 'status' });
   const fullBtn = h('button', { type: 'button', class: 'btn btn-quiet', id: 'wb-fullscreen' });
@@ -82,6 +83,39 @@ export function render(ctx) {
       ),
       tile('response', 'Average response', fmtShort(today.avg_response_seconds), today.median_response_seconds != null ? `median ${fmtShort(today.median_response_seconds)}` : `${fmtNumber(today.replies || 0)} replies today`),
       tile('agents', 'Agents working', fmtNumber(byState.working || 0), `${byState.paused || 0} paused · ${byState.away || 0} away`),
+    );
+  }
+
+  // Queues per routing group: hidden while the account has none.
+  function drawGroups() {
+    const groups = (board && board.groups) || [];
+    groupsSection.hidden = !groups.length;
+    if (!groups.length) return groupsSection.replaceChildren();
+    const sla = board.sla_seconds;
+    replace(
+      groupsSection,
+      h('h2', { id: 'wb-groups-title' }, 'Queues by group'),
+      h(
+        'table',
+        { class: 'wb-table' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Group'), h('th', { scope: 'col', class: 'num' }, 'Queued'), h('th', { scope: 'col', class: 'num' }, 'Oldest waiting'), h('th', { scope: 'col', class: 'num' }, 'Working'))),
+        h(
+          'tbody',
+          {},
+          groups.map((g) => {
+            const oldest = aged(g.oldest_queued_seconds);
+            const short = g.min_agents > 0 && g.working < g.min_agents;
+            return h(
+              'tr',
+              { dataset: { groupId: String(g.id) }, class: g.queued ? 'tone-warn' : '' },
+              h('th', { scope: 'row' }, g.name),
+              h('td', { class: 'num', dataset: { queued: String(g.queued) } }, fmtNumber(g.queued)),
+              h('td', { class: `num ${oldest !== null && sla && oldest > sla ? 'tone-bad' : ''}` }, oldest === null ? '—' : fmtShort(oldest)),
+              h('td', { class: `num ${short ? 'tone-bad' : ''}` }, g.min_agents > 0 ? `${fmtNumber(g.working)} of ${fmtNumber(g.min_agents)} needed` : fmtNumber(g.working)),
+            );
+          }),
+        ),
+      ),
     );
   }
 
@@ -284,6 +318,7 @@ export function render(ctx) {
       return;
     }
     drawTiles();
+    drawGroups();
     drawAgents();
     drawRisk();
     status.textContent = `Updated ${fmtTime(board.generated_at || new Date(receivedAt).toISOString())}${live.status === 'live' ? ' · live' : ''}`;
@@ -332,6 +367,7 @@ export function render(ctx) {
       { class: 'wallboard', 'aria-labelledby': 'wb-title' },
       h('div', { class: 'wb-head' }, h('h1', { id: 'wb-title' }, 'Wallboard'), status, fullBtn),
       tiles,
+      groupsSection,
       h('div', { class: 'wb-columns' }, agentsSection, riskSection),
       alertsSection,
     ),
