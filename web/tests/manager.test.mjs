@@ -71,7 +71,7 @@ test('wallboard tiles change live; the manager reassigns an at-risk ticket', asy
   const ben = await agentAtWork('Ben Later');
   await risk.getByRole('combobox').selectOption(String(ben.agent.id));
   await risk.getByRole('button', { name: 'Reassign' }).click();
-  await wb.locator('#notices', { hasText: 'Reassigned to Ben Later' }).waitFor({ timeout: 3000 });
+  await wb.locator('#notices', { hasText: 'Reassigned to Ben Later' }).waitFor({ timeout: 10000 });
   const ticket = await server.api('GET', `/tickets/${delivered.ticket_id}`, undefined, { token: await server.managerToken() });
   assert.equal(String(ticket.assignee_id), String(ben.agent.id));
   await ana.page.locator('#notices', { hasText: 'Ticket moved to another agent' }).waitFor({ timeout: 3000 });
