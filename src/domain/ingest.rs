@@ -174,7 +174,7 @@ pub struct InboundMessage {
     pub reservation: Option<Stay>,
     /// Stored in the thread only: no ticket, no event, no metric.
     pub history: bool,
-    /// The inbound address, normalised (`domain::routing::normalize_entry_point`).
+    /// The inbound address, normalised ([`normalize_entry_point`]).
     pub entry_point: Option<String>,
     /// The bridge's reading of the guest's mood.
     pub mood: Option<Mood>,
@@ -193,6 +193,21 @@ impl From<String> for MessageRefusal {
     fn from(reason: String) -> MessageRefusal {
         MessageRefusal::Invalid(reason)
     }
+}
+
+/// The longest entry point accepted, in characters (an e-mail address is at most 254).
+pub const MAX_ENTRY_POINT: usize = 254;
+
+/// The channel's inbound address as written (`+34 600 000 000`, `Resorts@Example.com`),
+/// folded so the same address always compares equal: trimmed, lowercase, inner spaces removed.
+pub fn normalize_entry_point(raw: &str) -> Result<String, String> {
+    let folded: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ')
+        .flat_map(char::to_lowercase)
+        .collect();
+    text("entry_point", &folded, MAX_ENTRY_POINT)
 }
 
 /// `raw` trimmed: not empty, at most `max` characters, no control characters.
@@ -348,7 +363,7 @@ impl InboundMessage {
                 .entry_point
                 .as_deref()
                 .filter(|e| !e.trim().is_empty())
-                .map(crate::domain::routing::normalize_entry_point)
+                .map(normalize_entry_point)
                 .transpose()?,
             mood: raw
                 .mood

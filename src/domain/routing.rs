@@ -7,31 +7,17 @@
 use super::card::{normalize_language, TicketTraits};
 use super::channel::Channel;
 use super::ids::GroupId;
-use super::ingest::text;
+use super::ingest::normalize_entry_point;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// The longest entry point accepted, in characters (an e-mail address is at most 254).
-pub const MAX_ENTRY_POINT: usize = 254;
 /// The longest overflow delay: a week.
 pub const MAX_OVERFLOW_SECONDS: i32 = 604_800;
 /// The highest coverage floor.
 pub const MAX_MIN_AGENTS: i32 = 10_000;
 /// At most this many groups per account: the dispatcher checks them on every new ticket.
 pub const MAX_GROUPS: usize = 200;
-
-/// The channel's inbound address as written (`+34 600 000 000`, `Resorts@Example.com`),
-/// folded so the same address always compares equal: trimmed, lowercase, inner spaces removed.
-pub fn normalize_entry_point(raw: &str) -> Result<String, String> {
-    let folded: String = raw
-        .trim()
-        .chars()
-        .filter(|c| *c != ' ')
-        .flat_map(char::to_lowercase)
-        .collect();
-    text("entry_point", &folded, MAX_ENTRY_POINT)
-}
 
 /// What a ticket must have to belong to a group. An empty list matches anything; a list that
 /// is not empty matches only a ticket whose value is known and listed (a guest whose language
@@ -179,6 +165,7 @@ pub fn left_uncovered(groups: &[Coverage]) -> Option<Uncovered> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ingest::MAX_ENTRY_POINT;
     use crate::domain::stage::Stage;
 
     fn traits(channel: &str, language: Option<&str>, entry: Option<&str>) -> TicketTraits {

@@ -131,11 +131,7 @@ pub(super) async fn stop_timer(
     caller: ManagerCaller,
     path: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = services
-        .work
-        .change_for(&caller.0, *path, WorkChange::StopTimer)
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_for(services, caller, *path, WorkChange::StopTimer).await
 }
 
 /// A manager pauses an agent's intake, past the routing groups' coverage floor.
@@ -154,9 +150,16 @@ pub(super) async fn pause_intake(
     caller: ManagerCaller,
     path: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = services
-        .work
-        .change_for(&caller.0, *path, WorkChange::PauseIntake)
-        .await?;
+    change_for(services, caller, *path, WorkChange::PauseIntake).await
+}
+
+/// A manager's change to an agent's work state, answered with the user as they are after it.
+async fn change_for(
+    services: web::Data<Services>,
+    caller: ManagerCaller,
+    agent: UserId,
+    change: WorkChange,
+) -> Result<HttpResponse, ApiError> {
+    let view = services.work.change_for(&caller.0, agent, change).await?;
     Ok(HttpResponse::Ok().json(view))
 }
