@@ -22,7 +22,6 @@ use super::reviews::Reviews;
 use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
-use super::todos::Todos;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
@@ -48,7 +47,6 @@ pub struct Services {
     pub reviews: Reviews,
     pub tickets: TicketActions,
     pub notes: Notes,
-    pub todos: Todos,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -189,7 +187,6 @@ impl Services {
             ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
-            todos: Todos::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

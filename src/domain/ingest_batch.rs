@@ -212,7 +212,6 @@ mod tests {
             reservation: stay,
             history: false,
             entry_point: None,
-            mood: None,
         }
     }
 

@@ -56,5 +56,4 @@ sql_ids!(
     DeliveryId,
     AlertId,
     GroupId,
-    TodoId,
 );

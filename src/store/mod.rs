@@ -88,7 +88,6 @@ pub mod templates;
 #[macro_use]
 pub mod tickets;
 pub mod ticket_actions;
-pub mod todos;
 pub mod users;
 pub mod wallboard;
 pub mod work;

@@ -37,6 +37,5 @@ mod shutdown;
 mod slow_client;
 mod templates;
 mod tickets;
-mod todos;
 mod viewers;
 mod wallboard;
