@@ -70,6 +70,11 @@ test('wallboard tiles change live; the manager reassigns an at-risk ticket', asy
   // Another agent comes in; the manager hands the ticket over from the wallboard.
   const ben = await agentAtWork('Ben Later');
   await risk.getByRole('combobox').selectOption(String(ben.agent.id));
+  // The board changes between picking and clicking (another guest writes): the live redraw
+  // must keep the manager's pick.
+  await risk.getByRole('combobox').evaluate((el) => (el.dataset.drawn = 'before'));
+  await server.ingest(guestMessage({ name: 'Redraw Rita', body: 'Hello?' }));
+  await risk.locator('select:not([data-drawn])').waitFor({ timeout: 5000 });
   await risk.getByRole('button', { name: 'Reassign' }).click();
   await wb.locator('#notices', { hasText: 'Reassigned to Ben Later' }).waitFor({ timeout: 10000 });
   const ticket = await server.api('GET', `/tickets/${delivered.ticket_id}`, undefined, { token: await server.managerToken() });

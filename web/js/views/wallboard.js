@@ -46,6 +46,9 @@ export function render(ctx) {
   disposers.push(() => document.removeEventListener('fullscreenchange', drawFullBtn));
   drawFullBtn();
   let showAllRisk = false;
+  // The agent a manager picked for each at-risk ticket, kept across the live redraws (every
+  // board change redraws the list; a pick must not vanish between choosing and clicking).
+  const picked = new Map();
 
   /** Seconds of an age figure, advanced by the time since the board was computed. */
   const aged = (s) => (s === null || s === undefined ? null : Number(s) + (Date.now() - receivedAt) / 1000);
@@ -183,6 +186,9 @@ export function render(ctx) {
     const choices = (board.agents || []).filter((a) => a.state === 'working' || a.state === 'paused');
     const all = riskRows();
     const rows = showAllRisk ? all : all.slice(0, RISK_SHOWN);
+    const focused = document.activeElement;
+    const focusedPick = focused && focused.name === 'agent' && riskSection.contains(focused) ? focused.closest('.risk').dataset.ticketId : null;
+    let refocus = null;
     const toggle =
       all.length > RISK_SHOWN
         ? h(
@@ -208,7 +214,11 @@ export function render(ctx) {
             'ul',
             { class: 'risk-list' },
             rows.map(({ ticket: t, reasons }) => {
+              const id = String(t.id);
               const select = h('select', { 'aria-label': `Reassign ${t.guest ? t.guest.name : 'ticket'} to`, name: 'agent' }, h('option', { value: '' }, 'Pick an agent…'), (choices.length ? choices : board.agents || []).filter((a) => String(a.id) !== String(t.assignee_id)).map((a) => h('option', { value: String(a.id) }, `${a.name} (${a.unanswered})`)));
+              if (picked.has(id)) select.value = picked.get(id);
+              select.addEventListener('change', () => picked.set(id, select.value));
+              if (focusedPick === id) refocus = select;
               const btn = h('button', { type: 'submit', class: 'btn' }, 'Reassign');
               const form = h('form', { class: 'inline-form' }, select, btn);
               form.addEventListener('submit', (ev) => {
@@ -218,6 +228,7 @@ export function render(ctx) {
                   try {
                     const done = await assignTicket(t.id, select.value, names.get(select.value) || 'the agent');
                     if (!done) return;
+                    picked.delete(id);
                     notify(done.said);
                     refresh();
                   } catch (e) {
@@ -244,6 +255,7 @@ export function render(ctx) {
         : h('p', { class: 'muted big-ok' }, 'Nothing at risk.'),
       toggle,
     );
+    if (refocus) refocus.focus();
   }
 
   function drawAlerts() {
