@@ -457,10 +457,13 @@ fn guest_key(
     (account_id, channel.to_string(), external_id.to_string())
 }
 
+/// Inserts new guests and updates those whose details changed; answers every guest's id by
+/// (account, channel, external id). Only rows that change are locked: an unchanged guest
+/// written by several nodes' batches at once holds none of them up.
 async fn upsert_guests(
     conn: &mut PgConnection,
     rows: &[crate::domain::ingest_batch::GuestRow],
-) -> Result<HashMap<(AccountId, String, String), GuestId>, sqlx::Error> {
+) -> Result<HashMap<(AccountId, String, String), GuestId>, BatchError> {
     let accounts: Vec<AccountId> = rows.iter().map(|r| r.account_id).collect();
     let channels: Vec<&str> = rows.iter().map(|r| r.channel.as_str()).collect();
     let externals: Vec<&str> = rows.iter().map(|r| r.guest.external_id.as_str()).collect();
@@ -469,12 +472,22 @@ async fn upsert_guests(
     let emails: Vec<Option<&str>> = rows.iter().map(|r| r.guest.email.as_deref()).collect();
     let phones: Vec<Option<&str>> = rows.iter().map(|r| r.guest.phone.as_deref()).collect();
     let stored: Vec<(AccountId, String, String, GuestId)> = sqlx::query_as(
-        "INSERT INTO guests (account_id, channel, external_id, name, language, email, phone) \
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
-         ON CONFLICT (account_id, channel, external_id) DO UPDATE SET name = EXCLUDED.name, \
-           language = COALESCE(EXCLUDED.language, guests.language), email = COALESCE(EXCLUDED.email, guests.email), \
-           phone = COALESCE(EXCLUDED.phone, guests.phone) \
-         RETURNING account_id, channel, external_id, id",
+        "WITH input AS (SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+           $6::text[], $7::text[]) AS u(a, c, e, n, l, m, p)), \
+         stored AS (SELECT g.*, i.n, i.l, i.m, i.p FROM guests g JOIN input i \
+           ON g.account_id = i.a AND g.channel = i.c AND g.external_id = i.e), \
+         changing AS (SELECT g.id, s.n, s.l, s.m, s.p FROM guests g JOIN stored s ON g.id = s.id \
+           WHERE s.n IS DISTINCT FROM s.name OR (s.l IS NOT NULL AND s.l IS DISTINCT FROM s.language) \
+             OR (s.m IS NOT NULL AND s.m IS DISTINCT FROM s.email) OR (s.p IS NOT NULL AND s.p IS DISTINCT FROM s.phone) \
+           ORDER BY g.id FOR UPDATE OF g), \
+         changed AS (UPDATE guests g SET name = c.n, language = COALESCE(c.l, g.language), \
+           email = COALESCE(c.m, g.email), phone = COALESCE(c.p, g.phone) FROM changing c WHERE g.id = c.id), \
+         added AS (INSERT INTO guests (account_id, channel, external_id, name, language, email, phone) \
+           SELECT a, c, e, n, l, m, p FROM input i \
+           WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.account_id = i.a AND s.channel = i.c AND s.external_id = i.e) \
+           ORDER BY a, c, e ON CONFLICT (account_id, channel, external_id) DO NOTHING \
+           RETURNING account_id, channel, external_id, id) \
+         SELECT account_id, channel, external_id, id FROM stored UNION ALL SELECT * FROM added",
     )
     .bind(&accounts)
     .bind(&channels)
@@ -485,17 +498,33 @@ async fn upsert_guests(
     .bind(&phones)
     .fetch_all(conn)
     .await?;
-    Ok(stored
-        .into_iter()
-        .map(|(a, c, e, id)| ((a, c, e), id))
-        .collect())
+    every_key(
+        rows.len(),
+        stored.into_iter().map(|(a, c, e, id)| ((a, c, e), id)),
+    )
 }
 
-/// Inserts or renames listings; answers (id, listing group) by (account, external id).
+/// The ids of a set-based upsert by key, or [`BatchError::Contended`] when some key came
+/// back from neither the rows stored before the statement nor its inserts: another writer
+/// inserted it meanwhile, and the batch is written again.
+fn every_key<K: std::hash::Hash + Eq, V>(
+    expected: usize,
+    stored: impl Iterator<Item = (K, V)>,
+) -> Result<HashMap<K, V>, BatchError> {
+    let ids: HashMap<K, V> = stored.collect();
+    match ids.len() == expected {
+        true => Ok(ids),
+        false => Err(BatchError::Contended),
+    }
+}
+
+/// Inserts new listings and renames those whose name changed; answers (id, listing group)
+/// by (account, external id). Only renamed rows are locked: the few listings that most
+/// messages name would otherwise queue every node's batches behind each other.
 async fn upsert_listings(
     conn: &mut PgConnection,
     rows: &[crate::domain::ingest_batch::ListingRow],
-) -> Result<HashMap<(AccountId, String), (ListingId, Option<String>)>, sqlx::Error> {
+) -> Result<HashMap<(AccountId, String), (ListingId, Option<String>)>, BatchError> {
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
@@ -503,22 +532,29 @@ async fn upsert_listings(
     let externals: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
     let names: Vec<Option<&str>> = rows.iter().map(|r| r.name.as_deref()).collect();
     let stored: Vec<(AccountId, String, ListingId, Option<String>)> = sqlx::query_as(
-        "INSERT INTO listings (account_id, external_id, name) \
-         SELECT a, e, COALESCE(n, e) FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(a, e, n) \
-         ON CONFLICT (account_id, external_id) DO UPDATE SET name = COALESCE( \
-           (SELECT n FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(a, e, n) \
-            WHERE a = EXCLUDED.account_id AND e = EXCLUDED.external_id), listings.name) \
-         RETURNING account_id, external_id, id, listing_group",
+        "WITH input AS (SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(a, e, n)), \
+         stored AS (SELECT l.*, i.n FROM listings l JOIN input i ON l.account_id = i.a AND l.external_id = i.e), \
+         renaming AS (SELECT l.id, s.n FROM listings l JOIN stored s ON l.id = s.id \
+           WHERE s.n IS NOT NULL AND s.n IS DISTINCT FROM s.name ORDER BY l.id FOR UPDATE OF l), \
+         renamed AS (UPDATE listings l SET name = r.n FROM renaming r WHERE l.id = r.id), \
+         added AS (INSERT INTO listings (account_id, external_id, name) \
+           SELECT a, e, COALESCE(n, e) FROM input i \
+           WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.account_id = i.a AND s.external_id = i.e) \
+           ORDER BY a, e ON CONFLICT (account_id, external_id) DO NOTHING \
+           RETURNING account_id, external_id, id, listing_group) \
+         SELECT account_id, external_id, id, listing_group FROM stored UNION ALL SELECT * FROM added",
     )
     .bind(&accounts)
     .bind(&externals)
     .bind(&names)
     .fetch_all(conn)
     .await?;
-    Ok(stored
-        .into_iter()
-        .map(|(a, e, id, group)| ((a, e), (id, group)))
-        .collect())
+    every_key(
+        rows.len(),
+        stored
+            .into_iter()
+            .map(|(a, e, id, group)| ((a, e), (id, group))),
+    )
 }
 
 /// A reservation as stored before the batch.
@@ -703,13 +739,14 @@ async fn upsert_stays(
     Ok(ids)
 }
 
-/// Inserts threads or links them to their latest reservation; answers their ids.
+/// Inserts threads or links them to their latest reservation; answers their ids. Only
+/// threads whose reservation changes are locked.
 async fn upsert_threads(
     conn: &mut PgConnection,
     rows: &[crate::domain::ingest_batch::ThreadRow],
     guests: &HashMap<(AccountId, String, String), GuestId>,
     stays: &HashMap<(AccountId, String, String), ReservationId>,
-) -> Result<HashMap<(AccountId, String, String), ThreadId>, sqlx::Error> {
+) -> Result<HashMap<(AccountId, String, String), ThreadId>, BatchError> {
     let accounts: Vec<AccountId> = rows.iter().map(|r| r.account_id).collect();
     let channels: Vec<&str> = rows.iter().map(|r| r.channel.as_str()).collect();
     let externals: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
@@ -726,11 +763,19 @@ async fn upsert_threads(
         })
         .collect();
     let stored: Vec<(AccountId, String, String, ThreadId)> = sqlx::query_as(
-        "INSERT INTO threads (account_id, channel, external_id, guest_id, reservation_id) \
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
-         ON CONFLICT (account_id, channel, external_id) DO UPDATE SET \
-           reservation_id = COALESCE(EXCLUDED.reservation_id, threads.reservation_id) \
-         RETURNING account_id, channel, external_id, id",
+        "WITH input AS (SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+           AS u(a, c, e, g, r)), \
+         stored AS (SELECT t.*, i.r FROM threads t JOIN input i \
+           ON t.account_id = i.a AND t.channel = i.c AND t.external_id = i.e), \
+         linking AS (SELECT t.id, s.r FROM threads t JOIN stored s ON t.id = s.id \
+           WHERE s.r IS NOT NULL AND s.r IS DISTINCT FROM s.reservation_id ORDER BY t.id FOR UPDATE OF t), \
+         linked AS (UPDATE threads t SET reservation_id = l.r FROM linking l WHERE t.id = l.id), \
+         added AS (INSERT INTO threads (account_id, channel, external_id, guest_id, reservation_id) \
+           SELECT a, c, e, g, r FROM input i \
+           WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.account_id = i.a AND s.channel = i.c AND s.external_id = i.e) \
+           ORDER BY a, c, e ON CONFLICT (account_id, channel, external_id) DO NOTHING \
+           RETURNING account_id, channel, external_id, id) \
+         SELECT account_id, channel, external_id, id FROM stored UNION ALL SELECT * FROM added",
     )
     .bind(&accounts)
     .bind(&channels)
@@ -739,10 +784,10 @@ async fn upsert_threads(
     .bind(&stay_ids)
     .fetch_all(conn)
     .await?;
-    Ok(stored
-        .into_iter()
-        .map(|(a, c, e, id)| ((a, c, e), id))
-        .collect())
+    every_key(
+        rows.len(),
+        stored.into_iter().map(|(a, c, e, id)| ((a, c, e), id)),
+    )
 }
 
 /// The open (not done) ticket of each thread that has one, locked.

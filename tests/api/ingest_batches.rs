@@ -182,3 +182,52 @@ async fn a_full_queue_answers_503_with_retry_after_at_once_and_stores_nothing() 
         0
     );
 }
+
+#[actix_web::test]
+async fn a_batch_locks_only_the_guests_listings_and_threads_it_changes() {
+    let app = spawn_app().await;
+    let app = &app;
+    let send = |body: Value| async move {
+        let answer = app.ingest_message(&app.account.api_key, &body);
+        tokio::time::timeout(std::time::Duration::from_secs(10), answer)
+            .await
+            .expect("the message was held up by rows it does not change")
+            .status()
+    };
+    assert_eq!(send(inquiry("ana", "m-1")).await, 202);
+    // Another node's batch holds the guest, the listing and the thread.
+    let held = Held::rows(
+        app,
+        "SELECT 1 FROM guests g, listings l, threads t WHERE g.external_id = 'g-ana' \
+         AND l.external_id = 'l-1' AND t.external_id = 'thread-ana' FOR NO KEY UPDATE",
+    )
+    .await;
+    // The same guest again, and a new guest of the same listing: nothing of theirs changes.
+    assert_eq!(send(inquiry("ana", "m-2")).await, 202);
+    assert_eq!(send(inquiry("bea", "m-3")).await, 202);
+    held.let_go().await;
+
+    // What does change is still written.
+    let mut renamed = inquiry("ana", "m-4");
+    renamed["guest"]["language"] = "pt".into();
+    renamed["reservation"]["listing_name"] = "Alfama Loft, top floor".into();
+    assert_eq!(send(renamed).await, 202);
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM guests WHERE external_id = 'g-ana' AND language = 'pt'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM listings WHERE name = 'Alfama Loft, top floor'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 4);
+    assert_eq!(count(app, "SELECT count(*) FROM listings").await, 1);
+}

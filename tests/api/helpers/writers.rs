@@ -27,6 +27,12 @@ impl Held {
         .await
     }
 
+    /// Locks the rows `select` names (a `SELECT … FOR NO KEY UPDATE`), as another node's
+    /// batch updating them would.
+    pub async fn rows(app: &TestApp, select: &str) -> Held {
+        Held::with(app, select).await
+    }
+
     /// Locks every dispatcher lease, as a node taking them over would.
     pub async fn leases(app: &TestApp) -> Held {
         Held::with(app, "SELECT account_id FROM dispatcher_leases FOR UPDATE").await
