@@ -6,7 +6,9 @@ use crate::domain::ids::{AccountId, GroupId, UserId};
 use crate::domain::routing::{Coverage, GroupRules, Overflow, RoutingGroup};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgExecutor, Row};
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryScalar;
+use sqlx::{PgConnection, PgExecutor, Postgres, Row};
 use std::collections::HashMap;
 
 /// A routing group as the API shows it.
@@ -128,22 +130,12 @@ pub async fn insert(
     account_id: AccountId,
     d: &GroupDraft,
 ) -> Result<GroupId, sqlx::Error> {
-    sqlx::query_scalar(
+    let insert = sqlx::query_scalar(
         "INSERT INTO routing_groups (account_id, name, channels, listing_groups, languages, entry_points, \
            min_agents, overflow_group_id, overflow_after_seconds) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(account_id)
-    .bind(&d.name)
-    .bind(strings(d.rules.channels.iter().map(Channel::as_str)))
-    .bind(strings(&d.rules.listing_groups))
-    .bind(strings(&d.rules.languages))
-    .bind(strings(&d.rules.entry_points))
-    .bind(d.min_agents)
-    .bind(d.overflow_group_id)
-    .bind(d.overflow_after_seconds)
-    .fetch_one(db)
-    .await
+    );
+    with_draft(insert.bind(account_id), d).fetch_one(db).await
 }
 
 /// Replaces a group's fields; false when the account has no such group.
@@ -153,24 +145,32 @@ pub async fn update(
     id: GroupId,
     d: &GroupDraft,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let update = sqlx::query_scalar(
         "UPDATE routing_groups SET name = $3, channels = $4, listing_groups = $5, languages = $6, \
            entry_points = $7, min_agents = $8, overflow_group_id = $9, overflow_after_seconds = $10 \
-         WHERE account_id = $1 AND id = $2",
-    )
-    .bind(account_id)
-    .bind(id)
-    .bind(&d.name)
-    .bind(strings(d.rules.channels.iter().map(Channel::as_str)))
-    .bind(strings(&d.rules.listing_groups))
-    .bind(strings(&d.rules.languages))
-    .bind(strings(&d.rules.entry_points))
-    .bind(d.min_agents)
-    .bind(d.overflow_group_id)
-    .bind(d.overflow_after_seconds)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+         WHERE account_id = $1 AND id = $2 RETURNING id",
+    );
+    let updated = with_draft(update.bind(account_id).bind(id), d)
+        .fetch_optional(db)
+        .await?;
+    Ok(updated.is_some())
+}
+
+/// Binds a draft's fields, in the order both `insert` and `update` name them, after the
+/// parameters `query` already has.
+fn with_draft<'q>(
+    query: QueryScalar<'q, Postgres, GroupId, PgArguments>,
+    d: &'q GroupDraft,
+) -> QueryScalar<'q, Postgres, GroupId, PgArguments> {
+    query
+        .bind(&d.name)
+        .bind(strings(d.rules.channels.iter().map(Channel::as_str)))
+        .bind(strings(&d.rules.listing_groups))
+        .bind(strings(&d.rules.languages))
+        .bind(strings(&d.rules.entry_points))
+        .bind(d.min_agents)
+        .bind(d.overflow_group_id)
+        .bind(d.overflow_after_seconds)
 }
 
 /// Deletes a group and takes it off every card; its open tickets are left without a group
