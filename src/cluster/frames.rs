@@ -54,8 +54,14 @@ pub const HISTORY_TTL: Duration = Duration::from_secs(300);
 /// the managers' set expire while they are connected).
 const REGISTER_EVERY: Duration = Duration::from_secs(60);
 
-const PUSH: &str = include_str!("scripts/push.lua");
-const ATTACH: &str = include_str!("scripts/attach.lua");
+const PUSH: &str = concat!(
+    include_str!("scripts/history.lua"),
+    include_str!("scripts/push.lua")
+);
+const ATTACH: &str = concat!(
+    include_str!("scripts/history.lua"),
+    include_str!("scripts/attach.lua")
+);
 const REPLAY: &str = include_str!("scripts/replay.lua");
 
 /// The header of what goes over a channel. A message is the publishing process's id (16 hex

@@ -8,12 +8,7 @@ local ttl = tonumber(ARGV[5])
 local epoch = redis.call('HGET', feed, 'epoch')
 local role = redis.call('HGET', feed, 'role')
 if epoch and role and role ~= ARGV[4] then epoch = nil end
-if not epoch then
-  local now = redis.call('TIME')
-  epoch = now[1] .. string.format('%06d', tonumber(now[2]))
-  redis.call('DEL', feed .. ':log')
-  redis.call('HSET', feed, 'epoch', epoch, 'seq', 0)
-end
+epoch = history(feed, epoch)
 redis.call('HSET', feed, 'role', ARGV[4])
 if ARGV[4] == '1' then
   redis.call('SADD', managers, ARGV[3])

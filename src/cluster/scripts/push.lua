@@ -22,13 +22,7 @@ end
 local to = {}
 for _, user in ipairs(users) do
   local feed = prefix .. ':feed:' .. user
-  local epoch = redis.call('HGET', feed, 'epoch')
-  if not epoch then
-    local now = redis.call('TIME')
-    epoch = now[1] .. string.format('%06d', tonumber(now[2]))
-    redis.call('DEL', feed .. ':log')
-    redis.call('HSET', feed, 'epoch', epoch, 'seq', 0)
-  end
+  local epoch = history(feed, redis.call('HGET', feed, 'epoch'))
   local seq = redis.call('HINCRBY', feed, 'seq', 1)
   redis.call('XADD', feed .. ':log', 'MAXLEN', '~', keep, '0-' .. seq, 'f', ARGV[7])
   redis.call('EXPIRE', feed, ttl)
