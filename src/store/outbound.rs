@@ -394,18 +394,22 @@ pub async fn record_attempt(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    row.map(|r| {
-        let message = super::tickets::message_from_row(&r)?;
-        let ticket_id = message
-            .ticket_id
-            .ok_or_else(|| decode("a reply without its ticket".into()))?;
-        let audience = audience_of(r.try_get("assignee_id")?, message.author_id);
-        Ok((message, ticket_id, audience))
-    })
-    .transpose()
+    row.as_ref().map(announced_from_row).transpose()
 }
 
-/// A bridge's report on a reply (`POST /ingest/deliveries`); false when the account has no
+/// A reply as changed, its ticket and who hears of it (its ticket's assignee and its
+/// author), from a row of the reply's columns and `assignee_id`.
+fn announced_from_row(r: &PgRow) -> Result<(MessageRecord, TicketId, Vec<UserId>), sqlx::Error> {
+    let message = super::tickets::message_from_row(r)?;
+    let ticket_id = message
+        .ticket_id
+        .ok_or_else(|| decode("a reply without its ticket".into()))?;
+    let audience = audience_of(r.try_get("assignee_id")?, message.author_id);
+    Ok((message, ticket_id, audience))
+}
+
+/// A bridge's report on a reply (`POST /ingest/deliveries`), in one statement that answers
+/// the reply as it now is, its ticket and who hears of it; `None` when the account has no
 /// such outbound message.
 pub async fn report_delivery(
     db: impl PgExecutor<'_>,
@@ -413,18 +417,21 @@ pub async fn report_delivery(
     message_id: MessageId,
     status: DeliveryStatus,
     error: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE messages SET delivery_status = $3, delivery_error = $4 \
-         WHERE account_id = $1 AND id = $2 AND delivery_status IS NOT NULL",
+) -> Result<Option<(MessageRecord, TicketId, Vec<UserId>)>, sqlx::Error> {
+    let row = sqlx::query(
+        "WITH m AS (UPDATE messages SET delivery_status = $3, delivery_error = $4 \
+           WHERE account_id = $1 AND id = $2 AND delivery_status IS NOT NULL RETURNING *) \
+         SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, m.delivery_status, \
+           m.delivery_attempts, m.delivery_error, t.assignee_id \
+         FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
     .bind(account_id)
     .bind(message_id)
     .bind(status.as_str())
     .bind(error)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    row.as_ref().map(announced_from_row).transpose()
 }
 
 /// Queues a failed reply again: its failed deliveries start over (a new retry window), and

@@ -398,19 +398,17 @@ impl Outbound {
                 "`error` must have at most {MAX_ERROR_CHARS} characters"
             )));
         }
-        let reported = store::outbound::report_delivery(
+        let (message, ticket_id, to) = store::outbound::report_delivery(
             &self.pool,
             key.account_id,
             report.message_id,
             status,
             error,
         )
-        .await?;
-        if !reported {
-            return Err(OutboundError::NotFound);
-        }
-        self.announce_current(key.account_id, report.message_id)
-            .await
+        .await?
+        .ok_or(OutboundError::NotFound)?;
+        announce(&self.hub, key.account_id, ticket_id, &to, message.clone());
+        Ok(MessageView::from(message))
     }
 
     /// The account's replies after `after` (a cursor from an earlier page; none: from the
