@@ -28,6 +28,7 @@ pub mod rollups;
 pub mod services;
 pub mod templates;
 pub mod tickets;
+pub mod todos;
 pub mod users;
 pub mod wallboard;
 pub mod work;

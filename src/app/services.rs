@@ -22,6 +22,7 @@ use super::reviews::Reviews;
 use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
+use super::todos::Todos;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
@@ -47,6 +48,7 @@ pub struct Services {
     pub reviews: Reviews,
     pub tickets: TicketActions,
     pub notes: Notes,
+    pub todos: Todos,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -187,6 +189,7 @@ impl Services {
             ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
+            todos: Todos::new(pool.clone(), hub.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

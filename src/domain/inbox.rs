@@ -23,6 +23,15 @@ pub enum View {
     Queued,
     /// Every ticket of the account.
     All,
+    /// "My to-dos": tickets with an open to-do that are assigned to the viewer or whose open
+    /// to-do the viewer wrote (`domain::todo::in_my_todos`).
+    Todos,
+    /// Tickets with an open to-do of kind `refund` (the whole account's).
+    WaitingRefunds,
+    /// Tickets whose reservation is confirmed and not fully paid (the whole account's).
+    AwaitingPayment,
+    /// Guests staying now whose ticket's mood is 3 or lower (the whole account's).
+    StayingUnhappy,
 }
 
 /// The order of a list of tickets.
@@ -75,6 +84,18 @@ pub struct Scope {
     pub only_unanswered: bool,
     /// Restricted to tickets assigned to this user.
     pub assignee: Option<UserId>,
+    /// A guest view's own rule (to-dos, reservation, mood), which the store turns into SQL.
+    pub guest: Option<GuestRule>,
+}
+
+/// The rule of a guest view (issue 14), beyond states and assignee; `domain::todo` says each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestRule {
+    /// An open to-do on a ticket assigned to this user, or one this user wrote.
+    TodosOf(UserId),
+    OpenRefund,
+    AwaitingPayment,
+    StayingUnhappy,
 }
 
 /// Tickets an agent is working on.
@@ -88,13 +109,29 @@ const OPEN: &[TicketState] = &[
 ];
 
 impl View {
-    pub const ALL: [View; 6] = [
+    /// The working tabs: a ticket's `views[]` lists those it shows in.
+    pub const WORKING: [View; 6] = [
         View::Unanswered,
         View::Mine,
         View::Pending,
         View::Done,
         View::Queued,
         View::All,
+    ];
+
+    /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
+    /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
+    pub const ALL: [View; 10] = [
+        View::Unanswered,
+        View::Mine,
+        View::Pending,
+        View::Done,
+        View::Queued,
+        View::All,
+        View::Todos,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +142,10 @@ impl View {
             View::Done => "done",
             View::Queued => "queued",
             View::All => "all",
+            View::Todos => "todos",
+            View::WaitingRefunds => "waiting_refunds",
+            View::AwaitingPayment => "awaiting_payment",
+            View::StayingUnhappy => "staying_unhappy",
         }
     }
 
@@ -113,7 +154,10 @@ impl View {
             .into_iter()
             .find(|v| v.as_str() == raw)
             .ok_or_else(|| {
-                format!("`{raw}` is not a view (unanswered, mine, pending, done, queued, all)")
+                format!(
+                    "`{raw}` is not a view (unanswered, mine, pending, done, queued, all, \
+                     todos, waiting_refunds, awaiting_payment, staying_unhappy)"
+                )
             })
     }
 
@@ -128,9 +172,11 @@ impl View {
 
     /// What the view shows to `viewer`: agents see their own tickets in their working tabs
     /// and the whole account in `queued` and `all`; managers see the whole account except in
-    /// `mine`.
+    /// `mine`. The guest views hold the whole account's tickets (in any state) that meet their
+    /// rule, except `todos`, which is the viewer's own.
     pub fn scope(self, viewer: Viewer) -> Scope {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
+        let mut guest = None;
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
             View::Unanswered => (IN_HAND, true, own),
             View::Mine => (OPEN, false, Some(viewer.user_id)),
@@ -138,25 +184,44 @@ impl View {
             View::Done => (&[TicketState::Done], false, own),
             View::Queued => (&[TicketState::Queued], false, None),
             View::All => (&[], false, None),
+            View::Todos => {
+                guest = Some(GuestRule::TodosOf(viewer.user_id));
+                (&[], false, None)
+            }
+            View::WaitingRefunds => {
+                guest = Some(GuestRule::OpenRefund);
+                (&[], false, None)
+            }
+            View::AwaitingPayment => {
+                guest = Some(GuestRule::AwaitingPayment);
+                (&[], false, None)
+            }
+            View::StayingUnhappy => {
+                guest = Some(GuestRule::StayingUnhappy);
+                (&[], false, None)
+            }
         };
         Scope {
             states,
             only_unanswered,
             assignee,
+            guest,
         }
     }
 
-    /// Whether a ticket placed so shows in this view for `viewer`.
+    /// Whether a ticket placed so shows in this working view for `viewer` (a guest view
+    /// needs more than the placement: never here).
     pub fn shows(self, ticket: Placement, viewer: Viewer) -> bool {
         let scope = self.scope(viewer);
-        (scope.states.is_empty() || scope.states.contains(&ticket.state))
+        scope.guest.is_none()
+            && (scope.states.is_empty() || scope.states.contains(&ticket.state))
             && (!scope.only_unanswered || ticket.unanswered)
             && scope.assignee.is_none_or(|a| ticket.assignee == Some(a))
     }
 
-    /// Every view a ticket placed so shows in for `viewer`.
+    /// Every working view a ticket placed so shows in for `viewer`.
     pub fn all_showing(ticket: Placement, viewer: Viewer) -> Vec<View> {
-        Self::ALL
+        Self::WORKING
             .into_iter()
             .filter(|v| v.shows(ticket, viewer))
             .collect()
@@ -220,12 +285,33 @@ mod tests {
             assert_eq!(View::parse(v.as_str()), Ok(v));
         }
         assert!(View::parse("everything").is_err());
+        assert_eq!(View::parse("waiting_refunds"), Ok(View::WaitingRefunds));
+        assert_eq!(View::parse("staying_unhappy"), Ok(View::StayingUnhappy));
         assert_eq!(Order::parse("waiting"), Ok(Order::Waiting));
         assert_eq!(Order::parse("newest"), Ok(Order::Newest));
         assert_eq!(Order::parse("activity"), Ok(Order::Activity));
         assert!(Order::parse("oldest").is_err());
         assert_eq!(View::Unanswered.default_order(), Order::Waiting);
         assert_eq!(View::All.default_order(), Order::Newest);
+    }
+
+    #[test]
+    fn guest_views_span_the_account_except_my_todos() {
+        for viewer in [AGENT, MANAGER] {
+            let todos = View::Todos.scope(viewer);
+            assert_eq!(todos.guest, Some(GuestRule::TodosOf(viewer.user_id)));
+            for (view, rule) in [
+                (View::WaitingRefunds, GuestRule::OpenRefund),
+                (View::AwaitingPayment, GuestRule::AwaitingPayment),
+                (View::StayingUnhappy, GuestRule::StayingUnhappy),
+            ] {
+                let scope = view.scope(viewer);
+                assert_eq!(scope.guest, Some(rule));
+                assert!(scope.states.is_empty() && scope.assignee.is_none());
+            }
+        }
+        let t = placed(TicketState::Assigned, true, Some(7));
+        assert!(!View::Todos.shows(t, AGENT), "never listed in views[]");
     }
 
     proptest! {

@@ -22,5 +22,6 @@ pub mod stage;
 pub mod template;
 pub mod ticket;
 pub mod time_range;
+pub mod todo;
 pub mod user;
 pub mod viewers;

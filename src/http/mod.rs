@@ -26,6 +26,7 @@ pub mod responses;
 pub mod reviews;
 pub mod templates;
 pub mod tickets;
+pub mod todos;
 pub mod wallboard;
 pub mod work;
 pub mod ws;
@@ -77,6 +78,7 @@ fn endpoints(r: &mut Routes<'_>) {
     alerts::routes(r);
     reviews::routes(r);
     notes::routes(r);
+    todos::routes(r);
     reports::routes(r);
     templates::routes(r);
     wallboard::routes(r);

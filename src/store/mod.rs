@@ -88,6 +88,7 @@ pub mod templates;
 #[macro_use]
 pub mod tickets;
 pub mod ticket_actions;
+pub mod todos;
 pub mod users;
 pub mod wallboard;
 pub mod work;

@@ -6,7 +6,7 @@ use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
-use crate::domain::inbox::Order;
+use crate::domain::inbox::{GuestRule, Order};
 use crate::domain::stage::{ReservationStatus, Stage};
 use crate::domain::ticket::{Direction, TicketState};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,6 +40,10 @@ pub struct TicketRecord {
     /// When its newest message was sent, or its creation if that is later: what the
     /// latest-activity order sorts by.
     pub last_activity_at: DateTime<Utc>,
+    /// The latest mood (1–5), who set it (null: the bridge) and when.
+    pub mood: Option<i16>,
+    pub mood_set_by: Option<UserId>,
+    pub mood_set_at: Option<DateTime<Utc>>,
 }
 
 /// The guest of a ticket.
@@ -93,7 +97,7 @@ macro_rules! view_columns {
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
     lm.direction AS last_direction, lm.preview AS last_preview, \
-    GREATEST(t.created_at, t.last_activity_at) AS activity_at"
+    GREATEST(t.created_at, t.last_activity_at) AS activity_at, t.mood, t.mood_set_by, t.mood_set_at"
     };
 }
 
@@ -170,6 +174,9 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
             None => None,
         },
         last_activity_at: r.try_get("activity_at")?,
+        mood: r.try_get("mood")?,
+        mood_set_by: r.try_get("mood_set_by")?,
+        mood_set_at: r.try_get("mood_set_at")?,
     })
 }
 
@@ -296,6 +303,8 @@ pub struct ListFilter {
     /// Restrict to these states (empty: every state).
     pub states: Vec<TicketState>,
     pub only_unanswered: bool,
+    /// A guest view's rule (`domain::todo` states each in Rust).
+    pub guest: Option<GuestRule>,
     /// Guest name (substring, any case, accents folded: "zoe" finds "Zoë") or exact
     /// reservation id.
     pub q: Option<String>,
@@ -338,6 +347,42 @@ pub async fn list(
     }
     if f.only_unanswered {
         q.push(" AND t.awaiting_reply_since IS NOT NULL");
+    }
+    match f.guest {
+        None => {}
+        Some(GuestRule::TodosOf(user)) => {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM ticket_todos d WHERE d.ticket_id = t.id \
+                 AND NOT d.done AND (t.assignee_id = ",
+            )
+            .push_bind(user)
+            .push(" OR d.created_by = ")
+            .push_bind(user)
+            .push("))");
+        }
+        Some(GuestRule::OpenRefund) => {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM ticket_todos d WHERE d.ticket_id = t.id \
+                 AND NOT d.done AND d.kind = 'refund')",
+            );
+        }
+        Some(GuestRule::AwaitingPayment) => {
+            q.push(" AND r.status = 'confirmed' AND lower(r.payment_status) = ANY(")
+                .push_bind(crate::domain::todo::UNPAID.to_vec())
+                .push(")");
+        }
+        Some(GuestRule::StayingUnhappy) => {
+            // Today in the account's timezone.
+            q.push(
+                " AND t.mood <= ",
+            )
+            .push_bind(crate::domain::todo::UNHAPPY_AT_MOST.value())
+            .push(
+                " AND r.status <> 'cancelled' AND EXISTS (SELECT 1 FROM accounts ac \
+                 WHERE ac.id = t.account_id AND r.check_in <= (now() AT TIME ZONE ac.timezone)::date \
+                 AND (now() AT TIME ZONE ac.timezone)::date < r.check_out)",
+            );
+        }
     }
     if let Some(text) = &f.q {
         let pattern = format!(

@@ -6,9 +6,11 @@ mod code;
 mod note;
 pub mod outbound;
 mod ticket;
+mod todo;
 mod user;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
 pub use ticket::{ActivityLog, GuestView, MessageView, ReservationView, TicketView};
+pub use todo::TodoView;
 pub use user::{UserView, WorkStateView};

@@ -38,8 +38,15 @@ pub struct TicketView {
     /// When its newest message was sent (guest's or agent's), or its creation if later: the
     /// key of `sort=activity`.
     pub last_activity_at: DateTime<Utc>,
-    /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
+    /// The working inbox tabs this ticket shows in for the receiving user (`domain::inbox`;
+    /// the guest views, such as `waiting_refunds`, are not listed).
     pub views: Vec<View>,
+    /// The guest's mood on this ticket, 1–5 (the latest set wins), or null.
+    #[schema(minimum = 1, maximum = 5)]
+    pub mood: Option<i16>,
+    /// Who set the mood: a user, or null when the bridge delivered it (or none is set).
+    pub mood_set_by: Option<UserId>,
+    pub mood_set_at: Option<DateTime<Utc>>,
 }
 
 /// The start of a ticket's newest message.
@@ -119,6 +126,9 @@ impl TicketView {
                 .map(|(direction, body)| MessagePreview { direction, body }),
             last_activity_at: t.last_activity_at,
             views: View::all_showing(placement, viewer),
+            mood: t.mood,
+            mood_set_by: t.mood_set_by,
+            mood_set_at: t.mood_set_at,
         }
     }
 }

@@ -37,5 +37,6 @@ mod shutdown;
 mod slow_client;
 mod templates;
 mod tickets;
+mod todos;
 mod viewers;
 mod wallboard;

@@ -115,6 +115,13 @@ export const api = {
   claim: (ticketId) => post(`/tickets/${id(ticketId)}/claim`),
   /** An internal note: the team sees it, the guest never does. */
   addNote: (ticketId, body) => post(`/tickets/${id(ticketId)}/notes`, { body }),
+  /** The ticket's to-dos: `{title, kind: refund|follow_up|task, due_at?}`; tick with `{done}`. */
+  todos: (ticketId) => get(`/tickets/${id(ticketId)}/todos`),
+  addTodo: (ticketId, todo) => post(`/tickets/${id(ticketId)}/todos`, todo),
+  updateTodo: (ticketId, todoId, changes) => patch(`/tickets/${id(ticketId)}/todos/${id(todoId)}`, changes),
+  deleteTodo: (ticketId, todoId) => del(`/tickets/${id(ticketId)}/todos/${id(todoId)}`),
+  /** The guest's mood on the ticket, 1–5. */
+  setMood: (ticketId, mood) => post(`/tickets/${id(ticketId)}/mood`, { mood }),
   assign: (ticketId, agentId, force = false) =>
     post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId), force }),
   /** Sends a failed reply to the channel again. */

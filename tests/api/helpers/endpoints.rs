@@ -326,6 +326,39 @@ impl TestApp {
         )
     }
 
+    /// `GET /tickets/{id}/todos`.
+    pub fn todos(&self, user: &Session, ticket: &str) -> Call {
+        self.get(&format!("/tickets/{ticket}/todos"), user)
+    }
+
+    /// `POST /tickets/{id}/todos` with `body` as it is.
+    pub fn add_todo(&self, user: &Session, ticket: &str, body: &Value) -> Call {
+        self.post(&format!("/tickets/{ticket}/todos"), user, body)
+    }
+
+    /// `PATCH /tickets/{id}/todos/{todo_id}`.
+    pub fn update_todo(&self, user: &Session, ticket: &str, todo: &str, patch: &Value) -> Call {
+        self.patch(&format!("/tickets/{ticket}/todos/{todo}"), user, patch)
+    }
+
+    /// `DELETE /tickets/{id}/todos/{todo_id}`.
+    pub fn delete_todo(&self, user: &Session, ticket: &str, todo: &str) -> Call {
+        self.call(
+            Method::DELETE,
+            &format!("/tickets/{ticket}/todos/{todo}"),
+            user,
+        )
+    }
+
+    /// `POST /tickets/{id}/mood {mood}` with `mood` as it is.
+    pub fn set_mood(&self, user: &Session, ticket: &str, mood: &Value) -> Call {
+        self.post(
+            &format!("/tickets/{ticket}/mood"),
+            user,
+            &json!({ "mood": mood }),
+        )
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {

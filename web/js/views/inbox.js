@@ -15,13 +15,27 @@ const TABS = [
   { view: 'pending', label: 'Pending' },
   { view: 'done', label: 'Done' },
   { view: 'all', label: 'All' },
+  // Guest views (issue 14): their membership depends on to-dos, reservations and mood, which
+  // `ticket.views` does not list, so they are fetched from the server (see GUEST).
+  { view: 'todos', label: 'My to-dos' },
+  { view: 'waiting_refunds', label: 'Refunds' },
+  { view: 'awaiting_payment', label: 'Awaiting payment' },
+  { view: 'staying_unhappy', label: 'Staying unhappy' },
 ];
+// The guest views: their counts are the size of the view's first page (up to 200, shown as
+// "200+" beyond), fetched when the inbox opens and again, at most once a second, after a
+// to-do, mood or ticket frame; their list is fetched again on the same frames.
+const GUEST = new Set(['todos', 'waiting_refunds', 'awaiting_payment', 'staying_unhappy']);
 const EMPTY = {
   unanswered: 'Nothing waits for a reply. New guest messages appear here as they arrive.',
   mine: 'You have no open tickets.',
   pending: 'No tickets are pending.',
   done: 'No closed tickets match.',
   all: 'No tickets match.',
+  todos: 'No open to-dos on your tickets.',
+  waiting_refunds: 'No refunds are waiting.',
+  awaiting_payment: 'No confirmed stays wait for payment.',
+  staying_unhappy: 'No unhappy guests are staying now.',
 };
 
 // Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
@@ -194,7 +208,7 @@ export function render(ctx) {
           },
         },
         t.label,
-        t.view === 'unanswered' ? h('span', { class: 'tab-count', 'aria-hidden': 'true' }) : null,
+        t.view === 'unanswered' || GUEST.has(t.view) ? h('span', { class: 'tab-count', 'aria-hidden': 'true' }) : null,
       ),
     ),
   );
@@ -444,7 +458,50 @@ export function render(ctx) {
     clearTimeout(drawPending);
   });
 
+  // Guest views: counts and (on such a tab) the list come from the server.
+  let countsSeq = 0;
+  async function drawGuestCounts() {
+    const mySeq = ++countsSeq;
+    const counts = await Promise.all(
+      [...GUEST].map(async (v) => {
+        try {
+          const page = await api.tickets({ view: v, limit: 200 });
+          const n = ((page && page.items) || []).length;
+          return [v, n ? `${n}${page.next_cursor ? '+' : ''}` : ''];
+        } catch {
+          return [v, ''];
+        }
+      }),
+    );
+    if (mySeq !== countsSeq) return;
+    for (const [v, text] of counts) {
+      const el = root.querySelector(`[data-view="${v}"] .tab-count`);
+      if (el) {
+        el.textContent = text;
+        el.dataset.count = text;
+      }
+    }
+  }
+  let countsTimer = 0;
+  function guestChanged() {
+    if (GUEST.has(view)) refreshSoon();
+    if (countsTimer) return;
+    countsTimer = setTimeout(() => {
+      countsTimer = 0;
+      drawGuestCounts();
+    }, 1000);
+  }
+  disposers.push(() => clearTimeout(countsTimer));
+  on(live, 'todo', guestChanged);
+  on(live, 'mood', guestChanged);
+
   on(live, 'ticket', (e) => {
+    if (GUEST.has(view)) {
+      guestChanged();
+      drawBadge();
+      return;
+    }
+    guestChanged();
     const t = e.detail.ticket;
     const id = String(t.id);
     const i = items.findIndex((x) => String(x.id) === id);
@@ -462,7 +519,7 @@ export function render(ctx) {
     drawBadge();
   });
   on(live, 'removed', (e) => {
-    if (view !== 'all') {
+    if (view !== 'all' && !GUEST.has(view)) {
       const before = items.length;
       items = items.filter((x) => String(x.id) !== e.detail.ticket_id);
       if (items.length !== before) drawSoon();
@@ -493,6 +550,7 @@ export function render(ctx) {
   drawWork();
   drawBadge();
   drawOffers();
+  drawGuestCounts();
   load(null, place.shown).then(() => {
     if (place.scrollY) window.scrollTo(0, place.scrollY);
   });

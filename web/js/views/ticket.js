@@ -454,6 +454,7 @@ export async function render(ctx) {
   // ---- reservation panel -----------------------------------------------------------------
   const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
   function drawReservation() {
+    drawMood();
     const r = ticket.reservation;
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v ?? '—')];
     const n = nights(r);
@@ -483,11 +484,127 @@ export async function render(ctx) {
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
+      moodEl,
+      todosEl,
       h('h2', {}, 'Activity'),
       activityEl,
       isManager ? reassignForm : null,
     );
   }
+
+  // ---- mood and to-dos (issue 14) ------------------------------------------------------------
+  // The mood is the guest's "fun level", 1–5; the latest set (here, or by the bridge) wins.
+  const MOODS = ['1 Furious', '2 Upset', '3 So-so', '4 Fine', '5 Delighted'];
+  const moodSelect = h('select', { name: 'mood', id: 'ticket-mood' }, h('option', { value: '' }, 'Not set'), MOODS.map((m, i) => h('option', { value: String(i + 1) }, m)));
+  const moodMsg = formMessage();
+  const moodEl = h('div', { class: 'mood-picker' }, field('Guest mood', moodSelect), moodMsg.el);
+  const drawMood = () => {
+    moodSelect.value = ticket.mood ? String(ticket.mood) : '';
+  };
+  moodSelect.addEventListener('change', async () => {
+    if (!moodSelect.value) return drawMood();
+    try {
+      await api.setMood(ticketId, Number(moodSelect.value));
+      ticket.mood = Number(moodSelect.value);
+      moodMsg.ok('Mood saved.');
+    } catch (e) {
+      moodMsg.error(e.message);
+      drawMood();
+    }
+  });
+
+  // To-dos: add, tick done, delete; an open one past its due time is marked overdue.
+  const TODO_KINDS = [
+    { value: 'task', label: 'Task' },
+    { value: 'refund', label: 'Refund' },
+    { value: 'follow_up', label: 'Follow-up' },
+  ];
+  let todos = [];
+  const todoList = h('ul', { class: 'todo-list', 'aria-label': 'To-dos' });
+  const todoTitle = h('input', { type: 'text', name: 'title', maxlength: '200', required: true, placeholder: 'What needs doing?' });
+  const todoKind = h('select', { name: 'kind' }, TODO_KINDS.map((k) => h('option', { value: k.value }, k.label)));
+  const todoDue = h('input', { type: 'datetime-local', name: 'due_at' });
+  const todoBtn = h('button', { type: 'submit', class: 'btn' }, 'Add to-do');
+  const todoMsg = formMessage();
+  const todoForm = h('form', { class: 'todo-form', 'aria-label': 'Add a to-do' }, field('To-do', todoTitle), field('Kind', todoKind), field('Due', todoDue), todoMsg.el, todoBtn);
+  const todosEl = h('section', { class: 'todos', 'aria-labelledby': 'todos-title' }, h('h2', { id: 'todos-title' }, 'To-dos'), todoList, todoForm);
+  const kindLabel = (k) => (TODO_KINDS.find((x) => x.value === k) || { label: k }).label;
+  function drawTodos() {
+    const now = Date.now();
+    replace(
+      todoList,
+      todos.length === 0
+        ? h('li', { class: 'muted' }, 'No to-dos yet.')
+        : todos.map((t) => {
+            const overdue = !t.done && t.due_at && Date.parse(t.due_at) < now;
+            const box = h('input', { type: 'checkbox', checked: !!t.done, 'aria-label': `Done: ${t.title}` });
+            box.addEventListener('change', async () => {
+              try {
+                upsertTodo(await api.updateTodo(ticketId, t.id, { done: box.checked }));
+              } catch (e) {
+                todoMsg.error(e.message);
+                box.checked = !!t.done;
+              }
+            });
+            const remove = h('button', { type: 'button', class: 'btn btn-quiet', 'aria-label': `Delete to-do: ${t.title}` }, 'Delete');
+            remove.addEventListener('click', async () => {
+              try {
+                await api.deleteTodo(ticketId, t.id);
+                todos = todos.filter((x) => String(x.id) !== String(t.id));
+                drawTodos();
+              } catch (e) {
+                todoMsg.error(e.message);
+              }
+            });
+            return h(
+              'li',
+              { class: `todo${t.done ? ' is-done' : ''}${overdue ? ' is-overdue' : ''}`, dataset: { todoId: String(t.id), kind: t.kind } },
+              h('label', { class: 'check' }, box, ' ', h('span', { class: 'todo-title' }, t.title)),
+              h('span', { class: `pill todo-kind kind-${t.kind}` }, kindLabel(t.kind)),
+              t.due_at ? h('span', { class: 'todo-due' }, `${overdue ? 'Overdue · ' : 'Due '}${fmtDateTime(t.due_at)}`) : null,
+              remove,
+            );
+          }),
+    );
+  }
+  function upsertTodo(t) {
+    if (!t || t.id == null) return;
+    const i = todos.findIndex((x) => String(x.id) === String(t.id));
+    if (i >= 0) todos[i] = t;
+    else todos = [...todos, t];
+    drawTodos();
+  }
+  todoForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const title = todoTitle.value.trim();
+    if (!title) {
+      todoMsg.error('Write the to-do first.');
+      todoTitle.focus();
+      return;
+    }
+    todoMsg.clear();
+    busy(todoBtn, async () => {
+      try {
+        const body = { title, kind: todoKind.value };
+        if (todoDue.value) body.due_at = new Date(todoDue.value).toISOString();
+        upsertTodo(await api.addTodo(ticketId, body));
+        todoTitle.value = '';
+        todoDue.value = '';
+        todoMsg.ok('To-do added.');
+      } catch (e) {
+        todoMsg.error(e.message);
+      }
+    });
+  });
+  api
+    .todos(ticketId)
+    .then((page) => {
+      todos = (page && page.items) || [];
+      drawTodos();
+    })
+    .catch(() => drawTodos());
+  drawMood();
+  drawTodos();
 
   // Managers: reassign to another agent.
   const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
@@ -521,6 +638,18 @@ export async function render(ctx) {
     if (e.detail.ticket_id !== ticketId) return;
     addNote(e.detail.note);
     live.seeMentions(ticketId);
+  });
+  on(live, 'todo', (e) => {
+    if (e.detail.ticket_id !== ticketId) return;
+    if (e.detail.deleted) {
+      todos = todos.filter((x) => String(x.id) !== e.detail.deleted);
+      drawTodos();
+    } else upsertTodo(e.detail.todo);
+  });
+  on(live, 'mood', (e) => {
+    if (e.detail.ticket_id !== ticketId) return;
+    ticket.mood = e.detail.mood;
+    drawMood();
   });
   on(live, 'message-updated', (e) => {
     if (e.detail.ticket_id === ticketId) updateMessage(e.detail.message);
