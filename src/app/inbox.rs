@@ -98,6 +98,27 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// The most tickets a guest view's count counts; beyond it the tab shows `1000+`.
+pub const COUNT_CAP: i64 = 1000;
+
+/// One guest view's count for the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ViewCount {
+    pub view: View,
+    /// Tickets in the view, at most `capped_at`.
+    pub count: i64,
+    /// The count reached the cap: there may be more.
+    pub capped: bool,
+}
+
+/// `GET /tickets/counts`: each guest view's count for the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ViewCounts {
+    pub items: Vec<ViewCount>,
+    /// The most a count counts.
+    pub capped_at: i64,
+}
+
 /// A ticket with its whole conversation.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
@@ -310,6 +331,31 @@ impl Inbox {
                 .map(|t| TicketView::new(t, viewer))
                 .collect(),
             next_cursor,
+        })
+    }
+
+    /// How many tickets each guest view holds for the caller, each count capped at
+    /// [`COUNT_CAP`]: what the inbox's guest tabs show, without loading their lists.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn counts(&self, who: &Identity) -> Result<ViewCounts, InboxError> {
+        let viewer = who.viewer();
+        let _place = self.share.enter(who.account_id).await;
+        let mut items = Vec::with_capacity(View::GUEST.len());
+        for view in View::GUEST {
+            let Some(rule) = view.scope(viewer).guest else {
+                continue;
+            };
+            let count =
+                store::guest_views::count(&self.pool, who.account_id, rule, COUNT_CAP).await?;
+            items.push(ViewCount {
+                view,
+                count,
+                capped: count >= COUNT_CAP,
+            });
+        }
+        Ok(ViewCounts {
+            items,
+            capped_at: COUNT_CAP,
         })
     }
 

@@ -119,6 +119,15 @@ impl View {
         View::All,
     ];
 
+    /// The guest views (issue 14): the inbox shows each as a tab with a count
+    /// (`GET /tickets/counts`).
+    pub const GUEST: [View; 4] = [
+        View::Todos,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
+    ];
+
     /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
     /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
     pub const ALL: [View; 10] = [

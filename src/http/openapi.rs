@@ -82,6 +82,7 @@ use utoipa::{Modify, OpenApi};
         super::templates::delete,
         super::templates::preview,
         super::tickets::list,
+        super::tickets::counts,
         super::tickets::get,
         super::tickets::open,
         super::tickets::reply,

@@ -73,6 +73,7 @@ pub mod digests;
 pub mod dispatch_state;
 pub mod events;
 pub mod groups;
+pub mod guest_views;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;

@@ -348,41 +348,8 @@ pub async fn list(
     if f.only_unanswered {
         q.push(" AND t.awaiting_reply_since IS NOT NULL");
     }
-    match f.guest {
-        None => {}
-        Some(GuestRule::TodosOf(user)) => {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM ticket_todos d WHERE d.ticket_id = t.id \
-                 AND NOT d.done AND (t.assignee_id = ",
-            )
-            .push_bind(user)
-            .push(" OR d.created_by = ")
-            .push_bind(user)
-            .push("))");
-        }
-        Some(GuestRule::OpenRefund) => {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM ticket_todos d WHERE d.ticket_id = t.id \
-                 AND NOT d.done AND d.kind = 'refund')",
-            );
-        }
-        Some(GuestRule::AwaitingPayment) => {
-            q.push(" AND r.status = 'confirmed' AND lower(r.payment_status) = ANY(")
-                .push_bind(crate::domain::todo::UNPAID.to_vec())
-                .push(")");
-        }
-        Some(GuestRule::StayingUnhappy) => {
-            // Today in the account's timezone.
-            q.push(
-                " AND t.mood <= ",
-            )
-            .push_bind(crate::domain::todo::UNHAPPY_AT_MOST.value())
-            .push(
-                " AND r.status <> 'cancelled' AND EXISTS (SELECT 1 FROM accounts ac \
-                 WHERE ac.id = t.account_id AND r.check_in <= (now() AT TIME ZONE ac.timezone)::date \
-                 AND (now() AT TIME ZONE ac.timezone)::date < r.check_out)",
-            );
-        }
+    if let Some(rule) = f.guest {
+        super::guest_views::push_rule(&mut q, rule);
     }
     if let Some(text) = &f.q {
         let pattern = format!(

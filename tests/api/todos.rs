@@ -374,3 +374,64 @@ async fn the_latest_mood_wins_whoever_set_it_and_staying_unhappy_holds_unhappy_g
     assert_eq!(res.status(), 400);
     assert_eq!(app.ticket(&manager, &happy).ok().await["mood"], 3);
 }
+
+/// The count of each guest view in `GET /tickets/counts`, by view name.
+async fn counts(app: &TestApp, user: &Session) -> Vec<(String, i64)> {
+    let answer = app.view_counts(user).ok().await;
+    assert_eq!(answer["capped_at"], 1000);
+    answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["capped"], false);
+            (
+                c["view"].as_str().unwrap().to_string(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_guest_views_counts_match_their_lists_and_stay_in_the_account() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let bruno = app.agent("Bruno Costa", json!({})).await;
+    let refunded = app.ingest(&inquiry("refunded", "m1")).await.ticket_id;
+    app.ingest(&stay_message("unpaid", "confirmed", Some("pending"), 10, 3))
+        .await;
+    app.add_todo(
+        &bruno,
+        &refunded,
+        &json!({"title": "Refund 40 EUR", "kind": "refund"}),
+    )
+    .ok()
+    .await;
+    let expect = |todos: i64| {
+        vec![
+            ("todos".to_string(), todos),
+            ("waiting_refunds".to_string(), 1),
+            ("awaiting_payment".to_string(), 1),
+            ("staying_unhappy".to_string(), 0),
+        ]
+    };
+    assert_eq!(
+        counts(&app, &bruno).await,
+        expect(1),
+        "Bruno wrote the to-do"
+    );
+    assert_eq!(counts(&app, &manager).await, expect(0));
+    for (view, count) in counts(&app, &manager).await {
+        assert_eq!(
+            in_view(&app, &manager, &view).await.len() as i64,
+            count,
+            "{view}"
+        );
+    }
+    let other = app.create_account("other").await;
+    let stranger = app.manager_of(&other).await;
+    assert!(counts(&app, &stranger).await.iter().all(|(_, n)| *n == 0));
+    let res = app.view_counts(&Session::anonymous()).await;
+    assert_eq!(res.status(), 401);
+}

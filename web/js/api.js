@@ -106,6 +106,8 @@ export const api = {
 
   // Tickets
   tickets: (params, opts) => get('/tickets', params, opts),
+  /** Each guest view's count for the caller (capped): the inbox tabs' numbers. */
+  viewCounts: () => get('/tickets/counts'),
   ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
   ticketActivity: (ticketId) => get(`/tickets/${id(ticketId)}/activity`),
   openTicket: (ticketId) => post(`/tickets/${id(ticketId)}/open`),

@@ -359,6 +359,11 @@ impl TestApp {
         )
     }
 
+    /// `GET /tickets/counts`: each guest view's count for `user`.
+    pub fn view_counts(&self, user: &Session) -> Call {
+        self.get("/tickets/counts", user)
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {
