@@ -250,6 +250,7 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         assignee: scope.assignee,
         states,
         only_unanswered: scope.only_unanswered,
+        unparked: scope.unparked,
         guest: scope.guest,
         q: search_text(&query.q),
         channel: non_empty(&query.channel)

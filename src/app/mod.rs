@@ -12,6 +12,7 @@ pub mod agents;
 pub mod alerts;
 pub mod auth;
 mod failure;
+pub mod follow_ups;
 pub mod groups;
 pub mod health;
 pub mod inbox;

@@ -8,6 +8,7 @@ use super::agents::Agents;
 use super::alerts::Alerts;
 use super::auth::Auth;
 use super::auth::KnownKeys;
+use super::follow_ups::FollowUps;
 use super::groups::Groups;
 use super::health::Health;
 use super::inbox::Inbox;
@@ -49,6 +50,7 @@ pub struct Services {
     pub tickets: TicketActions,
     pub notes: Notes,
     pub todos: Todos,
+    pub follow_ups: Arc<FollowUps>,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -190,6 +192,7 @@ impl Services {
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
             todos: Todos::new(pool.clone(), hub.clone()),
+            follow_ups: FollowUps::start(pool.clone(), dispatchers.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

@@ -32,6 +32,9 @@ pub enum View {
     AwaitingPayment,
     /// Guests staying now whose ticket's mood is 3 or lower (the whole account's).
     StayingUnhappy,
+    /// Tickets parked until a follow-up time (`domain::follow_up`): an agent's own (those that
+    /// come back to them or that they parked); every one for a manager.
+    FollowUps,
 }
 
 /// The order of a list of tickets.
@@ -75,6 +78,8 @@ pub struct Placement {
     pub state: TicketState,
     pub unanswered: bool,
     pub assignee: Option<UserId>,
+    /// Parked until a follow-up time: out of the working tabs until it comes back.
+    pub parked: bool,
 }
 
 /// The states a view shows, and whether it is limited to the viewer's own tickets.
@@ -84,6 +89,8 @@ pub struct Scope {
     pub only_unanswered: bool,
     /// Restricted to tickets assigned to this user.
     pub assignee: Option<UserId>,
+    /// Leaves out tickets parked until a follow-up (the working tabs but `done` and `all`).
+    pub unparked: bool,
     /// A guest view's own rule (to-dos, reservation, mood), which the store turns into SQL.
     pub guest: Option<GuestRule>,
 }
@@ -96,6 +103,9 @@ pub enum GuestRule {
     OpenRefund,
     AwaitingPayment,
     StayingUnhappy,
+    /// Parked until a follow-up and not done; `Some(user)`: coming back to that user or
+    /// parked by them.
+    FollowUpsOf(Option<UserId>),
 }
 
 /// Tickets an agent is working on.
@@ -121,7 +131,8 @@ impl View {
 
     /// The guest views (issue 14): the inbox shows each as a tab with a count
     /// (`GET /tickets/counts`).
-    pub const GUEST: [View; 4] = [
+    pub const GUEST: [View; 5] = [
+        View::FollowUps,
         View::Todos,
         View::WaitingRefunds,
         View::AwaitingPayment,
@@ -130,7 +141,7 @@ impl View {
 
     /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
     /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
-    pub const ALL: [View; 10] = [
+    pub const ALL: [View; 11] = [
         View::Unanswered,
         View::Mine,
         View::Pending,
@@ -141,6 +152,7 @@ impl View {
         View::WaitingRefunds,
         View::AwaitingPayment,
         View::StayingUnhappy,
+        View::FollowUps,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +167,7 @@ impl View {
             View::WaitingRefunds => "waiting_refunds",
             View::AwaitingPayment => "awaiting_payment",
             View::StayingUnhappy => "staying_unhappy",
+            View::FollowUps => "follow_ups",
         }
     }
 
@@ -165,7 +178,7 @@ impl View {
             .ok_or_else(|| {
                 format!(
                     "`{raw}` is not a view (unanswered, mine, pending, done, queued, all, \
-                     todos, waiting_refunds, awaiting_payment, staying_unhappy)"
+                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups)"
                 )
             })
     }
@@ -209,11 +222,19 @@ impl View {
                 guest = Some(GuestRule::StayingUnhappy);
                 (&[], false, None)
             }
+            View::FollowUps => {
+                guest = Some(GuestRule::FollowUpsOf(own));
+                (&[], false, None)
+            }
         };
         Scope {
             states,
             only_unanswered,
             assignee,
+            unparked: matches!(
+                self,
+                View::Unanswered | View::Mine | View::Pending | View::Queued
+            ),
             guest,
         }
     }
@@ -226,6 +247,7 @@ impl View {
             && (scope.states.is_empty() || scope.states.contains(&ticket.state))
             && (!scope.only_unanswered || ticket.unanswered)
             && scope.assignee.is_none_or(|a| ticket.assignee == Some(a))
+            && !(scope.unparked && ticket.parked)
     }
 
     /// Every working view a ticket placed so shows in for `viewer`.
@@ -256,7 +278,25 @@ mod tests {
             state,
             unanswered,
             assignee: assignee.map(UserId),
+            parked: false,
         }
+    }
+
+    #[test]
+    fn a_parked_ticket_leaves_the_working_tabs_but_stays_in_all() {
+        let t = Placement {
+            parked: true,
+            ..placed(TicketState::Opened, true, Some(7))
+        };
+        assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
+        assert_eq!(
+            View::FollowUps.scope(AGENT).guest,
+            Some(GuestRule::FollowUpsOf(Some(UserId(7))))
+        );
+        assert_eq!(
+            View::FollowUps.scope(MANAGER).guest,
+            Some(GuestRule::FollowUpsOf(None))
+        );
     }
 
     #[test]

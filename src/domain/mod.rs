@@ -9,6 +9,7 @@ pub mod channel;
 pub mod delivery;
 pub mod digest;
 pub mod dispatch;
+pub mod follow_up;
 pub mod guest_dates;
 pub mod ids;
 pub mod inbox;

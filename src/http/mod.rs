@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod follow_ups;
 pub mod groups;
 pub mod identity;
 pub mod ingest;
@@ -79,6 +80,7 @@ fn endpoints(r: &mut Routes<'_>) {
     reviews::routes(r);
     notes::routes(r);
     todos::routes(r);
+    follow_ups::routes(r);
     reports::routes(r);
     templates::routes(r);
     wallboard::routes(r);

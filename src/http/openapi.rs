@@ -63,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         super::todos::update,
         super::todos::delete,
         super::todos::mood,
+        super::follow_ups::set,
         super::metrics::scrape,
         super::outbound::list,
         super::outbound::create,

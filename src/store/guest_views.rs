@@ -32,6 +32,19 @@ pub fn push_rule(q: &mut QueryBuilder<'_, Postgres>, rule: GuestRule) {
                 .push_bind(UNPAID.to_vec())
                 .push(")");
         }
+        GuestRule::FollowUpsOf(user) => {
+            q.push(concat!(
+                " AND t.follow_up_at IS NOT NULL AND t.state <> ",
+                state_sql!(Done)
+            ));
+            if let Some(user) = user {
+                q.push(" AND (t.follow_up_agent = ")
+                    .push_bind(user)
+                    .push(" OR t.follow_up_by = ")
+                    .push_bind(user)
+                    .push(")");
+            }
+        }
         GuestRule::StayingUnhappy => {
             // Today in the account's timezone.
             q.push(" AND t.mood <= ")

@@ -72,6 +72,7 @@ pub mod api_keys;
 pub mod digests;
 pub mod dispatch_state;
 pub mod events;
+pub mod follow_ups;
 pub mod groups;
 pub mod guest_views;
 pub mod ids;

@@ -44,6 +44,9 @@ pub struct TicketRecord {
     pub mood: Option<i16>,
     pub mood_set_by: Option<UserId>,
     pub mood_set_at: Option<DateTime<Utc>>,
+    /// Parked until this time (a follow-up), with its note.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    pub follow_up_note: Option<String>,
 }
 
 /// The guest of a ticket.
@@ -97,7 +100,8 @@ macro_rules! view_columns {
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
     lm.direction AS last_direction, lm.preview AS last_preview, \
-    GREATEST(t.created_at, t.last_activity_at) AS activity_at, t.mood, t.mood_set_by, t.mood_set_at"
+    GREATEST(t.created_at, t.last_activity_at) AS activity_at, t.mood, t.mood_set_by, t.mood_set_at, \
+    t.follow_up_at, t.follow_up_note"
     };
 }
 
@@ -177,6 +181,8 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
         mood: r.try_get("mood")?,
         mood_set_by: r.try_get("mood_set_by")?,
         mood_set_at: r.try_get("mood_set_at")?,
+        follow_up_at: r.try_get("follow_up_at")?,
+        follow_up_note: r.try_get("follow_up_note")?,
     })
 }
 
@@ -206,7 +212,8 @@ pub async fn record(
     Ok(records(db, account_id, &[id]).await?.pop())
 }
 
-/// The agent's inbox: their assigned, opened and pending tickets, oldest first.
+/// The agent's inbox: their assigned, opened and pending tickets that are not parked until
+/// a follow-up, oldest first.
 pub async fn active_for_agent(
     db: impl PgExecutor<'_>,
     account_id: AccountId,
@@ -216,7 +223,7 @@ pub async fn active_for_agent(
         view_columns!(),
         " FROM tickets t ",
         view_joins!(),
-        " WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.state IN ",
+        " WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.follow_up_at IS NULL AND t.state IN ",
         state_sql!(Active),
         " ORDER BY t.created_at, t.id"
     );
@@ -303,6 +310,8 @@ pub struct ListFilter {
     /// Restrict to these states (empty: every state).
     pub states: Vec<TicketState>,
     pub only_unanswered: bool,
+    /// Leave out tickets parked until a follow-up.
+    pub unparked: bool,
     /// A guest view's rule (`domain::todo` states each in Rust).
     pub guest: Option<GuestRule>,
     /// Guest name (substring, any case, accents folded: "zoe" finds "Zoë") or exact
@@ -347,6 +356,9 @@ pub async fn list(
     }
     if f.only_unanswered {
         q.push(" AND t.awaiting_reply_since IS NOT NULL");
+    }
+    if f.unparked {
+        q.push(" AND t.follow_up_at IS NULL");
     }
     if let Some(rule) = f.guest {
         super::guest_views::push_rule(&mut q, rule);

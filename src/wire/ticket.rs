@@ -47,6 +47,10 @@ pub struct TicketView {
     /// Who set the mood: a user, or null when the bridge delivered it (or none is set).
     pub mood_set_by: Option<UserId>,
     pub mood_set_at: Option<DateTime<Utc>>,
+    /// Parked until this time (`POST /tickets/{id}/follow-up`): out of the working tabs
+    /// until then; null when not parked.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    pub follow_up_note: Option<String>,
 }
 
 /// The start of a ticket's newest message.
@@ -87,6 +91,7 @@ impl TicketView {
             state: t.state,
             unanswered: t.unanswered,
             assignee: t.assignee_id,
+            parked: t.follow_up_at.is_some(),
         };
         TicketView {
             id: t.id,
@@ -129,6 +134,8 @@ impl TicketView {
             mood: t.mood,
             mood_set_by: t.mood_set_by,
             mood_set_at: t.mood_set_at,
+            follow_up_at: t.follow_up_at,
+            follow_up_note: t.follow_up_note,
         }
     }
 }
@@ -168,7 +175,7 @@ pub struct ActivityEntry {
     pub at: DateTime<Utc>,
     /// `ticket.created`, `ticket.assigned` (with `reason`: new, rebalanced, agent_left,
     /// manager, follow_up, …), `ticket.unassigned`, `ticket.opened`, `ticket.replied`,
-    /// `ticket.pending` or `ticket.done`.
+    /// `ticket.pending`, `ticket.done` or `ticket.follow_up` (parked until a follow-up).
     pub kind: String,
     pub reason: Option<String>,
     /// Whom it is about (the new assignee, the agent who replied…).

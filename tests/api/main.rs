@@ -16,6 +16,7 @@ mod demo;
 mod dispatch_balanced;
 mod dispatch_moves;
 mod dispatch_sessions;
+mod follow_ups;
 mod inbox_views;
 mod ingest;
 mod ingest_batches;

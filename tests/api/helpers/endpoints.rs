@@ -359,6 +359,11 @@ impl TestApp {
         )
     }
 
+    /// `POST /tickets/{id}/follow-up {at, note}` with `body` as it is.
+    pub fn follow_up(&self, user: &Session, ticket: &str, body: &Value) -> Call {
+        self.post(&format!("/tickets/{ticket}/follow-up"), user, body)
+    }
+
     /// `GET /tickets/counts`: each guest view's count for `user`.
     pub fn view_counts(&self, user: &Session) -> Call {
         self.get("/tickets/counts", user)

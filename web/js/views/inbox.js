@@ -21,6 +21,7 @@ const TABS = [
 // to-dos, reservations and mood, which `ticket.views` does not list, so their lists come from
 // the server and their counts from `GET /tickets/counts` (one cheap request, see drawGuestCounts).
 const GUEST_TABS = [
+  { view: 'follow_ups', label: 'Follow-ups' },
   { view: 'todos', label: 'My to-dos' },
   { view: 'waiting_refunds', label: 'Refunds' },
   { view: 'awaiting_payment', label: 'Awaiting payment' },
@@ -36,6 +37,7 @@ const EMPTY = {
   pending: 'No tickets are pending.',
   done: 'No closed tickets match.',
   all: 'No tickets match.',
+  follow_ups: 'No tickets wait for a follow-up.',
   todos: 'No open to-dos on your tickets.',
   waiting_refunds: 'No refunds are waiting.',
   awaiting_payment: 'No confirmed stays wait for payment.',

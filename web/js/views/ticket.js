@@ -455,6 +455,7 @@ export async function render(ctx) {
   const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
   function drawReservation() {
     drawMood();
+    drawFollowUp();
     const r = ticket.reservation;
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v ?? '—')];
     const n = nights(r);
@@ -485,6 +486,7 @@ export async function render(ctx) {
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
       moodEl,
+      followEl,
       todosEl,
       h('h2', {}, 'Activity'),
       activityEl,
@@ -605,6 +607,43 @@ export async function render(ctx) {
     .catch(() => drawTodos());
   drawMood();
   drawTodos();
+
+  // Follow-up: park the ticket until a time with a note; it leaves the working tabs and comes
+  // back then (or when the guest writes again) with reason `follow_up`.
+  const followAt = h('input', { type: 'datetime-local', name: 'follow_up_at', required: true });
+  const followNote = h('input', { type: 'text', name: 'follow_up_note', maxlength: '2000', placeholder: 'What to do then' });
+  const followBtn = h('button', { type: 'submit', class: 'btn' }, 'Set follow-up');
+  const followMsg = formMessage();
+  const followState = h('p', { class: 'follow-up-state', role: 'status' });
+  const followForm = h('form', { class: 'follow-up-form', 'aria-label': 'Follow up later' }, field('Follow up at', followAt), field('Follow-up note', followNote), followMsg.el, followBtn);
+  const followEl = h('section', { class: 'follow-up', 'aria-labelledby': 'follow-up-title' }, h('h2', { id: 'follow-up-title' }, 'Follow-up'), followState, followForm);
+  function drawFollowUp() {
+    const at = ticket.follow_up_at;
+    followState.hidden = !at;
+    followState.textContent = at ? `Parked until ${fmtDateTime(at)}${ticket.follow_up_note ? ` · ${ticket.follow_up_note}` : ''}` : '';
+    followForm.hidden = ticket.state === 'done';
+  }
+  followForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!followAt.value) {
+      followMsg.error('Choose when to follow up.');
+      followAt.focus();
+      return;
+    }
+    followMsg.clear();
+    busy(followBtn, async () => {
+      try {
+        const t = await api.setFollowUp(ticketId, new Date(followAt.value).toISOString(), followNote.value.trim());
+        Object.assign(ticket, t);
+        followAt.value = '';
+        followNote.value = '';
+        followMsg.ok('Follow-up set: the ticket comes back then.');
+        drawFollowUp();
+      } catch (e) {
+        followMsg.error(e.message);
+      }
+    });
+  });
 
   // Managers: reassign to another agent.
   const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
