@@ -14,6 +14,7 @@ use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
+use crate::wire::calendar::StayView;
 use crate::wire::{Code, ErrorCode, MessageView, NoteView, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,9 @@ pub struct TicketDetail {
     /// `messages`, because they were never sent to the guest.
     pub notes: Vec<NoteView>,
     pub pending_note: Option<String>,
+    /// The other stays of its listing that share a night with its reservation: an
+    /// overbooking when not empty (`domain::calendar`).
+    pub overlaps: Vec<StayView>,
 }
 
 fn bad(message: impl Into<String>) -> InboxError {
@@ -372,11 +376,16 @@ impl Inbox {
             store::tickets::thread_messages(&self.pool, account_id, record.thread_id).await?;
         let pending_note = store::tickets::pending_note(&self.pool, record.id).await?;
         let notes = store::notes::of_thread(&self.pool, account_id, record.thread_id).await?;
+        let overlaps = match &record.reservation {
+            Some(r) => store::calendar::overlapping(&self.pool, account_id, r.id).await?,
+            None => Vec::new(),
+        };
         Ok(TicketDetail {
             ticket: TicketView::new(record, who.viewer()),
             messages: messages.into_iter().map(MessageView::from).collect(),
             notes: notes.into_iter().map(NoteView::from).collect(),
             pending_note,
+            overlaps: StayView::overlapping(overlaps),
         })
     }
 

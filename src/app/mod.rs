@@ -11,6 +11,7 @@ pub mod action_writer;
 pub mod agents;
 pub mod alerts;
 pub mod auth;
+pub mod calendar;
 mod failure;
 pub mod follow_ups;
 pub mod groups;

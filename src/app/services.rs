@@ -8,6 +8,7 @@ use super::agents::Agents;
 use super::alerts::Alerts;
 use super::auth::Auth;
 use super::auth::KnownKeys;
+use super::calendar::Calendars;
 use super::follow_ups::FollowUps;
 use super::groups::Groups;
 use super::health::Health;
@@ -51,6 +52,7 @@ pub struct Services {
     pub notes: Notes,
     pub todos: Todos,
     pub follow_ups: Arc<FollowUps>,
+    pub calendars: Calendars,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -193,6 +195,7 @@ impl Services {
             notes: Notes::new(pool.clone(), hub.clone()),
             todos: Todos::new(pool.clone(), hub.clone()),
             follow_ups: FollowUps::start(pool.clone(), dispatchers.clone()),
+            calendars: Calendars::new(pool.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

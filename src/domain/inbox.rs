@@ -35,6 +35,9 @@ pub enum View {
     /// Tickets parked until a follow-up time (`domain::follow_up`): an agent's own (those that
     /// come back to them or that they parked); every one for a manager.
     FollowUps,
+    /// Tickets whose reservation shares a night with another non-cancelled reservation of
+    /// the same listing (`domain::calendar`; the whole account's).
+    Overbooking,
 }
 
 /// The order of a list of tickets.
@@ -106,6 +109,8 @@ pub enum GuestRule {
     /// Parked until a follow-up and not done; `Some(user)`: coming back to that user or
     /// parked by them.
     FollowUpsOf(Option<UserId>),
+    /// Its reservation (not cancelled) overlaps another non-cancelled one of its listing.
+    Overbooked,
 }
 
 /// Tickets an agent is working on.
@@ -131,8 +136,9 @@ impl View {
 
     /// The guest views (issue 14): the inbox shows each as a tab with a count
     /// (`GET /tickets/counts`).
-    pub const GUEST: [View; 5] = [
+    pub const GUEST: [View; 6] = [
         View::FollowUps,
+        View::Overbooking,
         View::Todos,
         View::WaitingRefunds,
         View::AwaitingPayment,
@@ -141,7 +147,7 @@ impl View {
 
     /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
     /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
-    pub const ALL: [View; 11] = [
+    pub const ALL: [View; 12] = [
         View::Unanswered,
         View::Mine,
         View::Pending,
@@ -153,6 +159,7 @@ impl View {
         View::AwaitingPayment,
         View::StayingUnhappy,
         View::FollowUps,
+        View::Overbooking,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +175,7 @@ impl View {
             View::AwaitingPayment => "awaiting_payment",
             View::StayingUnhappy => "staying_unhappy",
             View::FollowUps => "follow_ups",
+            View::Overbooking => "overbooking",
         }
     }
 
@@ -178,7 +186,7 @@ impl View {
             .ok_or_else(|| {
                 format!(
                     "`{raw}` is not a view (unanswered, mine, pending, done, queued, all, \
-                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups)"
+                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups, overbooking)"
                 )
             })
     }
@@ -224,6 +232,10 @@ impl View {
             }
             View::FollowUps => {
                 guest = Some(GuestRule::FollowUpsOf(own));
+                (&[], false, None)
+            }
+            View::Overbooking => {
+                guest = Some(GuestRule::Overbooked);
                 (&[], false, None)
             }
         };

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod calendar;
 pub mod card;
 pub mod channel;
 pub mod delivery;

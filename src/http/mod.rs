@@ -16,6 +16,7 @@ pub mod follow_ups;
 pub mod groups;
 pub mod identity;
 pub mod ingest;
+pub mod listings;
 pub mod metrics;
 pub mod notes;
 pub mod openapi;
@@ -81,6 +82,7 @@ fn endpoints(r: &mut Routes<'_>) {
     notes::routes(r);
     todos::routes(r);
     follow_ups::routes(r);
+    listings::routes(r);
     reports::routes(r);
     templates::routes(r);
     wallboard::routes(r);

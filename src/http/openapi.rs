@@ -64,6 +64,7 @@ use utoipa::{Modify, OpenApi};
         super::todos::delete,
         super::todos::mood,
         super::follow_ups::set,
+        super::listings::calendar,
         super::metrics::scrape,
         super::outbound::list,
         super::outbound::create,

@@ -45,6 +45,15 @@ pub fn push_rule(q: &mut QueryBuilder<'_, Postgres>, rule: GuestRule) {
                     .push(")");
             }
         }
+        GuestRule::Overbooked => {
+            // `domain::calendar::Stay::overlaps`: the stays share a night.
+            q.push(
+                " AND r.status <> 'cancelled' AND EXISTS (SELECT 1 FROM reservations o \
+                 WHERE o.listing_id = r.listing_id AND o.account_id = t.account_id \
+                 AND o.id <> r.id AND o.status <> 'cancelled' AND o.check_in IS NOT NULL \
+                 AND o.check_out IS NOT NULL AND o.check_in < r.check_out AND r.check_in < o.check_out)",
+            );
+        }
         GuestRule::StayingUnhappy => {
             // Today in the account's timezone.
             q.push(" AND t.mood <= ")

@@ -69,6 +69,7 @@ macro_rules! state_sql {
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
+pub mod calendar;
 pub mod digests;
 pub mod dispatch_state;
 pub mod events;

@@ -2,6 +2,7 @@
 //! HTTP answers and in socket frames, so clients parse one shape. Built from the store's typed
 //! records; nothing here reads the database or knows HTTP.
 
+pub mod calendar;
 mod code;
 mod note;
 pub mod outbound;

@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod outbound;
 mod outbound_restart;
+mod overbooking;
 mod presence_outage;
 mod reports;
 mod return_timer;

@@ -369,6 +369,11 @@ impl TestApp {
         self.get("/tickets/counts", user)
     }
 
+    /// `GET /listings/{id}/calendar` with `query` (`from`, `to`) as it is.
+    pub fn calendar(&self, user: &Session, listing: &str, query: &[(&str, &str)]) -> Call {
+        self.get_query(&format!("/listings/{listing}/calendar"), user, query)
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {

@@ -22,6 +22,7 @@ const TABS = [
 // the server and their counts from `GET /tickets/counts` (one cheap request, see drawGuestCounts).
 const GUEST_TABS = [
   { view: 'follow_ups', label: 'Follow-ups' },
+  { view: 'overbooking', label: 'Overbooking' },
   { view: 'todos', label: 'My to-dos' },
   { view: 'waiting_refunds', label: 'Refunds' },
   { view: 'awaiting_payment', label: 'Awaiting payment' },
@@ -38,6 +39,7 @@ const EMPTY = {
   done: 'No closed tickets match.',
   all: 'No tickets match.',
   follow_ups: 'No tickets wait for a follow-up.',
+  overbooking: 'No stays overlap.',
   todos: 'No open to-dos on your tickets.',
   waiting_refunds: 'No refunds are waiting.',
   awaiting_payment: 'No confirmed stays wait for payment.',

@@ -456,6 +456,8 @@ export async function render(ctx) {
   function drawReservation() {
     drawMood();
     drawFollowUp();
+    drawOverbooking();
+    loadCalendar();
     const r = ticket.reservation;
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v ?? '—')];
     const n = nights(r);
@@ -485,6 +487,8 @@ export async function render(ctx) {
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
+      overbookingEl,
+      calendarEl,
       moodEl,
       followEl,
       todosEl,
@@ -610,7 +614,7 @@ export async function render(ctx) {
 
   // Follow-up: park the ticket until a time with a note; it leaves the working tabs and comes
   // back then (or when the guest writes again) with reason `follow_up`.
-  const followAt = h('input', { type: 'datetime-local', name: 'follow_up_at', required: true });
+  const followAt = h('input', { type: 'datetime-local', name: 'follow_up_at', step: '1', required: true });
   const followNote = h('input', { type: 'text', name: 'follow_up_note', maxlength: '2000', placeholder: 'What to do then' });
   const followBtn = h('button', { type: 'submit', class: 'btn' }, 'Set follow-up');
   const followMsg = formMessage();
@@ -644,6 +648,69 @@ export async function render(ctx) {
       }
     });
   });
+
+  // ---- overbooking and the mini calendar (issue 14) ----------------------------------------
+  // The listing's stays from two weeks before this stay to two weeks after, each drawn as a
+  // bar on one shared time line; this stay is outlined and stays that share a night are red.
+  const overbookingEl = h('p', { class: 'overbooking-flag', role: 'note', hidden: true });
+  const calendarList = h('ol', { class: 'calendar-stays', 'aria-label': 'Stays of this listing' });
+  const calendarCaption = h('p', { class: 'muted calendar-range' });
+  const calendarEl = h('section', { class: 'mini-calendar', 'aria-labelledby': 'calendar-title', hidden: true }, h('h2', { id: 'calendar-title' }, 'Calendar'), calendarCaption, calendarList);
+  const DAY = 86_400_000;
+  const addDays = (ymd, n) => new Date(Date.parse(`${ymd}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+  function drawOverbooking() {
+    const overlaps = ticket.overlaps || [];
+    overbookingEl.hidden = overlaps.length === 0;
+    replace(
+      overbookingEl,
+      h('strong', {}, 'Overbooked: '),
+      overlaps.map((o, i) => `${i ? '; ' : ''}#${o.external_id}${o.guest_name ? ` (${o.guest_name})` : ''} ${fmtDate(o.check_in)} – ${fmtDate(o.check_out)}`).join(''),
+    );
+  }
+  let calendarFor = '';
+  async function loadCalendar() {
+    const r = ticket.reservation;
+    if (!r || !r.listing_id || !r.check_in || !r.check_out) {
+      calendarEl.hidden = true;
+      return;
+    }
+    const from = addDays(r.check_in, -14);
+    const to = addDays(r.check_out, 14);
+    const key = `${r.listing_id}/${from}/${to}`;
+    if (key === calendarFor) return;
+    calendarFor = key;
+    try {
+      drawCalendar(await api.listingCalendar(r.listing_id, from, to), r);
+    } catch {
+      calendarFor = '';
+      calendarEl.hidden = true;
+    }
+  }
+  function drawCalendar(cal, r) {
+    const start = Date.parse(`${cal.from}T00:00:00Z`);
+    const span = Date.parse(`${cal.to}T00:00:00Z`) - start;
+    const pct = (ymd) => Math.min(100, Math.max(0, ((Date.parse(`${ymd}T00:00:00Z`) - start) / span) * 100));
+    calendarCaption.textContent = `${cal.listing.name}: ${fmtDate(cal.from)} – ${fmtDate(addDays(cal.to, -1))}`;
+    replace(
+      calendarList,
+      cal.items.length === 0
+        ? h('li', { class: 'muted' }, 'No stays in these weeks.')
+        : cal.items.map((s) => {
+            const mine = String(s.reservation_id) === String(r.id);
+            const left = pct(s.check_in);
+            const bar = h('span', { class: 'stay-bar', 'aria-hidden': 'true' });
+            bar.style.left = `${left}%`;
+            bar.style.width = `${Math.max(1, pct(s.check_out) - left)}%`;
+            return h(
+              'li',
+              { class: `stay${mine ? ' is-this' : ''}${s.overlaps ? ' is-overlap' : ''}`, dataset: { reservation: String(s.reservation_id) } },
+              h('span', { class: 'stay-text' }, `${fmtDate(s.check_in)} – ${fmtDate(s.check_out)} · ${s.guest_name || 'Guest'} · #${s.external_id}${mine ? ' (this stay)' : ''}${s.overlaps ? ' · overlaps' : ''}`),
+              h('span', { class: 'stay-track' }, bar),
+            );
+          }),
+    );
+    calendarEl.hidden = false;
+  }
 
   // Managers: reassign to another agent.
   const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
