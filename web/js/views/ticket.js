@@ -487,8 +487,6 @@ export async function render(ctx) {
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
-      overbookingEl,
-      calendarEl,
       moodEl,
       followEl,
       todosEl,
@@ -650,7 +648,8 @@ export async function render(ctx) {
   });
 
   // ---- overbooking and the mini calendar (issue 14) ----------------------------------------
-  // The listing's stays from two weeks before this stay to two weeks after, each drawn as a
+  // Beside the reservation panel, below it (not inside: their dates and references would
+  // repeat the panel's own facts there). The listing's stays from two weeks before this stay to two weeks after, each drawn as a
   // bar on one shared time line; this stay is outlined and stays that share a night are red.
   const overbookingEl = h('p', { class: 'overbooking-flag', role: 'note', hidden: true });
   const calendarList = h('ol', { class: 'calendar-stays', 'aria-label': 'Stays of this listing' });
@@ -690,7 +689,8 @@ export async function render(ctx) {
     const start = Date.parse(`${cal.from}T00:00:00Z`);
     const span = Date.parse(`${cal.to}T00:00:00Z`) - start;
     const pct = (ymd) => Math.min(100, Math.max(0, ((Date.parse(`${ymd}T00:00:00Z`) - start) / span) * 100));
-    calendarCaption.textContent = `${cal.listing.name}: ${fmtDate(cal.from)} – ${fmtDate(addDays(cal.to, -1))}`;
+    // The listing's name is in the facts above; the caption says only the weeks shown.
+    calendarCaption.textContent = `${fmtDate(cal.from)} – ${fmtDate(addDays(cal.to, -1))}`;
     replace(
       calendarList,
       cal.items.length === 0
@@ -806,7 +806,7 @@ export async function render(ctx) {
     section,
     headerEl,
     movedBanner,
-    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), aside),
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), h('div', { class: 'ticket-side' }, aside, overbookingEl, calendarEl)),
     dialog,
   );
   drawHeader();
