@@ -6,7 +6,7 @@ use super::failure::{failure_from, Failure};
 use crate::dispatch::Dispatchers;
 use crate::domain::channel::Channel;
 use crate::domain::ids::TicketId;
-use crate::domain::inbox::{Order, View, Viewer};
+use crate::domain::inbox::{GuestRule, Order, View, Viewer};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
 use crate::domain::time_range;
@@ -15,7 +15,7 @@ use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
 use crate::wire::calendar::StayView;
-use crate::wire::{Code, ErrorCode, MessageView, NoteView, TicketView};
+use crate::wire::{Code, ErrorCode, MessageView, NoteView, Replier, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -330,13 +330,38 @@ impl Inbox {
         } else {
             None
         };
-        Ok(Page {
-            items: records
-                .into_iter()
-                .map(|t| TicketView::new(t, viewer))
-                .collect(),
-            next_cursor,
-        })
+        let mut items: Vec<TicketView> = records
+            .into_iter()
+            .map(|t| TicketView::new(t, viewer))
+            .collect();
+        if filter.guest == Some(GuestRule::RecentlyConfirmed) {
+            self.add_repliers(who, &mut items).await?;
+        }
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Says on each ticket who replied before its booking (`recently_confirmed`).
+    async fn add_repliers(
+        &self,
+        who: &Identity,
+        items: &mut [TicketView],
+    ) -> Result<(), InboxError> {
+        let ids: Vec<TicketId> = items.iter().map(|t| t.id).collect();
+        let found =
+            store::guest_views::replied_before_booking(&self.pool, who.account_id, &ids).await?;
+        for t in items.iter_mut() {
+            t.replied_before_booking = Some(
+                found
+                    .iter()
+                    .filter(|(ticket, _, _)| *ticket == t.id)
+                    .map(|(_, id, name)| Replier {
+                        id: *id,
+                        name: name.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
     }
 
     /// How many tickets each guest view holds for the caller, each count capped at

@@ -38,6 +38,9 @@ pub enum View {
     /// Tickets whose reservation shares a night with another non-cancelled reservation of
     /// the same listing (`domain::calendar`; the whole account's).
     Overbooking,
+    /// Tickets whose reservation went from inquiry or request to confirmed within the
+    /// account's `recently_confirmed_days` (the whole account's), with who replied before.
+    RecentlyConfirmed,
 }
 
 /// The order of a list of tickets.
@@ -111,6 +114,9 @@ pub enum GuestRule {
     FollowUpsOf(Option<UserId>),
     /// Its reservation (not cancelled) overlaps another non-cancelled one of its listing.
     Overbooked,
+    /// Its reservation is confirmed, was an inquiry or request before, and was confirmed
+    /// within the account's `recently_confirmed_days`.
+    RecentlyConfirmed,
 }
 
 /// Tickets an agent is working on.
@@ -136,9 +142,10 @@ impl View {
 
     /// The guest views (issue 14): the inbox shows each as a tab with a count
     /// (`GET /tickets/counts`).
-    pub const GUEST: [View; 6] = [
+    pub const GUEST: [View; 7] = [
         View::FollowUps,
         View::Overbooking,
+        View::RecentlyConfirmed,
         View::Todos,
         View::WaitingRefunds,
         View::AwaitingPayment,
@@ -147,7 +154,7 @@ impl View {
 
     /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
     /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
-    pub const ALL: [View; 12] = [
+    pub const ALL: [View; 13] = [
         View::Unanswered,
         View::Mine,
         View::Pending,
@@ -160,6 +167,7 @@ impl View {
         View::StayingUnhappy,
         View::FollowUps,
         View::Overbooking,
+        View::RecentlyConfirmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +184,7 @@ impl View {
             View::StayingUnhappy => "staying_unhappy",
             View::FollowUps => "follow_ups",
             View::Overbooking => "overbooking",
+            View::RecentlyConfirmed => "recently_confirmed",
         }
     }
 
@@ -186,7 +195,7 @@ impl View {
             .ok_or_else(|| {
                 format!(
                     "`{raw}` is not a view (unanswered, mine, pending, done, queued, all, \
-                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups, overbooking)"
+                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups, overbooking, recently_confirmed)"
                 )
             })
     }
@@ -236,6 +245,10 @@ impl View {
             }
             View::Overbooking => {
                 guest = Some(GuestRule::Overbooked);
+                (&[], false, None)
+            }
+            View::RecentlyConfirmed => {
+                guest = Some(GuestRule::RecentlyConfirmed);
                 (&[], false, None)
             }
         };

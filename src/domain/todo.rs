@@ -129,6 +129,20 @@ pub fn awaiting_payment(t: &GuestFacts) -> bool {
             .is_some_and(|p| UNPAID.contains(&p.to_ascii_lowercase().as_str()))
 }
 
+/// `recently_confirmed`: the reservation is confirmed, was an inquiry or a request before
+/// (`asked_first`), and was confirmed no more than `days` days before `now`.
+pub fn recently_confirmed(
+    status: Option<ReservationStatus>,
+    confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    asked_first: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    days: i32,
+) -> bool {
+    status == Some(ReservationStatus::Confirmed)
+        && asked_first
+        && confirmed_at.is_some_and(|at| at >= now - chrono::Duration::days(i64::from(days)))
+}
+
 /// `staying_unhappy`: check-in ≤ `today` < check-out (today in the account's timezone) and a
 /// mood of 3 or lower. A cancelled reservation is no stay.
 pub fn staying_unhappy(t: &GuestFacts, today: NaiveDate) -> bool {
@@ -217,6 +231,23 @@ mod tests {
         t.payment_status = Some("pending".into());
         t.reservation_status = Some(ReservationStatus::Inquiry);
         assert!(!awaiting_payment(&t), "an inquiry owes nothing yet");
+    }
+
+    #[test]
+    fn recently_confirmed_means_asked_first_and_confirmed_within_the_window() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let ago = |d: i64| Some(now - chrono::Duration::days(d));
+        let confirmed = Some(ReservationStatus::Confirmed);
+        assert!(recently_confirmed(confirmed, ago(7), true, now, 7));
+        assert!(!recently_confirmed(confirmed, ago(8), true, now, 7));
+        assert!(recently_confirmed(confirmed, ago(8), true, now, 10));
+        assert!(
+            !recently_confirmed(confirmed, ago(1), false, now, 7),
+            "booked outright"
+        );
+        let cancelled = Some(ReservationStatus::Cancelled);
+        assert!(!recently_confirmed(cancelled, ago(1), true, now, 7));
+        assert!(!recently_confirmed(confirmed, None, true, now, 7));
     }
 
     #[test]

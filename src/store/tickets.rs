@@ -114,7 +114,7 @@ macro_rules! view_joins {
     () => {
         "CROSS JOIN LATERAL (SELECT id, name, language FROM guests WHERE id = t.guest_id LIMIT 1) g \
     LEFT JOIN LATERAL (SELECT id, external_id, status, listing_id, check_in, check_out, total_price_cents, \
-      currency, payment_status FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
+      currency, payment_status, confirmed_at FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
     LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true \
     LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true \
     LEFT JOIN LATERAL (SELECT direction, left(body, 140) AS preview FROM messages WHERE ticket_id = t.id \

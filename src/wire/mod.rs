@@ -12,6 +12,6 @@ mod user;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
-pub use ticket::{ActivityLog, GuestView, MessageView, ReservationView, TicketView};
+pub use ticket::{ActivityLog, GuestView, MessageView, Replier, ReservationView, TicketView};
 pub use todo::TodoView;
 pub use user::{UserView, WorkStateView};

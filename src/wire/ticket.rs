@@ -51,6 +51,17 @@ pub struct TicketView {
     /// until then; null when not parked.
     pub follow_up_at: Option<DateTime<Utc>>,
     pub follow_up_note: Option<String>,
+    /// In the `recently_confirmed` view only: the agents who replied to the guest before the
+    /// reservation was confirmed, first replier first (absent elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replied_before_booking: Option<Vec<Replier>>,
+}
+
+/// An agent who replied.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Replier {
+    pub id: UserId,
+    pub name: String,
 }
 
 /// The start of a ticket's newest message.
@@ -136,6 +147,7 @@ impl TicketView {
             mood_set_at: t.mood_set_at,
             follow_up_at: t.follow_up_at,
             follow_up_note: t.follow_up_note,
+            replied_before_booking: None,
         }
     }
 }

@@ -29,6 +29,7 @@ mod outbound;
 mod outbound_restart;
 mod overbooking;
 mod presence_outage;
+mod recently_confirmed;
 mod reports;
 mod return_timer;
 mod reviews;

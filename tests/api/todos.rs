@@ -412,6 +412,7 @@ async fn the_guest_views_counts_match_their_lists_and_stay_in_the_account() {
         vec![
             ("follow_ups".to_string(), 0),
             ("overbooking".to_string(), 0),
+            ("recently_confirmed".to_string(), 0),
             ("todos".to_string(), todos),
             ("waiting_refunds".to_string(), 1),
             ("awaiting_payment".to_string(), 1),

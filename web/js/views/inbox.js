@@ -23,6 +23,7 @@ const TABS = [
 const GUEST_TABS = [
   { view: 'follow_ups', label: 'Follow-ups' },
   { view: 'overbooking', label: 'Overbooking' },
+  { view: 'recently_confirmed', label: 'Recently confirmed' },
   { view: 'todos', label: 'My to-dos' },
   { view: 'waiting_refunds', label: 'Refunds' },
   { view: 'awaiting_payment', label: 'Awaiting payment' },
@@ -40,6 +41,7 @@ const EMPTY = {
   all: 'No tickets match.',
   follow_ups: 'No tickets wait for a follow-up.',
   overbooking: 'No stays overlap.',
+  recently_confirmed: 'No inquiry booked lately.',
   todos: 'No open to-dos on your tickets.',
   waiting_refunds: 'No refunds are waiting.',
   awaiting_payment: 'No confirmed stays wait for payment.',
@@ -340,6 +342,8 @@ export function render(ctx) {
           r && r.check_in ? ` · ${fmtDate(r.check_in)} – ${fmtDate(r.check_out)}` : '',
           r && r.external_id ? ` · #${r.external_id}` : '',
           holder,
+          // Only in Recently confirmed: who talked the guest into booking.
+          t.replied_before_booking ? ` · Replied before booking: ${t.replied_before_booking.map((a) => a.name).join(', ') || 'nobody'}` : '',
         ),
         t.last_message
           ? h('span', { class: 'ticket-preview' }, t.last_message.direction === 'outbound' ? `Reply: ${t.last_message.body}` : t.last_message.body)
