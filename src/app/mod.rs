@@ -15,6 +15,7 @@ pub mod calendar;
 mod failure;
 pub mod follow_ups;
 pub mod groups;
+pub mod guest_panel;
 pub mod health;
 pub mod inbox;
 pub mod ingest;

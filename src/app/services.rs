@@ -11,6 +11,7 @@ use super::auth::KnownKeys;
 use super::calendar::Calendars;
 use super::follow_ups::FollowUps;
 use super::groups::Groups;
+use super::guest_panel::GuestPanels;
 use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::{writer::Writer, Ingest};
@@ -53,6 +54,7 @@ pub struct Services {
     pub todos: Todos,
     pub follow_ups: Arc<FollowUps>,
     pub calendars: Calendars,
+    pub guest_panels: GuestPanels,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -196,6 +198,7 @@ impl Services {
             todos: Todos::new(pool.clone(), hub.clone()),
             follow_ups: FollowUps::start(pool.clone(), dispatchers.clone()),
             calendars: Calendars::new(pool.clone()),
+            guest_panels: GuestPanels::new(pool.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod dispatch;
 pub mod follow_up;
 pub mod guest_dates;
+pub mod guest_match;
 pub mod ids;
 pub mod inbox;
 pub mod ingest;

@@ -14,6 +14,7 @@ pub mod body;
 pub mod error;
 pub mod follow_ups;
 pub mod groups;
+pub mod guests;
 pub mod identity;
 pub mod ingest;
 pub mod listings;
@@ -83,6 +84,7 @@ fn endpoints(r: &mut Routes<'_>) {
     todos::routes(r);
     follow_ups::routes(r);
     listings::routes(r);
+    guests::routes(r);
     reports::routes(r);
     templates::routes(r);
     wallboard::routes(r);

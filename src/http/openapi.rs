@@ -65,6 +65,7 @@ use utoipa::{Modify, OpenApi};
         super::todos::mood,
         super::follow_ups::set,
         super::listings::calendar,
+        super::guests::panel,
         super::metrics::scrape,
         super::outbound::list,
         super::outbound::create,

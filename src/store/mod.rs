@@ -75,6 +75,7 @@ pub mod dispatch_state;
 pub mod events;
 pub mod follow_ups;
 pub mod groups;
+pub mod guest_panel;
 pub mod guest_views;
 pub mod ids;
 pub mod ingest;

@@ -17,6 +17,7 @@ mod dispatch_balanced;
 mod dispatch_moves;
 mod dispatch_sessions;
 mod follow_ups;
+mod guest_panel;
 mod inbox_views;
 mod ingest;
 mod ingest_batches;

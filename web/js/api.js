@@ -122,6 +122,8 @@ export const api = {
   addTodo: (ticketId, todo) => post(`/tickets/${id(ticketId)}/todos`, todo),
   updateTodo: (ticketId, todoId, changes) => patch(`/tickets/${id(ticketId)}/todos/${id(todoId)}`, changes),
   deleteTodo: (ticketId, todoId) => del(`/tickets/${id(ticketId)}/todos/${id(todoId)}`),
+  /** The guest panel: matched records, other tickets and stays, languages, latest review. */
+  guestPanel: (guestId) => get(`/guests/${id(guestId)}`),
   /** A listing's stays with a night in [from, to) (YYYY-MM-DD), overlaps marked. */
   listingCalendar: (listingId, from, to) => get(`/listings/${id(listingId)}/calendar`, { from, to }),
   /** Parks the ticket until `at` (RFC 3339) with a note; answers the ticket. */

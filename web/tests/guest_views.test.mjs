@@ -66,6 +66,9 @@ test('an agent works the overbooking and follow-up tabs', async (t) => {
   await page.locator('.mini-calendar .stay.is-overlap').nth(1).waitFor({ timeout: 5000 });
   assert.equal(await stays.count(), 2);
   assert.equal(await page.locator('.mini-calendar .stay.is-this').count(), 1);
+  // The guest panel: Dora has written once, on Airbnb.
+  await page.locator('.guest-panel', { hasText: 'Other conversations' }).waitFor({ timeout: 5000 });
+  assert.match(await page.locator('.guest-panel').innerText(), /Airbnb/);
   await screenshot(page, 'ticket-overbooking-calendar');
 
   // Park it a few seconds ahead: it leaves Unanswered and waits in Follow-ups.

@@ -374,6 +374,11 @@ impl TestApp {
         self.get_query(&format!("/listings/{listing}/calendar"), user, query)
     }
 
+    /// `GET /guests/{id}`: the guest panel.
+    pub fn guest_panel(&self, user: &Session, guest: &str) -> Call {
+        self.get(&format!("/guests/{guest}"), user)
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {

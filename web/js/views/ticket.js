@@ -712,6 +712,48 @@ export async function render(ctx) {
     calendarEl.hidden = false;
   }
 
+  // ---- guest panel (issue 14) -------------------------------------------------------------
+  // The guest across channels (records sharing an e-mail or phone), their other tickets and
+  // stays, languages and latest review; fetched once with the ticket.
+  const guestEl = h('section', { class: 'guest-panel', 'aria-labelledby': 'guest-panel-title', hidden: true });
+  async function loadGuestPanel() {
+    if (!ticket.guest || !ticket.guest.id) return;
+    let p;
+    try {
+      p = await api.guestPanel(ticket.guest.id);
+    } catch {
+      return;
+    }
+    const row = (k, v) => (v ? [h('dt', {}, k), h('dd', {}, v)] : null);
+    const contacts = [p.guest, ...p.matched];
+    const otherTickets = p.tickets.filter((t) => String(t.id) !== ticketId);
+    const r = ticket.reservation;
+    const otherStays = p.stays.filter((s) => !r || String(s.reservation_id) !== String(r.id));
+    replace(
+      guestEl,
+      h('h2', { id: 'guest-panel-title' }, 'Guest'),
+      h(
+        'dl',
+        { class: 'facts' },
+        row('E-mail', [...new Set(contacts.map((g) => g.email).filter(Boolean))].join(', ')),
+        row('Phone', [...new Set(contacts.map((g) => g.phone).filter(Boolean))].join(', ')),
+        row('Languages', p.languages.map((l) => l.toUpperCase()).join(', ')),
+        row('Channels', [...new Set(contacts.map((g) => channelLabel(g.channel)))].join(', ')),
+        row('Latest review', p.latest_review ? `${p.latest_review.overall}/5 · ${fmtDate(p.latest_review.submitted_at.slice(0, 10))}` : ''),
+      ),
+      h('h3', {}, 'Other conversations'),
+      otherTickets.length
+        ? h('ul', { class: 'guest-tickets' }, otherTickets.map((t) => h('li', {}, h('a', { href: `#/tickets/${t.id}` }, `${fmtDate(t.created_at.slice(0, 10))} · ${channelLabel(t.channel)} · ${stateLabel(t.state)}`))))
+        : h('p', { class: 'muted' }, 'None.'),
+      h('h3', {}, 'Other stays'),
+      otherStays.length
+        ? h('ul', { class: 'guest-stays' }, otherStays.map((s) => h('li', {}, `${s.listing} · ${s.check_in ? `${fmtDate(s.check_in)} – ${fmtDate(s.check_out)}` : 'no dates'} · ${RES_STATUS[s.status] || s.status}`)))
+        : h('p', { class: 'muted' }, 'None.'),
+    );
+    guestEl.hidden = false;
+  }
+  loadGuestPanel();
+
   // Managers: reassign to another agent.
   const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
   const reassignBtn = h('button', { type: 'submit', class: 'btn' }, 'Reassign');
@@ -806,7 +848,7 @@ export async function render(ctx) {
     section,
     headerEl,
     movedBanner,
-    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), h('div', { class: 'ticket-side' }, aside, overbookingEl, calendarEl)),
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), h('div', { class: 'ticket-side' }, aside, overbookingEl, calendarEl, guestEl)),
     dialog,
   );
   drawHeader();
