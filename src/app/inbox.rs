@@ -6,7 +6,7 @@ use super::failure::{failure_from, Failure};
 use crate::dispatch::Dispatchers;
 use crate::domain::channel::Channel;
 use crate::domain::ids::TicketId;
-use crate::domain::inbox::{Order, View, Viewer};
+use crate::domain::inbox::{GuestRule, Order, View, Viewer};
 use crate::domain::stage::Stage;
 use crate::domain::ticket::TicketState;
 use crate::domain::time_range;
@@ -14,7 +14,8 @@ use crate::domain::user::Role;
 use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
-use crate::wire::{Code, ErrorCode, MessageView, NoteView, TicketView};
+use crate::wire::calendar::StayView;
+use crate::wire::{Code, ErrorCode, MessageView, NoteView, Replier, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -98,6 +99,27 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// The most tickets a guest view's count counts; beyond it the tab shows `1000+`.
+pub const COUNT_CAP: i64 = 1000;
+
+/// One guest view's count for the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ViewCount {
+    pub view: View,
+    /// Tickets in the view, at most `capped_at`.
+    pub count: i64,
+    /// The count reached the cap: there may be more.
+    pub capped: bool,
+}
+
+/// `GET /tickets/counts`: each guest view's count for the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ViewCounts {
+    pub items: Vec<ViewCount>,
+    /// The most a count counts.
+    pub capped_at: i64,
+}
+
 /// A ticket with its whole conversation.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
@@ -108,6 +130,9 @@ pub struct TicketDetail {
     /// `messages`, because they were never sent to the guest.
     pub notes: Vec<NoteView>,
     pub pending_note: Option<String>,
+    /// The other stays of its listing that share a night with its reservation: an
+    /// overbooking when not empty (`domain::calendar`).
+    pub overlaps: Vec<StayView>,
 }
 
 fn bad(message: impl Into<String>) -> InboxError {
@@ -229,6 +254,8 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         assignee: scope.assignee,
         states,
         only_unanswered: scope.only_unanswered,
+        unparked: scope.unparked,
+        guest: scope.guest,
         q: search_text(&query.q),
         channel: non_empty(&query.channel)
             .map(Channel::parse)
@@ -303,12 +330,62 @@ impl Inbox {
         } else {
             None
         };
-        Ok(Page {
-            items: records
-                .into_iter()
-                .map(|t| TicketView::new(t, viewer))
-                .collect(),
-            next_cursor,
+        let mut items: Vec<TicketView> = records
+            .into_iter()
+            .map(|t| TicketView::new(t, viewer))
+            .collect();
+        if filter.guest == Some(GuestRule::RecentlyConfirmed) {
+            self.add_repliers(who, &mut items).await?;
+        }
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Says on each ticket who replied before its booking (`recently_confirmed`).
+    async fn add_repliers(
+        &self,
+        who: &Identity,
+        items: &mut [TicketView],
+    ) -> Result<(), InboxError> {
+        let ids: Vec<TicketId> = items.iter().map(|t| t.id).collect();
+        let found =
+            store::guest_views::replied_before_booking(&self.pool, who.account_id, &ids).await?;
+        for t in items.iter_mut() {
+            t.replied_before_booking = Some(
+                found
+                    .iter()
+                    .filter(|(ticket, _, _)| *ticket == t.id)
+                    .map(|(_, id, name)| Replier {
+                        id: *id,
+                        name: name.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+
+    /// How many tickets each guest view holds for the caller, each count capped at
+    /// [`COUNT_CAP`]: what the inbox's guest tabs show, without loading their lists.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn counts(&self, who: &Identity) -> Result<ViewCounts, InboxError> {
+        let viewer = who.viewer();
+        let _place = self.share.enter(who.account_id).await;
+        let mut items = Vec::with_capacity(View::GUEST.len());
+        for view in View::GUEST {
+            let Some(rule) = view.scope(viewer).guest else {
+                continue;
+            };
+            let count =
+                store::guest_views::count(&self.pool, who.account_id, rule, COUNT_CAP).await?;
+            items.push(ViewCount {
+                view,
+                count,
+                capped: count >= COUNT_CAP,
+            });
+        }
+        Ok(ViewCounts {
+            items,
+            capped_at: COUNT_CAP,
         })
     }
 
@@ -324,11 +401,16 @@ impl Inbox {
             store::tickets::thread_messages(&self.pool, account_id, record.thread_id).await?;
         let pending_note = store::tickets::pending_note(&self.pool, record.id).await?;
         let notes = store::notes::of_thread(&self.pool, account_id, record.thread_id).await?;
+        let overlaps = match &record.reservation {
+            Some(r) => store::calendar::overlapping(&self.pool, account_id, r.id).await?,
+            None => Vec::new(),
+        };
         Ok(TicketDetail {
             ticket: TicketView::new(record, who.viewer()),
             messages: messages.into_iter().map(MessageView::from).collect(),
             notes: notes.into_iter().map(NoteView::from).collect(),
             pending_note,
+            overlaps: StayView::overlapping(overlaps),
         })
     }
 

@@ -125,10 +125,26 @@ impl Ingest {
             stage: derive_stage(msg.reservation.as_ref().map(Stay::facts), today),
             message: msg.clone(),
         };
-        Ok(match self.writer.write(item).await? {
+        let delivery = match self.writer.write(item).await? {
             Outcome::New(ids) => Delivery::New(ids.into()),
             Outcome::Repeat(ids) => Delivery::Repeat(ids.into()),
-        })
+        };
+        // The bridge's mood replaces the ticket's, set by nobody (the bridge). Only a new
+        // delivery sets it: a repeat must not undo a mood an agent set since.
+        if let (Delivery::New(ids), Some(mood)) = (delivery, msg.mood) {
+            if let Some(ticket_id) = ids.ticket_id {
+                store::todos::set_mood(
+                    &self.pool,
+                    account_id,
+                    ticket_id,
+                    mood.value(),
+                    None,
+                    chrono::Utc::now(),
+                )
+                .await?;
+            }
+        }
+        Ok(delivery)
     }
 
     /// Stores a reservation (status changes drive conversion); answers its id and whether

@@ -8,7 +8,10 @@ use super::agents::Agents;
 use super::alerts::Alerts;
 use super::auth::Auth;
 use super::auth::KnownKeys;
+use super::calendar::Calendars;
+use super::follow_ups::FollowUps;
 use super::groups::Groups;
+use super::guest_panel::GuestPanels;
 use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::{writer::Writer, Ingest};
@@ -22,6 +25,7 @@ use super::reviews::Reviews;
 use super::revocations::Revocations;
 use super::templates::Templates;
 use super::tickets::TicketActions;
+use super::todos::Todos;
 use super::users::Users;
 use super::wallboard::Wallboards;
 use super::work::WorkState;
@@ -47,6 +51,10 @@ pub struct Services {
     pub reviews: Reviews,
     pub tickets: TicketActions,
     pub notes: Notes,
+    pub todos: Todos,
+    pub follow_ups: Arc<FollowUps>,
+    pub calendars: Calendars,
+    pub guest_panels: GuestPanels,
     pub inbox: Inbox,
     pub work: WorkState,
     pub reports: Reports,
@@ -187,6 +195,10 @@ impl Services {
             ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
+            todos: Todos::new(pool.clone(), hub.clone()),
+            follow_ups: FollowUps::start(pool.clone(), dispatchers.clone()),
+            calendars: Calendars::new(pool.clone()),
+            guest_panels: GuestPanels::new(pool.clone()),
             agents: Agents::new(pool.clone(), users, work.clone(), revocations),
             groups: Groups::new(pool.clone(), dispatchers.clone()),
             tickets,

@@ -16,7 +16,7 @@ use super::rechecks::Rechecks;
 use super::Shared;
 use crate::detached::InRuntimeExt;
 use crate::domain::account::Settings;
-use crate::domain::dispatch::{AgentEntry, Board, Decision};
+use crate::domain::dispatch::{AgentEntry, Board, Decision, TicketEntry};
 use crate::domain::ids::{TicketId, UserId};
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::store::leases::Held;
@@ -431,6 +431,29 @@ impl Handler<TicketChanged> for Dispatcher {
             TicketChange::Opened => board.ticket_opened(id, now),
             TicketChange::Pending => board.ticket_pending(id, now),
             TicketChange::Done => board.ticket_done(id, now),
+            TicketChange::Parked => board.ticket_parked(id, now),
+        });
+    }
+}
+
+impl Handler<FollowUpDue> for Dispatcher {
+    type Result = ();
+    #[tracing::instrument(skip_all, fields(account_id = %self.lease.account_id, ticket_id = %msg.ticket_id))]
+    fn handle(&mut self, msg: FollowUpDue, ctx: &mut Self::Context) {
+        let entry = TicketEntry {
+            id: msg.ticket_id,
+            traits: msg.traits,
+            state: crate::domain::ticket::TicketState::Queued,
+            assignee: None,
+            unanswered: msg.unanswered,
+            created_at: msg.created_at,
+            assigned_at: None,
+            previous_agent: msg.agent,
+            pinned: false,
+            lapsed_with: Vec::new(),
+        };
+        self.decide(ctx, |board| {
+            board.follow_up_due(entry, msg.agent, Utc::now())
         });
     }
 }

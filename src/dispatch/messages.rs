@@ -36,6 +36,21 @@ pub enum TicketChange {
     Pending,
     /// Finished; it leaves the board.
     Done,
+    /// Parked until a follow-up; it leaves the board until [`FollowUpDue`].
+    Parked,
+}
+
+/// A parked ticket's follow-up came due and was committed back to the queue: give it to
+/// `agent` if they may take it now, else dispatch it (reason `follow_up`).
+#[derive(Message, Debug, Clone, Serialize, Deserialize)]
+#[rtype(result = "()")]
+pub struct FollowUpDue {
+    pub ticket_id: TicketId,
+    pub traits: TicketTraits,
+    pub created_at: DateTime<Utc>,
+    pub unanswered: bool,
+    /// Who parked it (its assignee then); `None`: it was in the queue.
+    pub agent: Option<UserId>,
 }
 
 /// A ticket changed in the database; the dispatcher updates loads and tells the sockets.

@@ -14,8 +14,8 @@
 //! nothing here needs a replay: a notification nobody heard is covered by that rebuild.
 
 use super::messages::{
-    AgentChanged, AssignTicket, ClaimTicket, DispatchRefusal, OffersFor, RecheckAgentAfter,
-    SettingsChanged, TicketChanged, TicketCreated,
+    AgentChanged, AssignTicket, ClaimTicket, DispatchRefusal, FollowUpDue, OffersFor,
+    RecheckAgentAfter, SettingsChanged, TicketChanged, TicketCreated,
 };
 use super::Dispatcher;
 use crate::domain::ids::{AccountId, TicketId};
@@ -39,6 +39,7 @@ const MAX_OFFERS: usize = 400;
 pub enum Event {
     TicketCreated(TicketCreated),
     TicketChanged(TicketChanged),
+    FollowUpDue(FollowUpDue),
     AgentChanged(AgentChanged),
     RecheckAgentAfter(RecheckAgentAfter),
     SettingsChanged,
@@ -50,6 +51,7 @@ impl Event {
         match self {
             Event::TicketCreated(m) => to.do_send(m),
             Event::TicketChanged(m) => to.do_send(m),
+            Event::FollowUpDue(m) => to.do_send(m),
             Event::AgentChanged(m) => to.do_send(m),
             Event::RecheckAgentAfter(m) => to.do_send(m),
             Event::SettingsChanged => to.do_send(SettingsChanged),
@@ -69,6 +71,7 @@ macro_rules! events_from {
 events_from!(
     TicketCreated,
     TicketChanged,
+    FollowUpDue,
     AgentChanged,
     RecheckAgentAfter
 );

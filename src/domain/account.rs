@@ -59,6 +59,8 @@ pub struct Settings {
     pub return_after_seconds_by_stage: StageTimers,
     /// Where alerts are POSTed as Slack-compatible JSON; `null`: nowhere.
     pub notification_webhook_url: Option<String>,
+    /// How many days back the `recently_confirmed` view looks (1–90, default 7).
+    pub recently_confirmed_days: i32,
 }
 
 impl Default for Settings {
@@ -72,6 +74,7 @@ impl Default for Settings {
             return_after_seconds: None,
             return_after_seconds_by_stage: StageTimers::default(),
             notification_webhook_url: None,
+            recently_confirmed_days: 7,
         }
     }
 }
@@ -123,6 +126,8 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, nullable)]
     pub notification_webhook_url: Option<Option<String>>,
+    /// Days, 1–90.
+    pub recently_confirmed_days: Option<i32>,
 }
 
 /// A field that is present (possibly `null`), as opposed to absent (`None` by default).
@@ -196,6 +201,12 @@ impl Settings {
         }
         if let Some(v) = &patch.notification_webhook_url {
             next.notification_webhook_url = v.as_deref().map(webhook_url).transpose()?;
+        }
+        if let Some(v) = patch.recently_confirmed_days {
+            if !(1..=90).contains(&v) {
+                return Err("recently_confirmed_days must be between 1 and 90".into());
+            }
+            next.recently_confirmed_days = v;
         }
         Ok(next)
     }
@@ -281,6 +292,14 @@ mod tests {
             },
             SettingsPatch {
                 assignment_strategy: Some("random".into()),
+                ..Default::default()
+            },
+            SettingsPatch {
+                recently_confirmed_days: Some(0),
+                ..Default::default()
+            },
+            SettingsPatch {
+                recently_confirmed_days: Some(91),
                 ..Default::default()
             },
             SettingsPatch {

@@ -86,6 +86,8 @@ ids! {
     AlertId;
     /// A routing group: the agents who take the tickets its rules match.
     GroupId;
+    /// A to-do on a ticket.
+    TodoId;
 }
 
 /// The documented form of every id: the decimal digits of a positive `BIGINT`, as a string

@@ -23,6 +23,24 @@ pub enum View {
     Queued,
     /// Every ticket of the account.
     All,
+    /// "My to-dos": tickets with an open to-do that are assigned to the viewer or whose open
+    /// to-do the viewer wrote (`domain::todo::in_my_todos`).
+    Todos,
+    /// Tickets with an open to-do of kind `refund` (the whole account's).
+    WaitingRefunds,
+    /// Tickets whose reservation is confirmed and not fully paid (the whole account's).
+    AwaitingPayment,
+    /// Guests staying now whose ticket's mood is 3 or lower (the whole account's).
+    StayingUnhappy,
+    /// Tickets parked until a follow-up time (`domain::follow_up`): an agent's own (those that
+    /// come back to them or that they parked); every one for a manager.
+    FollowUps,
+    /// Tickets whose reservation shares a night with another non-cancelled reservation of
+    /// the same listing (`domain::calendar`; the whole account's).
+    Overbooking,
+    /// Tickets whose reservation went from inquiry or request to confirmed within the
+    /// account's `recently_confirmed_days` (the whole account's), with who replied before.
+    RecentlyConfirmed,
 }
 
 /// The order of a list of tickets.
@@ -66,6 +84,8 @@ pub struct Placement {
     pub state: TicketState,
     pub unanswered: bool,
     pub assignee: Option<UserId>,
+    /// Parked until a follow-up time: out of the working tabs until it comes back.
+    pub parked: bool,
 }
 
 /// The states a view shows, and whether it is limited to the viewer's own tickets.
@@ -75,6 +95,28 @@ pub struct Scope {
     pub only_unanswered: bool,
     /// Restricted to tickets assigned to this user.
     pub assignee: Option<UserId>,
+    /// Leaves out tickets parked until a follow-up (the working tabs but `done` and `all`).
+    pub unparked: bool,
+    /// A guest view's own rule (to-dos, reservation, mood), which the store turns into SQL.
+    pub guest: Option<GuestRule>,
+}
+
+/// The rule of a guest view (issue 14), beyond states and assignee; `domain::todo` says each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestRule {
+    /// An open to-do on a ticket assigned to this user, or one this user wrote.
+    TodosOf(UserId),
+    OpenRefund,
+    AwaitingPayment,
+    StayingUnhappy,
+    /// Parked until a follow-up and not done; `Some(user)`: coming back to that user or
+    /// parked by them.
+    FollowUpsOf(Option<UserId>),
+    /// Its reservation (not cancelled) overlaps another non-cancelled one of its listing.
+    Overbooked,
+    /// Its reservation is confirmed, was an inquiry or request before, and was confirmed
+    /// within the account's `recently_confirmed_days`.
+    RecentlyConfirmed,
 }
 
 /// Tickets an agent is working on.
@@ -88,13 +130,44 @@ const OPEN: &[TicketState] = &[
 ];
 
 impl View {
-    pub const ALL: [View; 6] = [
+    /// The working tabs: a ticket's `views[]` lists those it shows in.
+    pub const WORKING: [View; 6] = [
         View::Unanswered,
         View::Mine,
         View::Pending,
         View::Done,
         View::Queued,
         View::All,
+    ];
+
+    /// The guest views (issue 14): the inbox shows each as a tab with a count
+    /// (`GET /tickets/counts`).
+    pub const GUEST: [View; 7] = [
+        View::FollowUps,
+        View::Overbooking,
+        View::RecentlyConfirmed,
+        View::Todos,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
+    ];
+
+    /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
+    /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
+    pub const ALL: [View; 13] = [
+        View::Unanswered,
+        View::Mine,
+        View::Pending,
+        View::Done,
+        View::Queued,
+        View::All,
+        View::Todos,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
+        View::FollowUps,
+        View::Overbooking,
+        View::RecentlyConfirmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +178,13 @@ impl View {
             View::Done => "done",
             View::Queued => "queued",
             View::All => "all",
+            View::Todos => "todos",
+            View::WaitingRefunds => "waiting_refunds",
+            View::AwaitingPayment => "awaiting_payment",
+            View::StayingUnhappy => "staying_unhappy",
+            View::FollowUps => "follow_ups",
+            View::Overbooking => "overbooking",
+            View::RecentlyConfirmed => "recently_confirmed",
         }
     }
 
@@ -113,7 +193,10 @@ impl View {
             .into_iter()
             .find(|v| v.as_str() == raw)
             .ok_or_else(|| {
-                format!("`{raw}` is not a view (unanswered, mine, pending, done, queued, all)")
+                format!(
+                    "`{raw}` is not a view (unanswered, mine, pending, done, queued, all, \
+                     todos, waiting_refunds, awaiting_payment, staying_unhappy, follow_ups, overbooking, recently_confirmed)"
+                )
             })
     }
 
@@ -128,9 +211,11 @@ impl View {
 
     /// What the view shows to `viewer`: agents see their own tickets in their working tabs
     /// and the whole account in `queued` and `all`; managers see the whole account except in
-    /// `mine`.
+    /// `mine`. The guest views hold the whole account's tickets (in any state) that meet their
+    /// rule, except `todos`, which is the viewer's own.
     pub fn scope(self, viewer: Viewer) -> Scope {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
+        let mut guest = None;
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
             View::Unanswered => (IN_HAND, true, own),
             View::Mine => (OPEN, false, Some(viewer.user_id)),
@@ -138,25 +223,61 @@ impl View {
             View::Done => (&[TicketState::Done], false, own),
             View::Queued => (&[TicketState::Queued], false, None),
             View::All => (&[], false, None),
+            View::Todos => {
+                guest = Some(GuestRule::TodosOf(viewer.user_id));
+                (&[], false, None)
+            }
+            View::WaitingRefunds => {
+                guest = Some(GuestRule::OpenRefund);
+                (&[], false, None)
+            }
+            View::AwaitingPayment => {
+                guest = Some(GuestRule::AwaitingPayment);
+                (&[], false, None)
+            }
+            View::StayingUnhappy => {
+                guest = Some(GuestRule::StayingUnhappy);
+                (&[], false, None)
+            }
+            View::FollowUps => {
+                guest = Some(GuestRule::FollowUpsOf(own));
+                (&[], false, None)
+            }
+            View::Overbooking => {
+                guest = Some(GuestRule::Overbooked);
+                (&[], false, None)
+            }
+            View::RecentlyConfirmed => {
+                guest = Some(GuestRule::RecentlyConfirmed);
+                (&[], false, None)
+            }
         };
         Scope {
             states,
             only_unanswered,
             assignee,
+            unparked: matches!(
+                self,
+                View::Unanswered | View::Mine | View::Pending | View::Queued
+            ),
+            guest,
         }
     }
 
-    /// Whether a ticket placed so shows in this view for `viewer`.
+    /// Whether a ticket placed so shows in this working view for `viewer` (a guest view
+    /// needs more than the placement: never here).
     pub fn shows(self, ticket: Placement, viewer: Viewer) -> bool {
         let scope = self.scope(viewer);
-        (scope.states.is_empty() || scope.states.contains(&ticket.state))
+        scope.guest.is_none()
+            && (scope.states.is_empty() || scope.states.contains(&ticket.state))
             && (!scope.only_unanswered || ticket.unanswered)
             && scope.assignee.is_none_or(|a| ticket.assignee == Some(a))
+            && !(scope.unparked && ticket.parked)
     }
 
-    /// Every view a ticket placed so shows in for `viewer`.
+    /// Every working view a ticket placed so shows in for `viewer`.
     pub fn all_showing(ticket: Placement, viewer: Viewer) -> Vec<View> {
-        Self::ALL
+        Self::WORKING
             .into_iter()
             .filter(|v| v.shows(ticket, viewer))
             .collect()
@@ -182,7 +303,25 @@ mod tests {
             state,
             unanswered,
             assignee: assignee.map(UserId),
+            parked: false,
         }
+    }
+
+    #[test]
+    fn a_parked_ticket_leaves_the_working_tabs_but_stays_in_all() {
+        let t = Placement {
+            parked: true,
+            ..placed(TicketState::Opened, true, Some(7))
+        };
+        assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
+        assert_eq!(
+            View::FollowUps.scope(AGENT).guest,
+            Some(GuestRule::FollowUpsOf(Some(UserId(7))))
+        );
+        assert_eq!(
+            View::FollowUps.scope(MANAGER).guest,
+            Some(GuestRule::FollowUpsOf(None))
+        );
     }
 
     #[test]
@@ -220,12 +359,33 @@ mod tests {
             assert_eq!(View::parse(v.as_str()), Ok(v));
         }
         assert!(View::parse("everything").is_err());
+        assert_eq!(View::parse("waiting_refunds"), Ok(View::WaitingRefunds));
+        assert_eq!(View::parse("staying_unhappy"), Ok(View::StayingUnhappy));
         assert_eq!(Order::parse("waiting"), Ok(Order::Waiting));
         assert_eq!(Order::parse("newest"), Ok(Order::Newest));
         assert_eq!(Order::parse("activity"), Ok(Order::Activity));
         assert!(Order::parse("oldest").is_err());
         assert_eq!(View::Unanswered.default_order(), Order::Waiting);
         assert_eq!(View::All.default_order(), Order::Newest);
+    }
+
+    #[test]
+    fn guest_views_span_the_account_except_my_todos() {
+        for viewer in [AGENT, MANAGER] {
+            let todos = View::Todos.scope(viewer);
+            assert_eq!(todos.guest, Some(GuestRule::TodosOf(viewer.user_id)));
+            for (view, rule) in [
+                (View::WaitingRefunds, GuestRule::OpenRefund),
+                (View::AwaitingPayment, GuestRule::AwaitingPayment),
+                (View::StayingUnhappy, GuestRule::StayingUnhappy),
+            ] {
+                let scope = view.scope(viewer);
+                assert_eq!(scope.guest, Some(rule));
+                assert!(scope.states.is_empty() && scope.assignee.is_none());
+            }
+        }
+        let t = placed(TicketState::Assigned, true, Some(7));
+        assert!(!View::Todos.shows(t, AGENT), "never listed in views[]");
     }
 
     proptest! {

@@ -5,6 +5,7 @@ use super::card::normalize_language;
 use super::channel::Channel;
 use super::stage::{ReservationStatus, StayFacts};
 use super::time_range;
+use super::todo::Mood;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -40,6 +41,11 @@ pub struct MessageBody {
     #[serde(default)]
     #[schema(example = "+34 600 000 000")]
     pub entry_point: Option<String>,
+    /// The guest's mood as the bridge judges it, 1–5: it replaces the ticket's mood (the
+    /// latest set wins), recorded as set by the bridge.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
+    pub mood: Option<i64>,
 }
 
 /// A guest as sent.
@@ -170,6 +176,8 @@ pub struct InboundMessage {
     pub history: bool,
     /// The inbound address, normalised ([`normalize_entry_point`]).
     pub entry_point: Option<String>,
+    /// The bridge's reading of the guest's mood.
+    pub mood: Option<Mood>,
 }
 
 /// Why a message body was refused.
@@ -357,6 +365,11 @@ impl InboundMessage {
                 .filter(|e| !e.trim().is_empty())
                 .map(normalize_entry_point)
                 .transpose()?,
+            mood: raw
+                .mood
+                .map(Mood::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?,
         })
     }
 }

@@ -212,6 +212,7 @@ mod tests {
             reservation: stay,
             history: false,
             entry_point: None,
+            mood: None,
         }
     }
 

@@ -4,12 +4,15 @@
 
 pub mod account;
 pub mod alert;
+pub mod calendar;
 pub mod card;
 pub mod channel;
 pub mod delivery;
 pub mod digest;
 pub mod dispatch;
+pub mod follow_up;
 pub mod guest_dates;
+pub mod guest_match;
 pub mod ids;
 pub mod inbox;
 pub mod ingest;
@@ -22,5 +25,6 @@ pub mod stage;
 pub mod template;
 pub mod ticket;
 pub mod time_range;
+pub mod todo;
 pub mod user;
 pub mod viewers;

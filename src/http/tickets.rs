@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::identity::{Caller, ManagerCaller};
 use super::responses as doc;
 use super::Routes;
-use crate::app::inbox::{ListQuery, Page, TicketDetail};
+use crate::app::inbox::{ListQuery, Page, TicketDetail, ViewCounts};
 use crate::app::tickets::Assigned;
 use crate::app::Services;
 use crate::domain::ids::{TicketId, UserId};
@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 pub fn routes(r: &mut Routes<'_>) {
     r.add(Method::GET, "/tickets", list)
+        .add(Method::GET, "/tickets/counts", counts)
         .add(Method::GET, "/tickets/{id}", get)
         .add(Method::GET, "/tickets/{id}/activity", activity)
         .add(Method::POST, "/tickets/{id}/open", open)
@@ -45,6 +46,19 @@ pub(super) async fn list(
     query: web::Query<ListQuery>,
 ) -> Answer {
     Ok(HttpResponse::Ok().json(services.inbox.list(&caller.0, &query).await?))
+}
+
+/// How many tickets each guest view (to-dos, refunds, awaiting payment, staying unhappy…)
+/// holds for the caller, each capped: the inbox tabs' counts, without the lists.
+#[utoipa::path(get, path = "/api/v1/tickets/counts", tag = "tickets",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Each guest view's count.", body = ViewCounts),
+        (status = 401, response = doc::Unauthorized),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn counts(services: web::Data<Services>, caller: Caller) -> Answer {
+    Ok(HttpResponse::Ok().json(services.inbox.counts(&caller.0).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",

@@ -3,9 +3,9 @@
 //! one event sent to many managers is not serialised once per manager.
 
 use crate::domain::dispatch::Reason;
-use crate::domain::ids::{TicketId, UserId};
+use crate::domain::ids::{TicketId, TodoId, UserId};
 use crate::domain::viewers::Viewer;
-use crate::wire::{Code, MessageView, NoteView, TicketView, UserView, WorkStateView};
+use crate::wire::{Code, MessageView, NoteView, TicketView, TodoView, UserView, WorkStateView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -42,6 +42,23 @@ pub enum ServerEvent {
     /// An internal note, to everyone who sees the ticket (its assignee, the author, managers).
     #[serde(rename = "note.created")]
     NoteCreated { ticket_id: TicketId, note: NoteView },
+    /// A to-do was added or changed (to the ticket's assignee, its author and managers).
+    #[serde(rename = "todo.updated")]
+    TodoUpdated { ticket_id: TicketId, todo: TodoView },
+    /// A to-do was deleted.
+    #[serde(rename = "todo.deleted")]
+    TodoDeleted {
+        ticket_id: TicketId,
+        todo_id: TodoId,
+    },
+    /// The ticket's mood was set (by a user, or by the bridge when `set_by` is null).
+    #[serde(rename = "ticket.mood")]
+    TicketMood {
+        ticket_id: TicketId,
+        mood: i16,
+        set_by: Option<UserId>,
+        set_at: DateTime<Utc>,
+    },
     /// A note that mentions the receiving user.
     #[serde(rename = "mention")]
     Mention { ticket_id: TicketId, note: NoteView },

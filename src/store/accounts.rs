@@ -17,7 +17,7 @@ pub struct Account {
 }
 
 const COLUMNS: &str =
-    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone, return_after_seconds, return_after_by_stage, notification_webhook_url";
+    "id, slug, name, response_sla_seconds, assignment_strategy, rebalance_threshold, offline_grace_seconds, timezone, return_after_seconds, return_after_by_stage, notification_webhook_url, recently_confirmed_days";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
     let strategy: String = row.try_get("assignment_strategy")?;
@@ -38,6 +38,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
                 .try_get::<Json<StageTimers>, _>("return_after_by_stage")?
                 .0,
             notification_webhook_url: row.try_get("notification_webhook_url")?,
+            recently_confirmed_days: row.try_get("recently_confirmed_days")?,
         },
     })
 }
@@ -94,8 +95,8 @@ pub async fn update(
     sqlx::query(
         "UPDATE accounts SET name = $2, response_sla_seconds = $3, assignment_strategy = $4, \
          rebalance_threshold = $5, offline_grace_seconds = $6, timezone = $7, \
-         return_after_seconds = $8, notification_webhook_url = $9, return_after_by_stage = $10 \
-         WHERE id = $1",
+         return_after_seconds = $8, notification_webhook_url = $9, return_after_by_stage = $10, \
+         recently_confirmed_days = $11 WHERE id = $1",
     )
     .bind(account_id)
     .bind(name)
@@ -107,6 +108,7 @@ pub async fn update(
     .bind(s.return_after_seconds)
     .bind(&s.notification_webhook_url)
     .bind(Json(s.return_after_seconds_by_stage))
+    .bind(s.recently_confirmed_days)
     .execute(db)
     .await?;
     Ok(())

@@ -28,7 +28,8 @@ pub struct OpenTicket {
     pub lapsed_with: Vec<UserId>,
 }
 
-/// Every queued, assigned, opened or pending ticket of the account, oldest first.
+/// Every queued, assigned, opened or pending ticket of the account that is not parked until
+/// a follow-up, oldest first.
 pub async fn open_tickets(
     db: impl PgExecutor<'_>,
     account_id: AccountId,
@@ -42,7 +43,7 @@ pub async fn open_tickets(
          LEFT JOIN LATERAL (SELECT p.assignee_id FROM tickets p WHERE p.thread_id = t.thread_id AND p.state = ",
         state_sql!(Done),
         " ORDER BY p.closed_at DESC NULLS LAST, p.id DESC LIMIT 1) prev ON true \
-         WHERE t.account_id = $1 AND t.state <> ",
+         WHERE t.account_id = $1 AND t.follow_up_at IS NULL AND t.state <> ",
         state_sql!(Done),
         " ORDER BY t.created_at, t.id"
     ))

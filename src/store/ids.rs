@@ -56,4 +56,5 @@ sql_ids!(
     DeliveryId,
     AlertId,
     GroupId,
+    TodoId,
 );

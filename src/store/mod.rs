@@ -69,10 +69,14 @@ macro_rules! state_sql {
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
+pub mod calendar;
 pub mod digests;
 pub mod dispatch_state;
 pub mod events;
+pub mod follow_ups;
 pub mod groups;
+pub mod guest_panel;
+pub mod guest_views;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;
@@ -88,6 +92,7 @@ pub mod templates;
 #[macro_use]
 pub mod tickets;
 pub mod ticket_actions;
+pub mod todos;
 pub mod users;
 pub mod wallboard;
 pub mod work;

@@ -6,7 +6,7 @@ use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
-use crate::domain::inbox::Order;
+use crate::domain::inbox::{GuestRule, Order};
 use crate::domain::stage::{ReservationStatus, Stage};
 use crate::domain::ticket::{Direction, TicketState};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,6 +40,13 @@ pub struct TicketRecord {
     /// When its newest message was sent, or its creation if that is later: what the
     /// latest-activity order sorts by.
     pub last_activity_at: DateTime<Utc>,
+    /// The latest mood (1–5), who set it (null: the bridge) and when.
+    pub mood: Option<i16>,
+    pub mood_set_by: Option<UserId>,
+    pub mood_set_at: Option<DateTime<Utc>>,
+    /// Parked until this time (a follow-up), with its note.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    pub follow_up_note: Option<String>,
 }
 
 /// The guest of a ticket.
@@ -93,7 +100,8 @@ macro_rules! view_columns {
     r.check_out AS r_check_out, r.total_price_cents AS r_total_price_cents, r.currency AS r_currency, \
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
     lm.direction AS last_direction, lm.preview AS last_preview, \
-    GREATEST(t.created_at, t.last_activity_at) AS activity_at"
+    GREATEST(t.created_at, t.last_activity_at) AS activity_at, t.mood, t.mood_set_by, t.mood_set_at, \
+    t.follow_up_at, t.follow_up_note"
     };
 }
 
@@ -106,7 +114,7 @@ macro_rules! view_joins {
     () => {
         "CROSS JOIN LATERAL (SELECT id, name, language FROM guests WHERE id = t.guest_id LIMIT 1) g \
     LEFT JOIN LATERAL (SELECT id, external_id, status, listing_id, check_in, check_out, total_price_cents, \
-      currency, payment_status FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
+      currency, payment_status, confirmed_at FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
     LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true \
     LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true \
     LEFT JOIN LATERAL (SELECT direction, left(body, 140) AS preview FROM messages WHERE ticket_id = t.id \
@@ -170,6 +178,11 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
             None => None,
         },
         last_activity_at: r.try_get("activity_at")?,
+        mood: r.try_get("mood")?,
+        mood_set_by: r.try_get("mood_set_by")?,
+        mood_set_at: r.try_get("mood_set_at")?,
+        follow_up_at: r.try_get("follow_up_at")?,
+        follow_up_note: r.try_get("follow_up_note")?,
     })
 }
 
@@ -199,7 +212,8 @@ pub async fn record(
     Ok(records(db, account_id, &[id]).await?.pop())
 }
 
-/// The agent's inbox: their assigned, opened and pending tickets, oldest first.
+/// The agent's inbox: their assigned, opened and pending tickets that are not parked until
+/// a follow-up, oldest first.
 pub async fn active_for_agent(
     db: impl PgExecutor<'_>,
     account_id: AccountId,
@@ -209,7 +223,7 @@ pub async fn active_for_agent(
         view_columns!(),
         " FROM tickets t ",
         view_joins!(),
-        " WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.state IN ",
+        " WHERE t.account_id = $1 AND t.assignee_id = $2 AND t.follow_up_at IS NULL AND t.state IN ",
         state_sql!(Active),
         " ORDER BY t.created_at, t.id"
     );
@@ -296,6 +310,10 @@ pub struct ListFilter {
     /// Restrict to these states (empty: every state).
     pub states: Vec<TicketState>,
     pub only_unanswered: bool,
+    /// Leave out tickets parked until a follow-up.
+    pub unparked: bool,
+    /// A guest view's rule (`domain::todo` states each in Rust).
+    pub guest: Option<GuestRule>,
     /// Guest name (substring, any case, accents folded: "zoe" finds "Zoë") or exact
     /// reservation id.
     pub q: Option<String>,
@@ -338,6 +356,12 @@ pub async fn list(
     }
     if f.only_unanswered {
         q.push(" AND t.awaiting_reply_since IS NOT NULL");
+    }
+    if f.unparked {
+        q.push(" AND t.follow_up_at IS NULL");
+    }
+    if let Some(rule) = f.guest {
+        super::guest_views::push_rule(&mut q, rule);
     }
     if let Some(text) = &f.q {
         let pattern = format!(

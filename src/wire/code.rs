@@ -60,6 +60,10 @@ codes! {
     UnknownReservation = "unknown_reservation", 400;
     /// An agent card or a group's overflow names a routing group the account does not have.
     UnknownGroup = "unknown_group", 400;
+    /// A to-do's `kind` is not refund, follow_up or task.
+    UnknownTodoKind = "unknown_todo_kind", 400;
+    /// A mood is not a whole number from 1 to 5.
+    InvalidMood = "invalid_mood", 400;
     /// No valid session, token or key.
     Unauthorized = "unauthorized", 401;
     /// Signed in, but the role (or the ticket's assignee) does not allow it.

@@ -2,13 +2,16 @@
 //! HTTP answers and in socket frames, so clients parse one shape. Built from the store's typed
 //! records; nothing here reads the database or knows HTTP.
 
+pub mod calendar;
 mod code;
 mod note;
 pub mod outbound;
 mod ticket;
+mod todo;
 mod user;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
-pub use ticket::{ActivityLog, GuestView, MessageView, ReservationView, TicketView};
+pub use ticket::{ActivityLog, GuestView, MessageView, Replier, ReservationView, TicketView};
+pub use todo::TodoView;
 pub use user::{UserView, WorkStateView};

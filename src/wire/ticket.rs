@@ -38,8 +38,30 @@ pub struct TicketView {
     /// When its newest message was sent (guest's or agent's), or its creation if later: the
     /// key of `sort=activity`.
     pub last_activity_at: DateTime<Utc>,
-    /// The inbox tabs this ticket shows in for the receiving user (`domain::inbox`).
+    /// The working inbox tabs this ticket shows in for the receiving user (`domain::inbox`;
+    /// the guest views, such as `waiting_refunds`, are not listed).
     pub views: Vec<View>,
+    /// The guest's mood on this ticket, 1–5 (the latest set wins), or null.
+    #[schema(minimum = 1, maximum = 5)]
+    pub mood: Option<i16>,
+    /// Who set the mood: a user, or null when the bridge delivered it (or none is set).
+    pub mood_set_by: Option<UserId>,
+    pub mood_set_at: Option<DateTime<Utc>>,
+    /// Parked until this time (`POST /tickets/{id}/follow-up`): out of the working tabs
+    /// until then; null when not parked.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    pub follow_up_note: Option<String>,
+    /// In the `recently_confirmed` view only: the agents who replied to the guest before the
+    /// reservation was confirmed, first replier first (absent elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replied_before_booking: Option<Vec<Replier>>,
+}
+
+/// An agent who replied.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Replier {
+    pub id: UserId,
+    pub name: String,
 }
 
 /// The start of a ticket's newest message.
@@ -80,6 +102,7 @@ impl TicketView {
             state: t.state,
             unanswered: t.unanswered,
             assignee: t.assignee_id,
+            parked: t.follow_up_at.is_some(),
         };
         TicketView {
             id: t.id,
@@ -119,6 +142,12 @@ impl TicketView {
                 .map(|(direction, body)| MessagePreview { direction, body }),
             last_activity_at: t.last_activity_at,
             views: View::all_showing(placement, viewer),
+            mood: t.mood,
+            mood_set_by: t.mood_set_by,
+            mood_set_at: t.mood_set_at,
+            follow_up_at: t.follow_up_at,
+            follow_up_note: t.follow_up_note,
+            replied_before_booking: None,
         }
     }
 }
@@ -158,7 +187,7 @@ pub struct ActivityEntry {
     pub at: DateTime<Utc>,
     /// `ticket.created`, `ticket.assigned` (with `reason`: new, rebalanced, agent_left,
     /// manager, follow_up, …), `ticket.unassigned`, `ticket.opened`, `ticket.replied`,
-    /// `ticket.pending` or `ticket.done`.
+    /// `ticket.pending`, `ticket.done` or `ticket.follow_up` (parked until a follow-up).
     pub kind: String,
     pub reason: Option<String>,
     /// Whom it is about (the new assignee, the agent who replied…).

@@ -106,6 +106,8 @@ export const api = {
 
   // Tickets
   tickets: (params, opts) => get('/tickets', params, opts),
+  /** Each guest view's count for the caller (capped): the inbox tabs' numbers. */
+  viewCounts: () => get('/tickets/counts'),
   ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
   ticketActivity: (ticketId) => get(`/tickets/${id(ticketId)}/activity`),
   openTicket: (ticketId) => post(`/tickets/${id(ticketId)}/open`),
@@ -115,6 +117,19 @@ export const api = {
   claim: (ticketId) => post(`/tickets/${id(ticketId)}/claim`),
   /** An internal note: the team sees it, the guest never does. */
   addNote: (ticketId, body) => post(`/tickets/${id(ticketId)}/notes`, { body }),
+  /** The ticket's to-dos: `{title, kind: refund|follow_up|task, due_at?}`; tick with `{done}`. */
+  todos: (ticketId) => get(`/tickets/${id(ticketId)}/todos`),
+  addTodo: (ticketId, todo) => post(`/tickets/${id(ticketId)}/todos`, todo),
+  updateTodo: (ticketId, todoId, changes) => patch(`/tickets/${id(ticketId)}/todos/${id(todoId)}`, changes),
+  deleteTodo: (ticketId, todoId) => del(`/tickets/${id(ticketId)}/todos/${id(todoId)}`),
+  /** The guest panel: matched records, other tickets and stays, languages, latest review. */
+  guestPanel: (guestId) => get(`/guests/${id(guestId)}`),
+  /** A listing's stays with a night in [from, to) (YYYY-MM-DD), overlaps marked. */
+  listingCalendar: (listingId, from, to) => get(`/listings/${id(listingId)}/calendar`, { from, to }),
+  /** Parks the ticket until `at` (RFC 3339) with a note; answers the ticket. */
+  setFollowUp: (ticketId, at, note) => post(`/tickets/${id(ticketId)}/follow-up`, { at, note }),
+  /** The guest's mood on the ticket, 1–5. */
+  setMood: (ticketId, mood) => post(`/tickets/${id(ticketId)}/mood`, { mood }),
   assign: (ticketId, agentId, force = false) =>
     post(`/tickets/${id(ticketId)}/assign`, { agent_id: String(agentId), force }),
   /** Sends a failed reply to the channel again. */

@@ -69,6 +69,8 @@ export function activityLabel(e) {
       return `${who} marked it pending`;
     case 'ticket.done':
       return `${who} marked it done`;
+    case 'ticket.follow_up':
+      return `Parked for a follow-up${e.actor_name ? ` by ${e.actor_name}` : ''}`;
     default:
       return e.kind;
   }

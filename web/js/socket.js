@@ -336,6 +336,13 @@ export class Live extends EventTarget {
         return this.emit('note', { ticket_id: String(frame.ticket_id), note: frame.note || {} });
       case 'mention':
         return this.onMention(frame);
+      // To-dos and mood feed the guest views (to-dos, refunds, staying unhappy).
+      case 'todo.updated':
+        return this.emit('todo', { ticket_id: String(frame.ticket_id), todo: frame.todo || {} });
+      case 'todo.deleted':
+        return this.emit('todo', { ticket_id: String(frame.ticket_id), deleted: String(frame.todo_id) });
+      case 'ticket.mood':
+        return this.emit('mood', { ticket_id: String(frame.ticket_id), mood: frame.mood, set_by: frame.set_by, set_at: frame.set_at });
       case 'message.updated':
         // A reply's delivery status changed (queued, sent, delivered, failed).
         return this.emit('message-updated', { ticket_id: String(frame.ticket_id), message: frame.message || {} });

@@ -732,6 +732,55 @@ impl Board {
 
     /// Finished: it leaves the board, and its agent may take more.
     pub fn ticket_done(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.leave_board(id, now)
+    }
+
+    /// Parked until a follow-up: it leaves the board like a finished ticket (its agent's load
+    /// drops) until [`Board::follow_up_due`] brings it back.
+    pub fn ticket_parked(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
+        self.leave_board(id, now)
+    }
+
+    /// A parked ticket's follow-up time came (it is queued again in the database): it goes
+    /// to `agent`, who parked it, when they may take it now (working, present, under their
+    /// cap), else through normal dispatching; either way with reason `follow_up`.
+    pub fn follow_up_due(
+        &mut self,
+        entry: TicketEntry,
+        agent: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> Vec<Decision> {
+        self.tick(now);
+        let mut out = Vec::new();
+        let id = entry.id;
+        if !self.tickets.contains_key(&id) {
+            self.load_ticket(TicketEntry {
+                state: TicketState::Queued,
+                assignee: None,
+                assigned_at: None,
+                pinned: false,
+                ..entry
+            });
+        }
+        let Some(ticket) = self.tickets.get(&id) else {
+            return out;
+        };
+        if ticket.entry.state != TicketState::Queued || ticket.offer.is_some() {
+            return out;
+        }
+        match agent.filter(|a| self.may_take(*a, ticket)) {
+            Some(agent) => self.assign(id, agent, Reason::FollowUp, &mut out),
+            None => {
+                if !self.place(id, Reason::FollowUp, &mut out) {
+                    out.push(Decision::Queue { ticket: id });
+                }
+            }
+        }
+        out
+    }
+
+    /// Takes a ticket off the board; its agent may take more.
+    fn leave_board(&mut self, id: TicketId, now: DateTime<Utc>) -> Vec<Decision> {
         self.tick(now);
         let mut out = Vec::new();
         let Some(t) = self.tickets.get(&id) else {

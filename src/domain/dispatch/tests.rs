@@ -1039,3 +1039,54 @@ fn presence_is_as_last_said_and_unknown_users_are_absent() {
     assert!(b.is_present(ag(2)));
     assert!(!b.is_present(ag(9)), "not a user of the board");
 }
+
+/// A ticket as the follow-up sweeper hands it back (queued again in the database).
+fn returning(id: i64) -> TicketEntry {
+    TicketEntry {
+        id: tk(id),
+        traits: any_ticket(),
+        state: TicketState::Queued,
+        assignee: None,
+        unanswered: false,
+        created_at: at(0),
+        assigned_at: None,
+        previous_agent: None,
+        pinned: false,
+        lapsed_with: Vec::new(),
+    }
+}
+
+#[test]
+fn a_parked_ticket_leaves_the_board_and_comes_back_to_its_agent_even_when_busier() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 0, &[agent(1), agent(2)]);
+    b.ticket_created(tk(1), any_ticket(), at(0), None, at(0));
+    b.ticket_created(tk(2), any_ticket(), at(1), None, at(1));
+    b.ticket_created(tk(3), any_ticket(), at(2), None, at(2));
+    assert_eq!(b.holder(tk(1)), Some(ag(1)));
+    assert_eq!(b.loads(ag(1)).map(|l| l.0), Some(2));
+    b.ticket_parked(tk(1), at(3));
+    assert_eq!(b.holder(tk(1)), None);
+    assert_eq!(
+        b.loads(ag(1)).map(|l| l.0),
+        Some(1),
+        "a parked ticket is no load"
+    );
+    let d = b.follow_up_due(returning(1), Some(ag(1)), at(10));
+    assert_eq!(assigned_to(&d), vec![(1, 1, Reason::FollowUp)]);
+    b.assert_consistent();
+}
+
+#[test]
+fn a_follow_up_whose_agent_is_not_working_is_dispatched_or_queued() {
+    let mut stopped = agent(1);
+    stopped.working = false;
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[stopped, agent(2)]);
+    let d = b.follow_up_due(returning(1), Some(ag(1)), at(10));
+    assert_eq!(assigned_to(&d), vec![(1, 2, Reason::FollowUp)]);
+    let mut alone = agent(1);
+    alone.working = false;
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[alone]);
+    let d = b.follow_up_due(returning(1), Some(ag(1)), at(10));
+    assert_eq!(d, vec![Decision::Queue { ticket: tk(1) }]);
+    b.assert_consistent();
+}

@@ -326,6 +326,59 @@ impl TestApp {
         )
     }
 
+    /// `GET /tickets/{id}/todos`.
+    pub fn todos(&self, user: &Session, ticket: &str) -> Call {
+        self.get(&format!("/tickets/{ticket}/todos"), user)
+    }
+
+    /// `POST /tickets/{id}/todos` with `body` as it is.
+    pub fn add_todo(&self, user: &Session, ticket: &str, body: &Value) -> Call {
+        self.post(&format!("/tickets/{ticket}/todos"), user, body)
+    }
+
+    /// `PATCH /tickets/{id}/todos/{todo_id}`.
+    pub fn update_todo(&self, user: &Session, ticket: &str, todo: &str, patch: &Value) -> Call {
+        self.patch(&format!("/tickets/{ticket}/todos/{todo}"), user, patch)
+    }
+
+    /// `DELETE /tickets/{id}/todos/{todo_id}`.
+    pub fn delete_todo(&self, user: &Session, ticket: &str, todo: &str) -> Call {
+        self.call(
+            Method::DELETE,
+            &format!("/tickets/{ticket}/todos/{todo}"),
+            user,
+        )
+    }
+
+    /// `POST /tickets/{id}/mood {mood}` with `mood` as it is.
+    pub fn set_mood(&self, user: &Session, ticket: &str, mood: &Value) -> Call {
+        self.post(
+            &format!("/tickets/{ticket}/mood"),
+            user,
+            &json!({ "mood": mood }),
+        )
+    }
+
+    /// `POST /tickets/{id}/follow-up {at, note}` with `body` as it is.
+    pub fn follow_up(&self, user: &Session, ticket: &str, body: &Value) -> Call {
+        self.post(&format!("/tickets/{ticket}/follow-up"), user, body)
+    }
+
+    /// `GET /tickets/counts`: each guest view's count for `user`.
+    pub fn view_counts(&self, user: &Session) -> Call {
+        self.get("/tickets/counts", user)
+    }
+
+    /// `GET /listings/{id}/calendar` with `query` (`from`, `to`) as it is.
+    pub fn calendar(&self, user: &Session, listing: &str, query: &[(&str, &str)]) -> Call {
+        self.get_query(&format!("/listings/{listing}/calendar"), user, query)
+    }
+
+    /// `GET /guests/{id}`: the guest panel.
+    pub fn guest_panel(&self, user: &Session, guest: &str) -> Call {
+        self.get(&format!("/guests/{guest}"), user)
+    }
+
     // Agents.
 
     pub fn agents(&self, user: &Session) -> Call {

@@ -9,6 +9,7 @@ import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
 import { desktopOn, setDesktop } from '../desktop.js';
 
+// The working tabs, one tab list: Home and End stay within them.
 const TABS = [
   { view: 'unanswered', label: 'Unanswered' },
   { view: 'mine', label: 'My tickets' },
@@ -16,12 +17,35 @@ const TABS = [
   { view: 'done', label: 'Done' },
   { view: 'all', label: 'All' },
 ];
+// The guest views (issue 14), a second tab list beside the first: their membership depends on
+// to-dos, reservations and mood, which `ticket.views` does not list, so their lists come from
+// the server and their counts from `GET /tickets/counts` (one cheap request, see drawGuestCounts).
+const GUEST_TABS = [
+  { view: 'follow_ups', label: 'Follow-ups' },
+  { view: 'overbooking', label: 'Overbooking' },
+  { view: 'recently_confirmed', label: 'Recently confirmed' },
+  { view: 'todos', label: 'My to-dos' },
+  { view: 'waiting_refunds', label: 'Refunds' },
+  { view: 'awaiting_payment', label: 'Awaiting payment' },
+  { view: 'staying_unhappy', label: 'Staying unhappy' },
+];
+const GUEST = new Set(GUEST_TABS.map((t) => t.view));
+// Counts are asked for when the inbox opens and then at most once per COUNTS_EVERY ms after
+// frames that may change them, never while a request is under way.
+const COUNTS_EVERY = 2000;
 const EMPTY = {
   unanswered: 'Nothing waits for a reply. New guest messages appear here as they arrive.',
   mine: 'You have no open tickets.',
   pending: 'No tickets are pending.',
   done: 'No closed tickets match.',
   all: 'No tickets match.',
+  follow_ups: 'No tickets wait for a follow-up.',
+  overbooking: 'No stays overlap.',
+  recently_confirmed: 'No inquiry booked lately.',
+  todos: 'No open to-dos on your tickets.',
+  waiting_refunds: 'No refunds are waiting.',
+  awaiting_payment: 'No confirmed stays wait for payment.',
+  staying_unhappy: 'No unhappy guests are staying now.',
 };
 
 // Set when the user switches tabs from the tab list, so the re-rendered list gets focus back.
@@ -51,7 +75,7 @@ export function render(ctx) {
   const { root, api, live, session, params, notify, navigate } = ctx;
   const me = String(session.user.id);
   const isManager = session.user.role === 'manager';
-  const view = TABS.some((t) => t.view === params[0]) ? params[0] : 'unanswered';
+  const view = [...TABS, ...GUEST_TABS].some((t) => t.view === params[0]) ? params[0] : 'unanswered';
   const filters = prefs.get('inbox.filters', {});
   let items = [];
   let nextCursor = null;
@@ -174,46 +198,52 @@ export function render(ctx) {
   }
 
   // ---- tabs ------------------------------------------------------------------------------
-  const tablist = h(
-    'div',
-    { role: 'tablist', 'aria-label': 'Inbox views', class: 'tabs' },
-    TABS.map((t) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          role: 'tab',
-          id: `tab-${t.view}`,
-          'aria-selected': String(t.view === view),
-          'aria-controls': 'inbox-panel',
-          tabindex: t.view === view ? '0' : '-1',
-          dataset: { view: t.view },
-          onclick: () => {
-            refocusTab = true;
-            navigate(`#/inbox/${t.view}`);
+  /** One tab list (arrow keys, Home and End move within it). */
+  function tabList(tabs, label) {
+    const el = h(
+      'div',
+      { role: 'tablist', 'aria-label': label, class: 'tabs' },
+      tabs.map((t) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            id: `tab-${t.view}`,
+            'aria-selected': String(t.view === view),
+            'aria-controls': 'inbox-panel',
+            // One tab of each list is reachable with Tab: the selected one, or the first.
+            tabindex: t.view === view || (!tabs.some((x) => x.view === view) && t === tabs[0]) ? '0' : '-1',
+            dataset: { view: t.view },
+            onclick: () => {
+              refocusTab = true;
+              navigate(`#/inbox/${t.view}`);
+            },
           },
-        },
-        t.label,
-        t.view === 'unanswered' ? h('span', { class: 'tab-count', 'aria-hidden': 'true' }) : null,
+          t.label,
+          t.view === 'unanswered' || GUEST.has(t.view) ? h('span', { class: 'tab-count', 'aria-hidden': 'true' }) : null,
+        ),
       ),
-    ),
-  );
-  tablist.addEventListener('keydown', (ev) => {
-    const tabs = [...tablist.querySelectorAll('[role="tab"]')];
-    const i = tabs.indexOf(document.activeElement);
-    if (i < 0) return;
-    let next = null;
-    if (ev.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
-    else if (ev.key === 'ArrowLeft') next = tabs[(i - 1 + tabs.length) % tabs.length];
-    else if (ev.key === 'Home') next = tabs[0];
-    else if (ev.key === 'End') next = tabs[tabs.length - 1];
-    if (next) {
-      ev.preventDefault();
-      next.focus();
-      refocusTab = true;
-      navigate(`#/inbox/${next.dataset.view}`);
-    }
-  });
+    );
+    el.addEventListener('keydown', (ev) => {
+      const all = [...el.querySelectorAll('[role="tab"]')];
+      const i = all.indexOf(document.activeElement);
+      if (i < 0) return;
+      let next = null;
+      if (ev.key === 'ArrowRight') next = all[(i + 1) % all.length];
+      else if (ev.key === 'ArrowLeft') next = all[(i - 1 + all.length) % all.length];
+      else if (ev.key === 'Home') next = all[0];
+      else if (ev.key === 'End') next = all[all.length - 1];
+      if (next) {
+        ev.preventDefault();
+        next.focus();
+        refocusTab = true;
+        navigate(`#/inbox/${next.dataset.view}`);
+      }
+    });
+    return el;
+  }
+  const tablist = h('div', { class: 'tab-groups' }, tabList(TABS, 'Inbox views'), tabList(GUEST_TABS, 'Guest views'));
 
   // ---- search and filters ----------------------------------------------------------------
   const opt = (list, selected, any) => [h('option', { value: '' }, any), ...list.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label))];
@@ -312,6 +342,8 @@ export function render(ctx) {
           r && r.check_in ? ` · ${fmtDate(r.check_in)} – ${fmtDate(r.check_out)}` : '',
           r && r.external_id ? ` · #${r.external_id}` : '',
           holder,
+          // Only in Recently confirmed: who talked the guest into booking.
+          t.replied_before_booking ? ` · Replied before booking: ${t.replied_before_booking.map((a) => a.name).join(', ') || 'nobody'}` : '',
         ),
         t.last_message
           ? h('span', { class: 'ticket-preview' }, t.last_message.direction === 'outbound' ? `Reply: ${t.last_message.body}` : t.last_message.body)
@@ -444,7 +476,59 @@ export function render(ctx) {
     clearTimeout(drawPending);
   });
 
+  // Guest views: counts and (on such a tab) the list come from the server. The counts are one
+  // request (`GET /tickets/counts`), made when the inbox opens and then at most once per
+  // COUNTS_EVERY ms after a frame that may change them; never two at once.
+  let countsBusy = false;
+  let countsAgain = false;
+  let countsTimer = 0;
+  async function drawGuestCounts() {
+    if (countsBusy) {
+      countsAgain = true;
+      return;
+    }
+    countsBusy = true;
+    try {
+      const answer = await api.viewCounts();
+      for (const c of (answer && answer.items) || []) {
+        const el = root.querySelector(`[data-view="${c.view}"] .tab-count`);
+        if (!el) continue;
+        const text = c.count ? `${c.count}${c.capped ? '+' : ''}` : '';
+        el.textContent = text;
+        el.dataset.count = text;
+      }
+    } catch {
+      // The counts are a hint; the next frame asks again.
+    } finally {
+      countsBusy = false;
+    }
+    if (countsAgain) {
+      countsAgain = false;
+      countsSoon();
+    }
+  }
+  function countsSoon() {
+    if (countsTimer) return;
+    countsTimer = setTimeout(() => {
+      countsTimer = 0;
+      drawGuestCounts();
+    }, COUNTS_EVERY);
+  }
+  function guestChanged() {
+    if (GUEST.has(view)) refreshSoon();
+    countsSoon();
+  }
+  disposers.push(() => clearTimeout(countsTimer));
+  on(live, 'todo', guestChanged);
+  on(live, 'mood', guestChanged);
+
   on(live, 'ticket', (e) => {
+    if (GUEST.has(view)) {
+      guestChanged();
+      drawBadge();
+      return;
+    }
+    guestChanged();
     const t = e.detail.ticket;
     const id = String(t.id);
     const i = items.findIndex((x) => String(x.id) === id);
@@ -462,7 +546,7 @@ export function render(ctx) {
     drawBadge();
   });
   on(live, 'removed', (e) => {
-    if (view !== 'all') {
+    if (view !== 'all' && !GUEST.has(view)) {
       const before = items.length;
       items = items.filter((x) => String(x.id) !== e.detail.ticket_id);
       if (items.length !== before) drawSoon();
@@ -493,6 +577,7 @@ export function render(ctx) {
   drawWork();
   drawBadge();
   drawOffers();
+  drawGuestCounts();
   load(null, place.shown).then(() => {
     if (place.scrollY) window.scrollTo(0, place.scrollY);
   });

@@ -454,6 +454,10 @@ export async function render(ctx) {
   // ---- reservation panel -----------------------------------------------------------------
   const aside = h('aside', { class: 'reservation-panel', 'aria-labelledby': 'reservation-title' });
   function drawReservation() {
+    drawMood();
+    drawFollowUp();
+    drawOverbooking();
+    loadCalendar();
     const r = ticket.reservation;
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v ?? '—')];
     const n = nights(r);
@@ -483,11 +487,272 @@ export async function render(ctx) {
         row('First response', ticket.first_response_at ? fmtDateTime(ticket.first_response_at) : '—'),
         row('Waiting since', awaitsReply(ticket) && ticket.awaiting_reply_since ? fmtAgo(ticket.awaiting_reply_since) : '—'),
       ),
+      moodEl,
+      followEl,
+      todosEl,
       h('h2', {}, 'Activity'),
       activityEl,
       isManager ? reassignForm : null,
     );
   }
+
+  // ---- mood and to-dos (issue 14) ------------------------------------------------------------
+  // The mood is the guest's "fun level", 1–5; the latest set (here, or by the bridge) wins.
+  const MOODS = ['1 Furious', '2 Upset', '3 So-so', '4 Fine', '5 Delighted'];
+  const moodSelect = h('select', { name: 'mood', id: 'ticket-mood' }, h('option', { value: '' }, 'Not set'), MOODS.map((m, i) => h('option', { value: String(i + 1) }, m)));
+  const moodMsg = formMessage();
+  const moodEl = h('div', { class: 'mood-picker' }, field('Guest mood', moodSelect), moodMsg.el);
+  const drawMood = () => {
+    moodSelect.value = ticket.mood ? String(ticket.mood) : '';
+  };
+  moodSelect.addEventListener('change', async () => {
+    if (!moodSelect.value) return drawMood();
+    try {
+      await api.setMood(ticketId, Number(moodSelect.value));
+      ticket.mood = Number(moodSelect.value);
+      moodMsg.ok('Mood saved.');
+    } catch (e) {
+      moodMsg.error(e.message);
+      drawMood();
+    }
+  });
+
+  // To-dos: add, tick done, delete; an open one past its due time is marked overdue.
+  const TODO_KINDS = [
+    { value: 'task', label: 'Task' },
+    { value: 'refund', label: 'Refund' },
+    { value: 'follow_up', label: 'Follow-up' },
+  ];
+  let todos = [];
+  const todoList = h('ul', { class: 'todo-list', 'aria-label': 'To-dos' });
+  const todoTitle = h('input', { type: 'text', name: 'title', maxlength: '200', required: true, placeholder: 'What needs doing?' });
+  const todoKind = h('select', { name: 'kind' }, TODO_KINDS.map((k) => h('option', { value: k.value }, k.label)));
+  const todoDue = h('input', { type: 'datetime-local', name: 'due_at' });
+  const todoBtn = h('button', { type: 'submit', class: 'btn' }, 'Add to-do');
+  const todoMsg = formMessage();
+  const todoForm = h('form', { class: 'todo-form', 'aria-label': 'Add a to-do' }, field('To-do', todoTitle), field('Kind', todoKind), field('Due', todoDue), todoMsg.el, todoBtn);
+  const todosEl = h('section', { class: 'todos', 'aria-labelledby': 'todos-title' }, h('h2', { id: 'todos-title' }, 'To-dos'), todoList, todoForm);
+  const kindLabel = (k) => (TODO_KINDS.find((x) => x.value === k) || { label: k }).label;
+  function drawTodos() {
+    const now = Date.now();
+    replace(
+      todoList,
+      todos.length === 0
+        ? h('li', { class: 'muted' }, 'No to-dos yet.')
+        : todos.map((t) => {
+            const overdue = !t.done && t.due_at && Date.parse(t.due_at) < now;
+            const box = h('input', { type: 'checkbox', checked: !!t.done, 'aria-label': `Done: ${t.title}` });
+            box.addEventListener('change', async () => {
+              try {
+                upsertTodo(await api.updateTodo(ticketId, t.id, { done: box.checked }));
+              } catch (e) {
+                todoMsg.error(e.message);
+                box.checked = !!t.done;
+              }
+            });
+            const remove = h('button', { type: 'button', class: 'btn btn-quiet', 'aria-label': `Delete to-do: ${t.title}` }, 'Delete');
+            remove.addEventListener('click', async () => {
+              try {
+                await api.deleteTodo(ticketId, t.id);
+                todos = todos.filter((x) => String(x.id) !== String(t.id));
+                drawTodos();
+              } catch (e) {
+                todoMsg.error(e.message);
+              }
+            });
+            return h(
+              'li',
+              { class: `todo${t.done ? ' is-done' : ''}${overdue ? ' is-overdue' : ''}`, dataset: { todoId: String(t.id), kind: t.kind } },
+              h('label', { class: 'check' }, box, ' ', h('span', { class: 'todo-title' }, t.title)),
+              h('span', { class: `pill todo-kind kind-${t.kind}` }, kindLabel(t.kind)),
+              t.due_at ? h('span', { class: 'todo-due' }, `${overdue ? 'Overdue · ' : 'Due '}${fmtDateTime(t.due_at)}`) : null,
+              remove,
+            );
+          }),
+    );
+  }
+  function upsertTodo(t) {
+    if (!t || t.id == null) return;
+    const i = todos.findIndex((x) => String(x.id) === String(t.id));
+    if (i >= 0) todos[i] = t;
+    else todos = [...todos, t];
+    drawTodos();
+  }
+  todoForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const title = todoTitle.value.trim();
+    if (!title) {
+      todoMsg.error('Write the to-do first.');
+      todoTitle.focus();
+      return;
+    }
+    todoMsg.clear();
+    busy(todoBtn, async () => {
+      try {
+        const body = { title, kind: todoKind.value };
+        if (todoDue.value) body.due_at = new Date(todoDue.value).toISOString();
+        upsertTodo(await api.addTodo(ticketId, body));
+        todoTitle.value = '';
+        todoDue.value = '';
+        todoMsg.ok('To-do added.');
+      } catch (e) {
+        todoMsg.error(e.message);
+      }
+    });
+  });
+  api
+    .todos(ticketId)
+    .then((page) => {
+      todos = (page && page.items) || [];
+      drawTodos();
+    })
+    .catch(() => drawTodos());
+  drawMood();
+  drawTodos();
+
+  // Follow-up: park the ticket until a time with a note; it leaves the working tabs and comes
+  // back then (or when the guest writes again) with reason `follow_up`.
+  const followAt = h('input', { type: 'datetime-local', name: 'follow_up_at', step: '1', required: true });
+  const followNote = h('input', { type: 'text', name: 'follow_up_note', maxlength: '2000', placeholder: 'What to do then' });
+  const followBtn = h('button', { type: 'submit', class: 'btn' }, 'Set follow-up');
+  const followMsg = formMessage();
+  const followState = h('p', { class: 'follow-up-state', role: 'status' });
+  const followForm = h('form', { class: 'follow-up-form', 'aria-label': 'Follow up later' }, field('Follow up at', followAt), field('Follow-up note', followNote), followMsg.el, followBtn);
+  const followEl = h('section', { class: 'follow-up', 'aria-labelledby': 'follow-up-title' }, h('h2', { id: 'follow-up-title' }, 'Follow-up'), followState, followForm);
+  function drawFollowUp() {
+    const at = ticket.follow_up_at;
+    followState.hidden = !at;
+    followState.textContent = at ? `Parked until ${fmtDateTime(at)}${ticket.follow_up_note ? ` · ${ticket.follow_up_note}` : ''}` : '';
+    followForm.hidden = ticket.state === 'done';
+  }
+  followForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!followAt.value) {
+      followMsg.error('Choose when to follow up.');
+      followAt.focus();
+      return;
+    }
+    followMsg.clear();
+    busy(followBtn, async () => {
+      try {
+        const t = await api.setFollowUp(ticketId, new Date(followAt.value).toISOString(), followNote.value.trim());
+        Object.assign(ticket, t);
+        followAt.value = '';
+        followNote.value = '';
+        followMsg.ok('Follow-up set: the ticket comes back then.');
+        drawFollowUp();
+      } catch (e) {
+        followMsg.error(e.message);
+      }
+    });
+  });
+
+  // ---- overbooking and the mini calendar (issue 14) ----------------------------------------
+  // Beside the reservation panel, below it (not inside: their dates and references would
+  // repeat the panel's own facts there). The listing's stays from two weeks before this stay to two weeks after, each drawn as a
+  // bar on one shared time line; this stay is outlined and stays that share a night are red.
+  const overbookingEl = h('p', { class: 'overbooking-flag', role: 'note', hidden: true });
+  const calendarList = h('ol', { class: 'calendar-stays', 'aria-label': 'Stays of this listing' });
+  const calendarCaption = h('p', { class: 'muted calendar-range' });
+  const calendarEl = h('section', { class: 'mini-calendar', 'aria-labelledby': 'calendar-title', hidden: true }, h('h2', { id: 'calendar-title' }, 'Calendar'), calendarCaption, calendarList);
+  const DAY = 86_400_000;
+  const addDays = (ymd, n) => new Date(Date.parse(`${ymd}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+  function drawOverbooking() {
+    const overlaps = ticket.overlaps || [];
+    overbookingEl.hidden = overlaps.length === 0;
+    replace(
+      overbookingEl,
+      h('strong', {}, 'Overbooked: '),
+      overlaps.map((o, i) => `${i ? '; ' : ''}#${o.external_id}${o.guest_name ? ` (${o.guest_name})` : ''} ${fmtDate(o.check_in)} – ${fmtDate(o.check_out)}`).join(''),
+    );
+  }
+  let calendarFor = '';
+  async function loadCalendar() {
+    const r = ticket.reservation;
+    if (!r || !r.listing_id || !r.check_in || !r.check_out) {
+      calendarEl.hidden = true;
+      return;
+    }
+    const from = addDays(r.check_in, -14);
+    const to = addDays(r.check_out, 14);
+    const key = `${r.listing_id}/${from}/${to}`;
+    if (key === calendarFor) return;
+    calendarFor = key;
+    try {
+      drawCalendar(await api.listingCalendar(r.listing_id, from, to), r);
+    } catch {
+      calendarFor = '';
+      calendarEl.hidden = true;
+    }
+  }
+  function drawCalendar(cal, r) {
+    const start = Date.parse(`${cal.from}T00:00:00Z`);
+    const span = Date.parse(`${cal.to}T00:00:00Z`) - start;
+    const pct = (ymd) => Math.min(100, Math.max(0, ((Date.parse(`${ymd}T00:00:00Z`) - start) / span) * 100));
+    // The listing's name is in the facts above; the caption says only the weeks shown.
+    calendarCaption.textContent = `${fmtDate(cal.from)} – ${fmtDate(addDays(cal.to, -1))}`;
+    replace(
+      calendarList,
+      cal.items.length === 0
+        ? h('li', { class: 'muted' }, 'No stays in these weeks.')
+        : cal.items.map((s) => {
+            const mine = String(s.reservation_id) === String(r.id);
+            const left = pct(s.check_in);
+            const bar = h('span', { class: 'stay-bar', 'aria-hidden': 'true' });
+            bar.style.left = `${left}%`;
+            bar.style.width = `${Math.max(1, pct(s.check_out) - left)}%`;
+            return h(
+              'li',
+              { class: `stay${mine ? ' is-this' : ''}${s.overlaps ? ' is-overlap' : ''}`, dataset: { reservation: String(s.reservation_id) } },
+              h('span', { class: 'stay-text' }, `${fmtDate(s.check_in)} – ${fmtDate(s.check_out)} · ${s.guest_name || 'Guest'} · #${s.external_id}${mine ? ' (this stay)' : ''}${s.overlaps ? ' · overlaps' : ''}`),
+              h('span', { class: 'stay-track' }, bar),
+            );
+          }),
+    );
+    calendarEl.hidden = false;
+  }
+
+  // ---- guest panel (issue 14) -------------------------------------------------------------
+  // The guest across channels (records sharing an e-mail or phone), their other tickets and
+  // stays, languages and latest review; fetched once with the ticket.
+  const guestEl = h('section', { class: 'guest-panel', 'aria-labelledby': 'guest-panel-title', hidden: true });
+  async function loadGuestPanel() {
+    if (!ticket.guest || !ticket.guest.id) return;
+    let p;
+    try {
+      p = await api.guestPanel(ticket.guest.id);
+    } catch {
+      return;
+    }
+    const row = (k, v) => (v ? [h('dt', {}, k), h('dd', {}, v)] : null);
+    const contacts = [p.guest, ...p.matched];
+    const otherTickets = p.tickets.filter((t) => String(t.id) !== ticketId);
+    const r = ticket.reservation;
+    const otherStays = p.stays.filter((s) => !r || String(s.reservation_id) !== String(r.id));
+    replace(
+      guestEl,
+      h('h2', { id: 'guest-panel-title' }, 'Guest'),
+      h(
+        'dl',
+        { class: 'facts' },
+        row('E-mail', [...new Set(contacts.map((g) => g.email).filter(Boolean))].join(', ')),
+        row('Phone', [...new Set(contacts.map((g) => g.phone).filter(Boolean))].join(', ')),
+        row('Languages', p.languages.map((l) => l.toUpperCase()).join(', ')),
+        row('Channels', [...new Set(contacts.map((g) => channelLabel(g.channel)))].join(', ')),
+        row('Latest review', p.latest_review ? `${p.latest_review.overall}/5 · ${fmtDate(p.latest_review.submitted_at.slice(0, 10))}` : ''),
+      ),
+      h('h3', {}, 'Other conversations'),
+      otherTickets.length
+        ? h('ul', { class: 'guest-tickets' }, otherTickets.map((t) => h('li', {}, h('a', { href: `#/tickets/${t.id}` }, `${fmtDate(t.created_at.slice(0, 10))} · ${channelLabel(t.channel)} · ${stateLabel(t.state)}`))))
+        : h('p', { class: 'muted' }, 'None.'),
+      h('h3', {}, 'Other stays'),
+      otherStays.length
+        ? h('ul', { class: 'guest-stays' }, otherStays.map((s) => h('li', {}, `${s.listing} · ${s.check_in ? `${fmtDate(s.check_in)} – ${fmtDate(s.check_out)}` : 'no dates'} · ${RES_STATUS[s.status] || s.status}`)))
+        : h('p', { class: 'muted' }, 'None.'),
+    );
+    guestEl.hidden = false;
+  }
+  loadGuestPanel();
 
   // Managers: reassign to another agent.
   const agentSelect = h('select', { name: 'agent' }, h('option', { value: '' }, 'Choose an agent…'));
@@ -521,6 +786,18 @@ export async function render(ctx) {
     if (e.detail.ticket_id !== ticketId) return;
     addNote(e.detail.note);
     live.seeMentions(ticketId);
+  });
+  on(live, 'todo', (e) => {
+    if (e.detail.ticket_id !== ticketId) return;
+    if (e.detail.deleted) {
+      todos = todos.filter((x) => String(x.id) !== e.detail.deleted);
+      drawTodos();
+    } else upsertTodo(e.detail.todo);
+  });
+  on(live, 'mood', (e) => {
+    if (e.detail.ticket_id !== ticketId) return;
+    ticket.mood = e.detail.mood;
+    drawMood();
   });
   on(live, 'message-updated', (e) => {
     if (e.detail.ticket_id === ticketId) updateMessage(e.detail.message);
@@ -571,7 +848,7 @@ export async function render(ctx) {
     section,
     headerEl,
     movedBanner,
-    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), aside),
+    h('div', { class: 'ticket-columns' }, h('section', { class: 'conversation', 'aria-label': 'Conversation' }, list, pendingNoteEl, accessEl, replyForm, internalForm), h('div', { class: 'ticket-side' }, aside, overbookingEl, calendarEl, guestEl)),
     dialog,
   );
   drawHeader();
