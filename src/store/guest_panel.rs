@@ -5,13 +5,13 @@
 
 use crate::domain::ids::{AccountId, GuestId, ReservationId, TicketId};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 
 /// The most tickets and stays a panel lists.
 pub const PANEL_ROWS: i64 = 20;
 
 /// A guest record (one per channel identity).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GuestRow {
     pub id: GuestId,
     pub channel: String,
@@ -22,7 +22,7 @@ pub struct GuestRow {
 }
 
 /// A ticket of the guest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GuestTicketRow {
     pub id: TicketId,
     pub state: String,
@@ -32,7 +32,7 @@ pub struct GuestTicketRow {
 }
 
 /// A reservation of the guest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GuestStayRow {
     pub reservation_id: ReservationId,
     pub external_id: String,
@@ -43,24 +43,13 @@ pub struct GuestStayRow {
 }
 
 /// The latest review the guest left.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReviewRow {
     pub overall: i16,
     pub submitted_at: DateTime<Utc>,
 }
 
 const GUEST_COLUMNS: &str = "SELECT id, channel, name, language, email, phone FROM guests";
-
-fn guest_row(r: &sqlx::postgres::PgRow) -> Result<GuestRow, sqlx::Error> {
-    Ok(GuestRow {
-        id: r.try_get("id")?,
-        channel: r.try_get("channel")?,
-        name: r.try_get("name")?,
-        language: r.try_get("language")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-    })
-}
 
 /// The guest, if the account has it.
 pub async fn guest(
@@ -69,12 +58,11 @@ pub async fn guest(
     id: GuestId,
 ) -> Result<Option<GuestRow>, sqlx::Error> {
     let sql = format!("{GUEST_COLUMNS} WHERE account_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(account_id)
         .bind(id)
         .fetch_optional(db)
-        .await?;
-    row.as_ref().map(guest_row).transpose()
+        .await
 }
 
 /// The account's other guests with this e-mail key or phone key (either may be absent).
@@ -93,14 +81,13 @@ pub async fn matched(
          (lower(btrim(email)) = $3 OR regexp_replace(phone, '[^0-9]', '', 'g') = $4) \
          ORDER BY id LIMIT {PANEL_ROWS}"
     );
-    let rows = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(account_id)
         .bind(id)
         .bind(email_key)
         .bind(phone_key)
         .fetch_all(db)
-        .await?;
-    rows.iter().map(guest_row).collect()
+        .await
 }
 
 /// The newest tickets of these guests (their threads'), newest first.
@@ -109,7 +96,7 @@ pub async fn tickets(
     account_id: AccountId,
     guests: &[GuestId],
 ) -> Result<Vec<GuestTicketRow>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT t.id, t.state, t.channel, t.created_at, t.closed_at FROM tickets t \
          WHERE t.account_id = $1 AND t.guest_id = ANY($2) ORDER BY t.created_at DESC, t.id DESC LIMIT $3",
     )
@@ -117,18 +104,7 @@ pub async fn tickets(
     .bind(guests)
     .bind(PANEL_ROWS)
     .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(GuestTicketRow {
-                id: r.try_get("id")?,
-                state: r.try_get("state")?,
-                channel: r.try_get("channel")?,
-                created_at: r.try_get("created_at")?,
-                closed_at: r.try_get("closed_at")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The newest reservations of these guests, latest check-in first.
@@ -137,8 +113,8 @@ pub async fn stays(
     account_id: AccountId,
     guests: &[GuestId],
 ) -> Result<Vec<GuestStayRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.external_id, r.status, l.name AS listing, r.check_in, r.check_out \
+    sqlx::query_as(
+        "SELECT r.id AS reservation_id, r.external_id, r.status, l.name AS listing, r.check_in, r.check_out \
          FROM reservations r JOIN listings l ON l.id = r.listing_id \
          WHERE r.account_id = $1 AND r.guest_id = ANY($2) \
          ORDER BY r.check_in DESC NULLS LAST, r.id DESC LIMIT $3",
@@ -147,19 +123,7 @@ pub async fn stays(
     .bind(guests)
     .bind(PANEL_ROWS)
     .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(GuestStayRow {
-                reservation_id: r.try_get("id")?,
-                external_id: r.try_get("external_id")?,
-                status: r.try_get("status")?,
-                listing: r.try_get("listing")?,
-                check_in: r.try_get("check_in")?,
-                check_out: r.try_get("check_out")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The latest review left on a reservation of these guests.
@@ -168,7 +132,7 @@ pub async fn latest_review(
     account_id: AccountId,
     guests: &[GuestId],
 ) -> Result<Option<ReviewRow>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT v.overall, v.submitted_at FROM reviews v JOIN reservations r ON r.id = v.reservation_id \
          WHERE v.account_id = $1 AND r.account_id = $1 AND r.guest_id = ANY($2) \
          ORDER BY v.submitted_at DESC, v.id DESC LIMIT 1",
@@ -176,12 +140,5 @@ pub async fn latest_review(
     .bind(account_id)
     .bind(guests)
     .fetch_optional(db)
-    .await?;
-    row.map(|r| {
-        Ok(ReviewRow {
-            overall: r.try_get("overall")?,
-            submitted_at: r.try_get("submitted_at")?,
-        })
-    })
-    .transpose()
+    .await
 }
