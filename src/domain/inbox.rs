@@ -215,42 +215,24 @@ impl View {
     /// rule, except `todos`, which is the viewer's own.
     pub fn scope(self, viewer: Viewer) -> Scope {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
-        let mut guest = None;
+        let guest = match self {
+            View::Todos => Some(GuestRule::TodosOf(viewer.user_id)),
+            View::WaitingRefunds => Some(GuestRule::OpenRefund),
+            View::AwaitingPayment => Some(GuestRule::AwaitingPayment),
+            View::StayingUnhappy => Some(GuestRule::StayingUnhappy),
+            View::FollowUps => Some(GuestRule::FollowUpsOf(own)),
+            View::Overbooking => Some(GuestRule::Overbooked),
+            View::RecentlyConfirmed => Some(GuestRule::RecentlyConfirmed),
+            _ => None,
+        };
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
             View::Unanswered => (IN_HAND, true, own),
             View::Mine => (OPEN, false, Some(viewer.user_id)),
             View::Pending => (&[TicketState::Pending], false, own),
             View::Done => (&[TicketState::Done], false, own),
             View::Queued => (&[TicketState::Queued], false, None),
-            View::All => (&[], false, None),
-            View::Todos => {
-                guest = Some(GuestRule::TodosOf(viewer.user_id));
-                (&[], false, None)
-            }
-            View::WaitingRefunds => {
-                guest = Some(GuestRule::OpenRefund);
-                (&[], false, None)
-            }
-            View::AwaitingPayment => {
-                guest = Some(GuestRule::AwaitingPayment);
-                (&[], false, None)
-            }
-            View::StayingUnhappy => {
-                guest = Some(GuestRule::StayingUnhappy);
-                (&[], false, None)
-            }
-            View::FollowUps => {
-                guest = Some(GuestRule::FollowUpsOf(own));
-                (&[], false, None)
-            }
-            View::Overbooking => {
-                guest = Some(GuestRule::Overbooked);
-                (&[], false, None)
-            }
-            View::RecentlyConfirmed => {
-                guest = Some(GuestRule::RecentlyConfirmed);
-                (&[], false, None)
-            }
+            // `all` and every guest view: any state, anyone's (the guest rule narrows it).
+            _ => (&[], false, None),
         };
         Scope {
             states,
