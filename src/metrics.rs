@@ -217,6 +217,8 @@ pub struct Metrics {
     ingest_batches: Histogram,
     ingest_waiting: Gauge,
     action_batches: Histogram,
+    receipt_batches: Histogram,
+    receipt_waiting: Gauge,
     action_waiting: Gauge,
     decisions: Family<DecisionLabels, Counter>,
     sockets: Gauge,
@@ -256,6 +258,8 @@ impl Metrics {
             ingest_batches: Histogram::new(BATCH_BUCKETS),
             ingest_waiting: Gauge::default(),
             action_batches: Histogram::new(BATCH_BUCKETS),
+            receipt_batches: Histogram::new(BATCH_BUCKETS),
+            receipt_waiting: Gauge::default(),
             action_waiting: Gauge::default(),
             decisions: Family::default(),
             sockets: Gauge::default(),
@@ -308,6 +312,16 @@ impl Metrics {
             "action_batch_actions",
             "Ticket actions (open, reply, pending, done) applied per group-committed transaction",
             m.action_batches.clone(),
+        );
+        r.register(
+            "receipt_batch_reports",
+            "Bridges' delivery reports stored per group-committed statement",
+            m.receipt_batches.clone(),
+        );
+        r.register(
+            "receipt_waiting_reports",
+            "Bridges' delivery reports waiting for the report writer",
+            m.receipt_waiting.clone(),
         );
         r.register(
             "action_waiting_actions",
@@ -444,6 +458,17 @@ impl Metrics {
     pub fn action_batch(&self, actions: usize) {
         self.action_waiting.dec_by(actions as i64);
         self.action_batches.observe(actions as f64);
+    }
+
+    /// A delivery report joined the report writer's queue.
+    pub fn receipt_queued(&self) {
+        self.receipt_waiting.inc();
+    }
+
+    /// The report writer took a batch of `reports` to store with one statement.
+    pub fn receipt_batch(&self, reports: usize) {
+        self.receipt_waiting.dec_by(reports as i64);
+        self.receipt_batches.observe(reports as f64);
     }
 
     /// Decisions that were just committed.

@@ -17,9 +17,9 @@
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::ticket::TicketState;
 use crate::metrics::Metrics;
+use crate::store::held::HeldConnection;
 use crate::store::ticket_actions::{self, Acted, ActionSql};
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection, PgPool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -102,7 +102,7 @@ impl ActionWriter {
 /// One writer: takes a batch (the queue is shared, one writer gathers at a time) and applies
 /// it, until the queue closes.
 async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<Metrics>) {
-    let mut held: Option<PoolConnection<Postgres>> = None;
+    let mut line = HeldConnection::new(pool);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
@@ -111,12 +111,9 @@ async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc
         metrics.action_batch(batch.len());
         // Tickets are locked in one order by every batch.
         batch.sort_by_key(|job: &Job| job.action.ticket_id);
-        let applied = match held.as_mut() {
-            Some(conn) => in_one_transaction(conn, &batch).await,
-            None => match pool.acquire().await {
-                Ok(conn) => in_one_transaction(held.insert(conn), &batch).await,
-                Err(e) => Err(e),
-            },
+        let applied = match line.get().await {
+            Ok(conn) => in_one_transaction(conn, &batch).await,
+            Err(e) => Err(e),
         };
         match applied {
             Ok(acted) => {
@@ -125,12 +122,10 @@ async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc
                 }
             }
             Err(e) => {
-                if !matches!(e, sqlx::Error::Database(_)) {
-                    held = None;
-                }
+                line.failed(&e);
                 tracing::debug!(error = %e, actions = batch.len(), "a batch of ticket actions failed; applying them one by one");
                 for job in batch.drain(..) {
-                    let _ = job.answer.send(alone(&pool, &job.action).await);
+                    let _ = job.answer.send(alone(line.pool(), &job.action).await);
                 }
             }
         }

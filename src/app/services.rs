@@ -157,7 +157,7 @@ impl Services {
             share.clone(),
         );
         let alerts = Alerts::new(pool.clone(), hub.clone(), &delivery)?;
-        let outbound = Outbound::new(pool.clone(), hub.clone(), delivery)?;
+        let outbound = Outbound::new(pool.clone(), hub.clone(), delivery, metrics.clone())?;
         let tickets = TicketActions::new(
             pool.clone(),
             dispatchers.clone(),

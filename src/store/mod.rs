@@ -77,6 +77,7 @@ pub mod follow_ups;
 pub mod groups;
 pub mod guest_panel;
 pub mod guest_views;
+pub mod held;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;

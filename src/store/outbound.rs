@@ -408,30 +408,54 @@ fn announced_from_row(r: &PgRow) -> Result<(MessageRecord, TicketId, Vec<UserId>
     Ok((message, ticket_id, audience))
 }
 
-/// A bridge's report on a reply (`POST /ingest/deliveries`), in one statement that answers
-/// the reply as it now is, its ticket and who hears of it; `None` when the account has no
-/// such outbound message.
-pub async fn report_delivery(
+/// A bridge's report on a reply (`POST /ingest/deliveries`), as it is stored.
+#[derive(Debug, Clone)]
+pub struct ReceiptRow<'a> {
+    pub account_id: AccountId,
+    pub message_id: MessageId,
+    pub status: DeliveryStatus,
+    pub error: Option<&'a str>,
+}
+
+/// A reply as a receipt left it: its account, the reply, its ticket and who hears of it.
+pub type Receipted = (AccountId, MessageRecord, TicketId, Vec<UserId>);
+
+/// Stores bridges' reports on replies in one statement, locking the replies in the order
+/// given (callers sort them by id, so two batches never wait on each other in a circle). A
+/// report whose account has no such outbound message changes nothing and has no row in the
+/// answer; give each reply at most once (which of two rows `UPDATE … FROM` would take is not
+/// defined). Sent unprepared, so each call is planned for its own arrays.
+pub async fn report_deliveries(
     db: impl PgExecutor<'_>,
-    account_id: AccountId,
-    message_id: MessageId,
-    status: DeliveryStatus,
-    error: Option<&str>,
-) -> Result<Option<(MessageRecord, TicketId, Vec<UserId>)>, sqlx::Error> {
-    let row = sqlx::query(
-        "WITH m AS (UPDATE messages SET delivery_status = $3, delivery_error = $4 \
-           WHERE account_id = $1 AND id = $2 AND delivery_status IS NOT NULL RETURNING *) \
-         SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, m.delivery_status, \
-           m.delivery_attempts, m.delivery_error, t.assignee_id \
+    receipts: &[ReceiptRow<'_>],
+) -> Result<Vec<Receipted>, sqlx::Error> {
+    let accounts: Vec<AccountId> = receipts.iter().map(|r| r.account_id).collect();
+    let messages: Vec<MessageId> = receipts.iter().map(|r| r.message_id).collect();
+    let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
+    let errors: Vec<Option<&str>> = receipts.iter().map(|r| r.error).collect();
+    let rows = sqlx::query(
+        "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
+           AS r(account_id, id, status, error)), \
+         m AS (UPDATE messages SET delivery_status = r.status, delivery_error = r.error \
+           FROM r WHERE messages.account_id = r.account_id AND messages.id = r.id \
+             AND messages.delivery_status IS NOT NULL RETURNING messages.*) \
+         SELECT m.account_id, m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, \
+           m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
          FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
-    .bind(account_id)
-    .bind(message_id)
-    .bind(status.as_str())
-    .bind(error)
-    .fetch_optional(db)
+    .persistent(false)
+    .bind(&accounts)
+    .bind(&messages)
+    .bind(&statuses)
+    .bind(&errors)
+    .fetch_all(db)
     .await?;
-    row.as_ref().map(announced_from_row).transpose()
+    rows.iter()
+        .map(|r| {
+            let (message, ticket_id, audience) = announced_from_row(r)?;
+            Ok((r.try_get("account_id")?, message, ticket_id, audience))
+        })
+        .collect()
 }
 
 /// Queues a failed reply again: its failed deliveries start over (a new retry window), and

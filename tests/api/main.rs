@@ -30,6 +30,7 @@ mod outbound;
 mod outbound_restart;
 mod overbooking;
 mod presence_outage;
+mod receipt_batches;
 mod recently_confirmed;
 mod reports;
 mod return_timer;

@@ -18,10 +18,10 @@ use crate::dispatch::Dispatchers;
 use crate::domain::card::TicketTraits;
 use crate::domain::ids::AccountId;
 use crate::metrics::Metrics;
+use crate::store::held::HeldConnection;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
 use futures_util::FutureExt;
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgPool, Postgres};
+use sqlx::{Connection, PgPool};
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -92,7 +92,7 @@ async fn run(
     dispatchers: Arc<Dispatchers>,
     metrics: Arc<Metrics>,
 ) {
-    let mut line = Line { pool, held: None };
+    let mut line = HeldConnection::new(pool);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics.ingest_batch(batch.len());
@@ -103,46 +103,34 @@ async fn run(
             tracing::error!(
                 "writing a batch of guest messages panicked; its callers were answered 503"
             );
-            line.held = None;
+            line.forget();
         }
     }
 }
 
-/// The writer's own connection, kept between batches, so it never queues for the pool behind
-/// the requests whose messages it carries; taken again after a failure.
-struct Line {
-    pool: PgPool,
-    held: Option<PoolConnection<Postgres>>,
-}
-
-impl Line {
-    /// Stores `items` in one transaction, which also carries the events for dispatchers on
-    /// other nodes; answers what was written and the events for this node's dispatchers.
-    async fn commit(
-        &mut self,
-        items: &[Item],
-        dispatchers: &Dispatchers,
-    ) -> Result<(Written, Vec<(AccountId, Event)>), BatchError> {
-        let conn = match self.held.as_mut() {
-            Some(conn) => conn,
-            None => self.held.insert(self.pool.acquire().await?),
-        };
-        let outcome = async {
-            let mut tx = conn.begin().await?;
-            let written = ingest_batch::write(&mut tx, items).await?;
-            let here = dispatchers
-                .forward_in(&mut tx, dispatch_events(items, &written))
-                .await?;
-            tx.commit().await?;
-            Ok((written, here))
-        }
-        .await;
-        if matches!(&outcome, Err(BatchError::Database(e)) if !matches!(e, sqlx::Error::Database(_)))
-        {
-            self.held = None;
-        }
-        outcome
+/// Stores `items` in one transaction on the writer's own connection; the transaction also
+/// carries the events for dispatchers on other nodes. Answers what was written and the events
+/// for this node's dispatchers.
+async fn commit(
+    line: &mut HeldConnection,
+    items: &[Item],
+    dispatchers: &Dispatchers,
+) -> Result<(Written, Vec<(AccountId, Event)>), BatchError> {
+    let conn = line.get().await?;
+    let outcome = async {
+        let mut tx = conn.begin().await?;
+        let written = ingest_batch::write(&mut tx, items).await?;
+        let here = dispatchers
+            .forward_in(&mut tx, dispatch_events(items, &written))
+            .await?;
+        tx.commit().await?;
+        Ok((written, here))
     }
+    .await;
+    if let Err(BatchError::Database(e)) = &outcome {
+        line.failed(e);
+    }
+    outcome
 }
 
 /// A part of a batch being written: its items, the callers waiting for them (in the same
@@ -166,7 +154,7 @@ impl Part {
 }
 
 /// Writes `batch`, splitting it on failure (see the module docs), and answers every caller.
-async fn write_batch(line: &mut Line, dispatchers: &Dispatchers, batch: Vec<Job>) {
+async fn write_batch(line: &mut HeldConnection, dispatchers: &Dispatchers, batch: Vec<Job>) {
     let (items, answers): (Vec<Item>, _) = batch.into_iter().map(|j| (j.item, j.answer)).unzip();
     let accounts: BTreeSet<AccountId> = items.iter().map(|i| i.account_id).collect();
     dispatchers.resolve_all(accounts).await;
@@ -176,7 +164,7 @@ async fn write_batch(line: &mut Line, dispatchers: &Dispatchers, batch: Vec<Job>
         may_repeat: true,
     }];
     while let Some(mut part) = pending.pop() {
-        match line.commit(&part.items, dispatchers).await {
+        match commit(line, &part.items, dispatchers).await {
             Ok((written, here)) => {
                 for (account_id, event) in here {
                     dispatchers.tell(account_id, event);

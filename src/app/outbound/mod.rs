@@ -5,9 +5,11 @@
 //! ticket actions in the reply's own statement ([`crate::store::ticket_actions`]);
 //! nothing here sends anything that was not stored first.
 
+mod receipts;
 mod sender;
 mod worker;
 
+pub use receipts::{Receipt, Receipts};
 pub use sender::Sender;
 pub use worker::DeliveryWorker;
 
@@ -19,6 +21,7 @@ use crate::domain::delivery::{
 };
 use crate::domain::ids::{AccountId, ConnectionId, MessageId, TicketId, UserId};
 use crate::domain::user::Role;
+use crate::metrics::Metrics;
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, tickets::MessageRecord};
@@ -147,6 +150,7 @@ pub struct Outbound {
     sender: Arc<Sender>,
     policy: DeliveryPolicy,
     bell: DeliveryBell,
+    receipts: Receipts,
 }
 
 fn name_of(raw: &str) -> Result<String, OutboundError> {
@@ -199,8 +203,10 @@ impl Outbound {
         pool: PgPool,
         hub: Arc<Hub>,
         policy: DeliveryPolicy,
+        metrics: Arc<Metrics>,
     ) -> Result<Outbound, reqwest::Error> {
         Ok(Outbound {
+            receipts: Receipts::start(pool.clone(), metrics),
             pool,
             hub,
             sender: Arc::new(Sender::new(&policy)?),
@@ -398,15 +404,17 @@ impl Outbound {
                 "`error` must have at most {MAX_ERROR_CHARS} characters"
             )));
         }
-        let (message, ticket_id, to) = store::outbound::report_delivery(
-            &self.pool,
-            key.account_id,
-            report.message_id,
+        let receipt = Receipt {
+            account_id: key.account_id,
+            message_id: report.message_id,
             status,
-            error,
-        )
-        .await?
-        .ok_or(OutboundError::NotFound)?;
+            error: error.map(str::to_string),
+        };
+        let (message, ticket_id, to) = self
+            .receipts
+            .store(receipt)
+            .await?
+            .ok_or(OutboundError::NotFound)?;
         announce(&self.hub, key.account_id, ticket_id, &to, message.clone());
         Ok(MessageView::from(message))
     }

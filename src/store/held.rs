@@ -1,0 +1,46 @@
+//! A group-committing writer's own connection, kept between its batches, so the writer never
+//! queues for the pool behind the very requests whose work it carries.
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
+
+/// One pooled connection held across batches; taken again after a failure that may have
+/// broken it.
+pub struct HeldConnection {
+    pool: PgPool,
+    held: Option<PoolConnection<Postgres>>,
+}
+
+impl HeldConnection {
+    /// Holds nothing yet: the first [`HeldConnection::get`] takes a connection.
+    pub fn new(pool: PgPool) -> HeldConnection {
+        HeldConnection { pool, held: None }
+    }
+
+    /// The pool the connection came from, for work done outside the held connection.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The held connection, taken from the pool when none is held.
+    pub async fn get(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        let conn = match self.held {
+            Some(ref mut conn) => conn,
+            None => self.held.insert(self.pool.acquire().await?),
+        };
+        Ok(&mut **conn)
+    }
+
+    /// Lets the connection go after `e`, unless the database itself answered with `e` (then
+    /// the connection is sound and its transaction was rolled back).
+    pub fn failed(&mut self, e: &sqlx::Error) {
+        if !matches!(e, sqlx::Error::Database(_)) {
+            self.forget();
+        }
+    }
+
+    /// Lets the connection go (returned to the pool, which checks it before reuse).
+    pub fn forget(&mut self) {
+        self.held = None;
+    }
+}
