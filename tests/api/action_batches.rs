@@ -11,8 +11,9 @@ use crate::helpers::{inquiry, spawn_app, LiveAgent, TestApp};
 use futures_util::future::join_all;
 use serde_json::json;
 
-/// The node's action writers (`app::action_writer::WRITERS`).
-const WRITERS: usize = 4;
+/// The node's action writers: one per five connections of the test apps' pool of 10
+/// (`app::action_writer`).
+const WRITERS: usize = 2;
 
 /// `n` tickets, all assigned to one working agent.
 async fn agent_with_tickets(app: &TestApp, n: usize) -> (LiveAgent, Vec<String>) {
