@@ -102,6 +102,41 @@ async fn repeats_and_one_threads_messages_in_one_batch_store_once_and_open_one_t
 }
 
 #[actix_web::test]
+async fn two_writers_store_side_by_side_each_threads_messages_on_one() {
+    // A pool of 40 gives the node two writers (`CONNECTIONS_PER_WRITER` is 20).
+    let app = spawn_app_with(Options {
+        db_pool: Some(40),
+        ..Options::default()
+    })
+    .await;
+    let app = &app;
+    let send = |guest: usize, n: usize| async move {
+        let body = inquiry(&format!("guest{guest}"), &format!("m-{guest}-{n}"));
+        let res = app.ingest_message(&app.account.api_key, &body).await;
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    };
+    // Twelve guests write about one listing nobody has stored yet. With the guests table
+    // held, both writers take a batch and wait.
+    let held = Held::table(app, "guests").await;
+    let firsts = futures_util::future::join_all((0..12).map(|g| send(g, 0)));
+    let both_waiting = async {
+        until_blocked(app, 2).await;
+        held.let_go().await;
+    };
+    let (firsts, ()) = futures_util::future::join(firsts, both_waiting).await;
+    // Each guest writes again: the same writer takes it, and it joins the guest's ticket.
+    let seconds = futures_util::future::join_all((0..12).map(|g| send(g, 1))).await;
+
+    for (first, second) in firsts.iter().zip(&seconds) {
+        assert_eq!((first.0, second.0), (202, 202), "{first:?} {second:?}");
+        assert_eq!(first.1["ticket_id"], second.1["ticket_id"]);
+    }
+    assert_eq!(count(app, "SELECT count(*) FROM messages").await, 24);
+    assert_eq!(count(app, "SELECT count(*) FROM tickets").await, 12);
+    assert_eq!(count(app, "SELECT count(*) FROM listings").await, 1);
+}
+
+#[actix_web::test]
 async fn a_row_that_cannot_be_stored_fails_alone_and_its_batch_mates_are_stored() {
     let app = spawn_app().await;
     let app = &app;

@@ -2,10 +2,15 @@
 //! [`MAX_BATCH`]) and stores them in one transaction, so a burst costs a few statements
 //! instead of a transaction per message; each caller is answered once its batch committed.
 //!
-//! One writer per node, not per account: the batch is what saves the round trips, and
-//! accounts share it best when a quiet account's message rides along with a busy one's.
-//! While a batch commits the next one gathers, so batches grow with the load by themselves;
-//! nothing waits on a timer.
+//! Writers per node, not per account: the batch is what saves the round trips, and accounts
+//! share it best when a quiet account's message rides along with a busy one's. While a batch
+//! commits the next one gathers, so batches grow with the load by themselves; nothing waits
+//! on a timer. A node has one writer per [`CONNECTIONS_PER_WRITER`] connections of its pool
+//! (one for the default pool of 20): a batch is some fifteen round trips, so under `target`
+//! one writer was busy all the time and a message waited for the batch under way before its
+//! own. A thread's messages always go to the same writer, so they are stored in the order
+//! they arrived and a repeat meets its first copy; writers that meet on shared rows (a guest
+//! or listing both insert) are contended and write again, as two nodes' writers are.
 //!
 //! A batch that fails on its data (never on an unreachable database) is split in halves and
 //! each half written again, down to single messages, so one bad row costs only its own
@@ -22,13 +27,18 @@ use crate::store::held::HeldConnection;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
 use futures_util::FutureExt;
 use sqlx::{Connection, PgPool};
+use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction stores.
 pub const MAX_BATCH: usize = 256;
+/// Pool connections per ingest writer, and the most writers a node runs.
+pub const CONNECTIONS_PER_WRITER: usize = 20;
+const MAX_WRITERS: usize = 4;
 
 /// Why the writer did not store a message.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,27 +65,40 @@ struct Job {
 /// A handle on the node's ingest writer.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Job>,
+    queues: Arc<[mpsc::Sender<Job>]>,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
-    /// Starts the writer with room for `capacity` waiting messages.
+    /// Starts the writers with room for `capacity` waiting messages in all.
     pub fn start(
         pool: PgPool,
         dispatchers: Arc<Dispatchers>,
         metrics: Arc<Metrics>,
         capacity: usize,
     ) -> Writer {
-        let (queue, jobs) = mpsc::channel(capacity.max(1));
-        tokio::spawn(run(jobs, pool, dispatchers, metrics.clone()));
-        Writer { queue, metrics }
+        let connections = pool.options().get_max_connections() as usize;
+        let writers = (connections / CONNECTIONS_PER_WRITER).clamp(1, MAX_WRITERS);
+        let queues = (0..writers)
+            .map(|_| {
+                let (queue, jobs) = mpsc::channel((capacity / writers).max(1));
+                tokio::spawn(run(
+                    jobs,
+                    pool.clone(),
+                    dispatchers.clone(),
+                    metrics.clone(),
+                ));
+                queue
+            })
+            .collect();
+        Writer { queues, metrics }
     }
 
-    /// Stores `item` with whatever else is waiting; answers once that batch committed.
+    /// Stores `item` with whatever else is waiting for its writer; answers once that batch
+    /// committed.
     pub async fn write(&self, item: Item) -> Result<Outcome, WriteError> {
         let (answer, outcome) = oneshot::channel();
-        self.queue
+        self.queues[self.writer_of(&item)]
             .try_send(Job { item, answer })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => WriteError::Busy,
@@ -83,6 +106,18 @@ impl Writer {
             })?;
         self.metrics.ingest_queued();
         outcome.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    /// The writer of `item`'s thread.
+    fn writer_of(&self, item: &Item) -> usize {
+        let mut thread = DefaultHasher::new();
+        (
+            item.account_id,
+            &item.message.channel,
+            &item.message.thread_external_id,
+        )
+            .hash(&mut thread);
+        (thread.finish() % self.queues.len() as u64) as usize
     }
 }
 

@@ -161,6 +161,8 @@ pub struct Options {
     pub logins_per_ip_per_minute: Option<u32>,
     /// `SWITCHBOARD_BODY_LIMIT`, in bytes.
     pub body_limit: Option<usize>,
+    /// `SWITCHBOARD_DB_POOL` (default here 10).
+    pub db_pool: Option<u32>,
     /// Use Redis presence (under a key prefix of this test's own) instead of in-process.
     pub redis: bool,
     /// `SWITCHBOARD_METRICS_TOKEN`.
@@ -203,7 +205,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let mut vars = HashMap::new();
     vars.insert("DATABASE_URL".to_string(), db.url.clone());
     vars.insert("SWITCHBOARD_BIND".to_string(), "127.0.0.1:0".to_string());
-    vars.insert("SWITCHBOARD_DB_POOL".to_string(), "10".to_string());
+    vars.insert(
+        "SWITCHBOARD_DB_POOL".to_string(),
+        options.db_pool.unwrap_or(10).to_string(),
+    );
     if let Some(limit) = options.body_limit {
         vars.insert("SWITCHBOARD_BODY_LIMIT".to_string(), limit.to_string());
     }
