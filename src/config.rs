@@ -30,7 +30,7 @@ pub struct Config {
     pub session_hours: i64,
     /// Largest database pool (`SWITCHBOARD_DB_POOL`, default 20).
     pub db_pool_size: u32,
-    /// Guest messages that may wait for the ingest writer (`SWITCHBOARD_INGEST_QUEUE`, default
+    /// Guest messages that may wait for the ingest writers (`SWITCHBOARD_INGEST_QUEUE`, default
     /// 2000); past it, ingest answers 503 with `Retry-After` at once.
     pub ingest_queue: usize,
     /// The bearer token `GET /api/v1/metrics` asks for (`SWITCHBOARD_METRICS_TOKEN`); unset,
