@@ -2,7 +2,7 @@
 //! 200 ms), and a year's team report over twelve million.
 //!
 //! Seeds a throwaway database (`TEST_DATABASE_URL`'s server) with one account, 200 agents and
-//! `BENCH_DAYS` days (default 31, from 2026-05-01) of traffic — `BENCH_TICKETS` tickets
+//! `BENCH_DAYS` days (default 31, ending with today in UTC, so the wallboard's today is busy) of traffic — `BENCH_TICKETS` tickets
 //! (default 1,000,000), each with a guest message, a reply and its events, plus daily work
 //! intervals — then times the report over those days from the raw rows alone, the rollup
 //! rebuild, the report again from the rollups, the same with the previous period for
@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
 use switchboard::app::reports;
@@ -55,13 +55,19 @@ async fn seeding_connection(url: &str) -> anyhow::Result<PgConnection> {
     Ok(conn)
 }
 
-/// Seeds `tickets` tickets over `days` days from 2026-05-01, spread evenly, ticket n (1-based)
+/// Seeds `tickets` tickets over `days` days from `start`, spread evenly, ticket n (1-based)
 /// belonging to agent n mod 200, pre-booking when n is a multiple of 3, with its guest, thread,
 /// guest message, its reply two minutes later (timed at 60 + n mod 600 seconds), and its
 /// assignment and done events; plus eight hours of work a day per agent. Rows are generated
 /// set-based, with explicit ids (the database is new), in chunks that two connections insert
 /// side by side.
-async fn seed(pool: &PgPool, url: &str, tickets: i64, days: i64) -> anyhow::Result<i64> {
+async fn seed(
+    pool: &PgPool,
+    url: &str,
+    start: DateTime<Utc>,
+    tickets: i64,
+    days: i64,
+) -> anyhow::Result<i64> {
     let account_id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (slug, name) VALUES ('bench', 'Bench') RETURNING id",
     )
@@ -78,11 +84,12 @@ async fn seed(pool: &PgPool, url: &str, tickets: i64, days: i64) -> anyhow::Resu
     sqlx::query(
         "INSERT INTO work_intervals (account_id, user_id, started_at, ended_at) \
          SELECT $1, u, d + interval '9 hours', d + interval '17 hours' FROM unnest($2::bigint[]) u \
-         CROSS JOIN generate_series(timestamptz '2026-05-01', timestamptz '2026-05-01' + ($3 - 1) * interval '1 day', interval '1 day') d",
+         CROSS JOIN generate_series($4::timestamptz, $4::timestamptz + ($3 - 1) * interval '1 day', interval '1 day') d",
     )
     .bind(account_id)
     .bind(&agents)
     .bind(days as i32)
+    .bind(start)
     .execute(pool)
     .await?;
     let started = Instant::now();
@@ -110,7 +117,14 @@ async fn seed(pool: &PgPool, url: &str, tickets: i64, days: i64) -> anyhow::Resu
                 return anyhow::Ok(());
             }
             let last = (first + CHUNK - 1).min(tickets);
-            seed_chunk(&mut conn, account_id, &agents, (first, last), tickets, days).await?;
+            seed_chunk(
+                &mut conn,
+                account_id,
+                &agents,
+                (first, last),
+                (start, tickets, days),
+            )
+            .await?;
         }
     };
     tokio::try_join!(load(), load())?;
@@ -169,12 +183,12 @@ async fn seed_chunk(
     account_id: i64,
     agents: &[i64],
     (first, last): (i64, i64),
-    total: i64,
-    days: i64,
+    (start, total, days): (DateTime<Utc>, i64, i64),
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     // Ticket n: created at `ts`, assigned at once, answered after two minutes, done after five.
-    let tickets = "SELECT n, timestamptz '2026-05-01' + (n * $6::float8 / $5::bigint) * interval '1 day' AS ts, \
+    let tickets =
+        "SELECT n, $7::timestamptz + (n * $6::float8 / $5::bigint) * interval '1 day' AS ts, \
                      ($4::bigint[])[1 + n % cardinality($4::bigint[])] AS agent, \
                      CASE WHEN n % 3 = 0 THEN 'pre_booking' ELSE 'booked' END AS stage \
                    FROM generate_series($2::bigint, $3::bigint) n";
@@ -216,6 +230,7 @@ async fn seed_chunk(
             .bind(agents)
             .bind(total)
             .bind(days as f64)
+            .bind(start)
             .execute(&mut *conn)
             .await?;
     }
@@ -361,6 +376,7 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     let (tickets, days) = (env_or("BENCH_TICKETS", 1_000_000), env_or("BENCH_DAYS", 31));
+    let start = Utc::now().duration_trunc(Duration::days(1))? - Duration::days(days - 1);
     let result = async {
         let pool = PgPool::connect(&url).await?;
         MIGRATOR.run(&pool).await?;
@@ -372,7 +388,7 @@ async fn main() -> anyhow::Result<()> {
             }
             None => {
                 eprintln!("seeding {tickets} tickets over {days} days, {AGENTS} agents…");
-                seed(&pool, &url, tickets, days).await?
+                seed(&pool, &url, start, tickets, days).await?
             }
         };
         if std::env::var("BENCH_SEED_ONLY").is_ok() {
@@ -381,7 +397,10 @@ async fn main() -> anyhow::Result<()> {
         let account = switchboard::store::accounts::get(&pool, AccountId(account_id))
             .await?
             .expect("the bench account");
-        let from = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+        let from: DateTime<Utc> =
+            sqlx::query_scalar("SELECT date_trunc('day', min(created_at), 'UTC') FROM tickets")
+                .fetch_one(&pool)
+                .await?;
         let period = Period {
             from,
             to: from + Duration::days(days),
