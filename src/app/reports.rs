@@ -84,11 +84,10 @@ pub async fn build(
     };
     let mut agents = Vec::new();
     for user in users {
-        let s = sums.remove(&user.id.0).unwrap_or_default();
+        let mut s = sums.remove(&user.id.0).unwrap_or_default();
         let rest = raw.by_agent.remove(&user.id.0).unwrap_or_default();
         let mut f = Figures {
             pending: rest.pending,
-            replied_pre_booking: rest.replied_pre_booking,
             converted: rest.converted,
             sales_cents: rest.sales_cents,
             reviews: reviews_by_agent.remove(&user.id).unwrap_or_default(),
@@ -100,6 +99,9 @@ pub async fn build(
         if user.role == Role::Manager && f == Figures::default() {
             continue;
         }
+        // The team's pre-booking tickets are the agents' counts added (as its conversions
+        // are), so it needs no union of every agent's tickets.
+        s.pre_booking_tickets.clear();
         team_sums.add(&s);
         team_rest.pending += f.pending;
         team_rest.replied_pre_booking += f.replied_pre_booking;

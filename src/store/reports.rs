@@ -1,5 +1,5 @@
 //! The report queries (SPEC §4) that daily rollups cannot answer: figures over a whole period
-//! (pending at its end, conversion over distinct tickets, reviews) and exact medians for short
+//! (pending at its end, converted tickets and sales, reviews) and exact medians for short
 //! periods. The additive figures are in `store::rollups`. Derived metrics are computed in
 //! `domain::metrics::row`, never here.
 
@@ -11,7 +11,7 @@ use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
 /// The figures per agent id that are not sums over days (pending at the period's end,
-/// conversion over distinct tickets), and the period's reviews.
+/// converted tickets and their sales), and the period's reviews.
 pub struct RawFigures {
     pub by_agent: HashMap<i64, Figures>,
     /// Reviews submitted in the period, with who replied on their reservations.
@@ -25,9 +25,8 @@ pub async fn load(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<RawFigures, sqlx::Error> {
-    let (pending, replied, conversion, reviews) = tokio::try_join!(
+    let (pending, conversion, reviews) = tokio::try_join!(
         pending(pool, account_id, to),
-        replied_pre_booking(pool, account_id, from, to),
         conversion(pool, account_id, from, to),
         reviews(pool, account_id, from, to),
     )?;
@@ -35,35 +34,12 @@ pub async fn load(
     for (agent, n) in pending {
         by_agent.entry(agent).or_default().pending = n;
     }
-    for (agent, n) in replied {
-        by_agent.entry(agent).or_default().replied_pre_booking = n;
-    }
     for (agent, converted, sales) in conversion {
         let f = by_agent.entry(agent).or_default();
         f.converted = converted;
         f.sales_cents = sales;
     }
     Ok(RawFigures { by_agent, reviews })
-}
-
-/// Per agent, the distinct pre-booking tickets they replied to in [from, to): a count over the
-/// whole period, so it is not a sum of days.
-async fn replied_pre_booking(
-    pool: &PgPool,
-    account_id: AccountId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT author_id, count(DISTINCT ticket_id) FROM messages \
-         WHERE account_id = $1 AND direction = 'outbound' AND stage = 'pre_booking' AND sent_at >= $2 AND sent_at < $3 \
-           AND author_id IS NOT NULL GROUP BY author_id",
-    )
-    .bind(account_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await
 }
 
 /// Reply figures per author, and over all replies (median and p90 are nearest-rank:

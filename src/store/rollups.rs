@@ -103,8 +103,8 @@ pub async fn replace_day(
             "INSERT INTO agent_day_rollups (account_id, day, agent_id, incoming, reassigned_away, closed, replies, \
                timed_replies, response_sum, within_sla, pre_booking_timed, pre_booking_sum, post_booking_timed, \
                post_booking_sum, first_responses, first_response_sum, work_seconds, invisible_seconds, \
-               sketch_buckets, sketch_counts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+               sketch_buckets, sketch_counts, pre_booking_tickets) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(account_id)
         .bind(day)
@@ -126,6 +126,7 @@ pub async fn replace_day(
         .bind(s.invisible_seconds)
         .bind(buckets)
         .bind(counts)
+        .bind(s.pre_booking_tickets.iter().copied().collect::<Vec<i64>>())
         .execute(&mut *conn)
         .await?;
     }
@@ -166,7 +167,13 @@ pub async fn read(
         "SELECT r.agent_id, s.bucket, sum(s.n)::bigint FROM agent_day_rollups r, unnest(r.sketch_buckets, r.sketch_counts) AS s(bucket, n) \
          WHERE r.account_id = $1 AND r.day BETWEEN $2 AND $3 GROUP BY r.agent_id, s.bucket",
     );
-    let (totals, reasons, sketch) = tokio::try_join!(
+    // The lists are unioned here rather than by PostgreSQL: a month is a few thousand short
+    // arrays, and hashing their ids beats sorting them out of an unnest.
+    let tickets = sqlx::query_as::<_, (i64, Vec<i64>)>(
+        "SELECT agent_id, pre_booking_tickets FROM agent_day_rollups \
+         WHERE account_id = $1 AND day BETWEEN $2 AND $3 AND cardinality(pre_booking_tickets) > 0",
+    );
+    let (totals, reasons, sketch, tickets) = tokio::try_join!(
         totals
             .bind(account_id)
             .bind(first)
@@ -178,6 +185,11 @@ pub async fn read(
             .bind(last)
             .fetch_all(pool),
         sketch
+            .bind(account_id)
+            .bind(first)
+            .bind(last)
+            .fetch_all(pool),
+        tickets
             .bind(account_id)
             .bind(first)
             .bind(last)
@@ -215,6 +227,12 @@ pub async fn read(
     for (agent, bucket, n) in sketch {
         out.entry(agent).or_default().sketch.add_bucket(bucket, n);
     }
+    for (agent, ids) in tickets {
+        out.entry(agent)
+            .or_default()
+            .pre_booking_tickets
+            .extend(ids);
+    }
     Ok(out)
 }
 
@@ -228,10 +246,11 @@ pub async fn raw(
     sla_seconds: i32,
     now: DateTime<Utc>,
 ) -> Result<AgentSums, sqlx::Error> {
-    let (events, replies, sketch, work, paused) = tokio::try_join!(
+    let (events, replies, sketch, tickets, work, paused) = tokio::try_join!(
         events(pool, account_id, from, to),
         replies(pool, account_id, from, to, sla_seconds),
         sketch(pool, account_id, from, to),
+        pre_booking_tickets(pool, account_id, from, to),
         intervals(pool, "work_intervals", account_id, from, to),
         intervals(pool, "intake_pauses", account_id, from, to),
     )?;
@@ -251,6 +270,12 @@ pub async fn raw(
     }
     for (agent, bucket, n) in sketch {
         out.entry(agent).or_default().sketch.add_bucket(bucket, n);
+    }
+    for (agent, ids) in tickets {
+        out.entry(agent)
+            .or_default()
+            .pre_booking_tickets
+            .extend(ids);
     }
     for (agent, spans) in &work {
         let pauses = paused.get(agent).map(Vec::as_slice).unwrap_or_default();
@@ -345,6 +370,26 @@ async fn sketch(
     .bind(to)
     .bind(MIN_SECONDS)
     .bind(ln_gamma())
+    .fetch_all(pool)
+    .await
+}
+
+/// The distinct pre-booking tickets each author replied to, read through the partial index
+/// of pre-booking replies.
+async fn pre_booking_tickets(
+    pool: &PgPool,
+    account_id: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(i64, Vec<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT author_id, array_agg(DISTINCT ticket_id) FROM messages \
+         WHERE account_id = $1 AND direction = 'outbound' AND stage = 'pre_booking' AND sent_at >= $2 AND sent_at < $3 \
+           AND author_id IS NOT NULL AND ticket_id IS NOT NULL GROUP BY author_id",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
     .fetch_all(pool)
     .await
 }

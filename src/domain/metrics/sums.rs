@@ -1,11 +1,13 @@
 //! The countable figures of SPEC §4 as sums that add across agents and days: counts, totals
-//! of response times (averages are total ÷ count) and the response-time sketch. A daily rollup
+//! of response times (averages are total ÷ count), the response-time sketch and the set of
+//! pre-booking tickets replied to (sets add by union, so a ticket answered on several days
+//! counts once in the period). A daily rollup
 //! row and a stretch of raw rows both come as `Sums`, so a period's figures are the same
 //! whichever way each of its days was counted.
 
 use super::row::Figures;
 use super::sketch::Sketch;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// A count of values and their total, so an average adds up exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -41,6 +43,8 @@ pub struct Sums {
     pub work_seconds: f64,
     pub invisible_seconds: f64,
     pub sketch: Sketch,
+    /// The distinct pre-booking tickets replied to (conversion's denominator).
+    pub pre_booking_tickets: HashSet<i64>,
 }
 
 impl Sums {
@@ -60,11 +64,12 @@ impl Sums {
         self.work_seconds += o.work_seconds;
         self.invisible_seconds += o.invisible_seconds;
         self.sketch.merge(&o.sketch);
+        self.pre_booking_tickets.extend(&o.pre_booking_tickets);
     }
 
     /// The figures these sums give; median and p90 come from the sketch (callers with exact
-    /// values for a short period put those in instead). Pending, conversion and reviews are
-    /// not sums and stay at zero here.
+    /// values for a short period put those in instead). Pending, converted tickets, sales and
+    /// reviews are not sums and stay at zero here.
     pub fn figures(&self) -> Figures {
         Figures {
             incoming: self.incoming,
@@ -81,6 +86,7 @@ impl Sums {
             first_response_avg: self.first_response.average(),
             work_seconds: self.work_seconds,
             invisible_seconds: self.invisible_seconds,
+            replied_pre_booking: self.pre_booking_tickets.len() as i64,
             ..Figures::default()
         }
     }
@@ -114,5 +120,16 @@ mod tests {
         assert_eq!(f.timed_replies, 4);
         assert_eq!(f.reassigned_away.get("manager"), Some(&3));
         assert_eq!(Sums::default().figures().avg_response, None);
+    }
+
+    #[test]
+    fn a_ticket_replied_to_on_two_days_counts_once() {
+        let day = |tickets: &[i64]| Sums {
+            pre_booking_tickets: tickets.iter().copied().collect(),
+            ..Default::default()
+        };
+        let mut period = day(&[1, 2]);
+        period.add(&day(&[2, 3]));
+        assert_eq!(period.figures().replied_pre_booking, 3);
     }
 }
