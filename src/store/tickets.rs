@@ -2,6 +2,7 @@
 //! ticket rows' state changes.
 
 use crate::domain::channel::Channel;
+use crate::domain::crm_filter::CrmFilter;
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
@@ -323,6 +324,8 @@ pub struct ListFilter {
     pub listing: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Stay dates, reservation status, price and time since created (`domain::crm_filter`).
+    pub crm: CrmFilter,
     pub order: Order,
     /// Keyset position: tickets strictly after (sort time, id) in `order`.
     pub after: Option<(DateTime<Utc>, TicketId)>,
@@ -399,6 +402,7 @@ pub async fn list(
     if let Some(to) = f.created_to {
         q.push(" AND t.created_at < ").push_bind(to);
     }
+    push_crm(&mut q, &f.crm);
     let (key, after, direction) = match f.order {
         Order::Newest => ("t.created_at", " < (", " DESC"),
         Order::Waiting => (
@@ -432,6 +436,38 @@ pub async fn list(
         .push_bind(f.limit);
     let rows = q.build().fetch_all(db).await?;
     rows.iter().map(record_from_row).collect()
+}
+
+/// Appends the CRM filters (`domain::crm_filter::matches` says the same rule) for the ticket
+/// `t` and its reservation `r`.
+fn push_crm(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, f: &CrmFilter) {
+    if let Some(from) = f.stay_from {
+        q.push(" AND r.check_in IS NOT NULL AND r.check_out > ")
+            .push_bind(from);
+    }
+    if let Some(to) = f.stay_to {
+        q.push(" AND r.check_out IS NOT NULL AND r.check_in < ")
+            .push_bind(to);
+    }
+    if let Some(status) = f.reservation_status {
+        q.push(" AND r.status = ").push_bind(status.as_str());
+    }
+    if let Some(min) = f.price_min_cents {
+        q.push(" AND r.total_price_cents >= ").push_bind(min);
+    }
+    if let Some(max) = f.price_max_cents {
+        q.push(" AND r.total_price_cents <= ").push_bind(max);
+    }
+    if let Some(min) = f.min_age_hours {
+        q.push(" AND t.created_at <= now() - make_interval(hours => ")
+            .push_bind(min as i32)
+            .push(")");
+    }
+    if let Some(max) = f.max_age_hours {
+        q.push(" AND t.created_at >= now() - make_interval(hours => ")
+            .push_bind(max as i32)
+            .push(")");
+    }
 }
 
 /// A reply's delivery status as stored on the message.

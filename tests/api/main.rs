@@ -11,6 +11,7 @@ mod agents;
 mod alerts;
 mod auth;
 mod cluster;
+mod crm_filters;
 mod cross_site;
 mod demo;
 mod dispatch_balanced;

@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, busy } from '../forms.js';
-import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
+import { STAGES, STATES, CHANNELS, RESERVATION_STATUSES, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
 import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
 import { desktopOn, setDesktop } from '../desktop.js';
@@ -254,6 +254,27 @@ export function render(ctx) {
   const listing = h('input', { type: 'text', name: 'listing', value: filters.listing || '', placeholder: 'Listing' });
   const from = h('input', { type: 'date', name: 'from', value: filters.from || '' });
   const to = h('input', { type: 'date', name: 'to', value: filters.to || '' });
+  // The CRM's filters (stay dates, reservation status, price, time since created): All tab only.
+  const crmTab = view === 'all';
+  const stayFrom = h('input', { type: 'date', name: 'stay_from', value: filters.stay_from || '' });
+  const stayTo = h('input', { type: 'date', name: 'stay_to', value: filters.stay_to || '' });
+  const reservationStatus = h('select', { name: 'reservation_status' }, opt(RESERVATION_STATUSES, filters.reservation_status, 'Any reservation'));
+  const priceMin = h('input', { type: 'number', name: 'price_min', min: '0', step: 'any', value: filters.price_min || '' });
+  const priceMax = h('input', { type: 'number', name: 'price_max', min: '0', step: 'any', value: filters.price_max || '' });
+  const maxAge = h('input', { type: 'number', name: 'max_age_hours', min: '0', max: '87600', step: '1', value: filters.max_age_hours || '' });
+  const minAge = h('input', { type: 'number', name: 'min_age_hours', min: '0', max: '87600', step: '1', value: filters.min_age_hours || '' });
+  const crmInputs = crmTab ? [stayFrom, stayTo, reservationStatus, priceMin, priceMax, maxAge, minAge] : [];
+  const crmFields = crmTab
+    ? [
+        field('Stay from', stayFrom, 'A night on or after'),
+        field('Stay to', stayTo, 'and before'),
+        field('Reservation', reservationStatus),
+        field('Price from', priceMin, 'Total price at least'),
+        field('Price to', priceMax, 'and at most'),
+        field('Created within (hours)', maxAge),
+        field('Created over (hours ago)', minAge),
+      ]
+    : [];
   const clearBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Clear filters');
   // The unanswered tab puts the guest who has waited longest first; the others the newest.
   const sortKey = `inbox.sort.${view}`;
@@ -273,9 +294,9 @@ export function render(ctx) {
     h('div', { class: 'search-row' }, field('Search', q), h('button', { type: 'submit', class: 'btn' }, 'Search'), field('Sort', sort)),
     h(
       'details',
-      { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to) },
+      { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to || crmInputs.some((el) => el.value)) },
       h('summary', {}, 'Filters'),
-      h('div', { class: 'filter-grid' }, field('Channel', channel), field('Stage', stage), field('Status', status), field('Listing', listing), field('From', from, 'Conversation started on or after'), field('To', to, 'and before'), clearBtn),
+      h('div', { class: 'filter-grid' }, field('Channel', channel), field('Stage', stage), field('Status', status), field('Listing', listing), field('From', from, 'Conversation started on or after'), field('To', to, 'and before'), ...crmFields, clearBtn),
     ),
   );
   const readFilters = () => ({
@@ -286,6 +307,7 @@ export function render(ctx) {
     listing: listing.value.trim(),
     from: from.value,
     to: to.value,
+    ...Object.fromEntries(crmInputs.map((el) => [el.name, el.value.trim()])),
   });
   const filtered = () => Object.values(readFilters()).some(Boolean);
   const applyFilters = () => {
@@ -297,7 +319,7 @@ export function render(ctx) {
     ev.preventDefault();
     applyFilters();
   });
-  for (const el of [channel, stage, status, from, to]) el.addEventListener('change', applyFilters);
+  for (const el of [channel, stage, status, from, to, ...crmInputs]) el.addEventListener('change', applyFilters);
   let typing = 0;
   for (const el of [q, listing]) {
     el.addEventListener('input', () => {
@@ -306,7 +328,7 @@ export function render(ctx) {
     });
   }
   clearBtn.addEventListener('click', () => {
-    for (const el of [q, channel, stage, status, listing, from, to]) el.value = '';
+    for (const el of [q, channel, stage, status, listing, from, to, ...crmInputs]) el.value = '';
     applyFilters();
   });
 
@@ -396,6 +418,7 @@ export function render(ctx) {
       listing: f.listing,
       from: f.from,
       to: f.to,
+      ...Object.fromEntries(crmInputs.map((el) => [el.name, f[el.name]])),
       sort: sort.value,
       cursor,
     };
