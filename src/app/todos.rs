@@ -14,7 +14,7 @@ use crate::domain::todo::{todo_title, Mood, TodoError, TodoKind};
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, tickets::TicketRecord, todos::NewTodo};
-use crate::wire::{Code, ErrorCode, TodoView};
+use crate::wire::{Code, ErrorCode, MyTodoView, TodoView};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -92,6 +92,23 @@ impl Todos {
                 .await?
                 .into_iter()
                 .map(TodoView::from)
+                .collect(),
+        )
+    }
+
+    /// "My to-dos": the caller's open to-dos across tickets (on their tickets or written by
+    /// them), soonest due first, each marked overdue as of `now`.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn mine(
+        &self,
+        who: &Identity,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MyTodoView>, TodoActionError> {
+        Ok(
+            store::todos::open_of_user(&self.pool, who.account_id, who.user_id)
+                .await?
+                .into_iter()
+                .map(|r| MyTodoView::new(r, now))
                 .collect(),
         )
     }

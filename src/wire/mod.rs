@@ -13,5 +13,5 @@ mod user;
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
 pub use ticket::{ActivityLog, GuestView, MessageView, Replier, ReservationView, TicketView};
-pub use todo::TodoView;
+pub use todo::{MyTodoView, TodoView};
 pub use user::{UserView, WorkStateView};

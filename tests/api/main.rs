@@ -24,6 +24,7 @@ mod ingest;
 mod ingest_batches;
 mod manager_pins;
 mod metrics;
+mod my_todos;
 mod notes;
 mod openapi;
 mod ops;
