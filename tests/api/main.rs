@@ -33,6 +33,7 @@ mod outbound_restart;
 mod overbooking;
 mod presence_outage;
 mod recently_confirmed;
+mod remarketing;
 mod reports;
 mod return_timer;
 mod reviews;
