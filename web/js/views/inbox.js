@@ -18,8 +18,9 @@ const TABS = [
   { view: 'all', label: 'All' },
 ];
 // The guest views (issue 14), a second tab list beside the first: their membership depends on
-// to-dos, reservations and mood, which `ticket.views` does not list, so their lists come from
-// the server and their counts from `GET /tickets/counts` (one cheap request, see drawGuestCounts).
+// to-dos, reservations and mood, which change without a ticket frame (a to-do, a reservation
+// update), so their lists come from the server and their counts from `GET /tickets/counts`
+// (one cheap request, see drawGuestCounts) or the server's `views.counts` frame.
 const GUEST_TABS = [
   { view: 'follow_ups', label: 'Follow-ups' },
   { view: 'overbooking', label: 'Overbooking' },
