@@ -16,6 +16,7 @@ use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
 use crate::wire::calendar::StayView;
+pub use crate::wire::view_counts::{ViewCount, ViewCounts, COUNT_CAP};
 use crate::wire::{Code, ErrorCode, MessageView, NoteView, Replier, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -120,27 +121,6 @@ pub struct ListQuery {
 pub struct Page {
     pub items: Vec<TicketView>,
     pub next_cursor: Option<String>,
-}
-
-/// The most tickets a guest view's count counts; beyond it the tab shows `1000+`.
-pub const COUNT_CAP: i64 = 1000;
-
-/// One guest view's count for the caller.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ViewCount {
-    pub view: View,
-    /// Tickets in the view, at most `capped_at`.
-    pub count: i64,
-    /// The count reached the cap: there may be more.
-    pub capped: bool,
-}
-
-/// `GET /tickets/counts`: each guest view's count for the caller.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ViewCounts {
-    pub items: Vec<ViewCount>,
-    /// The most a count counts.
-    pub capped_at: i64,
 }
 
 /// A ticket with its whole conversation.
@@ -417,11 +397,7 @@ impl Inbox {
             };
             let count =
                 store::guest_views::count(&self.pool, who.account_id, rule, COUNT_CAP).await?;
-            items.push(ViewCount {
-                view,
-                count,
-                capped: count >= COUNT_CAP,
-            });
+            items.push(ViewCount::new(view, count));
         }
         Ok(ViewCounts {
             items,

@@ -9,6 +9,7 @@
 //! `ticket.mood`.
 
 use super::failure::{failure_from, Failure};
+use super::live_counts::LiveCounts;
 use crate::domain::ids::{AccountId, TicketId, TodoId, UserId};
 use crate::domain::todo::{todo_title, Mood, TodoError, TodoKind};
 use crate::session::frames::{EventFrame, ServerEvent};
@@ -62,11 +63,13 @@ pub struct TodoInput<'a> {
 pub struct Todos {
     pool: PgPool,
     hub: Arc<Hub>,
+    /// Told of every change, so the guest views' counts are pushed (coalesced).
+    counts: Arc<LiveCounts>,
 }
 
 impl Todos {
-    pub fn new(pool: PgPool, hub: Arc<Hub>) -> Todos {
-        Todos { pool, hub }
+    pub fn new(pool: PgPool, hub: Arc<Hub>, counts: Arc<LiveCounts>) -> Todos {
+        Todos { pool, hub, counts }
     }
 
     async fn ticket(
@@ -239,8 +242,10 @@ impl Todos {
         Ok(())
     }
 
-    /// Pushes a committed change to the ticket's assignee, the user who made it and managers.
+    /// Pushes a committed change to the ticket's assignee, the user who made it and managers,
+    /// and marks the account's guest-view counts changed.
     fn announce(&self, who: &Identity, ticket: &TicketRecord, event: ServerEvent) {
+        self.counts.touch(who.account_id);
         let audience: Vec<UserId> = ticket
             .assignee_id
             .into_iter()

@@ -190,6 +190,16 @@ impl View {
         View::StayingUnhappy,
     ];
 
+    /// The guest views whose tickets are the same whoever looks (the whole account's, in
+    /// any state): the server pushes their counts to everyone of the account (`views.counts`).
+    pub const ACCOUNT_WIDE: [View; 5] = [
+        View::Overbooking,
+        View::RecentlyConfirmed,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
+    ];
+
     /// Every view `GET /tickets?view=` takes: the working tabs and the guest views.
     pub const ALL: [View; 13] = [
         View::Unanswered,
@@ -246,6 +256,19 @@ impl View {
         }
     }
 
+    /// The rule of a view in [`View::ACCOUNT_WIDE`], the same whoever looks; `None` for
+    /// every other view.
+    pub fn account_wide_rule(self) -> Option<GuestRule> {
+        match self {
+            View::WaitingRefunds => Some(GuestRule::OpenRefund),
+            View::AwaitingPayment => Some(GuestRule::AwaitingPayment),
+            View::StayingUnhappy => Some(GuestRule::StayingUnhappy),
+            View::Overbooking => Some(GuestRule::Overbooked),
+            View::RecentlyConfirmed => Some(GuestRule::RecentlyConfirmed),
+            _ => None,
+        }
+    }
+
     /// What the view shows to `viewer`: agents see their own tickets in their working tabs
     /// and the whole account in `queued` and `all`; managers see the whole account except in
     /// `mine`. The guest views hold the whole account's tickets (in any state) that meet their
@@ -254,13 +277,8 @@ impl View {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
         let guest = match self {
             View::Todos => Some(GuestRule::TodosOf(viewer.user_id)),
-            View::WaitingRefunds => Some(GuestRule::OpenRefund),
-            View::AwaitingPayment => Some(GuestRule::AwaitingPayment),
-            View::StayingUnhappy => Some(GuestRule::StayingUnhappy),
             View::FollowUps => Some(GuestRule::FollowUpsOf(own)),
-            View::Overbooking => Some(GuestRule::Overbooked),
-            View::RecentlyConfirmed => Some(GuestRule::RecentlyConfirmed),
-            _ => None,
+            other => other.account_wide_rule(),
         };
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
             View::Unanswered => (IN_HAND, true, own),
@@ -420,6 +438,24 @@ mod tests {
             !View::Todos.shows(t, AGENT),
             "a guest view is no working tab"
         );
+    }
+
+    #[test]
+    fn account_wide_views_are_the_same_for_agents_and_managers() {
+        for view in View::ACCOUNT_WIDE {
+            let (agent, manager) = (view.scope(AGENT), view.scope(MANAGER));
+            assert!(View::GUEST.contains(&view));
+            assert_eq!(agent.guest, manager.guest, "{view:?}");
+            assert_eq!(agent.guest, view.account_wide_rule());
+            assert!(
+                agent.assignee.is_none() && agent.states.is_empty(),
+                "{view:?}"
+            );
+            assert!(!matches!(
+                agent.guest,
+                Some(GuestRule::TodosOf(_) | GuestRule::FollowUpsOf(_)) | None
+            ));
+        }
     }
 
     #[test]

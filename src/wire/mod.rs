@@ -9,6 +9,7 @@ pub mod outbound;
 mod ticket;
 mod todo;
 mod user;
+pub mod view_counts;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;

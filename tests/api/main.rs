@@ -22,6 +22,7 @@ mod guest_panel;
 mod inbox_views;
 mod ingest;
 mod ingest_batches;
+mod live_counts;
 mod manager_pins;
 mod metrics;
 mod my_todos;

@@ -99,3 +99,26 @@ test('an agent works from My to-dos: overdue first and red, each linking to its 
   await page.getByText('Where is my refund?').waitFor({ timeout: 5000 });
   assert.match(page.url(), new RegExp(`#/tickets/${late}$`));
 });
+
+test('a payment changing through the reservation feed updates the Awaiting payment count live', async (t) => {
+  const creds = await server.createAgent('Paula Payment');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  t.after(() => page.close());
+  const booked = (ref, payment) => ({ ...stay(ref, 'confirmed', 500, 'lst-sea'), payment_status: payment });
+  await server.ingest(guestMessage({ name: 'Quinn Unpaid', reservation: booked('PAY-1', 'pending') }));
+  await server.ingest(guestMessage({ name: 'Rosa Paid', reservation: booked('PAY-2', 'paid') }));
+  await loginThroughForm(page, server, creds.email, creds.password);
+  await page.waitForURL(/#\/inbox$/, { timeout: 5000 });
+  await page.locator('#connection[data-status="live"]').waitFor({ timeout: 5000 });
+  const count = page.getByRole('tab', { name: /Awaiting payment/ }).locator('.tab-count');
+  await page.getByRole('tab', { name: /Awaiting payment/ }).locator('.tab-count[data-count="1"]').waitFor({ timeout: 5000 });
+
+  // Quinn pays and Rosa's payment is reversed to partial: no ticket changes, only reservations.
+  const feed = (ref, payment) => server.api('POST', '/ingest/reservations', { channel: 'airbnb', external_id: ref, status: 'confirmed', listing_external_id: 'lst-sea', payment_status: payment }, { bearer: server.apiKey });
+  await feed('PAY-1', 'paid');
+  await page.getByRole('tab', { name: /Awaiting payment/ }).locator('.tab-count[data-count=""]').waitFor({ state: 'attached', timeout: 5000 });
+  await feed('PAY-2', 'partial');
+  await page.getByRole('tab', { name: /Awaiting payment/ }).locator('.tab-count[data-count="1"]').waitFor({ timeout: 5000 });
+  assert.equal(await count.textContent(), '1');
+  await screenshot(page, 'inbox-live-counts');
+});

@@ -503,6 +503,15 @@ export function render(ctx) {
   // Guest views: counts and (on such a tab) the list come from the server. The counts are one
   // request (`GET /tickets/counts`), made when the inbox opens and then at most once per
   // COUNTS_EVERY ms after a frame that may change them; never two at once.
+  function drawCounts(items) {
+    for (const c of items) {
+      const el = root.querySelector(`[data-view="${c.view}"] .tab-count`);
+      if (!el) continue;
+      const text = c.count ? `${c.count}${c.capped ? '+' : ''}` : '';
+      el.textContent = text;
+      el.dataset.count = text;
+    }
+  }
   let countsBusy = false;
   let countsAgain = false;
   let countsTimer = 0;
@@ -514,13 +523,7 @@ export function render(ctx) {
     countsBusy = true;
     try {
       const answer = await api.viewCounts();
-      for (const c of (answer && answer.items) || []) {
-        const el = root.querySelector(`[data-view="${c.view}"] .tab-count`);
-        if (!el) continue;
-        const text = c.count ? `${c.count}${c.capped ? '+' : ''}` : '';
-        el.textContent = text;
-        el.dataset.count = text;
-      }
+      drawCounts((answer && answer.items) || []);
     } catch {
       // The counts are a hint; the next frame asks again.
     } finally {
@@ -543,6 +546,12 @@ export function render(ctx) {
     countsSoon();
   }
   disposers.push(() => clearTimeout(countsTimer));
+  // The server pushes the account-wide views' counts (`views.counts`, at most once a second)
+  // when reservations, to-dos or moods change; the open guest tab's list follows them.
+  on(live, 'counts', (e) => {
+    drawCounts(e.detail.items);
+    if (e.detail.items.some((c) => c.view === view)) refreshSoon();
+  });
   on(live, 'todo', guestChanged);
   on(live, 'mood', guestChanged);
 
