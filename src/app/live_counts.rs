@@ -123,6 +123,6 @@ async fn run(counts: Weak<LiveCounts>) {
         let Some(counts) = counts.upgrade() else {
             return;
         };
-        counts.flush(ticks % recount_after == 0).await;
+        counts.flush(ticks.is_multiple_of(recount_after)).await;
     }
 }
