@@ -117,7 +117,7 @@ async fn reviews_are_credited_to_the_agent_who_answered_the_stay_most() {
         "{header}"
     );
     let team_line = lines.next().unwrap();
-    assert!(team_line.ends_with(",3,3,0"), "{team_line}");
+    assert!(team_line.ends_with(",3,3,0,0,0"), "{team_line}");
 }
 
 #[actix_web::test]
