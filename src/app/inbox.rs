@@ -5,9 +5,10 @@
 use super::failure::{failure_from, Failure};
 use crate::dispatch::Dispatchers;
 use crate::domain::channel::Channel;
+use crate::domain::crm_filter::{CrmFilter, RawCrmFilter};
 use crate::domain::ids::TicketId;
 use crate::domain::inbox::{GuestRule, Order, View, Viewer};
-use crate::domain::stage::Stage;
+use crate::domain::stage::{ReservationStatus, Stage};
 use crate::domain::ticket::TicketState;
 use crate::domain::time_range;
 use crate::domain::user::Role;
@@ -15,6 +16,7 @@ use crate::presence::SessionKey;
 use crate::session::frames::Snapshot;
 use crate::store::{self, sessions::Identity, tickets::ListFilter};
 use crate::wire::calendar::StayView;
+pub use crate::wire::view_counts::{ViewCount, ViewCounts, COUNT_CAP};
 use crate::wire::{Code, ErrorCode, MessageView, NoteView, Replier, TicketView};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,28 @@ pub struct ListQuery {
     pub from: Option<String>,
     /// Created before: an RFC 3339 time or a date.
     pub to: Option<String>,
+    /// The stay has a night on or after this date (YYYY-MM-DD; its check-out is later).
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    pub stay_from: Option<String>,
+    /// The stay has a night before this date (YYYY-MM-DD; its check-in is earlier); after
+    /// `stay_from`.
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    pub stay_to: Option<String>,
+    /// The reservation's status.
+    #[param(value_type = Option<ReservationStatus>)]
+    pub reservation_status: Option<String>,
+    /// The reservation's total price is at least this (in its currency, e.g. `120.50`).
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000000000_i64)]
+    pub price_min: Option<String>,
+    /// The reservation's total price is at most this; not below `price_min`.
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000000000_i64)]
+    pub price_max: Option<String>,
+    /// Created at least this many hours ago.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 87600)]
+    pub min_age_hours: Option<String>,
+    /// Created at most this many hours ago; not below `min_age_hours`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 87600)]
+    pub max_age_hours: Option<String>,
     /// `waiting` (longest waiting first; the unanswered tab's default), `newest` (every
     /// other tab's default) or `activity` (latest message, guest's or agent's, first).
     #[param(value_type = Option<Order>)]
@@ -97,27 +121,6 @@ pub struct ListQuery {
 pub struct Page {
     pub items: Vec<TicketView>,
     pub next_cursor: Option<String>,
-}
-
-/// The most tickets a guest view's count counts; beyond it the tab shows `1000+`.
-pub const COUNT_CAP: i64 = 1000;
-
-/// One guest view's count for the caller.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ViewCount {
-    pub view: View,
-    /// Tickets in the view, at most `capped_at`.
-    pub count: i64,
-    /// The count reached the cap: there may be more.
-    pub capped: bool,
-}
-
-/// `GET /tickets/counts`: each guest view's count for the caller.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ViewCounts {
-    pub items: Vec<ViewCount>,
-    /// The most a count counts.
-    pub capped_at: i64,
 }
 
 /// A ticket with its whole conversation.
@@ -208,6 +211,13 @@ fn refuse_nul(query: &ListQuery) -> Result<(), InboxError> {
         &query.to,
         &query.cursor,
         &query.sort,
+        &query.stay_from,
+        &query.stay_to,
+        &query.reservation_status,
+        &query.price_min,
+        &query.price_max,
+        &query.min_age_hours,
+        &query.max_age_hours,
     ];
     match fields
         .iter()
@@ -272,6 +282,16 @@ pub fn filter_for(viewer: Viewer, query: &ListQuery) -> Result<Option<ListFilter
         created_to: non_empty(&query.to)
             .map(|v| parse_time("to", v))
             .transpose()?,
+        crm: CrmFilter::parse(RawCrmFilter {
+            stay_from: non_empty(&query.stay_from),
+            stay_to: non_empty(&query.stay_to),
+            reservation_status: non_empty(&query.reservation_status),
+            price_min: non_empty(&query.price_min),
+            price_max: non_empty(&query.price_max),
+            min_age_hours: non_empty(&query.min_age_hours),
+            max_age_hours: non_empty(&query.max_age_hours),
+        })
+        .map_err(bad)?,
         order,
         after: non_empty(&query.cursor)
             .map(|c| decode_cursor(order, c))
@@ -377,11 +397,7 @@ impl Inbox {
             };
             let count =
                 store::guest_views::count(&self.pool, who.account_id, rule, COUNT_CAP).await?;
-            items.push(ViewCount {
-                view,
-                count,
-                capped: count >= COUNT_CAP,
-            });
+            items.push(ViewCount::new(view, count));
         }
         Ok(ViewCounts {
             items,

@@ -5,6 +5,7 @@
 pub mod writer;
 
 use super::failure::{failure_from, Failure};
+use super::live_counts::LiveCounts;
 use super::recent::{recent_account, KnownAccounts};
 use crate::domain::ids::{AccountId, MessageId, ReservationId, ThreadId, TicketId};
 use crate::domain::ingest::{InboundMessage, Stay};
@@ -89,14 +90,22 @@ pub struct Ingest {
     pool: PgPool,
     writer: Writer,
     accounts: Arc<KnownAccounts>,
+    /// Told of every stored change, so the guest views' counts are pushed (coalesced).
+    counts: Arc<LiveCounts>,
 }
 
 impl Ingest {
-    pub fn new(pool: PgPool, writer: Writer, accounts: Arc<KnownAccounts>) -> Ingest {
+    pub fn new(
+        pool: PgPool,
+        writer: Writer,
+        accounts: Arc<KnownAccounts>,
+        counts: Arc<LiveCounts>,
+    ) -> Ingest {
         Ingest {
             pool,
             writer,
             accounts,
+            counts,
         }
     }
 
@@ -144,6 +153,9 @@ impl Ingest {
                 .await?;
             }
         }
+        if matches!(delivery, Delivery::New(_)) {
+            self.counts.touch(account_id);
+        }
         Ok(delivery)
     }
 
@@ -174,6 +186,7 @@ impl Ingest {
                 .await?;
         if stored.changed {
             tx.commit().await?;
+            self.counts.touch(account_id);
         } else {
             tx.rollback().await?;
         }

@@ -20,6 +20,7 @@ pub mod health;
 pub mod inbox;
 pub mod ingest;
 pub mod live;
+pub mod live_counts;
 pub mod metrics;
 pub mod notes;
 pub mod outbound;

@@ -91,6 +91,8 @@ pub async fn build(
             converted: rest.converted,
             sales_cents: rest.sales_cents,
             reviews: reviews_by_agent.remove(&user.id).unwrap_or_default(),
+            remarketing_tries: rest.remarketing_tries,
+            remarketing_booked: rest.remarketing_booked,
             ..s.figures()
         };
         if let Some(e) = exact_by_agent.remove(&user.id.0) {
@@ -115,6 +117,8 @@ pub async fn build(
         converted: team_rest.converted,
         sales_cents: team_rest.sales_cents,
         reviews: team_rest.reviews,
+        remarketing_tries: raw.remarketing_team.0,
+        remarketing_booked: raw.remarketing_team.1,
         ..team_sums.figures()
     };
     if let Some(e) = exact_team {

@@ -16,6 +16,7 @@ use super::health::Health;
 use super::inbox::Inbox;
 use super::ingest::{writer::Writer, Ingest};
 use super::live::Live;
+use super::live_counts::LiveCounts;
 use super::metrics::Exposition;
 use super::notes::Notes;
 use super::outbound::Outbound;
@@ -128,6 +129,7 @@ impl Services {
             None => (Arc::new(Hub::new(metrics.clone()).hearing(notices)), None),
         };
         let viewing = Viewing::start(hub.clone(), heard);
+        let live_counts = LiveCounts::start(pool.clone(), hub.clone());
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
         let dispatchers = Dispatchers::start(
             pool.clone(),
@@ -192,10 +194,11 @@ impl Services {
                     ingest_queue,
                 ),
                 known_accounts.clone(),
+                live_counts.clone(),
             ),
             reviews: Reviews::new(pool.clone()),
             notes: Notes::new(pool.clone(), hub.clone()),
-            todos: Todos::new(pool.clone(), hub.clone()),
+            todos: Todos::new(pool.clone(), hub.clone(), live_counts),
             follow_ups: FollowUps::start(pool.clone(), dispatchers.clone()),
             calendars: Calendars::new(pool.clone()),
             guest_panels: GuestPanels::new(pool.clone()),

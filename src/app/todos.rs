@@ -9,12 +9,13 @@
 //! `ticket.mood`.
 
 use super::failure::{failure_from, Failure};
+use super::live_counts::LiveCounts;
 use crate::domain::ids::{AccountId, TicketId, TodoId, UserId};
 use crate::domain::todo::{todo_title, Mood, TodoError, TodoKind};
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, tickets::TicketRecord, todos::NewTodo};
-use crate::wire::{Code, ErrorCode, TodoView};
+use crate::wire::{Code, ErrorCode, MyTodoView, TodoView};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -62,11 +63,13 @@ pub struct TodoInput<'a> {
 pub struct Todos {
     pool: PgPool,
     hub: Arc<Hub>,
+    /// Told of every change, so the guest views' counts are pushed (coalesced).
+    counts: Arc<LiveCounts>,
 }
 
 impl Todos {
-    pub fn new(pool: PgPool, hub: Arc<Hub>) -> Todos {
-        Todos { pool, hub }
+    pub fn new(pool: PgPool, hub: Arc<Hub>, counts: Arc<LiveCounts>) -> Todos {
+        Todos { pool, hub, counts }
     }
 
     async fn ticket(
@@ -92,6 +95,23 @@ impl Todos {
                 .await?
                 .into_iter()
                 .map(TodoView::from)
+                .collect(),
+        )
+    }
+
+    /// "My to-dos": the caller's open to-dos across tickets (on their tickets or written by
+    /// them), soonest due first, each marked overdue as of `now`.
+    #[tracing::instrument(skip(self, who), fields(account_id = %who.account_id, user_id = %who.user_id))]
+    pub async fn mine(
+        &self,
+        who: &Identity,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MyTodoView>, TodoActionError> {
+        Ok(
+            store::todos::open_of_user(&self.pool, who.account_id, who.user_id)
+                .await?
+                .into_iter()
+                .map(|r| MyTodoView::new(r, now))
                 .collect(),
         )
     }
@@ -222,8 +242,10 @@ impl Todos {
         Ok(())
     }
 
-    /// Pushes a committed change to the ticket's assignee, the user who made it and managers.
+    /// Pushes a committed change to the ticket's assignee, the user who made it and managers,
+    /// and marks the account's guest-view counts changed.
     fn announce(&self, who: &Identity, ticket: &TicketRecord, event: ServerEvent) {
+        self.counts.touch(who.account_id);
         let audience: Vec<UserId> = ticket
             .assignee_id
             .into_iter()

@@ -119,6 +119,44 @@ pub enum GuestRule {
     RecentlyConfirmed,
 }
 
+/// What decides a ticket's guest views, as the statement that reads the ticket finds it
+/// (`store::tickets`): the rules that do not depend on who looks are already applied
+/// (`domain::todo`, `domain::calendar`), the rest are the facts `GuestRule::holds` needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuestFlags {
+    /// Who wrote the ticket's open (not done) to-dos, one entry per to-do.
+    pub open_todo_authors: Vec<UserId>,
+    /// One of its open to-dos is a refund.
+    pub open_refund: bool,
+    pub awaiting_payment: bool,
+    pub staying_unhappy: bool,
+    pub overbooked: bool,
+    pub recently_confirmed: bool,
+    /// Parked until a follow-up and not done: whom it comes back to, and who parked it.
+    pub follow_up: Option<(Option<UserId>, Option<UserId>)>,
+}
+
+impl GuestRule {
+    /// Whether a ticket with these flags, assigned to `assignee`, meets the rule: the rule
+    /// `store::guest_views::push_rule` says in SQL for the lists and counts.
+    pub fn holds(self, f: &GuestFlags, assignee: Option<UserId>) -> bool {
+        match self {
+            GuestRule::TodosOf(me) => {
+                !f.open_todo_authors.is_empty()
+                    && (assignee == Some(me) || f.open_todo_authors.contains(&me))
+            }
+            GuestRule::OpenRefund => f.open_refund,
+            GuestRule::AwaitingPayment => f.awaiting_payment,
+            GuestRule::StayingUnhappy => f.staying_unhappy,
+            GuestRule::FollowUpsOf(user) => f
+                .follow_up
+                .is_some_and(|(agent, by)| user.is_none_or(|u| agent == Some(u) || by == Some(u))),
+            GuestRule::Overbooked => f.overbooked,
+            GuestRule::RecentlyConfirmed => f.recently_confirmed,
+        }
+    }
+}
+
 /// Tickets an agent is working on.
 const IN_HAND: &[TicketState] = &[TicketState::Assigned, TicketState::Opened];
 
@@ -152,8 +190,17 @@ impl View {
         View::StayingUnhappy,
     ];
 
-    /// Every view `GET /tickets?view=` takes: the working tabs and the guest views, whose
-    /// membership depends on to-dos, reservations and mood and is not listed in `views[]`.
+    /// The guest views whose tickets are the same whoever looks (the whole account's, in
+    /// any state): the server pushes their counts to everyone of the account (`views.counts`).
+    pub const ACCOUNT_WIDE: [View; 5] = [
+        View::Overbooking,
+        View::RecentlyConfirmed,
+        View::WaitingRefunds,
+        View::AwaitingPayment,
+        View::StayingUnhappy,
+    ];
+
+    /// Every view `GET /tickets?view=` takes: the working tabs and the guest views.
     pub const ALL: [View; 13] = [
         View::Unanswered,
         View::Mine,
@@ -209,6 +256,19 @@ impl View {
         }
     }
 
+    /// The rule of a view in [`View::ACCOUNT_WIDE`], the same whoever looks; `None` for
+    /// every other view.
+    pub fn account_wide_rule(self) -> Option<GuestRule> {
+        match self {
+            View::WaitingRefunds => Some(GuestRule::OpenRefund),
+            View::AwaitingPayment => Some(GuestRule::AwaitingPayment),
+            View::StayingUnhappy => Some(GuestRule::StayingUnhappy),
+            View::Overbooking => Some(GuestRule::Overbooked),
+            View::RecentlyConfirmed => Some(GuestRule::RecentlyConfirmed),
+            _ => None,
+        }
+    }
+
     /// What the view shows to `viewer`: agents see their own tickets in their working tabs
     /// and the whole account in `queued` and `all`; managers see the whole account except in
     /// `mine`. The guest views hold the whole account's tickets (in any state) that meet their
@@ -217,13 +277,8 @@ impl View {
         let own = (!viewer.is_manager).then_some(viewer.user_id);
         let guest = match self {
             View::Todos => Some(GuestRule::TodosOf(viewer.user_id)),
-            View::WaitingRefunds => Some(GuestRule::OpenRefund),
-            View::AwaitingPayment => Some(GuestRule::AwaitingPayment),
-            View::StayingUnhappy => Some(GuestRule::StayingUnhappy),
             View::FollowUps => Some(GuestRule::FollowUpsOf(own)),
-            View::Overbooking => Some(GuestRule::Overbooked),
-            View::RecentlyConfirmed => Some(GuestRule::RecentlyConfirmed),
-            _ => None,
+            other => other.account_wide_rule(),
         };
         let (states, only_unanswered, assignee): (&'static [TicketState], bool, _) = match self {
             View::Unanswered => (IN_HAND, true, own),
@@ -257,12 +312,18 @@ impl View {
             && !(scope.unparked && ticket.parked)
     }
 
-    /// Every working view a ticket placed so shows in for `viewer`.
-    pub fn all_showing(ticket: Placement, viewer: Viewer) -> Vec<View> {
-        Self::WORKING
+    /// Every view a ticket placed so, with these guest flags, shows in for `viewer`: the
+    /// working tabs, then the guest views.
+    pub fn all_showing(ticket: Placement, guest: &GuestFlags, viewer: Viewer) -> Vec<View> {
+        let working = Self::WORKING
             .into_iter()
-            .filter(|v| v.shows(ticket, viewer))
-            .collect()
+            .filter(|v| v.shows(ticket, viewer));
+        let guest_views = Self::GUEST.into_iter().filter(|v| {
+            v.scope(viewer)
+                .guest
+                .is_some_and(|rule| rule.holds(guest, ticket.assignee))
+        });
+        working.chain(guest_views).collect()
     }
 }
 
@@ -295,7 +356,10 @@ mod tests {
             parked: true,
             ..placed(TicketState::Opened, true, Some(7))
         };
-        assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
+        assert_eq!(
+            View::all_showing(t, &GuestFlags::default(), AGENT),
+            vec![View::All]
+        );
         assert_eq!(
             View::FollowUps.scope(AGENT).guest,
             Some(GuestRule::FollowUpsOf(Some(UserId(7))))
@@ -310,12 +374,12 @@ mod tests {
     fn an_agents_unanswered_ticket_is_in_their_working_tabs() {
         let t = placed(TicketState::Assigned, true, Some(7));
         assert_eq!(
-            View::all_showing(t, AGENT),
+            View::all_showing(t, &GuestFlags::default(), AGENT),
             vec![View::Unanswered, View::Mine, View::All]
         );
         let answered = placed(TicketState::Opened, false, Some(7));
         assert_eq!(
-            View::all_showing(answered, AGENT),
+            View::all_showing(answered, &GuestFlags::default(), AGENT),
             vec![View::Mine, View::All]
         );
     }
@@ -323,14 +387,17 @@ mod tests {
     #[test]
     fn someone_elses_ticket_shows_to_an_agent_only_in_all_but_to_a_manager_in_its_tabs() {
         let t = placed(TicketState::Pending, true, Some(9));
-        assert_eq!(View::all_showing(t, AGENT), vec![View::All]);
         assert_eq!(
-            View::all_showing(t, MANAGER),
+            View::all_showing(t, &GuestFlags::default(), AGENT),
+            vec![View::All]
+        );
+        assert_eq!(
+            View::all_showing(t, &GuestFlags::default(), MANAGER),
             vec![View::Pending, View::All]
         );
         let queued = placed(TicketState::Queued, true, None);
         assert_eq!(
-            View::all_showing(queued, AGENT),
+            View::all_showing(queued, &GuestFlags::default(), AGENT),
             vec![View::Queued, View::All]
         );
     }
@@ -367,7 +434,91 @@ mod tests {
             }
         }
         let t = placed(TicketState::Assigned, true, Some(7));
-        assert!(!View::Todos.shows(t, AGENT), "never listed in views[]");
+        assert!(
+            !View::Todos.shows(t, AGENT),
+            "a guest view is no working tab"
+        );
+    }
+
+    #[test]
+    fn account_wide_views_are_the_same_for_agents_and_managers() {
+        for view in View::ACCOUNT_WIDE {
+            let (agent, manager) = (view.scope(AGENT), view.scope(MANAGER));
+            assert!(View::GUEST.contains(&view));
+            assert_eq!(agent.guest, manager.guest, "{view:?}");
+            assert_eq!(agent.guest, view.account_wide_rule());
+            assert!(
+                agent.assignee.is_none() && agent.states.is_empty(),
+                "{view:?}"
+            );
+            assert!(!matches!(
+                agent.guest,
+                Some(GuestRule::TodosOf(_) | GuestRule::FollowUpsOf(_)) | None
+            ));
+        }
+    }
+
+    #[test]
+    fn views_list_the_guest_views_a_ticket_meets_for_the_viewer() {
+        // Agent 7's ticket with a refund to-do written by agent 9, overbooked, parked by 7.
+        let t = placed(TicketState::Opened, false, Some(7));
+        let flags = GuestFlags {
+            open_todo_authors: vec![UserId(9)],
+            open_refund: true,
+            overbooked: true,
+            follow_up: Some((Some(UserId(7)), Some(UserId(7)))),
+            ..GuestFlags::default()
+        };
+        let parked = Placement { parked: true, ..t };
+        assert_eq!(
+            View::all_showing(parked, &flags, AGENT),
+            vec![
+                View::All,
+                View::FollowUps,
+                View::Overbooking,
+                View::Todos,
+                View::WaitingRefunds
+            ]
+        );
+        // Another agent sees the account-wide ones, and the to-do only when they wrote it.
+        let other = Viewer {
+            user_id: UserId(9),
+            is_manager: false,
+        };
+        assert_eq!(
+            View::all_showing(parked, &flags, other),
+            vec![
+                View::All,
+                View::Overbooking,
+                View::Todos,
+                View::WaitingRefunds
+            ]
+        );
+        let stranger = Viewer {
+            user_id: UserId(5),
+            is_manager: false,
+        };
+        assert!(!View::all_showing(parked, &flags, stranger).contains(&View::Todos));
+        // A manager sees every follow-up, but only their own to-dos.
+        let manager_views = View::all_showing(parked, &flags, MANAGER);
+        assert!(manager_views.contains(&View::FollowUps));
+        assert!(!manager_views.contains(&View::Todos));
+        let paid_unhappy = GuestFlags {
+            awaiting_payment: true,
+            staying_unhappy: true,
+            recently_confirmed: true,
+            ..GuestFlags::default()
+        };
+        assert_eq!(
+            View::all_showing(t, &paid_unhappy, AGENT),
+            vec![
+                View::Mine,
+                View::All,
+                View::RecentlyConfirmed,
+                View::AwaitingPayment,
+                View::StayingUnhappy
+            ]
+        );
     }
 
     proptest! {
@@ -380,7 +531,7 @@ mod tests {
         ) {
             let t = placed(TicketState::ALL[state], unanswered, assignee);
             let viewer = Viewer { user_id: UserId(viewer), is_manager };
-            let views = View::all_showing(t, viewer);
+            let views = View::all_showing(t, &GuestFlags::default(), viewer);
             prop_assert!(views.contains(&View::All));
             let exclusive = views.iter().filter(|v| matches!(v, View::Pending | View::Done | View::Queued)).count();
             prop_assert!(exclusive <= 1);

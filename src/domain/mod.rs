@@ -7,6 +7,7 @@ pub mod alert;
 pub mod calendar;
 pub mod card;
 pub mod channel;
+pub mod crm_filter;
 pub mod delivery;
 pub mod digest;
 pub mod dispatch;

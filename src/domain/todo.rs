@@ -116,6 +116,15 @@ pub fn in_my_todos(t: &GuestFacts, me: UserId) -> bool {
         && (t.assignee == Some(me) || t.open_todos.iter().any(|(_, by)| *by == me))
 }
 
+/// An open to-do whose due time has passed: the agent's to-do list draws it red.
+pub fn is_overdue(
+    done: bool,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    !done && due_at.is_some_and(|due| due < now)
+}
+
 /// `waiting_refunds`: an open to-do of kind refund.
 pub fn waiting_refund(t: &GuestFacts) -> bool {
     t.open_todos.iter().any(|(k, _)| *k == TodoKind::Refund)
@@ -205,6 +214,18 @@ mod tests {
         assert!(!in_my_todos(&t, me));
         t.open_todos.push((TodoKind::Task, me));
         assert!(in_my_todos(&t, me));
+    }
+
+    #[test]
+    fn only_an_open_to_do_past_its_due_time_is_overdue() {
+        let now = chrono::Utc::now();
+        let past = Some(now - chrono::TimeDelta::minutes(1));
+        let future = Some(now + chrono::TimeDelta::minutes(1));
+        assert!(is_overdue(false, past, now));
+        assert!(!is_overdue(true, past, now));
+        assert!(!is_overdue(false, future, now));
+        assert!(!is_overdue(false, Some(now), now));
+        assert!(!is_overdue(false, None, now));
     }
 
     #[test]

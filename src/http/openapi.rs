@@ -58,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         super::tickets::assign,
         super::tickets::activity,
         super::notes::add,
+        super::todos::mine,
         super::todos::list,
         super::todos::add,
         super::todos::update,

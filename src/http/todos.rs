@@ -1,4 +1,5 @@
-//! To-dos on a ticket and its mood (`app::todos`): `GET/POST /tickets/{id}/todos`,
+//! To-dos on a ticket and its mood (`app::todos`): `GET /todos` ("My to-dos"),
+//! `GET/POST /tickets/{id}/todos`,
 //! `PATCH/DELETE /tickets/{id}/todos/{todo_id}` and `POST /tickets/{id}/mood`.
 
 use super::body::Body;
@@ -11,7 +12,7 @@ use crate::app::Services;
 use crate::domain::account::present;
 use crate::domain::ids::{TicketId, TodoId};
 use crate::domain::todo::TodoKind;
-use crate::wire::TodoView;
+use crate::wire::{MyTodoView, TodoView};
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub fn routes(r: &mut Routes<'_>) {
-    r.add(Method::GET, "/tickets/{id}/todos", list)
+    r.add(Method::GET, "/todos", mine)
+        .add(Method::GET, "/tickets/{id}/todos", list)
         .add(Method::POST, "/tickets/{id}/todos", add)
         .add(Method::PATCH, "/tickets/{id}/todos/{todo_id}", update)
         .add(Method::DELETE, "/tickets/{id}/todos/{todo_id}", delete)
@@ -33,6 +35,14 @@ type Answer = Result<HttpResponse, ApiError>;
 pub struct TodoList {
     items: Vec<TodoView>,
     /// Always `null`: the list is not paged.
+    next_cursor: Option<String>,
+}
+
+/// `GET /todos` answer: the caller's open to-dos, soonest due first, in one page.
+#[derive(Serialize, ToSchema)]
+pub struct MyTodoList {
+    items: Vec<MyTodoView>,
+    /// Always `null`: the list is not paged (it holds at most 500).
     next_cursor: Option<String>,
 }
 
@@ -69,6 +79,23 @@ pub struct MoodBody {
     /// The guest's "fun level", 1 (furious) to 5 (delighted).
     #[schema(minimum = 1, maximum = 5)]
     mood: i64,
+}
+
+/// "My to-dos": the caller's open to-dos across the account's tickets — on tickets assigned
+/// to them, or written by them — soonest due first (none due last), overdue ones marked.
+#[utoipa::path(get, path = "/api/v1/todos", tag = "tickets",
+    security(("session" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The caller's open to-dos.", body = MyTodoList),
+        (status = 401, response = doc::Unauthorized),
+        (status = 503, response = doc::Unavailable),
+    ))]
+pub(super) async fn mine(services: web::Data<Services>, caller: Caller) -> Answer {
+    let items = services.todos.mine(&caller.0, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(MyTodoList {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/todos", tag = "tickets",

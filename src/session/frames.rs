@@ -5,6 +5,7 @@
 use crate::domain::dispatch::Reason;
 use crate::domain::ids::{TicketId, TodoId, UserId};
 use crate::domain::viewers::Viewer;
+use crate::wire::view_counts::ViewCount;
 use crate::wire::{Code, MessageView, NoteView, TicketView, TodoView, UserView, WorkStateView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,13 @@ pub enum ServerEvent {
     /// A to-do was added or changed (to the ticket's assignee, its author and managers).
     #[serde(rename = "todo.updated")]
     TodoUpdated { ticket_id: TicketId, todo: TodoView },
+    /// The account-wide guest views' counts changed (coalesced, at most one a second per
+    /// account; `app::live_counts`).
+    #[serde(rename = "views.counts")]
+    ViewsCounts {
+        items: Vec<ViewCount>,
+        capped_at: i64,
+    },
     /// A to-do was deleted.
     #[serde(rename = "todo.deleted")]
     TodoDeleted {

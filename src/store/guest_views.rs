@@ -47,22 +47,20 @@ pub fn push_rule(q: &mut QueryBuilder<'_, Postgres>, rule: GuestRule) {
         }
         GuestRule::Overbooked => {
             // `domain::calendar::Stay::overlaps`: the stays share a night.
-            q.push(
-                " AND r.status <> 'cancelled' AND EXISTS (SELECT 1 FROM reservations o \
-                 WHERE o.listing_id = r.listing_id AND o.account_id = t.account_id \
-                 AND o.id <> r.id AND o.status <> 'cancelled' AND o.check_in IS NOT NULL \
-                 AND o.check_out IS NOT NULL AND o.check_in < r.check_out AND r.check_in < o.check_out)",
-            );
+            q.push(concat!(
+                " AND r.status <> 'cancelled' AND ",
+                overlap_exists!()
+            ));
         }
         GuestRule::RecentlyConfirmed => {
             // Confirmed within the account's window, and an inquiry or request before.
-            q.push(
+            q.push(concat!(
                 " AND r.status = 'confirmed' AND EXISTS (SELECT 1 FROM accounts ac \
                  WHERE ac.id = t.account_id \
                  AND r.confirmed_at >= now() - make_interval(days => ac.recently_confirmed_days)) \
-                 AND EXISTS (SELECT 1 FROM reservation_status_changes c WHERE c.reservation_id = r.id \
-                 AND c.status IN ('inquiry', 'request') AND c.changed_at <= r.confirmed_at)",
-            );
+                 AND ",
+                asked_before_confirmed!()
+            ));
         }
         GuestRule::StayingUnhappy => {
             // Today in the account's timezone.

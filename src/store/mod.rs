@@ -22,6 +22,27 @@ macro_rules! select_by_ids {
     };
 }
 
+/// Whether the reservation `r` of the ticket `t` shares a night with another non-cancelled
+/// stay of its listing (`domain::calendar::Stay::overlaps`): the one SQL text of it, for the
+/// `overbooking` view and the ticket's own `views[]`.
+macro_rules! overlap_exists {
+    () => {
+        "EXISTS (SELECT 1 FROM reservations o \
+         WHERE o.listing_id = r.listing_id AND o.account_id = t.account_id \
+         AND o.id <> r.id AND o.status <> 'cancelled' AND o.check_in IS NOT NULL \
+         AND o.check_out IS NOT NULL AND o.check_in < r.check_out AND r.check_in < o.check_out)"
+    };
+}
+
+/// Whether the reservation `r` was an inquiry or a request at or before it was confirmed
+/// (`recently_confirmed`): the one SQL text of it.
+macro_rules! asked_before_confirmed {
+    () => {
+        "EXISTS (SELECT 1 FROM reservation_status_changes c WHERE c.reservation_id = r.id \
+         AND c.status IN ('inquiry', 'request') AND c.changed_at <= r.confirmed_at)"
+    };
+}
+
 /// How SQL names ticket states: `state_sql!(Done)` is `'done'`, and the groups the guards use
 /// (`Active`: assigned, opened, pending; `Looked`: opened, pending, done) are parenthesised
 /// lists. The one place SQL text spells a state; a test checks every literal against

@@ -16,6 +16,9 @@ pub struct RawFigures {
     pub by_agent: HashMap<i64, Figures>,
     /// Reviews submitted in the period, with who replied on their reservations.
     pub reviews: Vec<ReviewedStay>,
+    /// The team's remarketing tries and bookings after them (a reservation tried by two
+    /// agents is one booking for the team, so this is not the agents' sum).
+    pub remarketing_team: (i64, i64),
 }
 
 /// Loads the figures of the account for [from, to) that daily rollups cannot add up.
@@ -25,10 +28,11 @@ pub async fn load(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<RawFigures, sqlx::Error> {
-    let (pending, conversion, reviews) = tokio::try_join!(
+    let (pending, conversion, reviews, (remarketing_team, remarketing)) = tokio::try_join!(
         pending(pool, account_id, to),
         conversion(pool, account_id, from, to),
         reviews(pool, account_id, from, to),
+        remarketing(pool, account_id, from, to),
     )?;
     let mut by_agent: HashMap<i64, Figures> = HashMap::new();
     for (agent, n) in pending {
@@ -39,7 +43,61 @@ pub async fn load(
         f.converted = converted;
         f.sales_cents = sales;
     }
-    Ok(RawFigures { by_agent, reviews })
+    for (agent, tries, booked) in remarketing {
+        let f = by_agent.entry(agent).or_default();
+        f.remarketing_tries = tries;
+        f.remarketing_booked = booked;
+    }
+    Ok(RawFigures {
+        by_agent,
+        reviews,
+        remarketing_team,
+    })
+}
+
+/// Remarketing tries sent in [from, to) and the distinct reservations of their guests booked
+/// afterwards, for the team and per agent: `domain::metrics::remarketing::is_try` in SQL
+/// (an agent's message; the conversation's reservation was an inquiry or request by then
+/// and not confirmed by then; the guest's last message on the thread before it is more than
+/// 24 hours older). Starts from the period's outbound messages, as `replies` does.
+async fn remarketing(
+    pool: &PgPool,
+    account_id: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<((i64, i64), Vec<(i64, i64, i64)>), sqlx::Error> {
+    let rows = sqlx::query(
+        "WITH tries AS ( \
+           SELECT m.author_id, r.id AS reservation_id, r.confirmed_at FROM messages m \
+           JOIN tickets t ON t.id = m.ticket_id \
+           JOIN reservations r ON r.id = t.reservation_id \
+           WHERE m.account_id = $1 AND m.direction = 'outbound' AND m.author_id IS NOT NULL \
+             AND m.sent_at >= $2 AND m.sent_at < $3 \
+             AND (r.confirmed_at IS NULL OR r.confirmed_at > m.sent_at) \
+             AND EXISTS (SELECT 1 FROM reservation_status_changes c WHERE c.reservation_id = r.id \
+                         AND c.status IN ('inquiry', 'request') AND c.changed_at <= m.sent_at) \
+             AND (SELECT max(g.sent_at) FROM messages g WHERE g.thread_id = m.thread_id \
+                  AND g.direction = 'inbound' AND g.sent_at <= m.sent_at) < m.sent_at - interval '24 hours') \
+         SELECT GROUPING(author_id) = 1 AS team, author_id, count(*) AS tries, \
+           count(DISTINCT reservation_id) FILTER (WHERE confirmed_at IS NOT NULL) AS booked \
+         FROM tries GROUP BY GROUPING SETS ((author_id), ())",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut team = (0, 0);
+    let mut per_agent = Vec::new();
+    for r in rows {
+        let figures = (r.try_get("tries")?, r.try_get("booked")?);
+        if r.try_get::<bool, _>("team")? {
+            team = figures;
+        } else if let Some(author) = r.try_get::<Option<i64>, _>("author_id")? {
+            per_agent.push((author, figures.0, figures.1));
+        }
+    }
+    Ok((team, per_agent))
 }
 
 /// Reply figures per author, and over all replies (median and p90 are nearest-rank:

@@ -2,13 +2,17 @@
 //! ticket rows' state changes.
 
 use crate::domain::channel::Channel;
+use crate::domain::crm_filter::CrmFilter;
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{
     AccountId, GuestId, ListingId, MessageId, ReservationId, ThreadId, TicketId, UserId,
 };
-use crate::domain::inbox::{GuestRule, Order};
+use crate::domain::inbox::{GuestFlags, GuestRule, Order};
 use crate::domain::stage::{ReservationStatus, Stage};
 use crate::domain::ticket::{Direction, TicketState};
+use crate::domain::todo::{
+    awaiting_payment, recently_confirmed, staying_unhappy, GuestFacts, Mood,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
@@ -47,6 +51,8 @@ pub struct TicketRecord {
     /// Parked until this time (a follow-up), with its note.
     pub follow_up_at: Option<DateTime<Utc>>,
     pub follow_up_note: Option<String>,
+    /// Which guest views it meets, read by the same statement (`views[]`).
+    pub guest_flags: GuestFlags,
 }
 
 /// The guest of a ticket.
@@ -93,7 +99,7 @@ fn decode(e: String) -> sqlx::Error {
 /// The columns of a ticket record (see [`record_from_row`]); `t` is the ticket row.
 macro_rules! view_columns {
     () => {
-        "SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
+        concat!("SELECT t.id, t.thread_id, t.state, t.stage, t.channel, t.assignee_id, \
     t.awaiting_reply_since IS NOT NULL AS unanswered, t.created_at, t.assigned_at, t.opened_at, t.first_response_at, \
     t.awaiting_reply_since, t.closed_at, t.pinned, g.id AS guest_id, g.name AS guest_name, g.language AS guest_language, \
     r.id AS r_id, r.external_id AS r_external_id, r.status AS r_status, l.name AS r_listing, r.check_in AS r_check_in, \
@@ -101,7 +107,14 @@ macro_rules! view_columns {
     r.payment_status AS r_payment_status, r.listing_id AS r_listing_id, a.name AS assignee_name, \
     lm.direction AS last_direction, lm.preview AS last_preview, \
     GREATEST(t.created_at, t.last_activity_at) AS activity_at, t.mood, t.mood_set_by, t.mood_set_at, \
-    t.follow_up_at, t.follow_up_note"
+    t.follow_up_at, t.follow_up_note, t.follow_up_agent, t.follow_up_by, \
+    (SELECT array_agg(d.created_by) FROM ticket_todos d WHERE d.ticket_id = t.id AND NOT d.done) AS open_todo_authors, \
+    EXISTS (SELECT 1 FROM ticket_todos d WHERE d.ticket_id = t.id AND NOT d.done AND d.kind = 'refund') AS open_refund, \
+    ac.today AS account_today, ac.recently_confirmed_days, now() AS db_now, r.confirmed_at AS r_confirmed_at, ",
+        overlap_exists!(),
+        " AS r_overlaps, ",
+        asked_before_confirmed!(),
+        " AS r_asked_first")
     };
 }
 
@@ -117,6 +130,8 @@ macro_rules! view_joins {
       currency, payment_status, confirmed_at FROM reservations WHERE id = t.reservation_id LIMIT 1) r ON true \
     LEFT JOIN LATERAL (SELECT name, external_id FROM listings WHERE id = r.listing_id LIMIT 1) l ON true \
     LEFT JOIN LATERAL (SELECT name FROM users WHERE id = t.assignee_id LIMIT 1) a ON true \
+    LEFT JOIN LATERAL (SELECT (now() AT TIME ZONE timezone)::date AS today, recently_confirmed_days \
+      FROM accounts WHERE id = t.account_id LIMIT 1) ac ON true \
     LEFT JOIN LATERAL (SELECT direction, left(body, 140) AS preview FROM messages WHERE ticket_id = t.id \
       ORDER BY sent_at DESC, id DESC LIMIT 1) lm ON true"
     };
@@ -148,10 +163,12 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
         }),
         None => None,
     };
+    let state = TicketState::parse(r.try_get("state")?).map_err(decode)?;
+    let guest_flags = guest_flags_from_row(r, state, reservation.as_ref())?;
     Ok(TicketRecord {
         id: r.try_get("id")?,
         thread_id: r.try_get("thread_id")?,
-        state: TicketState::parse(r.try_get("state")?).map_err(decode)?,
+        state,
         stage: Stage::parse(r.try_get("stage")?).map_err(decode)?,
         channel: Channel::parse(r.try_get("channel")?).map_err(decode)?,
         assignee_id: r.try_get("assignee_id")?,
@@ -183,6 +200,54 @@ pub fn record_from_row(r: &PgRow) -> Result<TicketRecord, sqlx::Error> {
         mood_set_at: r.try_get("mood_set_at")?,
         follow_up_at: r.try_get("follow_up_at")?,
         follow_up_note: r.try_get("follow_up_note")?,
+        guest_flags,
+    })
+}
+
+/// The guest views' facts of a row of [`VIEW_SELECT`], with the rules that do not depend on
+/// who looks applied (`domain::todo`); what the overlap and status-history lookups found.
+fn guest_flags_from_row(
+    r: &PgRow,
+    state: TicketState,
+    reservation: Option<&ReservationRecord>,
+) -> Result<GuestFlags, sqlx::Error> {
+    let facts = GuestFacts {
+        reservation_status: reservation.map(|res| res.status),
+        payment_status: reservation.and_then(|res| res.payment_status.clone()),
+        check_in: reservation.and_then(|res| res.check_in),
+        check_out: reservation.and_then(|res| res.check_out),
+        mood: r
+            .try_get::<Option<i16>, _>("mood")?
+            .and_then(|m| Mood::parse(i64::from(m)).ok()),
+        ..GuestFacts::default()
+    };
+    let today: Option<NaiveDate> = r.try_get("account_today")?;
+    let parked = r
+        .try_get::<Option<DateTime<Utc>>, _>("follow_up_at")?
+        .is_some();
+    Ok(GuestFlags {
+        open_todo_authors: r
+            .try_get::<Option<Vec<UserId>>, _>("open_todo_authors")?
+            .unwrap_or_default(),
+        open_refund: r.try_get("open_refund")?,
+        awaiting_payment: awaiting_payment(&facts),
+        staying_unhappy: today.is_some_and(|today| staying_unhappy(&facts, today)),
+        overbooked: facts.reservation_status != Some(ReservationStatus::Cancelled)
+            && r.try_get::<Option<bool>, _>("r_overlaps")?.unwrap_or(false),
+        recently_confirmed: recently_confirmed(
+            facts.reservation_status,
+            r.try_get("r_confirmed_at")?,
+            r.try_get::<Option<bool>, _>("r_asked_first")?
+                .unwrap_or(false),
+            r.try_get("db_now")?,
+            r.try_get::<Option<i32>, _>("recently_confirmed_days")?
+                .unwrap_or_default(),
+        ),
+        follow_up: (parked && state != TicketState::Done)
+            .then(|| {
+                Ok::<_, sqlx::Error>((r.try_get("follow_up_agent")?, r.try_get("follow_up_by")?))
+            })
+            .transpose()?,
     })
 }
 
@@ -323,6 +388,8 @@ pub struct ListFilter {
     pub listing: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Stay dates, reservation status, price and time since created (`domain::crm_filter`).
+    pub crm: CrmFilter,
     pub order: Order,
     /// Keyset position: tickets strictly after (sort time, id) in `order`.
     pub after: Option<(DateTime<Utc>, TicketId)>,
@@ -399,6 +466,7 @@ pub async fn list(
     if let Some(to) = f.created_to {
         q.push(" AND t.created_at < ").push_bind(to);
     }
+    push_crm(&mut q, &f.crm);
     let (key, after, direction) = match f.order {
         Order::Newest => ("t.created_at", " < (", " DESC"),
         Order::Waiting => (
@@ -432,6 +500,38 @@ pub async fn list(
         .push_bind(f.limit);
     let rows = q.build().fetch_all(db).await?;
     rows.iter().map(record_from_row).collect()
+}
+
+/// Appends the CRM filters (`domain::crm_filter::matches` says the same rule) for the ticket
+/// `t` and its reservation `r`.
+fn push_crm(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, f: &CrmFilter) {
+    if let Some(from) = f.stay_from {
+        q.push(" AND r.check_in IS NOT NULL AND r.check_out > ")
+            .push_bind(from);
+    }
+    if let Some(to) = f.stay_to {
+        q.push(" AND r.check_out IS NOT NULL AND r.check_in < ")
+            .push_bind(to);
+    }
+    if let Some(status) = f.reservation_status {
+        q.push(" AND r.status = ").push_bind(status.as_str());
+    }
+    if let Some(min) = f.price_min_cents {
+        q.push(" AND r.total_price_cents >= ").push_bind(min);
+    }
+    if let Some(max) = f.price_max_cents {
+        q.push(" AND r.total_price_cents <= ").push_bind(max);
+    }
+    if let Some(min) = f.min_age_hours {
+        q.push(" AND t.created_at <= now() - make_interval(hours => ")
+            .push_bind(min as i32)
+            .push(")");
+    }
+    if let Some(max) = f.max_age_hours {
+        q.push(" AND t.created_at >= now() - make_interval(hours => ")
+            .push_bind(max as i32)
+            .push(")");
+    }
 }
 
 /// A reply's delivery status as stored on the message.

@@ -2,6 +2,7 @@
 //! so a to-do id of another ticket or account is simply not found.
 
 use crate::domain::ids::{AccountId, TicketId, TodoId, UserId};
+use crate::domain::ticket::TicketState;
 use crate::domain::todo::TodoKind;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
@@ -77,6 +78,50 @@ pub async fn of_ticket(
     .fetch_all(db)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The most to-dos "My to-dos" lists: an agent with more has a backlog no list fixes.
+pub const MINE_LIMIT: i64 = 500;
+
+/// An open to-do of the user's with what its list row shows of the ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MyTodoRecord {
+    pub todo: TodoRecord,
+    pub guest_name: String,
+    pub ticket_state: TicketState,
+}
+
+/// "My to-dos": the user's open to-dos across the account's tickets (on tickets assigned to
+/// them, or written by them), soonest due first, those without a due time last, at most
+/// [`MINE_LIMIT`]. The rule of the `todos` view (`domain::todo::in_my_todos`), per to-do.
+pub async fn open_of_user(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    user_id: UserId,
+) -> Result<Vec<MyTodoRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.ticket_id, d.title, d.kind, d.due_at, d.done, d.created_by, d.created_at, \
+         g.name AS guest_name, t.state AS ticket_state \
+         FROM ticket_todos d JOIN tickets t ON t.id = d.ticket_id AND t.account_id = d.account_id \
+         JOIN guests g ON g.id = t.guest_id \
+         WHERE d.account_id = $1 AND NOT d.done AND (t.assignee_id = $2 OR d.created_by = $2) \
+         ORDER BY d.due_at ASC NULLS LAST, d.created_at, d.id LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(MINE_LIMIT)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MyTodoRecord {
+                todo: from_row(r)?,
+                guest_name: r.try_get("guest_name")?,
+                ticket_state: TicketState::parse(r.try_get("ticket_state")?)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            })
+        })
+        .collect()
 }
 
 /// A change to a to-do: each field given replaces the stored one (`due_at: Some(None)`

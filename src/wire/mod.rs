@@ -9,9 +9,10 @@ pub mod outbound;
 mod ticket;
 mod todo;
 mod user;
+pub mod view_counts;
 
 pub use code::{Code, ErrorCode};
 pub use note::NoteView;
 pub use ticket::{ActivityLog, GuestView, MessageView, Replier, ReservationView, TicketView};
-pub use todo::TodoView;
+pub use todo::{MyTodoView, TodoView};
 pub use user::{UserView, WorkStateView};

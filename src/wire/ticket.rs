@@ -38,8 +38,8 @@ pub struct TicketView {
     /// When its newest message was sent (guest's or agent's), or its creation if later: the
     /// key of `sort=activity`.
     pub last_activity_at: DateTime<Utc>,
-    /// The working inbox tabs this ticket shows in for the receiving user (`domain::inbox`;
-    /// the guest views, such as `waiting_refunds`, are not listed).
+    /// The inbox views this ticket shows in for the receiving user (`domain::inbox`): the
+    /// working tabs, then the guest views (`overbooking`, `waiting_refunds`, …).
     pub views: Vec<View>,
     /// The guest's mood on this ticket, 1–5 (the latest set wins), or null.
     #[schema(minimum = 1, maximum = 5)]
@@ -141,7 +141,7 @@ impl TicketView {
                 .last_message
                 .map(|(direction, body)| MessagePreview { direction, body }),
             last_activity_at: t.last_activity_at,
-            views: View::all_showing(placement, viewer),
+            views: View::all_showing(placement, &t.guest_flags, viewer),
             mood: t.mood,
             mood_set_by: t.mood_set_by,
             mood_set_at: t.mood_set_at,

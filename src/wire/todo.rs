@@ -1,8 +1,9 @@
 //! A to-do as clients see it: in `GET /tickets/{id}/todos` and in the `todo.updated` frame.
 
 use crate::domain::ids::{TicketId, TodoId, UserId};
-use crate::domain::todo::TodoKind;
-use crate::store::todos::TodoRecord;
+use crate::domain::ticket::TicketState;
+use crate::domain::todo::{is_overdue, TodoKind};
+use crate::store::todos::{MyTodoRecord, TodoRecord};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -31,6 +32,29 @@ impl From<TodoRecord> for TodoView {
             done: t.done,
             created_by: t.created_by,
             created_at: t.created_at,
+        }
+    }
+}
+
+/// A row of "My to-dos" (`GET /todos`): the to-do, whether it is overdue, and enough of its
+/// ticket to find it in the list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyTodoView {
+    #[serde(flatten)]
+    pub todo: TodoView,
+    /// Not done and past its due time (`domain::todo::is_overdue`).
+    pub overdue: bool,
+    pub guest_name: String,
+    pub ticket_state: TicketState,
+}
+
+impl MyTodoView {
+    pub fn new(r: MyTodoRecord, now: DateTime<Utc>) -> MyTodoView {
+        MyTodoView {
+            overdue: is_overdue(r.todo.done, r.todo.due_at, now),
+            todo: TodoView::from(r.todo),
+            guest_name: r.guest_name,
+            ticket_state: r.ticket_state,
         }
     }
 }

@@ -58,13 +58,17 @@ async fn a_parked_ticket_leaves_the_working_tabs_and_comes_back_to_the_same_agen
         .await;
     assert_eq!(parked["follow_up_note"], "Ask the owner again");
     assert!(parked["follow_up_at"].is_string());
-    assert_eq!(parked["views"], json!(["all"]), "out of the working tabs");
+    assert_eq!(
+        parked["views"],
+        json!(["all", "follow_ups"]),
+        "out of the working tabs, in follow_ups"
+    );
     // The open and the reply were pushed before; the parking is the first to leave only All.
     let mut updated = ana.ws.expect("ticket.updated").await;
     while updated["ticket"]["follow_up_at"].is_null() {
         updated = ana.ws.expect("ticket.updated").await;
     }
-    assert_eq!(updated["ticket"]["views"], json!(["all"]));
+    assert_eq!(updated["ticket"]["views"], json!(["all", "follow_ups"]));
     assert!(in_view(&app, &ana, "mine").await.is_empty());
     assert_eq!(in_view(&app, &ana, "follow_ups").await, vec![id.clone()]);
     assert_eq!(

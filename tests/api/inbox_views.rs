@@ -247,3 +247,68 @@ async fn latest_activity_first_brings_a_ticket_someone_wrote_on_to_the_top() {
         assert_eq!(assert_error(res, 400).await, "invalid_cursor", "{other}");
     }
 }
+
+#[actix_web::test]
+async fn views_list_the_guest_views_too_and_follow_todos_and_reservations() {
+    let app = spawn_app().await;
+    let mut ana = app.working_agent("ana", json!({})).await;
+    let rui = app.agent("rui", json!({})).await;
+    // A confirmed stay not yet paid: awaiting_payment from the first frame on.
+    let mut booked = inquiry("zoe", "m1");
+    booked["reservation"]["status"] = json!("confirmed");
+    booked["reservation"]["payment_status"] = json!("pending");
+    let id = app.ingest(&booked).await.ticket_id;
+    let pushed = ana.ws.expect("ticket.assigned").await;
+    assert_eq!(
+        views(&pushed["ticket"]),
+        ["unanswered", "mine", "all", "awaiting_payment"]
+    );
+
+    // Rui writes a refund to-do on Ana's ticket: hers and his in `todos`, everyone's refund.
+    app.add_todo(
+        &rui,
+        &id,
+        &json!({"title": "Refund the fee", "kind": "refund"}),
+    )
+    .ok()
+    .await;
+    let ticket = app.ticket(&ana, &id).ok().await;
+    assert_eq!(
+        views(&ticket),
+        [
+            "unanswered",
+            "mine",
+            "all",
+            "todos",
+            "waiting_refunds",
+            "awaiting_payment"
+        ]
+    );
+    let rows = app.tickets(&rui, &[("view", "all")]).ok().await;
+    assert_eq!(
+        views(&rows["items"][0]),
+        ["all", "todos", "waiting_refunds", "awaiting_payment"]
+    );
+    let manager = app.manager().await;
+    assert_eq!(
+        views(&app.ticket(&manager, &id).ok().await),
+        ["unanswered", "all", "waiting_refunds", "awaiting_payment"],
+        "not the manager's to-do"
+    );
+
+    // The payment completes through the reservation feed; Ana's reply's frame says so.
+    let paid = json!({"channel": "airbnb", "external_id": "r-zoe", "status": "confirmed",
+        "listing_external_id": "l-1", "payment_status": "paid"});
+    let res = app.ingest_reservation(&app.account.api_key, &paid).await;
+    assert_eq!(res.status(), 202);
+    let replied = app.reply(&ana, &id, "Thanks, all paid.").ok().await;
+    assert_eq!(views(&replied), ["mine", "all", "todos", "waiting_refunds"]);
+    let mut updated = ana.ws.expect("ticket.updated").await;
+    while updated["ticket"]["unanswered"] == true {
+        updated = ana.ws.expect("ticket.updated").await;
+    }
+    assert_eq!(
+        views(&updated["ticket"]),
+        ["mine", "all", "todos", "waiting_refunds"]
+    );
+}

@@ -131,7 +131,7 @@ async fn csv_has_the_spec_header_and_escapes_names() {
         .starts_with("text/csv"));
     let body = res.text().await.unwrap();
     let header = body.lines().next().unwrap();
-    assert_eq!(header, "agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour,reviews,communication_score_avg,returned");
+    assert_eq!(header, "agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour,reviews,communication_score_avg,returned,remarketing_tries,remarketing_booked");
     assert!(body.contains("\"Doe, \"\"JJ\"\"\""), "{body}");
     let by_accept = app.team_report_csv(&manager, &[]).await;
     assert!(by_accept

@@ -113,11 +113,11 @@ async fn reviews_are_credited_to_the_agent_who_answered_the_stay_most() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(
-        header.ends_with(",tickets_per_work_hour,reviews,communication_score_avg,returned"),
+        header.ends_with(",tickets_per_work_hour,reviews,communication_score_avg,returned,remarketing_tries,remarketing_booked"),
         "{header}"
     );
     let team_line = lines.next().unwrap();
-    assert!(team_line.ends_with(",3,3,0"), "{team_line}");
+    assert!(team_line.ends_with(",3,3,0,0,0"), "{team_line}");
 }
 
 #[actix_web::test]

@@ -118,6 +118,7 @@ export const api = {
   /** An internal note: the team sees it, the guest never does. */
   addNote: (ticketId, body) => post(`/tickets/${id(ticketId)}/notes`, { body }),
   /** The ticket's to-dos: `{title, kind: refund|follow_up|task, due_at?}`; tick with `{done}`. */
+  myTodos: () => get('/todos'),
   todos: (ticketId) => get(`/tickets/${id(ticketId)}/todos`),
   addTodo: (ticketId, todo) => post(`/tickets/${id(ticketId)}/todos`, todo),
   updateTodo: (ticketId, todoId, changes) => patch(`/tickets/${id(ticketId)}/todos/${id(todoId)}`, changes),

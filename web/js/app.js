@@ -19,6 +19,7 @@ const notices = document.getElementById('notices');
 const ROUTES = {
   login: () => import('./views/login.js'),
   inbox: () => import('./views/inbox.js'),
+  todos: () => import('./views/todos.js'),
   tickets: () => import('./views/ticket.js'),
   wallboard: () => import('./views/wallboard.js'),
   agents: () => import('./views/agents.js'),
@@ -32,6 +33,7 @@ const MANAGER_ONLY = new Set(['wallboard', 'agents', 'groups', 'reports', 'setti
 
 const NAV = [
   { route: 'inbox', label: 'Inbox', roles: ['agent', 'manager'] },
+  { route: 'todos', label: 'My to-dos', roles: ['agent', 'manager'] },
   { route: 'wallboard', label: 'Wallboard', roles: ['manager'] },
   { route: 'agents', label: 'Agents', roles: ['manager'] },
   { route: 'groups', label: 'Groups', roles: ['manager'] },

@@ -1,4 +1,4 @@
-// The wire values of stages, ticket states, channels and alert kinds with the words shown for them.
+// The wire values of stages, ticket states, reservation statuses, channels and alert kinds with the words shown for them.
 // Lists feed the filter and card pickers; the `*Label` functions name a single value.
 
 export const STAGES = [
@@ -13,6 +13,12 @@ export const STATES = [
   { value: 'opened', label: 'Opened' },
   { value: 'pending', label: 'Pending' },
   { value: 'done', label: 'Done' },
+];
+export const RESERVATION_STATUSES = [
+  { value: 'inquiry', label: 'Inquiry' },
+  { value: 'request', label: 'Request' },
+  { value: 'confirmed', label: 'Confirmed' },
+  { value: 'cancelled', label: 'Cancelled' },
 ];
 export const CHANNELS = [
   { value: 'airbnb', label: 'Airbnb' },

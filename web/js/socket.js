@@ -343,6 +343,9 @@ export class Live extends EventTarget {
         return this.emit('todo', { ticket_id: String(frame.ticket_id), deleted: String(frame.todo_id) });
       case 'ticket.mood':
         return this.emit('mood', { ticket_id: String(frame.ticket_id), mood: frame.mood, set_by: frame.set_by, set_at: frame.set_at });
+      case 'views.counts':
+        // The account-wide guest views' counts, pushed when reservations, to-dos or moods change.
+        return this.emit('counts', { items: frame.items || [], capped_at: frame.capped_at });
       case 'message.updated':
         // A reply's delivery status changed (queued, sent, delivered, failed).
         return this.emit('message-updated', { ticket_id: String(frame.ticket_id), message: frame.message || {} });

@@ -99,6 +99,8 @@ test('the manager changes the dispatching settings', async () => {
   await page.getByLabel('Offline grace (seconds)').fill('90');
   await page.getByLabel('Timezone').selectOption('Europe/Lisbon');
   await page.getByLabel('Return timer for pre-booking (seconds)').fill('120');
+  assert.equal(await page.getByLabel('Recently confirmed (days)').inputValue(), '7');
+  await page.getByLabel('Recently confirmed (days)').fill('30');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.locator('.form-message.ok', { hasText: 'Saved' }).waitFor({ timeout: 5000 });
   const account = await server.api('GET', '/account', undefined, { token: await server.managerToken() });
@@ -109,4 +111,5 @@ test('the manager changes the dispatching settings', async () => {
   assert.equal(account.timezone, 'Europe/Lisbon');
   assert.deepEqual(account.return_after_seconds_by_stage, { pre_booking: 120 });
   assert.equal(account.return_after_seconds, null);
+  assert.equal(account.recently_confirmed_days, 30);
 });

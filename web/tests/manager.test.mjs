@@ -9,7 +9,7 @@ import { startServer, guestMessage } from './server.mjs';
 import { launchBrowser, screenshot, loginThroughForm } from './browser.mjs';
 
 const CSV_HEADER =
-  'agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour,reviews,communication_score_avg,returned';
+  'agent_id,agent_name,incoming,reassigned_away,pending,closed,replies,avg_response_seconds,median_response_seconds,p90_response_seconds,avg_response_seconds_pre_booking,avg_response_seconds_post_booking,first_response_seconds_avg,sla_percent,work_seconds,invisible_seconds,conversion_percent,sales,tickets_per_work_hour,reviews,communication_score_avg,returned,remarketing_tries,remarketing_booked';
 
 let server;
 let browser;

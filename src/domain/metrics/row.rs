@@ -32,6 +32,10 @@ pub struct Figures {
     pub sales_cents: i64,
     /// Guest reviews credited to the agent (the team: every review), by submission time.
     pub reviews: ReviewFigures,
+    /// Remarketing tries sent in the period (`remarketing::is_try`), and the distinct
+    /// reservations of those tries' guests that were booked afterwards.
+    pub remarketing_tries: i64,
+    pub remarketing_booked: i64,
 }
 
 /// One line of a report. Field order is the CSV column order.
@@ -63,10 +67,16 @@ pub struct ReportRow {
     pub returned: i64,
     /// `reassigned_away` split by reason (JSON only).
     pub reassigned_away_by_reason: BTreeMap<String, i64>,
+    /// Messages to guests whose inquiry did not book, sent more than 24 h after the guest's
+    /// last message (`domain::metrics::remarketing`).
+    pub remarketing_tries: i64,
+    /// Guests (their reservations, each once) of those tries who booked afterwards.
+    pub remarketing_booked: i64,
 }
 
-/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9, then `returned`.
-pub const CSV_HEADER: [&str; 22] = [
+/// The CSV columns, in SPEC §5 order, then the review columns of SPEC §9, then `returned`,
+/// then the remarketing KPIs (issue 14).
+pub const CSV_HEADER: [&str; 24] = [
     "agent_id",
     "agent_name",
     "incoming",
@@ -89,6 +99,8 @@ pub const CSV_HEADER: [&str; 22] = [
     "reviews",
     "communication_score_avg",
     "returned",
+    "remarketing_tries",
+    "remarketing_booked",
 ];
 
 /// `v` to `places` decimals; a negative zero (a clipped interval, say) comes out as `0`.
@@ -139,6 +151,8 @@ impl ReportRow {
                 .copied()
                 .unwrap_or_default(),
             reassigned_away_by_reason: f.reassigned_away.clone(),
+            remarketing_tries: f.remarketing_tries,
+            remarketing_booked: f.remarketing_booked,
         }
     }
 
@@ -176,6 +190,8 @@ impl ReportRow {
             self.reviews.to_string(),
             opt(self.communication_score_avg),
             self.returned.to_string(),
+            self.remarketing_tries.to_string(),
+            self.remarketing_booked.to_string(),
         ]
     }
 }
@@ -231,6 +247,8 @@ mod tests {
                 communication_sum: 14,
                 communication_scored: 3,
             },
+            remarketing_tries: 9,
+            remarketing_booked: 3,
             ..Default::default()
         };
         let row = ReportRow::new(Some((UserId(7), "Ana".into())), &f);
@@ -258,9 +276,9 @@ mod tests {
         );
         assert_eq!(row.csv_record().len(), CSV_HEADER.len());
         assert_eq!(
-            row.csv_record()[CSV_HEADER.len() - 3..],
-            ["4".to_string(), "4.67".to_string(), "2".to_string()],
-            "the review columns, then returned, come last"
+            row.csv_record()[CSV_HEADER.len() - 5..],
+            ["4", "4.67", "2", "9", "3"].map(String::from),
+            "the review columns, then returned, then the remarketing ones come last"
         );
         assert_eq!(empty.csv_record()[1], "Team");
     }

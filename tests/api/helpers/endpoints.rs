@@ -326,6 +326,11 @@ impl TestApp {
         )
     }
 
+    /// `GET /todos`: the caller's open to-dos.
+    pub fn my_todos(&self, user: &Session) -> Call {
+        self.get("/todos", user)
+    }
+
     /// `GET /tickets/{id}/todos`.
     pub fn todos(&self, user: &Session, ticket: &str) -> Call {
         self.get(&format!("/tickets/{ticket}/todos"), user)

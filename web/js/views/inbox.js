@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { field, busy } from '../forms.js';
-import { STAGES, STATES, CHANNELS, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
+import { STAGES, STATES, CHANNELS, RESERVATION_STATUSES, stageLabel, stateLabel, channelLabel, awaitsReply } from '../labels.js';
 import { fmtAgo, fmtDate, secondsSince, fmtDuration } from '../format.js';
 import { prefs } from '../prefs.js';
 import { desktopOn, setDesktop } from '../desktop.js';
@@ -18,8 +18,9 @@ const TABS = [
   { view: 'all', label: 'All' },
 ];
 // The guest views (issue 14), a second tab list beside the first: their membership depends on
-// to-dos, reservations and mood, which `ticket.views` does not list, so their lists come from
-// the server and their counts from `GET /tickets/counts` (one cheap request, see drawGuestCounts).
+// to-dos, reservations and mood, which change without a ticket frame (a to-do, a reservation
+// update), so their lists come from the server and their counts from `GET /tickets/counts`
+// (one cheap request, see drawGuestCounts) or the server's `views.counts` frame.
 const GUEST_TABS = [
   { view: 'follow_ups', label: 'Follow-ups' },
   { view: 'overbooking', label: 'Overbooking' },
@@ -254,6 +255,27 @@ export function render(ctx) {
   const listing = h('input', { type: 'text', name: 'listing', value: filters.listing || '', placeholder: 'Listing' });
   const from = h('input', { type: 'date', name: 'from', value: filters.from || '' });
   const to = h('input', { type: 'date', name: 'to', value: filters.to || '' });
+  // The CRM's filters (stay dates, reservation status, price, time since created): All tab only.
+  const crmTab = view === 'all';
+  const stayFrom = h('input', { type: 'date', name: 'stay_from', value: filters.stay_from || '' });
+  const stayTo = h('input', { type: 'date', name: 'stay_to', value: filters.stay_to || '' });
+  const reservationStatus = h('select', { name: 'reservation_status' }, opt(RESERVATION_STATUSES, filters.reservation_status, 'Any reservation'));
+  const priceMin = h('input', { type: 'number', name: 'price_min', min: '0', step: 'any', value: filters.price_min || '' });
+  const priceMax = h('input', { type: 'number', name: 'price_max', min: '0', step: 'any', value: filters.price_max || '' });
+  const maxAge = h('input', { type: 'number', name: 'max_age_hours', min: '0', max: '87600', step: '1', value: filters.max_age_hours || '' });
+  const minAge = h('input', { type: 'number', name: 'min_age_hours', min: '0', max: '87600', step: '1', value: filters.min_age_hours || '' });
+  const crmInputs = crmTab ? [stayFrom, stayTo, reservationStatus, priceMin, priceMax, maxAge, minAge] : [];
+  const crmFields = crmTab
+    ? [
+        field('Stay from', stayFrom, 'A night on or after'),
+        field('Stay to', stayTo, 'and before'),
+        field('Reservation', reservationStatus),
+        field('Price from', priceMin, 'Total price at least'),
+        field('Price to', priceMax, 'and at most'),
+        field('Created within (hours)', maxAge),
+        field('Created over (hours ago)', minAge),
+      ]
+    : [];
   const clearBtn = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Clear filters');
   // The unanswered tab puts the guest who has waited longest first; the others the newest.
   const sortKey = `inbox.sort.${view}`;
@@ -273,9 +295,9 @@ export function render(ctx) {
     h('div', { class: 'search-row' }, field('Search', q), h('button', { type: 'submit', class: 'btn' }, 'Search'), field('Sort', sort)),
     h(
       'details',
-      { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to) },
+      { class: 'filter-more', open: !!(filters.channel || filters.stage || filters.status || filters.listing || filters.from || filters.to || crmInputs.some((el) => el.value)) },
       h('summary', {}, 'Filters'),
-      h('div', { class: 'filter-grid' }, field('Channel', channel), field('Stage', stage), field('Status', status), field('Listing', listing), field('From', from, 'Conversation started on or after'), field('To', to, 'and before'), clearBtn),
+      h('div', { class: 'filter-grid' }, field('Channel', channel), field('Stage', stage), field('Status', status), field('Listing', listing), field('From', from, 'Conversation started on or after'), field('To', to, 'and before'), ...crmFields, clearBtn),
     ),
   );
   const readFilters = () => ({
@@ -286,6 +308,7 @@ export function render(ctx) {
     listing: listing.value.trim(),
     from: from.value,
     to: to.value,
+    ...Object.fromEntries(crmInputs.map((el) => [el.name, el.value.trim()])),
   });
   const filtered = () => Object.values(readFilters()).some(Boolean);
   const applyFilters = () => {
@@ -297,7 +320,7 @@ export function render(ctx) {
     ev.preventDefault();
     applyFilters();
   });
-  for (const el of [channel, stage, status, from, to]) el.addEventListener('change', applyFilters);
+  for (const el of [channel, stage, status, from, to, ...crmInputs]) el.addEventListener('change', applyFilters);
   let typing = 0;
   for (const el of [q, listing]) {
     el.addEventListener('input', () => {
@@ -306,7 +329,7 @@ export function render(ctx) {
     });
   }
   clearBtn.addEventListener('click', () => {
-    for (const el of [q, channel, stage, status, listing, from, to]) el.value = '';
+    for (const el of [q, channel, stage, status, listing, from, to, ...crmInputs]) el.value = '';
     applyFilters();
   });
 
@@ -396,6 +419,7 @@ export function render(ctx) {
       listing: f.listing,
       from: f.from,
       to: f.to,
+      ...Object.fromEntries(crmInputs.map((el) => [el.name, f[el.name]])),
       sort: sort.value,
       cursor,
     };
@@ -479,6 +503,15 @@ export function render(ctx) {
   // Guest views: counts and (on such a tab) the list come from the server. The counts are one
   // request (`GET /tickets/counts`), made when the inbox opens and then at most once per
   // COUNTS_EVERY ms after a frame that may change them; never two at once.
+  function drawCounts(items) {
+    for (const c of items) {
+      const el = root.querySelector(`[data-view="${c.view}"] .tab-count`);
+      if (!el) continue;
+      const text = c.count ? `${c.count}${c.capped ? '+' : ''}` : '';
+      el.textContent = text;
+      el.dataset.count = text;
+    }
+  }
   let countsBusy = false;
   let countsAgain = false;
   let countsTimer = 0;
@@ -490,13 +523,7 @@ export function render(ctx) {
     countsBusy = true;
     try {
       const answer = await api.viewCounts();
-      for (const c of (answer && answer.items) || []) {
-        const el = root.querySelector(`[data-view="${c.view}"] .tab-count`);
-        if (!el) continue;
-        const text = c.count ? `${c.count}${c.capped ? '+' : ''}` : '';
-        el.textContent = text;
-        el.dataset.count = text;
-      }
+      drawCounts((answer && answer.items) || []);
     } catch {
       // The counts are a hint; the next frame asks again.
     } finally {
@@ -519,6 +546,12 @@ export function render(ctx) {
     countsSoon();
   }
   disposers.push(() => clearTimeout(countsTimer));
+  // The server pushes the account-wide views' counts (`views.counts`, at most once a second)
+  // when reservations, to-dos or moods change; the open guest tab's list follows them.
+  on(live, 'counts', (e) => {
+    drawCounts(e.detail.items);
+    if (e.detail.items.some((c) => c.view === view)) refreshSoon();
+  });
   on(live, 'todo', guestChanged);
   on(live, 'mood', guestChanged);
 

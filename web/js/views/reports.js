@@ -37,6 +37,8 @@ const TEAM_METRICS = [
   ['reviews', 'Guest reviews', num, null],
   ['communication_score_avg', 'Communication score (1–5)', score, 'up'],
   ['returned', 'Returned unopened', num, 'down'],
+  ['remarketing_tries', 'Remarketing tries', num, null],
+  ['remarketing_booked', 'Booked after remarketing', num, 'up'],
 ];
 
 const AGENT_COLUMNS = [
@@ -60,6 +62,8 @@ const AGENT_COLUMNS = [
   ['reviews', 'Reviews', num],
   ['communication_score_avg', 'Comm. score', score],
   ['returned', 'Returned', num],
+  ['remarketing_tries', 'Remarketing', num],
+  ['remarketing_booked', 'Booked after', num],
 ];
 
 /** A period bound (RFC 3339) as a local date; an exclusive end shows the day before. */

@@ -1,6 +1,6 @@
 // Managers: the account's dispatching settings (SPEC §1): response SLA, assignment strategy,
-// rebalance threshold, offline grace, timezone, the return timer (and one per stage) and the
-// alerts webhook.
+// rebalance threshold, offline grace, timezone, the return timer (and one per stage), the
+// alerts webhook and how far back the Recently confirmed view looks.
 
 import { h } from '../dom.js';
 import { field, formMessage, busy } from '../forms.js';
@@ -48,6 +48,7 @@ export async function render({ root, api, notify }) {
     input: h('input', { name: `return_after_seconds_${stage.value}`, type: 'number', min: '1', step: '1', value: byStage[stage.value] == null ? '' : String(byStage[stage.value]) }),
   }));
   const webhook = h('input', { name: 'notification_webhook_url', type: 'url', placeholder: 'https://hooks.slack.com/services/…', value: account.notification_webhook_url || '' });
+  const recentDays = h('input', { name: 'recently_confirmed_days', type: 'number', min: '1', max: '90', step: '1', required: true, value: String(account.recently_confirmed_days) });
   const tz = h('select', { name: 'timezone' }, timezones(account.timezone).map((z) => h('option', { value: z, selected: z === account.timezone }, z)));
   const msg = formMessage();
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
@@ -63,6 +64,7 @@ export async function render({ root, api, notify }) {
     field('Return timer (seconds)', returnAfter, 'An assigned ticket not opened within this time moves to another agent. Empty: off.'),
     ...stageTimers.map(({ stage, input }) => field(`Return timer for ${stage.label.toLowerCase()} (seconds)`, input, 'Empty: the return timer above.')),
     field('Alerts webhook', webhook, 'Alerts are POSTed here as Slack-compatible JSON. Empty: none.'),
+    field('Recently confirmed (days)', recentDays, 'The Recently confirmed view shows bookings confirmed within this many days (1–90).'),
     msg.el,
     save,
   );
@@ -82,6 +84,7 @@ export async function render({ root, api, notify }) {
       return_after_seconds: returnAfter.value === '' ? null : Number(returnAfter.value),
       return_after_seconds_by_stage: Object.fromEntries(stageTimers.filter(({ input }) => input.value !== '').map(({ stage, input }) => [stage.value, Number(input.value)])),
       notification_webhook_url: webhook.value.trim() === '' ? null : webhook.value.trim(),
+      recently_confirmed_days: Number(recentDays.value),
     };
     busy(save, async () => {
       try {

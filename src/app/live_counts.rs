@@ -1,0 +1,128 @@
+//! Guest-view counts pushed by the server (issue 14): `views.counts {items: [{view, count,
+//! capped}], capped_at}`, the shape of `GET /tickets/counts`, for the views whose tickets are
+//! the same for everyone of the account (`View::ACCOUNT_WIDE`).
+//!
+//! The places that change what those views hold (ingest of messages and reservations,
+//! to-dos, moods) only mark the account ([`LiveCounts::touch`]: a set insert, no query), so
+//! the ingest and dispatch hot paths never count. Once a second this node counts each marked
+//! account that has someone online here (one capped `count` per view) and pushes one frame
+//! to those users and the account's managers. Every 30 seconds each account online here is
+//! counted again, so a change made through another node (which marks its own set only)
+//! arrives within that time. The per-user views (`todos`, `follow_ups`) are not in the frame:
+//! their changes come with frames to the users concerned, after which the inbox asks
+//! `GET /tickets/counts`.
+
+use crate::domain::ids::{AccountId, UserId};
+use crate::domain::inbox::View;
+use crate::session::frames::{EventFrame, ServerEvent};
+use crate::session::hub::Hub;
+use crate::store;
+use crate::wire::view_counts::{ViewCount, COUNT_CAP};
+use sqlx::PgPool;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// How often marked accounts are counted: at most one frame a second per account.
+pub const COUNT_EVERY: Duration = Duration::from_secs(1);
+/// How often every account online here is counted, marked or not.
+pub const RECOUNT_EVERY: Duration = Duration::from_secs(30);
+
+/// This node's marks and the task that turns them into frames.
+pub struct LiveCounts {
+    pool: PgPool,
+    hub: Arc<Hub>,
+    marked: Mutex<HashSet<AccountId>>,
+}
+
+impl LiveCounts {
+    /// Starts counting for `hub`'s sessions, for as long as the value lives.
+    pub fn start(pool: PgPool, hub: Arc<Hub>) -> Arc<LiveCounts> {
+        let counts = Arc::new(LiveCounts {
+            pool,
+            hub,
+            marked: Mutex::default(),
+        });
+        tokio::spawn(run(Arc::downgrade(&counts)));
+        counts
+    }
+
+    /// What the account's guest views hold may have changed.
+    pub fn touch(&self, account_id: AccountId) {
+        self.with_marked(|m| {
+            m.insert(account_id);
+        });
+    }
+
+    fn with_marked<T>(&self, f: impl FnOnce(&mut HashSet<AccountId>) -> T) -> T {
+        // A panic while holding the lock left a set, not a broken invariant.
+        let mut guard = self.marked.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    /// Counts the marked accounts (every account online here when `all`) that have someone
+    /// online here and pushes their frames.
+    async fn flush(&self, all: bool) {
+        let marked = self.with_marked(std::mem::take);
+        if marked.is_empty() && !all {
+            return;
+        }
+        let mut online: HashMap<AccountId, Vec<UserId>> = HashMap::new();
+        for (account_id, user_id, is_manager) in self.hub.live_users() {
+            let users = online.entry(account_id).or_default();
+            if !is_manager {
+                users.push(user_id);
+            }
+        }
+        for (account_id, agents) in online {
+            if !all && !marked.contains(&account_id) {
+                continue;
+            }
+            match self.frame(account_id).await {
+                Ok(frame) => self
+                    .hub
+                    .push_to_users_and_managers(account_id, &agents, &frame),
+                Err(e) => tracing::warn!(error = %e, %account_id, "guest-view counts not pushed"),
+            }
+        }
+    }
+
+    async fn frame(&self, account_id: AccountId) -> Result<EventFrame, CountError> {
+        let mut items = Vec::with_capacity(View::ACCOUNT_WIDE.len());
+        for view in View::ACCOUNT_WIDE {
+            if let Some(rule) = view.account_wide_rule() {
+                let count =
+                    store::guest_views::count(&self.pool, account_id, rule, COUNT_CAP).await?;
+                items.push(ViewCount::new(view, count));
+            }
+        }
+        Ok(EventFrame::new(&ServerEvent::ViewsCounts {
+            items,
+            capped_at: COUNT_CAP,
+        })?)
+    }
+}
+
+/// Why an account's counts were not pushed (logged; the next change or recount tries again).
+#[derive(Debug, thiserror::Error)]
+enum CountError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Frame(#[from] serde_json::Error),
+}
+
+async fn run(counts: Weak<LiveCounts>) {
+    let mut every = tokio::time::interval(COUNT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let recount_after = (RECOUNT_EVERY.as_secs() / COUNT_EVERY.as_secs()).max(1);
+    let mut ticks: u64 = 0;
+    loop {
+        every.tick().await;
+        ticks += 1;
+        let Some(counts) = counts.upgrade() else {
+            return;
+        };
+        counts.flush(ticks.is_multiple_of(recount_after)).await;
+    }
+}
