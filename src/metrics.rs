@@ -219,6 +219,8 @@ pub struct Metrics {
     action_batches: Histogram,
     receipt_batches: Histogram,
     receipt_waiting: Gauge,
+    outcome_batches: Histogram,
+    outcome_waiting: Gauge,
     action_waiting: Gauge,
     decisions: Family<DecisionLabels, Counter>,
     sockets: Gauge,
@@ -260,6 +262,8 @@ impl Metrics {
             action_batches: Histogram::new(BATCH_BUCKETS),
             receipt_batches: Histogram::new(BATCH_BUCKETS),
             receipt_waiting: Gauge::default(),
+            outcome_batches: Histogram::new(BATCH_BUCKETS),
+            outcome_waiting: Gauge::default(),
             action_waiting: Gauge::default(),
             decisions: Family::default(),
             sockets: Gauge::default(),
@@ -322,6 +326,16 @@ impl Metrics {
             "receipt_waiting_reports",
             "Bridges' delivery reports waiting for the report writer",
             m.receipt_waiting.clone(),
+        );
+        r.register(
+            "outcome_batch_deliveries",
+            "Delivery attempts' outcomes written per group-committed statement",
+            m.outcome_batches.clone(),
+        );
+        r.register(
+            "outcome_waiting_deliveries",
+            "Delivery attempts' outcomes waiting for the outcome writer",
+            m.outcome_waiting.clone(),
         );
         r.register(
             "action_waiting_actions",
@@ -469,6 +483,17 @@ impl Metrics {
     pub fn receipt_batch(&self, reports: usize) {
         self.receipt_waiting.dec_by(reports as i64);
         self.receipt_batches.observe(reports as f64);
+    }
+
+    /// A delivery attempt's outcome joined the outcome writer's queue.
+    pub fn outcome_queued(&self) {
+        self.outcome_waiting.inc();
+    }
+
+    /// The outcome writer took a batch of `outcomes` to write with one statement.
+    pub fn outcome_batch(&self, outcomes: usize) {
+        self.outcome_waiting.dec_by(outcomes as i64);
+        self.outcome_batches.observe(outcomes as f64);
     }
 
     /// Decisions that were just committed.

@@ -24,6 +24,7 @@ pub mod live_counts;
 pub mod metrics;
 pub mod notes;
 pub mod outbound;
+pub mod planner_statistics;
 pub mod recent;
 pub mod reports;
 pub mod reviews;

@@ -129,6 +129,7 @@ impl Services {
             None => (Arc::new(Hub::new(metrics.clone()).hearing(notices)), None),
         };
         let viewing = Viewing::start(hub.clone(), heard);
+        super::planner_statistics::start(pool.clone());
         let live_counts = LiveCounts::start(pool.clone(), hub.clone());
         let wallboards = Wallboards::new(pool.clone(), presence.clone());
         let dispatchers = Dispatchers::start(

@@ -23,6 +23,7 @@ pub mod note;
 pub mod review;
 pub mod routing;
 pub mod stage;
+pub mod statistics;
 pub mod template;
 pub mod ticket;
 pub mod time_range;

@@ -60,13 +60,14 @@ pub async fn ticket(
     account_id: AccountId,
     ticket_id: TicketId,
 ) -> Result<Option<OpenTicket>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query(concat!(
         "SELECT t.id, t.state, t.assignee_id, t.awaiting_reply_since IS NOT NULL AS unanswered, t.stage, t.channel, \
                 t.language, t.listing_group, t.entry_point, t.group_id, t.created_at, t.assigned_at, t.pinned, NULL::bigint AS previous_agent, \
                 ARRAY(SELECT e.agent_id FROM events e WHERE e.ticket_id = t.id AND e.kind = 'ticket.unassigned' \
                       AND e.reason = $3 AND e.agent_id IS NOT NULL) AS lapsed_with \
-         FROM tickets t WHERE t.account_id = $1 AND t.id = $2",
-    )
+         FROM tickets t WHERE t.",
+        by_own_id!()
+    ))
     .bind(account_id)
     .bind(ticket_id)
     .bind(Reason::ReturnTimer.as_str())
@@ -115,7 +116,9 @@ pub async fn assign_queued(
     let done = sqlx::query(concat!(
         "UPDATE tickets SET state = ",
         state_sql!(Assigned),
-        ", assignee_id = $3, assigned_at = now() WHERE account_id = $1 AND id = $2 AND state = ",
+        ", assignee_id = $3, assigned_at = now() WHERE ",
+        by_own_id!(),
+        " AND state = ",
         state_sql!(Queued)
     ))
     .bind(account_id)
@@ -144,7 +147,9 @@ pub async fn assign_any(
             " THEN ",
             state_sql!(Assigned),
             " ELSE t.state END \
-             FROM (SELECT id, assignee_id FROM tickets WHERE account_id = $1 AND id = $2 AND state <> ",
+             FROM (SELECT id, assignee_id FROM tickets WHERE ",
+            by_own_id!(),
+            " AND state <> ",
             state_sql!(Done),
             " FOR UPDATE) old WHERE t.id = old.id RETURNING old.assignee_id"
         ),
@@ -169,7 +174,9 @@ pub async fn release_unopened(
         "UPDATE tickets SET state = ",
         state_sql!(Queued),
         ", assignee_id = NULL, assigned_at = NULL, pinned = false \
-             WHERE account_id = $1 AND id = $2 AND assignee_id = $3 AND state = ",
+             WHERE ",
+        by_own_id!(),
+        " AND assignee_id = $3 AND state = ",
         state_sql!(Assigned)
     ))
     .bind(account_id)

@@ -27,7 +27,9 @@ pub async fn park(conn: &mut PgConnection, p: &Park<'_>) -> Result<bool, sqlx::E
         "UPDATE tickets SET follow_up_at = $3, follow_up_note = $4, follow_up_by = $5, \
          follow_up_set_at = $6, follow_up_agent = CASE WHEN follow_up_at IS NULL \
          THEN assignee_id ELSE follow_up_agent END \
-         WHERE account_id = $1 AND id = $2 AND state <> ",
+         WHERE ",
+        by_own_id!(),
+        " AND state <> ",
         state_sql!(Done),
         " RETURNING follow_up_agent"
     ))

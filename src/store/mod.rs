@@ -22,6 +22,19 @@ macro_rules! select_by_ids {
     };
 }
 
+/// The condition that picks one row of an account by its id, `$2` of account `$1`: the id
+/// through the primary key, the account as a filter. Plain `account_id = $1 AND id = $2` lets
+/// the planner serve both from any index that starts with `account_id` and holds `id` (the
+/// lists' orders do), and a generic plan cached while the tables were small took one: under
+/// `target` every agent action then walked the account's activity index, over 200 buffers a
+/// lookup and more with every ticket. `IS NOT DISTINCT FROM` is the same test on a column that
+/// is never NULL, but no index can serve it, so only the key is left.
+macro_rules! by_own_id {
+    () => {
+        "id = $2 AND account_id IS NOT DISTINCT FROM $1"
+    };
+}
+
 /// Whether the reservation `r` of the ticket `t` shares a night with another non-cancelled
 /// stay of its listing (`domain::calendar::Stay::overlaps`): the one SQL text of it, for the
 /// `overbooking` view and the ticket's own `views[]`.
@@ -110,6 +123,7 @@ pub mod reports;
 pub mod reviews;
 pub mod rollups;
 pub mod sessions;
+pub mod statistics;
 pub mod templates;
 #[macro_use]
 pub mod tickets;

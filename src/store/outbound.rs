@@ -27,7 +27,7 @@ use crate::domain::ids::{
 };
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgExecutor, PgPool, Row};
+use sqlx::{PgConnection, PgExecutor, Row};
 
 fn decode(e: String) -> sqlx::Error {
     sqlx::Error::Decode(e.into())
@@ -341,60 +341,97 @@ pub async fn next_due(db: impl PgExecutor<'_>) -> Result<Option<DateTime<Utc>>, 
         .await
 }
 
-/// Writes an attempt's outcome on the delivery and on its message's status: `sent` on
-/// acceptance (a `delivered` message stays delivered), the reason on a retry, and `failed` on
-/// giving up unless another connection still has it pending or sent it. One statement; it
-/// answers the message as it now is and who sees it (its ticket's assignee and its author),
-/// or `None` when the claim was lost (its lease ran out and the delivery was claimed again).
+/// An attempt's outcome, as [`record_attempts`] writes it.
+pub struct AttemptRow<'a> {
+    pub delivery_id: DeliveryId,
+    /// The claim's lease ([`DueDelivery::leased_until`]).
+    pub leased_until: DateTime<Utc>,
+    pub step: &'a Step,
+    pub status_code: Option<u16>,
+}
+
+/// An outcome as written: the delivery, its reply as it now is, the reply's ticket and who
+/// hears of it.
+pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
+
+/// Writes attempts' outcomes on their deliveries and on their messages' statuses, in one
+/// transaction of one statement: `sent` on acceptance (a `delivered` message stays
+/// delivered), the reason on a retry, and `failed` on giving up unless another connection
+/// still has the message pending or sent it. A claim whose lease ran out (and was claimed
+/// again) writes nothing and has no row in the answer. Give each message at most once
+/// (which of two rows `UPDATE … FROM` would take is not defined), in message order, so the
+/// messages are locked in the order the reports' writer locks them. Sent unprepared, so each
+/// call is planned for its own arrays.
 ///
 /// The commit does not wait for the disk (`synchronous_commit = off`, for this transaction
 /// only): an outcome lost in a crash leaves the delivery pending with its lease run out, so
 /// it is sent again with the same `webhook-id`, which is what a failed write here already
 /// means. One flush per delivery was the busiest wait of the database under load.
-pub async fn record_attempt(
-    pool: &PgPool,
-    due: &DueDelivery,
-    step: &Step,
-    status_code: Option<u16>,
-) -> Result<Option<(MessageRecord, TicketId, Vec<UserId>)>, sqlx::Error> {
-    let (status, next, error) = match step {
-        Step::Sent => ("sent", None, None),
-        Step::RetryAt { at, reason } => ("pending", Some(*at), Some(reason.as_str())),
-        Step::Failed { reason } => ("failed", None, Some(reason.as_str())),
-    };
-    let mut tx = pool.begin().await?;
+pub async fn record_attempts(
+    conn: &mut PgConnection,
+    attempts: &[AttemptRow<'_>],
+) -> Result<Vec<Attempted>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(attempts.len());
+    let mut leases = Vec::with_capacity(attempts.len());
+    let mut statuses = Vec::with_capacity(attempts.len());
+    let mut retries = Vec::with_capacity(attempts.len());
+    let mut codes = Vec::with_capacity(attempts.len());
+    let mut errors = Vec::with_capacity(attempts.len());
+    for a in attempts {
+        let (status, next, error) = match a.step {
+            Step::Sent => ("sent", None, None),
+            Step::RetryAt { at, reason } => ("pending", Some(*at), Some(reason.as_str())),
+            Step::Failed { reason } => ("failed", None, Some(reason.as_str())),
+        };
+        ids.push(a.delivery_id);
+        leases.push(a.leased_until);
+        statuses.push(status);
+        retries.push(next);
+        codes.push(a.status_code.map(i32::from));
+        errors.push(error);
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    let row = sqlx::query(
-        "WITH attempt AS (UPDATE deliveries SET status = $2, attempts = attempts + 1, \
-           next_attempt_at = COALESCE($3, next_attempt_at), last_status_code = $4, \
-           last_error = $5, updated_at = now() \
-           WHERE id = $1 AND status = 'pending' AND next_attempt_at = $6 RETURNING message_id), \
-         m AS (UPDATE messages m SET delivery_attempts = delivery_attempts + 1, \
-           delivery_error = $5, \
+    let rows = sqlx::query(
+        "WITH i AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], \
+             $4::timestamptz[], $5::int[], $6::text[]) AS i(id, leased_until, status, next_at, code, error)), \
+         attempt AS (UPDATE deliveries d SET status = i.status, attempts = d.attempts + 1, \
+           next_attempt_at = COALESCE(i.next_at, d.next_attempt_at), last_status_code = i.code, \
+           last_error = i.error, updated_at = now() \
+           FROM i WHERE d.id = i.id AND d.status = 'pending' AND d.next_attempt_at = i.leased_until \
+           RETURNING d.id, d.message_id, i.status, i.error), \
+         m AS (UPDATE messages m SET delivery_attempts = m.delivery_attempts + 1, \
+           delivery_error = a.error, \
            delivery_status = CASE \
-             WHEN delivery_status = 'delivered' THEN delivery_status \
-             WHEN $2 = 'sent' THEN 'sent' \
-             WHEN $2 = 'failed' AND delivery_status = 'queued' AND NOT EXISTS ( \
-               SELECT 1 FROM deliveries o WHERE o.message_id = m.id AND o.id <> $1 \
+             WHEN m.delivery_status = 'delivered' THEN m.delivery_status \
+             WHEN a.status = 'sent' THEN 'sent' \
+             WHEN a.status = 'failed' AND m.delivery_status = 'queued' AND NOT EXISTS ( \
+               SELECT 1 FROM deliveries o WHERE o.message_id = m.id AND o.id <> a.id \
                  AND o.status IN ('pending', 'sent')) THEN 'failed' \
-             ELSE delivery_status END \
-           FROM attempt WHERE m.id = attempt.message_id RETURNING m.*) \
-         SELECT m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, m.delivery_status, \
-           m.delivery_attempts, m.delivery_error, t.assignee_id \
+             ELSE m.delivery_status END \
+           FROM attempt a WHERE m.id = a.message_id RETURNING m.*, a.id AS delivery_id) \
+         SELECT m.delivery_id, m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, \
+           m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
          FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
-    .bind(due.id)
-    .bind(status)
-    .bind(next)
-    .bind(status_code.map(i32::from))
-    .bind(error)
-    .bind(due.leased_until)
-    .fetch_optional(&mut *tx)
+    .persistent(false)
+    .bind(&ids)
+    .bind(&leases)
+    .bind(&statuses)
+    .bind(&retries)
+    .bind(&codes)
+    .bind(&errors)
+    .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    row.as_ref().map(announced_from_row).transpose()
+    rows.iter()
+        .map(|r| {
+            let (message, ticket_id, audience) = announced_from_row(r)?;
+            Ok((r.try_get("delivery_id")?, message, ticket_id, audience))
+        })
+        .collect()
 }
 
 /// A reply as changed, its ticket and who hears of it (its ticket's assignee and its

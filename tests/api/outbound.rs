@@ -226,7 +226,7 @@ async fn no_transaction_stays_open_while_a_webhook_is_sent() {
 #[actix_web::test]
 async fn an_attempt_whose_lease_ran_out_records_nothing() {
     use switchboard::domain::delivery::Step;
-    use switchboard::store::outbound::{claim_due, record_attempt};
+    use switchboard::store::outbound::{claim_due, record_attempts, AttemptRow};
     let app = spawn_app().await;
     let bridge = Receiver::answering(|_| Reply::Slow(Duration::from_secs(2))).await;
     app.connect(&bridge.url).await;
@@ -259,10 +259,15 @@ async fn an_attempt_whose_lease_ran_out_records_nothing() {
         "the stale attempt recorded nothing"
     );
 
-    let recorded = record_attempt(&app.pool, &again[0], &Step::Sent, Some(200))
-        .await
-        .unwrap();
-    assert!(recorded.is_some(), "the newer claim's outcome is written");
+    let newer = AttemptRow {
+        delivery_id: again[0].id,
+        leased_until: again[0].leased_until,
+        step: &Step::Sent,
+        status_code: Some(200),
+    };
+    let mut conn = app.pool.acquire().await.unwrap();
+    let recorded = record_attempts(&mut conn, &[newer]).await.unwrap();
+    assert_eq!(recorded.len(), 1, "the newer claim's outcome is written");
 }
 
 #[actix_web::test]

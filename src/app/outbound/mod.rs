@@ -5,10 +5,12 @@
 //! ticket actions in the reply's own statement ([`crate::store::ticket_actions`]);
 //! nothing here sends anything that was not stored first.
 
+mod outcomes;
 mod receipts;
 mod sender;
 mod worker;
 
+use outcomes::{Outcome, Outcomes};
 pub use receipts::{Receipt, Receipts};
 pub use sender::Sender;
 pub use worker::DeliveryWorker;
@@ -151,6 +153,7 @@ pub struct Outbound {
     policy: DeliveryPolicy,
     bell: DeliveryBell,
     receipts: Receipts,
+    outcomes: Outcomes,
 }
 
 fn name_of(raw: &str) -> Result<String, OutboundError> {
@@ -206,7 +209,8 @@ impl Outbound {
         metrics: Arc<Metrics>,
     ) -> Result<Outbound, reqwest::Error> {
         Ok(Outbound {
-            receipts: Receipts::start(pool.clone(), metrics),
+            receipts: Receipts::start(pool.clone(), metrics.clone()),
+            outcomes: Outcomes::start(pool.clone(), metrics),
             pool,
             hub,
             sender: Arc::new(Sender::new(&policy)?),
@@ -228,6 +232,7 @@ impl Outbound {
             sender: self.sender.clone(),
             policy: self.policy,
             bell: self.bell.clone(),
+            outcomes: self.outcomes.clone(),
         })
     }
 

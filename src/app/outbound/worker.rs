@@ -6,7 +6,7 @@
 //! again when its lease ends. A stop lets each slot finish the attempts it is making (at most
 //! the request time-out) and then ends.
 
-use super::{announce, DeliveryBell, Sender};
+use super::{announce, DeliveryBell, Outcome, Outcomes, Sender};
 use crate::domain::delivery::{judge, next_step, Answer, DeliveryPolicy, SigningSecret, Step};
 use crate::domain::ids::MessageId;
 use crate::session::hub::Hub;
@@ -35,6 +35,8 @@ pub(super) struct Courier {
     pub sender: Arc<Sender>,
     pub policy: DeliveryPolicy,
     pub bell: DeliveryBell,
+    /// The node's outcome writer.
+    pub outcomes: Outcomes,
 }
 
 /// The running worker; [`DeliveryWorker::stop`] ends it.
@@ -146,7 +148,7 @@ impl Courier {
                 tracing::warn!(delivery_id = %due.id, attempt, reason, "delivery failed")
             }
         }
-        match store::outbound::record_attempt(&self.pool, &due, &step, code).await {
+        match self.outcomes.record(Outcome::of(&due, step, code)).await {
             Ok(Some((message, ticket_id, to))) => {
                 announce(&self.hub, due.account_id, ticket_id, &to, message)
             }
