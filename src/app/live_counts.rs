@@ -9,9 +9,13 @@
 //! to those users and the account's managers. Counting never takes more than a twentieth of
 //! the time ([`pause_after`]): under `target`, a busy account marked every second kept a
 //! count running three quarters of the time and doubled PostgreSQL's busy backends, so a
-//! busy desk's counts follow every few seconds instead of every second. Every 30 seconds each account online here is
-//! counted again, so a change made through another node (which marks its own set only)
-//! arrives within that time. The per-user views (`todos`, `follow_ups`) are not in the frame:
+//! busy desk's counts follow every few seconds instead of every second. A marked account's
+//! frame is pushed only when its counts differ from the last ones pushed: every user's
+//! history keeps the frames sent to them (up to 64 KB each), and a frame every second to
+//! 10,000 users with the same counts filled those histories to over 500 MB under
+//! `loadtest/scenario sessions`. Every 30 seconds each account online here is counted and
+//! pushed again, changed or not, so a change made through another node (which marks its own
+//! set only) arrives within that time. The per-user views (`todos`, `follow_ups`) are not in the frame:
 //! their changes come with frames to the users concerned, after which the inbox asks
 //! `GET /tickets/counts`.
 
@@ -45,6 +49,8 @@ pub struct LiveCounts {
     pool: PgPool,
     hub: Arc<Hub>,
     marked: Mutex<HashSet<AccountId>>,
+    /// The counts last pushed to each account.
+    pushed: Mutex<HashMap<AccountId, Vec<ViewCount>>>,
 }
 
 impl LiveCounts {
@@ -54,6 +60,7 @@ impl LiveCounts {
             pool,
             hub,
             marked: Mutex::default(),
+            pushed: Mutex::default(),
         });
         tokio::spawn(run(Arc::downgrade(&counts)));
         counts
@@ -90,7 +97,20 @@ impl LiveCounts {
             if !all && !marked.contains(&account_id) {
                 continue;
             }
-            match self.frame(account_id).await {
+            let items = match self.counts(account_id).await {
+                Ok(items) => items,
+                Err(e) => {
+                    tracing::warn!(error = %e, %account_id, "guest-view counts not counted");
+                    continue;
+                }
+            };
+            if !self.changed(account_id, &items) && !all {
+                continue;
+            }
+            match EventFrame::new(&ServerEvent::ViewsCounts {
+                items,
+                capped_at: COUNT_CAP,
+            }) {
                 Ok(frame) => self
                     .hub
                     .push_to_users_and_managers(account_id, &agents, &frame),
@@ -99,7 +119,18 @@ impl LiveCounts {
         }
     }
 
-    async fn frame(&self, account_id: AccountId) -> Result<EventFrame, CountError> {
+    /// Whether `items` differ from the account's counts pushed last, which they replace.
+    fn changed(&self, account_id: AccountId, items: &[ViewCount]) -> bool {
+        // A panic while holding the lock left a map of counts, not a broken invariant.
+        let mut pushed = self.pushed.lock().unwrap_or_else(|e| e.into_inner());
+        if pushed.get(&account_id).map(Vec::as_slice) == Some(items) {
+            return false;
+        }
+        pushed.insert(account_id, items.to_vec());
+        true
+    }
+
+    async fn counts(&self, account_id: AccountId) -> Result<Vec<ViewCount>, sqlx::Error> {
         let mut items = Vec::with_capacity(View::ACCOUNT_WIDE.len());
         for view in View::ACCOUNT_WIDE {
             if let Some(rule) = view.account_wide_rule() {
@@ -108,20 +139,8 @@ impl LiveCounts {
                 items.push(ViewCount::new(view, count));
             }
         }
-        Ok(EventFrame::new(&ServerEvent::ViewsCounts {
-            items,
-            capped_at: COUNT_CAP,
-        })?)
+        Ok(items)
     }
-}
-
-/// Why an account's counts were not pushed (logged; the next change or recount tries again).
-#[derive(Debug, thiserror::Error)]
-enum CountError {
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Frame(#[from] serde_json::Error),
 }
 
 async fn run(counts: Weak<LiveCounts>) {

@@ -8,7 +8,7 @@ use serde::Serialize;
 pub const COUNT_CAP: i64 = 1000;
 
 /// One guest view's count.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ViewCount {
     pub view: View,
     /// Tickets in the view, at most `capped_at`.

@@ -85,3 +85,30 @@ async fn counts_follow_reservations_and_todos_over_the_socket() {
         }
     }
 }
+
+/// A change that leaves the counts as they were pushes nothing: each frame stays in every
+/// user's history, and an unchanged frame a second filled 10,000 users' histories.
+#[actix_web::test]
+async fn counts_are_pushed_again_only_when_they_change() {
+    let app = spawn_app().await;
+    let mut ana = app.connected_agent("Ana", json!({})).await;
+    let mut booked = inquiry("zoe", "m1");
+    booked["reservation"]["status"] = json!("confirmed");
+    booked["reservation"]["payment_status"] = json!("pending");
+    app.ingest(&booked).await;
+    counts_until(&mut ana.ws, "awaiting_payment", 1).await;
+
+    // Guests who only ask change no guest view's count.
+    for guest in ["ida", "jon", "kai"] {
+        app.ingest(&inquiry(guest, &format!("{guest}-1"))).await;
+    }
+    ana.ws
+        .expect_none("views.counts", std::time::Duration::from_secs(3))
+        .await;
+
+    let mut second = inquiry("uma", "uma-1");
+    second["reservation"] = booked["reservation"].clone();
+    second["reservation"]["external_id"] = json!("r-uma");
+    app.ingest(&second).await;
+    counts_until(&mut ana.ws, "awaiting_payment", 2).await;
+}
