@@ -180,6 +180,10 @@ fn channels_of(raw: &[String]) -> Result<Vec<Channel>, OutboundError> {
     Ok(channels)
 }
 
+/// A reply as a delivery's outcome or a bridge's report left it, its ticket, and who hears
+/// of it (the ticket's assignee and the reply's author): what [`announce`] sends.
+pub type Announced = (MessageRecord, TicketId, Vec<UserId>);
+
 /// Sends `message.updated` to everyone in `to`, on whichever node they are connected.
 pub(crate) fn announce(
     hub: &Hub,

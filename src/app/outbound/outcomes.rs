@@ -9,12 +9,12 @@
 //! the next one. A batch that fails is written again one outcome per transaction, so one bad
 //! row costs only its own delivery (which is sent again when its lease ends).
 
+use super::Announced;
 use crate::domain::delivery::Step;
-use crate::domain::ids::{DeliveryId, MessageId, TicketId, UserId};
+use crate::domain::ids::{DeliveryId, MessageId};
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::outbound::{self, AttemptRow, DueDelivery};
-use crate::store::tickets::MessageRecord;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -24,9 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 256;
 /// Outcomes waiting beyond this hold their slots back until there is room.
 const QUEUE: usize = 1024;
-
-/// A reply as its delivery's outcome left it, its ticket and who hears of it.
-pub type Recorded = (MessageRecord, TicketId, Vec<UserId>);
 
 /// An attempt's outcome, as it waits in the queue.
 pub struct Outcome {
@@ -59,7 +56,7 @@ impl Outcome {
     }
 }
 
-type Answer = oneshot::Sender<Result<Option<Recorded>, sqlx::Error>>;
+type Answer = oneshot::Sender<Result<Option<Announced>, sqlx::Error>>;
 
 struct Job {
     outcome: Outcome,
@@ -83,13 +80,13 @@ impl Outcomes {
 
     /// Writes `outcome` with whatever else is waiting; `None` when the claim's lease ran out
     /// (the delivery was claimed again) and nothing was written.
-    pub async fn record(&self, outcome: Outcome) -> Result<Option<Recorded>, sqlx::Error> {
+    pub async fn record(&self, outcome: Outcome) -> Result<Option<Announced>, sqlx::Error> {
         let (answer, written) = oneshot::channel();
+        self.queue
+            .send(Job { outcome, answer })
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         self.metrics.outcome_queued();
-        if self.queue.send(Job { outcome, answer }).await.is_err() {
-            self.metrics.outcome_batch(1);
-            return Err(sqlx::Error::PoolClosed);
-        }
         written.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 }
@@ -125,7 +122,7 @@ async fn write_batch(line: &mut HeldConnection, batch: &mut Vec<Job>) {
     drop(rows);
     match written {
         Ok(written) => {
-            let mut by_delivery: HashMap<DeliveryId, Recorded> = written
+            let mut by_delivery: HashMap<DeliveryId, Announced> = written
                 .into_iter()
                 .map(|(delivery, message, ticket, to)| (delivery, (message, ticket, to)))
                 .collect();

@@ -10,12 +10,12 @@
 //! fails is stored again one report per statement, so one bad row costs only its own caller.
 
 use super::super::failure::Failure;
+use super::Announced;
 use crate::domain::delivery::DeliveryStatus;
-use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
+use crate::domain::ids::{AccountId, MessageId};
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::outbound::{self, ReceiptRow};
-use crate::store::tickets::MessageRecord;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,15 +50,12 @@ impl Receipt {
     }
 }
 
-/// A reply as a report left it, its ticket and who hears of it.
-pub type Reported = (MessageRecord, TicketId, Vec<UserId>);
-
 /// The writer's queue is full: PostgreSQL is not keeping up with the reports.
 #[derive(Debug, thiserror::Error)]
 #[error("delivery reports arrive faster than they are stored; send the report again shortly")]
 struct Busy;
 
-type Answer = oneshot::Sender<Result<Option<Reported>, Failure>>;
+type Answer = oneshot::Sender<Result<Option<Announced>, Failure>>;
 
 struct Job {
     receipt: Receipt,
@@ -82,7 +79,7 @@ impl Receipts {
 
     /// Stores `receipt` with whatever else is waiting; `None` when its account has no such
     /// outbound message. Answers once its batch committed.
-    pub async fn store(&self, receipt: Receipt) -> Result<Option<Reported>, Failure> {
+    pub async fn store(&self, receipt: Receipt) -> Result<Option<Announced>, Failure> {
         let (answer, stored) = oneshot::channel();
         self.queue
             .try_send(Job { receipt, answer })
@@ -122,7 +119,7 @@ async fn store_batch(line: &mut HeldConnection, batch: &mut Vec<Job>) {
     };
     match stored {
         Ok(stored) => {
-            let mut by_key: HashMap<(AccountId, MessageId), Reported> = stored
+            let mut by_key: HashMap<(AccountId, MessageId), Announced> = stored
                 .into_iter()
                 .map(|(account_id, message, ticket, to)| {
                     ((account_id, message.id), (message, ticket, to))
