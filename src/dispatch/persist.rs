@@ -257,9 +257,42 @@ async fn write(
 /// The batch is committed, so its frames must go out even when their payloads cannot be
 /// read: they then carry only ids, and clients fetch the ticket (or get it in the next
 /// snapshot).
-fn payloads_unavailable<T>(e: sqlx::Error) -> Vec<T> {
+fn payloads_unavailable<T: Default, U: Default>(e: sqlx::Error) -> (T, U) {
     tracing::warn!(error = %e, "could not load frame payloads after commit; pushing ids only");
-    Vec::new()
+    (T::default(), U::default())
+}
+
+/// The tickets and messages a committed batch's frames carry and no change brought along, read
+/// in one transaction on generic plans (`store::begin_generic`); nothing is read when nothing
+/// is missing.
+async fn read_back(
+    pool: &PgPool,
+    account_id: AccountId,
+    ticket_ids: &[TicketId],
+    message_ids: &[MessageId],
+) -> Result<
+    (
+        HashMap<TicketId, TicketRecord>,
+        HashMap<MessageId, MessageView>,
+    ),
+    sqlx::Error,
+> {
+    if ticket_ids.is_empty() && message_ids.is_empty() {
+        return Ok((HashMap::new(), HashMap::new()));
+    }
+    let mut tx = store::begin_generic(pool).await?;
+    let records = store::tickets::records(&mut *tx, account_id, ticket_ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let messages = store::tickets::messages(&mut *tx, account_id, message_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, MessageView::from(m)))
+        .collect();
+    tx.commit().await?;
+    Ok((records, messages))
 }
 
 /// The frames of a committed batch. Ticket and message payloads a change brought along are
@@ -285,13 +318,6 @@ async fn frames(
         .collect();
     ticket_ids.sort_unstable();
     ticket_ids.dedup();
-    let records: HashMap<TicketId, TicketRecord> =
-        store::tickets::records(pool, account_id, &ticket_ids)
-            .await
-            .unwrap_or_else(payloads_unavailable)
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
     let message_ids: Vec<MessageId> = batch
         .iter()
         .filter_map(|item| match item {
@@ -303,13 +329,9 @@ async fn frames(
             _ => None,
         })
         .collect();
-    let messages: HashMap<MessageId, MessageView> =
-        store::tickets::messages(pool, account_id, &message_ids)
-            .await
-            .unwrap_or_else(payloads_unavailable)
-            .into_iter()
-            .map(|m| (m.id, MessageView::from(m)))
-            .collect();
+    let (records, messages) = read_back(pool, account_id, &ticket_ids, &message_ids)
+        .await
+        .unwrap_or_else(payloads_unavailable);
     // A ticket as `to` sees it (the frame's recipient is its assignee or an agent it is offered
     // to, for whom an agent's and a manager's views coincide).
     let viewer = |to: UserId| Viewer {

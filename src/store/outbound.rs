@@ -283,6 +283,27 @@ pub struct DueDelivery {
     pub leased_until: DateTime<Utc>,
     pub url: String,
     pub secret: String,
+    /// The webhook facts of its reply, read by the claim; `None` once the reply is gone.
+    pub reply: Option<ReplyEventRecord>,
+}
+
+/// The columns of a reply's webhook facts, read by [`reply_event_from_row`], from the messages
+/// `m` joined by [`reply_event_joins!`].
+macro_rules! reply_event_columns {
+    () => {
+        "m.id, m.ticket_id, m.thread_id, m.channel, th.external_id AS thread_external_id, \
+         g.external_id AS guest_external_id, r.external_id AS reservation_external_id, m.body, \
+         m.author_id, m.sent_at"
+    };
+}
+
+/// The thread, guest and reservation a reply's webhook names, joined to its message `m`.
+macro_rules! reply_event_joins {
+    () => {
+        "JOIN threads th ON th.id = m.thread_id JOIN tickets t ON t.id = m.ticket_id \
+         JOIN guests g ON g.id = th.guest_id \
+         LEFT JOIN reservations r ON r.id = COALESCE(t.reservation_id, th.reservation_id)"
+    };
 }
 
 /// Claims up to `limit` due deliveries no other worker holds, skipping any whose thread has an
@@ -299,7 +320,7 @@ pub async fn claim_due(
     limit: i64,
     lease: std::time::Duration,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "WITH due AS (SELECT d.id FROM deliveries d \
            WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
              AND (d.thread_id IS NULL OR d.id = (SELECT e.id FROM deliveries e \
@@ -310,18 +331,26 @@ pub async fn claim_due(
            FROM due WHERE d.id = due.id \
            RETURNING d.id, d.account_id, d.message_id, d.attempts, d.window_from, d.next_attempt_at, \
              d.connection_id) \
-         SELECT cl.id, cl.account_id, cl.message_id, cl.attempts, cl.window_from, \
-           cl.next_attempt_at AS leased_until, c.url, c.secret \
-         FROM claimed cl JOIN connections c ON c.id = cl.connection_id ORDER BY cl.id",
-    )
+         SELECT cl.id AS delivery_id, cl.account_id, cl.message_id, cl.attempts, \
+           cl.window_from, cl.next_attempt_at AS leased_until, c.url, c.secret, ",
+        reply_event_columns!(),
+        " FROM claimed cl JOIN connections c ON c.id = cl.connection_id \
+         LEFT JOIN (messages m ",
+        reply_event_joins!(),
+        ") ON m.id = cl.message_id AND m.account_id = cl.account_id ORDER BY cl.id"
+    ))
     .bind(limit)
     .bind(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
     .fetch_all(db)
     .await?;
     rows.iter()
         .map(|r| {
+            let reply = match r.try_get::<Option<MessageId>, _>("id")? {
+                Some(_) => Some(reply_event_from_row(r)?),
+                None => None,
+            };
             Ok(DueDelivery {
-                id: r.try_get("id")?,
+                id: r.try_get("delivery_id")?,
                 account_id: r.try_get("account_id")?,
                 message_id: r.try_get("message_id")?,
                 attempts: r.try_get("attempts")?,
@@ -329,6 +358,7 @@ pub async fn claim_due(
                 leased_until: r.try_get("leased_until")?,
                 url: r.try_get("url")?,
                 secret: r.try_get("secret")?,
+                reply,
             })
         })
         .collect()
@@ -566,14 +596,6 @@ pub struct ReplyEventRecord {
     pub sent_at: DateTime<Utc>,
 }
 
-const REPLY_EVENT_SELECT: &str = "SELECT m.id, m.ticket_id, m.thread_id, m.channel, \
-    th.external_id AS thread_external_id, g.external_id AS guest_external_id, \
-    r.external_id AS reservation_external_id, m.body, m.author_id, m.sent_at \
-    FROM messages m JOIN threads th ON th.id = m.thread_id \
-    JOIN tickets t ON t.id = m.ticket_id \
-    JOIN guests g ON g.id = th.guest_id \
-    LEFT JOIN reservations r ON r.id = COALESCE(t.reservation_id, th.reservation_id)";
-
 fn reply_event_from_row(r: &PgRow) -> Result<ReplyEventRecord, sqlx::Error> {
     Ok(ReplyEventRecord {
         message_id: r.try_get("id")?,
@@ -589,24 +611,6 @@ fn reply_event_from_row(r: &PgRow) -> Result<ReplyEventRecord, sqlx::Error> {
     })
 }
 
-/// The webhook facts of these replies, each named with its account.
-pub async fn reply_events(
-    db: impl PgExecutor<'_>,
-    replies: &[(AccountId, MessageId)],
-) -> Result<Vec<ReplyEventRecord>, sqlx::Error> {
-    let (accounts, ids): (Vec<AccountId>, Vec<MessageId>) = replies.iter().copied().unzip();
-    let sql = format!(
-        "{REPLY_EVENT_SELECT} WHERE (m.account_id, m.id) IN \
-         (SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(accounts)
-        .bind(ids)
-        .fetch_all(db)
-        .await?;
-    rows.iter().map(reply_event_from_row).collect()
-}
-
 /// The account's replies after `after`, oldest first (the pull feed).
 pub async fn reply_events_after(
     db: impl PgExecutor<'_>,
@@ -614,15 +618,18 @@ pub async fn reply_events_after(
     after: MessageId,
     limit: i64,
 ) -> Result<Vec<ReplyEventRecord>, sqlx::Error> {
-    let sql = format!(
-        "{REPLY_EVENT_SELECT} WHERE m.account_id = $1 AND m.id > $2 \
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        reply_event_columns!(),
+        " FROM messages m ",
+        reply_event_joins!(),
+        " WHERE m.account_id = $1 AND m.id > $2 AND m.direction = 'outbound' \
          AND m.delivery_status IS NOT NULL ORDER BY m.id LIMIT $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(db)
-        .await?;
+    ))
+    .bind(account_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
     rows.iter().map(reply_event_from_row).collect()
 }

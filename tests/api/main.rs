@@ -13,6 +13,7 @@ mod auth;
 mod cluster;
 mod crm_filters;
 mod cross_site;
+mod delivery_updates;
 mod demo;
 mod dispatch_balanced;
 mod dispatch_moves;

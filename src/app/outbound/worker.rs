@@ -8,14 +8,12 @@
 
 use super::{announce, DeliveryBell, Outcome, Outcomes, Sender};
 use crate::domain::delivery::{judge, next_step, Answer, DeliveryPolicy, SigningSecret, Step};
-use crate::domain::ids::MessageId;
 use crate::session::hub::Hub;
 use crate::store;
-use crate::store::outbound::{DueDelivery, ReplyEventRecord};
+use crate::store::outbound::DueDelivery;
 use crate::wire::outbound::{reply_webhook_id, WebhookBody};
 use chrono::Utc;
 use sqlx::PgPool;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -92,20 +90,7 @@ impl Courier {
         if claimed.is_empty() {
             return Ok(false);
         }
-        let replies: Vec<_> = claimed
-            .iter()
-            .map(|due| (due.account_id, due.message_id))
-            .collect();
-        let mut events: HashMap<MessageId, ReplyEventRecord> =
-            store::outbound::reply_events(&self.pool, &replies)
-                .await?
-                .into_iter()
-                .map(|event| (event.message_id, event))
-                .collect();
-        let attempts = claimed.into_iter().map(|due| {
-            let event = events.remove(&due.message_id);
-            self.attempt(due, event)
-        });
+        let attempts = claimed.into_iter().map(|due| self.attempt(due));
         futures_util::future::join_all(attempts).await;
         Ok(true)
     }
@@ -113,8 +98,8 @@ impl Courier {
     /// Sends one claimed delivery and records the outcome. One that cannot be recorded stays
     /// leased and is sent again when its lease ends (same `webhook-id`, so the bridge can
     /// tell).
-    async fn attempt(&self, due: DueDelivery, event: Option<ReplyEventRecord>) {
-        let answer = match (event, SigningSecret::parse(&due.secret)) {
+    async fn attempt(&self, mut due: DueDelivery) {
+        let answer = match (due.reply.take(), SigningSecret::parse(&due.secret)) {
             (Some(event), Ok(secret)) => match serde_json::to_string(&WebhookBody::reply(event)) {
                 Ok(body) => {
                     let id = reply_webhook_id(due.message_id);

@@ -1,0 +1,80 @@
+//! A reply's delivery status changes several times within a second of its sending (sent,
+//! delivered, read). Those updates touch no indexed column, so PostgreSQL makes them in place
+//! (heap-only tuples) instead of adding an entry to every index of `messages` for each.
+
+use crate::helpers::{spawn_app, Receiver};
+use serde_json::json;
+use sqlx::PgConnection;
+use std::time::Duration;
+
+async fn mode(conn: &mut PgConnection) -> String {
+    sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_replys_delivery_status_is_updated_in_place() {
+    let app = spawn_app().await;
+    let bridge = Receiver::start().await;
+    app.connect(&bridge.url).await;
+    let agent = app.connected_agent("Ana", json!({})).await;
+    let reply = app
+        .guest_answered(&agent, "zoe", "m-1", "Yes, the loft is free!")
+        .await;
+    app.delivery_reaches(&reply, "sent").await;
+    let key = app.account.api_key.clone();
+    let body = json!({"message_id": reply.message_id, "status": "delivered"});
+    app.report_delivery(&key, &body).ok().await;
+
+    // The server's connections report their counts once idle (within PostgreSQL's 10 s).
+    let mut counts = (0, 0);
+    for _ in 0..300 {
+        counts = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'messages'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if counts.0 >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (updates, in_place) = counts;
+    assert!(
+        updates >= 2,
+        "the sent and delivered updates were counted: {updates}"
+    );
+    assert_eq!(
+        in_place, updates,
+        "{updates} updates of the reply's delivery status, {in_place} of them in place"
+    );
+}
+
+#[actix_web::test]
+async fn a_generic_plan_transaction_reads_only_and_leaves_the_connection_as_it_was() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    let before = mode(&mut conn).await;
+    drop(conn);
+
+    let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
+    assert_eq!(mode(&mut tx).await, "force_generic_plan");
+    tx.commit().await.unwrap();
+    let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
+    let write = sqlx::query("CREATE TEMP TABLE scratch (id int)")
+        .execute(&mut *tx)
+        .await;
+    assert!(write.is_err(), "a generic-plan transaction is read only");
+    drop(tx);
+
+    // Every connection of the pool (the one the transaction used among them) plans as before.
+    let mut held = Vec::new();
+    for _ in 0..app.pool.size() {
+        let mut conn = app.pool.acquire().await.unwrap();
+        assert_eq!(mode(&mut conn).await, before);
+        held.push(conn);
+    }
+}
