@@ -10,9 +10,9 @@
 //!
 //! A batch holds the locks of the tickets it acted on until it commits, so it must never be
 //! the one to wait in a deadlock with the dispatcher (whose failed commit rebuilds its board):
-//! it waits at most [`LOCK_WAIT`] for a ticket, well under PostgreSQL's deadlock check, and a
-//! batch that fails for any reason is applied again one action per transaction, which holds
-//! one lock at a time, as before.
+//! it waits at most 200 ms for a ticket ([`BEGIN_WAITING_BRIEFLY`]), well under PostgreSQL's
+//! deadlock check, and a batch that fails for any reason is applied again one action per
+//! transaction, which holds one lock at a time, as before.
 
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::ticket::TicketState;
@@ -36,8 +36,9 @@ const CONNECTIONS_PER_WRITER: usize = 5;
 const MAX_WRITERS: usize = 8;
 /// Actions waiting beyond this make their callers wait to be queued.
 const QUEUE: usize = 4096;
-/// How long a batch waits for a ticket another transaction holds (`lock_timeout`).
-const LOCK_WAIT: &str = "200ms";
+/// Begins a batch that waits at most 200 ms for a ticket another transaction holds
+/// (`lock_timeout`), in the same round trip as the `BEGIN`.
+const BEGIN_WAITING_BRIEFLY: &str = "BEGIN; SET LOCAL lock_timeout = '200ms'";
 
 /// An action, owned, as it waits in the queue.
 #[derive(Debug, Clone)]
@@ -153,12 +154,11 @@ async fn in_one_transaction(
     conn: &mut PgConnection,
     batch: &[Job],
 ) -> Result<Vec<Option<Acted>>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    if batch.len() > 1 {
-        sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
-            .execute(&mut *tx)
-            .await?;
-    }
+    let mut tx = if batch.len() > 1 {
+        conn.begin_with(BEGIN_WAITING_BRIEFLY).await?
+    } else {
+        conn.begin().await?
+    };
     let mut acted = Vec::with_capacity(batch.len());
     for job in batch {
         acted.push(ticket_actions::act(&mut tx, job.action.sql()).await?);
