@@ -2,7 +2,7 @@
 //! delivered, read). Those updates touch no indexed column, so PostgreSQL makes them in place
 //! (heap-only tuples) instead of adding an entry to every index of `messages` for each.
 
-use crate::helpers::{spawn_app, Receiver};
+use crate::helpers::spawn_app;
 use serde_json::json;
 use sqlx::PgConnection;
 use std::time::Duration;
@@ -17,9 +17,7 @@ async fn mode(conn: &mut PgConnection) -> String {
 #[actix_web::test]
 async fn a_replys_delivery_status_is_updated_in_place() {
     let app = spawn_app().await;
-    let bridge = Receiver::start().await;
-    app.connect(&bridge.url).await;
-    let agent = app.connected_agent("Ana", json!({})).await;
+    let (_bridge, agent) = app.bridge_and_agent().await;
     let reply = app
         .guest_answered(&agent, "zoe", "m-1", "Yes, the loft is free!")
         .await;

@@ -6,8 +6,8 @@
 //! The writer is held still by locking the messages table (a report updates its reply), so
 //! the next reports gather in its queue, watched through the metrics.
 
+use crate::helpers::spawn_app;
 use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
-use crate::helpers::{spawn_app, Receiver};
 use reqwest::Response;
 use serde_json::{json, Value};
 use std::future::IntoFuture;
@@ -16,9 +16,7 @@ use tokio::task::JoinHandle;
 #[actix_web::test]
 async fn reports_that_wait_together_are_stored_with_one_statement() {
     let app = spawn_app().await;
-    let bridge = Receiver::start().await;
-    app.connect(&bridge.url).await;
-    let agent = app.connected_agent("Ana", json!({})).await;
+    let (_bridge, agent) = app.bridge_and_agent().await;
     let mut replies = Vec::new();
     for guest in ["ida", "jon", "kai", "lea"] {
         let reply = app.guest_answered(&agent, guest, "m-1", "Welcome!").await;

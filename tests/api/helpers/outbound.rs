@@ -2,7 +2,7 @@
 //! a reply's retry; and replies sent the way an agent sends them.
 
 use super::endpoints::Call;
-use super::{inquiry, Session, TestApp};
+use super::{inquiry, LiveAgent, Receiver, Session, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -64,6 +64,14 @@ impl TestApp {
             created["id"].as_str().expect("id").to_string(),
             created["secret"].as_str().expect("secret").to_string(),
         )
+    }
+
+    /// A bridge (a receiver answering 204) connected to the account, and an agent Ana at work:
+    /// where a test of what happens to replies after their sending begins.
+    pub async fn bridge_and_agent(&self) -> (Receiver, LiveAgent) {
+        let bridge = Receiver::start().await;
+        self.connect(&bridge.url).await;
+        (bridge, self.connected_agent("Ana", json!({})).await)
     }
 
     /// Guest `guest` writes (message `{guest}-{external_id}` on thread `thread-{guest}`), the ticket is
