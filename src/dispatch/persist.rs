@@ -87,7 +87,7 @@ pub async fn commit(
         .iter()
         .any(|item| !matches!(item, Outgoing::Changed(..)));
     if !writes {
-        let pushes = frames(pool, account_id, batch, HashMap::new()).await?;
+        let pushes = frames(pool, account_id, batch, HashMap::new()).await;
         return Ok(Flushed { pushes });
     }
     let mut tx = pool.begin().await?;
@@ -104,7 +104,7 @@ pub async fn commit(
         tx.commit().await?;
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         return Ok(Flushed {
-            pushes: frames(pool, account_id, batch, previous_assignee).await?,
+            pushes: frames(pool, account_id, batch, previous_assignee).await,
         });
     }
     for item in &batch {
@@ -129,7 +129,7 @@ pub async fn commit(
     tx.commit().await?;
     metrics.committed(batch.iter().filter_map(Outgoing::decision));
     Ok(Flushed {
-        pushes: frames(pool, account_id, batch, previous_assignee).await?,
+        pushes: frames(pool, account_id, batch, previous_assignee).await,
     })
 }
 
@@ -257,10 +257,16 @@ async fn write(
 /// The batch is committed, so its frames must go out even when their payloads cannot be
 /// read: they then carry only ids, and clients fetch the ticket (or get it in the next
 /// snapshot).
-fn payloads_unavailable<T: Default, U: Default>(e: sqlx::Error) -> (T, U) {
+fn payloads_unavailable(e: sqlx::Error) -> Payloads {
     tracing::warn!(error = %e, "could not load frame payloads after commit; pushing ids only");
-    (T::default(), U::default())
+    Payloads::default()
 }
+
+/// The tickets and messages a batch's frames carry, by id.
+type Payloads = (
+    HashMap<TicketId, TicketRecord>,
+    HashMap<MessageId, MessageView>,
+);
 
 /// The tickets and messages a committed batch's frames carry and no change brought along, read
 /// in one transaction on generic plans (`store::begin_generic`); nothing is read when nothing
@@ -270,15 +276,9 @@ async fn read_back(
     account_id: AccountId,
     ticket_ids: &[TicketId],
     message_ids: &[MessageId],
-) -> Result<
-    (
-        HashMap<TicketId, TicketRecord>,
-        HashMap<MessageId, MessageView>,
-    ),
-    sqlx::Error,
-> {
+) -> Result<Payloads, sqlx::Error> {
     if ticket_ids.is_empty() && message_ids.is_empty() {
-        return Ok((HashMap::new(), HashMap::new()));
+        return Ok(Payloads::default());
     }
     let mut tx = store::begin_generic(pool).await?;
     let records = store::tickets::records(&mut *tx, account_id, ticket_ids)
@@ -304,7 +304,7 @@ async fn frames(
     account_id: AccountId,
     batch: Vec<Outgoing>,
     previous_assignee: HashMap<TicketId, UserId>,
-) -> Result<Vec<Push>, sqlx::Error> {
+) -> Vec<Push> {
     let mut ticket_ids: Vec<TicketId> = batch
         .iter()
         .filter_map(|item| match item {
@@ -445,5 +445,5 @@ async fn frames(
             }
         }
     }
-    Ok(pushes)
+    pushes
 }
