@@ -398,6 +398,7 @@ async fn main() -> anyhow::Result<()> {
             let first = n as usize % apis.len();
             match ingest(&client, &apis, first, &key, &body, retries).await {
                 Ok((202, ids)) | Ok((200, ids)) => {
+                    stats.answered(sent);
                     stats.messages_sent.fetch_add(1, Relaxed);
                     if let Some(ticket) = ids["ticket_id"].as_str() {
                         stats.created(ticket, sent);
@@ -504,6 +505,13 @@ async fn main() -> anyhow::Result<()> {
         summary.agents_connected, summary.messages_sent, summary.duration_s, summary.throughput_per_s, summary.tickets_created,
         summary.tickets_delivered, summary.lost, summary.duplicated, summary.overlaps, summary.latency_ms.p50, summary.latency_ms.p95, summary.latency_ms.p99,
         summary.latency_ms.max, summary.errors
+    );
+    eprintln!(
+        "ingest answered p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms",
+        summary.ingest_answer_ms.p50,
+        summary.ingest_answer_ms.p95,
+        summary.ingest_answer_ms.p99,
+        summary.ingest_answer_ms.max
     );
     eprintln!(
         "replies: {} sent, {} delivered, {} failed; delivery latency p50 {:.1} ms p99 {:.1} ms",

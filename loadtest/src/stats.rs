@@ -38,6 +38,8 @@ impl Ticket {
 pub struct Stats {
     tickets: Mutex<HashMap<String, Ticket>>,
     latency: Mutex<Histogram<u64>>,
+    /// From a guest message's request leaving until its answer: the ingest part of `latency`.
+    answered: Mutex<Histogram<u64>>,
     /// Tickets pushed to a second agent before the first agent's `ticket.unassigned` arrived
     /// (two sockets race; the server already refuses the first agent's actions).
     overlapped: Mutex<HashSet<String>>,
@@ -76,6 +78,8 @@ pub struct Summary {
     /// on two sockets at once; not duplicates: only the new holder may act).
     pub overlaps: u64,
     pub latency_ms: Latency,
+    /// From a guest message's request leaving until ingest answered it.
+    pub ingest_answer_ms: Latency,
     pub throughput_per_s: f64,
     pub errors: u64,
     pub reconnects: u64,
@@ -125,7 +129,7 @@ struct KillWatch {
     report: Kill,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Default)]
 pub struct Latency {
     pub p50: f64,
     pub p95: f64,
@@ -139,6 +143,9 @@ impl Stats {
         Stats {
             tickets: Mutex::new(HashMap::new()),
             latency: Mutex::new(
+                Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
+            ),
+            answered: Mutex::new(
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
             ),
             overlapped: Mutex::new(HashSet::new()),
@@ -173,12 +180,12 @@ impl Stats {
     }
 
     fn record_latency(&self, sent: Instant, pushed: Instant) {
-        let micros = pushed.saturating_duration_since(sent).as_micros().max(1) as u64;
-        let _ = self
-            .latency
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record(micros);
+        record(&self.latency, sent, pushed);
+    }
+
+    /// Ingest answered a guest message sent at `sent`.
+    pub fn answered(&self, sent: Instant) {
+        record(&self.answered, sent, Instant::now());
     }
 
     /// A `ticket.assigned` frame reached `agent`.
@@ -350,14 +357,8 @@ impl Stats {
         use std::sync::atomic::Ordering::Relaxed;
         let created = self.created_tickets();
         let delivered = created.iter().filter(|(_, _, d)| *d).count() as u64;
-        let h = self.latency.lock().unwrap_or_else(|p| p.into_inner());
-        let ms = |q: f64| {
-            if h.is_empty() {
-                0.0
-            } else {
-                h.value_at_quantile(q) as f64 / 1000.0
-            }
-        };
+        let latency = quantiles(&self.latency);
+        let ingest_answer_ms = quantiles(&self.answered);
         Summary {
             agents_connected: self.agents_connected.load(Relaxed),
             messages_sent: self.messages_sent.load(Relaxed),
@@ -370,16 +371,8 @@ impl Stats {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .len() as u64,
-            latency_ms: Latency {
-                p50: ms(0.5),
-                p95: ms(0.95),
-                p99: ms(0.99),
-                max: if h.is_empty() {
-                    0.0
-                } else {
-                    h.max() as f64 / 1000.0
-                },
-            },
+            latency_ms: latency,
+            ingest_answer_ms,
             throughput_per_s: if duration_s > 0.0 {
                 self.messages_sent.load(Relaxed) as f64 / duration_s
             } else {
@@ -392,6 +385,29 @@ impl Stats {
             storm: *self.storm.lock().unwrap_or_else(|p| p.into_inner()),
             kill: self.kill_report(),
         }
+    }
+}
+
+fn record(histogram: &Mutex<Histogram<u64>>, from: Instant, to: Instant) {
+    let micros = to.saturating_duration_since(from).as_micros().max(1) as u64;
+    let _ = histogram
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .record(micros);
+}
+
+/// A histogram of microseconds as milliseconds at the quantiles a summary prints.
+fn quantiles(histogram: &Mutex<Histogram<u64>>) -> Latency {
+    let h = histogram.lock().unwrap_or_else(|p| p.into_inner());
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    if h.is_empty() {
+        return Latency::default();
+    }
+    Latency {
+        p50: ms(h.value_at_quantile(0.5)),
+        p95: ms(h.value_at_quantile(0.95)),
+        p99: ms(h.value_at_quantile(0.99)),
+        max: ms(h.max()),
     }
 }
 
