@@ -404,8 +404,17 @@ async fn main() -> anyhow::Result<()> {
                         stats.created(ticket, sent);
                     }
                 }
-                _ => {
-                    stats.errors.fetch_add(1, Relaxed);
+                failed => {
+                    // The first few failures are shown as they are: a count alone does not say
+                    // whether the server refused (and how) or the connection broke.
+                    if stats.errors.fetch_add(1, Relaxed) < 5 {
+                        match failed {
+                            Ok((status, answer)) => {
+                                eprintln!("ingest error: {status} {answer}")
+                            }
+                            Err(e) => eprintln!("ingest error: {e:#}"),
+                        }
+                    }
                 }
             }
         });
