@@ -10,6 +10,7 @@ use crate::dispatch::NodeLeases;
 use crate::http;
 use crate::presence::{MemoryPresence, PresenceStore, RedisPresence};
 use crate::security::rate_limit::{RateLimits, RateQuotas};
+use crate::store::writer_thread::WriterThread;
 use actix_web::dev::Server;
 use actix_web::dev::Service as _;
 use actix_web::{web, App, HttpServer};
@@ -96,6 +97,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let rollups = RollupWorker::start(pool.clone());
         let services = web::Data::new(Services::new(Parts {
+            writers: WriterThread::start(&pool)?,
             pool,
             presence: presence_store(&config).await?,
             relay: revocation_relay(&config)?,

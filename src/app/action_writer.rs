@@ -19,6 +19,7 @@ use crate::domain::ticket::TicketState;
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::ticket_actions::{self, Acted, ActionSql};
+use crate::store::writer_thread::WriterThread;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -84,13 +85,13 @@ pub struct ActionWriter {
 
 impl ActionWriter {
     /// Starts the writers.
-    pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> ActionWriter {
+    pub fn start(thread: &WriterThread, metrics: Arc<Metrics>) -> ActionWriter {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let jobs = Arc::new(Mutex::new(jobs));
-        let connections = pool.options().get_max_connections() as usize;
+        let connections = thread.pool().options().get_max_connections() as usize;
         let writers = (connections / CONNECTIONS_PER_WRITER).clamp(1, MAX_WRITERS);
         for _ in 0..writers {
-            tokio::spawn(write(pool.clone(), jobs.clone(), metrics.clone()));
+            thread.spawn(write(thread.pool().clone(), jobs.clone(), metrics.clone()));
         }
         ActionWriter { queue, metrics }
     }

@@ -40,6 +40,7 @@ use crate::security::rate_limit::RateLimits;
 use crate::security::session_cache::SessionCache;
 use crate::session::hub::{Closing, Hub, RelayQueue};
 use crate::session::viewing::Viewing;
+use crate::store::writer_thread::WriterThread;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -84,6 +85,8 @@ pub struct Services {
 /// What the services are made from.
 pub struct Parts {
     pub pool: PgPool,
+    /// The batch writers' thread and pool (see `store::writer_thread`).
+    pub writers: WriterThread,
     pub presence: Arc<dyn PresenceStore>,
     /// How revocations reach the other nodes (`None`: a single node without Redis).
     pub relay: Option<Arc<RevocationRelay>>,
@@ -106,6 +109,7 @@ impl Services {
     pub fn new(parts: Parts) -> Result<Services, reqwest::Error> {
         let Parts {
             pool,
+            writers,
             presence,
             relay,
             cluster,
@@ -163,6 +167,7 @@ impl Services {
         let outbound = Outbound::new(pool.clone(), hub.clone(), delivery, metrics.clone())?;
         let tickets = TicketActions::new(
             pool.clone(),
+            &writers,
             dispatchers.clone(),
             outbound.bell(),
             metrics.clone(),
@@ -188,12 +193,7 @@ impl Services {
             ),
             ingest: Ingest::new(
                 pool.clone(),
-                Writer::start(
-                    pool.clone(),
-                    dispatchers.clone(),
-                    metrics.clone(),
-                    ingest_queue,
-                ),
+                Writer::start(&writers, dispatchers.clone(), metrics.clone(), ingest_queue),
                 known_accounts.clone(),
                 live_counts.clone(),
             ),

@@ -21,7 +21,7 @@ use crate::domain::ids::{TicketId, UserId};
 use crate::domain::ticket::{InvalidTransition, TicketAction};
 use crate::domain::user::Role;
 use crate::metrics::Metrics;
-use crate::store::{self, sessions::Identity, tickets::TicketRecord};
+use crate::store::{self, sessions::Identity, tickets::TicketRecord, writer_thread::WriterThread};
 use crate::wire::{ActivityLog, Code, ErrorCode, TicketView};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -144,12 +144,13 @@ fn bounded<'a>(text: &'a str, what: &str, max: usize) -> Result<&'a str, TicketE
 impl TicketActions {
     pub fn new(
         pool: PgPool,
+        writers: &WriterThread,
         dispatchers: Arc<Dispatchers>,
         deliveries: DeliveryBell,
         metrics: Arc<Metrics>,
     ) -> TicketActions {
         TicketActions {
-            writer: ActionWriter::start(pool.clone(), metrics),
+            writer: ActionWriter::start(writers, metrics),
             pool,
             dispatchers,
             deliveries,

@@ -145,6 +145,7 @@ pub mod todos;
 pub mod users;
 pub mod wallboard;
 pub mod work;
+pub mod writer_thread;
 
 /// Whether `e` is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

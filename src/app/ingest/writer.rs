@@ -25,6 +25,7 @@ use crate::domain::ids::AccountId;
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
+use crate::store::writer_thread::WriterThread;
 use futures_util::FutureExt;
 use sqlx::{Connection, PgPool};
 use std::collections::hash_map::DefaultHasher;
@@ -72,19 +73,19 @@ pub struct Writer {
 impl Writer {
     /// Starts the writers with room for `capacity` waiting messages in all.
     pub fn start(
-        pool: PgPool,
+        thread: &WriterThread,
         dispatchers: Arc<Dispatchers>,
         metrics: Arc<Metrics>,
         capacity: usize,
     ) -> Writer {
-        let connections = pool.options().get_max_connections() as usize;
+        let connections = thread.pool().options().get_max_connections() as usize;
         let writers = (connections / CONNECTIONS_PER_WRITER).clamp(1, MAX_WRITERS);
         let queues = (0..writers)
             .map(|_| {
                 let (queue, jobs) = mpsc::channel((capacity / writers).max(1));
-                tokio::spawn(run(
+                thread.spawn(run(
                     jobs,
-                    pool.clone(),
+                    thread.pool().clone(),
                     dispatchers.clone(),
                     metrics.clone(),
                 ));
