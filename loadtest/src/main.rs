@@ -223,8 +223,12 @@ async fn main() -> anyhow::Result<()> {
     let bases = Arc::new(bases);
     // The manager's set-up and the bridge's registration go through the first URL.
     let api = apis[0].clone();
+    // Idle connections are let go before the server's keep-alive (actix-web's 5 s) closes
+    // them: a request sent on a connection the server is closing at that moment fails with
+    // "connection closed before message completed", which the run counted as an error.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
+        .pool_idle_timeout(Duration::from_secs(4))
         .build()?;
     let run = format!("lt{}", chrono::Utc::now().timestamp_millis());
 
