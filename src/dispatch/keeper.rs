@@ -93,7 +93,7 @@ async fn renew(d: &Dispatchers) {
     if held.is_empty() {
         return;
     }
-    match leases::renew(&d.shared.pool, &d.leases.node, &held, d.leases.ttl).await {
+    match leases::renew(&d.pool, &d.leases.node, &held, d.leases.ttl).await {
         Ok(gone) => {
             for held in held.iter().filter(|h| gone.contains(&h.account_id)) {
                 d.lost(*held);
@@ -106,7 +106,7 @@ async fn renew(d: &Dispatchers) {
 }
 
 async fn take_lapsed(d: &Dispatchers) {
-    match leases::take_lapsed(&d.shared.pool, &d.leases.node, d.leases.ttl, TAKE_AT_ONCE).await {
+    match leases::take_lapsed(&d.pool, &d.leases.node, d.leases.ttl, TAKE_AT_ONCE).await {
         Ok(taken) => {
             for held in taken {
                 tracing::info!(account_id = %held.account_id, epoch = held.epoch, "took over the account's dispatcher");
@@ -120,7 +120,7 @@ async fn take_lapsed(d: &Dispatchers) {
 
 async fn listen(dispatchers: Weak<Dispatchers>, wake: Arc<Notify>) {
     loop {
-        let Some(pool) = dispatchers.upgrade().map(|d| d.shared.pool.clone()) else {
+        let Some(pool) = dispatchers.upgrade().map(|d| d.pool.clone()) else {
             return;
         };
         let listener = async {
@@ -183,7 +183,7 @@ fn heard(d: &Dispatchers, notification: &PgNotification, wake: &Notify) {
             match serde_json::from_str::<Forwarded>(rest) {
                 Ok(Forwarded::Event(event)) => event.deliver(&dispatcher),
                 Ok(Forwarded::Ask { ask, from, id }) => {
-                    let pool = d.shared.pool.clone();
+                    let pool = d.pool.clone();
                     tokio::spawn(async move {
                         let answered = Answered::new(from, id, ask.put_to(&dispatcher).await);
                         let sent = match serde_json::to_string(&answered) {
@@ -242,7 +242,7 @@ async fn forward(
                 }
             }
         }
-        if let Err(e) = leases::notify(&d.shared.pool, remote::EVENTS, &payloads).await {
+        if let Err(e) = leases::notify(&d.pool, remote::EVENTS, &payloads).await {
             tracing::warn!(error = %e, events = payloads.len(), "could not forward dispatch events to other nodes");
         }
     }

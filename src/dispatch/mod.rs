@@ -65,6 +65,8 @@ pub struct NodeLeases {
 /// What every dispatcher of a node shares.
 #[derive(Clone)]
 pub(crate) struct Shared {
+    /// The dispatchers' own pool, used only on their thread, so its connections are opened
+    /// and driven there (see `store::pool_like`).
     pub pool: PgPool,
     pub hub: Arc<Hub>,
     pub presence: Arc<dyn PresenceStore>,
@@ -89,6 +91,9 @@ enum Owner {
 /// The dispatchers of this node, by account, and the way to the others'.
 pub struct Dispatchers {
     shared: Shared,
+    /// The node's pool, for the leases and the notifications between nodes (off the
+    /// dispatchers' thread).
+    pool: PgPool,
     leases: NodeLeases,
     /// One thread hosts every dispatcher of the node: decisions take microseconds, and the
     /// database work they wait on is asynchronous.
@@ -118,7 +123,7 @@ impl Dispatchers {
         let (forwarding, forward_rx) = mpsc::unbounded_channel();
         let dispatchers = Arc::new(Dispatchers {
             shared: Shared {
-                pool,
+                pool: crate::store::pool_like(&pool),
                 metrics: hub.metrics().clone(),
                 hub,
                 presence,
@@ -126,6 +131,7 @@ impl Dispatchers {
                 node: leases.node.clone(),
                 lost,
             },
+            pool,
             leases,
             arbiter: Arbiter::new(),
             owners: Mutex::new(HashMap::new()),
@@ -204,7 +210,7 @@ impl Dispatchers {
             id,
         };
         let sent = match forwarded.payload(account_id) {
-            Ok(payload) => leases::notify(&self.shared.pool, remote::EVENTS, &[payload])
+            Ok(payload) => leases::notify(&self.pool, remote::EVENTS, &[payload])
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
@@ -281,7 +287,7 @@ impl Dispatchers {
         if let Some(known) = self.known(account_id) {
             return Ok(known);
         }
-        let taken = leases::acquire(&self.shared.pool, account_id, &self.leases.node, self.leases.ttl)
+        let taken = leases::acquire(&self.pool, account_id, &self.leases.node, self.leases.ttl)
             .await
             .map_err(|e| {
                 tracing::warn!(%account_id, error = %e, "could not read the account's dispatcher lease");
@@ -378,9 +384,9 @@ impl Dispatchers {
         }
         let held = self.held();
         let released = async {
-            leases::release(&self.shared.pool, &self.leases.node, &held).await?;
+            leases::release(&self.pool, &self.leases.node, &held).await?;
             leases::notify(
-                &self.shared.pool,
+                &self.pool,
                 remote::RELEASED,
                 &[self.leases.node.to_string()],
             )

@@ -113,12 +113,21 @@ pub async fn begin_generic(
         .await
 }
 
+/// A pool with `like`'s bound and options, opened lazily. A connection's socket is driven by
+/// the runtime of the task that opened it, so a pool used only from one thread keeps its
+/// sockets there: the node's busy HTTP workers then never stand between a batch writer or a
+/// dispatcher and PostgreSQL's answers (see `writer_thread`).
+pub fn pool_like(like: &sqlx::PgPool) -> sqlx::PgPool {
+    like.options()
+        .clone()
+        .connect_lazy_with(like.connect_options().as_ref().clone())
+}
+
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
 pub mod calendar;
 pub mod digests;
-pub mod dispatch_state;
 pub mod events;
 pub mod follow_ups;
 pub mod groups;
@@ -140,6 +149,8 @@ pub mod statistics;
 pub mod templates;
 #[macro_use]
 pub mod tickets;
+// After `tickets`: the assignment statement returns the tickets as their frames show them.
+pub mod dispatch_state;
 pub mod ticket_actions;
 pub mod todos;
 pub mod users;

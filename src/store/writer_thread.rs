@@ -39,9 +39,7 @@ impl WriterThread {
         });
         let pool = {
             let _inside = handle.enter();
-            like.options()
-                .clone()
-                .connect_lazy_with(like.connect_options().as_ref().clone())
+            super::pool_like(like)
         };
         Ok(WriterThread { handle, pool })
     }
@@ -54,5 +52,38 @@ impl WriterThread {
     /// Runs `work` on the thread.
     pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
         self.handle.spawn(work);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::time::Duration;
+
+    #[test]
+    fn writers_run_on_their_thread_and_stop_with_the_runtime_that_started_them() {
+        let starter = Builder::new_current_thread().enable_all().build().unwrap();
+        let (ran_on, on) = mpsc::channel();
+        let (alive, ended) = mpsc::channel::<()>();
+        starter.block_on(async {
+            // Never connects: only where the work runs is looked at.
+            let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+            let thread = WriterThread::start(&pool).unwrap();
+            thread.spawn(async move {
+                let _alive = alive;
+                let name = std::thread::current().name().map(str::to_owned);
+                ran_on.send(name).unwrap();
+                std::future::pending::<()>().await
+            });
+        });
+        let name = on.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(name.as_deref(), Some("db-writers"));
+        drop(starter);
+        // The writer's task went with its thread's runtime, and its sender with it.
+        assert_eq!(
+            ended.recv_timeout(Duration::from_secs(5)),
+            Err(RecvTimeoutError::Disconnected)
+        );
     }
 }
