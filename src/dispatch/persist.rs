@@ -87,24 +87,26 @@ pub async fn commit(
         .iter()
         .any(|item| !matches!(item, Outgoing::Changed(..)));
     if !writes {
-        let pushes = frames(pool, account_id, batch, HashMap::new()).await;
+        let pushes = frames(pool, account_id, batch, HashMap::new(), HashMap::new()).await;
         return Ok(Flushed { pushes });
     }
     let mut tx = pool.begin().await?;
     let mut previous_assignee = HashMap::new();
     if let Some(new_assignments) = only_new_assignments(&batch) {
-        // The common case under load: tickets leaving the queue. Two statements for the batch.
-        let applied =
+        // The common case under load: tickets leaving the queue. One statement moves them,
+        // logs them and returns them as their frames show them.
+        let moved =
             store::dispatch_state::assign_queued_many(&mut tx, account_id, &new_assignments)
                 .await?;
-        if applied != new_assignments.len() {
+        if moved.len() != new_assignments.len() {
             return Err(FlushError::Conflict);
         }
         fence(&mut tx, node, lease).await?;
         tx.commit().await?;
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
+        let moved = moved.into_iter().map(|t| (t.id, t)).collect();
         return Ok(Flushed {
-            pushes: frames(pool, account_id, batch, previous_assignee).await,
+            pushes: frames(pool, account_id, batch, previous_assignee, moved).await,
         });
     }
     for item in &batch {
@@ -129,7 +131,7 @@ pub async fn commit(
     tx.commit().await?;
     metrics.committed(batch.iter().filter_map(Outgoing::decision));
     Ok(Flushed {
-        pushes: frames(pool, account_id, batch, previous_assignee).await,
+        pushes: frames(pool, account_id, batch, previous_assignee, HashMap::new()).await,
     })
 }
 
@@ -295,8 +297,9 @@ async fn read_back(
     Ok((records, messages))
 }
 
-/// The frames of a committed batch. Ticket and message payloads a change brought along are
-/// used as they are; the others (the dispatcher's own decisions) are read after the commit.
+/// The frames of a committed batch. Ticket and message payloads a change brought along, and
+/// the tickets the commit returned (`committed`), are used as they are; the others (the
+/// dispatcher's other decisions) are read after the commit.
 /// Each ticket frame goes to the ticket's assignee or to the agents it is offered to, and
 /// carries the views it belongs to for that agent.
 async fn frames(
@@ -304,6 +307,7 @@ async fn frames(
     account_id: AccountId,
     batch: Vec<Outgoing>,
     previous_assignee: HashMap<TicketId, UserId>,
+    committed: HashMap<TicketId, TicketRecord>,
 ) -> Vec<Push> {
     let mut ticket_ids: Vec<TicketId> = batch
         .iter()
@@ -315,6 +319,7 @@ async fn frames(
             | Outgoing::Changed(ticket, _, None) => Some(*ticket),
             _ => None,
         })
+        .filter(|ticket| !committed.contains_key(ticket))
         .collect();
     ticket_ids.sort_unstable();
     ticket_ids.dedup();
@@ -329,9 +334,10 @@ async fn frames(
             _ => None,
         })
         .collect();
-    let (records, messages) = read_back(pool, account_id, &ticket_ids, &message_ids)
+    let (mut records, messages) = read_back(pool, account_id, &ticket_ids, &message_ids)
         .await
         .unwrap_or_else(payloads_unavailable);
+    records.extend(committed);
     // A ticket as `to` sees it (the frame's recipient is its assignee or an agent it is offered
     // to, for whom an agent's and a manager's views coincide).
     let viewer = |to: UserId| Viewer {

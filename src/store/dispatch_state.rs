@@ -1,6 +1,7 @@
 //! What a dispatcher loads when it (re)starts: every ticket of the account that is not done,
 //! with what dispatching needs to know of it.
 
+use super::tickets::{record_from_row, TicketRecord};
 use crate::domain::card::TicketTraits;
 use crate::domain::channel::Channel;
 use crate::domain::dispatch::Reason;
@@ -187,45 +188,43 @@ pub async fn release_unopened(
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives queued tickets to agents in two statements, logging a `ticket.assigned` event for
-/// each; answers how many were still queued (the caller rolls back unless that is all).
+/// Gives queued tickets to agents and logs a `ticket.assigned` event for each, in one
+/// statement that returns the tickets it moved as their frames show them (so nothing is read
+/// back to push them). The caller rolls back unless every ticket was still queued.
 ///
-/// Both are planned for their own arrays (not prepared): a cached generic plan guesses a
-/// hundred elements and keeps the table size it was made with, and one made while `tickets`
-/// was small hash-joined the whole table on every commit once it had grown.
+/// Planned for its own arrays (not prepared): a cached generic plan guesses a hundred
+/// elements and keeps the table size it was made with, and one made while `tickets` was small
+/// hash-joined the whole table on every commit once it had grown.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     account_id: AccountId,
-    assignments: &[(TicketId, UserId, crate::domain::dispatch::Reason)],
-) -> Result<usize, sqlx::Error> {
+    assignments: &[(TicketId, UserId, Reason)],
+) -> Result<Vec<TicketRecord>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)), \
+           moved AS (UPDATE tickets tk SET state = ",
+        state_sql!(Assigned),
+        ", assignee_id = v.agent, assigned_at = now() FROM v \
+             WHERE tk.account_id = $1 AND tk.id = v.id AND tk.state = ",
+        state_sql!(Queued),
+        " RETURNING tk.*, v.reason AS assigned_for), \
+           logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
+             SELECT $1, 'ticket.assigned', id, assignee_id, assigned_for FROM moved) ",
+        view_columns!(),
+        " FROM moved t ",
+        view_joins!(),
+        " ORDER BY t.id"
+    );
     let tickets: Vec<TicketId> = assignments.iter().map(|a| a.0).collect();
     let agents: Vec<UserId> = assignments.iter().map(|a| a.1).collect();
     let reasons: Vec<&str> = assignments.iter().map(|a| a.2.as_str()).collect();
-    let updated = sqlx::query(concat!(
-        "UPDATE tickets t SET state = ",
-        state_sql!(Assigned),
-        ", assignee_id = v.agent, assigned_at = now() \
-             FROM unnest($2::bigint[], $3::bigint[]) AS v(id, agent) \
-             WHERE t.account_id = $1 AND t.id = v.id AND t.state = ",
-        state_sql!(Queued)
-    ))
-    .bind(account_id)
-    .bind(&tickets)
-    .bind(&agents)
-    .persistent(false)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    sqlx::query(
-        "INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
-         SELECT $1, 'ticket.assigned', v.id, v.agent, v.reason FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)",
-    )
-    .bind(account_id)
-    .bind(&tickets)
-    .bind(&agents)
-    .bind(&reasons)
-    .persistent(false)
-    .execute(conn)
-    .await?;
-    Ok(updated as usize)
+    let rows = sqlx::query(SQL)
+        .bind(account_id)
+        .bind(&tickets)
+        .bind(&agents)
+        .bind(&reasons)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(record_from_row).collect()
 }
