@@ -50,7 +50,9 @@ async fn a_node_that_missed_frames_while_redis_was_down_makes_its_sockets_take_a
     node_a.ingest(&inquiry("g0", "m0")).await;
     let mut ana = node_b.working_agent("ana", json!({})).await;
     ana.ws.expect("ticket.assigned").await;
-    let last_seq = ana.ws.last_seq;
+    // The resume names its history: node B may start a new one once Ana's socket is gone,
+    // and a bare seq would then be read as a place in it.
+    let (epoch, last_seq) = (ana.ws.epoch.expect("a hello"), ana.ws.last_seq);
 
     // Node A goes on deciding (and relaying nothing) while Redis is down.
     let port = redis.kill();
@@ -75,7 +77,7 @@ async fn a_node_that_missed_frames_while_redis_was_down_makes_its_sockets_take_a
     let closed = ana.ws.closed_within(Duration::from_secs(10)).await;
     guests.abort();
     assert_eq!(closed, Some(1012), "reconnect now");
-    let mut back = node_b.ws_resuming(&ana, last_seq).await;
+    let mut back = node_b.ws_resuming_at(&ana, epoch, last_seq).await;
     back.expect("snapshot").await;
 }
 

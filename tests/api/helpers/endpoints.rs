@@ -574,6 +574,11 @@ impl TestApp {
         WsClient::connect(self.port, user.token(), Some(last_seq)).await
     }
 
+    /// A socket as `user` that resumes after `last_seq` of history `epoch`.
+    pub async fn ws_resuming_at(&self, user: &Session, epoch: u64, last_seq: u64) -> WsClient {
+        WsClient::connect_at(self.port, user.token(), epoch, last_seq).await
+    }
+
     /// A socket as `user` that resumes where `before` (a socket to any node) left off.
     pub async fn ws_resuming_after(&self, user: &Session, before: &WsClient) -> WsClient {
         WsClient::connect_after(self.port, user.token(), before).await

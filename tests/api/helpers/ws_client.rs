@@ -32,9 +32,13 @@ impl WsClient {
     /// history of its last `hello`.
     pub async fn connect_after(port: u16, token: &str, before: &WsClient) -> WsClient {
         let epoch = before.epoch.expect("a hello was seen");
+        WsClient::connect_at(port, token, epoch, before.last_seq).await
+    }
+
+    /// Reconnects (to the node on `port`) after `last_seq` of history `epoch`.
+    pub async fn connect_at(port: u16, token: &str, epoch: u64, last_seq: u64) -> WsClient {
         WsClient::open(&format!(
-            "ws://127.0.0.1:{port}/api/v1/ws?token={token}&last_seq={}&epoch={epoch}",
-            before.last_seq
+            "ws://127.0.0.1:{port}/api/v1/ws?token={token}&last_seq={last_seq}&epoch={epoch}"
         ))
         .await
     }
