@@ -389,7 +389,7 @@ impl Metrics {
         );
         r.register(
             "db_pool_connections",
-            "PostgreSQL pool connections by state (idle, in_use) at scrape time",
+            "PostgreSQL connections of the node's pools (requests, batch writers, dispatchers) by state (idle, in_use) at scrape time",
             m.pool_connections.clone(),
         );
         r.register(

@@ -19,6 +19,9 @@ const SCRAPE_WAIT: Duration = Duration::from_secs(2);
 pub struct Exposition {
     metrics: Arc<Metrics>,
     pool: PgPool,
+    /// The node's other pools (the batch writers', the dispatchers'): their connections are
+    /// counted with the request pool's.
+    others: Vec<PgPool>,
     presence: Arc<dyn PresenceStore>,
     /// The digest of `SWITCHBOARD_METRICS_TOKEN`, when one is set.
     token: Option<Vec<u8>>,
@@ -28,12 +31,14 @@ impl Exposition {
     pub fn new(
         metrics: Arc<Metrics>,
         pool: PgPool,
+        others: Vec<PgPool>,
         presence: Arc<dyn PresenceStore>,
         token: Option<&SecretString>,
     ) -> Exposition {
         Exposition {
             metrics,
             pool,
+            others,
             presence,
             token: token.map(|t| token::digest(t.expose_secret())),
         }
@@ -60,10 +65,14 @@ impl Exposition {
         self.metrics.render()
     }
 
-    /// Reads the pool before touching it, then the queue (timing the wait for a connection)
+    /// Reads the pools before touching them, then the queue (timing the wait for a connection)
     /// and presence side by side, each for at most [`SCRAPE_WAIT`].
     async fn sample(&self) -> Sample {
-        let (pool_size, pool_idle) = (self.pool.size(), self.pool.num_idle());
+        let pools = || std::iter::once(&self.pool).chain(&self.others);
+        let (pool_size, pool_idle) = (
+            pools().map(PgPool::size).sum::<u32>(),
+            pools().map(PgPool::num_idle).sum::<usize>(),
+        );
         let started = Instant::now();
         let queue = async {
             let mut conn = self.pool.acquire().await?;

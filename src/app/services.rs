@@ -220,6 +220,7 @@ impl Services {
             metrics: Exposition::new(
                 metrics,
                 pool.clone(),
+                vec![writers.pool().clone(), dispatchers.actors_pool().clone()],
                 presence.clone(),
                 metrics_token.as_ref(),
             ),

@@ -146,6 +146,11 @@ impl Dispatchers {
         dispatchers
     }
 
+    /// The dispatchers' own pool (for counting its connections; used only on their thread).
+    pub fn actors_pool(&self) -> &PgPool {
+        &self.shared.pool
+    }
+
     /// This node's id.
     pub fn node(&self) -> &str {
         &self.leases.node

@@ -107,6 +107,21 @@ async fn ingest_dispatch_sockets_and_requests_are_counted() {
     assert_series(&text, "switchboard_postgres_up", 1.0);
     assert_series(&text, r#"switchboard_presence_up{store="memory"}"#, 1.0);
     assert_series(&text, "switchboard_db_pool_max_connections", 10.0);
+    // The ingest writer holds its connection from the writers' pool, and the dispatcher
+    // committed on one of its own pool: both are the node's connections, counted here.
+    let open = value(&text, r#"switchboard_db_pool_connections{state="in_use"}"#).unwrap()
+        + value(&text, r#"switchboard_db_pool_connections{state="idle"}"#).unwrap();
+    let in_database: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // One connection of slack: a task may open one between the scrape and this count.
+    assert!(
+        open >= (in_database - 1) as f64,
+        "the metric counted {open} connections, the database saw {in_database}"
+    );
 }
 
 #[actix_web::test]
