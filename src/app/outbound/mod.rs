@@ -481,8 +481,11 @@ impl Outbound {
             return Err(OutboundError::NotFailed);
         }
         tx.commit().await?;
+        // Read (and announce) the requeued reply before waking the worker: woken first, it
+        // could send the reply before the read, and the retry would answer `sent`.
+        let requeued = self.announce_current(who.account_id, message_id).await;
         self.bell.ring();
-        self.announce_current(who.account_id, message_id).await
+        requeued
     }
 
     /// Reads a reply as it is now, pushes it as `message.updated`, and answers it.
