@@ -90,7 +90,7 @@ pub async fn commit(
         let pushes = frames(pool, account_id, batch, HashMap::new(), HashMap::new()).await;
         return Ok(Flushed { pushes });
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = store::begin_probing(pool).await?;
     let mut previous_assignee = HashMap::new();
     if let Some(new_assignments) = only_new_assignments(&batch) {
         // The common case under load: tickets leaving the queue. One statement moves them,

@@ -192,9 +192,8 @@ pub async fn release_unopened(
 /// statement that returns the tickets it moved as their frames show them (so nothing is read
 /// back to push them). The caller rolls back unless every ticket was still queued.
 ///
-/// Planned for its own arrays (not prepared): a cached generic plan guesses a hundred
-/// elements and keeps the table size it was made with, and one made while `tickets` was small
-/// hash-joined the whole table on every commit once it had grown.
+/// Send it in a transaction begun with [`super::begin_probing`]: planned for its own arrays
+/// at every commit, it cost as much planning as running.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     account_id: AccountId,
@@ -223,7 +222,6 @@ pub async fn assign_queued_many(
         .bind(&tickets)
         .bind(&agents)
         .bind(&reasons)
-        .persistent(false)
         .fetch_all(conn)
         .await?;
     rows.iter().map(record_from_row).collect()

@@ -87,14 +87,9 @@ pub enum BatchError {
 
 type MessageKey = (AccountId, String, String);
 
-/// How the caller begins the transaction [`write`] runs in: PostgreSQL then plans every
-/// statement for its own arrays and the tables as they are now (in the same round trip as the
-/// `BEGIN`). A cached generic plan guesses a hundred elements per array and keeps the table
-/// sizes it saw when it was made: planned while the tables were small, it scanned the whole of
-/// `messages`, `tickets` and `reservations` on every batch once they had grown (seen under
-/// `loadtest/scenario target`). Planning costs a fraction of a millisecond per statement, once
-/// per batch.
-pub const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
+/// How the caller begins the transaction [`write`] runs in, in one round trip: its statements
+/// run on [`probing_plans!`], planned once per connection.
+pub const BEGIN: &str = concat!("BEGIN; ", probing_plans!());
 
 fn message_key(item: &Item) -> MessageKey {
     (

@@ -22,6 +22,22 @@ macro_rules! select_by_ids {
     };
 }
 
+/// Local settings that make a write transaction's set-based statements run on one plan per
+/// connection, made of index probes. Statements that take arrays (`unnest($1::bigint[])`)
+/// were planned again at every call, since PostgreSQL's generic plan guesses a hundred
+/// elements per array and, planned while the tables were small, hash-joined whole tables:
+/// under `target` that planning was a fifth of PostgreSQL's time. Without hash and merge
+/// joins or sequential scans the generic plan can only walk the indexes, element by element,
+/// which is the plan for the few elements a batch holds whatever the tables' sizes. A cached
+/// plan is not made again when settings change, so a statement sent in such a transaction
+/// must only ever be sent in one.
+macro_rules! probing_plans {
+    () => {
+        "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_hashjoin = off; \
+         SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off"
+    };
+}
+
 /// The condition that picks one row of an account by its id, `$2` of account `$1`: the id
 /// through the primary key, the account as a filter. Plain `account_id = $1 AND id = $2` lets
 /// the planner serve both from any index that starts with `account_id` and holds `id` (the
@@ -111,6 +127,13 @@ pub async fn begin_generic(
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     pool.begin_with("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan")
         .await
+}
+
+/// A write transaction whose statements run on [`probing_plans!`].
+pub async fn begin_probing(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin_with(concat!("BEGIN; ", probing_plans!())).await
 }
 
 /// A pool with `like`'s bound and options, opened lazily. A connection's socket is driven by

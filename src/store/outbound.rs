@@ -309,12 +309,14 @@ macro_rules! reply_event_joins {
 /// Claims up to `limit` due deliveries no other worker holds, skipping any whose thread has an
 /// earlier delivery to the same connection still pending (replies go out in order), and leases
 /// them for `lease`: their next attempt moves that far ahead, so no other slot or node sends
-/// them meanwhile, and one whose worker died is sent again once the lease ends. One statement,
-/// committed at once: no connection is held while the webhooks are sent.
+/// them meanwhile, and one whose worker died is sent again once the lease ends. Commit at
+/// once: no connection is held while the webhooks are sent.
 ///
 /// "First pending of its thread" is a probe of `deliveries_thread_pending` per candidate (the
 /// `LIMIT 1` keeps it one): written as `NOT EXISTS`, a plan made while the table was small
 /// compared every candidate with every pending delivery, which grew with the backlog.
+/// The worker sends it in a transaction of its own begun with [`super::begin_probing`], so
+/// each connection plans it once.
 pub async fn claim_due(
     db: impl PgExecutor<'_>,
     limit: i64,
@@ -390,8 +392,8 @@ pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
 /// still has the message pending or sent it. A claim whose lease ran out (and was claimed
 /// again) writes nothing and has no row in the answer. Give each message at most once
 /// (which of two rows `UPDATE … FROM` would take is not defined), in message order, so the
-/// messages are locked in the order the reports' writer locks them. Sent unprepared, so each
-/// call is planned for its own arrays.
+/// messages are locked in the order the reports' writer locks them. It runs on
+/// [`probing_plans!`].
 ///
 /// The commit does not wait for the disk (`synchronous_commit = off`, for this transaction
 /// only): an outcome lost in a crash leaves the delivery pending with its lease run out, so
@@ -420,9 +422,14 @@ pub async fn record_attempts(
         codes.push(a.status_code.map(i32::from));
         errors.push(error);
     }
-    let mut tx =
-        sqlx::Connection::begin_with(&mut *conn, "BEGIN; SET LOCAL synchronous_commit = off")
-            .await?;
+    let mut tx = sqlx::Connection::begin_with(
+        &mut *conn,
+        concat!(
+            "BEGIN; SET LOCAL synchronous_commit = off; ",
+            probing_plans!()
+        ),
+    )
+    .await?;
     let rows = sqlx::query(
         "WITH i AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], \
              $4::timestamptz[], $5::int[], $6::text[]) AS i(id, leased_until, status, next_at, code, error)), \
@@ -445,7 +452,6 @@ pub async fn record_attempts(
            m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
          FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
-    .persistent(false)
     .bind(&ids)
     .bind(&leases)
     .bind(&statuses)
@@ -490,15 +496,17 @@ pub type Receipted = (AccountId, MessageRecord, TicketId, Vec<UserId>);
 /// given (callers sort them by id, so two batches never wait on each other in a circle). A
 /// report whose account has no such outbound message changes nothing and has no row in the
 /// answer; give each reply at most once (which of two rows `UPDATE … FROM` would take is not
-/// defined). Sent unprepared, so each call is planned for its own arrays.
+/// defined). One transaction on [`probing_plans!`].
 pub async fn report_deliveries(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     receipts: &[ReceiptRow<'_>],
 ) -> Result<Vec<Receipted>, sqlx::Error> {
     let accounts: Vec<AccountId> = receipts.iter().map(|r| r.account_id).collect();
     let messages: Vec<MessageId> = receipts.iter().map(|r| r.message_id).collect();
     let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
     let errors: Vec<Option<&str>> = receipts.iter().map(|r| r.error).collect();
+    let mut tx =
+        sqlx::Connection::begin_with(&mut *conn, concat!("BEGIN; ", probing_plans!())).await?;
     let rows = sqlx::query(
         "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
            AS r(account_id, id, status, error)), \
@@ -509,13 +517,13 @@ pub async fn report_deliveries(
            m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
          FROM m JOIN tickets t ON t.id = m.ticket_id",
     )
-    .persistent(false)
     .bind(&accounts)
     .bind(&messages)
     .bind(&statuses)
     .bind(&errors)
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let (message, ticket_id, audience) = announced_from_row(r)?;

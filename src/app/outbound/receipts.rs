@@ -140,7 +140,13 @@ async fn store_batch(line: &mut HeldConnection, batch: &mut Vec<Job>) {
             line.failed(&e);
             tracing::debug!(error = %e, reports = batch.len(), "a batch of delivery reports failed; storing them one by one");
             for job in batch.drain(..) {
-                let alone = outbound::report_deliveries(line.pool(), &[job.receipt.row()]).await;
+                let alone = match line.get().await {
+                    Ok(conn) => outbound::report_deliveries(conn, &[job.receipt.row()]).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = &alone {
+                    line.failed(e);
+                }
                 let _ = job.answer.send(
                     alone
                         .map(|rows| rows.into_iter().next().map(|(_, m, t, to)| (m, t, to)))

@@ -86,7 +86,9 @@ impl Courier {
     /// outcome; false when none is due.
     async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
         let lease = self.policy.timeout * 2 + LEASE_MARGIN;
-        let claimed = store::outbound::claim_due(&self.pool, CLAIM_BATCH, lease).await?;
+        let mut tx = store::begin_probing(&self.pool).await?;
+        let claimed = store::outbound::claim_due(&mut *tx, CLAIM_BATCH, lease).await?;
+        tx.commit().await?;
         if claimed.is_empty() {
             return Ok(false);
         }
