@@ -39,7 +39,7 @@ pub async fn analyze_due(
         return Ok(Vec::new());
     }
     let tables = sqlx::query(
-        "SELECT format('%I', s.relname) AS name, c.reltuples::float8 AS rows, s.n_mod_since_analyze AS changed \
+        "SELECT format('%I', s.relname) AS name, c.reltuples::float8 AS rows, s.n_live_tup AS live \
          FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
          WHERE s.schemaname = current_schema() ORDER BY s.relname",
     )
@@ -48,7 +48,7 @@ pub async fn analyze_due(
     let mut analyzed = Vec::new();
     for table in tables {
         let name: String = table.try_get("name")?;
-        if rule.is_due(table.try_get("rows")?, table.try_get("changed")?) {
+        if rule.is_due(table.try_get("rows")?, table.try_get("live")?) {
             // The name comes quoted from `format('%I')` and only from the catalog.
             sqlx::query(&format!("ANALYZE {name}"))
                 .execute(&mut *tx)

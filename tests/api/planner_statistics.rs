@@ -1,6 +1,7 @@
-//! Planner statistics where autovacuum is off (as on our test machines): once a table has
-//! changed past autovacuum's own threshold, the server analyzes it, so the plans its
-//! connections keep are made for the tables as they are, not as they were when empty.
+//! Planner statistics where autovacuum is off (as on our test machines): once a table holds
+//! more rows than autovacuum's own threshold, and again each time it has doubled, the server
+//! analyzes it, so the plans its connections keep are made for the tables as they are, not as
+//! they were when empty; updates alone never make it analyze again.
 
 use crate::helpers::{inquiry, spawn_app};
 use std::time::Duration;
@@ -51,6 +52,27 @@ async fn tables_that_grew_are_analyzed_when_autovacuum_is_off() {
             assert!(
                 rows > 50.0,
                 "the statistics count the tickets stored, not {rows}"
+            );
+            let analyzed = last_analyze().await;
+            // Updating every ticket twice changes more rows than the table holds, but it
+            // has not grown: the connections' plans stay.
+            let mut conn = app.pool.acquire().await.unwrap();
+            for _ in 0..2 {
+                sqlx::query("UPDATE tickets SET pinned = NOT pinned")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+            sqlx::query("SELECT pg_stat_force_next_flush()")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            drop(conn);
+            tokio::time::sleep(Duration::from_secs(6)).await;
+            assert_eq!(
+                last_analyze().await,
+                analyzed,
+                "tickets analyzed again after updates alone"
             );
             return;
         }
