@@ -7,6 +7,17 @@ use serde_json::json;
 use sqlx::PgConnection;
 use std::time::Duration;
 
+/// The planner settings a transaction on generic plans changes, as the connection has them.
+async fn planning(conn: &mut PgConnection) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT setting FROM pg_settings WHERE name IN \
+           ('plan_cache_mode', 'enable_hashjoin', 'enable_mergejoin', 'enable_seqscan') ORDER BY name",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
 async fn mode(conn: &mut PgConnection) -> String {
     sqlx::query_scalar("SHOW plan_cache_mode")
         .fetch_one(conn)
@@ -73,6 +84,43 @@ async fn a_generic_plan_transaction_reads_only_and_leaves_the_connection_as_it_w
     for _ in 0..app.pool.size() {
         let mut conn = app.pool.acquire().await.unwrap();
         assert_eq!(mode(&mut conn).await, before);
+        held.push(conn);
+    }
+}
+
+#[actix_web::test]
+async fn a_probing_transaction_walks_indexes_and_leaves_the_connection_as_it_was() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    let before = planning(&mut conn).await;
+    drop(conn);
+    assert_eq!(before, ["on", "on", "on", "auto"]);
+
+    let mut tx = switchboard::store::begin_probing(&app.pool).await.unwrap();
+    assert_eq!(
+        planning(&mut tx).await,
+        ["off", "off", "off", "force_generic_plan"]
+    );
+    // An array joined to a table: one probe of the key per element, whatever the sizes.
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT t.id FROM unnest($1::bigint[]) AS k(id) JOIN tickets t ON t.id = k.id",
+    )
+    .bind(vec![1_i64, 2, 3])
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Nested Loop") && plan.contains("tickets_pkey"),
+        "{plan}"
+    );
+    tx.commit().await.unwrap();
+
+    // Every connection of the pool (the one the transaction used among them) plans as before.
+    let mut held = Vec::new();
+    for _ in 0..app.pool.size() {
+        let mut conn = app.pool.acquire().await.unwrap();
+        assert_eq!(planning(&mut conn).await, before);
         held.push(conn);
     }
 }
