@@ -107,7 +107,8 @@ fn open_ticket(r: &sqlx::postgres::PgRow) -> Result<OpenTicket, sqlx::Error> {
     })
 }
 
-/// Gives a queued ticket to `agent`. `None` when the ticket is no longer queued.
+/// Gives a queued ticket to `agent`. `None` when the ticket is no longer queued. The state is
+/// a test no index serves (see [`assign_queued_many`]), so the key finds the ticket.
 pub async fn assign_queued(
     conn: &mut PgConnection,
     account_id: AccountId,
@@ -119,7 +120,7 @@ pub async fn assign_queued(
         state_sql!(Assigned),
         ", assignee_id = $3, assigned_at = now() WHERE ",
         by_own_id!(),
-        " AND state = ",
+        " AND state IS NOT DISTINCT FROM ",
         state_sql!(Queued)
     ))
     .bind(account_id)
@@ -193,7 +194,12 @@ pub async fn release_unopened(
 /// back to push them). The caller rolls back unless every ticket was still queued.
 ///
 /// Send it in a transaction begun with [`super::begin_probing`]: planned for its own arrays
-/// at every commit, it cost as much planning as running.
+/// at every commit, it cost as much planning as running. Each ticket is found by its key
+/// alone (the account and the state are tests no index serves, as in [`by_own_id!`]): with
+/// `account_id = $1 AND state = 'queued'` the generic plan read every queued ticket of the
+/// account through `tickets_queued_by_group` at each commit, cheap while the queue is short
+/// and statistics say so, but the whole backlog at every commit once agents come back to a
+/// long queue.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     account_id: AccountId,
@@ -204,7 +210,7 @@ pub async fn assign_queued_many(
            moved AS (UPDATE tickets tk SET state = ",
         state_sql!(Assigned),
         ", assignee_id = v.agent, assigned_at = now() FROM v \
-             WHERE tk.account_id = $1 AND tk.id = v.id AND tk.state = ",
+             WHERE tk.id = v.id AND tk.account_id IS NOT DISTINCT FROM $1 AND tk.state IS NOT DISTINCT FROM ",
         state_sql!(Queued),
         " RETURNING tk.*, v.reason AS assigned_for), \
            logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
