@@ -2,12 +2,13 @@
 //! delivered, read). Those updates touch no indexed column, so PostgreSQL makes them in place
 //! (heap-only tuples) instead of adding an entry to every index of `messages` for each.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 use serde_json::json;
 use sqlx::PgConnection;
 use std::time::Duration;
 
-/// The planner settings a transaction on generic plans changes, as the connection has them.
+/// The planner settings the generic-plan and probing transactions change, in name order
+/// (`enable_hashjoin`, `enable_mergejoin`, `enable_seqscan`, `plan_cache_mode`).
 async fn planning(conn: &mut PgConnection) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT setting FROM pg_settings WHERE name IN \
@@ -18,11 +19,20 @@ async fn planning(conn: &mut PgConnection) -> Vec<String> {
     .unwrap()
 }
 
-async fn mode(conn: &mut PgConnection) -> String {
-    sqlx::query_scalar("SHOW plan_cache_mode")
-        .fetch_one(conn)
-        .await
-        .unwrap()
+/// The planner settings of the pool's connections, read on one of them.
+async fn pool_planning(app: &TestApp) -> Vec<String> {
+    let mut conn = app.pool.acquire().await.unwrap();
+    planning(&mut conn).await
+}
+
+/// Every connection of the pool (the one a transaction used among them) plans with `before`.
+async fn every_connection_plans_with(app: &TestApp, before: &[String]) {
+    let mut held = Vec::new();
+    for _ in 0..app.pool.size() {
+        let mut conn = app.pool.acquire().await.unwrap();
+        assert_eq!(planning(&mut conn).await, before);
+        held.push(conn);
+    }
 }
 
 #[actix_web::test]
@@ -65,12 +75,10 @@ async fn a_replys_delivery_status_is_updated_in_place() {
 #[actix_web::test]
 async fn a_generic_plan_transaction_reads_only_and_leaves_the_connection_as_it_was() {
     let app = spawn_app().await;
-    let mut conn = app.pool.acquire().await.unwrap();
-    let before = mode(&mut conn).await;
-    drop(conn);
+    let before = pool_planning(&app).await;
 
     let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
-    assert_eq!(mode(&mut tx).await, "force_generic_plan");
+    assert_eq!(planning(&mut tx).await[3], "force_generic_plan");
     tx.commit().await.unwrap();
     let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
     let write = sqlx::query("CREATE TEMP TABLE scratch (id int)")
@@ -79,21 +87,13 @@ async fn a_generic_plan_transaction_reads_only_and_leaves_the_connection_as_it_w
     assert!(write.is_err(), "a generic-plan transaction is read only");
     drop(tx);
 
-    // Every connection of the pool (the one the transaction used among them) plans as before.
-    let mut held = Vec::new();
-    for _ in 0..app.pool.size() {
-        let mut conn = app.pool.acquire().await.unwrap();
-        assert_eq!(mode(&mut conn).await, before);
-        held.push(conn);
-    }
+    every_connection_plans_with(&app, &before).await;
 }
 
 #[actix_web::test]
 async fn a_probing_transaction_walks_indexes_and_leaves_the_connection_as_it_was() {
     let app = spawn_app().await;
-    let mut conn = app.pool.acquire().await.unwrap();
-    let before = planning(&mut conn).await;
-    drop(conn);
+    let before = pool_planning(&app).await;
     assert_eq!(before, ["on", "on", "on", "auto"]);
 
     let mut tx = switchboard::store::begin_probing(&app.pool).await.unwrap();
@@ -116,11 +116,5 @@ async fn a_probing_transaction_walks_indexes_and_leaves_the_connection_as_it_was
     );
     tx.commit().await.unwrap();
 
-    // Every connection of the pool (the one the transaction used among them) plans as before.
-    let mut held = Vec::new();
-    for _ in 0..app.pool.size() {
-        let mut conn = app.pool.acquire().await.unwrap();
-        assert_eq!(planning(&mut conn).await, before);
-        held.push(conn);
-    }
+    every_connection_plans_with(&app, &before).await;
 }
