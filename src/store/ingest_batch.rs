@@ -87,10 +87,6 @@ pub enum BatchError {
 
 type MessageKey = (AccountId, String, String);
 
-/// How the caller begins the transaction [`write`] runs in, in one round trip: its statements
-/// run on [`probing_plans!`], planned once per connection.
-pub const BEGIN: &str = concat!("BEGIN; ", probing_plans!());
-
 fn message_key(item: &Item) -> MessageKey {
     (
         item.account_id,
@@ -99,7 +95,8 @@ fn message_key(item: &Item) -> MessageKey {
     )
 }
 
-/// Stores `items` inside the caller's transaction, begun with [`BEGIN`]; the caller commits.
+/// Stores `items` inside the caller's transaction, begun with [`super::BEGIN_PROBING`] (its
+/// statements are planned once per connection); the caller commits.
 pub async fn write(conn: &mut PgConnection, items: &[Item]) -> Result<Written, BatchError> {
     // The first item of each message key is written; later ones answer as its repeats.
     let mut first_of: HashMap<MessageKey, usize> = HashMap::new();

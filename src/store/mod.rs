@@ -129,11 +129,15 @@ pub async fn begin_generic(
         .await
 }
 
-/// A write transaction whose statements run on [`probing_plans!`].
+/// The `BEGIN` of a write transaction whose statements run on [`probing_plans!`], settings
+/// included, in one round trip.
+pub const BEGIN_PROBING: &str = concat!("BEGIN; ", probing_plans!());
+
+/// A write transaction begun with [`BEGIN_PROBING`].
 pub async fn begin_probing(
     pool: &sqlx::PgPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    pool.begin_with(concat!("BEGIN; ", probing_plans!())).await
+    pool.begin_with(BEGIN_PROBING).await
 }
 
 /// A pool with `like`'s bound and options, opened lazily. A connection's socket is driven by

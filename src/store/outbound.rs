@@ -505,8 +505,7 @@ pub async fn report_deliveries(
     let messages: Vec<MessageId> = receipts.iter().map(|r| r.message_id).collect();
     let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
     let errors: Vec<Option<&str>> = receipts.iter().map(|r| r.error).collect();
-    let mut tx =
-        sqlx::Connection::begin_with(&mut *conn, concat!("BEGIN; ", probing_plans!())).await?;
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, super::BEGIN_PROBING).await?;
     let rows = sqlx::query(
         "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
            AS r(account_id, id, status, error)), \

@@ -154,7 +154,7 @@ async fn commit(
 ) -> Result<(Written, Vec<(AccountId, Event)>), BatchError> {
     let conn = line.get().await?;
     let outcome = async {
-        let mut tx = conn.begin_with(ingest_batch::BEGIN).await?;
+        let mut tx = conn.begin_with(crate::store::BEGIN_PROBING).await?;
         let written = ingest_batch::write(&mut tx, items).await?;
         let here = dispatchers
             .forward_in(&mut tx, dispatch_events(items, &written))
