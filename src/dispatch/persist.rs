@@ -93,15 +93,15 @@ pub async fn commit(
     let mut tx = store::begin_probing(pool).await?;
     let mut previous_assignee = HashMap::new();
     if let Some(new_assignments) = only_new_assignments(&batch) {
-        // The common case under load: tickets leaving the queue. One statement moves them,
-        // logs them and returns them as their frames show them.
+        // The common case under load: tickets leaving the queue. One statement checks the
+        // fence, moves them, logs them and returns them as their frames show them.
         let moved =
-            store::dispatch_state::assign_queued_many(&mut tx, account_id, &new_assignments)
+            store::dispatch_state::assign_queued_many(&mut tx, (node, lease), &new_assignments)
                 .await?;
         if moved.len() != new_assignments.len() {
+            fence(&mut tx, node, lease).await?;
             return Err(FlushError::Conflict);
         }
-        fence(&mut tx, node, lease).await?;
         tx.commit().await?;
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         let moved = moved.into_iter().map(|t| (t.id, t)).collect();

@@ -1,6 +1,7 @@
 //! What a dispatcher loads when it (re)starts: every ticket of the account that is not done,
 //! with what dispatching needs to know of it.
 
+use super::leases::Held;
 use super::tickets::{record_from_row, TicketRecord};
 use crate::domain::card::TicketTraits;
 use crate::domain::channel::Channel;
@@ -193,6 +194,11 @@ pub async fn release_unopened(
 /// statement that returns the tickets it moved as their frames show them (so nothing is read
 /// back to push them). The caller rolls back unless every ticket was still queued.
 ///
+/// The statement carries the dispatcher's fence ([`lease_held!`]): it moves nothing unless
+/// `holder` still holds `lease`, and the lease row stays share-locked until the commit, as
+/// with [`super::leases::still_held`], whose round trip it saves. A caller that got fewer
+/// tickets than it asked for asks `still_held` which of the two it was.
+///
 /// Send it in a transaction begun with [`super::begin_probing`]: planned for its own arrays
 /// at every commit, it cost as much planning as running. Each ticket is found by its key
 /// alone (the account and the state are tests no index serves, as in [`by_own_id!`]): with
@@ -202,17 +208,19 @@ pub async fn release_unopened(
 /// long queue.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
-    account_id: AccountId,
+    (holder, lease): (&str, Held),
     assignments: &[(TicketId, UserId, Reason)],
 ) -> Result<Vec<TicketRecord>, sqlx::Error> {
     const SQL: &str = concat!(
-        "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)), \
+        "WITH fence AS (",
+        lease_held!("$1", "$5", "$6"),
+        "), v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)), \
            moved AS (UPDATE tickets tk SET state = ",
         state_sql!(Assigned),
         ", assignee_id = v.agent, assigned_at = now() FROM v \
              WHERE tk.id = v.id AND tk.account_id IS NOT DISTINCT FROM $1 AND tk.state IS NOT DISTINCT FROM ",
         state_sql!(Queued),
-        " RETURNING tk.*, v.reason AS assigned_for), \
+        " AND EXISTS (SELECT 1 FROM fence) RETURNING tk.*, v.reason AS assigned_for), \
            logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
              SELECT $1, 'ticket.assigned', id, assignee_id, assigned_for FROM moved) ",
         view_columns!(),
@@ -224,10 +232,12 @@ pub async fn assign_queued_many(
     let agents: Vec<UserId> = assignments.iter().map(|a| a.1).collect();
     let reasons: Vec<&str> = assignments.iter().map(|a| a.2.as_str()).collect();
     let rows = sqlx::query(SQL)
-        .bind(account_id)
+        .bind(lease.account_id)
         .bind(&tickets)
         .bind(&agents)
         .bind(&reasons)
+        .bind(holder)
+        .bind(lease.epoch)
         .fetch_all(conn)
         .await?;
     rows.iter().map(record_from_row).collect()

@@ -125,6 +125,23 @@ pub async fn release(
     Ok(())
 }
 
+/// The fence as a query: one row when the account (`$account`) is still leased to `$holder`
+/// under `$epoch`, unexpired, share-locked until the transaction ends (see [`still_held`]).
+/// A dispatcher's common commit carries it as a `WITH` part of its one statement.
+macro_rules! lease_held {
+    ($account:literal, $holder:literal, $epoch:literal) => {
+        concat!(
+            "SELECT 1 FROM dispatcher_leases WHERE account_id = ",
+            $account,
+            " AND holder = ",
+            $holder,
+            " AND epoch = ",
+            $epoch,
+            " AND expires_at > clock_timestamp() FOR SHARE"
+        )
+    };
+}
+
 /// Fencing, inside a dispatcher's transaction: whether `holder` still holds the lease under
 /// `epoch`, unexpired. The row stays share-locked until the transaction ends, so a takeover
 /// waits for this commit instead of overlapping it; a commit that finds the lease gone must
@@ -134,16 +151,12 @@ pub async fn still_held(
     holder: &str,
     held: Held,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i32> = sqlx::query_scalar(
-        "SELECT 1 FROM dispatcher_leases \
-         WHERE account_id = $1 AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp() \
-         FOR SHARE",
-    )
-    .bind(held.account_id.0)
-    .bind(holder)
-    .bind(held.epoch)
-    .fetch_optional(conn)
-    .await?;
+    let found: Option<i32> = sqlx::query_scalar(lease_held!("$1", "$2", "$3"))
+        .bind(held.account_id.0)
+        .bind(holder)
+        .bind(held.epoch)
+        .fetch_optional(conn)
+        .await?;
     Ok(found.is_some())
 }
 

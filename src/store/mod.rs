@@ -164,6 +164,7 @@ pub mod held;
 pub mod ids;
 pub mod ingest;
 pub mod ingest_batch;
+#[macro_use]
 pub mod leases;
 pub mod notes;
 #[macro_use]
