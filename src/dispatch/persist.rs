@@ -99,6 +99,8 @@ pub async fn commit(
             store::dispatch_state::assign_queued_many(&mut tx, (node, lease), &new_assignments)
                 .await?;
         if moved.len() != new_assignments.len() {
+            // Either a ticket changed or the lease is gone (the statement then moved nothing):
+            // the fence on its own says which, so a lost lease retires instead of rebuilding.
             fence(&mut tx, node, lease).await?;
             return Err(FlushError::Conflict);
         }
