@@ -4,7 +4,6 @@
 use super::account_share::AccountShare;
 use super::inbox::Inbox;
 use super::tickets::{TicketActions, TicketError};
-use super::users::Users;
 use super::work::WorkState;
 use crate::domain::ids::{SessionId, TicketId};
 use crate::presence::SessionKey;
@@ -20,7 +19,6 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Live {
     pub(super) pool: PgPool,
-    pub(super) users: Users,
     pub(super) inbox: Inbox,
     pub(super) tickets: TicketActions,
     pub(super) work: WorkState,
@@ -50,13 +48,6 @@ impl Live {
 }
 
 impl Desk for Live {
-    fn user(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
-        Box::pin(async move {
-            let _place = self.share.enter(key.account_id).await;
-            self.users.view(key.account_id, key.user_id).await.ok()
-        })
-    }
-
     fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>> {
         Box::pin(async move {
             let _place = self.share.enter(key.account_id).await;
@@ -98,8 +89,11 @@ impl Desk for Live {
         })
     }
 
-    fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()> {
-        Box::pin(self.work.connected(key))
+    fn connected(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
+        Box::pin(async move {
+            let _place = self.share.enter(key.account_id).await;
+            self.work.connected(key).await
+        })
     }
 
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()> {

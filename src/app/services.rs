@@ -174,7 +174,6 @@ impl Services {
         );
         let live = Arc::new(Live {
             pool: pool.clone(),
-            users: users.clone(),
             inbox: inbox.clone(),
             tickets: tickets.clone(),
             work: work.clone(),

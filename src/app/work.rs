@@ -168,20 +168,22 @@ impl WorkState {
         }
         let changed = store::work::apply(&mut tx, account_id, user_id, change, Some(actor)).await?;
         tx.commit().await?;
-        if changed {
-            self.agent_changed(account_id, user_id).await;
+        let pushed = match changed {
+            true => self.agent_changed(account_id, user_id).await,
+            false => None,
+        };
+        match pushed {
+            Some(view) => Ok(view),
+            None => Ok(self.users.view(account_id, user_id).await?),
         }
-        Ok(self.users.view(account_id, user_id).await?)
     }
 
     /// Tells the dispatcher an agent's eligibility may have changed, and pushes their new
-    /// state to their tabs and the account's managers.
-    pub async fn agent_changed(&self, account_id: AccountId, user_id: UserId) {
+    /// state to their tabs and the account's managers; answers the view it pushed.
+    pub async fn agent_changed(&self, account_id: AccountId, user_id: UserId) -> Option<UserView> {
         self.dispatchers
             .tell(account_id, dm::AgentChanged { agent_id: user_id });
-        let Ok(view) = self.users.view(account_id, user_id).await else {
-            return;
-        };
+        let view = self.users.view(account_id, user_id).await.ok()?;
         let event = ServerEvent::AgentState {
             agent_id: user_id,
             state: view.state,
@@ -193,12 +195,14 @@ impl WorkState {
             }
             Err(e) => tracing::error!(error = %e, "agent state did not serialise"),
         }
+        Some(view)
     }
 
-    /// A connection opened: the user is online; the dispatcher may send them work.
-    pub async fn connected(&self, key: SessionKey) {
+    /// A connection opened: the user is online; the dispatcher may send them work. Answers
+    /// the user as they are now, online (the `hello` of the connection).
+    pub async fn connected(&self, key: SessionKey) -> Option<UserView> {
         self.heartbeat(key).await;
-        self.agent_changed(key.account_id, key.user_id).await;
+        self.agent_changed(key.account_id, key.user_id).await
     }
 
     /// A live connection is still there. Should it vanish without closing (its node died),

@@ -160,7 +160,7 @@ impl WsSession {
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
                 epoch: attached.epoch,
-                user: desk.user(key).await,
+                user: desk.connected(key).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
             let replayed = match peer.resume_from {
@@ -356,8 +356,6 @@ impl Actor for WsSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let (desk, key) = (self.desk.clone(), self.peer.key);
-        detached::spawn(async move { desk.connected(key).await });
         ctx.run_interval(HEARTBEAT, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 tracing::info!(user_id = %act.peer.key.user_id, "session silent; closing it");

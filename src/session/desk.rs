@@ -10,8 +10,6 @@ use futures_util::future::BoxFuture;
 
 /// The operations a live connection performs.
 pub trait Desk: Send + Sync + 'static {
-    /// The user as `hello` shows them.
-    fn user(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>>;
     /// The user's whole inbox and work state, read from the database.
     fn snapshot(&self, key: SessionKey) -> BoxFuture<'_, Result<Snapshot, FrameError>>;
     /// The agent looks at a ticket (the `open` frame).
@@ -23,8 +21,10 @@ pub trait Desk: Send + Sync + 'static {
         key: SessionKey,
         ticket_id: TicketId,
     ) -> BoxFuture<'_, Result<String, FrameError>>;
-    /// A connection opened: the user is online.
-    fn connected(&self, key: SessionKey) -> BoxFuture<'_, ()>;
+    /// A connection opened: the user is online. Answers the user as `hello` shows them (the
+    /// same view the user's other tabs and the managers were just sent), so a reconnect reads
+    /// the user once.
+    fn connected(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>>;
     /// A live connection is still there.
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()>;
     /// A connection closed; `last_on_this_node` when the user has no other one here.

@@ -20,6 +20,26 @@ async fn every_tab_gets_every_event() {
     );
 }
 
+/// `hello` shows the user as the connection made them: online, even when they come back
+/// within the grace period of a dropped socket (away until then). The view is the one the
+/// connection pushed to the user's other tabs and the managers.
+#[actix_web::test]
+async fn hello_shows_the_user_online_when_they_come_back() {
+    let app = spawn_app().await;
+    let agent = app.working_agent("back", json!({})).await;
+    let hello = agent.ws.seen.iter().find(|f| f["type"] == "hello").cloned();
+    assert_eq!(hello.unwrap()["user"]["state"]["presence"], "online");
+    let LiveAgent { ws, session } = agent;
+    ws.close().await;
+    for _ in 0..5 {
+        let mut back = app.ws(&session).await;
+        let hello = back.expect("hello").await;
+        assert_eq!(hello["user"]["state"]["presence"], "online", "{hello}");
+        assert_eq!(hello["user"]["state"]["working"], true, "{hello}");
+        back.close().await;
+    }
+}
+
 #[actix_web::test]
 async fn a_reconnecting_client_gets_what_it_missed_or_a_snapshot() {
     let app = spawn_app().await;
