@@ -22,9 +22,22 @@ use tokio::task::JoinHandle;
 /// Deliveries one slot claims and sends side by side.
 const CLAIM_BATCH: i64 = 16;
 
+/// How long a slot woken by the bell waits before it claims, so that the replies committed
+/// meanwhile share its claim: each claim is a transaction of its own, and under load replies
+/// come a few milliseconds apart.
+const GATHER: Duration = Duration::from_millis(10);
+
 /// How much longer than two request time-outs a claim is leased: the time to record the
 /// outcome of the slowest attempt, with room for a busy database.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
+
+/// What a claim found. Only a full one suggests that more are due at once: a reply committed
+/// while the slot was sending rang the bell, and a retry falls due by the poll.
+enum Claimed {
+    None,
+    Some,
+    Full,
+}
 
 /// What every slot shares.
 pub(super) struct Courier {
@@ -68,14 +81,14 @@ impl Courier {
     async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         while !*stopped.borrow() {
             match self.deliver_batch().await {
-                Ok(true) => continue,
-                Ok(false) => {}
+                Ok(Claimed::Full) => continue,
+                Ok(Claimed::Some | Claimed::None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "delivery worker could not reach the database")
                 }
             }
             tokio::select! {
-                () = self.bell.0.notified() => {}
+                () = self.bell.0.notified() => tokio::time::sleep(GATHER).await,
                 () = tokio::time::sleep(self.policy.poll) => {}
                 changed = stopped.changed() => if changed.is_err() { break },
             }
@@ -83,18 +96,20 @@ impl Courier {
     }
 
     /// Claims up to [`CLAIM_BATCH`] due deliveries, sends them side by side and records each
-    /// outcome; false when none is due.
-    async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
+    /// outcome.
+    async fn deliver_batch(&self) -> Result<Claimed, sqlx::Error> {
         let lease = self.policy.timeout * 2 + LEASE_MARGIN;
         let mut tx = store::begin_probing(&self.pool).await?;
         let claimed = store::outbound::claim_due(&mut *tx, CLAIM_BATCH, lease).await?;
         tx.commit().await?;
-        if claimed.is_empty() {
-            return Ok(false);
-        }
+        let how_many = match claimed.len() {
+            0 => return Ok(Claimed::None),
+            n if n as i64 >= CLAIM_BATCH => Claimed::Full,
+            _ => Claimed::Some,
+        };
         let attempts = claimed.into_iter().map(|due| self.attempt(due));
         futures_util::future::join_all(attempts).await;
-        Ok(true)
+        Ok(how_many)
     }
 
     /// Sends one claimed delivery and records the outcome. One that cannot be recorded stays
