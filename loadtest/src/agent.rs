@@ -211,6 +211,9 @@ pub async fn run(
             .flaky
             .then(|| Duration::from_millis(rand::thread_rng().gen_range(2_000..6_000)));
         let connected = Instant::now();
+        // The last `seq` numbered before this socket attached (from `hello`): frames up to it
+        // are replayed, pushed while the agent had no socket.
+        let mut live_after: Option<u64> = None;
         loop {
             let wait = drop_after.map_or(Duration::from_secs(3600), |d| {
                 d.saturating_sub(connected.elapsed())
@@ -239,17 +242,23 @@ pub async fn run(
                     if frame["type"] == "hello" || frame["type"] == "epoch" {
                         epoch = frame["epoch"].as_u64();
                     }
-                    handle(&setup, &frame, &mut last_seq);
+                    handle(&setup, &frame, &mut last_seq, &mut live_after);
                 }
             }
         }
     }
 }
 
-fn handle(setup: &AgentSetup, frame: &Value, last_seq: &mut Option<u64>) {
+fn handle(
+    setup: &AgentSetup,
+    frame: &Value,
+    last_seq: &mut Option<u64>,
+    live_after: &mut Option<u64>,
+) {
     let now = Instant::now();
     match frame["type"].as_str() {
-        Some("hello") => {}
+        // A new history (`epoch`) numbers its live frames after its first `seq`.
+        Some("hello" | "epoch") => *live_after = frame["seq"].as_u64(),
         Some("snapshot") => {
             let ids: Vec<String> = frame["tickets"]
                 .as_array()
@@ -283,7 +292,11 @@ fn handle(setup: &AgentSetup, frame: &Value, last_seq: &mut Option<u64>) {
                 .frames
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Some(ticket) = frame["ticket"]["id"].as_str() {
-                setup.stats.assigned(ticket, &setup.id, now);
+                let replayed = frame["seq"]
+                    .as_u64()
+                    .zip(*live_after)
+                    .is_some_and(|(seq, after)| seq <= after);
+                setup.stats.assigned(ticket, &setup.id, now, replayed);
                 tokio::spawn(setup.clone().work(ticket.to_string()));
             }
         }

@@ -520,6 +520,14 @@ async fn main() -> anyhow::Result<()> {
         summary.latency_ms.max, summary.errors
     );
     eprintln!(
+        "live pushes p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms; {} tickets first reached their agent replayed on a resume",
+        summary.live_latency_ms.p50,
+        summary.live_latency_ms.p95,
+        summary.live_latency_ms.p99,
+        summary.live_latency_ms.max,
+        summary.replayed_first
+    );
+    eprintln!(
         "ingest answered p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms",
         summary.ingest_answer_ms.p50,
         summary.ingest_answer_ms.p95,

@@ -12,6 +12,9 @@ use std::time::Instant;
 struct Ticket {
     sent_at: Option<Instant>,
     first_push: Option<Instant>,
+    /// Whether the first push was replayed on a resume: it was numbered while its agent had
+    /// no socket (between a drop and the reconnect).
+    first_replayed: bool,
     holders: HashSet<String>,
     last_holder: Option<String>,
     deliveries: u64,
@@ -38,6 +41,8 @@ impl Ticket {
 pub struct Stats {
     tickets: Mutex<HashMap<String, Ticket>>,
     latency: Mutex<Histogram<u64>>,
+    /// The part of `latency` whose first push came live, not replayed on a resume.
+    live: Mutex<Histogram<u64>>,
     /// From a guest message's request leaving until its answer: the ingest part of `latency`.
     answered: Mutex<Histogram<u64>>,
     /// Tickets pushed to a second agent before the first agent's `ticket.unassigned` arrived
@@ -78,6 +83,12 @@ pub struct Summary {
     /// on two sockets at once; not duplicates: only the new holder may act).
     pub overlaps: u64,
     pub latency_ms: Latency,
+    /// `latency_ms` of the tickets whose first push reached a live socket: the others were
+    /// pushed while their agent (flapping, but eligible through the grace period, SPEC §2)
+    /// had no socket and reached it on the resume.
+    pub live_latency_ms: Latency,
+    /// Tickets whose first push was replayed on a resume.
+    pub replayed_first: u64,
     /// From a guest message's request leaving until ingest answered it.
     pub ingest_answer_ms: Latency,
     pub throughput_per_s: f64,
@@ -145,6 +156,9 @@ impl Stats {
             latency: Mutex::new(
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
             ),
+            live: Mutex::new(
+                Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
+            ),
             answered: Mutex::new(
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("histogram bounds"),
             ),
@@ -172,15 +186,18 @@ impl Stats {
         let first_push = self.with(|t| {
             let entry = t.entry(ticket.to_string()).or_default();
             entry.sent_at.get_or_insert(sent);
-            entry.first_push
+            entry.first_push.map(|at| (at, entry.first_replayed))
         });
-        if let Some(pushed) = first_push {
-            self.record_latency(sent, pushed);
+        if let Some((pushed, replayed)) = first_push {
+            self.record_latency(sent, pushed, replayed);
         }
     }
 
-    fn record_latency(&self, sent: Instant, pushed: Instant) {
+    fn record_latency(&self, sent: Instant, pushed: Instant, replayed: bool) {
         record(&self.latency, sent, pushed);
+        if !replayed {
+            record(&self.live, sent, pushed);
+        }
     }
 
     /// Ingest answered a guest message sent at `sent`.
@@ -188,14 +205,15 @@ impl Stats {
         record(&self.answered, sent, Instant::now());
     }
 
-    /// A `ticket.assigned` frame reached `agent`.
-    pub fn assigned(&self, ticket: &str, agent: &str, at: Instant) {
+    /// A `ticket.assigned` frame reached `agent`, `replayed` on a resume or live.
+    pub fn assigned(&self, ticket: &str, agent: &str, at: Instant, replayed: bool) {
         let (sent, first, overlap) = self.with(|t| {
             let entry = t.entry(ticket.to_string()).or_default();
             entry.deliveries += 1;
             let first = entry.first_push.is_none();
             if first {
                 entry.first_push = Some(at);
+                entry.first_replayed = replayed;
             }
             let overlap = !entry.holders.is_empty() && !entry.holders.contains(agent);
             entry.holders.insert(agent.to_string());
@@ -209,7 +227,7 @@ impl Stats {
                 .insert(ticket.to_string());
         }
         if let (Some(sent), true) = (sent, first) {
-            self.record_latency(sent, at);
+            self.record_latency(sent, at, replayed);
         }
     }
 
@@ -372,6 +390,12 @@ impl Stats {
                 .unwrap_or_else(|p| p.into_inner())
                 .len() as u64,
             latency_ms: latency,
+            live_latency_ms: quantiles(&self.live),
+            replayed_first: self.with(|t| {
+                t.values()
+                    .filter(|e| e.sent_at.is_some() && e.first_replayed)
+                    .count() as u64
+            }),
             ingest_answer_ms,
             throughput_per_s: if duration_s > 0.0 {
                 self.messages_sent.load(Relaxed) as f64 / duration_s
@@ -420,15 +444,15 @@ mod tests {
         let s = Stats::new();
         let now = Instant::now();
         s.created("1", now);
-        s.assigned("1", "a", now);
+        s.assigned("1", "a", now, false);
         s.unassigned("1", "a");
-        s.assigned("1", "b", now);
+        s.assigned("1", "b", now, false);
         s.created("2", now);
-        s.assigned("2", "a", now);
-        s.assigned("2", "b", now);
+        s.assigned("2", "a", now, false);
+        s.assigned("2", "b", now, false);
         s.created("3", now);
-        s.assigned("3", "a", now);
-        s.assigned("3", "b", now);
+        s.assigned("3", "a", now, false);
+        s.assigned("3", "b", now, false);
         s.unassigned("3", "a");
         let summary = s.summary(1.0, 0, 0);
         assert_eq!(summary.duplicated, 1);
@@ -438,20 +462,42 @@ mod tests {
     }
 
     #[test]
+    fn a_first_push_replayed_on_a_resume_counts_in_latency_but_not_in_live_pushes() {
+        use std::time::Duration;
+        let s = Stats::new();
+        let sent = Instant::now();
+        s.created("1", sent);
+        s.assigned("1", "a", sent + Duration::from_millis(10), false);
+        s.created("2", sent);
+        s.assigned("2", "b", sent + Duration::from_millis(300), true);
+        // Ingest answers after the (replayed) push: the push still counts as replayed.
+        s.assigned("3", "c", sent + Duration::from_millis(200), true);
+        s.created("3", sent);
+        let summary = s.summary(1.0, 0, 0);
+        assert_eq!(summary.replayed_first, 2);
+        assert!(summary.latency_ms.max >= 299.0, "{:?}", summary.latency_ms);
+        assert!(
+            summary.live_latency_ms.max < 11.0,
+            "{:?}",
+            summary.live_latency_ms
+        );
+    }
+
+    #[test]
     fn an_old_assignment_replayed_after_a_move_leaves_the_ticket_with_its_new_agent() {
         let s = Stats::new();
         let now = Instant::now();
         s.created("1", now);
-        s.assigned("1", "b", now);
+        s.assigned("1", "b", now, false);
         // Agent a resumes: the replay brings the assignment that came before the move, then
         // the move itself.
-        s.assigned("1", "a", now);
+        s.assigned("1", "a", now, false);
         s.unassigned("1", "a");
         let held: Vec<_> = s.created_tickets();
         assert_eq!(held, vec![("1".to_string(), Some("b".to_string()), true)]);
         // A ticket its agent closed (no longer in its snapshot) stays that agent's.
         s.created("2", now);
-        s.assigned("2", "c", now);
+        s.assigned("2", "c", now, false);
         s.snapshot("c", &[]);
         let closed = s
             .created_tickets()
