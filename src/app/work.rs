@@ -16,8 +16,17 @@ use crate::session::hub::Hub;
 use crate::store::{self, sessions::Identity, work::WorkChange};
 use crate::wire::{Code, ErrorCode, UserView};
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// How long a user whose last connection on this node dropped must stay away before the node
+/// tells the dispatcher and pushes their `away` state. A blip (a flapping network, a page
+/// reload) that comes back sooner changes nobody's view: it costs no wallboard update and no
+/// dispatcher reload either way. Presence itself (Redis) says `away` at once, so the API and
+/// the dispatcher's sweep see the truth meanwhile; within the grace period an away user is
+/// as eligible as an online one (SPEC §2).
+const AWAY_AFTER: Duration = Duration::from_secs(1);
 
 /// Why a work-state change failed.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +80,37 @@ pub struct WorkState {
     hub: Arc<Hub>,
     users: Users,
     accounts: Arc<KnownAccounts>,
+    blips: Arc<Blips>,
+}
+
+/// Users whose last connection on this node dropped less than [`AWAY_AFTER`] ago, with that
+/// connection: their `away` is not announced yet.
+#[derive(Default)]
+struct Blips(Mutex<HashMap<UserId, u64>>);
+
+impl Blips {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<UserId, u64>) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// `connection`, the user's last here, dropped.
+    fn dropped(&self, user: UserId, connection: u64) {
+        self.with(|m| m.insert(user, connection));
+    }
+
+    /// The user connected again: true when their drop was never announced.
+    fn back(&self, user: UserId) -> bool {
+        self.with(|m| m.remove(&user).is_some())
+    }
+
+    /// [`AWAY_AFTER`] has passed since `connection` dropped: true when the user has not come
+    /// back (nor dropped another connection) since, so the drop is to be announced now.
+    fn still_away(&self, user: UserId, connection: u64) -> bool {
+        self.with(|m| match m.get(&user) {
+            Some(c) if *c == connection => m.remove(&user).is_some(),
+            _ => false,
+        })
+    }
 }
 
 impl WorkState {
@@ -89,6 +129,7 @@ impl WorkState {
             hub,
             users,
             accounts,
+            blips: Arc::default(),
         }
     }
 
@@ -199,9 +240,13 @@ impl WorkState {
     }
 
     /// A connection opened: the user is online; the dispatcher may send them work. Answers
-    /// the user as they are now, online (the `hello` of the connection).
+    /// the user as they are now, online (the `hello` of the connection). A user back from a
+    /// blip (see [`AWAY_AFTER`]) was never announced away, so nobody is told again.
     pub async fn connected(&self, key: SessionKey) -> Option<UserView> {
         self.heartbeat(key).await;
+        if self.blips.back(key.user_id) {
+            return self.users.view(key.account_id, key.user_id).await.ok();
+        }
         self.agent_changed(key.account_id, key.user_id).await
     }
 
@@ -225,21 +270,69 @@ impl WorkState {
     }
 
     /// A connection closed. If it was the user's last here, they are away for the grace
-    /// period; the dispatcher checks again when it ends.
+    /// period; the dispatcher checks again when it ends. Their `away` is announced once they
+    /// stayed away [`AWAY_AFTER`] (at once when the account has no grace period: then they are
+    /// offline, and the dispatcher must know).
     pub async fn disconnected(&self, key: SessionKey, last_on_this_node: bool) {
         let grace = self.grace(key.account_id).await;
         if let Err(e) = self.presence.disconnected(key, grace).await {
             tracing::warn!(error = %e, "presence disconnect failed");
         }
-        if last_on_this_node {
-            self.agent_changed(key.account_id, key.user_id).await;
-            self.dispatchers.tell(
-                key.account_id,
-                dm::RecheckAgentAfter {
-                    agent_id: key.user_id,
-                    after: grace,
-                },
-            );
+        if !last_on_this_node {
+            return;
         }
+        self.dispatchers.tell(
+            key.account_id,
+            dm::RecheckAgentAfter {
+                agent_id: key.user_id,
+                after: grace,
+            },
+        );
+        if !grace.is_zero() {
+            self.blips.dropped(key.user_id, key.connection_id);
+            tokio::time::sleep(AWAY_AFTER).await;
+            if !self.blips.still_away(key.user_id, key.connection_id) {
+                return;
+            }
+        }
+        self.agent_changed(key.account_id, key.user_id).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANA: UserId = UserId(1);
+
+    #[test]
+    fn a_user_back_within_the_blip_was_never_away() {
+        let blips = Blips::default();
+        blips.dropped(ANA, 7);
+        assert!(blips.back(ANA));
+        assert!(!blips.still_away(ANA, 7), "the drop is not announced");
+        assert!(!blips.back(ANA), "and a later connect is a fresh one");
+    }
+
+    #[test]
+    fn a_user_who_stays_away_is_announced_once() {
+        let blips = Blips::default();
+        blips.dropped(ANA, 7);
+        assert!(blips.still_away(ANA, 7));
+        assert!(!blips.still_away(ANA, 7));
+        assert!(!blips.back(ANA), "their return is announced");
+    }
+
+    #[test]
+    fn only_the_latest_drop_is_announced() {
+        let blips = Blips::default();
+        blips.dropped(ANA, 7);
+        assert!(blips.back(ANA));
+        blips.dropped(ANA, 8);
+        assert!(
+            !blips.still_away(ANA, 7),
+            "the first drop's wait ends: nothing to say"
+        );
+        assert!(blips.still_away(ANA, 8));
     }
 }

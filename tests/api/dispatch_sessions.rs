@@ -3,6 +3,7 @@
 
 use crate::helpers::{inquiry, spawn_app, spawn_app_with, LiveAgent, Options};
 use serde_json::json;
+use std::time::Duration;
 
 #[actix_web::test]
 async fn every_tab_gets_every_event() {
@@ -119,6 +120,32 @@ async fn managers_see_agent_state_changes() {
             break;
         }
     }
+}
+
+/// A dropped connection that comes back within a second (a blip) changes nobody's view: the
+/// managers hear nothing. One that stays away is announced `away`.
+#[actix_web::test]
+async fn managers_hear_of_an_agent_away_only_when_the_drop_lasts() {
+    let app = spawn_app().await;
+    let manager = app.manager().await;
+    let mut wall = app.ws(&manager).await;
+    wall.expect("snapshot").await;
+    let agent = app.working_agent("blip", json!({})).await;
+    loop {
+        let frame = wall.expect("agent.state").await;
+        if frame["agent_id"] == agent.user_id.as_str() && frame["state"]["working"] == true {
+            break;
+        }
+    }
+    let LiveAgent { ws, session } = agent;
+    ws.close().await;
+    let back = app.open_tab(&session).await;
+    wall.expect_none("agent.state", Duration::from_millis(1500))
+        .await;
+
+    back.close().await;
+    let away = wall.expect("agent.state").await;
+    assert_eq!(away["state"]["presence"], "away", "{away}");
 }
 
 #[actix_web::test]
