@@ -89,11 +89,11 @@ impl Desk for Live {
         })
     }
 
+    /// Not behind the account's share: a connection's presence and its announcement must not
+    /// queue behind a reconnect storm's snapshots (the storm's connects would then reach the
+    /// dispatcher late, all at once).
     fn connected(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
-        Box::pin(async move {
-            let _place = self.share.enter(key.account_id).await;
-            self.work.connected(key).await
-        })
+        Box::pin(self.work.connected(key))
     }
 
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()> {
