@@ -31,14 +31,6 @@ const GATHER: Duration = Duration::from_millis(10);
 /// outcome of the slowest attempt, with room for a busy database.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
-/// What a claim found. Only a full one suggests that more are due at once: a reply committed
-/// while the slot was sending rang the bell, and a retry falls due by the poll.
-enum Claimed {
-    None,
-    Some,
-    Full,
-}
-
 /// What every slot shares.
 pub(super) struct Courier {
     pub pool: PgPool,
@@ -81,8 +73,8 @@ impl Courier {
     async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         while !*stopped.borrow() {
             match self.deliver_batch().await {
-                Ok(Claimed::Full) => continue,
-                Ok(Claimed::Some | Claimed::None) => {}
+                Ok(true) => continue,
+                Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "delivery worker could not reach the database")
                 }
@@ -96,20 +88,19 @@ impl Courier {
     }
 
     /// Claims up to [`CLAIM_BATCH`] due deliveries, sends them side by side and records each
-    /// outcome.
-    async fn deliver_batch(&self) -> Result<Claimed, sqlx::Error> {
+    /// outcome; false when none is due. After a send the slot claims again at once: the next
+    /// reply of a thread falls due only when the one before it was sent.
+    async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
         let lease = self.policy.timeout * 2 + LEASE_MARGIN;
         let mut tx = store::begin_probing(&self.pool).await?;
         let claimed = store::outbound::claim_due(&mut *tx, CLAIM_BATCH, lease).await?;
         tx.commit().await?;
-        let how_many = match claimed.len() {
-            0 => return Ok(Claimed::None),
-            n if n as i64 >= CLAIM_BATCH => Claimed::Full,
-            _ => Claimed::Some,
-        };
+        if claimed.is_empty() {
+            return Ok(false);
+        }
         let attempts = claimed.into_iter().map(|due| self.attempt(due));
         futures_util::future::join_all(attempts).await;
-        Ok(how_many)
+        Ok(true)
     }
 
     /// Sends one claimed delivery and records the outcome. One that cannot be recorded stays
