@@ -22,11 +22,6 @@ use tokio::task::JoinHandle;
 /// Deliveries one slot claims and sends side by side.
 const CLAIM_BATCH: i64 = 16;
 
-/// How long a slot woken by the bell waits before it claims, so that the replies committed
-/// meanwhile share its claim: each claim is a transaction of its own, and under load replies
-/// come a few milliseconds apart.
-const GATHER: Duration = Duration::from_millis(10);
-
 /// How much longer than two request time-outs a claim is leased: the time to record the
 /// outcome of the slowest attempt, with room for a busy database.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
@@ -80,7 +75,7 @@ impl Courier {
                 }
             }
             tokio::select! {
-                () = self.bell.0.notified() => tokio::time::sleep(GATHER).await,
+                () = self.bell.0.notified() => {}
                 () = tokio::time::sleep(self.policy.poll) => {}
                 changed = stopped.changed() => if changed.is_err() { break },
             }
@@ -88,8 +83,7 @@ impl Courier {
     }
 
     /// Claims up to [`CLAIM_BATCH`] due deliveries, sends them side by side and records each
-    /// outcome; false when none is due. After a send the slot claims again at once: the next
-    /// reply of a thread falls due only when the one before it was sent.
+    /// outcome; false when none is due.
     async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
         let lease = self.policy.timeout * 2 + LEASE_MARGIN;
         let mut tx = store::begin_probing(&self.pool).await?;
