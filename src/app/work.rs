@@ -106,9 +106,12 @@ impl Blips {
     /// [`AWAY_AFTER`] has passed since `connection` dropped: true when the user has not come
     /// back (nor dropped another connection) since, so the drop is to be announced now.
     fn still_away(&self, user: UserId, connection: u64) -> bool {
-        self.with(|m| match m.get(&user) {
-            Some(c) if *c == connection => m.remove(&user).is_some(),
-            _ => false,
+        self.with(|m| {
+            let ours = m.get(&user) == Some(&connection);
+            if ours {
+                m.remove(&user);
+            }
+            ours
         })
     }
 }
@@ -209,14 +212,12 @@ impl WorkState {
         }
         let changed = store::work::apply(&mut tx, account_id, user_id, change, Some(actor)).await?;
         tx.commit().await?;
-        let pushed = match changed {
-            true => self.agent_changed(account_id, user_id).await,
-            false => None,
-        };
-        match pushed {
-            Some(view) => Ok(view),
-            None => Ok(self.users.view(account_id, user_id).await?),
+        if changed {
+            if let Some(view) = self.agent_changed(account_id, user_id).await {
+                return Ok(view);
+            }
         }
+        Ok(self.users.view(account_id, user_id).await?)
     }
 
     /// Tells the dispatcher an agent's eligibility may have changed, and pushes their new
