@@ -92,8 +92,8 @@ impl Desk for Live {
     /// Not behind the account's share: a connection's presence and its announcement must not
     /// queue behind a reconnect storm's snapshots (the storm's connects would then reach the
     /// dispatcher late, all at once).
-    fn connected(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>> {
-        Box::pin(self.work.connected(key))
+    fn connected(&self, key: SessionKey, first_here: bool) -> BoxFuture<'_, Option<UserView>> {
+        Box::pin(self.work.connected(key, first_here))
     }
 
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()> {

@@ -241,11 +241,13 @@ impl WorkState {
     }
 
     /// A connection opened: the user is online; the dispatcher may send them work. Answers
-    /// the user as they are now, online (the `hello` of the connection). A user back from a
-    /// blip (see [`AWAY_AFTER`]) was never announced away, so nobody is told again.
-    pub async fn connected(&self, key: SessionKey) -> Option<UserView> {
+    /// the user as they are now, online (the `hello` of the connection). Nobody is told when
+    /// nothing changed: the user has another tab here (`first_here` false), or is back from a
+    /// blip (see [`AWAY_AFTER`]) that was never announced.
+    pub async fn connected(&self, key: SessionKey, first_here: bool) -> Option<UserView> {
         self.heartbeat(key).await;
-        if self.blips.back(key.user_id) {
+        let blip = self.blips.back(key.user_id);
+        if blip || !first_here {
             return self.users.view(key.account_id, key.user_id).await.ok();
         }
         self.agent_changed(key.account_id, key.user_id).await

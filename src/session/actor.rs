@@ -103,6 +103,10 @@ impl WsSession {
             outbound: tx.clone(),
             closer: closer.clone(),
         };
+        // A tab that joins a live one changes nobody's view of the user. Checked before the
+        // attach: should the user's last other session detach in between, that drop is a blip
+        // this connection ends, which announces nothing either.
+        let first_here = !hub.is_here(peer.key.user_id);
         let attached = hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
         let user_budget = hub.user_budget(peer.key.user_id);
         let stream = stream
@@ -128,7 +132,7 @@ impl WsSession {
                 viewing,
                 looking: None,
             }
-            .with_initial_frames(ctx, attached)
+            .with_initial_frames(ctx, attached, first_here)
         });
         let writer = Writer {
             socket,
@@ -142,7 +146,12 @@ impl WsSession {
     }
 
     /// Loads `hello` plus the snapshot (or the replay) before the actor handles anything else.
-    fn with_initial_frames(self, ctx: &mut Context<Self>, attached: Attached) -> Self {
+    fn with_initial_frames(
+        self,
+        ctx: &mut Context<Self>,
+        attached: Attached,
+        first_here: bool,
+    ) -> Self {
         let (desk, hub) = (self.desk.clone(), self.hub.clone());
         let peer = self.peer.clone();
         let load = async move {
@@ -160,7 +169,7 @@ impl WsSession {
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
                 epoch: attached.epoch,
-                user: desk.connected(key).await,
+                user: desk.connected(key, first_here).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
             let replayed = match peer.resume_from {

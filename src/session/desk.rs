@@ -21,10 +21,11 @@ pub trait Desk: Send + Sync + 'static {
         key: SessionKey,
         ticket_id: TicketId,
     ) -> BoxFuture<'_, Result<String, FrameError>>;
-    /// A connection opened: the user is online. Answers the user as `hello` shows them (the
-    /// same view the user's other tabs and the managers were just sent), so a reconnect reads
-    /// the user once.
-    fn connected(&self, key: SessionKey) -> BoxFuture<'_, Option<UserView>>;
+    /// A connection opened (`first_here` when the user had no other one on this node): the
+    /// user is online. Answers the user as `hello` shows them (the same view the user's other
+    /// tabs and the managers were sent, if anything changed), so a reconnect reads the user
+    /// once.
+    fn connected(&self, key: SessionKey, first_here: bool) -> BoxFuture<'_, Option<UserView>>;
     /// A live connection is still there.
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()>;
     /// A connection closed; `last_on_this_node` when the user has no other one here.

@@ -555,6 +555,11 @@ impl Hub {
         })
     }
 
+    /// Whether the user has a live session on this node.
+    pub fn is_here(&self, user_id: UserId) -> bool {
+        self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))
+    }
+
     /// Unregisters a session; answers whether the user has no other session on this node.
     pub fn detach(&self, user_id: UserId, connection_id: u64) -> bool {
         self.with(|feeds| match feeds.get_mut(&user_id) {

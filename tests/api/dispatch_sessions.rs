@@ -106,11 +106,11 @@ async fn ping_gets_pong_and_junk_gets_an_error_frame() {
     );
 }
 
-/// Managers see an agent's state change. A dropped connection that comes back within a second
-/// (a blip) changes nobody's view: they hear nothing of it. One that stays away is announced
-/// `away`.
+/// Managers see an agent's state change. A tab joining or leaving while another stays, or a
+/// dropped connection that comes back within a second (a blip), changes nobody's view: they
+/// hear nothing of it. One that stays away is announced `away`.
 #[actix_web::test]
-async fn managers_see_agent_state_changes_but_not_a_blip() {
+async fn managers_see_agent_state_changes_but_not_a_second_tab_or_a_blip() {
     let app = spawn_app().await;
     let manager = app.manager().await;
     let mut wall = app.ws(&manager).await;
@@ -125,7 +125,12 @@ async fn managers_see_agent_state_changes_but_not_a_blip() {
     }
 
     let LiveAgent { ws, session } = agent;
+    let second = app.open_tab(&session).await;
     ws.close().await;
+    wall.expect_none("agent.state", Duration::from_millis(1500))
+        .await;
+
+    second.close().await;
     let back = app.open_tab(&session).await;
     wall.expect_none("agent.state", Duration::from_millis(1500))
         .await;
