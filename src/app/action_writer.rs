@@ -1,18 +1,20 @@
 //! Group commit for agents' and managers' ticket actions (open, reply, pending, done): a few
 //! writers per node each take every action waiting (up to [`MAX_BATCH`]) and apply them in one
-//! transaction, one statement each ([`ticket_actions`]), so a burst of actions shares one
-//! commit, and one WAL flush, instead of paying one each. Under the `target` load, actions
-//! committed one by one spent most of their time queueing for the WAL writer.
+//! transaction with one statement ([`ticket_actions::act_all`]), so a burst of actions shares
+//! one round trip, one executor start and one commit (one WAL flush), instead of paying one
+//! each. Under the `target` load, actions committed one by one spent most of their time
+//! queueing for the WAL writer, and those applied one statement each in their batch most of
+//! theirs on the statements' fixed costs.
 //!
-//! Each caller is answered once its batch committed, with what its own statement returned.
-//! A quiet node gives each action a batch of its own, as before; batches grow with the load by
-//! themselves, while the other writers are busy.
+//! Each caller is answered once its batch committed, with what the statement returned for its
+//! action. A quiet node gives each action a batch of its own, as before; batches grow with the
+//! load by themselves, while the other writers are busy.
 //!
 //! A batch holds the locks of the tickets it acted on until it commits, so it must never be
 //! the one to wait in a deadlock with the dispatcher (whose failed commit rebuilds its board):
-//! it waits at most 200 ms for a ticket ([`BEGIN_WAITING_BRIEFLY`]), well under PostgreSQL's
-//! deadlock check, and a batch that fails for any reason is applied again one action per
-//! transaction, which holds one lock at a time, as before.
+//! it waits at most 200 ms for a ticket (`lock_timeout`), well under PostgreSQL's deadlock
+//! check, and a batch that fails for any reason is applied again one action per transaction,
+//! which holds one lock at a time, as before.
 
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::ticket::TicketState;
@@ -20,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::ticket_actions::{self, Acted, ActionSql};
 use crate::store::writer_thread::WriterThread;
+use crate::store::BEGIN_PROBING;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -37,9 +40,6 @@ const CONNECTIONS_PER_WRITER: usize = 5;
 const MAX_WRITERS: usize = 8;
 /// Actions waiting beyond this make their callers wait to be queued.
 const QUEUE: usize = 4096;
-/// Begins a batch that waits at most 200 ms for a ticket another transaction holds
-/// (`lock_timeout`), in the same round trip as the `BEGIN`.
-const BEGIN_WAITING_BRIEFLY: &str = "BEGIN; SET LOCAL lock_timeout = '200ms'";
 
 /// An action, owned, as it waits in the queue.
 #[derive(Debug, Clone)]
@@ -145,25 +145,27 @@ async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc
 
 /// Applies one action in a transaction of its own.
 async fn alone(pool: &PgPool, action: &Action) -> Result<Option<Acted>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let acted = ticket_actions::act(&mut tx, action.sql()).await?;
+    let mut tx = pool.begin_with(BEGIN_PROBING).await?;
+    let acted = ticket_actions::act_all(&mut tx, &[action.sql()])
+        .await?
+        .pop();
     tx.commit().await?;
-    Ok(acted)
+    Ok(acted.flatten())
 }
 
 async fn in_one_transaction(
     conn: &mut PgConnection,
     batch: &[Job],
 ) -> Result<Vec<Option<Acted>>, sqlx::Error> {
-    let mut tx = if batch.len() > 1 {
-        conn.begin_with(BEGIN_WAITING_BRIEFLY).await?
-    } else {
-        conn.begin().await?
-    };
-    let mut acted = Vec::with_capacity(batch.len());
-    for job in batch {
-        acted.push(ticket_actions::act(&mut tx, job.action.sql()).await?);
-    }
+    let mut tx = conn
+        .begin_with(if batch.len() > 1 {
+            ticket_actions::BEGIN_WAITING_BRIEFLY
+        } else {
+            BEGIN_PROBING
+        })
+        .await?;
+    let actions: Vec<ActionSql<'_>> = batch.iter().map(|job| job.action.sql()).collect();
+    let acted = ticket_actions::act_all(&mut tx, &actions).await?;
     tx.commit().await?;
     Ok(acted)
 }

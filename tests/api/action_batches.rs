@@ -10,6 +10,7 @@ use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
 use crate::helpers::{inquiry, spawn_app, LiveAgent, TestApp};
 use futures_util::future::join_all;
 use serde_json::json;
+use std::future::IntoFuture;
 
 /// The node's action writers: one per five connections of the test apps' pool of 10
 /// (`app::action_writer`).
@@ -130,4 +131,114 @@ async fn a_batch_that_fails_is_applied_again_one_action_at_a_time() {
             .await
             .unwrap();
     assert_eq!(events, tickets.len() as i64, "each open logged once");
+}
+
+/// Two replies to one ticket, a pending with its note, a done, an open, and an open of
+/// someone else's ticket wait together: each is answered as it would be alone, and the
+/// database holds exactly what the applied ones wrote.
+#[actix_web::test]
+async fn different_actions_that_wait_together_are_each_answered_as_alone() {
+    let app = spawn_app().await;
+    // Bo's ticket, opened so that it stays his, and Bo taking no more.
+    let mut bo = app.working_agent("Bo", json!({})).await;
+    let bos = app.ingest(&inquiry("guest-bo", "m-bo")).await.ticket_id;
+    bo.ws.expect("ticket.assigned").await;
+    app.open(&bo, &bos).ok().await;
+    app.pause_intake(&bo).ok().await;
+    let (ana, tickets) = agent_with_tickets(&app, WRITERS + 4).await;
+    let (first, rest) = tickets.split_at(WRITERS);
+    let [replied, parked, closed, looked] = rest else {
+        unreachable!()
+    };
+
+    let held = Held::table(&app, "events").await;
+    let writers_busy = join_all(first.iter().enumerate().map(|(i, t)| {
+        let ana = &ana;
+        let app = &app;
+        async move {
+            until_blocked(app, i as i64).await;
+            app.open(ana, t).await.status().as_u16()
+        }
+    }));
+    let waiting = async {
+        until_blocked(&app, WRITERS as i64).await;
+        let answers = join_all(
+            [
+                app.reply(&ana, replied, "first"),
+                app.reply(&ana, replied, "second"),
+                app.mark_pending(&ana, parked, "waits for the owner"),
+                app.mark_done(&ana, closed),
+                app.open(&ana, looked),
+                app.open(&ana, &bos),
+            ]
+            .map(IntoFuture::into_future),
+        )
+        .await;
+        answers
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect::<Vec<_>>()
+    };
+    let release = async {
+        until_metric(&app, "switchboard_action_waiting_actions", 6.0).await;
+        held.let_go().await;
+    };
+    let (busy, waited, ()) = futures_util::future::join3(writers_busy, waiting, release).await;
+
+    assert!(busy.iter().all(|s| *s == 200), "{busy:?}");
+    assert_eq!(waited[..5], [200; 5], "{waited:?}");
+    assert_eq!(waited[5], 403, "someone else's ticket: {waited:?}");
+    let state = |t: &String| {
+        let app = &app;
+        let t = t.clone();
+        async move { app.ticket_as_manager(&t).await["state"].clone() }
+    };
+    assert_eq!(state(replied).await, "opened");
+    assert_eq!(state(parked).await, "pending");
+    assert_eq!(state(closed).await, "done");
+    assert_eq!(state(looked).await, "opened");
+    assert_eq!(state(&bos).await, "opened");
+    let id = |t: &String| t.parse::<i64>().unwrap();
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM messages WHERE ticket_id = $1 AND direction = 'outbound' ORDER BY body",
+    )
+    .bind(id(replied))
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(bodies, ["first", "second"]);
+    // Bo's own open only: the refused one wrote nothing.
+    let logged: Vec<(i64, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT ticket_id, kind, data FROM events WHERE ticket_id = ANY($1) \
+         AND kind IN ('ticket.replied', 'ticket.pending', 'ticket.done', 'ticket.opened') \
+         ORDER BY ticket_id, id",
+    )
+    .bind([&bos, replied, parked, closed, looked].map(id))
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let kinds: Vec<(i64, &str)> = logged.iter().map(|(t, k, _)| (*t, k.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (id(&bos), "ticket.opened"),
+            (id(replied), "ticket.replied"),
+            (id(replied), "ticket.replied"),
+            (id(parked), "ticket.pending"),
+            (id(closed), "ticket.done"),
+            (id(looked), "ticket.opened"),
+        ]
+    );
+    assert!(
+        logged[1].2["message_id"] != logged[2].2["message_id"],
+        "{logged:?}"
+    );
+    assert_eq!(logged[3].2["note"], "waits for the owner");
+    let parked_note: Option<String> =
+        sqlx::query_scalar("SELECT pending_note FROM tickets WHERE id = $1")
+            .bind(id(parked))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(parked_note.as_deref(), Some("waits for the owner"));
 }
