@@ -47,7 +47,10 @@ pub struct Acted {
 /// The statement of a set of actions on distinct tickets, one array element per action:
 /// `$1` accounts, `$2` tickets, `$3` actors, `$4` whether each is a manager, `$5` and `$6` the
 /// states each applies to and the states they become (comma-separated, in pairs), `$7` the
-/// events, `$8` the replies, `$9` the pending notes. A row for each action that applied.
+/// events, `$8` the replies, `$9` the pending notes; with `reply` (the CTE that stores the
+/// replies and queues their deliveries, or nothing), `reply_data` (the event's `data` for a
+/// reply), `reply_join` (the join of the acted ticket `t` and its reply `rp`) and
+/// `reply_columns`. A row for each action that applied.
 ///
 /// `old` locks a ticket only when its action applies to it (`FOR UPDATE` re-checks the guard on
 /// the newest row version after waiting), so a refused or repeated action locks and writes
@@ -55,54 +58,84 @@ pub struct Acted {
 /// the generic plan of [`probing_plans!`] walks the primary key, action by action. A reply's
 /// timings are taken from the ticket before the update, as SPEC §4 defines them. `UPDATE …
 /// FROM` changes a row once whatever number of `old` rows match it: hence distinct tickets.
-const ACT: &str = concat!(
-    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bool[], \
-       $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
-       AS i(account_id, ticket_id, actor, is_manager, froms, tos, event, reply, note)), \
-     old AS (SELECT t.id, t.account_id, t.thread_id, t.channel, t.stage, t.awaiting_reply_since, \
-         t.first_response_at, t.created_at, i.actor, i.event, i.reply, i.note, \
-         (string_to_array(i.tos, ','))[array_position(string_to_array(i.froms, ','), t.state)] AS next \
-       FROM input i JOIN tickets t ON t.id = i.ticket_id AND t.account_id IS NOT DISTINCT FROM i.account_id \
-       WHERE t.state = ANY (string_to_array(i.froms, ',')) AND (i.is_manager OR t.assignee_id = i.actor) \
-       FOR UPDATE OF t), \
-     reply AS (INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, sent_at, \
-         response_seconds, first_response_seconds, stage, delivery_status) \
-       SELECT o.account_id, o.thread_id, o.id, o.channel, 'outbound', o.actor, o.reply, now(), \
-         CASE WHEN o.awaiting_reply_since IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - o.awaiting_reply_since)) END, \
-         CASE WHEN o.first_response_at IS NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - o.created_at)) END, \
-         o.stage, 'queued' \
-       FROM old o WHERE o.reply IS NOT NULL \
-       RETURNING id, account_id, thread_id, ticket_id, channel, sent_at), \
-     queued AS (",
-    enqueue_deliveries!("reply"),
-    "), \
-     acted AS (UPDATE tickets tk SET state = o.next, \
-         opened_at = CASE WHEN o.next IN ",
-    state_sql!(Looked),
-    " THEN COALESCE(tk.opened_at, now()) ELSE tk.opened_at END, \
-         closed_at = CASE WHEN o.next = ",
-    state_sql!(Done),
-    " THEN now() ELSE tk.closed_at END, \
-         assignee_id = CASE WHEN o.next = ",
-    state_sql!(Done),
-    " THEN COALESCE(tk.assignee_id, o.actor) ELSE tk.assignee_id END, \
-         pending_note = COALESCE(o.note, tk.pending_note), \
-         awaiting_reply_since = CASE WHEN o.reply IS NOT NULL THEN NULL ELSE tk.awaiting_reply_since END, \
-         last_activity_at = CASE WHEN o.reply IS NOT NULL THEN now() ELSE tk.last_activity_at END, \
-         first_response_at = CASE WHEN o.reply IS NOT NULL THEN COALESCE(tk.first_response_at, now()) \
-           ELSE tk.first_response_at END \
-       FROM old o WHERE tk.id = o.id \
-       RETURNING tk.*, o.actor AS acted_by, o.event AS acted_event, o.note AS acted_note), \
-     logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, actor_id, data) \
-       SELECT a.account_id, a.acted_event, a.id, a.acted_by, a.acted_by, \
-         CASE WHEN rp.id IS NOT NULL THEN jsonb_build_object('message_id', rp.id) \
-           WHEN a.acted_note IS NOT NULL THEN jsonb_build_object('note', a.acted_note) ELSE '{}'::jsonb END \
-       FROM acted a LEFT JOIN reply rp ON rp.ticket_id = a.id) ",
-    view_columns!(),
-    ", rp.id AS reply_id, rp.sent_at AS reply_sent_at FROM acted t LEFT JOIN reply rp ON rp.ticket_id = t.id ",
-    view_joins!()
+macro_rules! act_sql {
+    (reply: $reply:expr, reply_data: $reply_data:expr, reply_join: $reply_join:expr,
+     reply_columns: $reply_columns:expr) => {
+        concat!(
+            "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bool[], \
+               $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
+               AS i(account_id, ticket_id, actor, is_manager, froms, tos, event, reply, note)), \
+             old AS (SELECT t.id, t.account_id, t.thread_id, t.channel, t.stage, t.awaiting_reply_since, \
+                 t.first_response_at, t.created_at, i.actor, i.event, i.reply, i.note, \
+                 (string_to_array(i.tos, ','))[array_position(string_to_array(i.froms, ','), t.state)] AS next \
+               FROM input i JOIN tickets t ON t.id = i.ticket_id AND t.account_id IS NOT DISTINCT FROM i.account_id \
+               WHERE t.state = ANY (string_to_array(i.froms, ',')) AND (i.is_manager OR t.assignee_id = i.actor) \
+               FOR UPDATE OF t), ",
+            $reply,
+            "acted AS (UPDATE tickets tk SET state = o.next, \
+                 opened_at = CASE WHEN o.next IN ",
+            state_sql!(Looked),
+            " THEN COALESCE(tk.opened_at, now()) ELSE tk.opened_at END, \
+                 closed_at = CASE WHEN o.next = ",
+            state_sql!(Done),
+            " THEN now() ELSE tk.closed_at END, \
+                 assignee_id = CASE WHEN o.next = ",
+            state_sql!(Done),
+            " THEN COALESCE(tk.assignee_id, o.actor) ELSE tk.assignee_id END, \
+                 pending_note = COALESCE(o.note, tk.pending_note), \
+                 awaiting_reply_since = CASE WHEN o.reply IS NOT NULL THEN NULL ELSE tk.awaiting_reply_since END, \
+                 last_activity_at = CASE WHEN o.reply IS NOT NULL THEN now() ELSE tk.last_activity_at END, \
+                 first_response_at = CASE WHEN o.reply IS NOT NULL THEN COALESCE(tk.first_response_at, now()) \
+                   ELSE tk.first_response_at END \
+               FROM old o WHERE tk.id = o.id \
+               RETURNING tk.*, o.actor AS acted_by, o.event AS acted_event, o.note AS acted_note), \
+             logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, actor_id, data) \
+               SELECT t.account_id, t.acted_event, t.id, t.acted_by, t.acted_by, \
+                 CASE ",
+            $reply_data,
+            "WHEN t.acted_note IS NOT NULL THEN jsonb_build_object('note', t.acted_note) ELSE '{}'::jsonb END \
+               FROM acted t ",
+            $reply_join,
+            ") ",
+            view_columns!(),
+            ", ",
+            $reply_columns,
+            " FROM acted t ",
+            $reply_join,
+            view_joins!()
+        )
+    };
+}
+
+/// Actions of which one or more is a reply: the replies stored, their deliveries queued, their
+/// ids in the events.
+const ACT_REPLY: &str = act_sql!(
+    reply: concat!(
+        "reply AS (INSERT INTO messages (account_id, thread_id, ticket_id, channel, direction, author_id, body, \
+             sent_at, response_seconds, first_response_seconds, stage, delivery_status) \
+           SELECT o.account_id, o.thread_id, o.id, o.channel, 'outbound', o.actor, o.reply, now(), \
+             CASE WHEN o.awaiting_reply_since IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - o.awaiting_reply_since)) END, \
+             CASE WHEN o.first_response_at IS NULL THEN GREATEST(0, EXTRACT(EPOCH FROM now() - o.created_at)) END, \
+             o.stage, 'queued' \
+           FROM old o WHERE o.reply IS NOT NULL \
+           RETURNING id, account_id, thread_id, ticket_id, channel, sent_at), \
+         queued AS (",
+        enqueue_deliveries!("reply"),
+        "), "
+    ),
+    reply_data: "WHEN rp.id IS NOT NULL THEN jsonb_build_object('message_id', rp.id) ",
+    reply_join: "LEFT JOIN reply rp ON rp.ticket_id = t.id ",
+    reply_columns: "rp.id AS reply_id, rp.sent_at AS reply_sent_at"
 );
 
+/// Actions without a reply (open, pending, done): without the replies' parts, whose nodes
+/// PostgreSQL would start for every statement whether they ran or not. `$8` holds NULLs.
+const ACT: &str = act_sql!(
+    reply: "",
+    reply_data: "",
+    reply_join: "",
+    reply_columns: "NULL::bigint AS reply_id, NULL::timestamptz AS reply_sent_at"
+);
 /// Begins a transaction for [`act_all`] that waits at most 200 ms for a ticket another
 /// transaction holds (`lock_timeout`), in the same round trip as the `BEGIN`.
 pub const BEGIN_WAITING_BRIEFLY: &str = concat!(
@@ -158,7 +191,7 @@ fn rounds(actions: &[ActionSql<'_>]) -> Vec<Vec<usize>> {
     rounds
 }
 
-/// Runs [`ACT`] for the actions at `round`; answers the rows of those that applied, by ticket.
+/// Runs [`ACT`] or [`ACT_REPLY`] for the actions at `round`; answers the rows of those that applied, by ticket.
 async fn applied_rows(
     conn: &mut PgConnection,
     actions: &[ActionSql<'_>],
@@ -168,7 +201,12 @@ async fn applied_rows(
     for &i in round {
         columns.push(&actions[i]);
     }
-    let rows = sqlx::query(ACT)
+    let sql = if columns.replies.iter().any(Option::is_some) {
+        ACT_REPLY
+    } else {
+        ACT
+    };
+    let rows = sqlx::query(sql)
         .bind(columns.accounts)
         .bind(columns.tickets)
         .bind(columns.actors)
