@@ -10,7 +10,7 @@ use crate::helpers::writers::{metric, until_blocked, until_metric, Held};
 use crate::helpers::{inquiry, spawn_app, LiveAgent, TestApp};
 use futures_util::future::join_all;
 use serde_json::json;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 
 /// The node's action writers: one per five connections of the test apps' pool of 10
 /// (`app::action_writer`).
@@ -32,13 +32,13 @@ async fn agent_with_tickets(app: &TestApp, n: usize) -> (LiveAgent, Vec<String>)
 }
 
 /// Opens each of `first` in turn, each once the ones before hold a writer (stuck on the held
-/// events table), so that every writer holds one; then opens `waiting` at once. Answers the
+/// events table), so that every writer holds one; then runs `then` at once. Answers the
 /// statuses of all, in order.
-async fn open_with_writers_busy(
+async fn with_writers_busy<F: Future<Output = Vec<u16>>>(
     app: &TestApp,
     agent: &LiveAgent,
     first: &[String],
-    waiting: &[String],
+    then: F,
 ) -> Vec<u16> {
     let one_by_one = join_all(first.iter().enumerate().map(|(i, t)| async move {
         until_blocked(app, i as i64).await;
@@ -46,10 +46,20 @@ async fn open_with_writers_busy(
     }));
     let then_together = async {
         until_blocked(app, first.len() as i64).await;
-        open_all(app, agent, waiting).await
+        then.await
     };
     let (a, b) = futures_util::future::join(one_by_one, then_together).await;
     [a, b].concat()
+}
+
+/// [`with_writers_busy`], then opens `waiting` at once.
+async fn open_with_writers_busy(
+    app: &TestApp,
+    agent: &LiveAgent,
+    first: &[String],
+    waiting: &[String],
+) -> Vec<u16> {
+    with_writers_busy(app, agent, first, open_all(app, agent, waiting)).await
 }
 
 /// Opens each ticket at once; answers the statuses in the same order.
@@ -152,16 +162,7 @@ async fn different_actions_that_wait_together_are_each_answered_as_alone() {
     };
 
     let held = Held::table(&app, "events").await;
-    let writers_busy = join_all(first.iter().enumerate().map(|(i, t)| {
-        let ana = &ana;
-        let app = &app;
-        async move {
-            until_blocked(app, i as i64).await;
-            app.open(ana, t).await.status().as_u16()
-        }
-    }));
-    let waiting = async {
-        until_blocked(&app, WRITERS as i64).await;
+    let different = async {
         let answers = join_all(
             [
                 app.reply(&ana, replied, "first"),
@@ -183,7 +184,9 @@ async fn different_actions_that_wait_together_are_each_answered_as_alone() {
         until_metric(&app, "switchboard_action_waiting_actions", 6.0).await;
         held.let_go().await;
     };
-    let (busy, waited, ()) = futures_util::future::join3(writers_busy, waiting, release).await;
+    let (statuses, ()) =
+        futures_util::future::join(with_writers_busy(&app, &ana, first, different), release).await;
+    let (busy, waited) = statuses.split_at(WRITERS);
 
     assert!(busy.iter().all(|s| *s == 200), "{busy:?}");
     assert_eq!(waited[..5], [200; 5], "{waited:?}");
