@@ -9,6 +9,7 @@ use crate::domain::ids::{SessionId, TicketId};
 use crate::presence::SessionKey;
 use crate::session::desk::Desk;
 use crate::session::frames::{FrameError, Snapshot};
+use crate::session::hub::Arrival;
 use crate::store::{self, sessions::Identity};
 use crate::wire::{ErrorCode, UserView};
 use futures_util::future::BoxFuture;
@@ -92,8 +93,8 @@ impl Desk for Live {
     /// Not behind the account's share: a connection's presence and its announcement must not
     /// queue behind a reconnect storm's snapshots (the storm's connects would then reach the
     /// dispatcher late, all at once).
-    fn connected(&self, key: SessionKey, first_here: bool) -> BoxFuture<'_, Option<UserView>> {
-        Box::pin(self.work.connected(key, first_here))
+    fn connected(&self, key: SessionKey, arrival: Arrival) -> BoxFuture<'_, Option<UserView>> {
+        Box::pin(self.work.connected(key, arrival))
     }
 
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()> {

@@ -12,12 +12,11 @@ use crate::domain::user::Role;
 use crate::presence::{PresenceStore, SessionKey};
 use crate::session::actor::CLIENT_TIMEOUT;
 use crate::session::frames::{EventFrame, ServerEvent};
-use crate::session::hub::Hub;
+use crate::session::hub::{Arrival, Hub};
 use crate::store::{self, sessions::Identity, work::WorkChange};
 use crate::wire::{Code, ErrorCode, UserView};
 use sqlx::PgPool;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a user whose last connection on this node dropped must stay away before the node
@@ -80,40 +79,6 @@ pub struct WorkState {
     hub: Arc<Hub>,
     users: Users,
     accounts: Arc<KnownAccounts>,
-    blips: Arc<Blips>,
-}
-
-/// Users whose last connection on this node dropped less than [`AWAY_AFTER`] ago, with that
-/// connection: their `away` is not announced yet.
-#[derive(Default)]
-struct Blips(Mutex<HashMap<UserId, u64>>);
-
-impl Blips {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<UserId, u64>) -> T) -> T {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// `connection`, the user's last here, dropped.
-    fn dropped(&self, user: UserId, connection: u64) {
-        self.with(|m| m.insert(user, connection));
-    }
-
-    /// The user connected again: true when their drop was never announced.
-    fn back(&self, user: UserId) -> bool {
-        self.with(|m| m.remove(&user).is_some())
-    }
-
-    /// [`AWAY_AFTER`] has passed since `connection` dropped: true when the user has not come
-    /// back (nor dropped another connection) since, so the drop is to be announced now.
-    fn still_away(&self, user: UserId, connection: u64) -> bool {
-        self.with(|m| {
-            let ours = m.get(&user) == Some(&connection);
-            if ours {
-                m.remove(&user);
-            }
-            ours
-        })
-    }
 }
 
 impl WorkState {
@@ -132,7 +97,6 @@ impl WorkState {
             hub,
             users,
             accounts,
-            blips: Arc::default(),
         }
     }
 
@@ -242,12 +206,11 @@ impl WorkState {
 
     /// A connection opened: the user is online; the dispatcher may send them work. Answers
     /// the user as they are now, online (the `hello` of the connection). Nobody is told when
-    /// nothing changed: the user has another tab here (`first_here` false), or is back from a
-    /// blip (see [`AWAY_AFTER`]) that was never announced.
-    pub async fn connected(&self, key: SessionKey, first_here: bool) -> Option<UserView> {
+    /// nothing changed: the user has another tab here, or is back from a blip (see
+    /// [`AWAY_AFTER`]) that was never announced.
+    pub async fn connected(&self, key: SessionKey, arrival: Arrival) -> Option<UserView> {
         self.heartbeat(key).await;
-        let blip = self.blips.back(key.user_id);
-        if blip || !first_here {
+        if arrival != Arrival::First {
             return self.users.view(key.account_id, key.user_id).await.ok();
         }
         self.agent_changed(key.account_id, key.user_id).await
@@ -292,50 +255,10 @@ impl WorkState {
             },
         );
         if !grace.is_zero() {
-            self.blips.dropped(key.user_id, key.connection_id);
             tokio::time::sleep(AWAY_AFTER).await;
-            if !self.blips.still_away(key.user_id, key.connection_id) {
-                return;
-            }
         }
-        self.agent_changed(key.account_id, key.user_id).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ANA: UserId = UserId(1);
-
-    #[test]
-    fn a_user_back_within_the_blip_was_never_away() {
-        let blips = Blips::default();
-        blips.dropped(ANA, 7);
-        assert!(blips.back(ANA));
-        assert!(!blips.still_away(ANA, 7), "the drop is not announced");
-        assert!(!blips.back(ANA), "and a later connect is a fresh one");
-    }
-
-    #[test]
-    fn a_user_who_stays_away_is_announced_once() {
-        let blips = Blips::default();
-        blips.dropped(ANA, 7);
-        assert!(blips.still_away(ANA, 7));
-        assert!(!blips.still_away(ANA, 7));
-        assert!(!blips.back(ANA), "their return is announced");
-    }
-
-    #[test]
-    fn only_the_latest_drop_is_announced() {
-        let blips = Blips::default();
-        blips.dropped(ANA, 7);
-        assert!(blips.back(ANA));
-        blips.dropped(ANA, 8);
-        assert!(
-            !blips.still_away(ANA, 7),
-            "the first drop's wait ends: nothing to say"
-        );
-        assert!(blips.still_away(ANA, 8));
+        if self.hub.still_away(key.user_id, key.connection_id) {
+            self.agent_changed(key.account_id, key.user_id).await;
+        }
     }
 }

@@ -9,7 +9,9 @@
 use super::desk::Desk;
 use super::frame_budget::{self, FrameBudget, Verdict};
 use super::frames::{ClientFrame, ControlFrame, FrameError};
-use super::hub::{Attached, Closer, Closing, Hub, LeftOff, Outbound, Outbox, Replay, SessionLink};
+use super::hub::{
+    Arrival, Attached, Closer, Closing, Hub, LeftOff, Outbound, Outbox, Replay, SessionLink,
+};
 use super::viewing::Viewing;
 use crate::detached::{self, InRuntimeExt};
 use crate::domain::ids::{SessionId, TicketId};
@@ -103,10 +105,9 @@ impl WsSession {
             outbound: tx.clone(),
             closer: closer.clone(),
         };
-        // A tab that joins a live one changes nobody's view of the user. Checked before the
-        // attach: should the user's last other session detach in between, that drop is a blip
-        // this connection ends, which announces nothing either.
-        let first_here = !hub.is_here(peer.key.user_id);
+        // Before the attach: should the user's last other session detach in between, its drop
+        // is not told, since the hub sees this one when the drop's wait ends.
+        let arrival = hub.arrive(peer.key.user_id);
         let attached = hub.attach(peer.key.account_id, peer.key.user_id, peer.is_manager, link);
         let user_budget = hub.user_budget(peer.key.user_id);
         let stream = stream
@@ -132,7 +133,7 @@ impl WsSession {
                 viewing,
                 looking: None,
             }
-            .with_initial_frames(ctx, attached, first_here)
+            .with_initial_frames(ctx, attached, arrival)
         });
         let writer = Writer {
             socket,
@@ -150,7 +151,7 @@ impl WsSession {
         self,
         ctx: &mut Context<Self>,
         attached: Attached,
-        first_here: bool,
+        arrival: Arrival,
     ) -> Self {
         let (desk, hub) = (self.desk.clone(), self.hub.clone());
         let peer = self.peer.clone();
@@ -169,7 +170,7 @@ impl WsSession {
             let mut frames = vec![to_frame(&ControlFrame::Hello {
                 seq: seq_at_attach,
                 epoch: attached.epoch,
-                user: desk.connected(key, first_here).await,
+                user: desk.connected(key, arrival).await,
                 heartbeat_seconds: HEARTBEAT.as_secs(),
             })];
             let replayed = match peer.resume_from {

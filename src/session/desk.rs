@@ -3,6 +3,7 @@
 //! chat example's sessions hold only a `Recipient` of the server).
 
 use super::frames::{FrameError, Snapshot};
+use super::hub::Arrival;
 use crate::domain::ids::TicketId;
 use crate::presence::SessionKey;
 use crate::wire::UserView;
@@ -21,11 +22,10 @@ pub trait Desk: Send + Sync + 'static {
         key: SessionKey,
         ticket_id: TicketId,
     ) -> BoxFuture<'_, Result<String, FrameError>>;
-    /// A connection opened (`first_here` when the user had no other one on this node): the
-    /// user is online. Answers the user as `hello` shows them (the same view the user's other
-    /// tabs and the managers were sent, if anything changed), so a reconnect reads the user
-    /// once.
-    fn connected(&self, key: SessionKey, first_here: bool) -> BoxFuture<'_, Option<UserView>>;
+    /// A connection opened (`arrival`: what it is to the user's others here): the user is
+    /// online. Answers the user as `hello` shows them (the same view the user's other tabs and
+    /// the managers were sent, if anything changed), so a reconnect reads the user once.
+    fn connected(&self, key: SessionKey, arrival: Arrival) -> BoxFuture<'_, Option<UserView>>;
     /// A live connection is still there.
     fn heartbeat(&self, key: SessionKey) -> BoxFuture<'_, ()>;
     /// A connection closed; `last_on_this_node` when the user has no other one here.

@@ -172,6 +172,9 @@ struct Feed {
     history: VecDeque<(u64, Arc<str>)>,
     history_bytes: usize,
     sessions: Vec<SessionLink>,
+    /// The connection whose close left the user with none here, until their return or the
+    /// announcement that they are away (see [`Hub::arrive`]).
+    dropped: Option<u64>,
     /// What all of the user's connections here may send together.
     budget: Arc<Mutex<FrameBudget>>,
 }
@@ -258,6 +261,18 @@ pub struct LeftOff {
 pub struct Attached {
     pub seq: u64,
     pub epoch: u64,
+}
+
+/// What a new connection is to the user's others on this node ([`Hub::arrive`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// No other connection here, and any drop before it was told: news.
+    First,
+    /// The user has other connections here: nothing changes.
+    AnotherTab,
+    /// The user's last connection here closed moments ago, and nobody was told yet: nothing
+    /// changes either.
+    BackFromBlip,
 }
 
 /// A new history's epoch: random, nonzero, and below 2^53 so JavaScript reads it exactly.
@@ -476,6 +491,7 @@ impl Hub {
                 history: VecDeque::new(),
                 history_bytes: 0,
                 sessions: Vec::new(),
+                dropped: None,
                 budget: Arc::new(Mutex::new(FrameBudget::new(
                     frame_budget::PER_USER,
                     std::time::Instant::now(),
@@ -555,9 +571,34 @@ impl Hub {
         })
     }
 
-    /// Whether the user has a live session on this node.
-    pub fn is_here(&self, user_id: UserId) -> bool {
-        self.with(|feeds| feeds.get(&user_id).is_some_and(|f| !f.sessions.is_empty()))
+    /// What a connection of the user about to attach is to the others: their first here, a
+    /// tab beside live ones, or a return from a drop nobody was told of yet (a blip).
+    pub fn arrive(&self, user_id: UserId) -> Arrival {
+        self.with(|feeds| {
+            let Some(feed) = feeds.get_mut(&user_id) else {
+                return Arrival::First;
+            };
+            if !feed.sessions.is_empty() {
+                Arrival::AnotherTab
+            } else if feed.dropped.take().is_some() {
+                Arrival::BackFromBlip
+            } else {
+                Arrival::First
+            }
+        })
+    }
+
+    /// Whether `connection`'s close still leaves the user with no connection here, nor any
+    /// return since; if so, that drop is now to be told, and the user's next connection is
+    /// their first again.
+    pub fn still_away(&self, user_id: UserId, connection_id: u64) -> bool {
+        self.with(|feeds| match feeds.get_mut(&user_id) {
+            Some(feed) if feed.sessions.is_empty() && feed.dropped == Some(connection_id) => {
+                feed.dropped = None;
+                true
+            }
+            _ => false,
+        })
     }
 
     /// Unregisters a session; answers whether the user has no other session on this node.
@@ -565,6 +606,9 @@ impl Hub {
         self.with(|feeds| match feeds.get_mut(&user_id) {
             Some(feed) => {
                 feed.sessions.retain(|s| s.connection_id != connection_id);
+                if feed.sessions.is_empty() {
+                    feed.dropped = Some(connection_id);
+                }
                 feed.sessions.is_empty()
             }
             None => true,
@@ -923,6 +967,52 @@ mod tests {
             3,
             "events while disconnected are numbered and kept for resume"
         );
+    }
+
+    #[test]
+    fn a_tab_beside_live_ones_or_back_from_a_blip_is_no_news() {
+        let hub = Hub::default();
+        assert_eq!(hub.arrive(U), Arrival::First);
+        let (a, _rx_a, _) = link(1, 8);
+        hub.attach(A, U, false, a);
+        assert_eq!(hub.arrive(U), Arrival::AnotherTab);
+        let (b, _rx_b, _) = link(2, 8);
+        hub.attach(A, U, false, b);
+        assert!(!hub.detach(U, 1));
+        assert!(!hub.still_away(U, 1), "another tab is still here");
+        assert!(hub.detach(U, 2));
+        assert_eq!(hub.arrive(U), Arrival::BackFromBlip);
+        let (c, _rx_c, _) = link(3, 8);
+        hub.attach(A, U, false, c);
+        assert!(!hub.still_away(U, 2), "back within the blip: never away");
+    }
+
+    #[test]
+    fn a_user_who_stays_away_is_told_once_and_their_return_is_news() {
+        let hub = Hub::default();
+        let (a, _rx, _) = link(1, 8);
+        hub.attach(A, U, false, a);
+        assert!(hub.detach(U, 1));
+        assert!(hub.still_away(U, 1));
+        assert!(!hub.still_away(U, 1), "told once");
+        assert_eq!(hub.arrive(U), Arrival::First);
+    }
+
+    #[test]
+    fn only_the_latest_drop_is_told() {
+        let hub = Hub::default();
+        let (a, _rx_a, _) = link(1, 8);
+        hub.attach(A, U, false, a);
+        assert!(hub.detach(U, 1));
+        assert_eq!(hub.arrive(U), Arrival::BackFromBlip);
+        let (b, _rx_b, _) = link(2, 8);
+        hub.attach(A, U, false, b);
+        assert!(hub.detach(U, 2));
+        assert!(
+            !hub.still_away(U, 1),
+            "the first drop's wait ends: nothing to say"
+        );
+        assert!(hub.still_away(U, 2));
     }
 
     /// Where a client that sends no epoch left off.
