@@ -606,10 +606,11 @@ impl Hub {
         self.with(|feeds| match feeds.get_mut(&user_id) {
             Some(feed) => {
                 feed.sessions.retain(|s| s.connection_id != connection_id);
-                if feed.sessions.is_empty() {
+                let last = feed.sessions.is_empty();
+                if last {
                     feed.dropped = Some(connection_id);
                 }
-                feed.sessions.is_empty()
+                last
             }
             None => true,
         })

@@ -191,16 +191,19 @@ async fn different_actions_that_wait_together_are_each_answered_as_alone() {
     assert!(busy.iter().all(|s| *s == 200), "{busy:?}");
     assert_eq!(waited[..5], [200; 5], "{waited:?}");
     assert_eq!(waited[5], 403, "someone else's ticket: {waited:?}");
-    let state = |t: &String| {
-        let app = &app;
-        let t = t.clone();
-        async move { app.ticket_as_manager(&t).await["state"].clone() }
-    };
-    assert_eq!(state(replied).await, "opened");
-    assert_eq!(state(parked).await, "pending");
-    assert_eq!(state(closed).await, "done");
-    assert_eq!(state(looked).await, "opened");
-    assert_eq!(state(&bos).await, "opened");
+    for (ticket, state) in [
+        (replied, "opened"),
+        (parked, "pending"),
+        (closed, "done"),
+        (looked, "opened"),
+        (&bos, "opened"),
+    ] {
+        assert_eq!(
+            app.ticket_as_manager(ticket).await["state"],
+            state,
+            "{ticket}"
+        );
+    }
     let id = |t: &String| t.parse::<i64>().unwrap();
     let bodies: Vec<String> = sqlx::query_scalar(
         "SELECT body FROM messages WHERE ticket_id = $1 AND direction = 'outbound' ORDER BY body",
