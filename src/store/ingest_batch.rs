@@ -19,6 +19,9 @@ use serde_json::json;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
+mod conversations;
+use conversations::ConversationColumns;
+
 /// One message of a batch, validated, with the stage a ticket it opens starts in.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -212,7 +215,7 @@ async fn write_fresh(
     let mut live_threads: Vec<ThreadId> = live.iter().map(|i| thread_of(*i)).collect();
     live_threads.sort_unstable();
     live_threads.dedup();
-    let open = open_tickets(conn, &live_threads).await?;
+    let (open, previous) = open_or_previous(conn, &live_threads).await?;
     let mut opens: Vec<(ThreadId, usize)> = Vec::new();
     for i in &live {
         let thread = thread_of(*i);
@@ -220,9 +223,6 @@ async fn write_fresh(
             opens.push((thread, *i));
         }
     }
-    let previous =
-        previous_agents(conn, &opens.iter().map(|(t, _)| *t).collect::<Vec<_>>()).await?;
-    let mut ticket_of_thread = open.clone();
     let listing_of = |i: usize| {
         items[i]
             .message
@@ -259,13 +259,21 @@ async fn write_fresh(
             .and_modify(|at| *at = (*at).max(sent_at))
             .or_insert(sent_at);
     }
+
+    let mut rows = ConversationColumns::default();
+    for (ticket, thread) in open.iter().map(|(thread, ticket)| (*ticket, *thread)) {
+        rows.reopened
+            .push((ticket, awaiting(thread), newest_sent[&thread]));
+    }
+    // The item that opens a ticket: (its previous agent, its routing group).
+    let mut opener: HashMap<usize, (Option<UserId>, Option<GroupId>)> = HashMap::new();
     if !opens.is_empty() {
         let mut accounts: Vec<AccountId> =
             opens.iter().map(|(_, i)| items[*i].account_id).collect();
         accounts.sort_unstable();
         accounts.dedup();
         let groups = super::groups::routing_of(&mut *conn, &accounts).await?;
-        let mut q = TicketColumns::default();
+        let q = &mut rows.tickets;
         for (thread, i) in &opens {
             let item = &items[*i];
             let listing = listing_of(*i);
@@ -277,11 +285,13 @@ async fn write_fresh(
                 entry_point: item.message.entry_point.clone(),
                 group: None,
             };
-            q.entry_points.push(traits.entry_point.clone());
-            q.group_ids.push(crate::domain::routing::group_for(
+            let group = crate::domain::routing::group_for(
                 groups.get(&item.account_id).into_iter().flatten(),
                 &traits,
-            ));
+            );
+            opener.insert(*i, (previous.get(thread).copied().flatten(), group));
+            q.entry_points.push(traits.entry_point.clone());
+            q.group_ids.push(group);
             q.accounts.push(item.account_id);
             q.threads.push(*thread);
             q.stages.push(item.stage.as_str());
@@ -299,132 +309,68 @@ async fn write_fresh(
             q.listings.push(listing.map(|(id, _)| id));
             q.awaiting.push(awaiting(*thread));
         }
-        let inserted: Vec<(ThreadId, TicketId, DateTime<Utc>, Option<GroupId>)> = sqlx::query_as(concat!(
-            "INSERT INTO tickets (account_id, thread_id, state, stage, channel, language, listing_group, guest_id, \
-               reservation_id, listing_id, awaiting_reply_since, entry_point, group_id) \
-             SELECT a, t, ",
-            state_sql!(Queued),
-            ", s, c, l, g, gu, r, li, aw, ep, gr FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
-               $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[], $11::text[], $12::bigint[]) \
-               AS u(a, t, s, c, l, g, gu, r, li, aw, ep, gr) \
-             RETURNING thread_id, id, created_at, group_id"
-        ))
-        .bind(&q.accounts)
-        .bind(&q.threads)
-        .bind(&q.stages)
-        .bind(&q.channels)
-        .bind(&q.languages)
-        .bind(&q.groups)
-        .bind(&q.guests)
-        .bind(&q.reservations)
-        .bind(&q.listings)
-        .bind(&q.awaiting)
-        .bind(&q.entry_points)
-        .bind(&q.group_ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(contended_on_unique)?;
-        let by_thread: HashMap<ThreadId, (TicketId, DateTime<Utc>, Option<GroupId>)> = inserted
-            .into_iter()
-            .map(|(t, id, at, group)| (t, (id, at, group)))
-            .collect();
-        for (thread, i) in &opens {
-            let (ticket_id, created_at, group) = by_thread[thread];
-            ticket_of_thread.insert(*thread, ticket_id);
-            written.opened.push(Opened {
-                account_id: items[*i].account_id,
-                ticket_id,
-                created_at,
-                previous_agent: previous.get(thread).copied().flatten(),
-                item: *i,
-                listing_group: listing_of(*i).and_then(|(_, g)| g),
-                group,
-            });
-        }
     }
-    let reopened: Vec<(TicketId, DateTime<Utc>, DateTime<Utc>)> = open
-        .iter()
-        .map(|(thread, ticket)| (*ticket, awaiting(*thread), newest_sent[thread]))
-        .collect();
-    mark_unanswered(conn, &reopened).await?;
-
-    // Messages, then their events.
-    let mut m = MessageColumns::default();
-    for i in fresh {
-        let item = &items[*i];
-        m.accounts.push(item.account_id);
-        m.threads.push(thread_of(*i));
-        m.tickets
-            .push((!item.message.history).then(|| ticket_of_thread[&thread_of(*i)]));
-        m.channels.push(item.message.channel.as_str().to_string());
-        m.externals.push(item.message.message_external_id.clone());
-        m.bodies.push(item.message.body.clone());
-        m.sent.push(item.message.sent_at);
-    }
-    let inserted: Vec<(AccountId, String, String, MessageId)> = sqlx::query_as(
-        "INSERT INTO messages (account_id, thread_id, ticket_id, channel, external_id, direction, body, sent_at) \
-         SELECT a, th, tk, c, e, 'inbound', b, s FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], \
-           $5::text[], $6::text[], $7::timestamptz[]) AS u(a, th, tk, c, e, b, s) \
-         ON CONFLICT (account_id, channel, external_id) DO NOTHING RETURNING account_id, channel, external_id, id",
-    )
-    .bind(&m.accounts)
-    .bind(&m.threads)
-    .bind(&m.tickets)
-    .bind(&m.channels)
-    .bind(&m.externals)
-    .bind(&m.bodies)
-    .bind(&m.sent)
-    .fetch_all(&mut *conn)
-    .await?;
-    if inserted.len() != fresh.len() {
-        return Err(BatchError::Contended);
-    }
-    let message_ids: HashMap<MessageKey, MessageId> = inserted
-        .into_iter()
-        .map(|(a, c, e, id)| ((a, c, e), id))
-        .collect();
-
-    let mut events = EventColumns::default();
-    let opened_by: HashMap<usize, &Opened> = written.opened.iter().map(|o| (o.item, o)).collect();
-    let mut outcomes = HashMap::new();
+    // Messages, each live one with its events: `ticket.created` for the one that opens a
+    // ticket, then `message.received`.
     for (n, i) in fresh.iter().enumerate() {
         let item = &items[*i];
+        let thread = thread_of(*i);
+        let live = !item.message.history;
+        rows.messages
+            .push(item, thread, open.get(&thread).copied(), live);
+        if !live {
+            continue;
+        }
+        if let Some((previous_agent, group)) = opener.get(i) {
+            rows.events.push(
+                "ticket.created",
+                Some(
+                    json!({"stage": item.stage, "channel": item.message.channel.as_str(),
+                            "previous_agent_id": previous_agent, "group_id": group}),
+                ),
+                None,
+                n,
+            );
+        }
+        rows.events
+            .push("message.received", None, Some(item.message.sent_at), n);
+    }
+    let stored = rows.store(conn).await.map_err(contended_on_unique)?;
+    if stored.len() != fresh.len() {
+        return Err(BatchError::Contended);
+    }
+
+    let mut outcomes = HashMap::new();
+    for i in fresh {
+        let item = &items[*i];
         let key = message_key(item);
-        let message_id = message_ids[&key];
-        let ticket_id = m.tickets[n];
+        let (message_id, ticket_id, opened_at) = stored[&key];
         outcomes.insert(
             key,
             Outcome::New(Ids {
                 ticket_id,
                 message_id,
-                thread_id: m.threads[n],
+                thread_id: thread_of(*i),
             }),
         );
         let Some(ticket_id) = ticket_id else { continue };
-        match opened_by.get(i) {
-            Some(opened) => events.push(
-                item.account_id,
-                "ticket.created",
+        match (opener.get(i), opened_at) {
+            (Some((previous_agent, group)), Some(created_at)) => written.opened.push(Opened {
+                account_id: item.account_id,
                 ticket_id,
-                json!({"stage": item.stage, "channel": item.message.channel.as_str(),
-                       "previous_agent_id": opened.previous_agent, "group_id": opened.group}),
-                None,
-            ),
-            None => written.arrived.push(Arrived {
+                created_at,
+                previous_agent: *previous_agent,
+                item: *i,
+                listing_group: listing_of(*i).and_then(|(_, g)| g),
+                group: *group,
+            }),
+            _ => written.arrived.push(Arrived {
                 account_id: item.account_id,
                 ticket_id,
                 message_id,
             }),
         }
-        events.push(
-            item.account_id,
-            "message.received",
-            ticket_id,
-            json!({ "message_id": message_id }),
-            Some(item.message.sent_at),
-        );
     }
-    events.insert(conn).await?;
     Ok(outcomes)
 }
 
@@ -777,91 +723,45 @@ async fn upsert_threads(
     )
 }
 
-/// The open (not done) ticket of each thread that has one, locked.
-async fn open_tickets(
+/// For each of `threads` that has an open (not done) ticket, that ticket, locked; for each of
+/// the others, the assignee of its most recently closed ticket (`None` when it had none).
+/// One statement: the second is only needed when the first finds no open ticket.
+async fn open_or_previous(
     conn: &mut PgConnection,
     threads: &[ThreadId],
-) -> Result<HashMap<ThreadId, TicketId>, sqlx::Error> {
-    let rows: Vec<(ThreadId, TicketId)> = sqlx::query_as(concat!(
-        "SELECT thread_id, id FROM tickets WHERE thread_id = ANY($1) AND state <> ",
+) -> Result<
+    (
+        HashMap<ThreadId, TicketId>,
+        HashMap<ThreadId, Option<UserId>>,
+    ),
+    sqlx::Error,
+> {
+    let rows: Vec<(ThreadId, Option<TicketId>, Option<UserId>)> = sqlx::query_as(concat!(
+        "WITH open AS (SELECT thread_id, id FROM tickets WHERE thread_id = ANY($1) AND state <> ",
         state_sql!(Done),
-        " ORDER BY id FOR UPDATE"
+        " ORDER BY id FOR UPDATE) \
+         SELECT thread_id, id, NULL::bigint FROM open \
+         UNION ALL (SELECT DISTINCT ON (thread_id) thread_id, NULL::bigint, assignee_id FROM tickets \
+           WHERE thread_id = ANY($1) AND state = ",
+        state_sql!(Done),
+        " AND thread_id NOT IN (SELECT thread_id FROM open) \
+           ORDER BY thread_id, closed_at DESC NULLS LAST, id DESC)"
     ))
     .bind(threads)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// For each thread, the assignee of its most recently closed ticket.
-async fn previous_agents(
-    conn: &mut PgConnection,
-    threads: &[ThreadId],
-) -> Result<HashMap<ThreadId, Option<UserId>>, sqlx::Error> {
-    if threads.is_empty() {
-        return Ok(HashMap::new());
+    let (mut open, mut previous) = (HashMap::new(), HashMap::new());
+    for (thread, ticket, assignee) in rows {
+        match ticket {
+            Some(ticket) => {
+                open.insert(thread, ticket);
+            }
+            None => {
+                previous.insert(thread, assignee);
+            }
+        }
     }
-    let rows: Vec<(ThreadId, Option<UserId>)> = sqlx::query_as(concat!(
-        "SELECT DISTINCT ON (thread_id) thread_id, assignee_id FROM tickets WHERE thread_id = ANY($1) AND state = ",
-        state_sql!(Done),
-        " ORDER BY thread_id, closed_at DESC NULLS LAST, id DESC"
-    ))
-    .bind(threads)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// New guest messages on open tickets (ticket, oldest and newest of them): each is unanswered
-/// since its oldest unanswered message, and its latest activity is at least the newest.
-async fn mark_unanswered(
-    conn: &mut PgConnection,
-    tickets: &[(TicketId, DateTime<Utc>, DateTime<Utc>)],
-) -> Result<(), sqlx::Error> {
-    if tickets.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<TicketId> = tickets.iter().map(|t| t.0).collect();
-    let since: Vec<DateTime<Utc>> = tickets.iter().map(|t| t.1).collect();
-    let newest: Vec<DateTime<Utc>> = tickets.iter().map(|t| t.2).collect();
-    sqlx::query(
-        "UPDATE tickets t SET awaiting_reply_since = LEAST(COALESCE(t.awaiting_reply_since, u.s), u.s), \
-           last_activity_at = GREATEST(t.last_activity_at, u.n) \
-         FROM UNNEST($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS u(id, s, n) WHERE t.id = u.id",
-    )
-    .bind(&ids)
-    .bind(&since)
-    .bind(&newest)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-#[derive(Default)]
-struct TicketColumns {
-    accounts: Vec<AccountId>,
-    threads: Vec<ThreadId>,
-    stages: Vec<&'static str>,
-    channels: Vec<String>,
-    languages: Vec<Option<String>>,
-    groups: Vec<Option<String>>,
-    guests: Vec<GuestId>,
-    reservations: Vec<Option<ReservationId>>,
-    listings: Vec<Option<ListingId>>,
-    awaiting: Vec<DateTime<Utc>>,
-    entry_points: Vec<Option<String>>,
-    group_ids: Vec<Option<GroupId>>,
-}
-
-#[derive(Default)]
-struct MessageColumns {
-    accounts: Vec<AccountId>,
-    threads: Vec<ThreadId>,
-    tickets: Vec<Option<TicketId>>,
-    channels: Vec<String>,
-    externals: Vec<String>,
-    bodies: Vec<String>,
-    sent: Vec<DateTime<Utc>>,
+    Ok((open, previous))
 }
 
 #[derive(Default)]
@@ -903,51 +803,5 @@ impl StayColumns {
         self.currencies.push(row.currency.clone());
         self.payments.push(row.payment_status.clone());
         self.confirmed.push(confirmed);
-    }
-}
-
-#[derive(Default)]
-struct EventColumns {
-    accounts: Vec<AccountId>,
-    kinds: Vec<&'static str>,
-    tickets: Vec<TicketId>,
-    data: Vec<serde_json::Value>,
-    at: Vec<Option<DateTime<Utc>>>,
-}
-
-impl EventColumns {
-    fn push(
-        &mut self,
-        account_id: AccountId,
-        kind: &'static str,
-        ticket_id: TicketId,
-        data: serde_json::Value,
-        at: Option<DateTime<Utc>>,
-    ) {
-        self.accounts.push(account_id);
-        self.kinds.push(kind);
-        self.tickets.push(ticket_id);
-        self.data.push(data);
-        self.at.push(at);
-    }
-
-    /// Appends the events in the order they were pushed.
-    async fn insert(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        if self.accounts.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO events (account_id, kind, ticket_id, data, at) \
-             SELECT a, k, t, d, COALESCE(at, now()) FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[], \
-               $5::timestamptz[]) WITH ORDINALITY AS u(a, k, t, d, at, n) ORDER BY n",
-        )
-        .bind(&self.accounts)
-        .bind(&self.kinds)
-        .bind(&self.tickets)
-        .bind(&self.data)
-        .bind(&self.at)
-        .execute(conn)
-        .await?;
-        Ok(())
     }
 }

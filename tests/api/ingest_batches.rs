@@ -266,3 +266,98 @@ async fn a_batch_locks_only_the_guests_listings_and_threads_it_changes() {
     assert_eq!(count(app, "SELECT count(*) FROM messages").await, 4);
     assert_eq!(count(app, "SELECT count(*) FROM listings").await, 1);
 }
+
+#[actix_web::test]
+async fn a_batchs_events_follow_its_messages_and_name_their_message_and_ticket() {
+    let app = spawn_app().await;
+    let app = &app;
+    // A ticket open before the batch, which the batch's first message goes on.
+    let res = app
+        .ingest_message(&app.account.api_key, &inquiry("back", "m-old"))
+        .await;
+    assert_eq!(res.status(), 202);
+    let (held, first) = writer_held_on_a_first_message(app).await;
+    let mut history = inquiry("back", "m-history");
+    history["history"] = true.into();
+    let bodies = [
+        inquiry("back", "m-again"),
+        inquiry("new", "m-1"),
+        history,
+        inquiry("new", "m-2"),
+    ];
+    // One at a time into the queue, so the batch holds them in this order.
+    let mut sends = Vec::new();
+    for (n, body) in bodies.into_iter().enumerate() {
+        let sender = app.clone();
+        sends.push(tokio::spawn(async move {
+            let res = sender.ingest_message(&sender.account.api_key, &body).await;
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }));
+        until_waiting(app, (n + 1) as f64).await;
+    }
+    held.let_go().await;
+    assert_eq!(first.await.unwrap(), 202);
+    let mut answers = Vec::new();
+    for send in sends {
+        answers.push(send.await.unwrap());
+    }
+    assert!(answers.iter().all(|(s, _)| *s == 202), "{answers:?}");
+    let ids = |n: usize| &answers[n].1;
+    assert_eq!(
+        ids(1)["ticket_id"],
+        ids(3)["ticket_id"],
+        "one thread, one ticket"
+    );
+    assert!(
+        ids(2)["ticket_id"].is_null(),
+        "a history message has no ticket"
+    );
+
+    // The batch's events, in the order they were logged (the dispatcher's aside): each names
+    // its message's ticket, a message's event its message.
+    let batch_events: Vec<(String, i64, Value)> = sqlx::query_as(
+        "SELECT kind, ticket_id, data FROM events \
+         WHERE kind IN ('ticket.created', 'message.received') AND id > \
+           (SELECT max(id) FROM events WHERE data->>'message_id' = \
+             (SELECT id::text FROM messages WHERE external_id = 'm-0')) ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    // The answers carry ids as strings, the events' data as numbers.
+    let id = |n: usize, of: &str| ids(n)[of].as_str().unwrap().parse::<i64>().unwrap();
+    let ticket = |n: usize| id(n, "ticket_id");
+    let message = |n: usize| Value::from(id(n, "message_id"));
+    let kinds: Vec<(&str, i64)> = batch_events
+        .iter()
+        .map(|(kind, ticket, _)| (kind.as_str(), *ticket))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("message.received", ticket(0)),
+            ("ticket.created", ticket(1)),
+            ("message.received", ticket(1)),
+            ("message.received", ticket(3)),
+        ]
+    );
+    assert_eq!(batch_events[0].2["message_id"], message(0));
+    assert_eq!(batch_events[2].2["message_id"], message(1));
+    assert_eq!(batch_events[3].2["message_id"], message(3));
+    let created = &batch_events[1].2;
+    assert_eq!(created["stage"], "pre_booking");
+    assert_eq!(created["channel"], "airbnb");
+    assert!(created["previous_agent_id"].is_null() && created.get("group_id").is_some());
+
+    // The ticket open before the batch waits for an answer since its new message.
+    let (awaiting, sent): (Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as(
+            "SELECT t.awaiting_reply_since, m.sent_at FROM tickets t JOIN messages m ON m.ticket_id = t.id \
+             WHERE m.external_id = 'm-old'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(awaiting, Some(sent), "the oldest unanswered message counts");
+    assert_eq!(count(app, "SELECT count(*) FROM tickets").await, 3);
+}
