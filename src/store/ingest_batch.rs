@@ -261,9 +261,9 @@ async fn write_fresh(
     }
 
     let mut rows = ConversationColumns::default();
-    for (ticket, thread) in open.iter().map(|(thread, ticket)| (*ticket, *thread)) {
+    for (thread, ticket) in &open {
         rows.reopened
-            .push((ticket, awaiting(thread), newest_sent[&thread]));
+            .push((*ticket, awaiting(*thread), newest_sent[thread]));
     }
     // The item that opens a ticket: (its previous agent, its routing group).
     let mut opener: HashMap<usize, (Option<UserId>, Option<GroupId>)> = HashMap::new();
