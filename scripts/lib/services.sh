@@ -61,17 +61,33 @@ ensure_redis() {
   redis_ready || { echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
 }
 
+# Where URLs reach the local PostgreSQL, for role and password AUTH: its Unix socket (Debian's
+# /var/run/postgresql, percent-encoded as a URL host) when it lets us in, else 127.0.0.1:5432.
+# The socket costs the database's processes less than loopback TCP: no TCP stack on either
+# side of each of its thousands of round trips a second (README, design decision "The local
+# database over its Unix socket"). A stock Debian install lets only the postgres OS user in
+# over the socket (peer): then it is TCP, with the password ensure_postgres set.
+pg_url_host() {
+  local socket="%2Fvar%2Frun%2Fpostgresql"
+  if psql "postgres://$1@${socket}/postgres" -tAc 'select 1' >/dev/null 2>&1; then
+    echo "$socket"
+  else
+    echo "127.0.0.1:5432"
+  fi
+}
+
 # Starts what is missing and exports DATABASE_URL, REDIS_URL, TEST_DATABASE_URL, TEST_REDIS_URL
 # (values already set by the caller are kept).
 ensure_services() {
   ensure_rust
   ensure_postgres
   ensure_redis
-  local auth="postgres"
+  local auth="postgres" host
   [ -n "${PGPASSWORD:-}" ] && auth="postgres:${PGPASSWORD}"
-  export DATABASE_URL="${DATABASE_URL:-postgres://${auth}@127.0.0.1:5432/switchboard}"
+  host=$(pg_url_host "$auth")
+  export DATABASE_URL="${DATABASE_URL:-postgres://${auth}@${host}/switchboard}"
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-  export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://${auth}@127.0.0.1:5432/postgres}"
+  export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://${auth}@${host}/postgres}"
   export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
   local db="${DATABASE_URL##*/}"
   if ! psql "${TEST_DATABASE_URL}" -tAc "SELECT 1 FROM pg_database WHERE datname = '${db}'" | grep -q 1; then
