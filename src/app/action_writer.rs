@@ -15,6 +15,11 @@
 //! it waits at most 200 ms for a ticket (`lock_timeout`), well under PostgreSQL's deadlock
 //! check, and a batch that fails for any reason is applied again one action per transaction,
 //! which holds one lock at a time, as before.
+//!
+//! A writer's connection carries those settings in its session
+//! ([`ticket_actions::WRITER_SESSION`]), so a batch that is one statement (nearly all are) is
+//! sent as its own transaction, without `BEGIN` and `COMMIT`: one round trip, and its tickets'
+//! locks let go as soon as it is done.
 
 use crate::domain::ids::{AccountId, TicketId, UserId};
 use crate::domain::ticket::TicketState;
@@ -113,7 +118,7 @@ impl ActionWriter {
 /// One writer: takes a batch (the queue is shared, one writer gathers at a time) and applies
 /// it, until the queue closes.
 async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<Metrics>) {
-    let mut line = HeldConnection::new(pool);
+    let mut line = HeldConnection::with_session(pool, ticket_actions::WRITER_SESSION);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
@@ -123,7 +128,7 @@ async fn write(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc
         // Tickets are locked in one order by every batch.
         batch.sort_by_key(|job: &Job| job.action.ticket_id);
         let applied = match line.get().await {
-            Ok(conn) => in_one_transaction(conn, &batch).await,
+            Ok(conn) => apply(conn, &batch).await,
             Err(e) => Err(e),
         };
         match applied {
@@ -153,18 +158,15 @@ async fn alone(pool: &PgPool, action: &Action) -> Result<Option<Acted>, sqlx::Er
     Ok(acted.flatten())
 }
 
-async fn in_one_transaction(
-    conn: &mut PgConnection,
-    batch: &[Job],
-) -> Result<Vec<Option<Acted>>, sqlx::Error> {
-    let mut tx = conn
-        .begin_with(if batch.len() > 1 {
-            ticket_actions::BEGIN_WAITING_BRIEFLY
-        } else {
-            BEGIN_PROBING
-        })
-        .await?;
+/// Applies `batch` atomically on a connection whose session is
+/// [`ticket_actions::WRITER_SESSION`]: one statement on its own, more in a transaction.
+async fn apply(conn: &mut PgConnection, batch: &[Job]) -> Result<Vec<Option<Acted>>, sqlx::Error> {
     let actions: Vec<ActionSql<'_>> = batch.iter().map(|job| job.action.sql()).collect();
+    if ticket_actions::in_one_statement(&actions) {
+        // Its own transaction, committed before PostgreSQL answers its last row.
+        return ticket_actions::act_all(conn, &actions).await;
+    }
+    let mut tx = conn.begin().await?;
     let acted = ticket_actions::act_all(&mut tx, &actions).await?;
     tx.commit().await?;
     Ok(acted)

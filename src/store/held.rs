@@ -2,19 +2,36 @@
 //! queues for the pool behind the very requests whose work it carries.
 
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{Executor, PgConnection, PgPool, Postgres};
 
 /// One pooled connection held across batches; taken again after a failure that may have
 /// broken it.
 pub struct HeldConnection {
     pool: PgPool,
     held: Option<PoolConnection<Postgres>>,
+    /// `SET` statements each connection taken runs first, for its whole session.
+    session: Option<&'static str>,
 }
 
 impl HeldConnection {
     /// Holds nothing yet: the first [`HeldConnection::get`] takes a connection.
     pub fn new(pool: PgPool) -> HeldConnection {
-        HeldConnection { pool, held: None }
+        HeldConnection {
+            pool,
+            held: None,
+            session: None,
+        }
+    }
+
+    /// Like [`HeldConnection::new`], but each connection taken first runs `settings` (`SET`
+    /// statements) for its whole session, so the writer's statements need no transaction
+    /// block to carry them. Such a connection is closed when let go, never returned to the
+    /// pool, where it would carry the settings to others.
+    pub fn with_session(pool: PgPool, settings: &'static str) -> HeldConnection {
+        HeldConnection {
+            session: Some(settings),
+            ..HeldConnection::new(pool)
+        }
     }
 
     /// The pool the connection came from, for work done outside the held connection.
@@ -26,7 +43,15 @@ impl HeldConnection {
     pub async fn get(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
         let conn = match self.held {
             Some(ref mut conn) => conn,
-            None => self.held.insert(self.pool.acquire().await?),
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                if let Some(settings) = self.session {
+                    conn.close_on_drop();
+                    let session: &mut PgConnection = &mut conn;
+                    session.execute(settings).await?;
+                }
+                self.held.insert(conn)
+            }
         };
         Ok(&mut **conn)
     }

@@ -30,11 +30,22 @@ macro_rules! select_by_ids {
 /// joins or sequential scans the generic plan can only walk the indexes, element by element,
 /// which is the plan for the few elements a batch holds whatever the tables' sizes. A cached
 /// plan is not made again when settings change, so a statement sent in such a transaction
-/// must only ever be sent in one.
+/// must only ever be sent in one. `probing_plans!(session)` sets them for the whole session
+/// instead, for a connection that sends nothing else (see `held::HeldConnection`).
 macro_rules! probing_plans {
     () => {
-        "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_hashjoin = off; \
-         SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off"
+        probing_plans!(@ "SET LOCAL ")
+    };
+    (session) => {
+        probing_plans!(@ "SET ")
+    };
+    (@ $set:literal) => {
+        concat!(
+            $set, "plan_cache_mode = force_generic_plan; ",
+            $set, "enable_hashjoin = off; ",
+            $set, "enable_mergejoin = off; ",
+            $set, "enable_seqscan = off"
+        )
     };
 }
 

@@ -136,18 +136,19 @@ const ACT: &str = act_sql!(
     reply_join: "",
     reply_columns: "NULL::bigint AS reply_id, NULL::timestamptz AS reply_sent_at"
 );
-/// Begins a transaction for [`act_all`] that waits at most 200 ms for a ticket another
-/// transaction holds (`lock_timeout`), in the same round trip as the `BEGIN`.
-pub const BEGIN_WAITING_BRIEFLY: &str = concat!(
-    "BEGIN; ",
-    probing_plans!(),
-    "; SET LOCAL lock_timeout = '200ms'"
-);
+/// The session of an action writer's own connection: the plans of [`probing_plans!`], and at
+/// most 200 ms waiting for a ticket another transaction holds (`lock_timeout`), for every
+/// statement. With them in the session rather than in a `BEGIN`, a batch that is one
+/// statement ([`in_one_statement`]) is sent as its own transaction: one round trip instead of
+/// three.
+pub const WRITER_SESSION: &str = concat!(probing_plans!(session), "; SET lock_timeout = '200ms'");
 
 /// Applies the actions in order, each to the ticket as the ones before it left it; `None` for
-/// an action whose account has no such ticket. Run it in a transaction begun with
-/// [`super::BEGIN_PROBING`] or [`BEGIN_WAITING_BRIEFLY`] (its statement's plan is made for
-/// those settings).
+/// an action whose account has no such ticket. Run it where [`probing_plans!`] hold (its
+/// statement's plan is made for them): in a transaction begun with [`super::BEGIN_PROBING`],
+/// or on a connection whose session is [`WRITER_SESSION`], where actions
+/// [`in_one_statement`] need no transaction block (the read that explains a refused action
+/// needs none either).
 ///
 /// Actions on distinct tickets go in one statement; a ticket's second action in the batch goes
 /// in the next statement, and so on (a batch rarely holds two actions of one ticket).
@@ -173,6 +174,12 @@ pub async fn act_all(
         }
     }
     Ok(acted)
+}
+
+/// Whether [`act_all`] applies `actions` with one statement (no ticket has two of them), which
+/// is then atomic without a transaction block.
+pub fn in_one_statement(actions: &[ActionSql<'_>]) -> bool {
+    rounds(actions).len() <= 1
 }
 
 /// The actions' indexes in statements of distinct tickets: each action in the first statement
@@ -316,6 +323,8 @@ mod tests {
     fn actions_on_distinct_tickets_share_one_statement() {
         let actions = [on(5), on(3), on(9)];
         assert_eq!(rounds(&actions), vec![vec![0, 1, 2]]);
+        assert!(in_one_statement(&actions));
         assert!(rounds(&[]).is_empty());
+        assert!(!in_one_statement(&[on(5), on(3), on(5)]));
     }
 }

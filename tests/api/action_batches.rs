@@ -248,3 +248,30 @@ async fn different_actions_that_wait_together_are_each_answered_as_alone() {
             .unwrap();
     assert_eq!(parked_note.as_deref(), Some("waits for the owner"));
 }
+
+#[actix_web::test]
+async fn a_writers_session_settings_leave_with_its_connection_not_through_the_pool() {
+    use switchboard::store::held::HeldConnection;
+    use switchboard::store::ticket_actions::WRITER_SESSION;
+    let app = spawn_app().await;
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(app.pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+
+    let mut line = HeldConnection::with_session(one.clone(), WRITER_SESSION);
+    assert_eq!(lock_timeout(line.get().await.unwrap()).await, "200ms");
+    line.forget();
+
+    // The pool's only connection now is a new one, with the server's defaults.
+    let mut next = one.acquire().await.unwrap();
+    assert_eq!(lock_timeout(&mut next).await, "0");
+}
+
+async fn lock_timeout(conn: &mut sqlx::PgConnection) -> String {
+    sqlx::query_scalar("SHOW lock_timeout")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
