@@ -16,7 +16,6 @@ use crate::domain::ids::{AccountId, MessageId};
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::outbound::{self, ReceiptRow};
-use crate::store::PROBING_SESSION;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,8 +73,7 @@ impl Receipts {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Receipts {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let line = HeldConnection::with_session(pool, PROBING_SESSION);
-        tokio::spawn(run(jobs, line, metrics.clone()));
+        tokio::spawn(run(jobs, HeldConnection::new(pool), metrics.clone()));
         Receipts { queue, metrics }
     }
 
