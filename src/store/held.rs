@@ -47,8 +47,7 @@ impl HeldConnection {
                 let mut conn = self.pool.acquire().await?;
                 if let Some(settings) = self.session {
                     conn.close_on_drop();
-                    let session: &mut PgConnection = &mut conn;
-                    session.execute(settings).await?;
+                    (&mut *conn).execute(settings).await?;
                 }
                 self.held.insert(conn)
             }
