@@ -112,23 +112,18 @@ async fn a_batch_that_fails_is_applied_again_one_action_at_a_time() {
     let (ana, tickets) = agent_with_tickets(&app, WRITERS + 3).await;
     let (first, waiting) = tickets.split_at(WRITERS);
 
-    // Another transaction holds the first of the three that will be batched together, for
+    // Another transaction holds the last of the three that will be batched together, for
     // longer than a batch waits for a ticket.
-    let row = Held::ticket(&app, &waiting[0]).await;
+    let row = Held::ticket(&app, &waiting[2]).await;
     let table = Held::table(&app, "events").await;
     let opens = open_with_writers_busy(&app, &ana, first, waiting);
     let release = async {
         until_metric(&app, "switchboard_action_waiting_actions", 3.0).await;
         table.let_go().await;
-        // The batch of three gives up on the held ticket and its actions go one by one; the
-        // first of them waits for the row like any single action.
-        until_metric(
-            &app,
-            "switchboard_action_batch_actions_count",
-            (WRITERS + 1) as f64,
-        )
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // The batch of three gives up on the held ticket (`lock_timeout`) and its actions go
+        // one by one, in ticket order: the two before the held one are opened while it is
+        // still held, and the last waits for the row like any single action.
+        until_opened(&app, &waiting[..2]).await;
         row.let_go().await;
     };
     let (statuses, ()) = futures_util::future::join(opens, release).await;
@@ -141,6 +136,17 @@ async fn a_batch_that_fails_is_applied_again_one_action_at_a_time() {
             .await
             .unwrap();
     assert_eq!(events, tickets.len() as i64, "each open logged once");
+}
+
+/// Waits until every one of `tickets` is opened; panics after five seconds.
+async fn until_opened(app: &TestApp, tickets: &[String]) {
+    for _ in 0..200 {
+        if opened(app, tickets).await == tickets.len() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{tickets:?} were not all opened while another ticket of their batch was held");
 }
 
 /// Two replies to one ticket, a pending with its note, a done, an open, and an open of
