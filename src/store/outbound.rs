@@ -19,6 +19,33 @@ macro_rules! enqueue_deliveries {
     };
 }
 
+/// The body of a `locked AS MATERIALIZED (…)` CTE that locks the replies that meet `$which`
+/// (a condition on `messages`), in id order, as an `UPDATE` of them would. The outcomes' writer and the
+/// reports' writer both change replies, often the same ones at the same moment (a bridge
+/// reports a reply as soon as its webhook arrives). An `UPDATE … FROM` locks rows in whatever
+/// order its plan meets them (the outcomes' plan walked their deliveries, whose ids do not
+/// follow their replies'), and two such batches deadlocked, each reply waiting a second for
+/// PostgreSQL's deadlock check. Taking every lock first, in one order, leaves no circle.
+macro_rules! replies_locked_in_order {
+    ($which:literal) => {
+        concat!(
+            "SELECT id FROM messages WHERE ",
+            $which,
+            " ORDER BY id FOR NO KEY UPDATE"
+        )
+    };
+}
+
+/// The condition that makes an `UPDATE` wait for the `locked` CTE
+/// ([`replies_locked_in_order!`]) before it writes its first row: an uncorrelated subquery is
+/// computed once, before the rows it filters, and counting reads the CTE to its end. It is
+/// always true.
+macro_rules! replies_locked_first {
+    () => {
+        "(SELECT count(*) FROM locked) IS NOT NULL"
+    };
+}
+
 use super::tickets::MessageRecord;
 use crate::domain::channel::Channel;
 use crate::domain::delivery::{DeliveryStatus, Step};
@@ -391,9 +418,9 @@ pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
 /// delivered), the reason on a retry, and `failed` on giving up unless another connection
 /// still has the message pending or sent it. A claim whose lease ran out (and was claimed
 /// again) writes nothing and has no row in the answer. Give each message at most once
-/// (which of two rows `UPDATE … FROM` would take is not defined), in message order, so the
-/// messages are locked in the order the reports' writer locks them. It runs on
-/// [`probing_plans!`].
+/// (which of two rows `UPDATE … FROM` would take is not defined). The replies are locked
+/// first, in id order ([`replies_locked_in_order!`]), as the reports' writer locks them. It
+/// runs on [`probing_plans!`].
 ///
 /// The commit does not wait for the disk (`synchronous_commit = off`, for this transaction
 /// only): an outcome lost in a crash leaves the delivery pending with its lease run out, so
@@ -430,13 +457,15 @@ pub async fn record_attempts(
         ),
     )
     .await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "WITH i AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], \
              $4::timestamptz[], $5::int[], $6::text[]) AS i(id, leased_until, status, next_at, code, error)), \
+         locked AS MATERIALIZED (", replies_locked_in_order!("id IN (SELECT d.message_id FROM deliveries d JOIN i ON d.id = i.id)"), "), \
          attempt AS (UPDATE deliveries d SET status = i.status, attempts = d.attempts + 1, \
            next_attempt_at = COALESCE(i.next_at, d.next_attempt_at), last_status_code = i.code, \
            last_error = i.error, updated_at = now() \
            FROM i WHERE d.id = i.id AND d.status = 'pending' AND d.next_attempt_at = i.leased_until \
+             AND ", replies_locked_first!(), " \
            RETURNING d.id, d.message_id, i.status, i.error), \
          m AS (UPDATE messages m SET delivery_attempts = m.delivery_attempts + 1, \
            delivery_error = a.error, \
@@ -450,8 +479,8 @@ pub async fn record_attempts(
            FROM attempt a WHERE m.id = a.message_id RETURNING m.*, a.id AS delivery_id) \
          SELECT m.delivery_id, m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, \
            m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
-         FROM m JOIN tickets t ON t.id = m.ticket_id",
-    )
+         FROM m JOIN tickets t ON t.id = m.ticket_id"
+    ))
     .bind(&ids)
     .bind(&leases)
     .bind(&statuses)
@@ -492,9 +521,8 @@ pub struct ReceiptRow<'a> {
 /// A reply as a receipt left it: its account, the reply, its ticket and who hears of it.
 pub type Receipted = (AccountId, MessageRecord, TicketId, Vec<UserId>);
 
-/// Stores bridges' reports on replies in one statement, locking the replies in the order
-/// given (callers sort them by id, so two batches never wait on each other in a circle). A
-/// report whose account has no such outbound message changes nothing and has no row in the
+/// Stores bridges' reports on replies in one statement, locking the replies first in id order
+/// ([`replies_locked_in_order!`], as the outcomes' writer does). A report whose account has no such outbound message changes nothing and has no row in the
 /// answer; give each reply at most once (which of two rows `UPDATE … FROM` would take is not
 /// defined). One transaction on [`probing_plans!`].
 pub async fn report_deliveries(
@@ -506,16 +534,22 @@ pub async fn report_deliveries(
     let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
     let errors: Vec<Option<&str>> = receipts.iter().map(|r| r.error).collect();
     let mut tx = sqlx::Connection::begin_with(&mut *conn, super::BEGIN_PROBING).await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
            AS r(account_id, id, status, error)), \
+         locked AS MATERIALIZED (",
+        replies_locked_in_order!("(account_id, id) IN (SELECT account_id, id FROM r)"),
+        "), \
          m AS (UPDATE messages SET delivery_status = r.status, delivery_error = r.error \
            FROM r WHERE messages.account_id = r.account_id AND messages.id = r.id \
-             AND messages.delivery_status IS NOT NULL RETURNING messages.*) \
+             AND messages.delivery_status IS NOT NULL AND ",
+        replies_locked_first!(),
+        " \
+           RETURNING messages.*) \
          SELECT m.account_id, m.id, m.ticket_id, m.direction, m.body, m.sent_at, m.author_id, \
            m.delivery_status, m.delivery_attempts, m.delivery_error, t.assignee_id \
-         FROM m JOIN tickets t ON t.id = m.ticket_id",
-    )
+         FROM m JOIN tickets t ON t.id = m.ticket_id"
+    ))
     .bind(&accounts)
     .bind(&messages)
     .bind(&statuses)

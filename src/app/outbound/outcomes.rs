@@ -100,15 +100,14 @@ async fn run(mut jobs: mpsc::Receiver<Job>, mut line: HeldConnection, metrics: A
     }
 }
 
-/// Takes from `waiting` the first outcome of each message, in message order; the others stay
-/// for the next batch.
+/// Takes from `waiting` the first outcome of each message; the others stay for the next
+/// batch.
 fn one_per_message(waiting: &mut Vec<Job>) -> Vec<Job> {
     let mut seen = HashSet::new();
-    let (mut batch, later): (Vec<Job>, Vec<Job>) = waiting
+    let (batch, later): (Vec<Job>, Vec<Job>) = waiting
         .drain(..)
         .partition(|job| seen.insert(job.outcome.message_id));
     *waiting = later;
-    batch.sort_by_key(|job| job.outcome.message_id);
     batch
 }
 
@@ -175,10 +174,10 @@ mod tests {
     }
 
     #[test]
-    fn a_message_has_one_outcome_per_batch_and_the_batch_goes_in_message_order() {
+    fn a_message_has_one_outcome_per_batch() {
         let mut waiting = vec![job(1, 30), job(2, 10), job(3, 30), job(4, 20), job(5, 30)];
         let batch = one_per_message(&mut waiting);
-        assert_eq!(ids(&batch), vec![2, 4, 1]);
+        assert_eq!(ids(&batch), vec![1, 2, 4]);
         assert_eq!(ids(&waiting), vec![3, 5]);
         let batch = one_per_message(&mut waiting);
         assert_eq!(ids(&batch), vec![3]);

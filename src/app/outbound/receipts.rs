@@ -110,9 +110,7 @@ async fn store_batch(line: &mut HeldConnection, batch: &mut Vec<Job>) {
         .enumerate()
         .map(|(i, job)| (job.receipt.key(), i))
         .collect();
-    let mut rows: Vec<ReceiptRow<'_>> = last.values().map(|&i| batch[i].receipt.row()).collect();
-    // Replies are locked in one order by every batch.
-    rows.sort_by_key(|r| r.message_id);
+    let rows: Vec<ReceiptRow<'_>> = last.values().map(|&i| batch[i].receipt.row()).collect();
     let stored = match line.get().await {
         Ok(conn) => outbound::report_deliveries(conn, &rows).await,
         Err(e) => Err(e),
