@@ -413,19 +413,30 @@ pub struct AttemptRow<'a> {
 /// hears of it.
 pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
 
+/// The session of the outcome writer's own connection (`store::held`), for
+/// [`record_attempts`]: its statement's plans ([`probing_plans!`]), and commits that do not
+/// wait for the disk (see there). With them in the session, the statement is its own
+/// transaction: one round trip instead of three (`BEGIN`, the statement, `COMMIT`).
+pub const OUTCOME_SESSION: &str =
+    concat!("SET synchronous_commit = off; ", probing_plans!(session));
+
+/// The session of the report writer's own connection, for [`report_deliveries`]: as
+/// [`OUTCOME_SESSION`], but its commits wait for the disk.
+pub const REPORT_SESSION: &str = probing_plans!(session);
+
 /// Writes attempts' outcomes on their deliveries and on their messages' statuses, in one
-/// transaction of one statement: `sent` on acceptance (a `delivered` message stays
+/// statement (its own transaction): `sent` on acceptance (a `delivered` message stays
 /// delivered), the reason on a retry, and `failed` on giving up unless another connection
 /// still has the message pending or sent it. A claim whose lease ran out (and was claimed
 /// again) writes nothing and has no row in the answer. Give each message at most once
 /// (which of two rows `UPDATE … FROM` would take is not defined). The replies are locked
-/// first, in id order ([`replies_locked_in_order!`]), as the reports' writer locks them. It
-/// runs on [`probing_plans!`].
+/// first, in id order ([`replies_locked_in_order!`]), as the reports' writer locks them. Send
+/// it on a connection whose session is [`OUTCOME_SESSION`].
 ///
-/// The commit does not wait for the disk (`synchronous_commit = off`, for this transaction
-/// only): an outcome lost in a crash leaves the delivery pending with its lease run out, so
-/// it is sent again with the same `webhook-id`, which is what a failed write here already
-/// means. One flush per delivery was the busiest wait of the database under load.
+/// The commit does not wait for the disk (`synchronous_commit = off`): an outcome lost in a
+/// crash leaves the delivery pending with its lease run out, so it is sent again with the
+/// same `webhook-id`, which is what a failed write here already means. One flush per
+/// delivery was the busiest wait of the database under load.
 pub async fn record_attempts(
     conn: &mut PgConnection,
     attempts: &[AttemptRow<'_>],
@@ -449,14 +460,6 @@ pub async fn record_attempts(
         codes.push(a.status_code.map(i32::from));
         errors.push(error);
     }
-    let mut tx = sqlx::Connection::begin_with(
-        &mut *conn,
-        concat!(
-            "BEGIN; SET LOCAL synchronous_commit = off; ",
-            probing_plans!()
-        ),
-    )
-    .await?;
     let rows = sqlx::query(concat!(
         "WITH i AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], \
              $4::timestamptz[], $5::int[], $6::text[]) AS i(id, leased_until, status, next_at, code, error)), \
@@ -487,9 +490,8 @@ pub async fn record_attempts(
     .bind(&retries)
     .bind(&codes)
     .bind(&errors)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let (message, ticket_id, audience) = announced_from_row(r)?;
@@ -522,9 +524,10 @@ pub struct ReceiptRow<'a> {
 pub type Receipted = (AccountId, MessageRecord, TicketId, Vec<UserId>);
 
 /// Stores bridges' reports on replies in one statement, locking the replies first in id order
-/// ([`replies_locked_in_order!`], as the outcomes' writer does). A report whose account has no such outbound message changes nothing and has no row in the
-/// answer; give each reply at most once (which of two rows `UPDATE … FROM` would take is not
-/// defined). One transaction on [`probing_plans!`].
+/// ([`replies_locked_in_order!`], as the outcomes' writer does). A report whose account has
+/// no such outbound message changes nothing and has no row in the answer; give each reply at
+/// most once (which of two rows `UPDATE … FROM` would take is not defined). One statement, its own transaction; send it on a connection whose session is
+/// [`REPORT_SESSION`].
 pub async fn report_deliveries(
     conn: &mut PgConnection,
     receipts: &[ReceiptRow<'_>],
@@ -533,7 +536,6 @@ pub async fn report_deliveries(
     let messages: Vec<MessageId> = receipts.iter().map(|r| r.message_id).collect();
     let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
     let errors: Vec<Option<&str>> = receipts.iter().map(|r| r.error).collect();
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, super::BEGIN_PROBING).await?;
     let rows = sqlx::query(concat!(
         "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
            AS r(account_id, id, status, error)), \
@@ -554,9 +556,8 @@ pub async fn report_deliveries(
     .bind(&messages)
     .bind(&statuses)
     .bind(&errors)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let (message, ticket_id, audience) = announced_from_row(r)?;

@@ -1,5 +1,6 @@
 //! Group commit for the delivery worker's outcomes: one writer per node takes every outcome
-//! waiting (up to [`MAX_BATCH`]) and writes them with one statement in one transaction.
+//! waiting (up to [`MAX_BATCH`]) and writes them with one statement, its own transaction (the
+//! writer's connection carries the statement's settings in its session).
 //! Under the `target` load an outcome written on its own (a pool checkout, `BEGIN`, the
 //! statement, `COMMIT`) was a fifth of PostgreSQL's busy time, more than any statement but
 //! the agents' actions.
@@ -74,7 +75,8 @@ impl Outcomes {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Outcomes {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(jobs, HeldConnection::new(pool), metrics.clone()));
+        let line = HeldConnection::with_session(pool, outbound::OUTCOME_SESSION);
+        tokio::spawn(run(jobs, line, metrics.clone()));
         Outcomes { queue, metrics }
     }
 

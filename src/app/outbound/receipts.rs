@@ -73,7 +73,8 @@ impl Receipts {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Receipts {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(jobs, HeldConnection::new(pool), metrics.clone()));
+        let line = HeldConnection::with_session(pool, outbound::REPORT_SESSION);
+        tokio::spawn(run(jobs, line, metrics.clone()));
         Receipts { queue, metrics }
     }
 
