@@ -140,6 +140,11 @@ pub async fn begin_generic(
         .await
 }
 
+/// The session of a writer's own connection (`held::HeldConnection::with_session`) whose
+/// statements all run on [`probing_plans!`]: each one is then its own transaction, without a
+/// `BEGIN` to carry the settings.
+pub const PROBING_SESSION: &str = probing_plans!(session);
+
 /// The `BEGIN` of a write transaction whose statements run on [`probing_plans!`], settings
 /// included, in one round trip.
 pub const BEGIN_PROBING: &str = concat!("BEGIN; ", probing_plans!());

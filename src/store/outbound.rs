@@ -342,8 +342,8 @@ macro_rules! reply_event_joins {
 /// "First pending of its thread" is a probe of `deliveries_thread_pending` per candidate (the
 /// `LIMIT 1` keeps it one): written as `NOT EXISTS`, a plan made while the table was small
 /// compared every candidate with every pending delivery, which grew with the backlog.
-/// The worker sends it in a transaction of its own begun with [`super::begin_probing`], so
-/// each connection plans it once.
+/// One statement, its own transaction, so the claim is committed at once: the worker sends it
+/// on its own connection, whose session is [`super::PROBING_SESSION`], which plans it once.
 pub async fn claim_due(
     db: impl PgExecutor<'_>,
     limit: i64,
@@ -419,10 +419,6 @@ pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
 /// transaction: one round trip instead of three (`BEGIN`, the statement, `COMMIT`).
 pub const OUTCOME_SESSION: &str =
     concat!("SET synchronous_commit = off; ", probing_plans!(session));
-
-/// The session of the report writer's own connection, for [`report_deliveries`]: as
-/// [`OUTCOME_SESSION`], but its commits wait for the disk.
-pub const REPORT_SESSION: &str = probing_plans!(session);
 
 /// Writes attempts' outcomes on their deliveries and on their messages' statuses, in one
 /// statement (its own transaction): `sent` on acceptance (a `delivered` message stays
@@ -526,8 +522,8 @@ pub type Receipted = (AccountId, MessageRecord, TicketId, Vec<UserId>);
 /// Stores bridges' reports on replies in one statement, locking the replies first in id order
 /// ([`replies_locked_in_order!`], as the outcomes' writer does). A report whose account has
 /// no such outbound message changes nothing and has no row in the answer; give each reply at
-/// most once (which of two rows `UPDATE … FROM` would take is not defined). One statement, its own transaction; send it on a connection whose session is
-/// [`REPORT_SESSION`].
+/// most once (which of two rows `UPDATE … FROM` would take is not defined). One statement,
+/// its own transaction; send it on a connection whose session is [`super::PROBING_SESSION`].
 pub async fn report_deliveries(
     conn: &mut PgConnection,
     receipts: &[ReceiptRow<'_>],

@@ -26,7 +26,7 @@ use crate::domain::user::Role;
 use crate::metrics::Metrics;
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::Hub;
-use crate::store::{self, sessions::Identity, tickets::MessageRecord};
+use crate::store::{self, held::HeldConnection, sessions::Identity, tickets::MessageRecord};
 use crate::wire::outbound::{
     ConnectionView, CreatedConnection, DeliveryView, FeedItem, WebhookBody,
 };
@@ -231,7 +231,10 @@ impl Outbound {
     /// Starts this node's delivery worker.
     pub fn start_worker(&self) -> DeliveryWorker {
         DeliveryWorker::start(worker::Courier {
-            pool: self.pool.clone(),
+            claims: tokio::sync::Mutex::new(HeldConnection::with_session(
+                self.pool.clone(),
+                store::PROBING_SESSION,
+            )),
             hub: self.hub.clone(),
             sender: self.sender.clone(),
             policy: self.policy,

@@ -16,6 +16,7 @@ use crate::domain::ids::{AccountId, MessageId};
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::outbound::{self, ReceiptRow};
+use crate::store::PROBING_SESSION;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl Receipts {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Receipts {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let line = HeldConnection::with_session(pool, outbound::REPORT_SESSION);
+        let line = HeldConnection::with_session(pool, PROBING_SESSION);
         tokio::spawn(run(jobs, line, metrics.clone()));
         Receipts { queue, metrics }
     }

@@ -10,13 +10,13 @@ use super::{announce, DeliveryBell, Outcome, Outcomes, Sender};
 use crate::domain::delivery::{judge, next_step, Answer, DeliveryPolicy, SigningSecret, Step};
 use crate::session::hub::Hub;
 use crate::store;
+use crate::store::held::HeldConnection;
 use crate::store::outbound::DueDelivery;
 use crate::wire::outbound::{reply_webhook_id, WebhookBody};
 use chrono::Utc;
-use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 /// Deliveries one slot claims and sends side by side.
@@ -28,7 +28,8 @@ const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
 /// What every slot shares.
 pub(super) struct Courier {
-    pub pool: PgPool,
+    /// The connection the slots claim on, one at a time: a claim is one short statement.
+    pub claims: Mutex<HeldConnection>,
     pub hub: Arc<Hub>,
     pub sender: Arc<Sender>,
     pub policy: DeliveryPolicy,
@@ -86,9 +87,17 @@ impl Courier {
     /// outcome; false when none is due.
     async fn deliver_batch(&self) -> Result<bool, sqlx::Error> {
         let lease = self.policy.timeout * 2 + LEASE_MARGIN;
-        let mut tx = store::begin_probing(&self.pool).await?;
-        let claimed = store::outbound::claim_due(&mut *tx, CLAIM_BATCH, lease).await?;
-        tx.commit().await?;
+        let claimed = {
+            let mut line = self.claims.lock().await;
+            let claimed = match line.get().await {
+                Ok(conn) => store::outbound::claim_due(conn, CLAIM_BATCH, lease).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = &claimed {
+                line.failed(e);
+            }
+            claimed?
+        };
         if claimed.is_empty() {
             return Ok(false);
         }
