@@ -21,6 +21,11 @@ ensure_rust() {
     echo "Rust is not installed. Install it from https://rustup.rs (curl https://sh.rustup.rs -sSf | sh), then run this again." >&2
     exit 1
   fi
+  # The server's allocator (jemalloc) is built from its C sources.
+  if ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+    say "Installing a C toolchain (build-essential)"
+    apt_install build-essential
+  fi
 }
 
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
