@@ -20,11 +20,11 @@ macro_rules! enqueue_deliveries {
 }
 
 /// The body of a `locked AS MATERIALIZED (…)` CTE that locks the replies that meet `$which`
-/// (a condition on `messages`), in id order, as an `UPDATE` of them would. The outcomes' writer and the
-/// reports' writer both change replies, often the same ones at the same moment (a bridge
-/// reports a reply as soon as its webhook arrives). An `UPDATE … FROM` locks rows in whatever
-/// order its plan meets them (the outcomes' plan walked their deliveries, whose ids do not
-/// follow their replies'), and two such batches deadlocked, each reply waiting a second for
+/// (a condition on `messages`) in id order, as an `UPDATE` of them would. The outcomes'
+/// writer and the reports' writer both change replies, often the same ones at the same moment
+/// (a bridge reports a reply as soon as its webhook arrives). An `UPDATE … FROM` locks rows in
+/// whatever order its plan meets them, which the order of its input does not fix: two such
+/// batches, both sorted by reply, deadlocked under load, each waiting a second for
 /// PostgreSQL's deadlock check. Taking every lock first, in one order, leaves no circle.
 macro_rules! replies_locked_in_order {
     ($which:literal) => {
