@@ -19,19 +19,20 @@ macro_rules! enqueue_deliveries {
     };
 }
 
-/// The body of a `locked AS MATERIALIZED (…)` CTE that locks the replies that meet `$which`
-/// (a condition on `messages`) in id order, as an `UPDATE` of them would. The outcomes'
-/// writer and the reports' writer both change replies, often the same ones at the same moment
-/// (a bridge reports a reply as soon as its webhook arrives). An `UPDATE … FROM` locks rows in
+/// The CTE `locked`, which locks the replies that meet `$which` (a condition on `messages`) in
+/// id order, as an `UPDATE` of them would; materialised, since inlined it would lock nothing
+/// before the `UPDATE` meets the rows. The outcomes' writer and the reports' writer both
+/// change replies, often the same ones at the same moment (a bridge reports a reply as soon
+/// as its webhook arrives). An `UPDATE … FROM` locks rows in
 /// whatever order its plan meets them, which the order of its input does not fix: two such
 /// batches, both sorted by reply, deadlocked under load, each waiting a second for
 /// PostgreSQL's deadlock check. Taking every lock first, in one order, leaves no circle.
 macro_rules! replies_locked_in_order {
     ($which:literal) => {
         concat!(
-            "SELECT id FROM messages WHERE ",
+            "locked AS MATERIALIZED (SELECT id FROM messages WHERE ",
             $which,
-            " ORDER BY id FOR NO KEY UPDATE"
+            " ORDER BY id FOR NO KEY UPDATE), "
         )
     };
 }
@@ -459,7 +460,7 @@ pub async fn record_attempts(
     let rows = sqlx::query(concat!(
         "WITH i AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], \
              $4::timestamptz[], $5::int[], $6::text[]) AS i(id, leased_until, status, next_at, code, error)), \
-         locked AS MATERIALIZED (", replies_locked_in_order!("id IN (SELECT d.message_id FROM deliveries d JOIN i ON d.id = i.id)"), "), \
+         ", replies_locked_in_order!("id IN (SELECT d.message_id FROM deliveries d JOIN i ON d.id = i.id)"), "\
          attempt AS (UPDATE deliveries d SET status = i.status, attempts = d.attempts + 1, \
            next_attempt_at = COALESCE(i.next_at, d.next_attempt_at), last_status_code = i.code, \
            last_error = i.error, updated_at = now() \
@@ -535,10 +536,9 @@ pub async fn report_deliveries(
     let rows = sqlx::query(concat!(
         "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) \
            AS r(account_id, id, status, error)), \
-         locked AS MATERIALIZED (",
+         ",
         replies_locked_in_order!("(account_id, id) IN (SELECT account_id, id FROM r)"),
-        "), \
-         m AS (UPDATE messages SET delivery_status = r.status, delivery_error = r.error \
+        "m AS (UPDATE messages SET delivery_status = r.status, delivery_error = r.error \
            FROM r WHERE messages.account_id = r.account_id AND messages.id = r.id \
              AND messages.delivery_status IS NOT NULL AND ",
         replies_locked_first!(),
