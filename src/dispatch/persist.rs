@@ -90,11 +90,17 @@ pub async fn commit(
         let pushes = frames(pool, account_id, batch, HashMap::new(), HashMap::new()).await;
         return Ok(Flushed { pushes });
     }
-    let mut tx = store::begin_probing(pool).await?;
     let mut previous_assignee = HashMap::new();
     if let Some(new_assignments) = only_new_assignments(&batch) {
         // The common case under load: tickets leaving the queue. One statement checks the
-        // fence, moves them, logs them and returns them as their frames show them.
+        // fence, moves them, logs them and returns them as their frames show them. Its commit
+        // is on every new ticket's way to its agent and does not wait for the disk: only
+        // PostgreSQL crashing (not a node) can lose it, in the moment before the WAL writer
+        // flushes, and the tickets are then queued again and dispatched once more. Nobody
+        // outside the desk was told, and an agent's next action on such a ticket waits for
+        // its own flush, which writes the assignment first (the log is one sequence). A
+        // manager's decision, whose answer says it is done, still waits for the disk.
+        let mut tx = pool.begin_with(store::BEGIN_PROBING_UNFLUSHED).await?;
         let moved =
             store::dispatch_state::assign_queued_many(&mut tx, (node, lease), &new_assignments)
                 .await?;
@@ -111,6 +117,7 @@ pub async fn commit(
             pushes: frames(pool, account_id, batch, previous_assignee, moved).await,
         });
     }
+    let mut tx = store::begin_probing(pool).await?;
     for item in &batch {
         match item {
             Outgoing::Decision(d) => {

@@ -149,6 +149,14 @@ pub const PROBING_SESSION: &str = probing_plans!(session);
 /// included, in one round trip.
 pub const BEGIN_PROBING: &str = concat!("BEGIN; ", probing_plans!());
 
+/// [`BEGIN_PROBING`] for a transaction whose commit need not wait for the disk
+/// (`synchronous_commit = off`): one that a PostgreSQL crash may undo without harm.
+pub const BEGIN_PROBING_UNFLUSHED: &str = concat!(
+    "BEGIN; ",
+    probing_plans!(),
+    "; SET LOCAL synchronous_commit = off"
+);
+
 /// A write transaction begun with [`BEGIN_PROBING`].
 pub async fn begin_probing(
     pool: &sqlx::PgPool,

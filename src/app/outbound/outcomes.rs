@@ -75,7 +75,7 @@ impl Outcomes {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Outcomes {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let line = HeldConnection::with_session(pool, outbound::OUTCOME_SESSION);
+        let line = HeldConnection::with_session(pool, outbound::DELIVERY_WORKER_SESSION);
         tokio::spawn(run(jobs, line, metrics.clone()));
         Outcomes { queue, metrics }
     }
