@@ -103,9 +103,9 @@ async fn repeats_and_one_threads_messages_in_one_batch_store_once_and_open_one_t
 
 #[actix_web::test]
 async fn two_writers_store_side_by_side_each_threads_messages_on_one() {
-    // A pool of 40 gives the node two writers (`CONNECTIONS_PER_WRITER` is 20).
+    // A pool of 80 gives the node two writers (`CONNECTIONS_PER_WRITER` is 40).
     let app = spawn_app_with(Options {
-        db_pool: Some(40),
+        db_pool: Some(80),
         ..Options::default()
     })
     .await;
