@@ -154,7 +154,7 @@ impl Dispatcher {
         let batch = std::mem::take(&mut self.outbox);
         let waiting = std::mem::take(&mut self.waiting);
         let (shared, lease) = (self.shared.clone(), self.lease);
-        ctx.spawn(async move { persist::commit(&shared.pool, (&shared.node, lease), batch, &shared.metrics).await }.in_runtime().into_actor(self).map(
+        ctx.spawn(async move { persist::commit(&shared, lease, batch).await }.in_runtime().into_actor(self).map(
             move |result, act, ctx| {
                 act.flushing = false;
                 let outcome = match result {

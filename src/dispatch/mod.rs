@@ -68,6 +68,10 @@ pub(crate) struct Shared {
     /// The dispatchers' own pool, used only on their thread, so its connections are opened
     /// and driven there (see `store::pool_like`).
     pub pool: PgPool,
+    /// The pool of the assignments from the queue (`persist::commit`), each statement its own
+    /// transaction: every connection's session is `store::UNFLUSHED_PROBING_SESSION`, and
+    /// nothing else is sent on it.
+    pub assignments: PgPool,
     pub hub: Arc<Hub>,
     pub presence: Arc<dyn PresenceStore>,
     pub wallboards: Arc<dyn WallboardSource>,
@@ -124,6 +128,10 @@ impl Dispatchers {
         let dispatchers = Arc::new(Dispatchers {
             shared: Shared {
                 pool: crate::store::pool_like(&pool),
+                assignments: crate::store::pool_with_session(
+                    &pool,
+                    crate::store::UNFLUSHED_PROBING_SESSION,
+                ),
                 metrics: hub.metrics().clone(),
                 hub,
                 presence,

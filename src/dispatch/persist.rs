@@ -5,10 +5,10 @@
 //! that matches no row rolls the whole batch back and the dispatcher rebuilds.
 
 use super::messages::{Known, TicketChange};
+use super::Shared;
 use crate::domain::dispatch::{Decision, Reason, OFFER_SECONDS};
 use crate::domain::ids::{AccountId, MessageId, TicketId, UserId};
 use crate::domain::inbox::Viewer;
-use crate::metrics::Metrics;
 use crate::session::frames::{EventFrame, ServerEvent, TicketPayload};
 use crate::session::hub::Hub;
 use crate::store::{self, events::NewEvent, leases::Held, tickets::TicketRecord};
@@ -75,13 +75,13 @@ impl Outgoing {
 }
 
 /// Commits `batch` in one transaction, counts its decisions, and prepares its frames. The
-/// transaction commits only while `node` still holds `lease`.
-pub async fn commit(
-    pool: &PgPool,
-    (node, lease): (&str, Held),
+/// transaction commits only while the node still holds `lease`.
+pub(crate) async fn commit(
+    shared: &Shared,
+    lease: Held,
     batch: Vec<Outgoing>,
-    metrics: &Metrics,
 ) -> Result<Flushed, FlushError> {
+    let (pool, node, metrics) = (&shared.pool, &*shared.node, &*shared.metrics);
     let account_id = lease.account_id;
     let writes = batch
         .iter()
@@ -92,25 +92,25 @@ pub async fn commit(
     }
     let mut previous_assignee = HashMap::new();
     if let Some(new_assignments) = only_new_assignments(&batch) {
-        // The common case under load: tickets leaving the queue. One statement checks the
-        // fence, moves them, logs them and returns them as their frames show them. Its commit
-        // is on every new ticket's way to its agent and does not wait for the disk: only
-        // PostgreSQL crashing (not a node) can lose it, in the moment before the WAL writer
-        // flushes, and the tickets are then queued again and dispatched once more. Nobody
-        // outside the desk was told, and an agent's next action on such a ticket waits for
-        // its own flush, which writes the assignment first (the log is one sequence). A
-        // manager's decision, whose answer says it is done, still waits for the disk.
-        let mut tx = pool.begin_with(store::BEGIN_PROBING_UNFLUSHED).await?;
+        // The common case under load: tickets leaving the queue. One statement, its own
+        // transaction, checks the fence, moves them, logs them and returns them as their
+        // frames show them. Its commit is on every new ticket's way to its agent and does not
+        // wait for the disk: only PostgreSQL crashing (not a node) can lose it, in the moment
+        // before the WAL writer flushes, and the tickets are then queued again and dispatched
+        // once more. Nobody outside the desk was told, and an agent's next action on such a
+        // ticket waits for its own flush, which writes the assignment first (the log is one
+        // sequence). A manager's decision, whose answer says it is done, still waits for the
+        // disk.
+        let mut conn = shared.assignments.acquire().await?;
         let moved =
-            store::dispatch_state::assign_queued_many(&mut tx, (node, lease), &new_assignments)
+            store::dispatch_state::assign_queued_many(&mut conn, (node, lease), &new_assignments)
                 .await?;
         if moved.len() != new_assignments.len() {
             // Either a ticket changed or the lease is gone (the statement then moved nothing):
             // the fence on its own says which, so a lost lease retires instead of rebuilding.
-            fence(&mut tx, node, lease).await?;
+            fence(&mut conn, node, lease).await?;
             return Err(FlushError::Conflict);
         }
-        tx.commit().await?;
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         let moved = moved.into_iter().map(|t| (t.id, t)).collect();
         return Ok(Flushed {

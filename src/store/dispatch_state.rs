@@ -190,22 +190,28 @@ pub async fn release_unopened(
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives queued tickets to agents and logs a `ticket.assigned` event for each, in one
-/// statement that returns the tickets it moved as their frames show them (so nothing is read
-/// back to push them). The caller rolls back unless every ticket was still queued.
+/// Gives queued tickets to agents and logs a `ticket.assigned` event for each, all of them or
+/// none, in one statement that returns the tickets it moved as their frames show them (so
+/// nothing is read back to push them). It is its own transaction: send it on a connection
+/// whose session is [`super::UNFLUSHED_PROBING_SESSION`] (see `dispatch::persist`), whose
+/// plans it needs: planned for its own arrays at every commit, it cost as much planning as
+/// running.
+///
+/// `locked` locks every ticket still queued, in id order, before anything is written (`FOR
+/// NO KEY UPDATE` waits for a concurrent change and then tests the newest version), and the
+/// update writes only when it locked them all: a ticket that changed meanwhile leaves every
+/// ticket of the batch as it was, which a transaction's rollback did before.
 ///
 /// The statement carries the dispatcher's fence ([`lease_held!`]): it moves nothing unless
 /// `holder` still holds `lease`, and the lease row stays share-locked until the commit, as
-/// with [`super::leases::still_held`], whose round trip it saves. A caller that got fewer
-/// tickets than it asked for asks `still_held` which of the two it was.
+/// with [`super::leases::still_held`], whose round trip it saves. A caller that got no
+/// tickets asks `still_held` which of the two it was.
 ///
-/// Send it in a transaction begun with [`super::begin_probing`]: planned for its own arrays
-/// at every commit, it cost as much planning as running. Each ticket is found by its key
-/// alone (the account and the state are tests no index serves, as in [`by_own_id!`]): with
-/// `account_id = $1 AND state = 'queued'` the generic plan read every queued ticket of the
-/// account through `tickets_queued_by_group` at each commit, cheap while the queue is short
-/// and statistics say so, but the whole backlog at every commit once agents come back to a
-/// long queue.
+/// Each ticket is found by its key alone (the account and the state are tests no index
+/// serves, as in [`by_own_id!`]): with `account_id = $1 AND state = 'queued'` the generic plan
+/// read every queued ticket of the account through `tickets_queued_by_group` at each commit,
+/// cheap while the queue is short and statistics say so, but the whole backlog at every
+/// commit once agents come back to a long queue.
 pub async fn assign_queued_many(
     conn: &mut PgConnection,
     (holder, lease): (&str, Held),
@@ -215,12 +221,15 @@ pub async fn assign_queued_many(
         "WITH fence AS (",
         lease_held!("$1", "$5", "$6"),
         "), v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS v(id, agent, reason)), \
+           locked AS MATERIALIZED (SELECT tk.id FROM v JOIN tickets tk ON tk.id = v.id \
+             WHERE tk.account_id IS NOT DISTINCT FROM $1 AND tk.state IS NOT DISTINCT FROM ",
+        state_sql!(Queued),
+        " AND EXISTS (SELECT 1 FROM fence) ORDER BY tk.id FOR NO KEY UPDATE OF tk), \
            moved AS (UPDATE tickets tk SET state = ",
         state_sql!(Assigned),
         ", assignee_id = v.agent, assigned_at = now() FROM v \
-             WHERE tk.id = v.id AND tk.account_id IS NOT DISTINCT FROM $1 AND tk.state IS NOT DISTINCT FROM ",
-        state_sql!(Queued),
-        " AND EXISTS (SELECT 1 FROM fence) RETURNING tk.*, v.reason AS assigned_for), \
+             WHERE tk.id = v.id AND (SELECT count(*) FROM locked) = cardinality($2::bigint[]) \
+             RETURNING tk.*, v.reason AS assigned_for), \
            logged AS (INSERT INTO events (account_id, kind, ticket_id, agent_id, reason) \
              SELECT $1, 'ticket.assigned', id, assignee_id, assigned_for FROM moved) ",
         view_columns!(),

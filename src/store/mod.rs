@@ -149,13 +149,13 @@ pub const PROBING_SESSION: &str = probing_plans!(session);
 /// included, in one round trip.
 pub const BEGIN_PROBING: &str = concat!("BEGIN; ", probing_plans!());
 
-/// [`BEGIN_PROBING`] for a transaction whose commit need not wait for the disk
-/// (`synchronous_commit = off`): one that a PostgreSQL crash may undo without harm.
-pub const BEGIN_PROBING_UNFLUSHED: &str = concat!(
-    "BEGIN; ",
-    probing_plans!(),
-    "; SET LOCAL synchronous_commit = off"
-);
+/// [`PROBING_SESSION`] for statements whose commits need not wait for the disk
+/// (`synchronous_commit = off`): ones that a PostgreSQL crash may undo without harm (the
+/// delivery worker's claims and outcomes, the dispatcher's assignments from the queue). With
+/// the settings in the session, each such statement is its own transaction: one round trip
+/// instead of three (`BEGIN`, the statement, `COMMIT`).
+pub const UNFLUSHED_PROBING_SESSION: &str =
+    concat!("SET synchronous_commit = off; ", probing_plans!(session));
 
 /// A write transaction begun with [`BEGIN_PROBING`].
 pub async fn begin_probing(
@@ -171,6 +171,20 @@ pub async fn begin_probing(
 pub fn pool_like(like: &sqlx::PgPool) -> sqlx::PgPool {
     like.options()
         .clone()
+        .connect_lazy_with(like.connect_options().as_ref().clone())
+}
+
+/// [`pool_like`], whose every connection first runs `settings` (`SET` statements) for its
+/// whole session: a pool for statements that must never run without them, each its own
+/// transaction. Nothing else may be sent on it, since a cached plan is not made again when
+/// the settings differ (see [`probing_plans!`]).
+pub fn pool_with_session(like: &sqlx::PgPool, settings: &'static str) -> sqlx::PgPool {
+    use sqlx::Executor;
+    like.options()
+        .clone()
+        .after_connect(move |conn, _| {
+            Box::pin(async move { conn.execute(settings).await.map(drop) })
+        })
         .connect_lazy_with(like.connect_options().as_ref().clone())
 }
 

@@ -344,7 +344,7 @@ macro_rules! reply_event_joins {
 /// `LIMIT 1` keeps it one): written as `NOT EXISTS`, a plan made while the table was small
 /// compared every candidate with every pending delivery, which grew with the backlog.
 /// One statement, its own transaction, so the claim is committed at once: the worker sends it
-/// on its own connection, whose session is [`DELIVERY_WORKER_SESSION`], which plans it once.
+/// on its own connection, whose session is [`super::UNFLUSHED_PROBING_SESSION`], which plans it once.
 /// That commit does not wait for the disk either: a claim lost in a crash leaves the delivery
 /// due, so it is sent again with the same `webhook-id`, as when its outcome is lost.
 pub async fn claim_due(
@@ -416,13 +416,6 @@ pub struct AttemptRow<'a> {
 /// hears of it.
 pub type Attempted = (DeliveryId, MessageRecord, TicketId, Vec<UserId>);
 
-/// The session of the delivery worker's own connections (`store::held`), for [`claim_due`]
-/// and [`record_attempts`]: their statements' plans ([`probing_plans!`]), and commits that
-/// do not wait for the disk (see there). With them in the session, each statement is its own
-/// transaction: one round trip instead of three (`BEGIN`, the statement, `COMMIT`).
-pub const DELIVERY_WORKER_SESSION: &str =
-    concat!("SET synchronous_commit = off; ", probing_plans!(session));
-
 /// Writes attempts' outcomes on their deliveries and on their messages' statuses, in one
 /// statement (its own transaction): `sent` on acceptance (a `delivered` message stays
 /// delivered), the reason on a retry, and `failed` on giving up unless another connection
@@ -430,7 +423,7 @@ pub const DELIVERY_WORKER_SESSION: &str =
 /// again) writes nothing and has no row in the answer. Give each message at most once
 /// (which of two rows `UPDATE … FROM` would take is not defined). The replies are locked
 /// first, in id order ([`replies_locked_in_order!`]), as the reports' writer locks them. Send
-/// it on a connection whose session is [`DELIVERY_WORKER_SESSION`].
+/// it on a connection whose session is [`super::UNFLUSHED_PROBING_SESSION`].
 ///
 /// The commit does not wait for the disk (`synchronous_commit = off`): an outcome lost in a
 /// crash leaves the delivery pending with its lease run out, so it is sent again with the

@@ -16,6 +16,7 @@ mod cross_site;
 mod delivery_updates;
 mod demo;
 mod dispatch_balanced;
+mod dispatch_commit;
 mod dispatch_moves;
 mod dispatch_sessions;
 mod follow_ups;

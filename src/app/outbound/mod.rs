@@ -233,7 +233,7 @@ impl Outbound {
         DeliveryWorker::start(worker::Courier {
             claims: tokio::sync::Mutex::new(HeldConnection::with_session(
                 self.pool.clone(),
-                store::outbound::DELIVERY_WORKER_SESSION,
+                store::UNFLUSHED_PROBING_SESSION,
             )),
             hub: self.hub.clone(),
             sender: self.sender.clone(),

@@ -16,6 +16,7 @@ use crate::domain::ids::{DeliveryId, MessageId};
 use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::outbound::{self, AttemptRow, DueDelivery};
+use crate::store::UNFLUSHED_PROBING_SESSION;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -75,7 +76,7 @@ impl Outcomes {
     /// Starts the writer.
     pub fn start(pool: PgPool, metrics: Arc<Metrics>) -> Outcomes {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let line = HeldConnection::with_session(pool, outbound::DELIVERY_WORKER_SESSION);
+        let line = HeldConnection::with_session(pool, UNFLUSHED_PROBING_SESSION);
         tokio::spawn(run(jobs, line, metrics.clone()));
         Outcomes { queue, metrics }
     }
