@@ -507,7 +507,8 @@ type StoredStay = (
 );
 
 /// Inserts or updates reservations, recording every status change; answers their ids by
-/// (account, channel, external id).
+/// (account, channel, external id). Two statements: the reservations stored before, locked,
+/// then every insert, update and status change at once.
 async fn upsert_stays(
     conn: &mut PgConnection,
     rows: &[StayRow],
@@ -595,80 +596,79 @@ async fn upsert_stays(
             }
         }
     }
-    if !inserts.accounts.is_empty() {
-        let inserted: Vec<(AccountId, String, String, ReservationId)> = sqlx::query_as(
-            "INSERT INTO reservations (account_id, channel, external_id, guest_id, listing_id, status, check_in, \
-               check_out, total_price_cents, currency, payment_status, confirmed_at) \
-             SELECT a, c, e, g, l, s, ci, co, p, cu, ps, CASE WHEN cf THEN now() END \
-             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::date[], \
-               $8::date[], $9::bigint[], $10::text[], $11::text[], $12::bool[]) \
-               AS u(a, c, e, g, l, s, ci, co, p, cu, ps, cf) \
-             ON CONFLICT (account_id, channel, external_id) DO NOTHING \
-             RETURNING account_id, channel, external_id, id",
-        )
-        .bind(&inserts.accounts)
-        .bind(&inserts.channels)
-        .bind(&inserts.externals)
-        .bind(&inserts.guests)
-        .bind(&inserts.listings)
-        .bind(&inserts.statuses)
-        .bind(&inserts.check_ins)
-        .bind(&inserts.check_outs)
-        .bind(&inserts.prices)
-        .bind(&inserts.currencies)
-        .bind(&inserts.payments)
-        .bind(&inserts.confirmed)
-        .fetch_all(&mut *conn)
-        .await?;
-        if inserted.len() != inserts.accounts.len() {
-            return Err(BatchError::Contended);
-        }
-        ids.extend(inserted.into_iter().map(|(a, c, e, id)| ((a, c, e), id)));
+    if inserts.accounts.is_empty() && updates.accounts.is_empty() && changes.is_empty() {
+        return Ok(ids);
     }
-    if !updates.accounts.is_empty() {
-        sqlx::query(
-            "UPDATE reservations r SET status = u.s, listing_id = u.l, guest_id = u.g, check_in = u.ci, \
-               check_out = u.co, total_price_cents = u.p, currency = u.cu, payment_status = u.ps, updated_at = now(), \
-               confirmed_at = COALESCE(r.confirmed_at, CASE WHEN u.cf THEN now() END) \
-             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::date[], $6::date[], $7::bigint[], \
-               $8::text[], $9::text[], $10::bool[]) AS u(id, g, l, s, ci, co, p, cu, ps, cf) \
-             WHERE r.id = u.id",
-        )
-        .bind(&updates.ids)
-        .bind(&updates.guests)
-        .bind(&updates.listings)
-        .bind(&updates.statuses)
-        .bind(&updates.check_ins)
-        .bind(&updates.check_outs)
-        .bind(&updates.prices)
-        .bind(&updates.currencies)
-        .bind(&updates.payments)
-        .bind(&updates.confirmed)
-        .execute(&mut *conn)
-        .await?;
+    let mut change = StatusChangeColumns::default();
+    for (account, id, n, status) in &changes {
+        // A reservation this statement inserts has no id yet: its key names it.
+        let inserted = id.is_none().then(|| &rows[*n]);
+        change.accounts.push(*account);
+        change.reservations.push(*id);
+        change.channels.push(inserted.map(|r| r.channel.as_str()));
+        change
+            .externals
+            .push(inserted.map(|r| r.external_id.as_str()));
+        change.statuses.push(status.as_str());
     }
-    if !changes.is_empty() {
-        let accounts: Vec<AccountId> = changes.iter().map(|c| c.0).collect();
-        let reservations: Vec<ReservationId> = changes
-            .iter()
-            .map(|(_, id, n, _)| {
-                id.unwrap_or_else(|| {
-                    let r = &rows[*n];
-                    ids[&(r.account_id, r.channel.clone(), r.external_id.clone())]
-                })
-            })
-            .collect();
-        let statuses: Vec<&str> = changes.iter().map(|c| c.3.as_str()).collect();
-        sqlx::query(
-            "INSERT INTO reservation_status_changes (account_id, reservation_id, status) \
-             SELECT a, r, s FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(a, r, s, n) ORDER BY n",
-        )
-        .bind(&accounts)
-        .bind(&reservations)
-        .bind(&statuses)
-        .execute(&mut *conn)
-        .await?;
+    let inserted: Vec<(AccountId, String, String, ReservationId)> = sqlx::query_as(
+        "WITH ins AS (INSERT INTO reservations (account_id, channel, external_id, guest_id, listing_id, status, \
+             check_in, check_out, total_price_cents, currency, payment_status, confirmed_at) \
+           SELECT a, c, e, g, l, s, ci, co, p, cu, ps, CASE WHEN cf THEN now() END \
+           FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::date[], \
+             $8::date[], $9::bigint[], $10::text[], $11::text[], $12::bool[]) \
+             AS u(a, c, e, g, l, s, ci, co, p, cu, ps, cf) \
+           ON CONFLICT (account_id, channel, external_id) DO NOTHING \
+           RETURNING account_id, channel, external_id, id), \
+         upd AS (UPDATE reservations r SET status = u.s, listing_id = u.l, guest_id = u.g, check_in = u.ci, \
+             check_out = u.co, total_price_cents = u.p, currency = u.cu, payment_status = u.ps, updated_at = now(), \
+             confirmed_at = COALESCE(r.confirmed_at, CASE WHEN u.cf THEN now() END) \
+           FROM UNNEST($13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::date[], $18::date[], \
+             $19::bigint[], $20::text[], $21::text[], $22::bool[]) AS u(id, g, l, s, ci, co, p, cu, ps, cf) \
+           WHERE r.id = u.id), \
+         changed AS (INSERT INTO reservation_status_changes (account_id, reservation_id, status) \
+           SELECT c.a, COALESCE(c.r, ins.id), c.s \
+           FROM UNNEST($23::bigint[], $24::bigint[], $25::text[], $26::text[], $27::text[]) WITH ORDINALITY \
+             AS c(a, r, ch, e, s, n) \
+           LEFT JOIN ins ON c.r IS NULL AND ins.account_id = c.a AND ins.channel = c.ch AND ins.external_id = c.e \
+           WHERE COALESCE(c.r, ins.id) IS NOT NULL ORDER BY c.n) \
+         SELECT account_id, channel, external_id, id FROM ins",
+    )
+    .bind(&inserts.accounts)
+    .bind(&inserts.channels)
+    .bind(&inserts.externals)
+    .bind(&inserts.guests)
+    .bind(&inserts.listings)
+    .bind(&inserts.statuses)
+    .bind(&inserts.check_ins)
+    .bind(&inserts.check_outs)
+    .bind(&inserts.prices)
+    .bind(&inserts.currencies)
+    .bind(&inserts.payments)
+    .bind(&inserts.confirmed)
+    .bind(&updates.ids)
+    .bind(&updates.guests)
+    .bind(&updates.listings)
+    .bind(&updates.statuses)
+    .bind(&updates.check_ins)
+    .bind(&updates.check_outs)
+    .bind(&updates.prices)
+    .bind(&updates.currencies)
+    .bind(&updates.payments)
+    .bind(&updates.confirmed)
+    .bind(&change.accounts)
+    .bind(&change.reservations)
+    .bind(&change.channels)
+    .bind(&change.externals)
+    .bind(&change.statuses)
+    .fetch_all(&mut *conn)
+    .await?;
+    if inserted.len() != inserts.accounts.len() {
+        // Another writer inserted one of them meanwhile; its status changes were left out,
+        // and the batch is written again.
+        return Err(BatchError::Contended);
     }
+    ids.extend(inserted.into_iter().map(|(a, c, e, id)| ((a, c, e), id)));
     Ok(ids)
 }
 
@@ -762,6 +762,17 @@ async fn open_or_previous(
         }
     }
     Ok((open, previous))
+}
+
+/// The status changes of a batch's reservations, a column each: a reservation the batch
+/// inserts has no id yet and is named by its channel and external id.
+#[derive(Default)]
+struct StatusChangeColumns<'a> {
+    accounts: Vec<AccountId>,
+    reservations: Vec<Option<ReservationId>>,
+    channels: Vec<Option<&'a str>>,
+    externals: Vec<Option<&'a str>>,
+    statuses: Vec<&'static str>,
 }
 
 #[derive(Default)]
