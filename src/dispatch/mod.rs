@@ -68,10 +68,10 @@ pub(crate) struct Shared {
     /// The dispatchers' own pool, used only on their thread, so its connections are opened
     /// and driven there (see `store::pool_like`).
     pub pool: PgPool,
-    /// The pool of the assignments from the queue (`persist::commit`), each statement its own
-    /// transaction: every connection's session is `store::UNFLUSHED_PROBING_SESSION`, and
-    /// nothing else is sent on it.
-    pub assignments: PgPool,
+    /// The dispatchers' pool for statements that are each their own transaction (`persist`:
+    /// the assignments from the queue, the frames' read-backs): every connection's session is
+    /// `store::UNFLUSHED_PROBING_SESSION`, so nothing else is sent on it.
+    pub probing: PgPool,
     pub hub: Arc<Hub>,
     pub presence: Arc<dyn PresenceStore>,
     pub wallboards: Arc<dyn WallboardSource>,
@@ -128,7 +128,7 @@ impl Dispatchers {
         let dispatchers = Arc::new(Dispatchers {
             shared: Shared {
                 pool: crate::store::pool_like(&pool),
-                assignments: crate::store::pool_with_session(
+                probing: crate::store::pool_with_session(
                     &pool,
                     crate::store::UNFLUSHED_PROBING_SESSION,
                 ),

@@ -87,7 +87,14 @@ pub(crate) async fn commit(
         .iter()
         .any(|item| !matches!(item, Outgoing::Changed(..)));
     if !writes {
-        let pushes = frames(pool, account_id, batch, HashMap::new(), HashMap::new()).await;
+        let pushes = frames(
+            &shared.probing,
+            account_id,
+            batch,
+            HashMap::new(),
+            HashMap::new(),
+        )
+        .await;
         return Ok(Flushed { pushes });
     }
     let mut previous_assignee = HashMap::new();
@@ -101,7 +108,7 @@ pub(crate) async fn commit(
         // ticket waits for its own flush, which writes the assignment first (the log is one
         // sequence). A manager's decision, whose answer says it is done, still waits for the
         // disk.
-        let mut conn = shared.assignments.acquire().await?;
+        let mut conn = shared.probing.acquire().await?;
         let moved =
             store::dispatch_state::assign_queued_many(&mut conn, (node, lease), &new_assignments)
                 .await?;
@@ -114,7 +121,7 @@ pub(crate) async fn commit(
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         let moved = moved.into_iter().map(|t| (t.id, t)).collect();
         return Ok(Flushed {
-            pushes: frames(pool, account_id, batch, previous_assignee, moved).await,
+            pushes: frames(&shared.probing, account_id, batch, previous_assignee, moved).await,
         });
     }
     let mut tx = store::begin_probing(pool).await?;
@@ -140,7 +147,14 @@ pub(crate) async fn commit(
     tx.commit().await?;
     metrics.committed(batch.iter().filter_map(Outgoing::decision));
     Ok(Flushed {
-        pushes: frames(pool, account_id, batch, previous_assignee, HashMap::new()).await,
+        pushes: frames(
+            &shared.probing,
+            account_id,
+            batch,
+            previous_assignee,
+            HashMap::new(),
+        )
+        .await,
     })
 }
 
@@ -279,31 +293,33 @@ type Payloads = (
     HashMap<MessageId, MessageView>,
 );
 
-/// The tickets and messages a committed batch's frames carry and no change brought along, read
-/// in one transaction on generic plans (`store::begin_generic`); nothing is read when nothing
-/// is missing.
+/// The tickets and messages a committed batch's frames carry and no change brought along,
+/// read on the dispatchers' probing pool, each statement its own transaction (nothing needs
+/// the two reads to agree: both only read what is committed); nothing is read when nothing is
+/// missing.
 async fn read_back(
-    pool: &PgPool,
+    probing: &PgPool,
     account_id: AccountId,
     ticket_ids: &[TicketId],
     message_ids: &[MessageId],
 ) -> Result<Payloads, sqlx::Error> {
+    let mut payloads = Payloads::default();
     if ticket_ids.is_empty() && message_ids.is_empty() {
-        return Ok(Payloads::default());
+        return Ok(payloads);
     }
-    let mut tx = store::begin_generic(pool).await?;
-    let records = store::tickets::records(&mut *tx, account_id, ticket_ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let messages = store::tickets::messages(&mut *tx, account_id, message_ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, MessageView::from(m)))
-        .collect();
-    tx.commit().await?;
-    Ok((records, messages))
+    let mut conn = probing.acquire().await?;
+    if !ticket_ids.is_empty() {
+        let records = store::tickets::records(&mut *conn, account_id, ticket_ids).await?;
+        payloads.0 = records.into_iter().map(|t| (t.id, t)).collect();
+    }
+    if !message_ids.is_empty() {
+        let messages = store::tickets::messages(&mut *conn, account_id, message_ids).await?;
+        payloads.1 = messages
+            .into_iter()
+            .map(|m| (m.id, MessageView::from(m)))
+            .collect();
+    }
+    Ok(payloads)
 }
 
 /// The frames of a committed batch. Ticket and message payloads a change brought along, and
@@ -312,7 +328,7 @@ async fn read_back(
 /// Each ticket frame goes to the ticket's assignee or to the agents it is offered to, and
 /// carries the views it belongs to for that agent.
 async fn frames(
-    pool: &PgPool,
+    probing: &PgPool,
     account_id: AccountId,
     batch: Vec<Outgoing>,
     previous_assignee: HashMap<TicketId, UserId>,
@@ -343,7 +359,7 @@ async fn frames(
             _ => None,
         })
         .collect();
-    let (mut records, messages) = read_back(pool, account_id, &ticket_ids, &message_ids)
+    let (mut records, messages) = read_back(probing, account_id, &ticket_ids, &message_ids)
         .await
         .unwrap_or_else(payloads_unavailable);
     records.extend(committed);

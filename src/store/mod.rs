@@ -127,19 +127,6 @@ macro_rules! state_sql {
     };
 }
 
-/// A transaction whose statements run on generic plans. A statement that takes an array of
-/// ids is planned again for every call when left to PostgreSQL: the generic plan's estimate
-/// (a hundred elements) looks costlier than a plan for the few ids at hand, so the plan is
-/// never reused (about a millisecond of planning per call under `target`, more than the
-/// lookup itself). Use it only for statements whose every plan is the same walk through the
-/// primary keys (`select_by_ids!`), so the generic plan cannot be the worse one.
-pub async fn begin_generic(
-    pool: &sqlx::PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    pool.begin_with("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan")
-        .await
-}
-
 /// The session of a writer's own connection (`held::HeldConnection::with_session`) whose
 /// statements all run on [`probing_plans!`]: each one is then its own transaction, without a
 /// `BEGIN` to carry the settings.

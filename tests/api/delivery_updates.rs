@@ -73,19 +73,26 @@ async fn a_replys_delivery_status_is_updated_in_place() {
 }
 
 #[actix_web::test]
-async fn a_generic_plan_transaction_reads_only_and_leaves_the_connection_as_it_was() {
+async fn a_pool_with_a_session_plans_by_it_and_leaves_the_nodes_pool_as_it_was() {
     let app = spawn_app().await;
     let before = pool_planning(&app).await;
 
-    let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
-    assert_eq!(planning(&mut tx).await[3], "force_generic_plan");
-    tx.commit().await.unwrap();
-    let mut tx = switchboard::store::begin_generic(&app.pool).await.unwrap();
-    let write = sqlx::query("CREATE TEMP TABLE scratch (id int)")
-        .execute(&mut *tx)
-        .await;
-    assert!(write.is_err(), "a generic-plan transaction is read only");
-    drop(tx);
+    let probing = switchboard::store::pool_with_session(
+        &app.pool,
+        switchboard::store::UNFLUSHED_PROBING_SESSION,
+    );
+    for _ in 0..2 {
+        let mut conn = probing.acquire().await.unwrap();
+        assert_eq!(
+            planning(&mut conn).await,
+            ["off", "off", "off", "force_generic_plan"]
+        );
+        let commits: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(commits, "off");
+    }
 
     every_connection_plans_with(&app, &before).await;
 }
