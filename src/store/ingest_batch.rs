@@ -98,8 +98,9 @@ fn message_key(item: &Item) -> MessageKey {
     )
 }
 
-/// Stores `items` inside the caller's transaction, begun with [`super::BEGIN_PROBING`] (its
-/// statements are planned once per connection); the caller commits.
+/// Stores `items` inside the caller's transaction, on a connection whose session is
+/// [`super::PROBING_SESSION`] (its statements are planned once per connection); the caller
+/// commits.
 pub async fn write(conn: &mut PgConnection, items: &[Item]) -> Result<Written, BatchError> {
     // The first item of each message key is written; later ones answer as its repeats.
     let mut first_of: HashMap<MessageKey, usize> = HashMap::new();

@@ -28,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::store::held::HeldConnection;
 use crate::store::ingest_batch::{self, BatchError, Item, Outcome, Written};
 use crate::store::writer_thread::WriterThread;
+use crate::store::PROBING_SESSION;
 use futures_util::FutureExt;
 use sqlx::{Connection, PgPool};
 use std::collections::hash_map::DefaultHasher;
@@ -130,7 +131,7 @@ async fn run(
     dispatchers: Arc<Dispatchers>,
     metrics: Arc<Metrics>,
 ) {
-    let mut line = HeldConnection::new(pool);
+    let mut line = HeldConnection::with_session(pool, PROBING_SESSION);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics.ingest_batch(batch.len());
@@ -156,7 +157,7 @@ async fn commit(
 ) -> Result<(Written, Vec<(AccountId, Event)>), BatchError> {
     let conn = line.get().await?;
     let outcome = async {
-        let mut tx = conn.begin_with(crate::store::BEGIN_PROBING).await?;
+        let mut tx = conn.begin().await?;
         let written = ingest_batch::write(&mut tx, items).await?;
         let here = dispatchers
             .forward_in(&mut tx, dispatch_events(items, &written))
