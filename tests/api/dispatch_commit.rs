@@ -10,6 +10,7 @@ use switchboard::domain::ids::{AccountId, TicketId, UserId};
 use switchboard::startup::MIGRATOR;
 use switchboard::store::dispatch_state::assign_queued_many;
 use switchboard::store::leases::{self, Held};
+use switchboard::store::tickets::TicketRecord;
 use switchboard::store::UNFLUSHED_PROBING_SESSION;
 
 const NODE: &str = "node-a";
@@ -63,6 +64,24 @@ async fn desk(db: &TestDatabase) -> Desk {
     }
 }
 
+impl Desk {
+    /// Changes the desk behind the dispatcher's back.
+    async fn meanwhile(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.pool).await.unwrap();
+    }
+
+    /// Commits the dispatcher's assignment of `tickets` to the agent on `conn`.
+    async fn assign(&self, conn: &mut PgConnection, tickets: &[TicketId]) -> Vec<TicketRecord> {
+        let assignments: Vec<(TicketId, UserId, Reason)> = tickets
+            .iter()
+            .map(|t| (*t, self.agent, Reason::New))
+            .collect();
+        assign_queued_many(conn, (NODE, self.lease), &assignments)
+            .await
+            .unwrap()
+    }
+}
+
 /// A connection whose session is the dispatcher's for this statement.
 async fn dispatcher_connection(db: &TestDatabase) -> PgConnection {
     use sqlx::Connection;
@@ -86,33 +105,19 @@ async fn assigned_events(desk: &Desk) -> i64 {
         .unwrap()
 }
 
-fn to_agent(desk: &Desk, tickets: &[TicketId]) -> Vec<(TicketId, UserId, Reason)> {
-    tickets
-        .iter()
-        .map(|t| (*t, desk.agent, Reason::New))
-        .collect()
-}
-
 #[actix_web::test]
 async fn a_batch_with_one_ticket_no_longer_queued_moves_none_of_them() {
     let db = TestDatabase::create().await;
     let desk = desk(&db).await;
     let mut conn = dispatcher_connection(&db).await;
     // The middle ticket was taken by a manager after the dispatcher decided.
-    sqlx::query("UPDATE tickets SET state = 'assigned', assignee_id = $2 WHERE id = $1")
-        .bind(desk.tickets[1].0)
-        .bind(desk.agent.0)
-        .execute(&desk.pool)
-        .await
-        .unwrap();
+    desk.meanwhile(&format!(
+        "UPDATE tickets SET state = 'assigned', assignee_id = {} WHERE id = {}",
+        desk.agent.0, desk.tickets[1].0
+    ))
+    .await;
 
-    let moved = assign_queued_many(
-        &mut conn,
-        (NODE, desk.lease),
-        &to_agent(&desk, &desk.tickets),
-    )
-    .await
-    .unwrap();
+    let moved = desk.assign(&mut conn, &desk.tickets).await;
 
     assert!(moved.is_empty(), "moved {moved:?}");
     let queued = ("queued".to_string(), None);
@@ -126,9 +131,7 @@ async fn a_batch_with_one_ticket_no_longer_queued_moves_none_of_them() {
 
     // Without the taken ticket the same statement moves the rest, and logs each of them.
     let rest = [desk.tickets[0], desk.tickets[2]];
-    let moved = assign_queued_many(&mut conn, (NODE, desk.lease), &to_agent(&desk, &rest))
-        .await
-        .unwrap();
+    let moved = desk.assign(&mut conn, &rest).await;
     let ids: Vec<TicketId> = moved.iter().map(|t| t.id).collect();
     assert_eq!(ids, rest);
     assert!(moved.iter().all(|t| t.assignee_id == Some(desk.agent)));
@@ -141,18 +144,10 @@ async fn a_batch_under_a_lease_taken_over_moves_nothing() {
     let desk = desk(&db).await;
     let mut conn = dispatcher_connection(&db).await;
     // Another node took the lease over: its epoch moved on.
-    sqlx::query("UPDATE dispatcher_leases SET holder = 'node-b', epoch = epoch + 1")
-        .execute(&desk.pool)
-        .await
-        .unwrap();
+    desk.meanwhile("UPDATE dispatcher_leases SET holder = 'node-b', epoch = epoch + 1")
+        .await;
 
-    let moved = assign_queued_many(
-        &mut conn,
-        (NODE, desk.lease),
-        &to_agent(&desk, &desk.tickets),
-    )
-    .await
-    .unwrap();
+    let moved = desk.assign(&mut conn, &desk.tickets).await;
 
     assert!(moved.is_empty());
     assert!(states(&desk)
