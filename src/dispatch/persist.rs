@@ -118,6 +118,8 @@ pub(crate) async fn commit(
             fence(&mut conn, node, lease).await?;
             return Err(FlushError::Conflict);
         }
+        // Back to the pool before the frames' read-backs take one.
+        drop(conn);
         metrics.committed(batch.iter().filter_map(Outgoing::decision));
         let moved = moved.into_iter().map(|t| (t.id, t)).collect();
         return Ok(Flushed {
