@@ -538,14 +538,6 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
-        if let Some(switch) = msg.switched {
-            // At once: the reload below reads the database without holding the mailbox, and
-            // a new ticket arriving meanwhile must not go to an agent who has just paused.
-            self.decide(ctx, |board| match board.agent(msg.agent_id).cloned() {
-                Some(entry) => board.upsert_agent(entry.switched(switch), Utc::now()),
-                None => Vec::new(),
-            });
-        }
         self.want_reload(ctx, msg.agent_id);
     }
 }
