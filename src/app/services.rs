@@ -219,7 +219,9 @@ impl Services {
             metrics: Exposition::new(
                 metrics,
                 pool.clone(),
-                vec![writers.pool().clone(), dispatchers.actors_pool().clone()],
+                std::iter::once(writers.pool().clone())
+                    .chain(dispatchers.actors_pools())
+                    .collect(),
                 presence.clone(),
                 metrics_token.as_ref(),
             ),

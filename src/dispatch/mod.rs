@@ -154,9 +154,9 @@ impl Dispatchers {
         dispatchers
     }
 
-    /// The dispatchers' own pool (for counting its connections; used only on their thread).
-    pub fn actors_pool(&self) -> &PgPool {
-        &self.shared.pool
+    /// The dispatchers' own pools (for counting their connections; used only on their thread).
+    pub fn actors_pools(&self) -> [PgPool; 2] {
+        [self.shared.pool.clone(), self.shared.probing.clone()]
     }
 
     /// This node's id.

@@ -108,7 +108,7 @@ async fn ingest_dispatch_sockets_and_requests_are_counted() {
     assert_series(&text, r#"switchboard_presence_up{store="memory"}"#, 1.0);
     assert_series(&text, "switchboard_db_pool_max_connections", 10.0);
     // The ingest writer holds its connection from the writers' pool, and the dispatcher
-    // committed on one of its own pool: both are the node's connections, counted here.
+    // committed on one of its own pools: all are the node's connections, counted here.
     let open = value(&text, r#"switchboard_db_pool_connections{state="in_use"}"#).unwrap()
         + value(&text, r#"switchboard_db_pool_connections{state="idle"}"#).unwrap();
     let in_database: i64 = sqlx::query_scalar(
