@@ -6,6 +6,7 @@ use super::failure::{failure_from, Failure};
 use super::recent::{recent_account, KnownAccounts};
 use super::users::{UserError, Users};
 use crate::dispatch::{messages as dm, Dispatchers};
+use crate::domain::dispatch::WorkSwitch;
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::routing::{left_uncovered, Uncovered};
 use crate::domain::user::Role;
@@ -177,7 +178,10 @@ impl WorkState {
         let changed = store::work::apply(&mut tx, account_id, user_id, change, Some(actor)).await?;
         tx.commit().await?;
         if changed {
-            if let Some(view) = self.agent_changed(account_id, user_id).await {
+            if let Some(view) = self
+                .agent_switched(account_id, user_id, Some(change.switch()))
+                .await
+            {
                 return Ok(view);
             }
         }
@@ -187,8 +191,24 @@ impl WorkState {
     /// Tells the dispatcher an agent's eligibility may have changed, and pushes their new
     /// state to their tabs and the account's managers; answers the view it pushed.
     pub async fn agent_changed(&self, account_id: AccountId, user_id: UserId) -> Option<UserView> {
-        self.dispatchers
-            .tell(account_id, dm::AgentChanged { agent_id: user_id });
+        self.agent_switched(account_id, user_id, None).await
+    }
+
+    /// [`WorkState::agent_changed`], telling the dispatcher the work-state change just
+    /// committed (`switched`), which it applies before it reloads the agent.
+    async fn agent_switched(
+        &self,
+        account_id: AccountId,
+        user_id: UserId,
+        switched: Option<WorkSwitch>,
+    ) -> Option<UserView> {
+        self.dispatchers.tell(
+            account_id,
+            dm::AgentChanged {
+                agent_id: user_id,
+                switched,
+            },
+        );
         let view = self.users.view(account_id, user_id).await.ok()?;
         let event = ServerEvent::AgentState {
             agent_id: user_id,

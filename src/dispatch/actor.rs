@@ -243,6 +243,11 @@ impl Dispatcher {
     /// Applies freshly loaded agents to the board.
     fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
+            if self.reloads_wanted.contains(&id) {
+                // Asked for again while this was read: what was read may predate a change
+                // already on the board (a pause applied at once), and the next reload is due.
+                continue;
+            }
             match entry {
                 Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
                 None => self.decide(ctx, |board| board.remove_agent(id, Utc::now())),
@@ -538,6 +543,14 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
+        if let Some(switch) = msg.switched {
+            // At once: the reload below reads the database without holding the mailbox, and
+            // a new ticket arriving meanwhile must not go to an agent who has just paused.
+            self.decide(ctx, |board| match board.agent(msg.agent_id).cloned() {
+                Some(entry) => board.upsert_agent(entry.switched(switch), Utc::now()),
+                None => Vec::new(),
+            });
+        }
         self.want_reload(ctx, msg.agent_id);
     }
 }

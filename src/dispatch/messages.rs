@@ -2,7 +2,7 @@
 //! (`TicketCreated`), commands in the imperative (`AssignTicket`).
 
 use crate::domain::card::TicketTraits;
-use crate::domain::dispatch::Refusal;
+use crate::domain::dispatch::{Refusal, WorkSwitch};
 use crate::domain::ids::{MessageId, TicketId, UserId};
 use crate::store::tickets::{MessageRecord, TicketRecord};
 use actix::prelude::*;
@@ -107,6 +107,9 @@ pub struct ClaimTicket {
 #[rtype(result = "()")]
 pub struct AgentChanged {
     pub agent_id: UserId,
+    /// The work-state change the sender committed, if it was one: applied before the reload.
+    #[serde(default)]
+    pub switched: Option<WorkSwitch>,
 }
 
 /// Check the agent's presence again once `after` has passed (the grace period).

@@ -1,7 +1,7 @@
 //! SPEC §2 rules 1 and 3 end to end: balanced assignment, card filters, pause, queue drain.
 
 use crate::helpers::{assert_error, inquiry, spawn_app, LiveAgent, TestApp};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -107,6 +107,48 @@ async fn a_paused_agent_gets_nothing_and_the_queue_drains_on_resume() {
     let b = agent.ws.expect("ticket.assigned").await;
     assert_eq!(a["ticket"]["id"], first, "oldest first");
     assert_eq!(b["ticket"]["id"], second);
+}
+
+/// A stopped timer is on the dispatcher's board once it is committed, not only after the
+/// reload of the agent it sets off. The test holds that reload back by locking the agents'
+/// cards, which the reload reads and signing out (which stops the timer of the last session)
+/// does not: a ticket that comes meanwhile is queued, never given to the agent who left.
+#[actix_web::test]
+async fn a_ticket_that_comes_while_a_stop_is_reloaded_is_queued() {
+    let app = spawn_app().await;
+    let agent = app.working_agent("solo", json!({})).await;
+    let mut cards = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE agent_cards IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *cards)
+        .await
+        .unwrap();
+    // Signing out answers once the agent's new state is read, card and all, so it waits for
+    // the lock: the rest runs beside it, from the moment the stop is committed.
+    let sign_out = app.logout(&agent);
+    let meanwhile = async {
+        let working = "SELECT 1 FROM work_intervals WHERE user_id::text = $1 AND ended_at IS NULL";
+        while sqlx::query(working)
+            .bind(&agent.user_id)
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let created = app.ingest(&inquiry("g1", "m1")).await.ticket_id;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let state: String = sqlx::query_scalar("SELECT state FROM tickets WHERE id::text = $1")
+            .bind(&created)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        cards.rollback().await.unwrap();
+        state
+    };
+    let (signed_out, state) = tokio::join!(sign_out.ok(), meanwhile);
+    assert_eq!(signed_out, Value::Null);
+    assert_eq!(state, "queued");
 }
 
 #[actix_web::test]

@@ -18,11 +18,14 @@ fn titles(list: &Value) -> Vec<&str> {
 #[actix_web::test]
 async fn my_todos_are_my_open_ones_across_tickets_soonest_due_first() {
     let app = spawn_app().await;
-    let ana = app.working_agent("Ana Silva", json!({})).await;
+    let mut ana = app.working_agent("Ana Silva", json!({})).await;
     let bruno = app.agent("Bruno Costa", json!({})).await;
     // Both tickets go to Ana, the only one working.
     let first = app.ingest(&inquiry("ada", "m-ada")).await.ticket_id;
     let second = app.ingest(&inquiry("bea", "m-bea")).await.ticket_id;
+    for _ in [&first, &second] {
+        ana.ws.expect("ticket.assigned").await;
+    }
     let past = (Utc::now() - Duration::hours(2)).to_rfc3339();
     let soon = (Utc::now() + Duration::hours(2)).to_rfc3339();
     let later = (Utc::now() + Duration::days(2)).to_rfc3339();

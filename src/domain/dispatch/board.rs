@@ -314,6 +314,11 @@ impl Board {
         self.tickets.get(&ticket).and_then(|t| t.entry.assignee)
     }
 
+    /// The agent as the board knows them.
+    pub fn agent(&self, id: UserId) -> Option<&AgentEntry> {
+        self.agents.get(&id).map(|a| &a.entry)
+    }
+
     /// The agent's (unanswered, active) loads.
     pub fn loads(&self, agent: UserId) -> Option<(u32, u32)> {
         self.agents.get(&agent).map(|a| (a.unanswered, a.active))

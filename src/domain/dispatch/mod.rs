@@ -105,7 +105,29 @@ pub struct AgentEntry {
     pub present: bool,
 }
 
+/// A change of an agent's work state (SPEC §3) that has been committed: the dispatcher applies
+/// it to the board at once, before reloading the agent confirms it, so a ticket that arrives
+/// meanwhile cannot go to an agent who has just paused intake or stopped the timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkSwitch {
+    /// The work timer now runs (`true`) or not.
+    Timer(bool),
+    /// Intake is now paused (`true`) or not.
+    IntakePaused(bool),
+}
+
 impl AgentEntry {
+    /// The entry with `switch` applied.
+    pub fn switched(self, switch: WorkSwitch) -> AgentEntry {
+        match switch {
+            WorkSwitch::Timer(working) => AgentEntry { working, ..self },
+            WorkSwitch::IntakePaused(intake_paused) => AgentEntry {
+                intake_paused,
+                ..self
+            },
+        }
+    }
+
     /// Eligible for some ticket, before the card and the cap are checked.
     pub fn available(&self) -> bool {
         self.active && self.working && !self.intake_paused && self.present

@@ -156,6 +156,30 @@ fn paused_or_absent_agents_get_nothing_and_the_queue_drains_oldest_first() {
 }
 
 #[test]
+fn a_switch_changes_only_its_own_part_of_the_work_state() {
+    let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1)]);
+    let paused = b
+        .agent(ag(1))
+        .cloned()
+        .unwrap()
+        .switched(WorkSwitch::IntakePaused(true));
+    assert!(paused.working && paused.intake_paused && paused.present);
+    assert!(b.upsert_agent(paused.clone(), at(1)).is_empty());
+    assert_eq!(
+        b.ticket_created(tk(5), any_ticket(), at(2), None, at(2)),
+        vec![Decision::Queue { ticket: tk(5) }]
+    );
+    let stopped = paused
+        .switched(WorkSwitch::IntakePaused(false))
+        .switched(WorkSwitch::Timer(false));
+    assert!(!stopped.working && !stopped.intake_paused);
+    assert!(b.upsert_agent(stopped.clone(), at(3)).is_empty());
+    let d = b.upsert_agent(stopped.switched(WorkSwitch::Timer(true)), at(4));
+    assert_eq!(assigned_to(&d), vec![(5, 1, Reason::New)]);
+    b.assert_consistent();
+}
+
+#[test]
 fn round_robin_takes_turns() {
     let mut b = board_with(
         AssignmentStrategy::RoundRobin,
