@@ -534,6 +534,15 @@ async fn main() -> anyhow::Result<()> {
         summary.live_latency_ms.max,
         summary.replayed_first
     );
+    let slow: Vec<String> = stats
+        .slow_by_second(started, Duration::from_millis(100))
+        .iter()
+        .map(|(second, n)| format!("{second}s:{n}"))
+        .collect();
+    eprintln!(
+        "over 100 ms, by the second their message was sent: {}",
+        slow.join(" ")
+    );
     eprintln!(
         "ingest answered p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms",
         summary.ingest_answer_ms.p50,

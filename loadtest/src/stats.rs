@@ -370,6 +370,23 @@ impl Stats {
         Some(report)
     }
 
+    /// How many tickets took longer than `over` from their message to their first push, by
+    /// the second after `start` their message was sent (only seconds that had any): whether
+    /// the slowest tickets came together, in a stall, or spread over the run.
+    pub fn slow_by_second(&self, start: Instant, over: std::time::Duration) -> Vec<(u64, u64)> {
+        let mut seconds = std::collections::BTreeMap::new();
+        self.with(|t| {
+            for (sent, pushed) in t.values().filter_map(|e| e.sent_at.zip(e.first_push)) {
+                if pushed.saturating_duration_since(sent) > over {
+                    *seconds
+                        .entry(sent.saturating_duration_since(start).as_secs())
+                        .or_insert(0) += 1;
+                }
+            }
+        });
+        seconds.into_iter().collect()
+    }
+
     /// The summary; `lost` and mismatches come from the reconciliation with the API.
     pub fn summary(&self, duration_s: f64, lost: u64, assignee_mismatches: u64) -> Summary {
         use std::sync::atomic::Ordering::Relaxed;
