@@ -160,10 +160,12 @@ impl WsClient {
         }
     }
 
-    /// The next text frame, or `None` after `wait`.
+    /// The next text frame, or `None` after `wait` (the server's pings in between do not
+    /// make it wait longer).
     pub async fn next(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let msg = tokio::time::timeout(wait, self.stream.next())
+            let msg = tokio::time::timeout_at(deadline, self.stream.next())
                 .await
                 .ok()??
                 .ok()?;

@@ -586,9 +586,11 @@ export function render(ctx) {
     }
     drawBadge();
   });
+  // A snapshot means frames were missed, counts among them: ask for those again too.
   on(live, 'snapshot', () => {
     load();
     drawBadge();
+    countsSoon();
   });
   on(live, 'work', drawWork);
   on(live, 'status', drawWork);
