@@ -32,6 +32,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -118,6 +119,50 @@ impl Envelope {
             })
             .collect()
     }
+}
+
+/// The most users one call of the push script names. Redis runs one script at a time, and
+/// numbering a frame for 5,000 users in one call held it for 170 ms, every other node's and
+/// user's frames waiting behind it; in pieces, other frames go between them.
+const USERS_PER_PUSH: usize = 250;
+
+/// What one call of the push script numbers: the audience its header names, the users it
+/// lists, and what it does with the account's managers (`push.lua`'s fifth argument).
+#[derive(Debug, PartialEq)]
+struct Piece<'a> {
+    audience: Cow<'a, Audience>,
+    users: &'a [UserId],
+    managers: &'static str,
+}
+
+/// The calls a push goes out in: one, or for an audience of more than [`USERS_PER_PUSH`]
+/// users one per that many, the first giving it to the managers too and the others leaving
+/// them out. Each user's frames still come in order: a user is in one piece of a push, and
+/// the pieces go out in order on one connection.
+fn pieces(audience: &Audience) -> Vec<Piece<'_>> {
+    let (users, managers) = recipients(audience);
+    if users.len() <= USERS_PER_PUSH {
+        return vec![Piece {
+            audience: Cow::Borrowed(audience),
+            users,
+            managers: if managers { "1" } else { "0" },
+        }];
+    }
+    users
+        .chunks(USERS_PER_PUSH)
+        .enumerate()
+        .map(|(i, some)| Piece {
+            audience: Cow::Owned(Audience::UsersAndManagers {
+                users: some.to_vec(),
+            }),
+            users: some,
+            managers: match (managers, i) {
+                (false, _) => "0",
+                (true, 0) => "1",
+                (true, _) => "x",
+            },
+        })
+        .collect()
 }
 
 /// The users a push names, and whether the account's managers get it too.
@@ -333,24 +378,25 @@ async fn publish(
         }
         let mut pipe = redis::pipe();
         for relayed in batch.drain(..) {
-            pushed_so_far += 1;
-            let (users, managers) = recipients(&relayed.audience);
-            match Envelope::head(node, pushed_so_far, &relayed.audience) {
-                Ok(head) => {
-                    pipe.cmd("EVALSHA")
-                        .arg(push.get_hash())
-                        .arg(0)
-                        .arg(&prefix)
-                        .arg(relayed.account_id.0)
-                        .arg(HISTORY_TTL.as_secs())
-                        .arg(HISTORY_FRAMES)
-                        .arg(if managers { "1" } else { "0" })
-                        .arg(head)
-                        .arg(relayed.frame.serialised().as_ref())
-                        .arg(users.iter().map(|u| u.0).collect::<Vec<_>>())
-                        .ignore();
+            for piece in pieces(&relayed.audience) {
+                pushed_so_far += 1;
+                match Envelope::head(node, pushed_so_far, &piece.audience) {
+                    Ok(head) => {
+                        pipe.cmd("EVALSHA")
+                            .arg(push.get_hash())
+                            .arg(0)
+                            .arg(&prefix)
+                            .arg(relayed.account_id.0)
+                            .arg(HISTORY_TTL.as_secs())
+                            .arg(HISTORY_FRAMES)
+                            .arg(piece.managers)
+                            .arg(head)
+                            .arg(relayed.frame.serialised().as_ref())
+                            .arg(piece.users.iter().map(|u| u.0).collect::<Vec<_>>())
+                            .ignore();
+                    }
+                    Err(e) => tracing::error!(error = %e, "a relayed frame did not serialise"),
                 }
-                Err(e) => tracing::error!(error = %e, "a relayed frame did not serialise"),
             }
         }
         if relay.reconnect.swap(false, Ordering::Relaxed) {
@@ -549,6 +595,102 @@ async fn subscribe(client: &redis::Client, pattern: &str) -> Option<redis::aio::
 mod tests {
     use super::*;
     use crate::domain::ids::UserId;
+
+    #[test]
+    fn a_push_to_many_users_goes_out_in_pieces_the_first_with_the_managers() {
+        let users: Vec<UserId> = (1..=USERS_PER_PUSH as i64 * 2 + 1).map(UserId).collect();
+        let audience = Audience::UsersAndManagers {
+            users: users.clone(),
+        };
+        let pieces = pieces(&audience);
+        let sizes: Vec<usize> = pieces.iter().map(|p| p.users.len()).collect();
+        assert_eq!(sizes, [USERS_PER_PUSH, USERS_PER_PUSH, 1]);
+        let managers: Vec<&str> = pieces.iter().map(|p| p.managers).collect();
+        assert_eq!(managers, ["1", "x", "x"]);
+        let listed: Vec<UserId> = pieces.iter().flat_map(|p| p.users.to_vec()).collect();
+        assert_eq!(listed, users, "every user once, in order");
+        assert_eq!(
+            pieces[2].audience.as_ref(),
+            &Audience::UsersAndManagers {
+                users: vec![users[USERS_PER_PUSH * 2]]
+            }
+        );
+
+        let few = Audience::UsersAndManagers {
+            users: users[..USERS_PER_PUSH].to_vec(),
+        };
+        let one = pieces_of(&few);
+        assert_eq!(one, [(USERS_PER_PUSH, "1")]);
+        assert_eq!(
+            pieces_of(&Audience::User { user_id: UserId(4) }),
+            [(1, "0")]
+        );
+        assert_eq!(pieces_of(&Audience::Managers), [(0, "1")]);
+    }
+
+    fn pieces_of(audience: &Audience) -> Vec<(usize, &'static str)> {
+        pieces(audience)
+            .iter()
+            .map(|p| (p.users.len(), p.managers))
+            .collect()
+    }
+
+    /// The push script, run on the real Redis: a later piece of a push leaves out a listed
+    /// user who is one of the account's managers, since the first piece gave it to them.
+    #[tokio::test]
+    async fn a_later_piece_leaves_out_the_managers_the_first_gave_the_frame() {
+        let url =
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let prefix = format!("sbtest-{}", hex::encode(rand::random::<[u8; 6]>()));
+        let mut c = redis::Client::open(url)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let managers = format!("{prefix}:managers:1");
+        redis::cmd("SADD")
+            .arg(&managers)
+            .arg(7)
+            .query_async::<()>(&mut c)
+            .await
+            .unwrap();
+        let push = redis::Script::new(PUSH);
+        let mut numbered = Vec::new();
+        for (flag, users) in [("1", vec![1, 2]), ("x", vec![7, 3])] {
+            let n: usize = push
+                .arg(&prefix)
+                .arg(1)
+                .arg(60)
+                .arg(HISTORY_FRAMES)
+                .arg(flag)
+                .arg("0000000000000001 {\"n\":1,\"audience\":{\"to\":\"managers\"},\"to\":\"")
+                .arg("{}")
+                .arg(users)
+                .invoke_async(&mut c)
+                .await
+                .unwrap();
+            numbered.push(n);
+        }
+        let mut keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}:*"))
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let seq: Option<u64> = redis::cmd("HGET")
+            .arg(format!("{prefix}:feed:7"))
+            .arg("seq")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        keys.push(managers);
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(numbered, [3, 1], "users 1, 2 and manager 7; then 3 only");
+        assert_eq!(seq, Some(1), "the manager got the frame once");
+    }
 
     #[test]
     fn a_channel_names_its_account_under_the_prefix() {

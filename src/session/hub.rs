@@ -724,6 +724,8 @@ impl Hub {
                 }
             }
             Audience::UsersAndManagers { users } => {
+                // A set: the audience can be every user online (5,000 under `target`).
+                let users: HashSet<&UserId> = users.iter().collect();
                 for (_, feed) in feeds.iter_mut().filter(|(id, f)| {
                     f.account_id == account_id && (f.is_manager || users.contains(id))
                 }) {

@@ -2,10 +2,12 @@
 -- those numbers, to the account's channel: one step, so that every node hears each user's
 -- frames in the order of their numbers.
 -- ARGV: prefix, account id, seconds a history lives unused, frames a history keeps, "1" when
--- the account's managers get it, the message's head (publisher and header up to the
--- numbers), the frame, then the users it is for.
+-- the account's managers get it ("x" when an earlier piece of the same push gave it to them,
+-- so that a listed user who is a manager is left out here), the message's head (publisher
+-- and header up to the numbers), the frame, then the users it is for.
 local prefix, account = ARGV[1], ARGV[2]
 local ttl, keep = tonumber(ARGV[3]), tonumber(ARGV[4])
+local managers = prefix .. ':managers:' .. account
 local users, seen = {}, {}
 local function add(user)
   if not seen[user] then
@@ -13,11 +15,12 @@ local function add(user)
     users[#users + 1] = user
   end
 end
+if ARGV[5] == 'x' then
+  for _, manager in ipairs(redis.call('SMEMBERS', managers)) do seen[manager] = true end
+end
 for i = 8, #ARGV do add(ARGV[i]) end
 if ARGV[5] == '1' then
-  for _, manager in ipairs(redis.call('SMEMBERS', prefix .. ':managers:' .. account)) do
-    add(manager)
-  end
+  for _, manager in ipairs(redis.call('SMEMBERS', managers)) do add(manager) end
 end
 local to = {}
 for _, user in ipairs(users) do
