@@ -1,5 +1,5 @@
 //! Planner statistics where autovacuum is off (as on our test machines): once a table holds
-//! more rows than autovacuum's own threshold, and again each time it has doubled, the server
+//! more rows than autovacuum's own threshold, and again each time it has grown tenfold, the server
 //! analyzes it, so the plans its connections keep are made for the tables as they are, not as
 //! they were when empty; updates alone never make it analyze again. It samples a tenth of
 //! what PostgreSQL's default does, so analyzing large tables under load costs little.
