@@ -18,9 +18,9 @@
 //! its own set only) arrives within that time. Unchanged counts are not pushed then either: the
 //! frame goes to every user online, and under `target` that push to 5,000 users held Redis
 //! for 170 ms while it numbered each user's copy, stalling every other frame behind it. A
-//! client that had to start over from a snapshot asks for the counts again. The per-user views (`todos`, `follow_ups`) are not in the frame:
-//! their changes come with frames to the users concerned, after which the inbox asks
-//! `GET /tickets/counts`.
+//! client that had to start over from a snapshot asks for the counts again. The per-user views
+//! (`todos`, `follow_ups`) are not in the frame: their changes come with frames to the users
+//! concerned, after which the inbox asks `GET /tickets/counts`.
 
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::inbox::View;

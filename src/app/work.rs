@@ -6,15 +6,15 @@ use super::failure::{failure_from, Failure};
 use super::recent::{recent_account, KnownAccounts};
 use super::users::{UserError, Users};
 use crate::dispatch::{messages as dm, Dispatchers};
-use crate::domain::dispatch::WorkSwitch;
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::routing::{left_uncovered, Uncovered};
 use crate::domain::user::Role;
+use crate::domain::work::WorkChange;
 use crate::presence::{PresenceStore, SessionKey};
 use crate::session::actor::CLIENT_TIMEOUT;
 use crate::session::frames::{EventFrame, ServerEvent};
 use crate::session::hub::{Arrival, Hub};
-use crate::store::{self, sessions::Identity, work::WorkChange};
+use crate::store::{self, sessions::Identity};
 use crate::wire::{Code, ErrorCode, UserView};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -178,10 +178,7 @@ impl WorkState {
         let changed = store::work::apply(&mut tx, account_id, user_id, change, Some(actor)).await?;
         tx.commit().await?;
         if changed {
-            if let Some(view) = self
-                .agent_switched(account_id, user_id, Some(change.switch()))
-                .await
-            {
+            if let Some(view) = self.agent_switched(account_id, user_id, Some(change)).await {
                 return Ok(view);
             }
         }
@@ -200,7 +197,7 @@ impl WorkState {
         &self,
         account_id: AccountId,
         user_id: UserId,
-        switched: Option<WorkSwitch>,
+        switched: Option<WorkChange>,
     ) -> Option<UserView> {
         self.dispatchers.tell(
             account_id,

@@ -243,13 +243,17 @@ impl Dispatcher {
     /// Applies freshly loaded agents to the board.
     fn apply_agents(&mut self, ctx: &mut Context<Self>, loaded: Vec<(UserId, Option<AgentEntry>)>) {
         for (id, entry) in loaded {
-            if self.reloads_wanted.contains(&id) {
-                // Asked for again while this was read: what was read may predate a change
-                // already on the board (a pause applied at once), and the next reload is due.
-                continue;
-            }
+            // Asked for again while this was read: its work state may predate a change the
+            // board already holds (applied at once); the next reload brings it.
+            let asked_again = self.reloads_wanted.contains(&id);
             match entry {
-                Some(agent) => self.decide(ctx, |board| board.upsert_agent(agent, Utc::now())),
+                Some(agent) => self.decide(ctx, |board| {
+                    let agent = match board.agent(id) {
+                        Some(known) if asked_again => agent.keeping_work_state_of(known),
+                        _ => agent,
+                    };
+                    board.upsert_agent(agent, Utc::now())
+                }),
                 None => self.decide(ctx, |board| board.remove_agent(id, Utc::now())),
             }
         }
@@ -543,11 +547,11 @@ impl Handler<ClaimTicket> for Dispatcher {
 impl Handler<AgentChanged> for Dispatcher {
     type Result = ();
     fn handle(&mut self, msg: AgentChanged, ctx: &mut Self::Context) {
-        if let Some(switch) = msg.switched {
+        if let Some(change) = msg.switched {
             // At once: the reload below reads the database without holding the mailbox, and
             // a new ticket arriving meanwhile must not go to an agent who has just paused.
             self.decide(ctx, |board| match board.agent(msg.agent_id).cloned() {
-                Some(entry) => board.upsert_agent(entry.switched(switch), Utc::now()),
+                Some(entry) => board.upsert_agent(entry.after(change), Utc::now()),
                 None => Vec::new(),
             });
         }

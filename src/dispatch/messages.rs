@@ -2,8 +2,9 @@
 //! (`TicketCreated`), commands in the imperative (`AssignTicket`).
 
 use crate::domain::card::TicketTraits;
-use crate::domain::dispatch::{Refusal, WorkSwitch};
+use crate::domain::dispatch::Refusal;
 use crate::domain::ids::{MessageId, TicketId, UserId};
+use crate::domain::work::WorkChange;
 use crate::store::tickets::{MessageRecord, TicketRecord};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -109,7 +110,7 @@ pub struct AgentChanged {
     pub agent_id: UserId,
     /// The work-state change the sender committed, if it was one: applied before the reload.
     #[serde(default)]
-    pub switched: Option<WorkSwitch>,
+    pub switched: Option<WorkChange>,
 }
 
 /// Check the agent's presence again once `after` has passed (the grace period).

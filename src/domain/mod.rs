@@ -30,3 +30,4 @@ pub mod time_range;
 pub mod todo;
 pub mod user;
 pub mod viewers;
+pub mod work;

@@ -8,7 +8,7 @@ use super::Routes;
 use crate::app::agents::{AgentPatch, NewAgent};
 use crate::app::Services;
 use crate::domain::ids::UserId;
-use crate::store::work::WorkChange;
+use crate::domain::work::WorkChange;
 use crate::wire::UserView;
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};

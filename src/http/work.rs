@@ -6,7 +6,7 @@ use super::identity::Caller;
 use super::responses as doc;
 use super::Routes;
 use crate::app::Services;
-use crate::store::work::WorkChange;
+use crate::domain::work::WorkChange;
 use crate::wire::UserView;
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};

@@ -1,41 +1,10 @@
 //! Work-timer and intake-pause intervals. At most one open interval of each kind per user
 //! (enforced by partial unique indexes), so starting twice is a no-op, not a second interval.
 
-use crate::domain::dispatch::WorkSwitch;
 use crate::domain::ids::{AccountId, UserId};
+use crate::domain::work::WorkChange;
 use crate::store::events::{self, NewEvent};
 use sqlx::PgConnection;
-
-/// A change of an agent's work state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkChange {
-    StartTimer,
-    StopTimer,
-    PauseIntake,
-    ResumeIntake,
-}
-
-impl WorkChange {
-    /// What the change makes of the agent's work state, for the dispatcher's board.
-    pub fn switch(self) -> WorkSwitch {
-        match self {
-            WorkChange::StartTimer => WorkSwitch::Timer(true),
-            WorkChange::StopTimer => WorkSwitch::Timer(false),
-            WorkChange::PauseIntake => WorkSwitch::IntakePaused(true),
-            WorkChange::ResumeIntake => WorkSwitch::IntakePaused(false),
-        }
-    }
-
-    /// The event kind written to the log.
-    pub fn event_kind(self) -> &'static str {
-        match self {
-            WorkChange::StartTimer => "timer.started",
-            WorkChange::StopTimer => "timer.stopped",
-            WorkChange::PauseIntake => "intake.paused",
-            WorkChange::ResumeIntake => "intake.resumed",
-        }
-    }
-}
 
 async fn open_interval(
     conn: &mut PgConnection,

@@ -13,6 +13,7 @@ pub use board::{Board, OFFER_SECONDS};
 use super::card::{AgentCard, TicketTraits};
 use super::ids::{TicketId, UserId};
 use super::ticket::TicketState;
+use super::work::WorkChange;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -105,26 +106,39 @@ pub struct AgentEntry {
     pub present: bool,
 }
 
-/// A change of an agent's work state (SPEC §3) that has been committed: the dispatcher applies
-/// it to the board at once, before reloading the agent confirms it, so a ticket that arrives
-/// meanwhile cannot go to an agent who has just paused intake or stopped the timer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WorkSwitch {
-    /// The work timer now runs (`true`) or not.
-    Timer(bool),
-    /// Intake is now paused (`true`) or not.
-    IntakePaused(bool),
-}
-
 impl AgentEntry {
-    /// The entry with `switch` applied.
-    pub fn switched(self, switch: WorkSwitch) -> AgentEntry {
-        match switch {
-            WorkSwitch::Timer(working) => AgentEntry { working, ..self },
-            WorkSwitch::IntakePaused(intake_paused) => AgentEntry {
-                intake_paused,
+    /// The entry after a committed work-state change, which the dispatcher applies at once,
+    /// before the reload of the agent it also sets off: a ticket that arrives meanwhile
+    /// cannot go to an agent who has just paused intake or stopped the timer.
+    pub fn after(self, change: WorkChange) -> AgentEntry {
+        match change {
+            WorkChange::StartTimer => AgentEntry {
+                working: true,
                 ..self
             },
+            WorkChange::StopTimer => AgentEntry {
+                working: false,
+                intake_paused: false,
+                ..self
+            },
+            WorkChange::PauseIntake => AgentEntry {
+                intake_paused: true,
+                ..self
+            },
+            WorkChange::ResumeIntake => AgentEntry {
+                intake_paused: false,
+                ..self
+            },
+        }
+    }
+
+    /// This entry, freshly read, with the work state of `known` (the board's): for a read
+    /// that may predate a work-state change the board already holds ([`AgentEntry::after`]).
+    pub fn keeping_work_state_of(self, known: &AgentEntry) -> AgentEntry {
+        AgentEntry {
+            working: known.working,
+            intake_paused: known.intake_paused,
+            ..self
         }
     }
 

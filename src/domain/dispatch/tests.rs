@@ -156,25 +156,28 @@ fn paused_or_absent_agents_get_nothing_and_the_queue_drains_oldest_first() {
 }
 
 #[test]
-fn a_switch_changes_only_its_own_part_of_the_work_state() {
+fn a_work_state_change_applies_at_once_and_a_stale_read_keeps_it() {
     let mut b = board_with(AssignmentStrategy::Balanced, 2, &[agent(1)]);
-    let paused = b
-        .agent(ag(1))
-        .cloned()
-        .unwrap()
-        .switched(WorkSwitch::IntakePaused(true));
+    let fresh = b.agent(ag(1)).cloned().unwrap();
+    let paused = fresh.clone().after(WorkChange::PauseIntake);
     assert!(paused.working && paused.intake_paused && paused.present);
     assert!(b.upsert_agent(paused.clone(), at(1)).is_empty());
     assert_eq!(
         b.ticket_created(tk(5), any_ticket(), at(2), None, at(2)),
         vec![Decision::Queue { ticket: tk(5) }]
     );
-    let stopped = paused
-        .switched(WorkSwitch::IntakePaused(false))
-        .switched(WorkSwitch::Timer(false));
+    // A read made before the pause keeps the board's work state, and takes the rest.
+    let read = AgentEntry {
+        active: false,
+        ..fresh
+    };
+    let kept = read.keeping_work_state_of(&paused);
+    assert!(!kept.active && kept.intake_paused && kept.working);
+    // Stopping the timer also ends a pause.
+    let stopped = paused.after(WorkChange::StopTimer);
     assert!(!stopped.working && !stopped.intake_paused);
     assert!(b.upsert_agent(stopped.clone(), at(3)).is_empty());
-    let d = b.upsert_agent(stopped.switched(WorkSwitch::Timer(true)), at(4));
+    let d = b.upsert_agent(stopped.after(WorkChange::StartTimer), at(4));
     assert_eq!(assigned_to(&d), vec![(5, 1, Reason::New)]);
     b.assert_consistent();
 }
