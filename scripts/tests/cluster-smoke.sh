@@ -11,7 +11,13 @@ source scripts/lib/services.sh
 ensure_services
 export SWITCHBOARD_BIN="${SWITCHBOARD_BIN:-$PWD/target/debug/switchboard}"
 [ -x "$SWITCHBOARD_BIN" ] || cargo build --quiet --bin switchboard
-base=$(python3 -c 'import random; print(random.randrange(20000, 60000, 10))')
+source scripts/lib/cluster.sh
+# Ports free now, below Linux's ephemeral range (32768 up): there the tests' own client sockets
+# hold ports, and one of them once took a port of the range drawn here.
+for _ in $(seq 1 20); do
+  base=$(python3 -c 'import random; print(random.randrange(20000, 32000, 10))')
+  cluster_ports_free "$base" 2 && break
+done
 db="sb_cluster_smoke_$$"
 dir=$(mktemp -d)
 admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
